@@ -1,0 +1,87 @@
+import { closeSync, openSync, readSync, statSync, accessSync, constants } from 'node:fs';
+
+import { StewardError, errnoCode } from '../errors.js';
+import type { Diagnostic } from './diagnostic.js';
+
+/**
+ * Checks, before anything runs, that a script can be executed by the kernel, and says
+ * precisely why not: the usual causes of s6's terse "Permission denied" and
+ * "Exec format error" are a missing x bit, CRLF line endings and a missing shebang.
+ */
+export function inspectExecutable(path: string, role: string): Diagnostic[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    return [failure(path, `cannot read the ${role}: ${errnoCode(error) ?? String(error)}`, 'Check that the file exists and is readable')];
+  }
+  if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
+  try {
+    accessSync(path, constants.X_OK);
+    // Root passes X_OK when any x bit is set; require one explicitly as exec does.
+    if ((stat.mode & 0o111) === 0) throw new Error('not executable');
+  } catch {
+    return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
+  }
+  const head = readHead(path);
+  if (head === undefined) return [];
+  if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
+  if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return []; // ELF binary
+  if (head[0] !== 0x23 || head[1] !== 0x21) {
+    return [
+      failure(path, `the ${role} has no shebang line, so the kernel cannot execute it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1),
+    ];
+  }
+  const firstLineEnd = head.indexOf(0x0a);
+  const firstLine = head.subarray(0, firstLineEnd === -1 ? head.length : firstLineEnd);
+  if (firstLine.includes(0x0d)) {
+    return [
+      failure(
+        path,
+        `the ${role} has Windows (CRLF) line endings: the kernel looks for an interpreter whose name ends in a carriage return`,
+        `Convert it with: sed -i 's/\\r$//' ${path} (or dos2unix), and set your editor or git (core.autocrlf=input) to LF`,
+        1,
+      ),
+    ];
+  }
+  const interpreter = firstLine.subarray(2).toString('utf8').trim().split(/\s+/)[0] ?? '';
+  if (interpreter.startsWith('/')) {
+    try {
+      accessSync(interpreter, constants.X_OK);
+    } catch {
+      return [
+        {
+          severity: 'warning',
+          error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
+            path,
+            line: 1,
+            hint: 'Install it in the image or change the shebang',
+          }),
+        },
+      ];
+    }
+  }
+  return [];
+}
+
+function failure(path: string, message: string, hint: string, line?: number): Diagnostic {
+  return {
+    severity: 'error',
+    error: new StewardError('ERR_SCRIPT', message, line === undefined ? { path, hint } : { path, hint, line }),
+  };
+}
+
+function readHead(path: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buffer = Buffer.alloc(256);
+    const length = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, length);
+  } catch {
+    // Executable but unreadable (mode 0111) is legal for binaries; nothing more to check.
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

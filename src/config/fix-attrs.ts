@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+
+import { StewardError, errnoCode } from '../errors.js';
+import { lookupGroup, lookupUser } from '../sys/accounts.js';
+import type { Diagnostic } from './diagnostic.js';
+
+/**
+ * One fix-attrs.d line: `path recurse account fmode dmode`, where account is
+ * `user[:group][,fallbackuid:fallbackgid]` and path may be a shell glob.
+ */
+export interface FixAttrsRule {
+  readonly file: string;
+  readonly line: number;
+  readonly pattern: string;
+  readonly recurse: boolean;
+  readonly uid: number;
+  readonly gid: number;
+  readonly fileMode: number;
+  readonly dirMode: number;
+}
+
+const MODE = /^[0-7]{3,4}$/;
+
+export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixAttrsRule[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', `cannot read: ${errnoCode(error) ?? String(error)}`, { path: file }) });
+    return [];
+  }
+  const rules: FixAttrsRule[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const words = raw.trim().split(/\s+/).filter((word) => word !== '');
+    if (words.length === 0 || words[0]?.startsWith('#') === true) return;
+    const line = index + 1;
+    const fail = (message: string, hint: string): void => {
+      diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', message, { path: file, line, hint }) });
+    };
+    const [pattern, recurse, account, fileMode, dirMode] = words;
+    if (pattern === undefined || recurse === undefined || account === undefined || fileMode === undefined || dirMode === undefined || words.length > 5) {
+      fail(`expected 5 fields, found ${words.length}`, 'Write: path recurse(true|false) user[:group][,uid:gid] filemode dirmode');
+      return;
+    }
+    if (recurse !== 'true' && recurse !== 'false') {
+      fail(`recurse must be true or false, not ${JSON.stringify(recurse)}`, 'Write true to apply to everything below the path');
+      return;
+    }
+    for (const [label, mode] of [['file mode', fileMode], ['directory mode', dirMode]] as const) {
+      if (!MODE.test(mode)) {
+        fail(`${label} ${JSON.stringify(mode)} is not an octal mode`, 'Write 3 or 4 octal digits, for example 0644 or 0755');
+        return;
+      }
+    }
+    const owner = resolveAccount(account);
+    if (typeof owner === 'string') {
+      fail(owner, 'Create the account in the image, or add a fallback such as nginx,101:101');
+      return;
+    }
+    rules.push({ file, line, pattern, recurse: recurse === 'true', uid: owner.uid, gid: owner.gid, fileMode: parseInt(fileMode, 8), dirMode: parseInt(dirMode, 8) });
+  });
+  return rules;
+}
+
+/** Resolves `user[:group][,uid:gid]`; returns a message when it cannot. */
+function resolveAccount(account: string): { uid: number; gid: number } | string {
+  const [names = '', fallback] = account.split(',', 2);
+  const [userName = '', groupName] = names.split(':', 2);
+  const user = lookupUser(userName);
+  const group = groupName === undefined ? user?.gid : lookupGroup(groupName);
+  if (user !== undefined && group !== undefined) return { uid: user.uid, gid: group };
+  if (fallback !== undefined) {
+    const match = /^(\d+):(\d+)$/.exec(fallback);
+    if (match === null) return `fallback ${JSON.stringify(fallback)} is not uid:gid`;
+    return { uid: Number(match[1]), gid: Number(match[2]) };
+  }
+  return user === undefined ? `unknown user ${JSON.stringify(userName)}` : `unknown group ${JSON.stringify(groupName)}`;
+}

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+
+import { StewardError } from '../errors.js';
+import type { LongrunDefinition } from '../model/service.js';
+import { parseSignal } from '../sys/signals.js';
+import type { Diagnostic } from './diagnostic.js';
+import { inspectExecutable } from './executable.js';
+import { exists, isDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import type { Settings } from './settings.js';
+
+/** s6-supervise's default time limit for a finish script. */
+const DEFAULT_TIMEOUT_FINISH_MS = 5000;
+
+export interface Script {
+  readonly path: string;
+  /** False when the checks found it cannot be executed; it is reported, not run. */
+  readonly runnable: boolean;
+}
+
+/** Everything the s6-overlay legacy directories describe, compiled into the model. */
+export interface LegacyTree {
+  readonly fixAttrsFiles: readonly string[];
+  readonly contInit: readonly Script[];
+  readonly services: readonly LongrunDefinition[];
+  readonly contFinish: readonly Script[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function legacyPaths(settings: Settings): Record<'fixAttrs' | 'contInit' | 'services' | 'contFinish' | 'liveServices', string> {
+  return {
+    fixAttrs: join(settings.etcDir, 'fix-attrs.d'),
+    contInit: join(settings.etcDir, 'cont-init.d'),
+    services: join(settings.etcDir, 'services.d'),
+    contFinish: join(settings.etcDir, 'cont-finish.d'),
+    liveServices: join(settings.runDir, 's6', 'legacy-services'),
+  };
+}
+
+export function readLegacyTree(settings: Settings): LegacyTree {
+  const diagnostics: Diagnostic[] = [];
+  const paths = legacyPaths(settings);
+  const fixAttrsFiles = listEntries(paths.fixAttrs, diagnostics).map((name) => join(paths.fixAttrs, name));
+  const contInit = readScripts(paths.contInit, diagnostics);
+  const contFinish = readScripts(paths.contFinish, diagnostics);
+  const services: LongrunDefinition[] = [];
+  for (const name of listEntries(paths.services, diagnostics)) {
+    const sourceDir = join(paths.services, name);
+    if (!isDirectory(sourceDir)) continue; // s6-overlay copies sub-directories only
+    services.push(...readServiceDir(sourceDir, name, join(paths.liveServices, name), settings, diagnostics));
+  }
+  return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
+}
+
+function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
+  return listEntries(dir, diagnostics).map((name) => {
+    const path = join(dir, name);
+    const problems = inspectExecutable(path, 'script');
+    diagnostics.push(...problems);
+    return { path, runnable: !problems.some((problem) => problem.severity === 'error') };
+  });
+}
+
+/** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
+function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
+  const hasLogger = isDirectory(join(sourceDir, 'log'));
+  const main = readLongrun(sourceDir, name, liveDir, settings, diagnostics, {
+    loggerName: hasLogger ? `${name}/log` : null,
+    producerName: null,
+  });
+  if (main === undefined) return [];
+  if (!hasLogger) return [main];
+  const logger = readLongrun(join(sourceDir, 'log'), `${name}/log`, join(liveDir, 'log'), settings, diagnostics, {
+    loggerName: null,
+    producerName: name,
+  });
+  if (logger === undefined) return [{ ...main, loggerName: null }];
+  return [main, logger];
+}
+
+function readLongrun(
+  sourceDir: string,
+  name: string,
+  liveDir: string,
+  settings: Settings,
+  diagnostics: Diagnostic[],
+  links: { loggerName: string | null; producerName: string | null },
+): LongrunDefinition | undefined {
+  const runPath = join(sourceDir, 'run');
+  if (!exists(runPath)) {
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `service ${name} has no run script`, {
+        path: runPath,
+        hint: 'Every service directory needs an executable run file that execs the daemon in the foreground',
+      }),
+    });
+    return undefined;
+  }
+  const runProblems = inspectExecutable(runPath, `run script of service ${name}`);
+  diagnostics.push(...runProblems);
+  if (runProblems.some((problem) => problem.severity === 'error')) return undefined;
+
+  const finishSource = join(sourceDir, 'finish');
+  let finishPath: string | null = null;
+  if (exists(finishSource)) {
+    const finishProblems = inspectExecutable(finishSource, `finish script of service ${name}`);
+    diagnostics.push(...finishProblems);
+    if (!finishProblems.some((problem) => problem.severity === 'error')) finishPath = join(liveDir, 'finish');
+  }
+
+  const notificationFile = join(sourceDir, 'notification-fd');
+  const notificationFd = exists(notificationFile) ? readIntegerFile(notificationFile, -1, 'a file descriptor number', diagnostics) : -1;
+  if (notificationFd >= 0 && notificationFd < 3) {
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `notification-fd ${notificationFd} would take over stdin, stdout or stderr`, {
+        path: notificationFile,
+        hint: 'Use 3 or higher',
+      }),
+    });
+  }
+
+  let downSignal: NodeJS.Signals = 'SIGTERM';
+  const downSignalFile = join(sourceDir, 'down-signal');
+  const downSignalText = readValueFile(downSignalFile, diagnostics);
+  if (downSignalText !== undefined && downSignalText !== '') {
+    const parsed = parseSignal(downSignalText);
+    if (parsed === undefined) {
+      diagnostics.push({
+        severity: 'error',
+        error: new StewardError('ERR_CONFIG', `${JSON.stringify(downSignalText)} is not a signal`, {
+          path: downSignalFile,
+          line: 1,
+          hint: 'Write a signal name such as SIGTERM, SIGQUIT or SIGINT; using SIGTERM',
+        }),
+      });
+    } else {
+      downSignal = parsed;
+    }
+  }
+
+  return {
+    kind: 'longrun',
+    name,
+    sourceDir,
+    liveDir,
+    runPath: join(liveDir, 'run'),
+    finishPath,
+    notificationFd: notificationFd >= 3 ? notificationFd : null,
+    timeoutKillMs: readIntegerFile(join(sourceDir, 'timeout-kill'), 0, 'a number of milliseconds', diagnostics),
+    timeoutFinishMs: readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics),
+    downSignal,
+    startsDown: exists(join(sourceDir, 'down')),
+    minRestartIntervalMs: settings.restartThrottleMs,
+    ...links,
+  };
+}

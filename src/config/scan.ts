@@ -1,0 +1,84 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+
+import { StewardError, errnoCode } from '../errors.js';
+import type { Diagnostic } from './diagnostic.js';
+
+/** Entries of a directory in s6-ls | s6-sort order, dot-files skipped. Missing dir: none. */
+export function listEntries(dir: string, diagnostics: Diagnostic[], options: { includeHidden?: boolean } = {}): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return [];
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `cannot read the directory: ${code ?? String(error)}`, {
+        path: dir,
+        hint: code === 'EACCES' ? `Make it readable by the user Steward runs as (uid ${process.getuid?.() ?? '?'})` : 'Check that it is a directory',
+      }),
+    });
+    return [];
+  }
+  // Byte order, as s6-sort: the default sort compares UTF-16 code units.
+  return names.filter((name) => options.includeHidden === true || !name.startsWith('.')).sort();
+}
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a one-value control file (notification-fd, timeout-kill...). Trailing white
+ * space and CR are dropped: CRLF files are common and harmless here, so they only warn.
+ */
+export function readValueFile(path: string, diagnostics: Diagnostic[]): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `cannot read the file: ${errnoCode(error) ?? String(error)}`, { path }),
+    });
+    return undefined;
+  }
+  if (text.includes('\r')) {
+    diagnostics.push({
+      severity: 'warning',
+      error: new StewardError('ERR_CONFIG', 'has Windows (CRLF) line endings; reading it without them', {
+        path,
+        hint: `Convert it with: sed -i 's/\\r$//' ${path}`,
+      }),
+    });
+  }
+  return text.trim();
+}
+
+/** A non-negative integer from a control file, or the fallback with an error naming the file. */
+export function readIntegerFile(path: string, fallback: number, what: string, diagnostics: Diagnostic[]): number {
+  const text = readValueFile(path, diagnostics);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) {
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `${JSON.stringify(text)} is not ${what}`, { path, line: 1, hint: 'Write digits only, followed by a newline' }),
+    });
+    return fallback;
+  }
+  return Number(text);
+}

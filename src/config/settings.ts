@@ -1,0 +1,98 @@
+import { StewardError } from '../errors.js';
+import type { Diagnostic } from './diagnostic.js';
+
+/**
+ * Every knob Steward reads from the environment, parsed and defaulted once.
+ * Names and defaults follow s6-overlay; STEWARD_* names are Steward's own.
+ */
+export interface Settings {
+  /** 0 errors, 1 warnings, 2 info, 3+ debug (S6_VERBOSITY). */
+  readonly verbosity: number;
+  /** 0 continue, 1 warn, 2 stop the container (S6_BEHAVIOUR_IF_STAGE2_FAILS). */
+  readonly behaviourIfStage2Fails: number;
+  readonly cmdWaitForServices: boolean;
+  /** 0 waits forever. */
+  readonly cmdWaitForServicesMaxTimeMs: number;
+  /** Per cont-finish script; 0 lets it run forever. */
+  readonly killFinishMaxTimeMs: number;
+  readonly servicesGraceTimeMs: number;
+  readonly killGraceTimeMs: number;
+  readonly keepEnv: boolean;
+  /** Words put before the CMD (S6_CMD_ARG0, split on white space as s6-overlay does). */
+  readonly cmdArg0: readonly string[];
+  readonly fixAttrsHidden: boolean;
+  readonly runtimeProfile: string | null;
+  /** Minimum ms between two starts of a service (STEWARD_RESTART_THROTTLE). */
+  readonly restartThrottleMs: number;
+  /** Base of fix-attrs.d, cont-init.d, services.d, cont-finish.d (STEWARD_ETC). */
+  readonly etcDir: string;
+  /** Runtime directory, /run unless STEWARD_RUN says otherwise. */
+  readonly runDir: string;
+}
+
+interface NumberSpec {
+  name: string;
+  fallback: number;
+  max?: number;
+  what: string;
+}
+
+function readNumber(env: NodeJS.ProcessEnv, spec: NumberSpec, diagnostics: Diagnostic[]): number {
+  const raw = env[spec.name];
+  if (raw === undefined || raw.trim() === '') return spec.fallback;
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) {
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError(
+        'ERR_SETTING',
+        `${spec.name}=${JSON.stringify(raw)} is not ${spec.what}; using the default ${spec.fallback}`,
+        { hint: `Set it to digits only, for example ${spec.name}=${spec.fallback}`, path: `environment variable ${spec.name}` },
+      ),
+    });
+    return spec.fallback;
+  }
+  const value = Number(text);
+  if (spec.max !== undefined && value > spec.max) {
+    diagnostics.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SETTING', `${spec.name}=${text} is above the maximum ${spec.max}; using ${spec.max}`, {
+        path: `environment variable ${spec.name}`,
+      }),
+    });
+    return spec.max;
+  }
+  return value;
+}
+
+function readFlag(env: NodeJS.ProcessEnv, name: string, diagnostics: Diagnostic[]): boolean {
+  return readNumber(env, { name, fallback: 0, what: 'a number (0 for off, 1 for on)' }, diagnostics) !== 0;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const ms = 'a whole number of milliseconds';
+  const profile = env['S6_RUNTIME_PROFILE']?.trim() ?? '';
+  const etcBase = env['STEWARD_ETC'] ?? '/etc';
+  const settings: Settings = {
+    verbosity: readNumber(env, { name: 'S6_VERBOSITY', fallback: 2, what: 'a verbosity level from 0 to 5' }, diagnostics),
+    behaviourIfStage2Fails: readNumber(
+      env,
+      { name: 'S6_BEHAVIOUR_IF_STAGE2_FAILS', fallback: 0, what: 'a number: 0 continue, 1 warn, 2 stop the container' },
+      diagnostics,
+    ),
+    cmdWaitForServices: readFlag(env, 'S6_CMD_WAIT_FOR_SERVICES', diagnostics),
+    cmdWaitForServicesMaxTimeMs: readNumber(env, { name: 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME', fallback: 0, what: ms }, diagnostics),
+    killFinishMaxTimeMs: readNumber(env, { name: 'S6_KILL_FINISH_MAXTIME', fallback: 5000, what: ms }, diagnostics),
+    servicesGraceTimeMs: readNumber(env, { name: 'S6_SERVICES_GRACETIME', fallback: 3000, what: ms }, diagnostics),
+    killGraceTimeMs: readNumber(env, { name: 'S6_KILL_GRACETIME', fallback: 3000, max: 300_000, what: ms }, diagnostics),
+    keepEnv: readFlag(env, 'S6_KEEP_ENV', diagnostics),
+    cmdArg0: (env['S6_CMD_ARG0'] ?? '').split(/[ \t\n]+/).filter((word) => word !== ''),
+    fixAttrsHidden: readFlag(env, 'S6_FIX_ATTRS_HIDDEN', diagnostics),
+    runtimeProfile: profile === '' ? null : profile,
+    restartThrottleMs: readNumber(env, { name: 'STEWARD_RESTART_THROTTLE', fallback: 1000, what: ms }, diagnostics),
+    etcDir: profile === '' ? etcBase : `${etcBase}/cont-profile.d/${profile}`,
+    runDir: env['STEWARD_RUN'] ?? '/run',
+  };
+  return { settings, diagnostics };
+}

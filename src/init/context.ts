@@ -1,0 +1,23 @@
+import type { Settings } from '../config/settings.js';
+import type { Reporter } from '../log/reporter.js';
+import type { Clock } from '../supervise/clock.js';
+import type { Reaper } from '../sys/reaper.js';
+import type { ProcessPort } from '../sys/spawn.js';
+import type { RuntimeLayout } from './runtime-dir.js';
+import type { ShutdownRequest } from './shutdown-request.js';
+
+/** What the boot and shutdown stages share. Built once in main.ts; read-only after. */
+export interface InitContext {
+  readonly settings: Settings;
+  readonly reporter: Reporter;
+  readonly layout: RuntimeLayout;
+  readonly port: ProcessPort;
+  readonly clock: Clock;
+  readonly reaper: Reaper;
+  readonly shutdown: ShutdownRequest;
+  /** Environment for services, scripts and the CMD. */
+  readonly childEnv: NodeJS.ProcessEnv;
+  readonly isPid1: boolean;
+  /** The image's working directory, where the CMD runs. */
+  readonly workdir: string;
+}

@@ -1,0 +1,56 @@
+import { chmodSync, chownSync, lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Diagnostic } from '../config/diagnostic.js';
+import { type FixAttrsRule, parseFixAttrsFile } from '../config/fix-attrs.js';
+import { StewardError, errnoCode } from '../errors.js';
+import type { Reporter } from '../log/reporter.js';
+import { expandGlob } from '../sys/glob.js';
+
+/**
+ * Applies /etc/fix-attrs.d, kept for s6-overlay images that still ship it.
+ * Returns false when a file could not be parsed or a path could not be changed.
+ */
+export function applyFixAttrs(files: readonly string[], includeHidden: boolean, reporter: Reporter): boolean {
+  if (files.length === 0) return true;
+  let ok = true;
+  for (const file of files) {
+    reporter.info('fix-attrs', `applying ${file}`);
+    const diagnostics: Diagnostic[] = [];
+    const rules = parseFixAttrsFile(file, diagnostics);
+    reporter.diagnostics('fix-attrs', diagnostics);
+    if (diagnostics.some((diagnostic) => diagnostic.severity === 'error')) ok = false;
+    for (const rule of rules) {
+      for (const path of expandGlob(rule.pattern, includeHidden)) {
+        try {
+          applyTo(path, rule, includeHidden);
+        } catch (error) {
+          ok = false;
+          const detail = new StewardError('ERR_FIX_ATTRS', `cannot change ${path}: ${errnoCode(error) ?? String(error)}`, {
+            path: rule.file,
+            line: rule.line,
+            hint: 'Check that the path exists; changing owners needs root',
+          });
+          reporter.error('fix-attrs', detail.describe());
+        }
+      }
+    }
+  }
+  reporter.warn('fix-attrs', 'fix-attrs is deprecated, please fix volume permissions in your container manager instead');
+  return ok;
+}
+
+function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean): void {
+  chownSync(path, rule.uid, rule.gid);
+  const stat = lstatSync(path);
+  if (!stat.isDirectory()) {
+    if (!stat.isSymbolicLink()) chmodSync(path, rule.fileMode);
+    return;
+  }
+  chmodSync(path, rule.dirMode);
+  if (!rule.recurse) return;
+  for (const name of readdirSync(path)) {
+    if (!includeHidden && name.startsWith('.')) continue;
+    applyTo(join(path, name), rule, includeHidden);
+  }
+}

@@ -1,0 +1,162 @@
+import { readLegacyTree } from '../config/legacy.js';
+import { readSettings } from '../config/settings.js';
+import { errorMessage } from '../errors.js';
+import { Reporter } from '../log/reporter.js';
+import { realClock } from '../supervise/clock.js';
+import { becomeChildSubreaper } from '../sys/ffi.js';
+import { Reaper } from '../sys/reaper.js';
+import { sendSignal } from '../sys/signals.js';
+import { nodeProcessPort, ownChildren } from '../sys/spawn.js';
+import { VERSION } from '../version.js';
+import { boot } from './boot.js';
+import type { InitContext } from './context.js';
+import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
+import { linkCommandShims, prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { ServiceSet } from './service-set.js';
+import { shutdown } from './shutdown.js';
+import { ShutdownRequest } from './shutdown-request.js';
+
+/** Exit code when Steward itself fails, as s6 uses 111 for system call failures. */
+const INTERNAL_ERROR_EXIT = 111;
+
+/**
+ * The container entrypoint. Every argument is the container's command, as with
+ * s6-overlay's /init. The only place that calls process.exit.
+ */
+async function main(command: readonly string[]): Promise<number> {
+  const workdir = process.cwd();
+  const { settings, diagnostics: settingProblems } = readSettings(process.env);
+  const reporter = new Reporter(settings.verbosity);
+  const isPid1 = process.pid === 1;
+  const shutdownRequest = new ShutdownRequest();
+  installSignalHandlers(reporter, shutdownRequest, () => commandPid);
+  installLastResort(reporter, shutdownRequest);
+
+  reporter.debug('steward', `Steward ${VERSION} starting as pid ${process.pid}`);
+  if (!isPid1) {
+    const subreaper = becomeChildSubreaper();
+    reporter.info(
+      'steward',
+      subreaper
+        ? `running as pid ${process.pid}, not 1: acting as a child subreaper, so orphans are still reaped here`
+        : `running as pid ${process.pid}, not 1, and cannot become a subreaper: orphans go to the real init`,
+    );
+  }
+  reporter.diagnostics('steward', settingProblems);
+  const reaper = new Reaper();
+  reaper.start();
+
+  const layout = runtimeLayout(settings.runDir);
+  const path = fixPath(process.env['PATH']);
+  const containerEnv = { ...process.env, PATH: path };
+  try {
+    prepareRuntimeDir(layout, process.pid, workdir);
+    if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv);
+  } catch (error) {
+    reporter.error('steward', errorMessage(error));
+    return 100;
+  }
+  const missingShims = linkCommandShims('/command');
+  if (missingShims.length > 0) {
+    reporter.debug('steward', `could not link ${missingShims.join(', ')}; run "steward install" in the image to add them`);
+  }
+  process.chdir('/');
+
+  const childEnv = processEnvironment(settings.keepEnv, containerEnv, path);
+  // Shims find the envdir through this when the runtime directory is not /run.
+  if (settings.runDir !== '/run') childEnv['STEWARD_RUN'] = settings.runDir;
+  const context: InitContext = {
+    settings,
+    reporter,
+    layout,
+    port: nodeProcessPort,
+    clock: realClock,
+    reaper,
+    shutdown: shutdownRequest,
+    childEnv,
+    isPid1,
+    workdir,
+  };
+
+  const tree = readLegacyTree(settings);
+  reporter.diagnostics('steward', tree.diagnostics);
+  let services: ServiceSet;
+  try {
+    services = new ServiceSet(tree.services, nodeProcessPort, realClock, childEnv, reporter);
+  } catch (error) {
+    reporter.error('steward', `cannot set up the services: ${errorMessage(error)}`);
+    return INTERNAL_ERROR_EXIT;
+  }
+
+  let commandPid: number | undefined;
+  boot(context, tree, services, command).then(
+    (pid) => {
+      commandPid = pid;
+    },
+    (error: unknown) => {
+      reporter.error('steward', `boot failed: ${errorMessage(error)}`);
+      shutdownRequest.request({ kind: 'internal-error', message: errorMessage(error) });
+    },
+  );
+
+  const reason = await shutdownRequest.requested;
+  if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
+  return shutdown(context, reason, tree, services);
+}
+
+/**
+ * PID 1 gets no default signal actions, so every signal that matters is handled here.
+ * See the signals table in the README.
+ */
+function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, commandPid: () => number | undefined): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    const kind = signal === 'SIGUSR2' ? ({ kind: 'halt' } as const) : ({ kind: 'signal', signal } as const);
+    if (!request.request(kind)) reporter.info('steward', `received ${signal}: already stopping`);
+  };
+  const runningCommand = (): number | undefined => {
+    const pid = commandPid();
+    return pid !== undefined && ownChildren.has(pid) ? pid : undefined;
+  };
+  for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) process.on(signal, () => stop(signal));
+  process.on('SIGINT', () => {
+    // With a terminal, Ctrl-C reaches the CMD directly (same foreground group): let it decide.
+    if (process.stdin.isTTY && runningCommand() !== undefined) {
+      reporter.debug('steward', 'SIGINT from the terminal is left to the command');
+      return;
+    }
+    stop('SIGINT');
+  });
+  for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const) {
+    process.on(signal, () => {
+      const pid = runningCommand();
+      if (pid === undefined) {
+        reporter.debug('steward', `ignoring ${signal}: no command to forward it to`);
+        return;
+      }
+      sendSignal(pid, signal);
+    });
+  }
+}
+
+/** A bug in Steward must not leave the container hanging: log it and shut down. */
+function installLastResort(reporter: Reporter, request: ShutdownRequest): void {
+  const onError = (error: unknown): void => {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    reporter.error('steward', `internal error, stopping the container: ${text}`);
+    if (!request.request({ kind: 'internal-error', message: errorMessage(error) })) {
+      // The failure is in the shutdown itself: kill what is left and leave.
+      if (process.pid === 1) sendSignal(-1, 'SIGKILL');
+      process.exit(INTERNAL_ERROR_EXIT);
+    }
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`steward: error: ${errorMessage(error)}\n`);
+    process.exit(INTERNAL_ERROR_EXIT);
+  },
+);

@@ -1,0 +1,70 @@
+import type { Clock } from '../supervise/clock.js';
+import type { ProcessPort, Termination } from '../sys/spawn.js';
+
+export interface ScriptOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** SIGKILL the script's process group after this many ms; 0 waits forever. */
+  timeLimitMs: number;
+  /** Aborting sends SIGTERM to the script's process group. */
+  abortSignal?: AbortSignal;
+  args?: readonly string[];
+}
+
+export type ScriptResult =
+  | { kind: 'exited'; termination: Termination; timedOut: boolean }
+  | { kind: 'spawn-error'; error: NodeJS.ErrnoException };
+
+/**
+ * Runs one init or finish script to completion in its own session, so a time limit
+ * or an abort can reach everything it started.
+ */
+export function runScript(path: string, port: ProcessPort, clock: Clock, options: ScriptOptions): Promise<ScriptResult> {
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let cancelTimer: (() => void) | undefined;
+    let onAbort: (() => void) | undefined;
+    const cleanUp = (): void => {
+      cancelTimer?.();
+      if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
+    };
+    const pid = port.spawn(
+      {
+        file: path,
+        args: options.args ?? [],
+        cwd: options.cwd,
+        env: options.env,
+        stdin: 'ignore',
+        stdout: 'inherit',
+        stderr: 'inherit',
+        newSession: true,
+      },
+      {
+        onExit: (termination) => {
+          cleanUp();
+          resolve({ kind: 'exited', termination, timedOut });
+        },
+        onSpawnError: (error) => {
+          cleanUp();
+          resolve({ kind: 'spawn-error', error });
+        },
+      },
+    );
+    if (pid === undefined) return;
+    const group = -pid;
+    if (options.timeLimitMs > 0) {
+      cancelTimer = clock.schedule(options.timeLimitMs, () => {
+        timedOut = true;
+        port.signal(group, 'SIGKILL');
+      });
+    }
+    if (options.abortSignal !== undefined) {
+      onAbort = () => {
+        port.signal(group, 'SIGTERM');
+        port.signal(group, 'SIGCONT');
+      };
+      if (options.abortSignal.aborted) onAbort();
+      else options.abortSignal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}

@@ -1,0 +1,119 @@
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { StewardError, errnoCode } from '../errors.js';
+
+/**
+ * The paths scripts in s6-overlay images rely on, under the runtime directory.
+ * They are created fresh at every boot, as s6-overlay does, so a restarted
+ * container never sees the last run's state.
+ */
+export interface RuntimeLayout {
+  readonly runDir: string;
+  readonly s6Dir: string;
+  readonly containerEnvironment: string;
+  readonly basedirBin: string;
+  readonly exitCodeFile: string;
+  readonly serviceDir: string;
+  readonly legacyServices: string;
+  readonly workdirFile: string;
+}
+
+export function runtimeLayout(runDir: string): RuntimeLayout {
+  const s6Dir = join(runDir, 's6');
+  return {
+    runDir,
+    s6Dir,
+    containerEnvironment: join(s6Dir, 'container_environment'),
+    basedirBin: join(s6Dir, 'basedir', 'bin'),
+    exitCodeFile: join(runDir, 's6-linux-init-container-results', 'exitcode'),
+    serviceDir: join(runDir, 'service'),
+    legacyServices: join(s6Dir, 'legacy-services'),
+    workdirFile: join(s6Dir, 'workdir'),
+  };
+}
+
+/** The halt family: each asks this process, by pid, to shut down (SIGUSR2, as s6-overlay's halt). */
+const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
+
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string): void {
+  try {
+    mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
+    for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    }
+    mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
+    mkdirSync(layout.legacyServices, { recursive: true, mode: 0o755 });
+    writeFileSync(layout.exitCodeFile, '0\n');
+    writeFileSync(layout.workdirFile, workdir);
+    for (const command of HALT_COMMANDS) {
+      const path = join(layout.basedirBin, command);
+      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\nexec kill -USR2 ${stewardPid}\n`);
+      chmodSync(path, 0o755);
+    }
+  } catch (error) {
+    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${errnoCode(error) ?? String(error)}`, {
+      path: layout.runDir,
+      hint: 'Steward needs a writable /run (a tmpfs is fine, also for a non-root user); set STEWARD_RUN to use another directory',
+      cause: error,
+    });
+  }
+}
+
+/** Copies a services.d entry to its live directory and links it under /run/service. */
+export function installLiveService(layout: RuntimeLayout, name: string, sourceDir: string, liveDir: string): void {
+  rmSync(liveDir, { recursive: true, force: true });
+  cpSync(sourceDir, liveDir, { recursive: true, preserveTimestamps: true });
+  const link = join(layout.serviceDir, name);
+  rmSync(link, { force: true });
+  symlinkSync(liveDir, link);
+}
+
+/** Reads the exit code a finish script or the CMD left; undefined if none or unreadable. */
+export function readExitCode(layout: RuntimeLayout): { code: number } | { problem: string } {
+  let text: string;
+  try {
+    text = readFileSync(layout.exitCodeFile, 'utf8').trim();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { code: 0 };
+    return { problem: `cannot read ${layout.exitCodeFile}: ${errnoCode(error) ?? String(error)}` };
+  }
+  if (text === '') return { code: 0 };
+  if (!/^\d+$/.test(text)) return { problem: `${layout.exitCodeFile} holds ${JSON.stringify(text)}, which is not an exit code` };
+  return { code: Number(text) % 256 };
+}
+
+export function writeExitCode(layout: RuntimeLayout, code: number): void {
+  writeFileSync(layout.exitCodeFile, `${code}\n`);
+}
+
+/** The shims directory shipped in the package: the nearest `shims/` above this module. */
+export function shimsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    if (existsSync(join(dir, 'shims', 'with-contenv'))) return join(dir, 'shims');
+    dir = dirname(dir);
+  }
+  return join(dir, 'shims');
+}
+
+/**
+ * Links with-contenv and printcontenv under /command when the image does not have
+ * them, so `#!/command/with-contenv sh` works. Returns what it could not link.
+ */
+export function linkCommandShims(targetDir: string): string[] {
+  const missing: string[] = [];
+  for (const name of ['with-contenv', 'printcontenv']) {
+    const link = join(targetDir, name);
+    if (existsSync(link)) continue;
+    try {
+      mkdirSync(targetDir, { recursive: true, mode: 0o755 });
+      symlinkSync(join(shimsDir(), name), link);
+    } catch {
+      missing.push(link); // read-only root: the caller reports it once
+    }
+  }
+  return missing;
+}

@@ -1,0 +1,50 @@
+import type { Script } from '../config/legacy.js';
+import { errorMessage } from '../errors.js';
+import { describeTermination } from '../supervise/exit.js';
+import { signalNumber } from '../sys/signals.js';
+import type { InitContext } from './context.js';
+import { runScript } from './run-script.js';
+
+/**
+ * Runs cont-init.d or cont-finish.d scripts one at a time, in order, every one even
+ * after a failure, reporting each start and exit. Returns how many failed.
+ */
+export async function runScriptsStage(
+  context: InitContext,
+  stage: 'cont-init' | 'cont-finish',
+  scripts: readonly Script[],
+  options: { timeLimitMs: number; abortSignal?: AbortSignal },
+): Promise<number> {
+  let failures = 0;
+  for (const script of scripts) {
+    if (options.abortSignal?.aborted === true) {
+      context.reporter.info(stage, `skipping ${script.path}: the container is stopping`);
+      continue;
+    }
+    if (!script.runnable) {
+      context.reporter.error(stage, `not running ${script.path}: it cannot be executed (see above)`);
+      failures++;
+      continue;
+    }
+    context.reporter.info(stage, `running ${script.path}`);
+    const result = await runScript(script.path, context.port, context.clock, {
+      env: context.childEnv,
+      cwd: '/',
+      timeLimitMs: options.timeLimitMs,
+      ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
+    });
+    if (result.kind === 'spawn-error') {
+      context.reporter.error(stage, `cannot execute ${script.path}: ${errorMessage(result.error)}`);
+      failures++;
+      continue;
+    }
+    const { termination } = result;
+    const status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);
+    if (result.timedOut) context.reporter.warn(stage, `${script.path} ran longer than ${options.timeLimitMs} ms and was killed`);
+    const line = termination.signal === null ? `${script.path} exited ${status}` : `${script.path} ${describeTermination(termination)}`;
+    if (status === 0) context.reporter.info(stage, line);
+    else context.reporter.warn(stage, line);
+    if (status !== 0) failures++;
+  }
+  return failures;
+}

@@ -1,0 +1,149 @@
+import { closeSync } from 'node:fs';
+
+import type { LongrunDefinition } from '../model/service.js';
+import type { Reporter } from '../log/reporter.js';
+import type { Clock } from '../supervise/clock.js';
+import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { createPipe } from '../sys/ffi.js';
+import type { ProcessPort } from '../sys/spawn.js';
+import { errorMessage } from '../errors.js';
+
+/** The supervised longruns of the container, with the pipes between services and their loggers. */
+export class ServiceSet {
+  readonly supervisors = new Map<string, ServiceSupervisor>();
+  /** Producer name to the pipe Steward holds open, so no line is lost when either side restarts. */
+  readonly #pipes = new Map<string, { readFd: number; writeFd: number }>();
+
+  constructor(
+    definitions: readonly LongrunDefinition[],
+    port: ProcessPort,
+    clock: Clock,
+    env: NodeJS.ProcessEnv,
+    private readonly reporter: Reporter,
+  ) {
+    for (const definition of definitions) {
+      if (definition.loggerName !== null) this.#pipes.set(definition.name, createPipe());
+    }
+    for (const definition of definitions) {
+      const pipeOut = this.#pipes.get(definition.name);
+      const pipeIn = definition.producerName === null ? undefined : this.#pipes.get(definition.producerName);
+      const supervisor = new ServiceSupervisor(definition, port, clock, {
+        stdin: pipeIn?.readFd ?? 'ignore',
+        stdout: pipeOut?.writeFd ?? 'inherit',
+        stderr: 'inherit',
+        env,
+      });
+      supervisor.subscribe((event, source) => this.#report(event, source));
+      this.supervisors.set(definition.name, supervisor);
+    }
+  }
+
+  /** Brings up every service that has no `down` file. Loggers first, so output has a reader. */
+  startAll(): void {
+    const ordered = [...this.supervisors.values()].sort((a, b) => Number(b.definition.producerName !== null) - Number(a.definition.producerName !== null));
+    for (const supervisor of ordered) {
+      if (supervisor.definition.startsDown) {
+        this.reporter.info(`service ${supervisor.name}`, 'not started: it has a down file');
+        continue;
+      }
+      supervisor.up();
+    }
+  }
+
+  /** Resolves with the names not yet up (or ready, for services with a notification fd). */
+  async waitUntilUp(abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
+    const pending = [...this.supervisors.values()].filter((supervisor) => !supervisor.definition.startsDown);
+    const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
+    const allUp = Promise.all(pending.map((supervisor) => supervisor.waitFor(isUp)));
+    await raceWithLimits(allUp, abortSignal, timeoutMs);
+    return pending.filter((supervisor) => !supervisor.status.ready).map((supervisor) => supervisor.name);
+  }
+
+  /**
+   * Stops services with their down-signal, then lets each logger go once its producer is
+   * down and the pipe is closed. Resolves with what is still running when the grace time ends.
+   */
+  async stopAll(graceMs: number): Promise<string[]> {
+    const all = [...this.supervisors.values()];
+    const stopped = (status: ServiceStatus): boolean => status.state === 'down' || status.state === 'failed';
+    const done = all.map(async (supervisor) => {
+      if (supervisor.definition.producerName !== null) {
+        supervisor.down({ signal: false });
+        return supervisor.waitFor(stopped);
+      }
+      supervisor.down();
+      await supervisor.waitFor(stopped);
+      this.#closePipe(supervisor.name);
+    });
+    const abort = new AbortController();
+    await raceWithLimits(Promise.all(done), abort.signal, graceMs);
+    return all.filter((supervisor) => !stopped(supervisor.status)).map((supervisor) => supervisor.name);
+  }
+
+  #closePipe(producer: string): void {
+    const pipe = this.#pipes.get(producer);
+    if (pipe === undefined) return;
+    this.#pipes.delete(producer);
+    closeSync(pipe.writeFd);
+    closeSync(pipe.readFd);
+  }
+
+  #report(event: SupervisorEvent, supervisor: ServiceSupervisor): void {
+    const stage = `service ${supervisor.name}`;
+    switch (event.type) {
+      case 'spawned':
+        this.reporter.info(stage, `started (pid ${event.pid})`);
+        return;
+      case 'state':
+        if (event.to === 'ready') this.reporter.info(stage, 'ready');
+        else this.reporter.debug(stage, `${event.from} -> ${event.to}`);
+        return;
+      case 'exited': {
+        const wanted = supervisor.status.wantUp ? '; it will be restarted' : '';
+        if (event.exit.requested || !supervisor.status.wantUp) this.reporter.info(stage, `${event.description}${wanted}`);
+        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}`);
+        return;
+      }
+      case 'spawn-error':
+        this.reporter.error(stage, `cannot execute ${event.path}: ${errorMessage(event.error)}; retrying in 60 seconds`);
+        return;
+      case 'finish-timeout':
+        this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
+        return;
+      case 'finish-exited':
+        this.reporter.debug(stage, `finish script ${event.termination.signal === null ? `exited ${event.termination.code}` : `killed by ${event.termination.signal}`}`);
+        return;
+      case 'permanent-failure':
+        this.reporter.warn(stage, 'finish script exited 125: the service will not be restarted');
+        return;
+      case 'throttled':
+        this.reporter.debug(stage, `restarting in ${Math.round(event.delayMs)} ms (minimum interval between starts)`);
+        return;
+    }
+  }
+}
+
+/** Waits for `work`, but no longer than `timeoutMs` (0 = no limit) or until `abortSignal`. */
+export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortSignal, timeoutMs: number): Promise<void> {
+  const cleanups: (() => void)[] = [];
+  const limits: Promise<void>[] = [];
+  if (timeoutMs > 0) {
+    limits.push(
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        cleanups.push(() => clearTimeout(timer));
+      }),
+    );
+  }
+  limits.push(
+    new Promise((resolve) => {
+      if (abortSignal.aborted) resolve();
+      abortSignal.addEventListener('abort', () => resolve(), { once: true });
+    }),
+  );
+  try {
+    await Promise.race([work, ...limits]);
+  } finally {
+    for (const cleanup of cleanups) cleanup();
+  }
+}

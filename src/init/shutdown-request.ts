@@ -1,0 +1,60 @@
+/**
+ * Why the container is stopping. The first request wins; later ones join it, so a
+ * second SIGTERM during shutdown never starts a second shutdown.
+ */
+export type ShutdownReason =
+  | { kind: 'signal'; signal: NodeJS.Signals }
+  | { kind: 'halt' }
+  | { kind: 'cmd-exit'; status: number; description: string }
+  | { kind: 'boot-failure'; status: number; message: string }
+  | { kind: 'internal-error'; message: string };
+
+export class ShutdownRequest {
+  #reason: ShutdownReason | undefined;
+  readonly #controller = new AbortController();
+  readonly #requested: Promise<ShutdownReason>;
+  #resolve!: (reason: ShutdownReason) => void;
+
+  constructor() {
+    this.#requested = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  /** Returns true for the request that started the shutdown, false for one that joined it. */
+  request(reason: ShutdownReason): boolean {
+    if (this.#reason !== undefined) return false;
+    this.#reason = reason;
+    this.#controller.abort();
+    this.#resolve(reason);
+    return true;
+  }
+
+  get reason(): ShutdownReason | undefined {
+    return this.#reason;
+  }
+
+  /** Aborted as soon as a shutdown is requested: boot steps listen to it. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get requested(): Promise<ShutdownReason> {
+    return this.#requested;
+  }
+}
+
+export function describeReason(reason: ShutdownReason): string {
+  switch (reason.kind) {
+    case 'signal':
+      return `received ${reason.signal}`;
+    case 'halt':
+      return 'halt requested';
+    case 'cmd-exit':
+      return `the command ${reason.description}`;
+    case 'boot-failure':
+      return reason.message;
+    case 'internal-error':
+      return `internal error: ${reason.message}`;
+  }
+}

@@ -1,0 +1,69 @@
+import type { LegacyTree } from '../config/legacy.js';
+import { listChildren, listDescendants } from '../sys/proc.js';
+import { sendSignal } from '../sys/signals.js';
+import type { InitContext } from './context.js';
+import { readExitCode } from './runtime-dir.js';
+import { runScriptsStage } from './scripts-stage.js';
+import { raceWithLimits, type ServiceSet } from './service-set.js';
+import { describeReason, type ShutdownReason } from './shutdown-request.js';
+
+/** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */
+const AFTER_KILL_WAIT_MS = 2000;
+
+/**
+ * Stops the container, in s6-overlay's order, and returns the exit code:
+ *   1. services get their down-signal, within S6_SERVICES_GRACETIME;
+ *   2. cont-finish.d scripts run, each within S6_KILL_FINISH_MAXTIME;
+ *   3. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
+ * Each wait ends as soon as there is nothing left to wait for.
+ */
+export async function shutdown(context: InitContext, reason: ShutdownReason, tree: LegacyTree, services: ServiceSet): Promise<number> {
+  const { reporter, settings } = context;
+  reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
+
+  if (services.supervisors.size > 0) {
+    reporter.info('services-down', `stopping ${services.supervisors.size} services`);
+    const stillUp = await services.stopAll(settings.servicesGraceTimeMs);
+    if (stillUp.length > 0) {
+      reporter.warn('services-down', `still running after ${settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`);
+    }
+  }
+
+  await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: settings.killFinishMaxTimeMs });
+
+  await terminateEverything(context);
+
+  const result = readExitCode(context.layout);
+  if ('problem' in result) {
+    reporter.error('steward', `${result.problem}; exiting with 1. Write a number from 0 to 255 there`);
+    return 1;
+  }
+  reporter.info('steward', `exiting with code ${result.code}`);
+  return result.code;
+}
+
+/** SIGTERM to every process left, SIGKILL after the grace time, done as soon as none is left. */
+async function terminateEverything(context: InitContext): Promise<void> {
+  const { reporter, reaper, settings } = context;
+  reaper.reap();
+  if (listChildren().length === 0) return;
+  reporter.info('steward', 'sending all processes the TERM signal');
+  signalEverything(context, 'SIGTERM');
+  signalEverything(context, 'SIGCONT');
+  const never = new AbortController().signal;
+  await raceWithLimits(reaper.whenNoChildren(), never, settings.killGraceTimeMs === 0 ? 1 : settings.killGraceTimeMs);
+  if (listChildren().length === 0) return;
+  reporter.info('steward', 'sending all processes the KILL signal');
+  signalEverything(context, 'SIGKILL');
+  await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);
+}
+
+function signalEverything(context: InitContext, signal: NodeJS.Signals): void {
+  if (context.isPid1) {
+    // As PID 1, -1 reaches every process in the namespace but ourselves.
+    sendSignal(-1, signal);
+    return;
+  }
+  // As a subreaper, only our own descendants: -1 would hit the whole host.
+  for (const pid of listDescendants()) sendSignal(pid, signal);
+}

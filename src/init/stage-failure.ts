@@ -1,0 +1,15 @@
+import type { InitContext } from './context.js';
+import { writeExitCode } from './runtime-dir.js';
+
+/**
+ * S6_BEHAVIOUR_IF_STAGE2_FAILS: 0 carries on, 1 carries on with a warning,
+ * 2 and above stop the container with `status` as its exit code.
+ */
+export function stageFailed(context: InitContext, stage: string, message: string, status = 1): void {
+  const policy = context.settings.behaviourIfStage2Fails;
+  if (policy >= 1) context.reporter.warn(stage, message);
+  if (policy < 2) return;
+  context.reporter.error(stage, 'stopping the container (S6_BEHAVIOUR_IF_STAGE2_FAILS=' + policy + ')');
+  if (context.shutdown.reason === undefined) writeExitCode(context.layout, status);
+  context.shutdown.request({ kind: 'boot-failure', status, message: `${stage}: ${message}` });
+}

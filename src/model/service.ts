@@ -1,0 +1,33 @@
+/**
+ * The normalized service model. Every source (the s6-overlay legacy directories,
+ * s6-rc.d, a native config file) compiles into these fully resolved records, so the
+ * supervisor never sees an optional field or an unparsed value.
+ */
+
+export interface LongrunDefinition {
+  readonly kind: 'longrun';
+  /** Name as s6 knows it: "nginx", or "nginx/log" for a logger. */
+  readonly name: string;
+  /** Where the definition was read from, for messages. */
+  readonly sourceDir: string;
+  /** Working directory of run and finish: the live copy of the service directory. */
+  readonly liveDir: string;
+  readonly runPath: string;
+  readonly finishPath: string | null;
+  readonly notificationFd: number | null;
+  /** After the down-signal, SIGKILL after this many ms; 0 never kills. */
+  readonly timeoutKillMs: number;
+  /** The finish script is killed after this many ms; 0 lets it run forever. */
+  readonly timeoutFinishMs: number;
+  readonly downSignal: NodeJS.Signals;
+  /** A `down` file: not started at boot, only on request. */
+  readonly startsDown: boolean;
+  /** Minimum time between two starts, as s6's 1 s throttle. */
+  readonly minRestartIntervalMs: number;
+  /** Name of the logger that reads this service's stdout, if any. */
+  readonly loggerName: string | null;
+  /** Name of the service whose stdout this logger reads, if it is a logger. */
+  readonly producerName: string | null;
+}
+
+export type ServiceDefinition = LongrunDefinition;

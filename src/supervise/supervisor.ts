@@ -1,0 +1,321 @@
+import type { LongrunDefinition } from '../model/service.js';
+import { signalNumber } from '../sys/signals.js';
+import type { ProcessPort, StdioTarget, Termination } from '../sys/spawn.js';
+import type { Clock } from './clock.js';
+import { describeTermination, type ServiceExit } from './exit.js';
+import { assertTransition, isRunning, type ServiceState } from './state.js';
+
+/** s6 waits this long before retrying a run that could not be executed at all. */
+export const SPAWN_RETRY_MS = 60_000;
+/** s6's finish exit code for "do not restart me". */
+export const PERMANENT_FAILURE_EXIT = 125;
+
+export interface SupervisorIo {
+  stdin: StdioTarget;
+  stdout: StdioTarget;
+  stderr: StdioTarget;
+  env: NodeJS.ProcessEnv;
+}
+
+export type SupervisorEvent =
+  | { type: 'state'; from: ServiceState; to: ServiceState }
+  | { type: 'spawned'; pid: number }
+  | { type: 'exited'; exit: ServiceExit; description: string }
+  | { type: 'spawn-error'; path: string; error: NodeJS.ErrnoException }
+  | { type: 'finish-timeout'; timeoutMs: number }
+  | { type: 'finish-exited'; termination: Termination }
+  | { type: 'permanent-failure' }
+  | { type: 'throttled'; delayMs: number };
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly state: ServiceState;
+  readonly pid: number | null;
+  readonly wantUp: boolean;
+  readonly ready: boolean;
+  readonly since: number;
+  readonly readySince: number | null;
+  readonly starts: number;
+  readonly lastExit: ServiceExit | null;
+}
+
+/**
+ * Supervises one longrun as s6-supervise does: runs `run`, restarts it when it dies
+ * (no faster than the throttle), runs `finish` with the exit code and signal, and
+ * stops it with its down-signal. Driven only by events and timers.
+ */
+export class ServiceSupervisor {
+  readonly definition: LongrunDefinition;
+  #state: ServiceState = 'down';
+  #wantUp = false;
+  #restartOnExit = true;
+  #pid: number | null = null;
+  #since: number;
+  #readySince: number | null = null;
+  #lastSpawnAt: number | null = null;
+  #starts = 0;
+  #lastExit: ServiceExit | null = null;
+  #stopRequested = false;
+  #cancelTimer: (() => void) | null = null;
+  #cancelKillTimer: (() => void) | null = null;
+  readonly #listeners = new Set<(event: SupervisorEvent, supervisor: ServiceSupervisor) => void>();
+
+  constructor(
+    definition: LongrunDefinition,
+    private readonly port: ProcessPort,
+    private readonly clock: Clock,
+    private readonly io: SupervisorIo,
+  ) {
+    this.definition = definition;
+    this.#since = clock.now();
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  get status(): ServiceStatus {
+    return {
+      name: this.name,
+      state: this.#state,
+      pid: this.#pid,
+      wantUp: this.#wantUp,
+      ready: this.#state === 'ready' || (this.#state === 'up' && this.definition.notificationFd === null),
+      since: this.#since,
+      readySince: this.#readySince,
+      starts: this.#starts,
+      lastExit: this.#lastExit,
+    };
+  }
+
+  subscribe(listener: (event: SupervisorEvent, supervisor: ServiceSupervisor) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Wants the service up and keeps it up (s6-svc -u). */
+  up(): void {
+    this.#wantUp = true;
+    this.#restartOnExit = true;
+    if (this.#state === 'down' || this.#state === 'failed') this.#startOrThrottle();
+  }
+
+  /** Starts it once, without restarting it when it exits (s6-svc -o). */
+  once(): void {
+    this.up();
+    this.#restartOnExit = false;
+  }
+
+  /**
+   * Wants the service down: down-signal then SIGCONT, as s6-svc -d. With
+   * `signal: false` it is only no longer restarted, which is how a logger is let go
+   * at shutdown: it leaves by itself when its input closes.
+   */
+  down(options: { signal?: boolean } = {}): void {
+    this.#wantUp = false;
+    if (this.#state === 'backoff') {
+      this.#clearTimer();
+      this.#transition('down');
+      return;
+    }
+    if (this.#state === 'failed') {
+      this.#transition('down');
+      return;
+    }
+    if (!isRunning(this.#state) || this.#pid === null || options.signal === false) return;
+    this.#stopRequested = true;
+    if (this.#state !== 'stopping') this.#transition('stopping');
+    this.port.signal(this.#pid, this.definition.downSignal);
+    this.port.signal(this.#pid, 'SIGCONT');
+    if (this.definition.timeoutKillMs > 0 && this.#cancelKillTimer === null) {
+      const pid = this.#pid;
+      this.#cancelKillTimer = this.clock.schedule(this.definition.timeoutKillMs, () => {
+        this.#cancelKillTimer = null;
+        if (this.#pid === pid) this.port.signal(pid, 'SIGKILL');
+      });
+    }
+  }
+
+  /** Sends a signal to the run process, if there is one. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (this.#pid === null || !isRunning(this.#state)) return false;
+    return this.port.signal(this.#pid, signal);
+  }
+
+  /** Resolves when `predicate` holds, checking now and after every event. */
+  waitFor(predicate: (status: ServiceStatus) => boolean): Promise<void> {
+    if (predicate(this.status)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const unsubscribe = this.subscribe(() => {
+        if (predicate(this.status)) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+
+  #emit(event: SupervisorEvent): void {
+    for (const listener of this.#listeners) listener(event, this);
+  }
+
+  #transition(to: ServiceState): void {
+    const from = this.#state;
+    assertTransition(this.name, from, to);
+    this.#state = to;
+    this.#since = this.clock.now();
+    if (to !== 'ready') this.#readySince = to === 'stopping' ? this.#readySince : null;
+    this.#emit({ type: 'state', from, to });
+  }
+
+  #clearTimer(): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
+  }
+
+  #startOrThrottle(): void {
+    const now = this.clock.now();
+    const earliest = this.#lastSpawnAt === null ? now : this.#lastSpawnAt + this.definition.minRestartIntervalMs;
+    if (earliest <= now) {
+      this.#spawnRun();
+      return;
+    }
+    const delayMs = earliest - now;
+    if (this.#state !== 'backoff') this.#transition('backoff');
+    this.#emit({ type: 'throttled', delayMs });
+    this.#clearTimer();
+    this.#cancelTimer = this.clock.schedule(delayMs, () => {
+      this.#cancelTimer = null;
+      if (this.#wantUp) this.#spawnRun();
+    });
+  }
+
+  #spawnRun(): void {
+    const definition = this.definition;
+    this.#lastSpawnAt = this.clock.now();
+    this.#stopRequested = false;
+    const startedAt = this.#lastSpawnAt;
+    const pid = this.port.spawn(
+      {
+        file: definition.runPath,
+        args: [definition.name],
+        cwd: definition.liveDir,
+        env: this.io.env,
+        stdin: this.io.stdin,
+        stdout: this.io.stdout,
+        stderr: this.io.stderr,
+        newSession: true,
+        ...(definition.notificationFd === null ? {} : { notificationFd: definition.notificationFd }),
+      },
+      {
+        onExit: (termination) => this.#onRunExit(termination, startedAt),
+        onSpawnError: (error) => this.#onSpawnError(error),
+        onReady: () => this.#onReady(),
+      },
+    );
+    if (pid === undefined) return;
+    this.#pid = pid;
+    this.#starts++;
+    this.#transition(definition.notificationFd === null ? 'up' : 'starting');
+    this.#emit({ type: 'spawned', pid });
+  }
+
+  #onSpawnError(error: NodeJS.ErrnoException): void {
+    this.#emit({ type: 'spawn-error', path: this.definition.runPath, error });
+    if (!this.#wantUp) return;
+    if (this.#state !== 'backoff') this.#transition('backoff');
+    this.#clearTimer();
+    this.#cancelTimer = this.clock.schedule(SPAWN_RETRY_MS, () => {
+      this.#cancelTimer = null;
+      if (this.#wantUp) this.#spawnRun();
+    });
+  }
+
+  #onReady(): void {
+    if (this.#state !== 'starting') return;
+    this.#transition('ready');
+    this.#readySince = this.clock.now();
+  }
+
+  #onRunExit(termination: Termination, startedAt: number): void {
+    this.#cancelKillTimer?.();
+    this.#cancelKillTimer = null;
+    const exit: ServiceExit = {
+      code: termination.code,
+      signal: termination.signal,
+      durationMs: this.clock.now() - startedAt,
+      requested: this.#stopRequested,
+    };
+    const pgid = this.#pid ?? 0;
+    this.#pid = null;
+    this.#lastExit = exit;
+    if (!this.#restartOnExit) this.#wantUp = false;
+    this.#emit({ type: 'exited', exit, description: describeTermination(termination) });
+    if (this.definition.finishPath === null) {
+      this.#afterFinish(false);
+      return;
+    }
+    this.#transition('finishing');
+    this.#runFinish(this.definition.finishPath, termination, pgid);
+  }
+
+  #runFinish(finishPath: string, termination: Termination, pgid: number): void {
+    // s6 passes: exit code (256 when killed by a signal), signal number, name, process group.
+    const args = [
+      termination.signal === null ? String(termination.code ?? 0) : '256',
+      termination.signal === null ? '0' : String(signalNumber(termination.signal)),
+      this.definition.name,
+      String(pgid),
+    ];
+    let cancelTimeout: (() => void) | null = null;
+    const pid = this.port.spawn(
+      {
+        file: finishPath,
+        args,
+        cwd: this.definition.liveDir,
+        env: this.io.env,
+        stdin: this.io.stdin,
+        stdout: this.io.stdout,
+        stderr: this.io.stderr,
+        newSession: true,
+      },
+      {
+        onExit: (finishTermination) => {
+          cancelTimeout?.();
+          this.#emit({ type: 'finish-exited', termination: finishTermination });
+          this.#afterFinish(finishTermination.signal === null && finishTermination.code === PERMANENT_FAILURE_EXIT);
+        },
+        onSpawnError: (error) => {
+          this.#emit({ type: 'spawn-error', path: finishPath, error });
+          this.#afterFinish(false);
+        },
+      },
+    );
+    if (pid !== undefined && this.definition.timeoutFinishMs > 0) {
+      cancelTimeout = this.clock.schedule(this.definition.timeoutFinishMs, () => {
+        this.#emit({ type: 'finish-timeout', timeoutMs: this.definition.timeoutFinishMs });
+        this.port.signal(pid, 'SIGKILL');
+      });
+    }
+  }
+
+  #afterFinish(permanentFailure: boolean): void {
+    if (permanentFailure) {
+      this.#wantUp = false;
+      this.#emit({ type: 'permanent-failure' });
+      this.#transition('failed');
+      return;
+    }
+    if (this.#wantUp) {
+      // Pass through backoff even when no delay is due, so every restart is visible.
+      if (this.#state !== 'backoff') this.#transition('backoff');
+      this.#startOrThrottle();
+      return;
+    }
+    this.#transition('down');
+  }
+}

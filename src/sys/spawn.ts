@@ -1,0 +1,103 @@
+import { spawn, type StdioOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+
+import { sendSignal } from './signals.js';
+
+/**
+ * The process port: the narrow interface through which everything above `sys/`
+ * starts and signals processes. Tests replace it with a fake.
+ */
+
+export interface Termination {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export type StdioTarget = 'ignore' | 'inherit' | number;
+
+export interface SpawnSpec {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdin: StdioTarget;
+  stdout: StdioTarget;
+  stderr: StdioTarget;
+  /** Run in a new session (setsid), so the process leads its own group, as s6 does. */
+  newSession: boolean;
+  /** Open a pipe at this descriptor in the child; a newline on it means "ready". */
+  notificationFd?: number;
+}
+
+export interface SpawnCallbacks {
+  onExit(termination: Termination): void;
+  /** Called when the exec itself failed (ENOENT, EACCES, ENOEXEC...). No onExit follows. */
+  onSpawnError(error: NodeJS.ErrnoException): void;
+  onReady?(): void;
+}
+
+export interface ProcessPort {
+  /** Returns the pid, or undefined when the spawn failed (onSpawnError will be called). */
+  spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): number | undefined;
+  signal(pid: number, signal: NodeJS.Signals): boolean;
+}
+
+/** Pids Node spawned and libuv will reap; the orphan reaper must leave them alone. */
+export const ownChildren = new Set<number>();
+/** Emits 'exit' after an own child was reaped by libuv. */
+export const childEvents = new EventEmitter();
+
+function stdioFor(spec: SpawnSpec): StdioOptions {
+  const stdio: (StdioTarget | 'pipe')[] = [spec.stdin, spec.stdout, spec.stderr];
+  if (spec.notificationFd !== undefined) {
+    // Descriptors between 3 and the notification fd stay closed in the child.
+    while (stdio.length < spec.notificationFd) stdio.push('ignore');
+    stdio[spec.notificationFd] = 'pipe';
+  }
+  return stdio;
+}
+
+export const nodeProcessPort: ProcessPort = {
+  spawn(spec, callbacks) {
+    let child;
+    try {
+      child = spawn(spec.file, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        stdio: stdioFor(spec),
+        detached: spec.newSession,
+      });
+    } catch (error) {
+      // Some failures (bad arguments, EINVAL) throw instead of emitting 'error'.
+      queueMicrotask(() => callbacks.onSpawnError(error as NodeJS.ErrnoException));
+      return undefined;
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      child.once('error', (error) => callbacks.onSpawnError(error));
+      return undefined;
+    }
+    ownChildren.add(pid);
+    // After a successful spawn, 'error' only reports failed kill() calls, which sendSignal handles.
+    child.on('error', () => undefined);
+    child.once('exit', (code, signal) => {
+      ownChildren.delete(pid);
+      childEvents.emit('exit', pid);
+      callbacks.onExit({ code, signal });
+    });
+    if (spec.notificationFd !== undefined) {
+      const readiness = child.stdio[spec.notificationFd];
+      if (readiness !== null && readiness !== undefined && 'on' in readiness) {
+        readiness.on('data', (chunk: Buffer) => {
+          if (chunk.includes(10)) {
+            readiness.destroy();
+            callbacks.onReady?.();
+          }
+        });
+        readiness.on('error', () => undefined);
+      }
+    }
+    return pid;
+  },
+  signal: sendSignal,
+};
