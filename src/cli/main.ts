@@ -1,1 +1,57 @@
-process.stdout.write('todo\n');
+import { errorMessage, StewardError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { checkCommand } from './commands/check.js';
+import { installCommand } from './commands/install.js';
+import type { Command } from './command.js';
+
+const commands: readonly Command[] = [checkCommand, installCommand];
+
+function usage(): string {
+  const lines = [
+    `steward ${VERSION}: container init and process supervisor`,
+    '',
+    'Usage: steward <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.usage.padEnd(34)} ${command.summary}`),
+    '',
+    'Options:',
+    '  --help, -h                         show this help',
+    '  --version, -V                      print the version',
+    '',
+    'The container entrypoint is steward-init (link it as /init).',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (command === undefined) {
+    process.stderr.write(`steward: unknown command ${JSON.stringify(name)}. Run steward --help for the list\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: steward ${command.usage}\n\n${command.help}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`steward: ${errorMessage(error)}\n`);
+    process.exitCode = error instanceof StewardError && error.code === 'ERR_USAGE' ? 2 : 1;
+  },
+);

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 
+import type Koffi from 'koffi';
+
 /**
  * The only file that touches koffi. It gives the few syscalls Node lacks.
  * koffi is loaded on first use so that a CLI call that never needs it starts fast.
@@ -23,7 +25,7 @@ let libc: LibC | undefined;
 function load(): LibC {
   if (libc !== undefined) return libc;
   const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as typeof import('koffi');
+  const koffi = require('koffi') as typeof Koffi;
   let lib: ReturnType<typeof koffi.load> | undefined;
   let lastError: unknown;
   for (const name of LIBC_NAMES) {

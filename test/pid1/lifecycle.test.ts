@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { destroy, isRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+
+const skip = !isRoot && 'needs root for a PID namespace';
+const runs: InitRun[] = [];
+after(() => runs.forEach(destroy));
+
+function init(etc: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): InitRun {
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), ...env }, args });
+  runs.push(run);
+  return run;
+}
+
+test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+    'cont-finish.d/10-bye': `#!/bin/sh\necho finished > "${'$'}MARK"/finish.done\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service web: info: started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.equal(readFileSync(join(etc, 'web.term'), 'utf8').trim(), 'web got TERM');
+  assert.equal(readFileSync(join(etc, 'finish.done'), 'utf8').trim(), 'finished');
+  // The order of the stages is visible in the output.
+  const output = run.output();
+  assert.ok(output.indexOf('services-down') < output.indexOf('cont-finish: info: running'), output);
+});
+
+test('a second SIGTERM during shutdown joins it instead of starting another', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/slow/run': `#!/bin/sh\ntrap 'sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+  });
+  const run = init(etc);
+  await run.waitForOutput(/service slow: info: started/);
+  run.kill('SIGTERM');
+  await run.waitForOutput(/stopping the container/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0);
+  assert.match(run.output(), /received SIGTERM: already stopping/);
+  assert.equal(run.output().match(/stopping the container/g)?.length, 1);
+});
+
+test('a service that ignores TERM is killed after the grace times, then the init exits', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/stubborn/run': `#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n` });
+  const run = init(etc, { S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' });
+  await run.waitForOutput(/service stubborn: info: started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /still running after 300 ms \(S6_SERVICES_GRACETIME\): stubborn/);
+  assert.match(run.output(), /sending all processes the KILL signal/);
+});
+
+test('services that stop promptly do not wait for the kill grace time', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/prompt/run': `#!/bin/sh\nexec sleep 1000\n` });
+  const run = init(etc, { S6_KILL_GRACETIME: '60000', S6_SERVICES_GRACETIME: '60000' });
+  await run.waitForOutput(/service prompt: info: started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0);
+  // Nothing was left for the TERM-everything phase, so it was skipped, not slept through.
+  assert.doesNotMatch(run.output(), /sending all processes the KILL signal/);
+});
+
+test('the CMD exit code becomes the container exit code', { skip }, async () => {
+  const run = init(scriptTree({}), {}, ['sh', '-c', 'exit 3']);
+  const { code } = await run.exited;
+  assert.equal(code, 3, run.output());
+});
+
+test('a CMD killed by signal N gives 128+N', { skip }, async () => {
+  const run = init(scriptTree({}), {}, ['sh', '-c', 'kill -USR1 $$']);
+  const { code } = await run.exited;
+  assert.equal(code, 128 + 10, run.output());
+  assert.match(run.output(), /the command killed by SIGUSR1/);
+});
+
+test('a CMD that cannot be found exits 127 with a clear message', { skip }, async () => {
+  const run = init(scriptTree({}), {}, ['no-such-program-here']);
+  const { code } = await run.exited;
+  assert.equal(code, 127);
+  assert.match(run.output(), /cannot run the command no-such-program-here: not found/);
+});
+
+test('S6_CMD_ARG0 is put before the CMD', { skip }, async () => {
+  const run = init(scriptTree({}), { S6_CMD_ARG0: 'sh -c' }, ['exit 5']);
+  const { code } = await run.exited;
+  assert.equal(code, 5, run.output());
+});
+
+test('a finish script that writes the exit code and calls halt ends the container with it', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/worker/run': '#!/bin/sh\nsleep 0.2\nexit 1\n',
+    'services.d/worker/finish':
+      '#!/bin/sh\necho "finish args: $1 $2 $3" >&2\necho 42 > /run/s6-linux-init-container-results/exitcode\nexec /run/s6/basedir/bin/halt\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 42, run.output());
+  assert.match(run.output(), /finish args: 1 0 worker/);
+  assert.match(run.output(), /halt requested/);
+});
+
+test('a failing cont-init with S6_BEHAVIOUR_IF_STAGE2_FAILS=2 stops the container non-zero', { skip }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-fail': '#!/bin/sh\necho failing >&2\nexit 4\n',
+    'cont-init.d/20-after': `#!/bin/sh\ntouch "${'$'}MARK"/second-ran\n`,
+    'services.d/never/run': `#!/bin/sh\ntouch "${'$'}MARK"/service-ran\nexec sleep 100\n`,
+  });
+  const run = init(etc, { S6_BEHAVIOUR_IF_STAGE2_FAILS: '2', S6_KEEP_ENV: '1', MARK: etc });
+  const { code } = await run.exited;
+  assert.notEqual(code, 0, run.output());
+  assert.equal(code, 1);
+  assert.match(run.output(), /cont-init: warning: some scripts exited nonzero/);
+  // Every script runs, as in s6-overlay; the services do not.
+  assert.ok(existsSync(join(etc, 'second-ran')));
+  assert.ok(!existsSync(join(etc, 'service-ran')), run.output());
+});
+
+test('a failing cont-init with the default policy carries on', { skip }, async () => {
+  const etc = scriptTree({ 'cont-init.d/10-fail': '#!/bin/sh\nexit 4\n' });
+  const run = init(etc, {}, ['true']);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /10-fail exited 4/);
+});
+
+test('a crashing service is restarted, never faster than the throttle', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/crasher/run': `#!/bin/sh\ndate +%s%N >> "${'$'}MARK"/starts\nexit 1\n` });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, STEWARD_RESTART_THROTTLE: '400' });
+  await run.waitForOutput(/(service crasher: info: started[^]*){4}/);
+  run.kill('SIGTERM');
+  await run.exited;
+  const starts = readFileSync(join(etc, 'starts'), 'utf8').trim().split('\n').map((line) => Number(BigInt(line) / 1_000_000n));
+  assert.ok(starts.length >= 4, `only ${starts.length} starts`);
+  for (let index = 1; index < starts.length; index++) {
+    const gap = (starts[index] ?? 0) - (starts[index - 1] ?? 0);
+    // The run script records its start a little after the spawn; allow that slack only.
+    assert.ok(gap >= 390, `restart ${index} came after ${gap} ms, under the 400 ms throttle`);
+  }
+});
+
+test('a down file keeps a service down, and readiness gates the CMD', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/sleepy/down': '',
+    'services.d/sleepy/run': `#!/bin/sh\ntouch "${'$'}MARK"/sleepy-ran\nexec sleep 100\n`,
+    'services.d/db/notification-fd': '3\n',
+    'services.d/db/run': `#!/bin/sh\nsleep 0.5\ndate +%s%N > "${'$'}MARK"/db-ready\necho >&3\nexec sleep 100\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_CMD_WAIT_FOR_SERVICES: '1' }, ['sh', '-c', `date +%s%N > "${etc}/cmd-start"`]);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.ok(!existsSync(join(etc, 'sleepy-ran')), 'the service with a down file ran');
+  assert.match(run.output(), /service sleepy: info: not started: it has a down file/);
+  const ready = BigInt(readFileSync(join(etc, 'db-ready'), 'utf8').trim());
+  const cmdStart = BigInt(readFileSync(join(etc, 'cmd-start'), 'utf8').trim());
+  assert.ok(cmdStart >= ready, 'the CMD started before the service was ready');
+  assert.match(run.output(), /service db: info: ready/);
+});
+
+test('a signal during cont-init is honoured: the rest of boot is skipped', { skip }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-slow': '#!/bin/sh\necho slow-init-started\nexec sleep 30\n',
+    'cont-init.d/20-next': `#!/bin/sh\ntouch "${'$'}MARK"/next-ran\n`,
+    'services.d/svc/run': `#!/bin/sh\ntouch "${'$'}MARK"/svc-ran\nexec sleep 100\n`,
+    'cont-finish.d/10-fin': `#!/bin/sh\ntouch "${'$'}MARK"/finish-ran\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/slow-init-started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.ok(!existsSync(join(etc, 'next-ran')));
+  assert.ok(!existsSync(join(etc, 'svc-ran')));
+  assert.ok(existsSync(join(etc, 'finish-ran')));
+});
+
+test('a logger under log/ gets the service output through a pipe that survives its restart', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/talker/run': '#!/bin/sh\ni=0\nwhile [ $i -lt 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done\nexec sleep 100\n',
+    // The logger dies after 5 lines; lines written meanwhile wait in the pipe for its successor.
+    'services.d/talker/log/run': `#!/bin/sh\nn=0\nwhile read -r line; do echo "$line" >> "${'$'}MARK"/log.txt; n=$((n+1)); [ $n -ge 5 ] && exit 1; done\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, STEWARD_RESTART_THROTTLE: '200' });
+  await run.waitForOutput(/(service talker\/log: info: started[^]*){3}/);
+  // Wait (bounded) for all 30 lines to arrive through the restarts.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (existsSync(join(etc, 'log.txt')) && readFileSync(join(etc, 'log.txt'), 'utf8').split('\n').length > 30) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  run.kill('SIGTERM');
+  await run.exited;
+  const lines = readFileSync(join(etc, 'log.txt'), 'utf8').trim().split('\n');
+  assert.deepEqual(lines, Array.from({ length: 30 }, (_, index) => `line ${index}`));
+});

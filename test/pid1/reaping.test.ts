@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+
+import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+
+const runs: InitRun[] = [];
+after(() => runs.forEach(destroy));
+
+// Counts zombies among this shell's parent's children: as PID 1 that is the whole namespace.
+const countZombies = `zombies() { n=0; for s in /proc/[0-9]*/stat; do
+  read -r line < "$s" 2>/dev/null || continue
+  rest=\${line##*) }; state=\${rest%% *}; rest=\${rest#* }; ppid=\${rest%% *}
+  [ "$state" = Z ] && [ "$ppid" = "$1" ] && n=$((n+1)); done; echo $n; }`;
+
+test('2,000 orphans reparented to PID 1 leave no zombie', { skip: !isRoot && 'needs root for a PID namespace' }, async () => {
+  const etc = scriptTree({});
+  const script = `${countZombies}
+i=0; while [ $i -lt 2000 ]; do ( /bin/true & ); i=$((i+1)); done
+echo spawned=$i
+# Bounded wait: the reaper should collect them all almost at once.
+t=0; while [ "$(zombies 1)" != 0 ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t+1)); done
+echo zombies=$(zombies 1)`;
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run`, S6_VERBOSITY: '1' }, args: ['sh', '-c', script] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(lastValue(run.output(), 'spawned'), '2000');
+  assert.equal(lastValue(run.output(), 'zombies'), '0', run.output());
+  assert.equal(code, 0);
+});
+
+test('as a subreaper (not PID 1), orphaned grandchildren are reparented to Steward and reaped', async () => {
+  const etc = scriptTree({});
+  // $PPID is Steward. The orphans must show up as its children, then disappear without zombies.
+  const script = `${countZombies}
+for i in 1 2 3 4 5 6 7 8 9 10; do ( sleep 0.5 & ); done
+sleep 0.2
+n=0; for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue
+  rest=\${line##*) }; rest=\${rest#* }; ppid=\${rest%% *}; case $line in *"(sleep)"*) [ "$ppid" = "$PPID" ] && n=$((n+1));; esac; done
+echo adopted=$n
+t=0; while [ "$(zombies $PPID)" != 0 ] || [ $t -lt 10 ]; do sleep 0.1; t=$((t+1)); [ $t -ge 60 ] && break; done
+echo zombies=$(zombies $PPID)`;
+  const run = startInit({ pid1: false, env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', script] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.match(run.output(), /acting as a child subreaper/);
+  assert.equal(lastValue(run.output(), 'adopted'), '10', run.output());
+  assert.equal(lastValue(run.output(), 'zombies'), '0', run.output());
+  assert.equal(code, 0);
+});
