@@ -47,7 +47,7 @@ function readNumber(env: NodeJS.ProcessEnv, spec: NumberSpec, diagnostics: Diagn
       error: new StewardError(
         'ERR_SETTING',
         `${spec.name}=${JSON.stringify(raw)} is not ${spec.what}; using the default ${spec.fallback}`,
-        { hint: `Set it to digits only, for example ${spec.name}=${spec.fallback}`, path: `environment variable ${spec.name}` },
+        { hint: `Set it to digits only, for example ${spec.name}=${spec.fallback}` },
       ),
     });
     return spec.fallback;
@@ -56,9 +56,7 @@ function readNumber(env: NodeJS.ProcessEnv, spec: NumberSpec, diagnostics: Diagn
   if (spec.max !== undefined && value > spec.max) {
     diagnostics.push({
       severity: 'warning',
-      error: new StewardError('ERR_SETTING', `${spec.name}=${text} is above the maximum ${spec.max}; using ${spec.max}`, {
-        path: `environment variable ${spec.name}`,
-      }),
+      error: new StewardError('ERR_SETTING', `${spec.name}=${text} is above the maximum ${spec.max}; using ${spec.max}`),
     });
     return spec.max;
   }

@@ -66,7 +66,8 @@ function startServices(context: InitContext, tree: LegacyTree, services: Service
 function runCommand(context: InitContext, argv: readonly string[]): number | undefined {
   const [file, ...args] = argv;
   if (file === undefined) return undefined;
-  context.reporter.info('steward', `running the command: ${argv.join(' ')}`);
+  const shown = argv.join(' ');
+  context.reporter.info('steward', `running the command: ${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown}`);
   const pid = context.port.spawn(
     {
       file,

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Diagnostic } from '../config/diagnostic.js';
@@ -40,9 +40,15 @@ export function applyFixAttrs(files: readonly string[], includeHidden: boolean, 
   return ok;
 }
 
-function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean): void {
-  chownSync(path, rule.uid, rule.gid);
+function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean, top = true): void {
   const stat = lstatSync(path);
+  // Below the named path a symlink is changed itself, never its target (as chown -R does):
+  // a link to /etc/shadow inside a volume must not hand that file to the service's user.
+  if (!top && stat.isSymbolicLink()) {
+    lchownSync(path, rule.uid, rule.gid);
+    return;
+  }
+  chownSync(path, rule.uid, rule.gid);
   if (!stat.isDirectory()) {
     if (!stat.isSymbolicLink()) chmodSync(path, rule.fileMode);
     return;
@@ -51,6 +57,6 @@ function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean): void
   if (!rule.recurse) return;
   for (const name of readdirSync(path)) {
     if (!includeHidden && name.startsWith('.')) continue;
-    applyTo(join(path, name), rule, includeHidden);
+    applyTo(join(path, name), rule, includeHidden, false);
   }
 }

@@ -15,9 +15,7 @@ import { linkCommandShims, prepareRuntimeDir, runtimeLayout, writeExitCode } fro
 import { ServiceSet } from './service-set.js';
 import { shutdown } from './shutdown.js';
 import { ShutdownRequest } from './shutdown-request.js';
-
-/** Exit code when Steward itself fails, as s6 uses 111 for system call failures. */
-const INTERNAL_ERROR_EXIT = 111;
+import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
 
 /**
  * The container entrypoint. Every argument is the container's command, as with
@@ -30,9 +28,12 @@ async function main(command: readonly string[]): Promise<number> {
   const isPid1 = process.pid === 1;
   const shutdownRequest = new ShutdownRequest();
   installSignalHandlers(reporter, shutdownRequest, () => commandPid);
-  installLastResort(reporter, shutdownRequest);
+  installLastResort(reporter, shutdownRequest, () => {
+    // The failure is in the shutdown itself: kill what is left and leave.
+    if (isPid1) sendSignal(-1, 'SIGKILL');
+    process.exit(INTERNAL_ERROR_EXIT);
+  });
 
-  reporter.debug('steward', `Steward ${VERSION} starting as pid ${process.pid}`);
   if (!isPid1) {
     const subreaper = becomeChildSubreaper();
     reporter.info(
@@ -79,6 +80,10 @@ async function main(command: readonly string[]): Promise<number> {
   };
 
   const tree = readLegacyTree(settings);
+  reporter.info(
+    'steward',
+    `Steward ${VERSION} (pid ${process.pid}): ${tree.services.length} services, ${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts under ${settings.etcDir}`,
+  );
   reporter.diagnostics('steward', tree.diagnostics);
   let services: ServiceSet;
   try {
@@ -136,21 +141,6 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, com
       sendSignal(pid, signal);
     });
   }
-}
-
-/** A bug in Steward must not leave the container hanging: log it and shut down. */
-function installLastResort(reporter: Reporter, request: ShutdownRequest): void {
-  const onError = (error: unknown): void => {
-    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    reporter.error('steward', `internal error, stopping the container: ${text}`);
-    if (!request.request({ kind: 'internal-error', message: errorMessage(error) })) {
-      // The failure is in the shutdown itself: kill what is left and leave.
-      if (process.pid === 1) sendSignal(-1, 'SIGKILL');
-      process.exit(INTERNAL_ERROR_EXIT);
-    }
-  };
-  process.on('uncaughtException', onError);
-  process.on('unhandledRejection', onError);
 }
 
 main(process.argv.slice(2)).then(

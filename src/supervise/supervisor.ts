@@ -237,8 +237,9 @@ export class ServiceSupervisor {
 
   #onReady(): void {
     if (this.#state !== 'starting') return;
-    this.#transition('ready');
+    // Set before the transition, so listeners of the 'ready' state event see it.
     this.#readySince = this.clock.now();
+    this.#transition('ready');
   }
 
   #onRunExit(termination: Termination, startedAt: number): void {

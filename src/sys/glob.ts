@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -28,6 +28,8 @@ export function expandGlob(pattern: string, includeHidden = false): string[] {
         .map((name) => join(path, name));
     });
   }
+  // A literal segment after a wildcard was joined without looking: keep what exists, as the shell does.
+  paths = paths.filter((path) => lstatSync(path, { throwIfNoEntry: false }) !== undefined);
   if (paths.length === 0) return [pattern];
   return absolute ? paths : paths.map((path) => path.replace(/^\.\//, ''));
 }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+
+const skip = !isRoot && 'needs root for a PID namespace';
+const runs: InitRun[] = [];
+after(() => runs.forEach(destroy));
+
+test('a broken tree boots what it can and names every broken file, without hanging', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/crlf/run': '#!/bin/sh\r\nexec sleep 100\r\n',
+    'services.d/noshebang/run': 'exec sleep 100\n',
+    'services.d/good/run': `#!/bin/sh\ntouch "${'$'}MARK"/good-ran\nexec sleep 100\n`,
+    'services.d/good/notification-fd': 'three\n',
+    'cont-init.d/10-plain': 'echo not executable\n',
+  });
+  chmodSync(join(etc, 'cont-init.d/10-plain'), 0o644);
+  chmodSync(join(etc, 'services.d/noshebang/run'), 0o755);
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_KILL_GRACETIME: 'soon' },
+    args: ['sh', '-c', `while [ ! -e "${etc}/good-ran" ]; do sleep 0.05; done; exit 0`],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.match(output, new RegExp(`${etc}/services.d/crlf/run:1: the run script of service crlf has Windows \\(CRLF\\) line endings`));
+  assert.match(output, new RegExp(`${etc}/services.d/noshebang/run:1: the run script of service noshebang has no shebang line`));
+  assert.match(output, new RegExp(`${etc}/services.d/good/notification-fd:1: "three" is not a file descriptor number`));
+  assert.match(output, new RegExp(`${etc}/cont-init.d/10-plain: the script is not executable. Run chmod \\+x`));
+  assert.match(output, /S6_KILL_GRACETIME="soon" is not a whole number of milliseconds; using the default 3000/);
+  assert.ok(existsSync(join(etc, 'good-ran')), 'the good service did not run');
+});
+
+test('a broken tree stops the container when S6_BEHAVIOUR_IF_STAGE2_FAILS=2', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/crlf/run': '#!/bin/sh\r\nexec sleep 100\r\n' });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 1, run.output());
+  assert.match(run.output(), /stopping the container \(S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/);
+});
+
+test('a non-numeric exit code file gives exit 1 and an error naming the file', { skip }, async () => {
+  const etc = scriptTree({});
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') },
+    args: ['sh', '-c', `echo banana > "${etc}/run/s6-linux-init-container-results/exitcode"; kill -TERM 1; sleep 5`],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 1, run.output());
+  assert.match(run.output(), /exitcode holds "banana", which is not an exit code/);
+});
+
+test('with-contenv gives a script the container environment, including what cont-init added', { skip }, async () => {
+  const commandDir = mkdtempSync(join(tmpdir(), 'steward-command-'));
+  const etc = scriptTree({
+    'cont-init.d/10-export': '#!/bin/sh\nprintf "added by init" > /run/s6/container_environment/ADDED\n',
+    'services.d/reader/run':
+      '#!/command/with-contenv sh\necho "reader: GREETING=$GREETING ADDED=$ADDED" > /run/reader.out\necho "plain=$(printcontenv GREETING)" >> /run/reader.out\nexec sleep 100\n',
+  });
+  const run = startInit({
+    privateRun: true,
+    binds: [[commandDir, '/command']],
+    env: { STEWARD_ETC: etc, GREETING: 'hello world' },
+    args: ['sh', '-c', 'while [ ! -s /run/reader.out ] || [ $(wc -l < /run/reader.out) -lt 2 ]; do sleep 0.05; done; cat /run/reader.out; echo "cmd sees GREETING=${GREETING:-unset}"'],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /reader: GREETING=hello world ADDED=added by init/);
+  assert.equal(lastValue(run.output(), 'plain'), 'hello world');
+  // Without S6_KEEP_ENV the CMD gets only PATH, as under s6-overlay.
+  assert.match(run.output(), /cmd sees GREETING=unset/);
+});
