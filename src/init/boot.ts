@@ -16,6 +16,9 @@ import { stageFailed } from './stage-failure.js';
 export async function boot(context: InitContext, tree: LegacyTree, services: ServiceSet, command: readonly string[]): Promise<number | undefined> {
   // Resolves with the CMD's pid once it runs, or undefined when there is none.
   const { reporter, shutdown } = context;
+  // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t does.
+  const maxTimeMs = context.settings.cmdWaitForServicesMaxTimeMs;
+  const bootDeadline = maxTimeMs > 0 ? context.clock.now() + maxTimeMs : Number.POSITIVE_INFINITY;
   if (tree.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
     stageFailed(context, 'steward', 'the service tree has errors (listed above); what can run will run');
   }
@@ -26,17 +29,20 @@ export async function boot(context: InitContext, tree: LegacyTree, services: Ser
   }
   if (shutdown.signal.aborted) return undefined;
 
-  const failures = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal: shutdown.signal });
-  if (failures > 0) stageFailed(context, 'cont-init', 'some scripts exited nonzero');
+  const initSignal = withDeadline(shutdown.signal, bootDeadline - context.clock.now(), maxTimeMs);
+  const failures = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal: initSignal });
+  if (shutdown.signal.aborted) return undefined;
+  if (initSignal.aborted) stageFailed(context, 'cont-init', `the boot took longer than S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms)`, 2);
+  else if (failures > 0) stageFailed(context, 'cont-init', 'some scripts exited nonzero');
   if (shutdown.signal.aborted) return undefined;
 
   startServices(context, tree, services);
   if (context.settings.cmdWaitForServices && services.supervisors.size > 0) {
-    const notUp = await services.waitUntilUp(shutdown.signal, context.settings.cmdWaitForServicesMaxTimeMs);
+    const remainingMs = Number.isFinite(bootDeadline) ? Math.max(1, bootDeadline - context.clock.now()) : 0;
+    const notUp = await services.waitUntilUp(shutdown.signal, remainingMs);
     if (shutdown.signal.aborted) return undefined;
     if (notUp.length > 0) {
-      const limit = context.settings.cmdWaitForServicesMaxTimeMs;
-      stageFailed(context, 'services-up', `some legacy longruns failed to start within ${limit} ms: ${notUp.join(', ')}`);
+      stageFailed(context, 'services-up', `some legacy longruns were not up within S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms): ${notUp.join(', ')}`);
     }
   }
   if (shutdown.signal.aborted) return undefined;
@@ -104,4 +110,16 @@ function runCommand(context: InitContext, argv: readonly string[]): number | und
     },
   );
   return pid;
+}
+
+/** `signal`, also aborted after `remainingMs` when a boot time limit is set. */
+function withDeadline(signal: AbortSignal, remainingMs: number, limitMs: number): AbortSignal {
+  if (!Number.isFinite(remainingMs)) return signal;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(`S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${limitMs} ms) reached`), Math.max(1, remainingMs));
+  // Firing after the stage is over is harmless; it must not keep the process alive either.
+  timer.unref();
+  if (signal.aborted) controller.abort(signal.reason);
+  signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller.signal;
 }

@@ -27,6 +27,9 @@ async function main(command: readonly string[]): Promise<number> {
   const reporter = new Reporter(settings.verbosity);
   const isPid1 = process.pid === 1;
   const shutdownRequest = new ShutdownRequest();
+  // Output that cannot be written (a closed pipe) must not become a crash of PID 1.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   installSignalHandlers(reporter, shutdownRequest, () => commandPid);
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.

@@ -17,8 +17,8 @@ export async function runScriptsStage(
 ): Promise<number> {
   let failures = 0;
   for (const script of scripts) {
-    if (options.abortSignal?.aborted === true) {
-      context.reporter.info(stage, `skipping ${script.path}: the container is stopping`);
+    if (isAborted(options.abortSignal)) {
+      context.reporter.info(stage, `skipping ${script.path}: ${String(options.abortSignal?.reason)}`);
       continue;
     }
     if (!script.runnable) {
@@ -40,6 +40,11 @@ export async function runScriptsStage(
     }
     const { termination } = result;
     const status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);
+    if (isAborted(options.abortSignal)) {
+      context.reporter.warn(stage, `${script.path} was stopped (${String(options.abortSignal?.reason)}) and ${describeTermination(termination)}`);
+      failures++;
+      continue;
+    }
     if (result.timedOut) context.reporter.warn(stage, `${script.path} ran longer than ${options.timeLimitMs} ms and was killed`);
     const line = termination.signal === null ? `${script.path} exited ${status}` : `${script.path} ${describeTermination(termination)}`;
     if (status === 0) context.reporter.info(stage, line);
@@ -47,4 +52,9 @@ export async function runScriptsStage(
     if (status !== 0) failures++;
   }
   return failures;
+}
+
+// A function, so the compiler does not assume the flag cannot change across an await.
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }

@@ -25,7 +25,7 @@ export class ShutdownRequest {
   request(reason: ShutdownReason): boolean {
     if (this.#reason !== undefined) return false;
     this.#reason = reason;
-    this.#controller.abort();
+    this.#controller.abort('the container is stopping');
     this.#resolve(reason);
     return true;
   }

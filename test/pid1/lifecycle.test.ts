@@ -201,3 +201,16 @@ test('a logger under log/ gets the service output through a pipe that survives i
   const lines = readFileSync(join(etc, 'log.txt'), 'utf8').trim().split('\n');
   assert.deepEqual(lines, Array.from({ length: 30 }, (_, index) => `line ${index}`));
 });
+
+test('S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds cont-init and names the slow script', { skip }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-slow': '#!/bin/sh\nexec sleep 30\n',
+    'cont-init.d/20-next': `#!/bin/sh\ntouch "${'$'}MARK"/next-ran\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '300', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' });
+  const { code } = await run.exited;
+  assert.equal(code, 2, run.output());
+  assert.match(run.output(), /10-slow was stopped \(S6_CMD_WAIT_FOR_SERVICES_MAXTIME \(300 ms\) reached\)/);
+  assert.match(run.output(), /skipping .*20-next: S6_CMD_WAIT_FOR_SERVICES_MAXTIME \(300 ms\) reached/);
+  assert.ok(!existsSync(join(etc, 'next-ran')));
+});
