@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+
+import { makeTree, removeTree, script, type TreeEntry } from '../helpers/tree.js';
+
+/** The repository root: the nearest directory above this file whose package.json is Steward's. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'steward') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the steward repository above the test file');
+    dir = parent;
+  }
+}
+
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'bin', 'steward');
+const NOBODY = 65534;
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `steward check` with a clean environment: only PATH and `env`. */
+function check(args: readonly string[], env: Record<string, string> = {}, options: SpawnSyncOptions = {}): CliResult {
+  const result = spawnSync(process.execPath, [CLI, 'check', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    encoding: 'utf8',
+    ...options,
+  });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+interface JsonReport {
+  ok: boolean;
+  errors: number;
+  warnings: number;
+  services: string[];
+  problems: { severity: string; code: string; path: string | null; line: number | null; message: string; hint: string | null }[];
+}
+
+const roots: string[] = [];
+
+function tree(files: Record<string, TreeEntry>): string {
+  const root = makeTree(files);
+  roots.push(root);
+  return root;
+}
+
+/** Why running the CLI as nobody cannot work here, or false when it can. */
+function cannotRunAsNobody(): string | false {
+  if (process.getuid?.() !== 0) return 'switching to uid 65534 needs root';
+  const probe = spawnSync(process.execPath, [CLI, '--version'], { cwd: '/', uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+  if (probe.error !== undefined) return `cannot start node as uid ${NOBODY}: ${probe.error.message}`;
+  if (probe.status !== 0) return `node or the built CLI is not usable by uid ${NOBODY}: ${String(probe.stderr).trim()}`;
+  return false;
+}
+
+describe('steward check', () => {
+  before(() => {
+    assert.ok(existsSync(join(ROOT, 'dist', 'steward.js')), 'run npm run build first: the CLI bundle is missing');
+  });
+
+  after(() => {
+    for (const root of roots) removeTree(root);
+  });
+
+  it('passes a good tree with exit 0 and "0 errors"', () => {
+    const root = tree({
+      'services.d/web/run': script('exec sleep 1000\n'),
+      'services.d/web/finish': script('exit 0\n'),
+      'services.d/web/notification-fd': '3\n',
+      'services.d/web/log/run': script('exec cat\n'),
+      'cont-init.d/10-setup': script('echo setting up\n'),
+      'cont-finish.d/10-cleanup': script('echo cleaning up\n'),
+      'fix-attrs.d/01-data': '/var/lib/app true root:root 0644 0755\n',
+    });
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /2 services, 1 cont-init and 1 cont-finish scripts, 1 fix-attrs files/);
+    assert.match(result.stdout, /: 0 errors, 0 warnings\n$/);
+    assert.doesNotMatch(result.stdout, /^error:/m);
+  });
+
+  it('names a run script that is not executable, and how to fix it', () => {
+    const root = tree({ 'services.d/web/run': { content: '#!/bin/sh\nexec true\n', mode: 0o644 } });
+    const run = join(root, 'services.d/web/run');
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${run}: the run script of service web is not executable. Run chmod +x ${run}`), result.stdout);
+    assert.match(result.stdout, /0 services, .*: 1 errors, 0 warnings/);
+  });
+
+  it('names a script with CRLF line endings, at line 1', () => {
+    const root = tree({ 'cont-init.d/10-setup': { content: '#!/bin/sh\r\necho hi\r\n', mode: 0o755 } });
+    const file = join(root, 'cont-init.d/10-setup');
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${file}:1: the script has Windows (CRLF) line endings`), result.stdout);
+    assert.match(result.stdout, /dos2unix/);
+  });
+
+  it('names a run script without a shebang, at line 1', () => {
+    const root = tree({ 'services.d/web/run': { content: 'exec nginx -g "daemon off;"\n', mode: 0o755 } });
+    const run = join(root, 'services.d/web/run');
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${run}:1: the run script of service web has no shebang line`), result.stdout);
+  });
+
+  it('names a service directory without a run script', () => {
+    const root = tree({ 'services.d/web/finish': script() });
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${join(root, 'services.d/web/run')}: service web has no run script`), result.stdout);
+  });
+
+  it('names a directory it cannot read when run as an unprivileged user', { skip: cannotRunAsNobody() }, () => {
+    const root = tree({ 'services.d/web/run': script(), 'services.d': { dir: true, mode: 0o000 } });
+    const dir = join(root, 'services.d');
+    const result = check(['--etc', root], {}, { uid: NOBODY, gid: NOBODY, cwd: '/' });
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.ok(result.stdout.includes(`error: ${dir}: cannot read the directory: EACCES. Make it readable by the user Steward runs as (uid ${NOBODY})`), result.stdout);
+  });
+
+  it('names the fix-attrs file and line of a bad account and of a bad mode', () => {
+    const root = tree({
+      'fix-attrs.d/01-app': ['# app data', '/var/lib/app true no-such-account-here 0644 0755', '/var/log/app true root 0644 0999', ''].join('\n'),
+    });
+    const file = join(root, 'fix-attrs.d/01-app');
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${file}:2: unknown user "no-such-account-here"`), result.stdout);
+    assert.ok(result.stdout.includes(`error: ${file}:3: directory mode "0999" is not an octal mode`), result.stdout);
+    assert.match(result.stdout, /: 2 errors, 0 warnings/);
+  });
+
+  it('reports a non-numeric S6_* variable, naming it and the default', () => {
+    const root = tree({ 'services.d/web/run': script() });
+    const result = check(['--etc', root], { S6_SERVICES_GRACETIME: 'soon' });
+    assert.equal(result.status, 1);
+    assert.match(result.stdout, /^error: S6_SERVICES_GRACETIME="soon" is not a whole number of milliseconds; using the default 3000/m);
+  });
+
+  it('reports every problem of a tree at once', () => {
+    const root = tree({
+      'services.d/a/run': { content: '#!/bin/sh\n', mode: 0o644 },
+      'services.d/b/run': { content: 'echo\n', mode: 0o755 },
+      'services.d/c/run': script(),
+      'services.d/c/timeout-kill': 'ten\n',
+    });
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(join(root, 'services.d/a/run')));
+    assert.ok(result.stdout.includes(join(root, 'services.d/b/run')));
+    assert.ok(result.stdout.includes(`${join(root, 'services.d/c/timeout-kill')}:1: "ten" is not a number of milliseconds`));
+    assert.match(result.stdout, /1 services, .*: 3 errors/);
+  });
+
+  it('prints a JSON report that lists each problem with its file and line', () => {
+    const root = tree({
+      'services.d/web/run': script(),
+      'services.d/worker/run': { content: '#!/bin/sh\r\n', mode: 0o755 },
+      'services.d/web/timeout-finish': '100\r\n',
+    });
+    const result = check(['--etc', root, '--json']);
+    assert.equal(result.status, 1);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    assert.equal(report.ok, false);
+    assert.equal(report.errors, 1);
+    assert.equal(report.warnings, 1);
+    assert.deepEqual(report.services, ['web']);
+    const crlf = report.problems.find((problem) => problem.severity === 'error');
+    assert.deepEqual(
+      crlf && { code: crlf.code, path: crlf.path, line: crlf.line },
+      { code: 'ERR_SCRIPT', path: join(root, 'services.d/worker/run'), line: 1 },
+    );
+    assert.match(crlf?.message ?? '', /CRLF/);
+    assert.ok((crlf?.hint ?? '').length > 0);
+    const warning = report.problems.find((problem) => problem.severity === 'warning');
+    assert.equal(warning?.path, join(root, 'services.d/web/timeout-finish'));
+  });
+
+  it('prints an ok JSON report with exit 0 for a good tree', () => {
+    const root = tree({ 'services.d/web/run': script() });
+    const result = check(['--etc', root, '--json']);
+    assert.equal(result.status, 0);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    assert.deepEqual(report, { ok: true, errors: 0, warnings: 0, services: ['web'], problems: [] });
+  });
+
+  it('refuses an unknown option with exit 2', () => {
+    const result = check(['--bogus']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /unknown option --bogus/);
+    assert.equal(result.stdout, '');
+  });
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
+import { makeTree, removeTree } from '../helpers/tree.js';
+
+const roots: string[] = [];
+
+after(() => {
+  for (const root of roots) removeTree(root);
+});
+
+function scratch(): string {
+  const root = makeTree({});
+  roots.push(root);
+  return join(root, 'container_environment');
+}
+
+describe('fixPath', () => {
+  it('gives /command:/usr/bin:/bin when PATH is unset or empty', () => {
+    assert.equal(fixPath(undefined), '/command:/usr/bin:/bin');
+    assert.equal(fixPath(''), '/command:/usr/bin:/bin');
+  });
+
+  it('puts the missing directories in front of an existing PATH', () => {
+    assert.equal(fixPath('/usr/local/bin'), '/command:/usr/bin:/bin:/usr/local/bin');
+    assert.equal(fixPath('/usr/local/bin:/usr/bin'), '/command:/bin:/usr/local/bin:/usr/bin');
+  });
+
+  it('leaves a PATH that has them all unchanged', () => {
+    assert.equal(fixPath('/usr/local/bin:/command:/usr/bin:/bin'), '/usr/local/bin:/command:/usr/bin:/bin');
+  });
+
+  it('matches whole entries, not prefixes', () => {
+    assert.equal(fixPath('/bin2:/usr/bin/x:/commands'), '/command:/usr/bin:/bin:/bin2:/usr/bin/x:/commands');
+  });
+});
+
+describe('container environment', () => {
+  it('round-trips values, including a value with newlines', () => {
+    const dir = scratch();
+    const env = { HOME: '/root', GREETING: 'hello\nworld\n', SPACES: '  padded  ', PATH: '/usr/bin:/bin' };
+    writeContainerEnvironment(dir, env);
+    assert.deepEqual(readContainerEnvironment(dir), env);
+  });
+
+  it('writes one file per variable holding the value and a newline', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { TZ: 'UTC' });
+    assert.equal(readFileSync(join(dir, 'TZ'), 'utf8'), 'UTC\n');
+  });
+
+  it('keeps a variable set to the empty string', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { EMPTY: '' });
+    assert.equal(readFileSync(join(dir, 'EMPTY'), 'utf8'), '\n');
+    assert.deepEqual(readContainerEnvironment(dir), { EMPTY: '' });
+  });
+
+  it('reads an empty file as an unset variable', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { KEEP: 'yes', DROP: 'soon' });
+    writeFileSync(join(dir, 'DROP'), '');
+    const env = readContainerEnvironment(dir);
+    assert.deepEqual(env, { KEEP: 'yes' });
+    assert.ok(!('DROP' in env));
+  });
+
+  it('reads NUL bytes as newlines, as s6-envdir does', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, {});
+    writeFileSync(join(dir, 'MULTI'), 'one\0two\n');
+    assert.deepEqual(readContainerEnvironment(dir), { MULTI: 'one\ntwo' });
+  });
+
+  it('skips names that cannot be files, and unset values', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { 'A/B': 'x', '.hidden': 'x', '': 'x', UNSET: undefined, OK: 'fine' });
+    assert.deepEqual(readContainerEnvironment(dir), { OK: 'fine' });
+  });
+
+  it('skips dot-files and names with = when reading', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { OK: 'fine' });
+    writeFileSync(join(dir, '.profile'), 'x\n');
+    writeFileSync(join(dir, 'A=B'), 'x\n');
+    assert.deepEqual(readContainerEnvironment(dir), { OK: 'fine' });
+  });
+
+  it('replaces what was there before', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { OLD: 'stale' });
+    writeContainerEnvironment(dir, { NEW: 'fresh' });
+    assert.equal(existsSync(join(dir, 'OLD')), false);
+    assert.deepEqual(readContainerEnvironment(dir), { NEW: 'fresh' });
+  });
+
+  it('reads a missing directory as an empty environment', () => {
+    assert.deepEqual(readContainerEnvironment('/no/such/container_environment'), {});
+  });
+});
+
+describe('processEnvironment', () => {
+  const container = { HOME: '/root', SECRET: 'x', PATH: '/old' };
+
+  it('passes only PATH without S6_KEEP_ENV', () => {
+    assert.deepEqual(processEnvironment(false, container, '/command:/usr/bin:/bin'), { PATH: '/command:/usr/bin:/bin' });
+  });
+
+  it('passes the whole container environment with S6_KEEP_ENV, PATH replaced', () => {
+    assert.deepEqual(processEnvironment(true, container, '/command:/usr/bin:/bin'), { HOME: '/root', SECRET: 'x', PATH: '/command:/usr/bin:/bin' });
+    assert.equal(container.PATH, '/old');
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { expandGlob } from '../../src/sys/glob.js';
+import { makeTree, removeTree } from '../helpers/tree.js';
+
+describe('expandGlob', () => {
+  let root = '';
+
+  before(() => {
+    root = makeTree({
+      'logs/app.log': '',
+      'logs/db.log': '',
+      'logs/db.txt': '',
+      'logs/.secret.log': '',
+      'logs/a1': '',
+      'logs/b2': '',
+      'logs/c3': '',
+      'logs/[x]': '',
+      'logs/weird.name+(1)': '',
+      'sites/one/conf': '',
+      'sites/two/conf': '',
+      'sites/three/other': '',
+    });
+  });
+
+  after(() => {
+    removeTree(root);
+  });
+
+  const inRoot = (...paths: string[]): string[] => paths.map((path) => join(root, path));
+
+  it('returns a pattern without wildcards as it is, whether or not it exists', () => {
+    assert.deepEqual(expandGlob('/no/such/file'), ['/no/such/file']);
+    assert.deepEqual(expandGlob(join(root, 'logs/app.log')), inRoot('logs/app.log'));
+  });
+
+  it('expands * to the matching names in byte order', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/*.log')), inRoot('logs/app.log', 'logs/db.log'));
+  });
+
+  it('skips dot-files unless hidden files are included or the pattern starts with a dot', () => {
+    assert.ok(!expandGlob(join(root, 'logs/*')).includes(join(root, 'logs/.secret.log')));
+    assert.deepEqual(expandGlob(join(root, 'logs/*.log'), true), inRoot('logs/.secret.log', 'logs/app.log', 'logs/db.log'));
+    assert.deepEqual(expandGlob(join(root, 'logs/.*.log')), inRoot('logs/.secret.log'));
+  });
+
+  it('matches one character with ?', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/??')), inRoot('logs/a1', 'logs/b2', 'logs/c3'));
+    assert.deepEqual(expandGlob(join(root, 'logs/db.???')), inRoot('logs/db.log', 'logs/db.txt'));
+  });
+
+  it('matches bracket classes, ranges and negated classes', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/[ab][0-9]')), inRoot('logs/a1', 'logs/b2'));
+    assert.deepEqual(expandGlob(join(root, 'logs/[!a]?')), inRoot('logs/b2', 'logs/c3'));
+  });
+
+  it('treats an unclosed bracket and regular expression characters literally', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/weird.name+(*')), inRoot('logs/weird.name+(1)'));
+    assert.deepEqual(expandGlob(join(root, 'logs/[*')), inRoot('logs/[x]'));
+  });
+
+  it('keeps only existing paths when a literal segment follows a wildcard', () => {
+    assert.deepEqual(expandGlob(join(root, 'sites/*/conf')), inRoot('sites/one/conf', 'sites/two/conf'));
+    const none = join(root, 'sites/*/missing');
+    assert.deepEqual(expandGlob(none), [none]);
+  });
+
+  it('expands wildcards in several path segments', () => {
+    assert.deepEqual(expandGlob(join(root, 's*/t*/*')), inRoot('sites/three/other', 'sites/two/conf'));
+  });
+
+  it('leaves a pattern that matches nothing as it is, like the shell', () => {
+    const pattern = join(root, 'logs/*.gz');
+    assert.deepEqual(expandGlob(pattern), [pattern]);
+    const throughFile = join(root, 'logs/app.log/*');
+    assert.deepEqual(expandGlob(throughFile), [throughFile]);
+  });
+
+  it('expands a relative pattern against the working directory and returns relative paths', () => {
+    const previous = process.cwd();
+    process.chdir(join(root, 'logs'));
+    try {
+      assert.deepEqual(expandGlob('*.log'), ['app.log', 'db.log']);
+    } finally {
+      process.chdir(previous);
+    }
+  });
+});

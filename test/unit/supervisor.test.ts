@@ -1,0 +1,592 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { LongrunDefinition } from '../../src/model/service.js';
+import type { ServiceState } from '../../src/supervise/state.js';
+import { assertTransition, isRunning } from '../../src/supervise/state.js';
+import { PERMANENT_FAILURE_EXIT, SPAWN_RETRY_MS, ServiceSupervisor, type SupervisorEvent } from '../../src/supervise/supervisor.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeProcessPort, settle } from '../helpers/fake-port.js';
+
+const LIVE = '/run/s6/legacy-services/web';
+const RUN = `${LIVE}/run`;
+const FINISH = `${LIVE}/finish`;
+
+function definition(overrides: Partial<LongrunDefinition> = {}): LongrunDefinition {
+  return {
+    kind: 'longrun',
+    name: 'web',
+    sourceDir: '/etc/services.d/web',
+    liveDir: LIVE,
+    runPath: RUN,
+    finishPath: null,
+    notificationFd: null,
+    timeoutKillMs: 0,
+    timeoutFinishMs: 5000,
+    downSignal: 'SIGTERM',
+    startsDown: false,
+    minRestartIntervalMs: 1000,
+    loggerName: null,
+    producerName: null,
+    ...overrides,
+  };
+}
+
+function harness(overrides: Partial<LongrunDefinition> = {}) {
+  const clock = new FakeClock();
+  const port = new FakeProcessPort();
+  const env = { PATH: '/command:/usr/bin:/bin' };
+  const supervisor = new ServiceSupervisor(definition(overrides), port, clock, { stdin: 'ignore', stdout: 'inherit', stderr: 7, env });
+  const events: SupervisorEvent[] = [];
+  supervisor.subscribe((event) => events.push(event));
+  const states = (): string[] => events.flatMap((event) => (event.type === 'state' ? [`${event.from}->${event.to}`] : []));
+  return { clock, port, supervisor, events, states, env };
+}
+
+describe('ServiceSupervisor: starting', () => {
+  it('up() spawns the run script with the service name as its argument, in the live directory, in a new session', () => {
+    const { port, supervisor, env } = harness();
+    supervisor.up();
+    assert.equal(port.processes.length, 1);
+    const { spec } = port.last;
+    assert.equal(spec.file, RUN);
+    assert.deepEqual(spec.args, ['web']);
+    assert.equal(spec.cwd, LIVE);
+    assert.equal(spec.newSession, true);
+    assert.equal(spec.env, env);
+    assert.equal(spec.stdin, 'ignore');
+    assert.equal(spec.stdout, 'inherit');
+    assert.equal(spec.stderr, 7);
+    assert.equal(spec.notificationFd, undefined);
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.pid, port.last.pid);
+    assert.equal(supervisor.status.starts, 1);
+    assert.equal(supervisor.status.wantUp, true);
+  });
+
+  it('without a notification fd the service is up, and counts as ready, as soon as it is spawned', () => {
+    const { supervisor, events } = harness();
+    supervisor.up();
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.ready, true);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['state', 'spawned'],
+    );
+  });
+
+  it('with a notification fd the service is starting until it reports ready', () => {
+    const { clock, port, supervisor } = harness({ notificationFd: 3 });
+    supervisor.up();
+    assert.equal(port.last.spec.notificationFd, 3);
+    assert.equal(supervisor.state, 'starting');
+    assert.equal(supervisor.status.ready, false);
+    assert.equal(supervisor.status.readySince, null);
+    clock.advance(250);
+    port.ready(port.last.pid);
+    assert.equal(supervisor.state, 'ready');
+    assert.equal(supervisor.status.ready, true);
+    assert.equal(supervisor.status.readySince, 250);
+  });
+
+  it('reports the ready time already in the event announcing the ready state', () => {
+    const { clock, port, supervisor } = harness({ notificationFd: 3 });
+    const seen: (number | null)[] = [];
+    supervisor.subscribe((event, source) => {
+      if (event.type === 'state' && event.to === 'ready') seen.push(source.status.readySince);
+    });
+    supervisor.up();
+    clock.advance(40);
+    port.ready(port.last.pid);
+    assert.deepEqual(seen, [40]);
+  });
+
+  it('ignores a readiness report when the service is not starting', () => {
+    const { port, supervisor } = harness({ notificationFd: 3 });
+    supervisor.up();
+    const pid = port.last.pid;
+    port.ready(pid);
+    port.ready(pid);
+    assert.equal(supervisor.state, 'ready');
+    supervisor.down();
+    port.ready(pid);
+    assert.equal(supervisor.state, 'stopping');
+  });
+
+  it('up() on a running service does not spawn a second process', () => {
+    const { port, supervisor } = harness();
+    supervisor.up();
+    supervisor.up();
+    assert.equal(port.processes.length, 1);
+  });
+});
+
+describe('ServiceSupervisor: restarts', () => {
+  it('restarts a crashed run, but not before the restart interval since the previous spawn', () => {
+    const { clock, port, supervisor, events } = harness();
+    supervisor.up();
+    clock.advance(200);
+    port.exit(port.last.pid, { code: 1 });
+    assert.equal(supervisor.state, 'backoff');
+    assert.ok(events.some((event) => event.type === 'throttled' && event.delayMs === 800));
+    clock.advance(799); // 999 ms after the first spawn
+    assert.equal(port.processes.length, 1);
+    assert.equal(supervisor.state, 'backoff');
+    clock.advance(1); // 1000 ms
+    assert.equal(port.processes.length, 2);
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.starts, 2);
+  });
+
+  it('restarts at once a run that lived longer than the restart interval, passing through backoff', () => {
+    const { clock, port, supervisor, events, states } = harness();
+    supervisor.up();
+    clock.advance(5000);
+    port.exit(port.last.pid, { code: 0 });
+    assert.equal(port.processes.length, 2);
+    assert.equal(supervisor.state, 'up');
+    assert.deepEqual(states(), ['down->up', 'up->backoff', 'backoff->up']);
+    assert.ok(!events.some((event) => event.type === 'throttled'));
+  });
+
+  it('restarts at once when the restart interval is 0', () => {
+    const { port, supervisor } = harness({ minRestartIntervalMs: 0 });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    port.exit(port.last.pid, { signal: 'SIGSEGV' });
+    assert.equal(port.processes.length, 3);
+    assert.equal(supervisor.state, 'up');
+  });
+
+  it('records how the last run ended', () => {
+    const { clock, port, supervisor, events } = harness();
+    supervisor.up();
+    clock.advance(1500);
+    port.exit(port.last.pid, { signal: 'SIGSEGV' });
+    assert.deepEqual(supervisor.status.lastExit, { code: null, signal: 'SIGSEGV', durationMs: 1500, requested: false });
+    assert.ok(events.some((event) => event.type === 'exited' && event.description === 'killed by SIGSEGV'));
+  });
+
+  it('once() starts the service without restarting it when it exits', () => {
+    const { clock, port, supervisor, states } = harness();
+    supervisor.once();
+    assert.equal(supervisor.state, 'up');
+    port.exit(port.last.pid, { code: 3 });
+    clock.advance(10_000);
+    assert.equal(port.processes.length, 1);
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.wantUp, false);
+    assert.deepEqual(states(), ['down->up', 'up->down']);
+  });
+});
+
+describe('ServiceSupervisor: finish script', () => {
+  it('runs finish with the exit code, 0, the name and the process group of the run', () => {
+    const { port, supervisor, states } = harness({ finishPath: FINISH });
+    supervisor.up();
+    const run = port.last;
+    port.exit(run.pid, { code: 3 });
+    assert.equal(supervisor.state, 'finishing');
+    const finish = port.last;
+    assert.equal(finish.spec.file, FINISH);
+    assert.deepEqual(finish.spec.args, ['3', '0', 'web', String(run.pid)]);
+    assert.equal(finish.spec.cwd, LIVE);
+    assert.equal(finish.spec.newSession, true);
+    port.exit(finish.pid, { code: 0 });
+    assert.deepEqual(states(), ['down->up', 'up->finishing', 'finishing->backoff']);
+  });
+
+  it('passes 256 and the signal number to finish when the run was killed by a signal', () => {
+    const { port, supervisor } = harness({ finishPath: FINISH });
+    supervisor.up();
+    const run = port.last;
+    port.exit(run.pid, { signal: 'SIGKILL' });
+    assert.deepEqual(port.last.spec.args, ['256', '9', 'web', String(run.pid)]);
+  });
+
+  it('does not restart the service when finish exits 125, and marks it failed', () => {
+    assert.equal(PERMANENT_FAILURE_EXIT, 125);
+    const { clock, port, supervisor, events } = harness({ finishPath: FINISH });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    port.exit(port.last.pid, { code: 125 });
+    assert.equal(supervisor.state, 'failed');
+    assert.equal(supervisor.status.wantUp, false);
+    assert.ok(events.some((event) => event.type === 'permanent-failure'));
+    clock.advance(60_000);
+    assert.equal(port.spawnsOf(RUN).length, 1);
+  });
+
+  it('starts a failed service again on up(), and takes it down on down()', () => {
+    const { clock, port, supervisor } = harness({ finishPath: FINISH });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    port.exit(port.last.pid, { code: 125 });
+    clock.advance(2000);
+    supervisor.up();
+    assert.equal(supervisor.state, 'up');
+    assert.equal(port.spawnsOf(RUN).length, 2);
+    port.exit(port.last.pid, { code: 1 });
+    port.exit(port.last.pid, { code: 125 });
+    supervisor.down();
+    assert.equal(supervisor.state, 'down');
+  });
+
+  it('treats a finish killed by a signal as an ordinary end, and restarts', () => {
+    const { clock, port, supervisor } = harness({ finishPath: FINISH });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 125 }); // the run's own 125 means nothing special
+    port.exit(port.last.pid, { signal: 'SIGTERM' });
+    assert.equal(supervisor.state, 'backoff');
+    clock.advance(1000);
+    assert.equal(port.spawnsOf(RUN).length, 2);
+  });
+
+  it('kills a finish script that outlives timeout-finish with SIGKILL, then restarts', () => {
+    const { clock, port, supervisor, events } = harness({ finishPath: FINISH, timeoutFinishMs: 2000 });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    const finish = port.last;
+    clock.advance(1999);
+    assert.deepEqual(port.signalsTo(finish.pid), []);
+    clock.advance(1);
+    assert.deepEqual(port.signalsTo(finish.pid), ['SIGKILL']);
+    assert.ok(events.some((event) => event.type === 'finish-timeout' && event.timeoutMs === 2000));
+    port.exit(finish.pid, { signal: 'SIGKILL' });
+    assert.equal(supervisor.state, 'up');
+    assert.equal(port.spawnsOf(RUN).length, 2);
+  });
+
+  it('does not kill a finish script that ends in time', () => {
+    const { clock, port, supervisor } = harness({ finishPath: FINISH, timeoutFinishMs: 2000 });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    const finish = port.last;
+    clock.advance(500);
+    port.exit(finish.pid, { code: 0 });
+    clock.advance(10_000);
+    assert.deepEqual(port.signalsTo(finish.pid), []);
+  });
+
+  it('lets a finish script run forever when timeout-finish is 0', () => {
+    const { clock, port, supervisor } = harness({ finishPath: FINISH, timeoutFinishMs: 0 });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    clock.advance(3_600_000);
+    assert.deepEqual(port.signals, []);
+    assert.equal(supervisor.state, 'finishing');
+  });
+
+  it('still restarts the service when its finish script cannot be executed', async () => {
+    const { clock, port, supervisor, events } = harness({ finishPath: FINISH });
+    supervisor.up();
+    port.failNextSpawn('EACCES');
+    port.exit(port.last.pid, { code: 1 });
+    assert.equal(supervisor.state, 'finishing');
+    await settle();
+    assert.ok(events.some((event) => event.type === 'spawn-error' && event.path === FINISH && event.error.code === 'EACCES'));
+    assert.equal(supervisor.state, 'backoff');
+    clock.advance(1000);
+    assert.equal(supervisor.state, 'up');
+    assert.equal(port.spawnsOf(RUN).length, 2);
+  });
+});
+
+describe('ServiceSupervisor: stopping', () => {
+  it('down() sends the down-signal then SIGCONT, and the service goes stopping then down without a restart', () => {
+    const { clock, port, supervisor, states } = harness({ downSignal: 'SIGQUIT' });
+    supervisor.up();
+    const pid = port.last.pid;
+    supervisor.down();
+    assert.deepEqual(port.signalsTo(pid), ['SIGQUIT', 'SIGCONT']);
+    assert.equal(supervisor.state, 'stopping');
+    assert.equal(supervisor.status.wantUp, false);
+    port.exit(pid, { signal: 'SIGQUIT' });
+    clock.advance(60_000);
+    assert.equal(port.processes.length, 1);
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.pid, null);
+    assert.equal(supervisor.status.lastExit?.requested, true);
+    assert.deepEqual(states(), ['down->up', 'up->stopping', 'stopping->down']);
+  });
+
+  it('runs finish after a requested stop, then goes down', () => {
+    const { port, supervisor, states } = harness({ finishPath: FINISH });
+    supervisor.up();
+    const run = port.last;
+    supervisor.down();
+    port.exit(run.pid, { signal: 'SIGTERM' });
+    assert.deepEqual(port.last.spec.args, ['256', '15', 'web', String(run.pid)]);
+    port.exit(port.last.pid, { code: 0 });
+    assert.equal(supervisor.state, 'down');
+    assert.deepEqual(states(), ['down->up', 'up->stopping', 'stopping->finishing', 'finishing->down']);
+  });
+
+  it('sends SIGKILL timeout-kill ms after the down-signal when the run is still there', () => {
+    const { clock, port, supervisor } = harness({ timeoutKillMs: 3000 });
+    supervisor.up();
+    const pid = port.last.pid;
+    supervisor.down();
+    clock.advance(2999);
+    assert.deepEqual(port.signalsTo(pid), ['SIGTERM', 'SIGCONT']);
+    clock.advance(1);
+    assert.deepEqual(port.signalsTo(pid), ['SIGTERM', 'SIGCONT', 'SIGKILL']);
+    port.exit(pid, { signal: 'SIGKILL' });
+    assert.equal(supervisor.state, 'down');
+  });
+
+  it('does not send SIGKILL when the run exits before timeout-kill', () => {
+    const { clock, port, supervisor } = harness({ timeoutKillMs: 3000 });
+    supervisor.up();
+    const pid = port.last.pid;
+    supervisor.down();
+    clock.advance(1000);
+    port.exit(pid, { code: 0 });
+    clock.advance(10_000);
+    assert.deepEqual(port.signalsTo(pid), ['SIGTERM', 'SIGCONT']);
+    assert.equal(clock.pendingTimers, 0);
+  });
+
+  it('never sends SIGKILL when timeout-kill is 0', () => {
+    const { clock, port, supervisor } = harness({ timeoutKillMs: 0 });
+    supervisor.up();
+    supervisor.down();
+    clock.advance(3_600_000);
+    assert.ok(!port.signals.some((sent) => sent.signal === 'SIGKILL'));
+    assert.equal(supervisor.state, 'stopping');
+  });
+
+  it('down() during backoff cancels the pending restart', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    assert.equal(supervisor.state, 'backoff');
+    supervisor.down();
+    assert.equal(supervisor.state, 'down');
+    assert.equal(clock.pendingTimers, 0);
+    clock.advance(60_000);
+    assert.equal(port.processes.length, 1);
+    assert.deepEqual(port.signals, []);
+  });
+
+  it('down() while finish runs lets it end, then stays down', () => {
+    const { clock, port, supervisor } = harness({ finishPath: FINISH });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    const finish = port.last;
+    supervisor.down();
+    assert.deepEqual(port.signals, []);
+    assert.equal(supervisor.state, 'finishing');
+    port.exit(finish.pid, { code: 0 });
+    clock.advance(60_000);
+    assert.equal(supervisor.state, 'down');
+    assert.equal(port.spawnsOf(RUN).length, 1);
+  });
+
+  it('down({ signal: false }) sends nothing but does not restart the run when it leaves', () => {
+    const { port, supervisor, states } = harness();
+    supervisor.up();
+    const pid = port.last.pid;
+    supervisor.down({ signal: false });
+    assert.deepEqual(port.signals, []);
+    assert.equal(supervisor.state, 'up');
+    port.exit(pid, { code: 0 });
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.lastExit?.requested, false);
+    assert.deepEqual(states(), ['down->up', 'up->down']);
+  });
+
+  it('down() on a service that is down does nothing', () => {
+    const { port, supervisor, events } = harness();
+    supervisor.down();
+    assert.equal(supervisor.state, 'down');
+    assert.deepEqual(port.signals, []);
+    assert.deepEqual(events, []);
+  });
+
+  it('up() on a service that is stopping keeps it: it restarts when the old run exits', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.up();
+    clock.advance(5000);
+    supervisor.down();
+    supervisor.up();
+    port.exit(port.last.pid, { signal: 'SIGTERM' });
+    assert.equal(port.processes.length, 2);
+    assert.equal(supervisor.state, 'up');
+  });
+
+  it('signal() forwards a signal to the run only while it runs', () => {
+    const { port, supervisor } = harness();
+    assert.equal(supervisor.signal('SIGHUP'), false);
+    supervisor.up();
+    assert.equal(supervisor.signal('SIGHUP'), true);
+    assert.deepEqual(port.signalsTo(port.last.pid), ['SIGHUP']);
+  });
+});
+
+describe('ServiceSupervisor: spawn errors', () => {
+  it('goes to backoff when the run cannot be executed and retries after 60 s', async () => {
+    assert.equal(SPAWN_RETRY_MS, 60_000);
+    const { clock, port, supervisor, events } = harness();
+    port.failNextSpawn('ENOENT');
+    supervisor.up();
+    await settle();
+    assert.equal(supervisor.state, 'backoff');
+    assert.equal(supervisor.status.pid, null);
+    assert.equal(supervisor.status.starts, 0);
+    const error = events.find((event) => event.type === 'spawn-error');
+    assert.ok(error?.type === 'spawn-error');
+    assert.equal(error.path, RUN);
+    assert.equal(error.error.code, 'ENOENT');
+    clock.advance(59_999);
+    assert.equal(port.attempts.length, 1);
+    clock.advance(1);
+    assert.equal(port.attempts.length, 2);
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.starts, 1);
+  });
+
+  it('handles a spawn error reported synchronously the same way', () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('EACCES', { synchronous: true });
+    supervisor.up();
+    assert.equal(supervisor.state, 'backoff');
+    assert.equal(clock.nextTimerIn, 60_000);
+    clock.advance(60_000);
+    assert.equal(supervisor.state, 'up');
+  });
+
+  it('keeps retrying every 60 s while the run still cannot be executed', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('EACCES');
+    port.failNextSpawn('EACCES');
+    supervisor.up();
+    await settle();
+    clock.advance(60_000);
+    await settle();
+    assert.equal(supervisor.state, 'backoff');
+    assert.equal(port.attempts.length, 2);
+    clock.advance(60_000);
+    assert.equal(port.attempts.length, 3);
+    assert.equal(supervisor.state, 'up');
+  });
+
+  it('does not retry after a spawn error when the service was taken down meanwhile', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('ENOENT');
+    supervisor.up();
+    supervisor.down();
+    await settle();
+    clock.advance(120_000);
+    assert.equal(supervisor.state, 'down');
+    assert.equal(port.attempts.length, 1);
+  });
+
+  it('down() after a spawn error cancels the retry', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('ENOENT');
+    supervisor.up();
+    await settle();
+    supervisor.down();
+    assert.equal(supervisor.state, 'down');
+    clock.advance(120_000);
+    assert.equal(port.attempts.length, 1);
+  });
+});
+
+describe('ServiceSupervisor: waitFor', () => {
+  it('resolves at once when the condition already holds', async () => {
+    const { supervisor } = harness();
+    await supervisor.waitFor((status) => status.state === 'down');
+  });
+
+  it('resolves only once the service reaches the awaited state', async () => {
+    const { port, supervisor } = harness({ notificationFd: 4 });
+    let resolved = false;
+    const ready = supervisor.waitFor((status) => status.ready).then(() => {
+      resolved = true;
+    });
+    supervisor.up();
+    await settle();
+    assert.equal(resolved, false);
+    assert.equal(supervisor.state, 'starting');
+    port.ready(port.last.pid);
+    await ready;
+    assert.equal(resolved, true);
+  });
+
+  it('resolves when a stopping service is down', async () => {
+    const { port, supervisor } = harness();
+    supervisor.up();
+    supervisor.down();
+    let resolved = false;
+    const down = supervisor.waitFor((status) => status.state === 'down').then(() => {
+      resolved = true;
+    });
+    await settle();
+    assert.equal(resolved, false);
+    port.exit(port.last.pid, { signal: 'SIGTERM' });
+    await down;
+    assert.equal(resolved, true);
+  });
+
+  it('stops listening once resolved', async () => {
+    const { port, supervisor } = harness();
+    let checks = 0;
+    const up = supervisor.waitFor((status) => {
+      checks++;
+      return status.state === 'up';
+    });
+    supervisor.up();
+    await up;
+    const after = checks;
+    supervisor.down();
+    port.exit(port.last.pid, { code: 0 });
+    assert.equal(checks, after);
+  });
+});
+
+describe('service states', () => {
+  const legal: [ServiceState, ServiceState][] = [
+    ['down', 'up'],
+    ['down', 'starting'],
+    ['starting', 'ready'],
+    ['up', 'stopping'],
+    ['stopping', 'finishing'],
+    ['finishing', 'failed'],
+    ['backoff', 'up'],
+    ['failed', 'down'],
+  ];
+  for (const [from, to] of legal) {
+    it(`allows ${from} -> ${to}`, () => {
+      assert.doesNotThrow(() => assertTransition('web', from, to));
+    });
+  }
+
+  const illegal: [ServiceState, ServiceState][] = [
+    ['down', 'ready'],
+    ['down', 'stopping'],
+    ['down', 'finishing'],
+    ['up', 'ready'],
+    ['up', 'starting'],
+    ['stopping', 'up'],
+    ['finishing', 'ready'],
+    ['failed', 'ready'],
+  ];
+  for (const [from, to] of illegal) {
+    it(`refuses ${from} -> ${to} with a RangeError naming the service`, () => {
+      assert.throws(
+        () => assertTransition('web', from, to),
+        (error: unknown) => error instanceof RangeError && error.message === `Service web cannot go from ${from} to ${to}`,
+      );
+    });
+  }
+
+  it('counts only starting, up, ready and stopping as running', () => {
+    const all: ServiceState[] = ['down', 'starting', 'up', 'ready', 'stopping', 'finishing', 'backoff', 'failed'];
+    assert.deepEqual(
+      all.filter((state) => isRunning(state)),
+      ['starting', 'up', 'ready', 'stopping'],
+    );
+  });
+});
