@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { makeTree } from './tree.js';
 
 /** The repository root, found from this file whether it runs from test/ or .build/test/. */
 export const repoRoot = ((): string => {
@@ -139,13 +140,7 @@ export function lastValue(text: string, key: string): string | undefined {
   return matches.at(-1)?.[1];
 }
 
-/** Writes files under a new temp dir: a string value is a shell script (mode 0755). */
+/** A tree where every string starting with a shebang is an executable script (mode 0755). */
 export function scriptTree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'steward-pid1-'));
-  for (const [path, content] of Object.entries(files)) {
-    const full = join(root, path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, content, { mode: path.endsWith('/down') || !content.startsWith('#!') ? 0o644 : 0o755 });
-  }
-  return root;
+  return makeTree(Object.fromEntries(Object.entries(files).map(([path, content]) => [path, { content, mode: content.startsWith('#!') ? 0o755 : 0o644 }])));
 }
