@@ -11,6 +11,7 @@ const define = { STEWARD_VERSION: JSON.stringify(version) };
 const entries = {
   'steward-init': 'src/init/main.ts',
   steward: 'src/cli/main.ts',
+  's6-tool': 'src/cli/s6/main.ts',
 };
 
 function walk(dir) {

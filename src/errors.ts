@@ -10,6 +10,8 @@ export type StewardErrorCode =
   | 'ERR_SPAWN'
   | 'ERR_RUNTIME_DIR'
   | 'ERR_USAGE'
+  | 'ERR_CONTROL_UNAVAILABLE'
+  | 'ERR_PERMISSION'
   | 'ERR_INTERNAL';
 
 export interface StewardErrorOptions {

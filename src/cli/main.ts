@@ -1,10 +1,30 @@
 import { errorMessage, StewardError } from '../errors.js';
+import { nearest } from '../control/resolve.js';
 import { VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
+import { graphCommand } from './commands/graph.js';
+import { haltCommands } from './commands/halt.js';
 import { installCommand } from './commands/install.js';
+import { onceCommand, restartCommand, startCommand, stopCommand } from './commands/lifecycle.js';
+import { signalCommand } from './commands/signal.js';
+import { statusCommand } from './commands/status.js';
+import { waitCommand } from './commands/wait.js';
 import type { Command } from './command.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 
-const commands: readonly Command[] = [checkCommand, installCommand];
+const commands: readonly Command[] = [
+  statusCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  onceCommand,
+  signalCommand,
+  waitCommand,
+  graphCommand,
+  ...haltCommands,
+  checkCommand,
+  installCommand,
+];
 
 function usage(): string {
   const lines = [
@@ -36,8 +56,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (command === undefined) {
-    process.stderr.write(`steward: unknown command ${JSON.stringify(name)}. Run steward --help for the list\n`);
-    return 2;
+    const suggestion = nearest(name, commands.map((candidate) => candidate.name));
+    process.stderr.write(`steward: unknown command ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} Run steward --help for the list\n`);
+    return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`Usage: steward ${command.usage}\n\n${command.help}\n`);
@@ -52,6 +73,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`steward: ${errorMessage(error)}\n`);
-    process.exitCode = error instanceof StewardError && error.code === 'ERR_USAGE' ? 2 : 1;
+    process.exitCode = error instanceof StewardError ? exitCodeFor(error.code) : EXIT.failed;
   },
 );

@@ -11,8 +11,10 @@ import { VERSION } from '../version.js';
 import { boot } from './boot.js';
 import type { InitContext } from './context.js';
 import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
-import { linkCommandShims, prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { commandLinks, placeLink } from './shims.js';
 import { ServiceSet } from './service-set.js';
+import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
 import { shutdown } from './shutdown.js';
 import { ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
@@ -60,10 +62,9 @@ async function main(command: readonly string[]): Promise<number> {
     reporter.error('steward', errorMessage(error));
     return 100;
   }
-  const missingShims = linkCommandShims('/command');
-  if (missingShims.length > 0) {
-    reporter.debug('steward', `could not link ${missingShims.join(', ')}; run "steward install" in the image to add them`);
-  }
+  // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
+  const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, false) === 'failed');
+  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in /command; run "steward install" in the image`);
   process.chdir('/');
 
   const childEnv = processEnvironment(settings.keepEnv, containerEnv, path);
@@ -96,6 +97,11 @@ async function main(command: readonly string[]): Promise<number> {
     return INTERNAL_ERROR_EXIT;
   }
 
+  const startedAt = realClock.now() - process.uptime() * 1000;
+  const target = controlTarget(context, services, startedAt);
+  const control = await startControlPlane(context, target, process.env);
+  const probes = await startProbeEndpoint(context, target, process.env);
+
   let commandPid: number | undefined;
   boot(context, tree, services, command).then(
     (pid) => {
@@ -109,7 +115,10 @@ async function main(command: readonly string[]): Promise<number> {
 
   const reason = await shutdownRequest.requested;
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
-  return shutdown(context, reason, tree, services);
+  const code = await shutdown(context, reason, tree, services);
+  await control?.close();
+  probes?.close();
+  return code;
 }
 
 /**

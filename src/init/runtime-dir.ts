@@ -1,6 +1,5 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { StewardError, errnoCode } from '../errors.js';
 
@@ -87,33 +86,4 @@ export function readExitCode(layout: RuntimeLayout): { code: number } | { proble
 
 export function writeExitCode(layout: RuntimeLayout, code: number): void {
   writeFileSync(layout.exitCodeFile, `${code}\n`);
-}
-
-/** The shims directory shipped in the package: the nearest `shims/` above this module. */
-export function shimsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 5; depth++) {
-    if (existsSync(join(dir, 'shims', 'with-contenv'))) return join(dir, 'shims');
-    dir = dirname(dir);
-  }
-  return join(dir, 'shims');
-}
-
-/**
- * Links with-contenv and printcontenv under /command when the image does not have
- * them, so `#!/command/with-contenv sh` works. Returns what it could not link.
- */
-export function linkCommandShims(targetDir: string): string[] {
-  const missing: string[] = [];
-  for (const name of ['with-contenv', 'printcontenv']) {
-    const link = join(targetDir, name);
-    if (existsSync(link)) continue;
-    try {
-      mkdirSync(targetDir, { recursive: true, mode: 0o755 });
-      symlinkSync(join(shimsDir(), name), link);
-    } catch {
-      missing.push(link); // read-only root: the caller reports it once
-    }
-  }
-  return missing;
 }

@@ -7,6 +7,7 @@ import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
+import { raceWithLimits } from '../util/race.js';
 
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
@@ -54,8 +55,10 @@ export class ServiceSet {
   async waitUntilUp(abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
     const pending = [...this.supervisors.values()].filter((supervisor) => !supervisor.definition.startsDown);
     const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
-    const allUp = Promise.all(pending.map((supervisor) => supervisor.waitFor(isUp)));
+    const giveUp = new AbortController();
+    const allUp = Promise.all(pending.map((supervisor) => supervisor.waitFor(isUp, giveUp.signal)));
     await raceWithLimits(allUp, abortSignal, timeoutMs);
+    giveUp.abort();
     return pending.filter((supervisor) => !supervisor.status.ready).map((supervisor) => supervisor.name);
   }
 
@@ -66,17 +69,18 @@ export class ServiceSet {
   async stopAll(graceMs: number): Promise<string[]> {
     const all = [...this.supervisors.values()];
     const stopped = (status: ServiceStatus): boolean => status.state === 'down' || status.state === 'failed';
+    const giveUp = new AbortController();
     const done = all.map(async (supervisor) => {
       if (supervisor.definition.producerName !== null) {
         supervisor.down({ signal: false });
-        return supervisor.waitFor(stopped);
+        await supervisor.waitFor(stopped, giveUp.signal);
+        return;
       }
       supervisor.down();
-      await supervisor.waitFor(stopped);
-      this.#closePipe(supervisor.name);
+      if (await supervisor.waitFor(stopped, giveUp.signal)) this.#closePipe(supervisor.name);
     });
-    const abort = new AbortController();
-    await raceWithLimits(Promise.all(done), abort.signal, graceMs);
+    await raceWithLimits(Promise.all(done), giveUp.signal, graceMs);
+    giveUp.abort();
     return all.filter((supervisor) => !stopped(supervisor.status)).map((supervisor) => supervisor.name);
   }
 
@@ -123,27 +127,3 @@ export class ServiceSet {
   }
 }
 
-/** Waits for `work`, but no longer than `timeoutMs` (0 = no limit) or until `abortSignal`. */
-export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortSignal, timeoutMs: number): Promise<void> {
-  const cleanups: (() => void)[] = [];
-  const limits: Promise<void>[] = [];
-  if (timeoutMs > 0) {
-    limits.push(
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        cleanups.push(() => clearTimeout(timer));
-      }),
-    );
-  }
-  limits.push(
-    new Promise((resolve) => {
-      if (abortSignal.aborted) resolve();
-      abortSignal.addEventListener('abort', () => resolve(), { once: true });
-    }),
-  );
-  try {
-    await Promise.race([work, ...limits]);
-  } finally {
-    for (const cleanup of cleanups) cleanup();
-  }
-}

@@ -4,7 +4,8 @@ import { sendSignal } from '../sys/signals.js';
 import type { InitContext } from './context.js';
 import { readExitCode } from './runtime-dir.js';
 import { runScriptsStage } from './scripts-stage.js';
-import { raceWithLimits, type ServiceSet } from './service-set.js';
+import { raceWithLimits } from '../util/race.js';
+import type { ServiceSet } from './service-set.js';
 import { describeReason, type ShutdownReason } from './shutdown-request.js';
 
 /** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */

@@ -8,6 +8,8 @@ export interface ServiceExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly durationMs: number;
+  /** When it ended, by the supervisor's clock. */
+  readonly at: number;
   /** True when Steward asked it to stop; false when it died on its own. */
   readonly requested: boolean;
 }

@@ -36,6 +36,8 @@ export interface ServiceStatus {
   readonly since: number;
   readonly readySince: number | null;
   readonly starts: number;
+  /** When the current run was spawned; null when not running. */
+  readonly runStartedAt: number | null;
   readonly lastExit: ServiceExit | null;
 }
 
@@ -55,6 +57,7 @@ export class ServiceSupervisor {
   #lastSpawnAt: number | null = null;
   #starts = 0;
   #lastExit: ServiceExit | null = null;
+  #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
   #cancelTimer: (() => void) | null = null;
   #cancelKillTimer: (() => void) | null = null;
@@ -88,8 +91,14 @@ export class ServiceSupervisor {
       since: this.#since,
       readySince: this.#readySince,
       starts: this.#starts,
+      runStartedAt: this.#pid === null ? null : this.#lastSpawnAt,
       lastExit: this.#lastExit,
     };
+  }
+
+  /** When the first run was spawned and first became ready (up, without readiness), for boot reports. */
+  get firstStart(): { readonly spawnedAt: number | null; readonly readyAt: number | null } {
+    return this.#firstStart;
   }
 
   subscribe(listener: (event: SupervisorEvent, supervisor: ServiceSupervisor) => void): () => void {
@@ -140,22 +149,44 @@ export class ServiceSupervisor {
     }
   }
 
+  /**
+   * Restarts a running service: down-signal and SIGCONT, then the normal restart path
+   * (s6-svc -r). Does nothing to a service that is not running, as s6.
+   */
+  restart(): boolean {
+    if (this.#pid === null || !isRunning(this.#state) || this.#state === 'stopping') return false;
+    this.#wantUp = true;
+    this.#restartOnExit = true;
+    this.#stopRequested = true;
+    this.port.signal(this.#pid, this.definition.downSignal);
+    this.port.signal(this.#pid, 'SIGCONT');
+    return true;
+  }
+
   /** Sends a signal to the run process, if there is one. */
   signal(signal: NodeJS.Signals): boolean {
     if (this.#pid === null || !isRunning(this.#state)) return false;
     return this.port.signal(this.#pid, signal);
   }
 
-  /** Resolves when `predicate` holds, checking now and after every event. */
-  waitFor(predicate: (status: ServiceStatus) => boolean): Promise<void> {
-    if (predicate(this.status)) return Promise.resolve();
+  /**
+   * Resolves with true when `predicate` holds, checking now and after every event;
+   * with false if `signal` aborts first (the listener is removed either way).
+   */
+  waitFor(predicate: (status: ServiceStatus) => boolean, signal?: AbortSignal): Promise<boolean> {
+    if (predicate(this.status)) return Promise.resolve(true);
+    if (signal?.aborted === true) return Promise.resolve(false);
     return new Promise((resolve) => {
+      const finish = (reached: boolean): void => {
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(reached);
+      };
+      const onAbort = (): void => finish(false);
       const unsubscribe = this.subscribe(() => {
-        if (predicate(this.status)) {
-          unsubscribe();
-          resolve();
-        }
+        if (predicate(this.status)) finish(true);
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -220,6 +251,10 @@ export class ServiceSupervisor {
     if (pid === undefined) return;
     this.#pid = pid;
     this.#starts++;
+    if (this.#firstStart.spawnedAt === null) {
+      const now = this.clock.now();
+      this.#firstStart = { spawnedAt: now, readyAt: definition.notificationFd === null ? now : null };
+    }
     this.#transition(definition.notificationFd === null ? 'up' : 'starting');
     this.#emit({ type: 'spawned', pid });
   }
@@ -239,6 +274,7 @@ export class ServiceSupervisor {
     if (this.#state !== 'starting') return;
     // Set before the transition, so listeners of the 'ready' state event see it.
     this.#readySince = this.clock.now();
+    if (this.#firstStart.readyAt === null) this.#firstStart = { ...this.#firstStart, readyAt: this.#readySince };
     this.#transition('ready');
   }
 
@@ -249,6 +285,7 @@ export class ServiceSupervisor {
       code: termination.code,
       signal: termination.signal,
       durationMs: this.clock.now() - startedAt,
+      at: this.clock.now(),
       requested: this.#stopRequested,
     };
     const pgid = this.#pid ?? 0;

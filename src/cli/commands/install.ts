@@ -1,48 +1,42 @@
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
-import { shimsDir } from '../../init/runtime-dir.js';
+import { commandLinks, packageRoot, placeLink } from '../../init/shims.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 
 /**
- * Puts the entry points where s6-overlay images expect them: /init, and
- * with-contenv and printcontenv in /command (and /usr/bin with --usr-bin).
+ * Puts the entry points where s6-overlay images expect them: /init, and in /command
+ * with-contenv, printcontenv and the s6 commands (in /usr/bin too with --usr-bin).
  */
 export const installCommand: Command = {
   name: 'install',
   usage: 'install [--root DIR] [--usr-bin]',
-  summary: 'link /init, /command/with-contenv and /command/printcontenv',
+  summary: 'link /init and the s6-overlay commands in /command',
   help: [
     'Run it in a Dockerfile after installing Steward: RUN steward install',
+    'It links /init to steward-init, and with-contenv, printcontenv, s6-svc, s6-svstat, s6-svwait,',
+    's6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove and redirfd into /command.',
     '  --root DIR   install under DIR instead of / (for building a root file system)',
-    '  --usr-bin    also link with-contenv and printcontenv in /usr/bin, as s6-overlay\'s symlinks tarball does',
-    'Existing files are left alone unless they are links, which are replaced.',
+    "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
+    'A real file already in place is kept (say, an s6 the image installed); links are replaced.',
   ].join('\n'),
   run(args) {
     const { flags, values } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
     const root = resolve(values.get('root') ?? '/');
-    const initScript = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'steward-init');
-    const links: [string, string][] = [[join(root, 'init'), initScript]];
-    const dirs = ['command', ...(flags.has('usr-bin') ? ['usr/bin'] : [])];
-    for (const dir of dirs) {
-      for (const name of ['with-contenv', 'printcontenv']) links.push([join(root, dir, name), join(shimsDir(), name)]);
-    }
+    const packageDir = packageRoot();
+    const links: [string, string][] = [
+      [join(root, 'init'), join(packageDir, 'bin', 'steward-init')],
+      ...commandLinks(join(root, 'command'), packageDir),
+      ...(flags.has('usr-bin') ? commandLinks(join(root, 'usr', 'bin'), packageDir) : []),
+    ];
     let failed = 0;
     for (const [link, target] of links) {
-      if (existsSync(link) && !lstatSync(link).isSymbolicLink()) {
-        process.stderr.write(`steward install: ${link} exists and is not a link; leaving it\n`);
-        continue;
-      }
-      try {
-        mkdirSync(dirname(link), { recursive: true });
-        rmSync(link, { force: true });
-        symlinkSync(target, link);
-        process.stdout.write(`${link} -> ${target}\n`);
-      } catch (error) {
+      const outcome = placeLink(link, target, true);
+      if (outcome === 'linked') process.stdout.write(`${link} -> ${target}\n`);
+      else if (outcome === 'kept') process.stdout.write(`${link}: kept (a file the image already has)\n`);
+      else {
         failed++;
-        process.stderr.write(`steward install: cannot link ${link}: ${(error as Error).message}\n`);
+        process.stderr.write(`steward install: cannot link ${link}\n`);
       }
     }
     return Promise.resolve(failed === 0 ? 0 : 1);

@@ -1,0 +1,23 @@
+import type { HaltAction } from '../../control/protocol.js';
+import { StewardError } from '../../errors.js';
+import { callSteward } from '../call.js';
+import type { Command } from '../command.js';
+import { parseOptions } from '../command.js';
+
+function haltCommand(action: HaltAction): Command {
+  return {
+    name: action,
+    usage: `${action} [--exit-code N]`,
+    summary: action === 'halt' ? 'stop the container (all three stop it, as in s6-overlay)' : 'stop the container',
+    help: 'Runs the normal shutdown. With --exit-code, the container exits with N (written to the exit code file first).',
+    async run(args) {
+      const { values } = parseOptions(action, args, { values: ['exit-code'] });
+      const text = values.get('exit-code');
+      if (text !== undefined && !(/^\d+$/.test(text) && Number(text) <= 255)) throw new StewardError('ERR_USAGE', `steward ${action}: --exit-code takes a number from 0 to 255`);
+      const call = await callSteward(action, { cmd: 'halt', action, exitCode: text === undefined ? null : Number(text) });
+      return call.ok ? 0 : call.exitCode;
+    },
+  };
+}
+
+export const haltCommands = [haltCommand('halt'), haltCommand('poweroff'), haltCommand('reboot')];

@@ -1,0 +1,20 @@
+import type { StatusRecord } from '../../control/status.js';
+import { callSteward } from '../call.js';
+import type { Command } from '../command.js';
+import { parseOptions } from '../command.js';
+import { statusTable } from '../format.js';
+
+export const statusCommand: Command = {
+  name: 'status',
+  usage: 'status [NAME...] [--json]',
+  summary: 'show every service (or the named ones)',
+  help: 'Columns: name, kind, state (down, starting, up, ready, stopping, finishing, backoff, failed), pid, uptime,\nrestarts, last exit, ready, dependencies not yet satisfied. --json prints the same data for scripts.',
+  async run(args) {
+    const { flags, positional } = parseOptions('status', args, { flags: ['json'] });
+    const call = await callSteward('status', { cmd: 'status', names: positional });
+    if (!call.ok) return call.exitCode;
+    const result = call.result as { services: StatusRecord[]; uptimeMs: number; stopping: boolean };
+    process.stdout.write(flags.has('json') ? `${JSON.stringify(result, null, 2)}\n` : statusTable(result.services));
+    return 0;
+  },
+};

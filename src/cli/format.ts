@@ -1,0 +1,37 @@
+import type { StatusRecord } from '../control/status.js';
+
+/** "3s", "2m05s", "1h02m", "3d04h": short enough for a table column. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function statusTable(services: readonly StatusRecord[]): string {
+  const rows = services.map((service) => [
+    service.name,
+    service.kind,
+    service.state,
+    service.pid === null ? '-' : String(service.pid),
+    service.uptimeMs === null ? '-' : formatDuration(service.uptimeMs),
+    String(service.restarts),
+    service.lastExit?.description ?? '-',
+    service.ready ? 'yes' : 'no',
+    service.waitingFor.length === 0 ? '-' : service.waitingFor.join(','),
+  ]);
+  return table(['NAME', 'KIND', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'READY', 'WAITING FOR'], rows);
+}

@@ -1,0 +1,53 @@
+import { basename } from 'node:path';
+
+import { errorMessage } from '../../errors.js';
+import { S6_EXIT } from './call.js';
+import { UsageError } from './getopt.js';
+import { s6rc, USAGE as RC_USAGE } from './rc.js';
+import { s6svc, USAGE as SVC_USAGE } from './svc.js';
+import { s6svscanctl, USAGE as SVSCANCTL_USAGE } from './svscanctl.js';
+import { s6svstat, USAGE as SVSTAT_USAGE } from './svstat.js';
+import { s6svwait, USAGE as SVWAIT_USAGE } from './svwait.js';
+
+/**
+ * The s6 commands images call, as one entry point chosen by the name it is run as
+ * (/command/s6-svc is a link to it), each a client of Steward's control socket.
+ */
+const tools: Record<string, { run: (args: readonly string[]) => Promise<number>; usage: string }> = {
+  's6-svc': { run: s6svc, usage: SVC_USAGE },
+  's6-svstat': { run: (args) => s6svstat(args), usage: SVSTAT_USAGE },
+  's6-svwait': { run: s6svwait, usage: SVWAIT_USAGE },
+  's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
+  's6-rc': { run: s6rc, usage: RC_USAGE },
+};
+
+async function main(): Promise<number> {
+  const name = basename(process.argv[1] ?? '');
+  const tool = tools[name] ?? (name === 's6-tool' ? tools[process.argv[2] ?? ''] : undefined);
+  const args = tools[name] === undefined ? process.argv.slice(3) : process.argv.slice(2);
+  if (tool === undefined) {
+    process.stderr.write(`s6-tool: run me as one of ${Object.keys(tools).join(', ')} (a link), or as: s6-tool s6-svc ARGS\n`);
+    return S6_EXIT.usage;
+  }
+  const prog = tools[name] === undefined ? (process.argv[2] ?? '') : name;
+  try {
+    return await tool.run(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${prog}: usage: ${tool.usage}\n${prog}: ${errorMessage(error)}\n`);
+      return S6_EXIT.usage;
+    }
+    process.stderr.write(`${prog}: fatal: ${errorMessage(error)}\n`);
+    return S6_EXIT.system;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`s6: fatal: ${errorMessage(error)}\n`);
+    process.exitCode = S6_EXIT.system;
+  },
+);

@@ -1,0 +1,65 @@
+import type { Action, WaitCondition } from '../../control/protocol.js';
+import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
+import { absoluteDirs } from './dirs.js';
+import { getopt, UsageError } from './getopt.js';
+
+const SIGNAL_LETTERS: Record<string, string> = {
+  a: 'ALRM', b: 'ABRT', q: 'QUIT', h: 'HUP', k: 'KILL', t: 'TERM', i: 'INT', '1': 'USR1', '2': 'USR2', p: 'STOP', c: 'CONT', y: 'WINCH', l: 'HUP',
+};
+const GROUP_SIGNAL_LETTERS: Record<string, string> = { P: 'STOP', C: 'CONT', K: 'KILL' };
+const STATE_LETTERS: Record<string, readonly Action[]> = {
+  u: ['up'],
+  U: ['no-down-file', 'up'],
+  d: ['down'],
+  D: ['down-file', 'down'],
+  o: ['once'],
+  O: ['no-restart'],
+  Q: ['down-file', 'no-restart'],
+  r: ['restart'],
+};
+const WAITS: Record<string, WaitCondition> = { u: 'up', U: 'ready', d: 'down', D: 'finished', r: 'restarted', R: 'restarted-ready' };
+
+export const USAGE = 's6-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -s signal | -abqhkti12pcyrlPCK ] [ -oduDUxOQ ] servicedir...';
+
+/** s6-svc: the letters keep their order, and the optional wait starts before they are applied. */
+export async function s6svc(args: readonly string[]): Promise<number> {
+  const { options, operands } = getopt(args, 'w:T:s:abqhkti12pcyrlPCKoduDUxOQX');
+  if (operands.length === 0) throw new UsageError('no service directory');
+  const actions: Action[] = [];
+  let wait: WaitCondition | null = null;
+  let timeoutMs = 0;
+  for (const { letter, value } of options) {
+    if (letter === 'w') {
+      const condition = WAITS[value ?? ''];
+      if (condition === undefined) throw new UsageError(`-w takes one of u, U, d, D, r, R`);
+      wait = condition;
+    } else if (letter === 'T') {
+      if (!/^\d+$/.test(value ?? '')) throw new UsageError('-T takes a number of milliseconds');
+      timeoutMs = Number(value);
+    } else if (letter === 's') {
+      actions.push(`signal:${value ?? ''}`);
+    } else if (letter === 'x' || letter === 'X') {
+      // "Make the supervisor exit": Steward has one supervisor for everything; nothing to do.
+    } else if (SIGNAL_LETTERS[letter] !== undefined) {
+      actions.push(`signal:${SIGNAL_LETTERS[letter]}`);
+    } else if (GROUP_SIGNAL_LETTERS[letter] !== undefined) {
+      actions.push(`group-signal:${GROUP_SIGNAL_LETTERS[letter]}`);
+    } else {
+      actions.push(...(STATE_LETTERS[letter] ?? []));
+    }
+  }
+  if (actions.length === 0 && wait === null) return 0;
+  const request =
+    actions.length === 0
+      ? { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs }
+      : { cmd: 'control', dirs: absoluteDirs(operands), actions, wait, timeoutMs };
+  const call = await callForS6('s6-svc', request);
+  if (call.ok) return 0;
+  if (call.error.code === 'ERR_TIMEOUT') {
+    fatal('s6-svc', 'timed out');
+    return 1;
+  }
+  return exitForError('s6-svc', call.error);
+}
+
+export { S6_EXIT };

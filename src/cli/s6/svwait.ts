@@ -1,0 +1,32 @@
+import type { WaitCondition } from '../../control/protocol.js';
+import { callForS6, exitForError, fatal } from './call.js';
+import { absoluteDirs } from './dirs.js';
+import { getopt, UsageError } from './getopt.js';
+
+export const USAGE = 's6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...';
+const CONDITIONS: Record<string, WaitCondition> = { u: 'up', U: 'ready', d: 'down', D: 'finished', r: 'restarted', R: 'restarted-ready' };
+
+/** s6-svwait: 0 when reached, 99 on timeout, or the number of services that failed for good. */
+export async function s6svwait(args: readonly string[]): Promise<number> {
+  const { options, operands } = getopt(args, 'uUdDrRaot:');
+  if (operands.length === 0) throw new UsageError('no service directory');
+  let condition: WaitCondition = 'up';
+  let any = false;
+  let timeoutMs = 0;
+  for (const { letter, value } of options) {
+    if (letter === 'a') any = false;
+    else if (letter === 'o') any = true;
+    else if (letter === 't') {
+      if (!/^\d+$/.test(value ?? '')) throw new UsageError('-t takes a number of milliseconds');
+      timeoutMs = Number(value);
+    } else condition = CONDITIONS[letter] ?? condition;
+  }
+  const call = await callForS6('s6-svwait', { cmd: 'wait', dirs: absoluteDirs(operands), condition, any, timeoutMs });
+  if (call.ok) return 0;
+  if (call.error.code === 'ERR_TIMEOUT') {
+    fatal('s6-svwait', 'timed out');
+    return 99;
+  }
+  if (call.error.code === 'ERR_PERMANENT_FAILURE') return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
+  return exitForError('s6-svwait', call.error);
+}

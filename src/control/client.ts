@@ -1,0 +1,53 @@
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+import { StewardError } from '../errors.js';
+import { PROTOCOL_VERSION, type Response } from './protocol.js';
+
+/** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
+export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env['STEWARD_SOCKET'] ?? join(env['STEWARD_RUN'] ?? '/run', 'steward', 'control.sock');
+}
+
+/**
+ * Sends one request and returns the response. Connection problems become a
+ * StewardError that says what to do (ERR_CONTROL_UNAVAILABLE, ERR_PERMISSION).
+ */
+export function sendRequest(path: string, request: Record<string, unknown>): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.end(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(path, error)));
+    socket.on('close', () => {
+      const line = received.split('\n')[0] ?? '';
+      if (line === '') {
+        reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward closed the connection without an answer (${path})`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(line) as Response);
+      } catch {
+        reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward sent an answer that is not JSON: ${line.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+function connectionError(path: string, error: NodeJS.ErrnoException): StewardError {
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    return new StewardError('ERR_PERMISSION', `permission denied on the control socket ${path}`, {
+      hint: 'Run as the user Steward runs as (root in most containers), or ask for STEWARD_CONTROL_GROUP to grant your group access',
+    });
+  }
+  if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+    return new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward is not running here: no control socket at ${path}`, {
+      hint: 'Run this inside the container (docker exec), or set STEWARD_SOCKET to the socket path',
+    });
+  }
+  return new StewardError('ERR_CONTROL_UNAVAILABLE', `cannot reach Steward at ${path}: ${error.code ?? error.message}`);
+}

@@ -1,0 +1,83 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { ServiceSupervisor } from '../../supervise/supervisor.js';
+import { parseSignal, sendSignal } from '../../sys/signals.js';
+import { failure, success, type Action, type Request, type Response, type StateAction } from '../protocol.js';
+import { resolveTargets } from '../resolve.js';
+import { statusRecord } from '../status.js';
+import { baselineOf, waitForCondition } from '../wait.js';
+import type { CommandContext } from './context.js';
+
+/**
+ * Changes what services should be doing (start, stop, restart, once, no-restart, the
+ * down file), then, when asked, waits for the outcome. Mirrors s6-svc's letters.
+ */
+export async function handleControl(request: Extract<Request, { cmd: 'control' }>, context: CommandContext): Promise<Response> {
+  const supervisors = resolveTargets(context.target, request);
+  if (!Array.isArray(supervisors)) return { ok: false, error: supervisors };
+  if (context.target.isStopping() && request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart' || action === 'restart-or-start')) {
+    return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+  }
+  const badSignal = request.actions.find((action) => action.includes(':') && parseSignal(action.slice(action.indexOf(':') + 1)) === undefined);
+  if (badSignal !== undefined) return failure('ERR_BAD_SIGNAL', `${JSON.stringify(badSignal)} does not name a signal`);
+  const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
+  for (const supervisor of supervisors) {
+    for (const action of request.actions) apply(action, supervisor);
+  }
+  if (request.wait !== null) {
+    const outcome = await waitForCondition(supervisors, request.wait, {
+      any: false,
+      timeoutMs: request.timeoutMs,
+      abortSignal: context.abortSignal,
+      baselines,
+    });
+    if (outcome.failed.length > 0) {
+      return failure('ERR_PERMANENT_FAILURE', `failed for good (finish exited 125): ${outcome.failed.join(', ')}`, { names: outcome.failed });
+    }
+    if (outcome.pending.length > 0) {
+      return failure('ERR_TIMEOUT', `not ${request.wait} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
+    }
+  }
+  const now = context.now();
+  return success({ services: supervisors.map((supervisor) => statusRecord(context.target, supervisor, now)) });
+}
+
+function apply(action: Action, supervisor: ServiceSupervisor): void {
+  const signalAction = /^(group-)?signal:(.+)$/.exec(action);
+  if (signalAction !== null) {
+    const signal = parseSignal(signalAction[2] ?? '');
+    const pid = supervisor.status.pid;
+    if (signal === undefined || pid === null) return;
+    // The run process leads its own group (new session), so -pid is the group.
+    if (signalAction[1] === undefined) supervisor.signal(signal);
+    else sendSignal(-pid, signal);
+    return;
+  }
+  switch (action as StateAction) {
+    case 'up':
+      supervisor.up();
+      return;
+    case 'down':
+      supervisor.down();
+      return;
+    case 'restart':
+      supervisor.restart();
+      return;
+    case 'restart-or-start':
+      if (!supervisor.restart()) supervisor.up();
+      return;
+    case 'once':
+      supervisor.once();
+      return;
+    case 'no-restart':
+      supervisor.down({ signal: false });
+      return;
+    case 'down-file':
+      writeFileSync(join(supervisor.definition.liveDir, 'down'), '');
+      return;
+    case 'no-down-file':
+      rmSync(join(supervisor.definition.liveDir, 'down'), { force: true });
+      return;
+  }
+}

@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+import { StewardError } from '../errors.js';
+import { statusRecord, type StatusRecord } from './status.js';
+import type { ControlTarget } from './target.js';
+
+/**
+ * Optional probe endpoints for orchestrators (STEWARD_HTTP=127.0.0.1:PORT):
+ *   /healthz  200 while the event loop runs (a stalled PID 1 cannot answer at all)
+ *   /readyz   200 when every service that should be up is up (ready, with readiness), else 503
+ *   /status   the status records as JSON
+ * Every limit is tight: probes are tiny, and a slow client must not hold resources.
+ */
+const LIMITS = { headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 1000, maxConnections: 64 };
+
+export interface HttpAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses "PORT", ":PORT", "HOST:PORT" or "[IPV6]:PORT"; a bare port binds to loopback. */
+export function parseHttpAddress(text: string): HttpAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new StewardError('ERR_SETTING', `STEWARD_HTTP=${JSON.stringify(text)} is not an address`, {
+      hint: 'Write PORT or HOST:PORT, for example STEWARD_HTTP=127.0.0.1:9090',
+    });
+  }
+  const host = match[1] ?? match[2] ?? '';
+  return { host: host === '' ? '127.0.0.1' : host, port };
+}
+
+export function probeServer(target: ControlTarget, now: () => number): Server {
+  const server = createServer({ requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs }, (request, response) => {
+    answer(request, response, target, now);
+  });
+  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
+  server.maxConnections = LIMITS.maxConnections;
+  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('error', () => undefined);
+  return server;
+}
+
+function answer(request: IncomingMessage, response: ServerResponse, target: ControlTarget, now: () => number): void {
+  response.on('error', () => undefined);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, { error: 'use GET' });
+  const path = (request.url ?? '/').split('?')[0];
+  const time = now();
+  switch (path) {
+    case '/healthz':
+      return send(response, 200, { status: 'ok', stopping: target.isStopping() });
+    case '/readyz': {
+      const reasons = notReady(target, time);
+      return send(response, reasons.length === 0 ? 200 : 503, { ready: reasons.length === 0, reasons });
+    }
+    case '/status':
+      return send(response, 200, {
+        stopping: target.isStopping(),
+        services: [...target.supervisors.values()].map((supervisor) => statusRecord(target, supervisor, time)),
+      });
+    default:
+      return send(response, 404, { error: 'not found; try /healthz, /readyz or /status' });
+  }
+}
+
+/** Why the container is not ready: one reason per service that should be up and is not. */
+export function notReady(target: ControlTarget, time: number): { name: string; state: string; reason: string }[] {
+  if (target.isStopping()) return [{ name: '*', state: 'stopping', reason: 'the container is stopping' }];
+  const reasons: { name: string; state: string; reason: string }[] = [];
+  for (const supervisor of target.supervisors.values()) {
+    const record: StatusRecord = statusRecord(target, supervisor, time);
+    if (record.state === 'failed') {
+      reasons.push({ name: record.name, state: record.state, reason: 'failed for good (its finish script exited 125)' });
+      continue;
+    }
+    if (!record.wantUp || (record.pid !== null && record.ready)) continue;
+    const reason =
+      record.pid === null
+        ? `not running (${record.state}${record.lastExit === null ? '' : `, last ${record.lastExit.description}`})`
+        : 'running, not ready yet';
+    reasons.push({ name: record.name, state: record.state, reason });
+  }
+  return reasons;
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.end(text);
+}

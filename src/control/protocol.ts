@@ -1,0 +1,167 @@
+/**
+ * The control protocol: one JSON request per connection, on one line; one JSON
+ * response line back; then the server closes. Small, versioned, and parsed at the
+ * boundary into fully checked types, so a bad message is an error, never a crash.
+ * docs/control-protocol.md describes it for other clients.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** A request larger than this is refused: no legitimate one comes close. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+/** A client must send its whole request within this time. */
+export const REQUEST_DEADLINE_MS = 5000;
+
+export type WaitCondition = 'up' | 'ready' | 'down' | 'finished' | 'restarted' | 'restarted-ready';
+export const WAIT_CONDITIONS: readonly WaitCondition[] = ['up', 'ready', 'down', 'finished', 'restarted', 'restarted-ready'];
+
+/**
+ * restart is s6-svc -r (only a running service); restart-or-start also starts a stopped
+ * one, as `steward restart` promises.
+ */
+export type StateAction = 'up' | 'down' | 'restart' | 'restart-or-start' | 'once' | 'no-restart' | 'down-file' | 'no-down-file';
+export const STATE_ACTIONS: readonly StateAction[] = ['up', 'down', 'restart', 'restart-or-start', 'once', 'no-restart', 'down-file', 'no-down-file'];
+/**
+ * An action is a state change, or a signal to the run process ("signal:HUP") or to its
+ * process group ("group-signal:KILL"), so s6-svc's letters keep their order in one request.
+ */
+export type Action = StateAction | `signal:${string}` | `group-signal:${string}`;
+
+export function isAction(value: unknown): value is Action {
+  if (typeof value !== 'string') return false;
+  return STATE_ACTIONS.includes(value as StateAction) || /^(group-)?signal:[A-Za-z0-9+]{1,16}$/.test(value);
+}
+
+export type HaltAction = 'halt' | 'poweroff' | 'reboot';
+
+/** Services are named, or given as directories (/run/service/NAME, a live dir, "."). */
+export interface Targets {
+  readonly names: readonly string[];
+  readonly dirs: readonly string[];
+}
+
+export type Request =
+  | { readonly cmd: 'ping' }
+  | ({ readonly cmd: 'status' } & Targets)
+  | ({ readonly cmd: 'control'; readonly actions: readonly Action[]; readonly wait: WaitCondition | null; readonly timeoutMs: number } & Targets)
+  | ({ readonly cmd: 'signal'; readonly signal: string; readonly group: boolean } & Targets)
+  | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
+  | { readonly cmd: 'graph' }
+  | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null };
+
+export type ControlErrorCode =
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_TOO_LARGE'
+  | 'ERR_REQUEST_TIMEOUT'
+  | 'ERR_UNKNOWN_SERVICE'
+  | 'ERR_BAD_SIGNAL'
+  | 'ERR_TIMEOUT'
+  | 'ERR_SHUTTING_DOWN'
+  | 'ERR_PERMANENT_FAILURE'
+  | 'ERR_PERMISSION'
+  | 'ERR_NOT_RUNNING'
+  | 'ERR_INTERNAL';
+
+export interface ControlErrorBody {
+  readonly code: ControlErrorCode;
+  readonly message: string;
+  readonly hint?: string;
+  /** Services concerned, for example the ones a wait did not see reach its condition. */
+  readonly names?: readonly string[];
+}
+
+export type Response = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: ControlErrorBody };
+
+export function failure(code: ControlErrorCode, message: string, extra: { hint?: string; names?: readonly string[] } = {}): Response {
+  return { ok: false, error: { code, message, ...extra } };
+}
+
+export function success(result: unknown): Response {
+  return { ok: true, result };
+}
+
+type Fields = Record<string, unknown>;
+
+/** Turns a parsed JSON value into a Request, or explains what is wrong with it. */
+export function parseRequest(value: unknown): Request | ControlErrorBody {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('the request must be a JSON object');
+  const fields = value as Fields;
+  if (fields['v'] !== undefined && fields['v'] !== PROTOCOL_VERSION) return bad(`protocol version ${JSON.stringify(fields['v'])} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+  const cmd = fields['cmd'];
+  switch (cmd) {
+    case 'ping':
+      return { cmd };
+    case 'graph':
+      return { cmd };
+    case 'status': {
+      const targets = readTargets(fields, true);
+      return 'code' in targets ? targets : { cmd, ...targets };
+    }
+    case 'control': {
+      const targets = readTargets(fields, false);
+      if ('code' in targets) return targets;
+      const actions = fields['actions'];
+      if (!Array.isArray(actions) || actions.length === 0 || actions.length > 64 || !actions.every(isAction)) {
+        return bad(`actions must be a non-empty list of ${STATE_ACTIONS.join(', ')}, signal:NAME or group-signal:NAME`);
+      }
+      const wait = fields['wait'] ?? null;
+      if (wait !== null && !WAIT_CONDITIONS.includes(wait as WaitCondition)) return bad(`wait must be null or one of ${WAIT_CONDITIONS.join(', ')}`);
+      const timeoutMs = readTimeout(fields);
+      if (typeof timeoutMs !== 'number') return timeoutMs;
+      return { cmd, ...targets, actions, wait: wait as WaitCondition | null, timeoutMs };
+    }
+    case 'signal': {
+      const targets = readTargets(fields, false);
+      if ('code' in targets) return targets;
+      const signal = fields['signal'];
+      if (typeof signal !== 'string' || signal.length > 32) return bad('signal must be a signal name or number');
+      return { cmd, ...targets, signal, group: fields['group'] === true };
+    }
+    case 'wait': {
+      const targets = readTargets(fields, false);
+      if ('code' in targets) return targets;
+      const condition = fields['condition'];
+      if (!WAIT_CONDITIONS.includes(condition as WaitCondition)) return bad(`condition must be one of ${WAIT_CONDITIONS.join(', ')}`);
+      const timeoutMs = readTimeout(fields);
+      if (typeof timeoutMs !== 'number') return timeoutMs;
+      return { cmd, ...targets, condition: condition as WaitCondition, any: fields['any'] === true, timeoutMs };
+    }
+    case 'halt': {
+      const action = fields['action'] ?? 'halt';
+      if (action !== 'halt' && action !== 'poweroff' && action !== 'reboot') return bad('action must be halt, poweroff or reboot');
+      const exitCode = fields['exitCode'] ?? null;
+      if (exitCode !== null && !(Number.isInteger(exitCode) && (exitCode as number) >= 0 && (exitCode as number) <= 255)) {
+        return bad('exitCode must be a whole number from 0 to 255');
+      }
+      return { cmd, action, exitCode: exitCode as number | null };
+    }
+    default:
+      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt`);
+  }
+}
+
+function bad(message: string): ControlErrorBody {
+  return { code: 'ERR_BAD_REQUEST', message };
+}
+
+function readStrings(fields: Fields, key: string): string[] | ControlErrorBody {
+  const value = fields[key] ?? [];
+  if (!Array.isArray(value) || value.length > 10_000 || !value.every((item) => typeof item === 'string' && item.length > 0 && item.length <= 4096)) {
+    return bad(`${key} must be a list of non-empty strings`);
+  }
+  return value as string[];
+}
+
+function readTargets(fields: Fields, allowEmpty: boolean): Targets | ControlErrorBody {
+  const names = readStrings(fields, 'names');
+  if (!Array.isArray(names)) return names;
+  const dirs = readStrings(fields, 'dirs');
+  if (!Array.isArray(dirs)) return dirs;
+  if (!allowEmpty && names.length + dirs.length === 0) return bad('name at least one service');
+  return { names, dirs };
+}
+
+function readTimeout(fields: Fields): number | ControlErrorBody {
+  const value = fields['timeoutMs'] ?? 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2_147_483_647) return bad('timeoutMs must be a whole number of milliseconds, 0 for none');
+  return value;
+}

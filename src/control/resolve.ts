@@ -1,0 +1,85 @@
+import { realpathSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+import type { ServiceSupervisor } from '../supervise/supervisor.js';
+import { type ControlErrorBody, type Targets } from './protocol.js';
+import type { ControlTarget } from './target.js';
+
+/**
+ * Finds the supervisors a request names, by name or by service directory (as s6
+ * commands address them). Unknown ones are an error that suggests the nearest name.
+ */
+export function resolveTargets(target: ControlTarget, targets: Targets): ServiceSupervisor[] | ControlErrorBody {
+  const found: ServiceSupervisor[] = [];
+  const unknown: string[] = [];
+  for (const name of targets.names) {
+    const supervisor = target.supervisors.get(name);
+    if (supervisor === undefined) unknown.push(name);
+    else found.push(supervisor);
+  }
+  for (const dir of targets.dirs) {
+    const supervisor = findByDir(target, dir);
+    if (supervisor === undefined) unknown.push(dir);
+    else found.push(supervisor);
+  }
+  if (unknown.length > 0) return unknownServices(target, unknown);
+  return [...new Set(found)];
+}
+
+function findByDir(target: ControlTarget, dir: string): ServiceSupervisor | undefined {
+  const real = safeRealpath(dir);
+  for (const supervisor of target.supervisors.values()) {
+    if (safeRealpath(supervisor.definition.liveDir) === real) return supervisor;
+  }
+  // /run/service/NAME or /run/service/NAME/log when the directory is not there (yet).
+  const name = basename(dir) === 'log' ? `${basename(dirname(dir))}/log` : basename(dir);
+  return target.supervisors.get(name);
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+export function unknownServices(target: ControlTarget, unknown: readonly string[]): ControlErrorBody {
+  const known = [...target.supervisors.keys()];
+  const first = unknown[0] ?? '';
+  const suggestion = nearest(basename(first), known);
+  const list = known.length === 0 ? 'there are no services' : `known services: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}`;
+  return {
+    code: 'ERR_UNKNOWN_SERVICE',
+    message: `unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+    hint: suggestion === undefined ? list : `did you mean ${suggestion}? (${list})`,
+    names: unknown,
+  };
+}
+
+/** The known name closest to `name` by edit distance, if it is close enough to be a typo. */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,130 @@
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+
+import type { CommandContext } from './commands/context.js';
+import { dispatch } from './dispatch.js';
+import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
+import type { ControlTarget } from './target.js';
+
+/** More clients than this at once are turned away by the kernel's accept path. */
+const MAX_CONNECTIONS = 256;
+
+export interface ControlServerOptions {
+  /** A group whose members may use the socket too; null keeps it to Steward's user. */
+  readonly group: number | null;
+  readonly now: () => number;
+}
+
+/**
+ * Frames bytes into requests and responses on a Unix socket; nothing else. Every
+ * client is bounded in size and time, and nothing a client does can throw here.
+ */
+export class ControlServer {
+  readonly #server: Server;
+  readonly #connections = new Set<Socket>();
+  readonly #closing = new AbortController();
+
+  constructor(
+    readonly path: string,
+    private readonly target: ControlTarget,
+    private readonly options: ControlServerOptions,
+  ) {
+    this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+    this.#server.maxConnections = MAX_CONNECTIONS;
+    // A listening error after start-up (there is none expected) must not crash PID 1.
+    this.#server.on('error', () => undefined);
+  }
+
+  /** Creates the private directory and the socket, with the access the options allow. */
+  async listen(): Promise<void> {
+    const dir = dirname(this.path);
+    const shared = this.options.group !== null;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, shared ? 0o750 : 0o700);
+    if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
+    rmSync(this.path, { force: true }); // a stale socket from an earlier boot
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.path, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(this.path, shared ? 0o660 : 0o600);
+    if (shared) chownSync(this.path, process.getuid?.() ?? 0, this.options.group ?? 0);
+  }
+
+  /** Stops accepting, ends pending waits, and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closing.abort();
+    for (const socket of this.#connections) socket.destroy();
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      rmSync(this.path, { force: true });
+    });
+  }
+
+  #accept(socket: Socket): void {
+    this.#connections.add(socket);
+    const clientGone = new AbortController();
+    let buffered = Buffer.alloc(0);
+    let handled = false;
+    const deadline = setTimeout(() => respond(failure('ERR_REQUEST_TIMEOUT', `no complete request within ${REQUEST_DEADLINE_MS} ms`)), REQUEST_DEADLINE_MS);
+
+    const respond = (response: Response): void => {
+      if (socket.destroyed) return;
+      socket.end(`${JSON.stringify(response)}\n`);
+      // A client that never reads its answer must not hold the connection.
+      setTimeout(() => socket.destroy(), REQUEST_DEADLINE_MS).unref();
+    };
+    const handle = (line: Buffer): void => {
+      handled = true;
+      clearTimeout(deadline);
+      socket.pause();
+      let message: unknown;
+      try {
+        message = JSON.parse(line.toString('utf8'));
+      } catch {
+        respond(failure('ERR_BAD_REQUEST', 'the request is not valid JSON', { hint: 'Send one JSON object followed by a newline' }));
+        return;
+      }
+      const context: CommandContext = {
+        target: this.target,
+        now: this.options.now,
+        abortSignal: AbortSignal.any([clientGone.signal, this.#closing.signal]),
+      };
+      dispatch(message, context).then(respond, (error: unknown) => respond(failure('ERR_INTERNAL', String(error))));
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (handled) return;
+      const newline = chunk.indexOf(10);
+      buffered = Buffer.concat([buffered, newline === -1 ? chunk : chunk.subarray(0, newline)]);
+      if (newline !== -1 && buffered.length <= MAX_REQUEST_BYTES) {
+        handle(buffered);
+        return;
+      }
+      if (buffered.length > MAX_REQUEST_BYTES) {
+        handled = true;
+        clearTimeout(deadline);
+        respond(failure('ERR_TOO_LARGE', `the request is larger than ${MAX_REQUEST_BYTES} bytes`));
+      }
+    });
+    // A client that half-closes after its request (no newline) still gets an answer.
+    socket.on('end', () => {
+      if (handled) return;
+      if (buffered.length > 0) handle(buffered);
+      else {
+        clearTimeout(deadline);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      clientGone.abort();
+      this.#connections.delete(socket);
+    });
+  }
+}

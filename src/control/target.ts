@@ -1,0 +1,17 @@
+import type { ServiceSupervisor } from '../supervise/supervisor.js';
+import type { HaltAction } from './protocol.js';
+
+/**
+ * What the control plane acts on. init/ implements it; control/ knows nothing else
+ * about the container, so its commands are tested against a fake.
+ */
+export interface ControlTarget {
+  readonly supervisors: ReadonlyMap<string, ServiceSupervisor>;
+  /** Epoch ms when Steward started. */
+  readonly startedAt: number;
+  isStopping(): boolean;
+  /** Asks for a shutdown; false when one is already under way. */
+  halt(action: HaltAction, exitCode: number | null): boolean;
+  /** Names this service waits for before it may start. */
+  dependenciesOf(name: string): readonly string[];
+}

@@ -1,0 +1,70 @@
+import type { ServiceStatus, ServiceSupervisor } from '../supervise/supervisor.js';
+import { raceWithLimits } from '../util/race.js';
+import type { WaitCondition } from './protocol.js';
+
+/** Where a service was when a wait began: "restarted" means a start after this. */
+export interface Baseline {
+  readonly starts: number;
+}
+
+export function baselineOf(supervisor: ServiceSupervisor): Baseline {
+  return { starts: supervisor.status.starts };
+}
+
+/** Whether `status` meets the condition, in s6-svwait's terms. */
+export function meets(condition: WaitCondition, status: ServiceStatus, baseline: Baseline): boolean {
+  const running = status.state === 'starting' || status.state === 'up' || status.state === 'ready';
+  switch (condition) {
+    case 'up':
+      return running;
+    case 'ready':
+      return running && status.ready;
+    case 'down':
+      return status.pid === null;
+    case 'finished':
+      return status.state === 'down' || status.state === 'failed' || status.state === 'backoff';
+    case 'restarted':
+      return running && status.starts > baseline.starts;
+    case 'restarted-ready':
+      return running && status.ready && status.starts > baseline.starts;
+  }
+}
+
+/** A service that failed for good will never come up: a wait for it is over. */
+function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
+  return condition !== 'down' && condition !== 'finished' && status.state === 'failed';
+}
+
+export interface WaitOutcome {
+  readonly reached: readonly string[];
+  readonly failed: readonly string[];
+  readonly pending: readonly string[];
+}
+
+/**
+ * Waits until every service (or, with `any`, one of them) meets the condition, one has
+ * failed for good, the timeout passes (0 = none) or `abortSignal` aborts.
+ */
+export async function waitForCondition(
+  supervisors: readonly ServiceSupervisor[],
+  condition: WaitCondition,
+  options: { any: boolean; timeoutMs: number; abortSignal: AbortSignal; baselines?: ReadonlyMap<string, Baseline> },
+): Promise<WaitOutcome> {
+  const baselineFor = (supervisor: ServiceSupervisor): Baseline => options.baselines?.get(supervisor.name) ?? baselineOf(supervisor);
+  const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineFor(supervisor)]));
+  const settled = (supervisor: ServiceSupervisor, status: ServiceStatus): boolean =>
+    meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 }) || hopeless(condition, status);
+  const giveUp = new AbortController();
+  const waits = supervisors.map((supervisor) => supervisor.waitFor((status) => settled(supervisor, status), giveUp.signal));
+  const work = options.any ? Promise.race(waits) : Promise.all(waits);
+  await raceWithLimits(work, options.abortSignal, options.timeoutMs);
+  giveUp.abort();
+  const outcome: { reached: string[]; failed: string[]; pending: string[] } = { reached: [], failed: [], pending: [] };
+  for (const supervisor of supervisors) {
+    const status = supervisor.status;
+    if (meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 })) outcome.reached.push(supervisor.name);
+    else if (hopeless(condition, status)) outcome.failed.push(supervisor.name);
+    else outcome.pending.push(supervisor.name);
+  }
+  return outcome;
+}

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+
+import type { Server } from 'node:http';
+
+import { parseHttpAddress, probeServer } from '../control/http.js';
+import { ControlServer } from '../control/server.js';
+import type { ControlTarget } from '../control/target.js';
+import { errorMessage } from '../errors.js';
+import { lookupGroup } from '../sys/accounts.js';
+import type { InitContext } from './context.js';
+import { writeExitCode } from './runtime-dir.js';
+import type { ServiceSet } from './service-set.js';
+
+/** The container as the control plane sees it. */
+export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number): ControlTarget {
+  return {
+    supervisors: services.supervisors,
+    startedAt,
+    isStopping: () => context.shutdown.reason !== undefined,
+    halt(action, exitCode) {
+      if (context.shutdown.reason !== undefined) return false;
+      if (exitCode !== null) writeExitCode(context.layout, exitCode);
+      context.reporter.info('steward', `${action} requested through the control socket`);
+      return context.shutdown.request({ kind: 'halt' });
+    },
+    dependenciesOf: () => [],
+  };
+}
+
+/**
+ * Serves the control socket. A failure here is reported and the container runs on
+ * without it: supervising matters more than being controllable.
+ */
+export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<ControlServer | undefined> {
+  const path = env['STEWARD_SOCKET'] ?? join(context.settings.runDir, 'steward', 'control.sock');
+  const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
+  let group: number | null = null;
+  if (groupName !== '') {
+    group = lookupGroup(groupName) ?? null;
+    if (group === null) context.reporter.error('steward', `STEWARD_CONTROL_GROUP=${groupName} is not a group here; the control socket stays private. Use a group name from /etc/group or a number`);
+  }
+  const server = new ControlServer(path, target, { group, now: () => context.clock.now() });
+  try {
+    await server.listen();
+  } catch (error) {
+    context.reporter.error('steward', `cannot serve the control socket at ${path}: ${errorMessage(error)}; steward status and the s6 commands will not work`);
+    return undefined;
+  }
+  context.reporter.debug('steward', `control socket at ${path}${group === null ? '' : ` (group ${groupName})`}`);
+  return server;
+}
+
+/** Serves the probe endpoints when STEWARD_HTTP asks for them; a failure is reported, not fatal. */
+export async function startProbeEndpoint(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<Server | undefined> {
+  const setting = env['STEWARD_HTTP']?.trim() ?? '';
+  if (setting === '') return undefined;
+  let address;
+  try {
+    address = parseHttpAddress(setting);
+  } catch (error) {
+    context.reporter.error('steward', errorMessage(error));
+    return undefined;
+  }
+  const server = probeServer(target, () => context.clock.now());
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(address.port, address.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    context.reporter.error('steward', `cannot serve the probe endpoints on ${address.host}:${address.port}: ${errorMessage(error)}`);
+    return undefined;
+  }
+  context.reporter.info('steward', `probe endpoints on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (/healthz, /readyz, /status)`);
+  return server;
+}

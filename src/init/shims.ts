@@ -1,0 +1,47 @@
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The commands s6-overlay images call by path or by name, and where Steward's
+ * versions of them live in the package.
+ */
+const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc'];
+
+/** The package root: the nearest directory above this module holding shims/with-contenv. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    if (existsSync(join(dir, 'shims', 'with-contenv'))) return dir;
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+/** [link, target] pairs for every command, linked into `dir`. */
+export function commandLinks(dir: string, root = packageRoot()): [string, string][] {
+  return [
+    ...SHELL_SHIMS.map((name): [string, string] => [join(dir, name), join(root, 'shims', name)]),
+    ...CONTROL_TOOLS.map((name): [string, string] => [join(dir, name), join(root, 'bin', 's6-tool')]),
+  ];
+}
+
+export type LinkOutcome = 'linked' | 'kept' | 'failed';
+
+/**
+ * Links `link` to `target`. A real file already there is kept (an image's own s6 tools
+ * win); an old link is replaced only when `replaceLinks` is set.
+ */
+export function placeLink(link: string, target: string, replaceLinks: boolean): LinkOutcome {
+  try {
+    const existing = lstatSync(link, { throwIfNoEntry: false });
+    if (existing !== undefined && (!existing.isSymbolicLink() || !replaceLinks)) return 'kept';
+    mkdirSync(dirname(link), { recursive: true, mode: 0o755 });
+    rmSync(link, { force: true });
+    symlinkSync(target, link);
+    return 'linked';
+  } catch {
+    return 'failed';
+  }
+}

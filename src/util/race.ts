@@ -1,0 +1,21 @@
+/**
+ * Waits for `work`, but no longer than `timeoutMs` (0 = no limit) or until `abortSignal`
+ * aborts. Resolves with true when the work finished first. Timers and listeners are
+ * removed either way, so a wait that loses the race leaves nothing behind.
+ */
+export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  if (abortSignal.aborted) return false;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<false>((resolve) => {
+    if (timeoutMs > 0) timer = setTimeout(() => resolve(false), timeoutMs);
+    onAbort = () => resolve(false);
+    abortSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), limit]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) abortSignal.removeEventListener('abort', onAbort);
+  }
+}
