@@ -163,7 +163,7 @@ describe('ServiceSupervisor: restarts', () => {
     supervisor.up();
     clock.advance(1500);
     port.exit(port.last.pid, { signal: 'SIGSEGV' });
-    assert.deepEqual(supervisor.status.lastExit, { code: null, signal: 'SIGSEGV', durationMs: 1500, requested: false });
+    assert.deepEqual(supervisor.status.lastExit, { code: null, signal: 'SIGSEGV', durationMs: 1500, at: 1500, requested: false });
     assert.ok(events.some((event) => event.type === 'exited' && event.description === 'killed by SIGSEGV'));
   });
 
