@@ -63,8 +63,11 @@ async function main(command: readonly string[]): Promise<number> {
     return 100;
   }
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
-  const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, false) === 'failed');
-  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in /command; run "steward install" in the image`);
+  // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.
+  if (settings.runDir === '/run') {
+    const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, false) === 'failed');
+    if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in /command; run "steward install" in the image`);
+  }
   process.chdir('/');
 
   const childEnv = processEnvironment(settings.keepEnv, containerEnv, path);
