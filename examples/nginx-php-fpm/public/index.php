@@ -1,0 +1,3 @@
+<?php
+// Served by php-fpm (supervised by Steward) behind nginx (also supervised by Steward).
+phpinfo();
