@@ -9,6 +9,8 @@ import type { ControlTarget } from './target.js';
 
 /** More clients than this at once are turned away by the kernel's accept path. */
 const MAX_CONNECTIONS = 256;
+/** How often a client whose request is still being handled (a wait) is checked for being gone. */
+const CLIENT_CHECK_MS = 1000;
 
 export interface ControlServerOptions {
   /** A group whose members may use the socket too; null keeps it to Steward's user. */
@@ -70,9 +72,11 @@ export class ControlServer {
     const clientGone = new AbortController();
     let buffered = Buffer.alloc(0);
     let handled = false;
+    let checkClient: NodeJS.Timeout | undefined;
     const deadline = setTimeout(() => respond(failure('ERR_REQUEST_TIMEOUT', `no complete request within ${REQUEST_DEADLINE_MS} ms`)), REQUEST_DEADLINE_MS);
 
     const respond = (response: Response): void => {
+      clearInterval(checkClient);
       if (socket.destroyed) return;
       socket.end(`${JSON.stringify(response)}\n`);
       // A client that never reads its answer must not hold the connection.
@@ -89,6 +93,13 @@ export class ControlServer {
         respond(failure('ERR_BAD_REQUEST', 'the request is not valid JSON', { hint: 'Send one JSON object followed by a newline' }));
         return;
       }
+      // Clients half-close after their request, so end-of-input does not mean gone. An empty
+      // write tells: it sends nothing, and fails (EPIPE) once the client has closed its socket,
+      // which then closes here and ends its wait (a Ctrl-C on `steward wait` must not leak).
+      checkClient = setInterval(() => {
+        if (!socket.destroyed) socket.write('');
+      }, CLIENT_CHECK_MS);
+      checkClient.unref();
       const context: CommandContext = {
         target: this.target,
         now: this.options.now,
@@ -123,6 +134,7 @@ export class ControlServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(deadline);
+      clearInterval(checkClient);
       clientGone.abort();
       this.#connections.delete(socket);
     });

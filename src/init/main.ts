@@ -3,7 +3,8 @@ import { readSettings } from '../config/settings.js';
 import { errorMessage } from '../errors.js';
 import { Reporter } from '../log/reporter.js';
 import { realClock } from '../supervise/clock.js';
-import { becomeChildSubreaper } from '../sys/ffi.js';
+import { becomeChildSubreaper, canPosixSpawn } from '../sys/ffi.js';
+import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
 import { nodeProcessPort, ownChildren } from '../sys/spawn.js';
@@ -51,6 +52,7 @@ async function main(command: readonly string[]): Promise<number> {
   reporter.diagnostics('steward', settingProblems);
   const reaper = new Reaper();
   reaper.start();
+  const port = canPosixSpawn() ? posixProcessPort(reaper) : nodeProcessPort;
 
   const layout = runtimeLayout(settings.runDir);
   const path = fixPath(process.env['PATH']);
@@ -77,7 +79,7 @@ async function main(command: readonly string[]): Promise<number> {
     settings,
     reporter,
     layout,
-    port: nodeProcessPort,
+    port,
     clock: realClock,
     reaper,
     shutdown: shutdownRequest,
@@ -94,7 +96,7 @@ async function main(command: readonly string[]): Promise<number> {
   reporter.diagnostics('steward', tree.diagnostics);
   let services: ServiceSet;
   try {
-    services = new ServiceSet(tree.services, nodeProcessPort, realClock, childEnv, reporter);
+    services = new ServiceSet(tree.services, port, realClock, childEnv, reporter);
   } catch (error) {
     reporter.error('steward', `cannot set up the services: ${errorMessage(error)}`);
     return INTERNAL_ERROR_EXIT;

@@ -3,13 +3,15 @@ import { listChildren } from './proc.js';
 import { childEvents, ownChildren } from './spawn.js';
 
 /**
- * Reaps orphans that the kernel reparented to us. libuv waits only for the children
- * Node spawned, so anything else would stay a zombie. We list our children and wait
- * for each one by pid, skipping Node's own: waitpid(-1) would steal their statuses.
+ * Reaps every child that libuv does not: orphans the kernel reparented to us, and
+ * the processes Steward starts itself with posix_spawn (their exit status goes to the
+ * watcher registered for them). On each SIGCHLD it lists our children and waits for
+ * each one by pid, skipping the ones Node spawned: waitpid(-1) would steal their statuses.
  */
 export class Reaper {
   #reaped = 0;
   #idleWaiters: (() => void)[] = [];
+  readonly #watchers = new Map<number, (status: number) => void>();
   readonly #onSignal = (): void => {
     this.reap();
   };
@@ -27,20 +29,37 @@ export class Reaper {
     childEvents.off('exit', this.#onChildExit);
   }
 
+  /** Orphans collected so far (not counting watched children). */
   get reapedCount(): number {
     return this.#reaped;
   }
 
-  /** Collects every exited orphan now. Returns how many were collected. */
+  /** Delivers the raw wait status of `pid` to `onExit` when it exits. */
+  watch(pid: number, onExit: (status: number) => void): void {
+    this.#watchers.set(pid, onExit);
+  }
+
+  /** Collects every exited child now. Returns how many orphans were collected. */
   reap(): number {
-    let count = 0;
+    let orphans = 0;
+    const exits: [(status: number) => void, number][] = [];
     for (const pid of listChildren()) {
       if (ownChildren.has(pid)) continue;
-      if (reapIfExited(pid)) count++;
+      const status = reapIfExited(pid);
+      if (status === undefined) continue;
+      const watcher = this.#watchers.get(pid);
+      if (watcher === undefined) {
+        orphans++;
+        continue;
+      }
+      this.#watchers.delete(pid);
+      exits.push([watcher, status]);
     }
-    this.#reaped += count;
+    this.#reaped += orphans;
+    // Each in its own microtask: a watcher that throws cannot keep the others from running.
+    for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
     this.#checkIdle();
-    return count;
+    return orphans;
   }
 
   /** Resolves once this process has no children left at all. */

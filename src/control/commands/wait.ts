@@ -14,7 +14,8 @@ export async function handleWait(request: Extract<Request, { cmd: 'wait' }>, con
   });
   const done = request.any ? outcome.reached.length > 0 : outcome.pending.length === 0 && outcome.failed.length === 0;
   if (done) return success(outcome);
-  if (outcome.failed.length > 0 && (outcome.pending.length === 0 || !request.any)) {
+  // With `any`, a failure ends the wait at once (as in s6-svwait -o): that is no timeout.
+  if (outcome.failed.length > 0) {
     return failure('ERR_PERMANENT_FAILURE', `failed for good (finish exited 125): ${outcome.failed.join(', ')}`, { names: outcome.failed });
   }
   return failure('ERR_TIMEOUT', `not ${request.condition} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });

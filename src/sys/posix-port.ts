@@ -1,0 +1,83 @@
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
+
+import { createPipe, type FdSource, posixSpawn } from './ffi.js';
+import type { Reaper } from './reaper.js';
+import { sendSignal, signalName } from './signals.js';
+import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
+import { findExecutable } from './which.js';
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]));
+
+function spawnError(code: string, path: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`spawn ${path} ${code}`);
+  error.code = code;
+  error.path = path;
+  error.syscall = 'posix_spawn';
+  return error;
+}
+
+/** Decodes a wait status: exit code in bits 8-15, or the terminating signal in bits 0-6. */
+export function decodeWaitStatus(status: number): Termination {
+  const signal = status & 0x7f;
+  if (signal === 0) return { code: (status >> 8) & 0xff, signal: null };
+  return { code: null, signal: signalName(signal) ?? 'SIGKILL' };
+}
+
+function fdSource(target: StdioTarget): FdSource {
+  return target === 'ignore' ? 'null' : target;
+}
+
+/**
+ * The process port for PID 1: posix_spawn for a start that costs the same whatever
+ * Steward's size, and the reaper for exit statuses.
+ */
+export function posixProcessPort(reaper: Reaper): ProcessPort {
+  return {
+    spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): number | undefined {
+      const found = findExecutable(spec.file, spec.env['PATH']);
+      if ('error' in found) {
+        queueMicrotask(() => callbacks.onSpawnError(spawnError(found.error, spec.file)));
+        return undefined;
+      }
+      const path = found.path;
+      const fds = new Map<number, FdSource>([
+        [0, fdSource(spec.stdin)],
+        [1, fdSource(spec.stdout)],
+        [2, fdSource(spec.stderr)],
+      ]);
+      const readiness = spec.notificationFd === undefined ? undefined : createPipe();
+      if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
+      const env = Object.entries(spec.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+      const result = posixSpawn({ path, argv: [spec.file, ...spec.args], env, cwd: spec.cwd, fds, newSession: spec.newSession });
+      // Only the child may hold the write end: its exit must close the pipe.
+      if (readiness !== undefined) closeSync(readiness.writeFd);
+      if (result < 0) {
+        if (readiness !== undefined) closeSync(readiness.readFd);
+        const code = errnoNames.get(-result) ?? `errno ${-result}`;
+        queueMicrotask(() => callbacks.onSpawnError(spawnError(code, path)));
+        return undefined;
+      }
+      const notifications = readiness === undefined ? undefined : watchReadiness(readiness.readFd, callbacks);
+      reaper.watch(result, (status) => {
+        notifications?.destroy();
+        callbacks.onExit(decodeWaitStatus(status));
+      });
+      return result;
+    },
+    signal: sendSignal,
+  };
+}
+
+/** A newline on the notification pipe means ready; after that the pipe is closed. */
+function watchReadiness(readFd: number, callbacks: SpawnCallbacks): Socket {
+  const socket = new Socket({ fd: readFd, readable: true, writable: false });
+  socket.on('data', (chunk: Buffer) => {
+    if (!chunk.includes(10)) return;
+    socket.destroy();
+    callbacks.onReady?.();
+  });
+  socket.on('error', () => socket.destroy());
+  return socket;
+}
