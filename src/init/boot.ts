@@ -54,6 +54,7 @@ export async function boot(context: InitContext, tree: LegacyTree, services: Ser
   return runCommand(context, [...context.settings.cmdArg0, ...command]);
 }
 
+/** Each service starts as soon as its directory is in place, not after all of them are. */
 function startServices(context: InitContext, tree: LegacyTree, services: ServiceSet): void {
   for (const definition of tree.services) {
     if (definition.producerName !== null) continue; // a logger lives inside its producer's copy
@@ -64,8 +65,8 @@ function startServices(context: InitContext, tree: LegacyTree, services: Service
     }
     const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
     context.reporter.info('services-up', `starting legacy longrun ${definition.name}${readiness}`);
+    services.start(definition.name);
   }
-  services.startAll();
 }
 
 /** Runs the container's command; its end ends the container with its status. */

@@ -39,15 +39,14 @@ export class ServiceSet {
     }
   }
 
-  /** Brings up every service that has no `down` file. Loggers first, so output has a reader. */
-  startAll(): void {
-    const ordered = [...this.supervisors.values()].sort((a, b) => Number(b.definition.producerName !== null) - Number(a.definition.producerName !== null));
-    for (const supervisor of ordered) {
-      if (supervisor.definition.startsDown) {
-        this.reporter.info(`service ${supervisor.name}`, 'not started: it has a down file');
-        continue;
-      }
-      supervisor.up();
+  /** Brings up a service and its logger (first, so output has a reader), unless they have a `down` file. */
+  start(name: string): void {
+    const supervisor = this.supervisors.get(name);
+    if (supervisor === undefined) return;
+    const logger = supervisor.definition.loggerName === null ? undefined : this.supervisors.get(supervisor.definition.loggerName);
+    for (const each of logger === undefined ? [supervisor] : [logger, supervisor]) {
+      if (each.definition.startsDown) this.reporter.info(`service ${each.name}`, 'not started: it has a down file');
+      else each.up();
     }
   }
 
