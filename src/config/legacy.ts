@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
 import { inspectExecutable } from './executable.js';
-import { exists, isDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import { directoryNames, isListedDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
@@ -43,9 +43,10 @@ export function readLegacyTree(settings: Settings): LegacyTree {
   const contInit = readScripts(paths.contInit, diagnostics);
   const contFinish = readScripts(paths.contFinish, diagnostics);
   const services: LongrunDefinition[] = [];
+  const serviceEntries = directoryNames(paths.services);
   for (const name of listEntries(paths.services, diagnostics)) {
     const sourceDir = join(paths.services, name);
-    if (!isDirectory(sourceDir)) continue; // s6-overlay copies sub-directories only
+    if (!isListedDirectory(paths.services, serviceEntries.get(name))) continue; // s6-overlay copies sub-directories only
     services.push(...readServiceDir(sourceDir, name, join(paths.liveServices, name), settings, diagnostics));
   }
   return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
@@ -62,7 +63,7 @@ function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
 
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
-  const hasLogger = isDirectory(join(sourceDir, 'log'));
+  const hasLogger = isListedDirectory(sourceDir, directoryNames(sourceDir).get('log'));
   const main = readLongrun(sourceDir, name, liveDir, settings, diagnostics, {
     loggerName: hasLogger ? `${name}/log` : null,
     producerName: null,
@@ -85,8 +86,10 @@ function readLongrun(
   diagnostics: Diagnostic[],
   links: { loggerName: string | null; producerName: string | null },
 ): LongrunDefinition | undefined {
+  const names = directoryNames(sourceDir);
+  const has = (name: string): boolean => names.has(name);
   const runPath = join(sourceDir, 'run');
-  if (!exists(runPath)) {
+  if (!has('run')) {
     diagnostics.push({
       severity: 'error',
       error: new StewardError('ERR_CONFIG', `service ${name} has no run script`, {
@@ -102,14 +105,14 @@ function readLongrun(
 
   const finishSource = join(sourceDir, 'finish');
   let finishPath: string | null = null;
-  if (exists(finishSource)) {
+  if (has('finish')) {
     const finishProblems = inspectExecutable(finishSource, `finish script of service ${name}`);
     diagnostics.push(...finishProblems);
     if (!finishProblems.some((problem) => problem.severity === 'error')) finishPath = join(liveDir, 'finish');
   }
 
   const notificationFile = join(sourceDir, 'notification-fd');
-  const notificationFd = exists(notificationFile) ? readIntegerFile(notificationFile, -1, 'a file descriptor number', diagnostics) : -1;
+  const notificationFd = has('notification-fd') ? readIntegerFile(notificationFile, -1, 'a file descriptor number', diagnostics) : -1;
   if (notificationFd >= 0 && notificationFd < 3) {
     diagnostics.push({
       severity: 'error',
@@ -122,7 +125,7 @@ function readLongrun(
 
   let downSignal: NodeJS.Signals = 'SIGTERM';
   const downSignalFile = join(sourceDir, 'down-signal');
-  const downSignalText = readValueFile(downSignalFile, diagnostics);
+  const downSignalText = has('down-signal') ? readValueFile(downSignalFile, diagnostics) : undefined;
   if (downSignalText !== undefined && downSignalText !== '') {
     const parsed = parseSignal(downSignalText);
     if (parsed === undefined) {
@@ -147,10 +150,12 @@ function readLongrun(
     runPath: join(liveDir, 'run'),
     finishPath,
     notificationFd: notificationFd >= 3 ? notificationFd : null,
-    timeoutKillMs: readIntegerFile(join(sourceDir, 'timeout-kill'), 0, 'a number of milliseconds', diagnostics),
-    timeoutFinishMs: readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics),
+    timeoutKillMs: has('timeout-kill') ? readIntegerFile(join(sourceDir, 'timeout-kill'), 0, 'a number of milliseconds', diagnostics) : 0,
+    timeoutFinishMs: has('timeout-finish')
+      ? readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics)
+      : DEFAULT_TIMEOUT_FINISH_MS,
     downSignal,
-    startsDown: exists(join(sourceDir, 'down')),
+    startsDown: has('down'),
     minRestartIntervalMs: settings.restartThrottleMs,
     ...links,
   };

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
 
 import { StewardError, errnoCode } from '../errors.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -81,4 +81,23 @@ export function readIntegerFile(path: string, fallback: number, what: string, di
     return fallback;
   }
   return Number(text);
+}
+
+/**
+ * The names in a directory, read once: checking each optional file with its own failing
+ * system call (and the exception Node makes of it) costs more than the whole listing.
+ */
+export function directoryNames(dir: string): Map<string, Dirent> {
+  try {
+    return new Map(readdirSync(dir, { withFileTypes: true }).map((entry) => [entry.name, entry]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** A listed entry that is a directory, following a symbolic link if it is one. */
+export function isListedDirectory(dir: string, entry: Dirent | undefined): boolean {
+  if (entry === undefined) return false;
+  if (entry.isDirectory()) return true;
+  return entry.isSymbolicLink() && isDirectory(`${dir}/${entry.name}`);
 }

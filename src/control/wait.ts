@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ServiceStatus, ServiceSupervisor } from '../supervise/supervisor.js';
 import { raceWithLimits } from '../util/race.js';
 import type { WaitCondition } from './protocol.js';
@@ -55,6 +56,8 @@ export async function waitForCondition(
   const settled = (supervisor: ServiceSupervisor, status: ServiceStatus): boolean =>
     meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 }) || hopeless(condition, status);
   const giveUp = new AbortController();
+  // One listener per service is expected here, not a leak.
+  setMaxListeners(0, giveUp.signal);
   const waits = supervisors.map((supervisor) => supervisor.waitFor((status) => settled(supervisor, status), giveUp.signal));
   const work = options.any ? Promise.race(waits) : Promise.all(waits);
   await raceWithLimits(work, options.abortSignal, options.timeoutMs);

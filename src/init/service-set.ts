@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { closeSync } from 'node:fs';
 
 import type { LongrunDefinition } from '../model/service.js';
@@ -55,6 +56,8 @@ export class ServiceSet {
     const pending = [...this.supervisors.values()].filter((supervisor) => !supervisor.definition.startsDown);
     const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
     const giveUp = new AbortController();
+    // One listener per service is expected here, not a leak.
+    setMaxListeners(0, giveUp.signal);
     const allUp = Promise.all(pending.map((supervisor) => supervisor.waitFor(isUp, giveUp.signal)));
     await raceWithLimits(allUp, abortSignal, timeoutMs);
     giveUp.abort();
@@ -69,6 +72,8 @@ export class ServiceSet {
     const all = [...this.supervisors.values()];
     const stopped = (status: ServiceStatus): boolean => status.state === 'down' || status.state === 'failed';
     const giveUp = new AbortController();
+    // One listener per service is expected here, not a leak.
+    setMaxListeners(0, giveUp.signal);
     const done = all.map(async (supervisor) => {
       if (supervisor.definition.producerName !== null) {
         supervisor.down({ signal: false });
