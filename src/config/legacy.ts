@@ -63,14 +63,16 @@ function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
 
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
-  const hasLogger = isListedDirectory(sourceDir, directoryNames(sourceDir).get('log'));
-  const main = readLongrun(sourceDir, name, liveDir, settings, diagnostics, {
+  const names = directoryNames(sourceDir);
+  const hasLogger = isListedDirectory(sourceDir, names.get('log'));
+  const main = readLongrun(sourceDir, names, name, liveDir, settings, diagnostics, {
     loggerName: hasLogger ? `${name}/log` : null,
     producerName: null,
   });
   if (main === undefined) return [];
   if (!hasLogger) return [main];
-  const logger = readLongrun(join(sourceDir, 'log'), `${name}/log`, join(liveDir, 'log'), settings, diagnostics, {
+  const logDir = join(sourceDir, 'log');
+  const logger = readLongrun(logDir, directoryNames(logDir), `${name}/log`, join(liveDir, 'log'), settings, diagnostics, {
     loggerName: null,
     producerName: name,
   });
@@ -80,14 +82,14 @@ function readServiceDir(sourceDir: string, name: string, liveDir: string, settin
 
 function readLongrun(
   sourceDir: string,
+  names: ReadonlyMap<string, unknown>,
   name: string,
   liveDir: string,
   settings: Settings,
   diagnostics: Diagnostic[],
   links: { loggerName: string | null; producerName: string | null },
 ): LongrunDefinition | undefined {
-  const names = directoryNames(sourceDir);
-  const has = (name: string): boolean => names.has(name);
+  const has = (file: string): boolean => names.has(file);
   const runPath = join(sourceDir, 'run');
   if (!has('run')) {
     diagnostics.push({
