@@ -1,5 +1,5 @@
 import { errorMessage, StewardError } from '../errors.js';
-import { nearest } from '../control/resolve.js';
+import { nearest } from '../util/nearest.js';
 import { VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { graphCommand } from './commands/graph.js';

@@ -8,7 +8,7 @@ import type { Diagnostic } from './diagnostic.js';
  * precisely why not: the usual causes of s6's terse "Permission denied" and
  * "Exec format error" are a missing x bit, CRLF line endings and a missing shebang.
  */
-export function inspectExecutable(path: string, role: string): Diagnostic[] {
+export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean } = {}): Diagnostic[] {
   let stat;
   try {
     stat = statSync(path);
@@ -16,13 +16,26 @@ export function inspectExecutable(path: string, role: string): Diagnostic[] {
     return [failure(path, `cannot read the ${role}: ${errnoCode(error) ?? String(error)}`, 'Check that the file exists and is readable')];
   }
   if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
+  if (options.requireExecutable !== false) {
+    const problem = checkExecutable(path, stat.mode, role);
+    if (problem !== undefined) return [problem];
+  }
+  return inspectContent(path, role);
+}
+
+function checkExecutable(path: string, mode: number, role: string): Diagnostic | undefined {
   try {
     accessSync(path, constants.X_OK);
     // Root passes X_OK when any x bit is set; require one explicitly as exec does.
-    if ((stat.mode & 0o111) === 0) throw new Error('not executable');
+    if ((mode & 0o111) === 0) throw new Error('not executable');
   } catch {
-    return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
+    return failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`);
   }
+  return undefined;
+}
+
+/** Shebang, line endings and interpreter: what makes the kernel refuse a script. */
+function inspectContent(path: string, role: string): Diagnostic[] {
   const head = readHead(path);
   if (head === undefined) return [];
   if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];

@@ -67,14 +67,14 @@ function readServiceDir(sourceDir: string, name: string, liveDir: string, settin
   const hasLogger = isListedDirectory(sourceDir, names.get('log'));
   const main = readLongrun(sourceDir, names, name, liveDir, settings, diagnostics, {
     loggerName: hasLogger ? `${name}/log` : null,
-    producerName: null,
+    producers: [],
   });
   if (main === undefined) return [];
   if (!hasLogger) return [main];
   const logDir = join(sourceDir, 'log');
   const logger = readLongrun(logDir, directoryNames(logDir), `${name}/log`, join(liveDir, 'log'), settings, diagnostics, {
     loggerName: null,
-    producerName: name,
+    producers: [name],
   });
   if (logger === undefined) return [{ ...main, loggerName: null }];
   return [main, logger];
@@ -87,7 +87,7 @@ function readLongrun(
   liveDir: string,
   settings: Settings,
   diagnostics: Diagnostic[],
-  links: { loggerName: string | null; producerName: string | null },
+  links: { loggerName: string | null; producers: readonly string[] },
 ): LongrunDefinition | undefined {
   const has = (file: string): boolean => names.has(file);
   const runPath = join(sourceDir, 'run');

@@ -28,6 +28,18 @@ export interface Settings {
   readonly etcDir: string;
   /** Runtime directory, /run unless STEWARD_RUN says otherwise. */
   readonly runDir: string;
+  /** 0 everything on the container's output, 1 also a copy in /run/uncaught-logs, 2 only there (S6_LOGGING). */
+  readonly logging: number;
+  /** The user the catch-all logger writes as (S6_CATCHALL_USER). */
+  readonly catchallUser: string | null;
+  /** Give the CMD the terminal even when output goes to the catch-all log (S6_CMD_USE_TERMINAL). */
+  readonly cmdUseTerminal: boolean;
+  /** Signals for the container go to the CMD instead (S6_CMD_RECEIVE_SIGNALS). */
+  readonly cmdReceiveSignals: boolean;
+  /** The root file system is read-only: /run must be a writable mount (S6_READ_ONLY_ROOT). */
+  readonly readOnlyRoot: boolean;
+  /** Flush file systems before the container exits (S6_SYNC_DISKS). */
+  readonly syncDisks: boolean;
 }
 
 interface NumberSpec {
@@ -91,6 +103,12 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     restartThrottleMs: readNumber(env, { name: 'STEWARD_RESTART_THROTTLE', fallback: 1000, what: ms }, diagnostics),
     etcDir: profile === '' ? etcBase : `${etcBase}/cont-profile.d/${profile}`,
     runDir: env['STEWARD_RUN'] ?? '/run',
+    logging: readNumber(env, { name: 'S6_LOGGING', fallback: 0, max: 2, what: 'a number: 0, 1 or 2' }, diagnostics),
+    catchallUser: env['S6_CATCHALL_USER']?.trim() || null,
+    cmdUseTerminal: readFlag(env, 'S6_CMD_USE_TERMINAL', diagnostics),
+    cmdReceiveSignals: readFlag(env, 'S6_CMD_RECEIVE_SIGNALS', diagnostics),
+    readOnlyRoot: readFlag(env, 'S6_READ_ONLY_ROOT', diagnostics),
+    syncDisks: readFlag(env, 'S6_SYNC_DISKS', diagnostics),
   };
   return { settings, diagnostics };
 }

@@ -11,7 +11,7 @@ import type { ControlTarget } from './target.js';
  *   /status   the status records as JSON
  * Every limit is tight: probes are tiny, and a slow client must not hold resources.
  */
-const LIMITS = { headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 1000, maxConnections: 64 };
+const LIMITS = { headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 1000, maxConnections: 64, checkIntervalMs: 500 };
 
 export interface HttpAddress {
   readonly host: string;
@@ -32,7 +32,10 @@ export function parseHttpAddress(text: string): HttpAddress {
 }
 
 export function probeServer(target: ControlTarget, now: () => number): Server {
-  const server = createServer({ requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs }, (request, response) => {
+  // Node enforces both timeouts only when it checks its connections (every 30 s by default):
+  // without a short interval, slow clients would hold every connection that long.
+  const options = { requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.checkIntervalMs };
+  const server = createServer(options, (request, response) => {
     answer(request, response, target, now);
   });
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;

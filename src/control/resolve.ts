@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 import type { ServiceSupervisor } from '../supervise/supervisor.js';
+import { nearest } from '../util/nearest.js';
 import { type ControlErrorBody, type Targets } from './protocol.js';
 import type { ControlTarget } from './target.js';
 
@@ -55,31 +56,4 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
     hint: suggestion === undefined ? list : `did you mean ${suggestion}? (${list})`,
     names: unknown,
   };
-}
-
-/** The known name closest to `name` by edit distance, if it is close enough to be a typo. */
-export function nearest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of known) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -1,49 +1,74 @@
+import { setMaxListeners } from 'node:events';
+
 import type { LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
+import { Engine } from '../graph/engine.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
 import { signalNumber } from '../sys/signals.js';
+import { VERSION } from '../version.js';
+import { compileServices } from './compile-services.js';
 import type { InitContext } from './context.js';
-import { applyFixAttrs } from './fix-attrs.js';
-import { installLiveService, writeExitCode } from './runtime-dir.js';
-import { runScriptsStage } from './scripts-stage.js';
+import { engineReports, reportBoot } from './engine-reports.js';
+import { rcRunner } from './rc-runner.js';
+import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import { stageFailed } from './stage-failure.js';
+import { legacyStages } from './stages.js';
+import { runStage2Hook } from './stage2-hook.js';
+
+/** What boot built, which the shutdown takes down again. */
+export interface Stage2 {
+  readonly tree: LegacyTree;
+  readonly engine: Engine;
+}
 
 /**
- * Stage 2, in s6-overlay's order: fix-attrs.d, cont-init.d, services.d, then the CMD.
- * A shutdown request stops it between (and inside) steps.
+ * Stage 2, as s6-overlay's rc.init: the stage-2 hook, then the service definitions are
+ * read (after the hook, which may change them) and brought up as one graph, `top`:
+ * fix-attrs.d, cont-init.d, the s6-rc.d services and services.d, in dependency order.
+ * Then the CMD. A shutdown request stops it between (and inside) steps. Resolves with
+ * the CMD's pid once it runs, or undefined when there is none.
  */
-export async function boot(context: InitContext, tree: LegacyTree, services: ServiceSet, command: readonly string[]): Promise<number | undefined> {
-  // Resolves with the CMD's pid once it runs, or undefined when there is none.
+export async function boot(
+  context: InitContext,
+  services: ServiceSet,
+  command: readonly string[],
+  built: (stage2: Stage2) => void,
+): Promise<number | undefined> {
   const { reporter, shutdown } = context;
   // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t does.
   const maxTimeMs = context.settings.cmdWaitForServicesMaxTimeMs;
-  const bootDeadline = maxTimeMs > 0 ? context.clock.now() + maxTimeMs : Number.POSITIVE_INFINITY;
-  if (tree.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
-    stageFailed(context, 'steward', 'the service tree has errors (listed above); what can run will run');
+  const bootSignal = withDeadline(shutdown.signal, maxTimeMs);
+
+  if (!(await runStage2Hook(context))) return undefined;
+  if (shutdown.signal.aborted) return undefined;
+
+  const compiled = compileServices(context.settings, process.env);
+  reporter.info('steward', `Steward ${VERSION} (pid ${process.pid}): ${compiled.summary}`);
+  reporter.diagnostics('steward', compiled.diagnostics);
+  if (compiled.graphErrors) {
+    reporter.error('steward', 'the s6-rc service definitions have errors (listed above), so nothing can start in a reliable order; stopping the container. Run steward check to list them');
+    if (shutdown.reason === undefined) writeExitCode(context.layout, 1);
+    shutdown.request({ kind: 'boot-failure', status: 1, message: 'the service definitions have errors' });
+    return undefined;
   }
+  if (compiled.legacyErrors) stageFailed(context, 'steward', 'the legacy service tree has errors (listed above); what can run will run');
+  services.load(compiled.longruns);
+  const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services));
+  const engine = new Engine(compiled.graph, runner, engineReports(context), () => context.clock.now());
+  built({ tree: compiled.tree, engine });
   if (shutdown.signal.aborted) return undefined;
 
-  if (tree.fixAttrsFiles.length > 0 && !applyFixAttrs(tree.fixAttrsFiles, context.settings.fixAttrsHidden, reporter)) {
-    stageFailed(context, 'fix-attrs', 'some fix-attrs.d lines could not be applied');
-  }
+  const outcome = await engine.bringUp(['top'], bootSignal);
   if (shutdown.signal.aborted) return undefined;
-
-  const initSignal = withDeadline(shutdown.signal, bootDeadline - context.clock.now(), maxTimeMs);
-  const failures = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal: initSignal });
-  if (shutdown.signal.aborted) return undefined;
-  if (initSignal.aborted) stageFailed(context, 'cont-init', `the boot took longer than S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms)`, 2);
-  else if (failures > 0) stageFailed(context, 'cont-init', 'some scripts exited nonzero');
-  if (shutdown.signal.aborted) return undefined;
-
-  startServices(context, tree, services);
-  if (context.settings.cmdWaitForServices && services.supervisors.size > 0) {
-    const remainingMs = Number.isFinite(bootDeadline) ? Math.max(1, bootDeadline - context.clock.now()) : 0;
-    const notUp = await services.waitUntilUp(shutdown.signal, remainingMs);
-    if (shutdown.signal.aborted) return undefined;
-    if (notUp.length > 0) {
-      stageFailed(context, 'services-up', `some legacy longruns were not up within S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms): ${notUp.join(', ')}`);
-    }
+  reportBoot(context, engine);
+  const problems = [...outcome.failed, ...outcome.blocked, ...outcome.abandoned];
+  if (problems.length > 0) {
+    const timedOut = outcome.abandoned.length > 0 || bootSignal.aborted;
+    const message = timedOut
+      ? `the boot took longer than S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms); not up: ${problems.join(', ')}`
+      : `some services failed to start: ${problems.join(', ')}`;
+    stageFailed(context, 's6-rc', message, timedOut ? 2 : 1);
   }
   if (shutdown.signal.aborted) return undefined;
 
@@ -52,21 +77,6 @@ export async function boot(context: InitContext, tree: LegacyTree, services: Ser
     return undefined;
   }
   return runCommand(context, [...context.settings.cmdArg0, ...command]);
-}
-
-/** Each service starts as soon as its directory is in place, not after all of them are. */
-function startServices(context: InitContext, tree: LegacyTree, services: ServiceSet): void {
-  for (const definition of tree.services) {
-    if (definition.producerName !== null) continue; // a logger lives inside its producer's copy
-    try {
-      installLiveService(context.layout, definition.name, definition.sourceDir, definition.liveDir);
-    } catch (error) {
-      context.reporter.error('services-up', `cannot copy ${definition.sourceDir} to ${definition.liveDir}: ${errorMessage(error)}`);
-    }
-    const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
-    context.reporter.info('services-up', `starting legacy longrun ${definition.name}${readiness}`);
-    services.start(definition.name);
-  }
 }
 
 /** Runs the container's command; its end ends the container with its status. */
@@ -113,13 +123,16 @@ function runCommand(context: InitContext, argv: readonly string[]): number | und
   return pid;
 }
 
-/** `signal`, also aborted after `remainingMs` when a boot time limit is set. */
-function withDeadline(signal: AbortSignal, remainingMs: number, limitMs: number): AbortSignal {
-  if (!Number.isFinite(remainingMs)) return signal;
+/** `signal`, also aborted when the boot time limit (if any) runs out. */
+function withDeadline(signal: AbortSignal, limitMs: number): AbortSignal {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(`S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${limitMs} ms) reached`), Math.max(1, remainingMs));
-  // Firing after the stage is over is harmless; it must not keep the process alive either.
-  timer.unref();
+  // Every transition listens to it.
+  setMaxListeners(0, controller.signal);
+  if (limitMs > 0) {
+    const timer = setTimeout(() => controller.abort(`S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${limitMs} ms) reached`), limitMs);
+    // Firing after the boot is over is harmless; it must not keep the process alive either.
+    timer.unref();
+  }
   if (signal.aborted) controller.abort(signal.reason);
   signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   return controller.signal;

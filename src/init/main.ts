@@ -1,4 +1,3 @@
-import { readLegacyTree } from '../config/legacy.js';
 import { readSettings } from '../config/settings.js';
 import { errorMessage } from '../errors.js';
 import { Reporter } from '../log/reporter.js';
@@ -8,8 +7,8 @@ import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
 import { nodeProcessPort, ownChildren } from '../sys/spawn.js';
-import { VERSION } from '../version.js';
-import { boot } from './boot.js';
+import { boot, type Stage2 } from './boot.js';
+import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
@@ -24,6 +23,9 @@ import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
  * The container entrypoint. Every argument is the container's command, as with
  * s6-overlay's /init. The only place that calls process.exit.
  */
+/** How long a shutdown waits for an interrupted boot to return. */
+const BOOT_SETTLE_MS = 5000;
+
 async function main(command: readonly string[]): Promise<number> {
   const workdir = process.cwd();
   const { settings, diagnostics: settingProblems } = readSettings(process.env);
@@ -88,19 +90,7 @@ async function main(command: readonly string[]): Promise<number> {
     workdir,
   };
 
-  const tree = readLegacyTree(settings);
-  reporter.info(
-    'steward',
-    `Steward ${VERSION} (pid ${process.pid}): ${tree.services.length} services, ${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts under ${settings.etcDir}`,
-  );
-  reporter.diagnostics('steward', tree.diagnostics);
-  let services: ServiceSet;
-  try {
-    services = new ServiceSet(tree.services, port, realClock, childEnv, reporter);
-  } catch (error) {
-    reporter.error('steward', `cannot set up the services: ${errorMessage(error)}`);
-    return INTERNAL_ERROR_EXIT;
-  }
+  const services = new ServiceSet(port, realClock, childEnv, reporter);
 
   const startedAt = realClock.now() - process.uptime() * 1000;
   const target = controlTarget(context, services, startedAt);
@@ -108,7 +98,10 @@ async function main(command: readonly string[]): Promise<number> {
   const probes = await startProbeEndpoint(context, target, process.env);
 
   let commandPid: number | undefined;
-  boot(context, tree, services, command).then(
+  let stage2: Stage2 | undefined;
+  const booted = boot(context, services, command, (built) => {
+    stage2 = built;
+  }).then(
     (pid) => {
       commandPid = pid;
     },
@@ -120,7 +113,9 @@ async function main(command: readonly string[]): Promise<number> {
 
   const reason = await shutdownRequest.requested;
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
-  const code = await shutdown(context, reason, tree, services);
+  // Boot notices the request at once (every wait in it listens); let it get out of the way.
+  await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
+  const code = await shutdown(context, reason, stage2);
   await control?.close();
   probes?.close();
   return code;

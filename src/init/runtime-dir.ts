@@ -91,7 +91,7 @@ export function writeExitCode(layout: RuntimeLayout, code: number): void {
  * Copies a small directory tree, keeping modes and links. Plain calls: fs.cpSync checks
  * far more than a service directory needs and costs several times as much per file.
  */
-function copyTree(from: string, to: string): void {
+export function copyTree(from: string, to: string): void {
   mkdirSync(to, { recursive: true, mode: statSync(from).mode & 0o7777 });
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);

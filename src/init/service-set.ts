@@ -13,27 +13,33 @@ import { raceWithLimits } from '../util/race.js';
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
   readonly supervisors = new Map<string, ServiceSupervisor>();
-  /** Producer name to the pipe Steward holds open, so no line is lost when either side restarts. */
+  /**
+   * Consumer name to the pipe Steward holds open between it and its producers, so no
+   * line is lost when either side restarts. Closed only at shutdown, once every
+   * producer is down, so the consumer sees the end of its input and leaves by itself.
+   */
   readonly #pipes = new Map<string, { readFd: number; writeFd: number }>();
 
   constructor(
-    definitions: readonly LongrunDefinition[],
-    port: ProcessPort,
-    clock: Clock,
-    env: NodeJS.ProcessEnv,
+    private readonly port: ProcessPort,
+    private readonly clock: Clock,
+    private readonly env: NodeJS.ProcessEnv,
     private readonly reporter: Reporter,
-  ) {
+  ) {}
+
+  /** Creates the supervisors (nothing starts yet) and the pipes between producers and consumers. */
+  load(definitions: readonly LongrunDefinition[]): void {
     for (const definition of definitions) {
-      if (definition.loggerName !== null) this.#pipes.set(definition.name, createPipe());
+      if (definition.loggerName !== null && !this.#pipes.has(definition.loggerName)) this.#pipes.set(definition.loggerName, createPipe());
     }
     for (const definition of definitions) {
-      const pipeOut = this.#pipes.get(definition.name);
-      const pipeIn = definition.producerName === null ? undefined : this.#pipes.get(definition.producerName);
-      const supervisor = new ServiceSupervisor(definition, port, clock, {
+      const pipeOut = definition.loggerName === null ? undefined : this.#pipes.get(definition.loggerName);
+      const pipeIn = this.#pipes.get(definition.name);
+      const supervisor = new ServiceSupervisor(definition, this.port, this.clock, {
         stdin: pipeIn?.readFd ?? 'ignore',
         stdout: pipeOut?.writeFd ?? 'inherit',
         stderr: 'inherit',
-        env,
+        env: this.env,
       });
       supervisor.subscribe((event, source) => this.#report(event, source));
       this.supervisors.set(definition.name, supervisor);
@@ -52,8 +58,8 @@ export class ServiceSet {
   }
 
   /** Resolves with the names not yet up (or ready, for services with a notification fd). */
-  async waitUntilUp(abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
-    const pending = [...this.supervisors.values()].filter((supervisor) => !supervisor.definition.startsDown);
+  async waitUntilUp(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
+    const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
     const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
     const giveUp = new AbortController();
     // One listener per service is expected here, not a leak.
@@ -65,33 +71,42 @@ export class ServiceSet {
   }
 
   /**
-   * Stops services with their down-signal, then lets each logger go once its producer is
-   * down and the pipe is closed. Resolves with what is still running when the grace time ends.
+   * Stops services for good, at shutdown: producers get their down-signal; a consumer
+   * (a logger) is let go once all its producers are down and its pipe is closed, and
+   * gets its down-signal only if it has not left when the grace time ends. Resolves
+   * with what is still running then.
    */
-  async stopAll(graceMs: number): Promise<string[]> {
-    const all = [...this.supervisors.values()];
-    const stopped = (status: ServiceStatus): boolean => status.state === 'down' || status.state === 'failed';
+  async stopForGood(names: readonly string[], graceMs: number): Promise<string[]> {
+    const targets = names.flatMap((name) => this.supervisors.get(name) ?? []);
     const giveUp = new AbortController();
     // One listener per service is expected here, not a leak.
     setMaxListeners(0, giveUp.signal);
-    const done = all.map(async (supervisor) => {
-      if (supervisor.definition.producerName !== null) {
+    const done = targets.map(async (supervisor) => {
+      if (this.#pipes.has(supervisor.name)) {
         supervisor.down({ signal: false });
-        await supervisor.waitFor(stopped, giveUp.signal);
-        return;
+        this.#closePipeIfDrained(supervisor.name);
+      } else {
+        supervisor.down();
       }
-      supervisor.down();
-      if (await supervisor.waitFor(stopped, giveUp.signal)) this.#closePipe(supervisor.name);
+      if (!(await supervisor.waitFor(isStopped, giveUp.signal))) return;
+      const consumer = supervisor.definition.loggerName;
+      if (consumer !== null) this.#closePipeIfDrained(consumer);
     });
     await raceWithLimits(Promise.all(done), giveUp.signal, graceMs);
     giveUp.abort();
-    return all.filter((supervisor) => !stopped(supervisor.status)).map((supervisor) => supervisor.name);
+    const stillUp = targets.filter((supervisor) => !isStopped(supervisor.status));
+    // A consumer that ignored the end of its input gets its down-signal now; the final kill follows.
+    for (const supervisor of stillUp) supervisor.down();
+    return stillUp.map((supervisor) => supervisor.name);
   }
 
-  #closePipe(producer: string): void {
-    const pipe = this.#pipes.get(producer);
+  /** Closes a consumer's pipe once no producer of it runs any more. */
+  #closePipeIfDrained(consumer: string): void {
+    const pipe = this.#pipes.get(consumer);
     if (pipe === undefined) return;
-    this.#pipes.delete(producer);
+    const producers = [...this.supervisors.values()].filter((supervisor) => supervisor.definition.loggerName === consumer);
+    if (producers.some((producer) => !isStopped(producer.status))) return;
+    this.#pipes.delete(consumer);
     closeSync(pipe.writeFd);
     closeSync(pipe.readFd);
   }
@@ -131,3 +146,7 @@ export class ServiceSet {
   }
 }
 
+
+function isStopped(status: ServiceStatus): boolean {
+  return status.state === 'down' || status.state === 'failed';
+}

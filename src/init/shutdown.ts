@@ -1,11 +1,10 @@
-import type { LegacyTree } from '../config/legacy.js';
 import { listChildren, listDescendants } from '../sys/proc.js';
 import { sendSignal } from '../sys/signals.js';
 import type { InitContext } from './context.js';
 import { readExitCode } from './runtime-dir.js';
-import { runScriptsStage } from './scripts-stage.js';
 import { raceWithLimits } from '../util/race.js';
-import type { ServiceSet } from './service-set.js';
+import type { Stage2 } from './boot.js';
+import { syncDisks } from './sync.js';
 import { describeReason, type ShutdownReason } from './shutdown-request.js';
 
 /** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */
@@ -13,27 +12,19 @@ const AFTER_KILL_WAIT_MS = 2000;
 
 /**
  * Stops the container, in s6-overlay's order, and returns the exit code:
- *   1. services get their down-signal, within S6_SERVICES_GRACETIME;
- *   2. cont-finish.d scripts run, each within S6_KILL_FINISH_MAXTIME;
- *   3. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
+ *   1. the service graph comes down in reverse dependency order: services.d and s6-rc
+ *      longruns get their down-signal (within S6_SERVICES_GRACETIME, or timeout-down),
+ *      oneshots run their down scripts, and cont-finish.d runs (each script within
+ *      S6_KILL_FINISH_MAXTIME) once the services that depend on base are down;
+ *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
  * Each wait ends as soon as there is nothing left to wait for.
  */
-export async function shutdown(context: InitContext, reason: ShutdownReason, tree: LegacyTree, services: ServiceSet): Promise<number> {
-  const { reporter, settings } = context;
+export async function shutdown(context: InitContext, reason: ShutdownReason, stage2: Stage2 | undefined): Promise<number> {
+  const { reporter } = context;
   reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
-
-  if (services.supervisors.size > 0) {
-    reporter.info('services-down', `stopping ${services.supervisors.size} services`);
-    const stillUp = await services.stopAll(settings.servicesGraceTimeMs);
-    if (stillUp.length > 0) {
-      reporter.warn('services-down', `still running after ${settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`);
-    }
-  }
-
-  await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: settings.killFinishMaxTimeMs });
-
+  await stage2?.engine.bringDown();
   await terminateEverything(context);
-
+  if (context.settings.syncDisks) syncDisks(context);
   const result = readExitCode(context.layout);
   if ('problem' in result) {
     reporter.error('steward', `${result.problem}; exiting with 1. Write a number from 0 to 255 there`);

@@ -24,10 +24,10 @@ export interface LongrunDefinition {
   readonly startsDown: boolean;
   /** Minimum time between two starts, as s6's 1 s throttle. */
   readonly minRestartIntervalMs: number;
-  /** Name of the logger that reads this service's stdout, if any. */
+  /** Name of the service that reads this one's stdout (its logger), if any. */
   readonly loggerName: string | null;
-  /** Name of the service whose stdout this logger reads, if it is a logger. */
-  readonly producerName: string | null;
+  /** Names of the services whose stdout this one reads: a logger's producers (several: a funnel). */
+  readonly producers: readonly string[];
 }
 
 export type ServiceDefinition = LongrunDefinition;

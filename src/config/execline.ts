@@ -1,0 +1,126 @@
+import { StewardError } from '../errors.js';
+
+/**
+ * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
+ * words, double quotes with backslash escapes, # comments, and the block commands
+ * foreground, background and if. Anything beyond that is refused by name, with the
+ * advice to move the logic into a script.
+ */
+export type ExeclineProgram =
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  | { readonly kind: 'foreground'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'background'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'if'; readonly negate: boolean; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'noop' };
+
+type Token = { readonly text: string; readonly quoted: boolean; readonly line: number };
+
+/** execline commands that need a feature outside the subset (variables, substitution). */
+const UNSUPPORTED = new Set([
+  'importas', 'import', 'multisubstitute', 'backtick', 'define', 'elglob', 'forx', 'forbacktickx', 'forstdin',
+  'ifelse', 'ifte', 'ifthenelse', 'pipeline', 'piperw', 'runblock', 'elgetpositionals', 'elgetopt', 'multidefine',
+  'heredoc', 'case', 'wait', 'loopwhilex', 'trap', 'withstdinas', 'getpid', 'getcwd',
+]);
+
+export function tokenize(text: string, path: string): Token[] {
+  const tokens: Token[] = [];
+  let index = 0;
+  let line = 1;
+  while (index < text.length) {
+    const char = text[index] ?? '';
+    if (char === '\n') {
+      line++;
+      index++;
+    } else if (/\s/.test(char)) {
+      index++;
+    } else if (char === '#') {
+      while (index < text.length && text[index] !== '\n') index++;
+    } else if (char === '"') {
+      const start = line;
+      let value = '';
+      index++;
+      for (;;) {
+        if (index >= text.length) throw new StewardError('ERR_CONFIG', 'a double quote is not closed', { path, line: start, hint: 'Add the closing "' });
+        const next = text[index] ?? '';
+        if (next === '"') break;
+        if (next === '\n') line++;
+        if (next === '\\' && index + 1 < text.length) {
+          const escaped = text[index + 1] ?? '';
+          value += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
+          index += 2;
+          continue;
+        }
+        value += next;
+        index++;
+      }
+      index++;
+      tokens.push({ text: value, quoted: true, line: start });
+    } else {
+      let value = '';
+      while (index < text.length && !/\s/.test(text[index] ?? '')) {
+        if (text[index] === '"') break;
+        value += text[index];
+        index++;
+      }
+      tokens.push({ text: value, quoted: false, line });
+    }
+  }
+  return tokens;
+}
+
+export function parseExecline(text: string, path: string): ExeclineProgram {
+  const tokens = tokenize(text, path);
+  let position = 0;
+
+  const parse = (end: 'eof' | 'block'): ExeclineProgram => {
+    const words: Token[] = [];
+    while (position < tokens.length) {
+      const token = tokens[position];
+      if (token === undefined) break;
+      if (!token.quoted && token.text === '}') {
+        if (end === 'block') break;
+        throw new StewardError('ERR_CONFIG', 'a closing } has no opening {', { path, line: token.line });
+      }
+      if (words.length === 0 && !token.quoted && (token.text === 'foreground' || token.text === 'background' || token.text === 'if')) {
+        position++;
+        let negate = false;
+        if (token.text === 'if' && tokens[position]?.text === '-n' && tokens[position]?.quoted === false) {
+          negate = true;
+          position++;
+        }
+        const open = tokens[position];
+        if (open === undefined || open.quoted || open.text !== '{') {
+          throw new StewardError('ERR_CONFIG', `${token.text} must be followed by a { block }`, { path, line: token.line });
+        }
+        position++;
+        const block = parse('block');
+        const close = tokens[position];
+        if (close === undefined || close.text !== '}') throw new StewardError('ERR_CONFIG', `the { block } of ${token.text} is not closed`, { path, line: open.line, hint: 'Add a } on its own' });
+        position++;
+        const then = parse(end);
+        if (token.text === 'if') return { kind: 'if', negate, block, then };
+        return { kind: token.text, block, then };
+      }
+      if (words.length === 0 && !token.quoted && UNSUPPORTED.has(token.text)) {
+        throw new StewardError('ERR_CONFIG', `the execline command ${token.text} is not supported in up and down files`, {
+          path,
+          line: token.line,
+          hint: 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)',
+        });
+      }
+      if (!token.quoted && token.text === '{') {
+        throw new StewardError('ERR_CONFIG', `a { block } after ${words.at(-1)?.text ?? 'nothing'} is not supported`, {
+          path,
+          line: token.line,
+          hint: 'Only foreground, background and if take blocks here; move the rest into a script',
+        });
+      }
+      words.push(token);
+      position++;
+    }
+    if (words.length === 0) return { kind: 'noop' };
+    return { kind: 'exec', argv: words.map((word) => word.text) };
+  };
+
+  return parse('eof');
+}

@@ -1,0 +1,54 @@
+import { StewardError } from '../errors.js';
+import type { RcBundle, RcDefinition, RcOneshot } from '../model/rc.js';
+import type { Diagnostic } from './diagnostic.js';
+
+const BUILT_IN = 'built in (s6-overlay stage)';
+
+function stage(name: string, stageId: 'fix-attrs' | 'legacy-cont-init' | 'legacy-services', dependencies: string[]): RcOneshot {
+  return {
+    kind: 'oneshot',
+    name,
+    source: BUILT_IN,
+    dependencies,
+    timeoutUpMs: 0,
+    timeoutDownMs: 0,
+    essential: false,
+    up: { kind: 'builtin', stage: stageId },
+    down: { kind: 'builtin', stage: stageId },
+    downAfterPartialUp: true,
+  };
+}
+
+function bundle(name: string, contents: string[]): RcBundle {
+  return { kind: 'bundle', name, source: BUILT_IN, contents, essential: false };
+}
+
+/**
+ * s6-overlay's own services, which every image's definitions hang from:
+ * top = base + user + legacy-services + user2, base = fix-attrs + legacy-cont-init,
+ * legacy-cont-init after fix-attrs, legacy-services after base and user. A service
+ * that depends on base therefore starts after the cont-init.d scripts.
+ */
+export function withOverlaySources(image: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[]): Map<string, RcDefinition> {
+  const internal: RcDefinition[] = [
+    stage('fix-attrs', 'fix-attrs', []),
+    stage('legacy-cont-init', 'legacy-cont-init', ['fix-attrs']),
+    bundle('base', ['fix-attrs', 'legacy-cont-init']),
+    stage('legacy-services', 'legacy-services', ['base', 'user']),
+    bundle('top', ['base', 'user', 'legacy-services', 'user2']),
+  ];
+  const all = new Map<string, RcDefinition>();
+  for (const definition of internal) {
+    const clash = image.get(definition.name);
+    if (clash !== undefined) {
+      diagnostics.push({
+        severity: 'error',
+        error: new StewardError('ERR_CONFIG', `the name ${definition.name} belongs to s6-overlay's own services`, { path: clash.source, hint: 'Rename your service' }),
+      });
+    }
+    all.set(definition.name, definition);
+  }
+  for (const [name, definition] of image) if (!all.has(name)) all.set(name, definition);
+  for (const name of ['user', 'user2']) if (!all.has(name)) all.set(name, bundle(name, []));
+  return all;
+}

@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { StewardError, errnoCode } from '../errors.js';
+import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../model/rc.js';
+import type { LongrunDefinition } from '../model/service.js';
+import { parseSignal } from '../sys/signals.js';
+import type { Diagnostic } from './diagnostic.js';
+import { parseExecline } from './execline.js';
+import { inspectExecutable } from './executable.js';
+import { directoryNames, isListedDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import type { Settings } from './settings.js';
+
+/** s6-supervise's default time limit for a finish script. */
+const DEFAULT_TIMEOUT_FINISH_MS = 5000;
+const RESERVED_PREFIXES = ['s6rc-', 's6-rc-'];
+/** Bundle names s6-overlay reads from the user bundle directory. */
+export const USER_BUNDLES = ['user', 'user2'];
+
+export interface S6rcSources {
+  /** Directories holding service definitions, in the order they are read. */
+  readonly dirs: readonly string[];
+  /** The profile directory: /etc/s6-overlay, or /etc/cont-profile.d/PROFILE/s6-overlay. */
+  readonly profileDir: string;
+}
+
+/**
+ * Where definitions come from, as s6-overlay's rc.init decides: the profile's s6-rc.d,
+ * plus the user bundle directory (3.2.3 and later) unless s6-rc.d defines `user` itself
+ * (the layout of 3.2.2 and earlier, which most images still use).
+ */
+export function s6rcSources(settings: Settings, env: NodeJS.ProcessEnv): S6rcSources {
+  const base = env['STEWARD_ETC'] ?? '/etc';
+  const profileDir = settings.runtimeProfile === null ? join(base, 's6-overlay') : join(base, 'cont-profile.d', settings.runtimeProfile, 's6-overlay');
+  const rcDir = join(profileDir, 's6-rc.d');
+  const bundleDir = env['S6_RUNTIME_BUNDLEDIR']?.trim() || join(profileDir, 'user-bundles.d');
+  const legacyBundles = isListedDirectory(rcDir, directoryNames(rcDir).get('user'));
+  return { dirs: legacyBundles ? [rcDir] : [rcDir, bundleDir], profileDir };
+}
+
+/** Reads every definition in the source directories; problems go to `diagnostics`. */
+export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, diagnostics: Diagnostic[]): Map<string, RcDefinition> {
+  const definitions = new Map<string, RcDefinition>();
+  for (const dir of sources.dirs) {
+    const entries = directoryNames(dir);
+    for (const name of listEntries(dir, diagnostics)) {
+      const path = join(dir, name);
+      if (!isListedDirectory(dir, entries.get(name))) continue;
+      if (RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+        diagnostics.push(error(`the name ${name} starts with a prefix reserved for s6-rc's own services`, path, `Rename it (not ${RESERVED_PREFIXES.join(' or ')}...)`));
+        continue;
+      }
+      const existing = definitions.get(name);
+      if (existing !== undefined) {
+        diagnostics.push(error(`service ${name} is defined twice: here and in ${existing.source}`, path, 'Remove or rename one of them'));
+        continue;
+      }
+      const definition = readDefinition(path, name, settings, diagnostics);
+      if (definition !== undefined) definitions.set(name, definition);
+    }
+  }
+  return definitions;
+}
+
+function error(message: string, path: string, hint?: string, line?: number): Diagnostic {
+  const options = { path, ...(hint === undefined ? {} : { hint }), ...(line === undefined ? {} : { line }) };
+  return { severity: 'error', error: new StewardError('ERR_CONFIG', message, options) };
+}
+
+function readDefinition(dir: string, name: string, settings: Settings, diagnostics: Diagnostic[]): RcDefinition | undefined {
+  const names = directoryNames(dir);
+  const typeText = names.has('type') ? readValueFile(join(dir, 'type'), diagnostics) : undefined;
+  // A user bundle with contents but no type file is common (images up to 3.2.2): it is a bundle.
+  const type = typeText ?? (USER_BUNDLES.includes(name) || names.has('contents.d') || names.has('contents') ? 'bundle' : undefined);
+  if (type === undefined) {
+    diagnostics.push(error(`service ${name} has no type file`, join(dir, 'type'), 'Write oneshot, longrun or bundle in it'));
+    return undefined;
+  }
+  const essential = names.has('flag-essential');
+  switch (type) {
+    case 'bundle':
+      return { kind: 'bundle', name, source: dir, contents: readNameList(dir, names, 'contents', diagnostics), essential } satisfies RcBundle;
+    case 'oneshot':
+      return readOneshot(dir, name, names, essential, diagnostics);
+    case 'longrun':
+      return readLongrun(dir, name, names, essential, settings, diagnostics);
+    default:
+      diagnostics.push(error(`the type ${JSON.stringify(type)} of service ${name} is not oneshot, longrun or bundle`, join(dir, 'type'), 'Write one of those three words', 1));
+      return undefined;
+  }
+}
+
+/** Names from NAME.d/ (one empty file each) or the older NAME file (one per line, # comments). */
+function readNameList(dir: string, names: ReadonlyMap<string, unknown>, key: 'contents' | 'dependencies', diagnostics: Diagnostic[]): string[] {
+  const listed = new Set<string>();
+  if (names.has(`${key}.d`)) {
+    for (const entry of listEntries(join(dir, `${key}.d`), diagnostics)) listed.add(entry);
+  }
+  if (names.has(key)) {
+    const text = readValueFile(join(dir, key), diagnostics) ?? '';
+    for (const line of text.split('\n')) {
+      const word = line.replace(/#.*/, '').trim();
+      if (word !== '') listed.add(word);
+    }
+  }
+  return [...listed];
+}
+
+function readTimeouts(dir: string, names: ReadonlyMap<string, unknown>, diagnostics: Diagnostic[]): { timeoutUpMs: number; timeoutDownMs: number } {
+  const read = (file: string): number => (names.has(file) ? readIntegerFile(join(dir, file), 0, 'a number of milliseconds', diagnostics) : 0);
+  return { timeoutUpMs: read('timeout-up'), timeoutDownMs: read('timeout-down') };
+}
+
+function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unknown>, essential: boolean, diagnostics: Diagnostic[]): RcOneshot | undefined {
+  if (!names.has('up')) {
+    diagnostics.push(error(`oneshot ${name} has no up file`, join(dir, 'up'), 'Write the command to run in it, usually the path of a script'));
+    return undefined;
+  }
+  const up = readAction(join(dir, 'up'), diagnostics);
+  const down = names.has('down') ? readAction(join(dir, 'down'), diagnostics) : { kind: 'noop' as const };
+  if (up === undefined || down === undefined) return undefined;
+  return {
+    kind: 'oneshot',
+    name,
+    source: dir,
+    dependencies: readNameList(dir, names, 'dependencies', diagnostics),
+    ...readTimeouts(dir, names, diagnostics),
+    essential,
+    up,
+    down,
+    downAfterPartialUp: false,
+  };
+}
+
+/**
+ * An up or down file: one execline command line, as s6-rc compiles it. Steward also
+ * runs a file that starts with a shell shebang as the script it plainly is, where s6-rc
+ * would read its shell code as execline and fail.
+ */
+function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    diagnostics.push(error(`cannot read: ${errnoCode(cause) ?? String(cause)}`, file));
+    return undefined;
+  }
+  if (text.includes('\r')) {
+    diagnostics.push({ severity: 'warning', error: new StewardError('ERR_CONFIG', 'has Windows (CRLF) line endings; reading it without them', { path: file, hint: `Convert it with: sed -i 's/\\r$//' ${file}` }) });
+    text = text.replaceAll('\r', '');
+  }
+  const shebang = /^#!\s*(.+)/.exec(text)?.[1]?.trim();
+  if (shebang !== undefined && !(shebang.split(/\s+/)[0] ?? '').endsWith('execlineb')) {
+    // Run through its interpreter, so it need not be executable (s6-rc copies these files).
+    return { kind: 'script', path: file, argv: [...shebang.split(/\s+/), file] };
+  }
+  try {
+    const program = parseExecline(text, file);
+    return program.kind === 'noop' ? { kind: 'noop' } : { kind: 'execline', program, file };
+  } catch (cause) {
+    if (cause instanceof StewardError) diagnostics.push({ severity: 'error', error: cause });
+    else throw cause;
+    return undefined;
+  }
+}
+
+function readLongrun(
+  dir: string,
+  name: string,
+  names: ReadonlyMap<string, unknown>,
+  essential: boolean,
+  settings: Settings,
+  diagnostics: Diagnostic[],
+): RcLongrun | undefined {
+  if (!names.has('run')) {
+    diagnostics.push(error(`longrun ${name} has no run file`, join(dir, 'run'), 'Write a script that execs the daemon in the foreground'));
+    return undefined;
+  }
+  const liveDir = join(settings.runDir, 's6-rc', 'servicedirs', name);
+  // s6-rc-compile copies run and finish as 0755: they need not be executable in the source.
+  const problems = inspectExecutable(join(dir, 'run'), `run script of service ${name}`, { requireExecutable: false });
+  diagnostics.push(...problems);
+  if (problems.some((problem) => problem.severity === 'error')) return undefined;
+  const readInt = (file: string, fallback: number, what: string): number => (names.has(file) ? readIntegerFile(join(dir, file), fallback, what, diagnostics) : fallback);
+  const notificationFd = readInt('notification-fd', -1, 'a file descriptor number');
+  let downSignal: NodeJS.Signals = 'SIGTERM';
+  if (names.has('down-signal')) {
+    const text = readValueFile(join(dir, 'down-signal'), diagnostics) ?? '';
+    const parsed = parseSignal(text);
+    if (parsed === undefined) diagnostics.push(error(`${JSON.stringify(text)} is not a signal`, join(dir, 'down-signal'), 'Write a signal name such as SIGTERM; using SIGTERM', 1));
+    else downSignal = parsed;
+  }
+  const producerFor = names.has('producer-for') ? (readValueFile(join(dir, 'producer-for'), diagnostics) ?? '').trim() || null : null;
+  const consumerFor = names.has('consumer-for') ? readLines(join(dir, 'consumer-for'), diagnostics) : [];
+  const pipelineName = names.has('pipeline-name') ? (readValueFile(join(dir, 'pipeline-name'), diagnostics) ?? '').trim() || null : null;
+  const longrun: LongrunDefinition = {
+    kind: 'longrun',
+    name,
+    sourceDir: dir,
+    liveDir,
+    runPath: join(liveDir, 'run'),
+    finishPath: names.has('finish') ? join(liveDir, 'finish') : null,
+    notificationFd: notificationFd >= 3 ? notificationFd : null,
+    timeoutKillMs: readInt('timeout-kill', 0, 'a number of milliseconds'),
+    timeoutFinishMs: readInt('timeout-finish', DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds'),
+    downSignal,
+    startsDown: false,
+    minRestartIntervalMs: settings.restartThrottleMs,
+    loggerName: producerFor,
+    producers: consumerFor,
+  };
+  return {
+    kind: 'longrun',
+    name,
+    source: dir,
+    dependencies: readNameList(dir, names, 'dependencies', diagnostics),
+    ...readTimeouts(dir, names, diagnostics),
+    essential,
+    longrun,
+    producerFor,
+    consumerFor,
+    pipelineName,
+  };
+}
+
+function readLines(file: string, diagnostics: Diagnostic[]): string[] {
+  return (readValueFile(file, diagnostics) ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}

@@ -1,0 +1,146 @@
+import type { RcAtomic } from '../model/rc.js';
+import { type CompiledGraph, closure } from './compile.js';
+
+/** The outcome of one transition: done, or failed with a reason a person can act on. */
+export type TransitionResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Runs the transitions themselves; the engine only decides when. */
+export interface TransitionRunner {
+  up(atomic: RcAtomic, abortSignal: AbortSignal): Promise<TransitionResult>;
+  down(atomic: RcAtomic): Promise<TransitionResult>;
+}
+
+export type AtomicState = 'down' | 'starting' | 'up' | 'failed' | 'blocked' | 'stopping';
+
+export interface EngineEvents {
+  starting(atomic: RcAtomic): void;
+  started(atomic: RcAtomic, elapsedMs: number): void;
+  failed(atomic: RcAtomic, reason: string): void;
+  blocked(atomic: RcAtomic, because: string): void;
+  stopping(atomic: RcAtomic): void;
+  stopped(atomic: RcAtomic, result: TransitionResult): void;
+}
+
+export interface UpOutcome {
+  readonly failed: readonly string[];
+  readonly blocked: readonly string[];
+  /** Not started because the bring-up was stopped (shutdown, or the boot time limit). */
+  readonly abandoned: readonly string[];
+}
+
+/**
+ * Brings the service graph up and down as s6-rc does: a transition starts as soon as
+ * every dependency is up, independent services in parallel; a failure blocks only its
+ * dependents; the way down is the reverse, each service stopping once nothing that
+ * needs it is up.
+ */
+export class Engine {
+  readonly #states = new Map<string, AtomicState>();
+  readonly #startedAt = new Map<string, number>();
+  readonly #upAt = new Map<string, number>();
+
+  constructor(
+    readonly graph: CompiledGraph,
+    private readonly runner: TransitionRunner,
+    private readonly events: EngineEvents,
+    private readonly now: () => number,
+  ) {
+    for (const name of graph.atomics.keys()) this.#states.set(name, 'down');
+  }
+
+  state(name: string): AtomicState | undefined {
+    return this.#states.get(name);
+  }
+
+  /** When the service started its transition up, and when it was up, by the engine's clock. */
+  timing(name: string): { startedAt: number | null; upAt: number | null } {
+    return { startedAt: this.#startedAt.get(name) ?? null, upAt: this.#upAt.get(name) ?? null };
+  }
+
+  async bringUp(names: readonly string[], abortSignal: AbortSignal): Promise<UpOutcome> {
+    const wanted = closure(this.graph, names);
+    const results = new Map<string, Promise<boolean>>();
+    const start = (name: string): Promise<boolean> => {
+      let result = results.get(name);
+      if (result === undefined) {
+        result = this.#startOne(name, start, abortSignal);
+        results.set(name, result);
+      }
+      return result;
+    };
+    await Promise.all([...wanted].map(start));
+    const outcome: { failed: string[]; blocked: string[]; abandoned: string[] } = { failed: [], blocked: [], abandoned: [] };
+    for (const name of wanted) {
+      const state = this.#states.get(name);
+      if (state === 'failed') outcome.failed.push(name);
+      else if (state === 'blocked') outcome.blocked.push(name);
+      else if (state !== 'up') outcome.abandoned.push(name);
+    }
+    return outcome;
+  }
+
+  async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal): Promise<boolean> {
+    const atomic = this.graph.atomics.get(name);
+    if (atomic === undefined) return false;
+    if (this.#states.get(name) === 'up') return true;
+    const needs = [...(this.graph.dependencies.get(name) ?? [])];
+    const ready = await Promise.all(needs.map(start));
+    const missing = needs.filter((_, index) => ready[index] !== true);
+    if (missing.length > 0) {
+      const first = missing[0] ?? '';
+      const because = `it depends on ${first}, which ${this.#states.get(first) === 'failed' ? 'failed to start' : 'did not start'}`;
+      this.#states.set(name, 'blocked');
+      this.events.blocked(atomic, because);
+      return false;
+    }
+    if (abortSignal.aborted) return false;
+    this.#states.set(name, 'starting');
+    const startedAt = this.now();
+    this.#startedAt.set(name, startedAt);
+    this.events.starting(atomic);
+    const result = await this.runner.up(atomic, abortSignal);
+    if (!result.ok) {
+      this.#states.set(name, 'failed');
+      this.events.failed(atomic, result.reason);
+      return false;
+    }
+    this.#states.set(name, 'up');
+    this.#upAt.set(name, this.now());
+    this.events.started(atomic, this.now() - startedAt);
+    return true;
+  }
+
+  /**
+   * Brings down everything that is up (or half up), dependents first. Essential
+   * services stay: they end in the final kill, as with s6-rc -bda.
+   */
+  async bringDown(): Promise<void> {
+    const results = new Map<string, Promise<void>>();
+    const stop = (name: string): Promise<void> => {
+      let result = results.get(name);
+      if (result === undefined) {
+        result = this.#stopOne(name, stop);
+        results.set(name, result);
+      }
+      return result;
+    };
+    await Promise.all([...this.graph.atomics.keys()].map(stop));
+  }
+
+  async #stopOne(name: string, stop: (name: string) => Promise<void>): Promise<void> {
+    await Promise.all([...(this.graph.dependents.get(name) ?? [])].map(stop));
+    const atomic = this.graph.atomics.get(name);
+    const state = this.#states.get(name);
+    if (atomic === undefined || atomic.essential) return;
+    // A longrun whose start failed or was cut short may still run; a oneshot that did not
+    // finish its up has nothing to undo, as with s6-rc.
+    const partial = state === 'failed' || state === 'starting';
+    const needsDown = state === 'up' || (partial && (atomic.kind === 'longrun' || atomic.downAfterPartialUp));
+    if (!needsDown) return;
+    this.#states.set(name, 'stopping');
+    this.events.stopping(atomic);
+    const result = await this.runner.down(atomic);
+    this.#states.set(name, 'down');
+    this.events.stopped(atomic, result);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Diagnostic } from '../config/diagnostic.js';
+import { type LegacyTree, readLegacyTree } from '../config/legacy.js';
+import { withOverlaySources } from '../config/overlay-sources.js';
+import { readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
+import type { Settings } from '../config/settings.js';
+import { type CompiledGraph, compileGraph } from '../graph/compile.js';
+import type { LongrunDefinition } from '../model/service.js';
+
+export interface CompiledServices {
+  readonly tree: LegacyTree;
+  readonly graph: CompiledGraph;
+  /** Every longrun to supervise: services.d (with loggers) and s6-rc.d. */
+  readonly longruns: readonly LongrunDefinition[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** An error in s6-rc.d: the order of the whole graph cannot be trusted. */
+  readonly graphErrors: boolean;
+  /** An error in the legacy directories: the faulty items are left out. */
+  readonly legacyErrors: boolean;
+  readonly summary: string;
+}
+
+/**
+ * Reads every source into the model, as s6-rc-compile builds its database at each
+ * boot: the legacy directories, then /etc/s6-overlay/s6-rc.d (and user-bundles.d) with
+ * s6-overlay's own services around them, checked as one graph.
+ */
+export function compileServices(settings: Settings, env: NodeJS.ProcessEnv): CompiledServices {
+  const tree = readLegacyTree(settings);
+  const rcDiagnostics: Diagnostic[] = [];
+  const sources = s6rcSources(settings, env);
+  const definitions = withOverlaySources(readS6rcDefinitions(sources, settings, rcDiagnostics), rcDiagnostics);
+  const graph = compileGraph(definitions, rcDiagnostics);
+  const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
+  const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
+  const summary = [
+    `${userServices} s6-rc services`,
+    `${tree.services.length} services.d services`,
+    `${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts`,
+  ].join(', ');
+  return {
+    tree,
+    graph,
+    longruns: [...tree.services, ...rcLongruns],
+    diagnostics: [...tree.diagnostics, ...rcDiagnostics],
+    graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+    legacyErrors: tree.diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+    summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
+  };
+}

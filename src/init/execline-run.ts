@@ -1,0 +1,53 @@
+import type { ExeclineProgram } from '../config/execline.js';
+import type { Clock } from '../supervise/clock.js';
+import { signalNumber } from '../sys/signals.js';
+import type { ProcessPort } from '../sys/spawn.js';
+import { runScript } from './run-script.js';
+
+export interface ProgramOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  abortSignal: AbortSignal;
+}
+
+export type ProgramResult = { readonly status: number; readonly description: string };
+
+/**
+ * Runs an execline program from an up or down file: the exec chain, and the
+ * foreground, background and if blocks, with execline's meaning. The status is the
+ * shell-style exit status (128 + N for signal N); spawn errors give 126 or 127.
+ */
+export async function runProgram(program: ExeclineProgram, port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
+  switch (program.kind) {
+    case 'noop':
+      return { status: 0, description: 'did nothing' };
+    case 'exec':
+      return runArgv(program.argv, port, clock, options);
+    case 'background':
+      // Started and not waited for; the reaper collects it.
+      void runProgram(program.block, port, clock, options);
+      return runProgram(program.then, port, clock, options);
+    case 'foreground':
+      await runProgram(program.block, port, clock, options);
+      return runProgram(program.then, port, clock, options);
+    case 'if': {
+      const result = await runProgram(program.block, port, clock, options);
+      const succeeded = result.status === 0;
+      if (succeeded === program.negate) return program.negate ? { status: 1, description: 'the if -n block succeeded' } : result;
+      return runProgram(program.then, port, clock, options);
+    }
+  }
+}
+
+async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
+  const [file, ...args] = argv;
+  if (file === undefined) return { status: 0, description: 'did nothing' };
+  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, args });
+  if (result.kind === 'spawn-error') {
+    const notFound = result.error.code === 'ENOENT';
+    return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${notFound ? 'not found' : (result.error.code ?? result.error.message)}` };
+  }
+  const { termination } = result;
+  if (termination.signal !== null) return { status: 128 + signalNumber(termination.signal), description: `crashed with ${termination.signal}` };
+  return { status: termination.code ?? 0, description: `exited ${termination.code ?? 0}` };
+}

@@ -1,0 +1,131 @@
+import { chmodSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { errorMessage } from '../errors.js';
+import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
+import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
+import type { ServiceStatus } from '../supervise/supervisor.js';
+import { raceWithLimits } from '../util/race.js';
+import type { InitContext } from './context.js';
+import { runProgram, type ProgramResult } from './execline-run.js';
+import { copyTree } from './runtime-dir.js';
+import type { ServiceSet } from './service-set.js';
+
+/** Steward's own stages, which s6-overlay runs as the oneshots fix-attrs, legacy-cont-init and legacy-services. */
+export interface BuiltinStages {
+  fixAttrs(): Promise<TransitionResult>;
+  contInit(abortSignal: AbortSignal): Promise<TransitionResult>;
+  contFinish(): Promise<TransitionResult>;
+  legacyServicesUp(abortSignal: AbortSignal): Promise<TransitionResult>;
+  legacyServicesDown(): Promise<TransitionResult>;
+}
+
+const OK: TransitionResult = { ok: true };
+
+/** How each kind of atomic service goes up and down. */
+export function rcRunner(context: InitContext, services: ServiceSet, stages: BuiltinStages): TransitionRunner {
+  return {
+    async up(atomic, abortSignal) {
+      if (atomic.kind === 'longrun') return longrunUp(context, services, atomic, abortSignal);
+      return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
+    },
+    async down(atomic) {
+      if (atomic.kind === 'longrun') return longrunDown(context, services, atomic);
+      return runAction(context, atomic, atomic.down, 'down', new AbortController().signal, stages);
+    },
+  };
+}
+
+/** A time limit (0: none) combined with the caller's abort: both end the transition. */
+function limited(abortSignal: AbortSignal, timeoutMs: number, reason: string): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(reason), timeoutMs) : undefined;
+  const onAbort = (): void => controller.abort(abortSignal.reason);
+  if (abortSignal.aborted) onAbort();
+  else abortSignal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      abortSignal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+async function runAction(
+  context: InitContext,
+  atomic: RcAtomic,
+  action: OneshotAction,
+  direction: 'up' | 'down',
+  abortSignal: AbortSignal,
+  stages: BuiltinStages,
+): Promise<TransitionResult> {
+  if (action.kind === 'noop') return OK;
+  if (action.kind === 'builtin') {
+    switch (action.stage) {
+      case 'fix-attrs':
+        return direction === 'up' ? stages.fixAttrs() : OK;
+      case 'legacy-cont-init':
+        return direction === 'up' ? stages.contInit(abortSignal) : stages.contFinish();
+      case 'legacy-services':
+        return direction === 'up' ? stages.legacyServicesUp(abortSignal) : stages.legacyServicesDown();
+    }
+  }
+  const timeoutMs = direction === 'up' ? atomic.timeoutUpMs : atomic.timeoutDownMs;
+  const timeoutReason = `timed out after ${timeoutMs} ms (timeout-${direction})`;
+  const limit = limited(abortSignal, timeoutMs, timeoutReason);
+  const env = { ...context.childEnv, RC_NAME: atomic.name };
+  let result: ProgramResult;
+  try {
+    const program = action.kind === 'script' ? { kind: 'exec' as const, argv: action.argv } : action.program;
+    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal });
+  } finally {
+    limit.dispose();
+  }
+  if (result.status === 0) return OK;
+  if (limit.signal.aborted) return { ok: false, reason: String(limit.signal.reason) };
+  return { ok: false, reason: `command ${result.description}` };
+}
+
+/** Copies the definition to its live directory (run and finish made executable, as s6-rc-compile does). */
+function installLongrun(context: InitContext, atomic: RcLongrun): void {
+  const { longrun } = atomic;
+  rmSync(longrun.liveDir, { recursive: true, force: true });
+  copyTree(longrun.sourceDir, longrun.liveDir);
+  chmodSync(longrun.runPath, 0o755);
+  if (longrun.finishPath !== null) chmodSync(longrun.finishPath, 0o755);
+  const link = join(context.layout.serviceDir, atomic.name);
+  rmSync(link, { force: true });
+  symlinkSync(longrun.liveDir, link);
+}
+
+async function longrunUp(context: InitContext, services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal): Promise<TransitionResult> {
+  const supervisor = services.supervisors.get(atomic.name);
+  if (supervisor === undefined) return { ok: false, reason: 'it has no supervisor (internal error)' };
+  try {
+    installLongrun(context, atomic);
+  } catch (error) {
+    return { ok: false, reason: `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}` };
+  }
+  const waitReady = atomic.longrun.notificationFd !== null;
+  supervisor.up();
+  const reached = (status: ServiceStatus): boolean => status.state === 'failed' || (waitReady ? status.state === 'ready' : status.pid !== null);
+  const giveUp = new AbortController();
+  const arrived = await raceWithLimits(supervisor.waitFor(reached, giveUp.signal), abortSignal, atomic.timeoutUpMs);
+  giveUp.abort();
+  if (arrived && supervisor.status.state !== 'failed') return OK;
+  // As s6-rc: a longrun that did not come up in time is taken down again.
+  supervisor.down();
+  if (supervisor.status.state === 'failed') return { ok: false, reason: 'its finish script exited 125 (permanent failure)' };
+  if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
+  const what = waitReady ? 'ready (a newline on its notification-fd)' : 'up';
+  return { ok: false, reason: `it was not ${what} after ${atomic.timeoutUpMs} ms (timeout-up)` };
+}
+
+async function longrunDown(context: InitContext, services: ServiceSet, atomic: RcLongrun): Promise<TransitionResult> {
+  // With no timeout-down, the services grace time bounds it: the final kill follows anyway.
+  const graceMs = atomic.timeoutDownMs > 0 ? atomic.timeoutDownMs : context.settings.servicesGraceTimeMs;
+  const stillUp = await services.stopForGood([atomic.name], graceMs);
+  if (stillUp.length === 0) return OK;
+  return { ok: false, reason: `still running after ${graceMs} ms (${atomic.timeoutDownMs > 0 ? 'timeout-down' : 'S6_SERVICES_GRACETIME'})` };
+}
