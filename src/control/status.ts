@@ -55,7 +55,7 @@ export function statusRecord(target: ControlTarget, supervisor: ServiceSuperviso
             description: lastExit.signal === null ? `exited ${lastExit.code ?? 0}` : `killed by ${lastExit.signal}`,
             at: Math.round(lastExit.at),
           },
-    waitingFor: target.dependenciesOf(status.name).filter((name) => target.supervisors.get(name)?.status.ready !== true),
+    waitingFor: target.dependenciesOf(status.name).filter((name) => !(target.dependencyUp?.(name) ?? target.supervisors.get(name)?.status.ready === true)),
     dir: supervisor.definition.liveDir,
   };
 }

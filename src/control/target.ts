@@ -14,4 +14,15 @@ export interface ControlTarget {
   halt(action: HaltAction, exitCode: number | null): boolean;
   /** Names this service waits for before it may start. */
   dependenciesOf(name: string): readonly string[];
+  /** Whether a dependency (a oneshot too) is up; by default, whether its supervisor says ready. */
+  dependencyUp?(name: string): boolean;
+  /** Oneshots in the service graph, with their state and when their transition ran. */
+  oneshots?(): readonly OneshotNode[];
+}
+
+export interface OneshotNode {
+  readonly name: string;
+  readonly state: string;
+  readonly startedAt: number | null;
+  readonly upAt: number | null;
 }

@@ -19,10 +19,11 @@ export interface CompiledGraph {
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export function compileGraph(definitions: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[]): CompiledGraph {
+export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[]): CompiledGraph {
   const fail = (message: string, path: string, hint?: string): void => {
     diagnostics.push({ severity: 'error', error: new StewardError('ERR_CONFIG', message, hint === undefined ? { path } : { path, hint }) });
   };
+  const definitions = withPipelineBundles(sources, fail);
   const known = [...definitions.keys()];
 
   // Bundles, expanded depth first; a bundle inside itself is a cycle.
@@ -69,7 +70,7 @@ export function compileGraph(definitions: ReadonlyMap<string, RcDefinition>, dia
     }
     dependencies.set(atomic.name, needs);
   }
-  checkPipelines(atomics, dependencies, bundles, fail);
+  checkPipelines(atomics, dependencies, fail);
 
   const dependents = new Map<string, Set<string>>([...atomics.keys()].map((name) => [name, new Set<string>()]));
   for (const [name, needs] of dependencies) for (const need of needs) dependents.get(need)?.add(name);
@@ -80,16 +81,30 @@ export function compileGraph(definitions: ReadonlyMap<string, RcDefinition>, dia
   return { atomics, bundles, dependencies, dependents };
 }
 
-/**
- * producer-for and consumer-for must agree. The consumer starts before its producers
- * (they depend on it), and pipeline-name makes a bundle of the whole pipeline.
- */
-function checkPipelines(
-  atomics: ReadonlyMap<string, RcAtomic>,
-  dependencies: Map<string, Set<string>>,
-  bundles: Map<string, string[]>,
-  fail: (message: string, path: string, hint?: string) => void,
-): void {
+/** pipeline-name on the last consumer of a pipeline names a bundle of the whole pipeline. */
+function withPipelineBundles(sources: ReadonlyMap<string, RcDefinition>, fail: (message: string, path: string, hint?: string) => void): Map<string, RcDefinition> {
+  const definitions = new Map(sources);
+  for (const definition of sources.values()) {
+    if (definition.kind !== 'longrun' || definition.pipelineName === null) continue;
+    if (definitions.has(definition.pipelineName)) {
+      fail(`pipeline name ${definition.pipelineName} is already the name of a service`, join(definition.source, 'pipeline-name'));
+      continue;
+    }
+    const members = new Set<string>();
+    const collect = (name: string): void => {
+      if (members.has(name)) return;
+      members.add(name);
+      const member = sources.get(name);
+      if (member?.kind === 'longrun') for (const producer of member.consumerFor) collect(producer);
+    };
+    collect(definition.name);
+    definitions.set(definition.pipelineName, { kind: 'bundle', name: definition.pipelineName, source: definition.source, contents: [...members], essential: false });
+  }
+  return definitions;
+}
+
+/** producer-for and consumer-for must agree; the consumer starts before its producers (they depend on it). */
+function checkPipelines(atomics: ReadonlyMap<string, RcAtomic>, dependencies: Map<string, Set<string>>, fail: (message: string, path: string, hint?: string) => void): void {
   for (const atomic of atomics.values()) {
     if (atomic.kind !== 'longrun') continue;
     if (atomic.producerFor !== null) {
@@ -107,21 +122,6 @@ function checkPipelines(
       if (source === undefined || source.kind !== 'longrun' || source.producerFor !== atomic.name) {
         fail(`${atomic.name} is a consumer for ${producer}, but ${producer} does not say producer-for ${atomic.name}`, join(atomic.source, 'consumer-for'));
       }
-    }
-    if (atomic.pipelineName !== null) {
-      if (bundles.has(atomic.pipelineName) || atomics.has(atomic.pipelineName)) {
-        fail(`pipeline name ${atomic.pipelineName} is already the name of a service`, join(atomic.source, 'pipeline-name'));
-        continue;
-      }
-      const members = new Set<string>();
-      const collect = (name: string): void => {
-        if (members.has(name)) return;
-        members.add(name);
-        const member = atomics.get(name);
-        if (member?.kind === 'longrun') for (const producer of member.consumerFor) collect(producer);
-      };
-      collect(atomic.name);
-      bundles.set(atomic.pipelineName, [...members]);
     }
   }
 }

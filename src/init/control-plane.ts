@@ -10,9 +10,10 @@ import { lookupGroup } from '../sys/accounts.js';
 import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
+import type { Engine } from '../graph/engine.js';
 
 /** The container as the control plane sees it. */
-export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number): ControlTarget {
+export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number, engine: () => Engine | undefined): ControlTarget {
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -23,7 +24,15 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
       context.reporter.info('steward', `${action} requested through the control socket`);
       return context.shutdown.request({ kind: 'halt' });
     },
-    dependenciesOf: () => [],
+    dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
+    dependencyUp: (name) => engine()?.state(name) === 'up',
+    oneshots: () => {
+      const current = engine();
+      if (current === undefined) return [];
+      return [...current.graph.atomics.values()]
+        .filter((atomic) => atomic.kind === 'oneshot' && atomic.up.kind !== 'builtin')
+        .map((atomic) => ({ name: atomic.name, state: current.state(atomic.name) ?? 'down', ...current.timing(atomic.name) }));
+    },
   };
 }
 
@@ -76,4 +85,10 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
   }
   context.reporter.info('steward', `probe endpoints on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (/healthz, /readyz, /status)`);
   return server;
+}
+
+/** s6-overlay's own stages (fix-attrs, legacy-cont-init...) are not shown as dependencies. */
+function isStage(engine: Engine | undefined, name: string): boolean {
+  const atomic = engine?.graph.atomics.get(name);
+  return atomic?.kind === 'oneshot' && atomic.up.kind === 'builtin';
 }

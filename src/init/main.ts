@@ -93,12 +93,12 @@ async function main(command: readonly string[]): Promise<number> {
   const services = new ServiceSet(port, realClock, childEnv, reporter);
 
   const startedAt = realClock.now() - process.uptime() * 1000;
-  const target = controlTarget(context, services, startedAt);
+  let stage2: Stage2 | undefined;
+  const target = controlTarget(context, services, startedAt, () => stage2?.engine);
   const control = await startControlPlane(context, target, process.env);
   const probes = await startProbeEndpoint(context, target, process.env);
 
   let commandPid: number | undefined;
-  let stage2: Stage2 | undefined;
   const booted = boot(context, services, command, (built) => {
     stage2 = built;
   }).then(

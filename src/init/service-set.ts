@@ -19,6 +19,8 @@ export class ServiceSet {
    * producer is down, so the consumer sees the end of its input and leaves by itself.
    */
   readonly #pipes = new Map<string, { readFd: number; writeFd: number }>();
+  /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
+  readonly #consumers = new Set<string>();
 
   constructor(
     private readonly port: ProcessPort,
@@ -30,7 +32,9 @@ export class ServiceSet {
   /** Creates the supervisors (nothing starts yet) and the pipes between producers and consumers. */
   load(definitions: readonly LongrunDefinition[]): void {
     for (const definition of definitions) {
-      if (definition.loggerName !== null && !this.#pipes.has(definition.loggerName)) this.#pipes.set(definition.loggerName, createPipe());
+      if (definition.loggerName === null || this.#pipes.has(definition.loggerName)) continue;
+      this.#pipes.set(definition.loggerName, createPipe());
+      this.#consumers.add(definition.loggerName);
     }
     for (const definition of definitions) {
       const pipeOut = definition.loggerName === null ? undefined : this.#pipes.get(definition.loggerName);
@@ -82,7 +86,7 @@ export class ServiceSet {
     // One listener per service is expected here, not a leak.
     setMaxListeners(0, giveUp.signal);
     const done = targets.map(async (supervisor) => {
-      if (this.#pipes.has(supervisor.name)) {
+      if (this.#consumers.has(supervisor.name)) {
         supervisor.down({ signal: false });
         this.#closePipeIfDrained(supervisor.name);
       } else {

@@ -12,7 +12,7 @@ export function handleGraph(context: CommandContext): Response {
     const boot = supervisor.firstStart;
     return {
       name: supervisor.name,
-      kind: 'longrun' as const,
+      kind: 'longrun',
       state: status.state,
       dependencies: target.dependenciesOf(supervisor.name),
       logger: supervisor.definition.loggerName,
@@ -22,5 +22,17 @@ export function handleGraph(context: CommandContext): Response {
       tookMs: boot.readyAt === null || boot.spawnedAt === null ? null : Math.max(0, Math.round(boot.readyAt - boot.spawnedAt)),
     };
   });
-  return success({ startedAt: Math.round(target.startedAt), nodes });
+  const relative = (at: number | null): number | null => (at === null ? null : Math.max(0, Math.round(at - target.startedAt)));
+  const oneshots = (target.oneshots?.() ?? []).map((oneshot) => ({
+    name: oneshot.name,
+    kind: 'oneshot' as const,
+    state: oneshot.state,
+    dependencies: target.dependenciesOf(oneshot.name),
+    logger: null,
+    startedAt: oneshot.startedAt === null ? null : Math.round(oneshot.startedAt),
+    startedAfterMs: relative(oneshot.startedAt),
+    upAfterMs: relative(oneshot.upAt),
+    tookMs: oneshot.upAt === null || oneshot.startedAt === null ? null : Math.max(0, Math.round(oneshot.upAt - oneshot.startedAt)),
+  }));
+  return success({ startedAt: Math.round(target.startedAt), nodes: [...oneshots, ...nodes] });
 }
