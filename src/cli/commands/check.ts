@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../../config/diagnostic.js';
 import { parseFixAttrsFile } from '../../config/fix-attrs.js';
-import { legacyPaths, readLegacyTree } from '../../config/legacy.js';
+import { legacyPaths } from '../../config/legacy.js';
 import { readSettings } from '../../config/settings.js';
+import { compileServices } from '../../init/compile-services.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 
@@ -11,8 +12,10 @@ export const checkCommand: Command = {
   usage: 'check [--etc DIR] [--json]',
   summary: 'validate the service tree and list every problem',
   help: [
-    'Reads fix-attrs.d, cont-init.d, services.d and cont-finish.d under DIR (default: STEWARD_ETC, or /etc)',
-    'and the S6_* variables, and prints every problem with the file, the line and what to do.',
+    'Reads /etc/s6-overlay/s6-rc.d (and user-bundles.d), fix-attrs.d, cont-init.d, services.d and',
+    'cont-finish.d under DIR (default: STEWARD_ETC, or /etc) and the S6_* variables, checks the service',
+    'graph (unknown names, duplicates, cycles, bad types, reserved names), and prints every problem',
+    'with the file, the line and what to do.',
     'Exits 0 when there is no error (warnings allowed), 1 otherwise.',
   ].join('\n'),
   run(args) {
@@ -21,21 +24,22 @@ export const checkCommand: Command = {
     const etc = values.get('etc');
     if (etc !== undefined) env['STEWARD_ETC'] = etc;
     const { settings, diagnostics: settingProblems } = readSettings(env);
-    const tree = readLegacyTree(settings);
+    const compiled = compileServices(settings, env);
+    const tree = compiled.tree;
     const fixAttrsProblems: Diagnostic[] = [];
     for (const file of tree.fixAttrsFiles) parseFixAttrsFile(file, fixAttrsProblems);
-    const all = [...settingProblems, ...tree.diagnostics, ...fixAttrsProblems];
+    const all = [...settingProblems, ...compiled.diagnostics, ...fixAttrsProblems];
     const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = all.length - errors;
     if (flags.has('json')) {
       const problems = all.map(({ severity, error }) => ({ severity, code: error.code, path: error.path ?? null, line: error.line ?? null, message: error.message, hint: error.hint ?? null }));
-      process.stdout.write(`${JSON.stringify({ ok: errors === 0, errors, warnings, services: tree.services.map((service) => service.name), problems }, null, 2)}\n`);
+      const services = [...tree.services.map((service) => service.name), ...[...compiled.graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).map((atomic) => atomic.name)];
+      process.stdout.write(`${JSON.stringify({ ok: errors === 0, errors, warnings, services, problems }, null, 2)}\n`);
       return Promise.resolve(errors === 0 ? 0 : 1);
     }
     for (const { severity, error } of all) process.stdout.write(`${severity}: ${error.describe()}\n`);
     const paths = legacyPaths(settings);
-    const counts = `${tree.services.length} services, ${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts, ${tree.fixAttrsFiles.length} fix-attrs files`;
-    process.stdout.write(`${counts} under ${settings.etcDir} (services from ${paths.services}): ${errors} errors, ${warnings} warnings\n`);
+    process.stdout.write(`${compiled.summary}, ${tree.fixAttrsFiles.length} fix-attrs files (services.d: ${paths.services}): ${errors} errors, ${warnings} warnings\n`);
     return Promise.resolve(errors === 0 ? 0 : 1);
   },
 };
