@@ -16,6 +16,13 @@ import { stageFailed } from './stage-failure.js';
 import { legacyStages } from './stages.js';
 import { runStage2Hook } from './stage2-hook.js';
 
+export interface BootHooks {
+  /** The graph is compiled: the shutdown takes it down again. */
+  readonly built: (stage2: Stage2) => void;
+  /** The CMD has exited (or could not start). */
+  readonly commandExited: () => void;
+}
+
 /** What boot built, which the shutdown takes down again. */
 export interface Stage2 {
   readonly tree: LegacyTree;
@@ -29,12 +36,7 @@ export interface Stage2 {
  * Then the CMD. A shutdown request stops it between (and inside) steps. Resolves with
  * the CMD's pid once it runs, or undefined when there is none.
  */
-export async function boot(
-  context: InitContext,
-  services: ServiceSet,
-  command: readonly string[],
-  built: (stage2: Stage2) => void,
-): Promise<number | undefined> {
+export async function boot(context: InitContext, services: ServiceSet, command: readonly string[], hooks: BootHooks): Promise<number | undefined> {
   const { reporter, shutdown } = context;
   // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t does.
   const maxTimeMs = context.settings.cmdWaitForServicesMaxTimeMs;
@@ -56,7 +58,7 @@ export async function boot(
   services.load(compiled.longruns);
   const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services));
   const engine = new Engine(compiled.graph, runner, engineReports(context), () => context.clock.now());
-  built({ tree: compiled.tree, engine });
+  hooks.built({ tree: compiled.tree, engine });
   if (shutdown.signal.aborted) return undefined;
 
   const outcome = await engine.bringUp(['top'], bootSignal);
@@ -76,11 +78,11 @@ export async function boot(
     reporter.debug('steward', 'no command: running until stopped');
     return undefined;
   }
-  return runCommand(context, [...context.settings.cmdArg0, ...command]);
+  return runCommand(context, [...context.settings.cmdArg0, ...command], hooks.commandExited);
 }
 
 /** Runs the container's command; its end ends the container with its status. */
-function runCommand(context: InitContext, argv: readonly string[]): number | undefined {
+function runCommand(context: InitContext, argv: readonly string[], exited: () => void): number | undefined {
   const [file, ...args] = argv;
   if (file === undefined) return undefined;
   const shown = argv.join(' ');
@@ -92,14 +94,16 @@ function runCommand(context: InitContext, argv: readonly string[]): number | und
       cwd: context.workdir,
       env: context.childEnv,
       stdin: 'inherit',
-      stdout: 'inherit',
-      stderr: 'inherit',
+      // S6_CMD_USE_TERMINAL: with a catch-all log, an interactive CMD still talks to the terminal.
+      stdout: context.settings.cmdUseTerminal && process.stdin.isTTY ? 'inherit' : context.output.stdout,
+      stderr: context.settings.cmdUseTerminal && process.stdin.isTTY ? 'inherit' : context.output.stderr,
       // Same process group as Steward: it stays in the terminal's foreground group, so an
       // interactive command gets the keyboard and Ctrl-C.
       newSession: false,
     },
     {
       onExit: (termination) => {
+        exited();
         const status = shellStatus(termination, signalNumber);
         const description = describeTermination(termination);
         if (context.shutdown.reason !== undefined) {
@@ -111,6 +115,7 @@ function runCommand(context: InitContext, argv: readonly string[]): number | und
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
+        exited();
         // 127 and 126, as a shell reports a command it cannot find or cannot execute.
         const status = error.code === 'ENOENT' ? 127 : 126;
         const why = error.code === 'ENOENT' ? `not found (PATH is ${context.childEnv['PATH'] ?? ''})` : errorMessage(error);

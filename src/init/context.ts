@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { Reaper } from '../sys/reaper.js';
-import type { ProcessPort } from '../sys/spawn.js';
+import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import type { RuntimeLayout } from './runtime-dir.js';
 import type { ShutdownRequest } from './shutdown-request.js';
 
@@ -20,4 +20,6 @@ export interface InitContext {
   readonly isPid1: boolean;
   /** The image's working directory, where the CMD runs. */
   readonly workdir: string;
+  /** Where children's output goes: the container's, or the catch-all log (S6_LOGGING). */
+  readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
 }

@@ -1,13 +1,14 @@
 import type { ExeclineProgram } from '../config/execline.js';
 import type { Clock } from '../supervise/clock.js';
 import { signalNumber } from '../sys/signals.js';
-import type { ProcessPort } from '../sys/spawn.js';
+import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { runScript } from './run-script.js';
 
 export interface ProgramOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   abortSignal: AbortSignal;
+  output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
 }
 
 export type ProgramResult = { readonly status: number; readonly description: string };
@@ -42,7 +43,7 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
 async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
   const [file, ...args] = argv;
   if (file === undefined) return { status: 0, description: 'did nothing' };
-  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, args });
+  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, args, output: options.output });
   if (result.kind === 'spawn-error') {
     const notFound = result.error.code === 'ENOENT';
     return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${notFound ? 'not found' : (result.error.code ?? result.error.message)}` };

@@ -6,7 +6,11 @@ import { becomeChildSubreaper, canPosixSpawn } from '../sys/ffi.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
-import { nodeProcessPort, ownChildren } from '../sys/spawn.js';
+import { nodeProcessPort } from '../sys/spawn.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { haltCommand } from './halt-command.js';
+import { prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
@@ -35,7 +39,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Output that cannot be written (a closed pipe) must not become a crash of PID 1.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
-  installSignalHandlers(reporter, shutdownRequest, () => commandPid);
+  installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined));
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.
     if (isPid1) sendSignal(-1, 'SIGKILL');
@@ -60,12 +64,14 @@ async function main(command: readonly string[]): Promise<number> {
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   try {
-    prepareRuntimeDir(layout, process.pid, workdir);
+    prepareWritableRun(settings, reporter);
+    prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv);
   } catch (error) {
     reporter.error('steward', errorMessage(error));
     return 100;
   }
+  const catchAll = startCatchAll(settings, reporter, process.env);
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
   // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.
   if (settings.runDir === '/run') {
@@ -88,9 +94,10 @@ async function main(command: readonly string[]): Promise<number> {
     childEnv,
     isPid1,
     workdir,
+    output: catchAll === undefined ? { stdout: 'inherit', stderr: 'inherit' } : { stdout: catchAll.writeFd, stderr: catchAll.writeFd },
   };
 
-  const services = new ServiceSet(port, realClock, childEnv, reporter);
+  const services = new ServiceSet(port, realClock, childEnv, reporter, context.output);
 
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;
@@ -99,11 +106,19 @@ async function main(command: readonly string[]): Promise<number> {
   const probes = await startProbeEndpoint(context, target, process.env);
 
   let commandPid: number | undefined;
-  const booted = boot(context, services, command, (built) => {
-    stage2 = built;
-  }).then(
+  let commandRunning = true;
+  const hooks = {
+    built: (built: Stage2): void => {
+      stage2 = built;
+    },
+    commandExited: (): void => {
+      commandRunning = false;
+    },
+  };
+  const booted = boot(context, services, command, hooks).then(
     (pid) => {
       commandPid = pid;
+      if (pid !== undefined && settings.cmdReceiveSignals) writeFileSync(join(layout.s6Dir, 'cmdpid'), `${pid}\n`);
     },
     (error: unknown) => {
       reporter.error('steward', `boot failed: ${errorMessage(error)}`);
@@ -118,6 +133,7 @@ async function main(command: readonly string[]): Promise<number> {
   const code = await shutdown(context, reason, stage2);
   await control?.close();
   probes?.close();
+  catchAll?.close();
   return code;
 }
 
@@ -125,14 +141,16 @@ async function main(command: readonly string[]): Promise<number> {
  * PID 1 gets no default signal actions, so every signal that matters is handled here.
  * See the signals table in the README.
  */
-function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, commandPid: () => number | undefined): void {
+function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toCommand: boolean, runningCommand: () => number | undefined): void {
   const stop = (signal: NodeJS.Signals): void => {
+    // S6_CMD_RECEIVE_SIGNALS: while the CMD runs, these are its; the container stops when it exits.
+    const pid = toCommand ? runningCommand() : undefined;
+    if (pid !== undefined) {
+      sendSignal(pid, signal);
+      return;
+    }
     const kind = signal === 'SIGUSR2' ? ({ kind: 'halt' } as const) : ({ kind: 'signal', signal } as const);
     if (!request.request(kind)) reporter.info('steward', `received ${signal}: already stopping`);
-  };
-  const runningCommand = (): number | undefined => {
-    const pid = commandPid();
-    return pid !== undefined && ownChildren.has(pid) ? pid : undefined;
   };
   for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) process.on(signal, () => stop(signal));
   process.on('SIGINT', () => {

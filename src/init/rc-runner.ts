@@ -78,7 +78,7 @@ async function runAction(
   let result: ProgramResult;
   try {
     const program = action.kind === 'script' ? { kind: 'exec' as const, argv: action.argv } : action.program;
-    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal });
+    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal, output: context.output });
   } finally {
     limit.dispose();
   }

@@ -1,5 +1,5 @@
 import type { Clock } from '../supervise/clock.js';
-import type { ProcessPort, Termination } from '../sys/spawn.js';
+import type { ProcessPort, StdioTarget, Termination } from '../sys/spawn.js';
 
 export interface ScriptOptions {
   env: NodeJS.ProcessEnv;
@@ -9,6 +9,8 @@ export interface ScriptOptions {
   /** Aborting sends SIGTERM to the script's process group. */
   abortSignal?: AbortSignal;
   args?: readonly string[];
+  /** Where its output goes; the container's by default. */
+  output?: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
 }
 
 export type ScriptResult =
@@ -35,8 +37,8 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
         cwd: options.cwd,
         env: options.env,
         stdin: 'ignore',
-        stdout: 'inherit',
-        stderr: 'inherit',
+        stdout: options.output?.stdout ?? 'inherit',
+        stderr: options.output?.stderr ?? 'inherit',
         newSession: true,
       },
       {

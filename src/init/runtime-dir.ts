@@ -36,7 +36,7 @@ export function runtimeLayout(runDir: string): RuntimeLayout {
 /** The halt family: each asks this process, by pid, to shut down (SIGUSR2, as s6-overlay's halt). */
 const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 
-export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string): void {
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
@@ -49,7 +49,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
       const path = join(layout.basedirBin, command);
-      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\nexec kill -USR2 ${stewardPid}\n`);
+      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\n${haltBody(stewardPid)}\n`);
       chmodSync(path, 0o755);
     }
   } catch (error) {

@@ -6,7 +6,7 @@ import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
-import type { ProcessPort } from '../sys/spawn.js';
+import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
 import { raceWithLimits } from '../util/race.js';
 
@@ -27,6 +27,7 @@ export class ServiceSet {
     private readonly clock: Clock,
     private readonly env: NodeJS.ProcessEnv,
     private readonly reporter: Reporter,
+    private readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget } = { stdout: 'inherit', stderr: 'inherit' },
   ) {}
 
   /** Creates the supervisors (nothing starts yet) and the pipes between producers and consumers. */
@@ -41,8 +42,8 @@ export class ServiceSet {
       const pipeIn = this.#pipes.get(definition.name);
       const supervisor = new ServiceSupervisor(definition, this.port, this.clock, {
         stdin: pipeIn?.readFd ?? 'ignore',
-        stdout: pipeOut?.writeFd ?? 'inherit',
-        stderr: 'inherit',
+        stdout: pipeOut?.writeFd ?? this.output.stdout,
+        stderr: this.output.stderr,
         env: this.env,
       });
       supervisor.subscribe((event, source) => this.#report(event, source));

@@ -9,10 +9,15 @@ import type { Diagnostic } from '../config/diagnostic.js';
 export class Reporter {
   constructor(
     readonly verbosity: number,
-    private readonly write: (text: string) => void = (text) => {
+    private write: (text: string) => void = (text) => {
       process.stderr.write(text);
     },
   ) {}
+
+  /** Sends the lines elsewhere from now on (the catch-all log, with S6_LOGGING). */
+  redirect(write: (text: string) => void): void {
+    this.write = write;
+  }
 
   error(stage: string, message: string): void {
     this.write(`${stage}: error: ${message}\n`);

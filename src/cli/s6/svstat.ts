@@ -3,7 +3,7 @@ import { signalNumber } from '../../sys/signals.js';
 import { callForS6, exitForError } from './call.js';
 import { absoluteDirs } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
-import { tai64n } from './tai64n.js';
+import { tai64n } from '../../util/tai64n.js';
 
 export const USAGE = 's6-svstat [ -uwNrpgest | -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir';
 

@@ -1,6 +1,6 @@
 /**
- * TAI64N labels as s6 prints them: "@" then 2^62 + TAI seconds (16 hex digits) and
- * nanoseconds (8 hex digits). TAI is 37 s ahead of UTC (10 s + 27 leap seconds).
+ * TAI64N labels as s6 prints them: "@", then 2^62 + TAI seconds in 16 hex digits and
+ * nanoseconds in 8. TAI is 37 s ahead of UTC (10 s + 27 leap seconds).
  */
 const TAI_OFFSET = 0x4000000000000000n + 37n;
 

@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+
+import { packageRoot } from './shims.js';
+
+/**
+ * The body of /run/s6/basedir/bin/halt (and poweroff, reboot): ask Steward through the
+ * control socket, so it works even when S6_CMD_RECEIVE_SIGNALS hands signals to the CMD;
+ * SIGUSR2 is the fallback when the socket cannot be reached.
+ */
+export function haltCommand(): (stewardPid: number) => string {
+  const cli = join(packageRoot(), 'bin', 'steward');
+  return (stewardPid) => `"${process.execPath}" "${cli}" halt >/dev/null 2>&1 || exec kill -USR2 ${stewardPid}`;
+}

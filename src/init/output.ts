@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Settings } from '../config/settings.js';
+import { errorMessage } from '../errors.js';
+import { CatchAllLog, parseLoggingScript } from '../log/catch-all.js';
+import type { Reporter } from '../log/reporter.js';
+import { lookupUser } from '../sys/accounts.js';
+
+/**
+ * S6_LOGGING 1 and 2: the catch-all log in /run/uncaught-logs. Steward's own lines go
+ * there too; with 1 everything is also copied to the container's stderr. A failure
+ * to set it up is reported and output stays on the container's stdout and stderr.
+ */
+export function startCatchAll(settings: Settings, reporter: Reporter, env: NodeJS.ProcessEnv): CatchAllLog | undefined {
+  if (settings.logging === 0) return undefined;
+  const dir = join(settings.runDir, 'uncaught-logs');
+  let owner: { uid: number; gid: number } | null = null;
+  if (settings.catchallUser !== null && process.getuid?.() === 0) {
+    owner = lookupUser(settings.catchallUser) ?? null;
+    if (owner === null) reporter.warn('steward', `S6_CATCHALL_USER=${settings.catchallUser} is not a user here; the catch-all log stays owned by root`);
+  }
+  try {
+    const log = new CatchAllLog({ dir, copyToStderr: settings.logging === 1, owner, ...parseLoggingScript(env['S6_LOGGING_SCRIPT']) });
+    log.start();
+    reporter.redirect((text) => log.write(text));
+    return log;
+  } catch (error) {
+    reporter.error('steward', `cannot write the catch-all log in ${dir}: ${errorMessage(error)}; output stays on the container's stdout and stderr`);
+    return undefined;
+  }
+}
+
+/**
+ * S6_READ_ONLY_ROOT: /run must be writable even when / is not. If it is not and we are
+ * root, a tmpfs is mounted on it, as s6-overlay's preinit does. Anything else is left
+ * to prepareRuntimeDir, which says what to do.
+ */
+export function prepareWritableRun(settings: Settings, reporter: Reporter): void {
+  if (!settings.readOnlyRoot) return;
+  const dir = settings.runDir;
+  if (isWritableDir(dir)) return;
+  if (process.getuid?.() !== 0) return;
+  reporter.info('steward', `read-only root: mounting a tmpfs on ${dir}`);
+  mkdirSync(dir, { recursive: true });
+  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,exec', 'tmpfs', dir], { stdio: 'ignore', timeout: 10_000 });
+  if (result.status !== 0) reporter.warn('steward', `could not mount a tmpfs on ${dir}; give the container one (docker run --tmpfs /run)`);
+}
+
+function isWritableDir(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

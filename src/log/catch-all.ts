@@ -1,0 +1,129 @@
+import { chownSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+
+import { createPipe } from '../sys/ffi.js';
+import { tai64n } from '../util/tai64n.js';
+
+/**
+ * The catch-all log of S6_LOGGING=1 and 2: everything services, scripts and the CMD
+ * print, and Steward's own lines, go into /run/uncaught-logs/current, rotated as
+ * s6-log does, and (with 1) copied to the container's stderr. Steward reads the pipe
+ * itself, so there is no logger process to supervise and nothing is lost when it
+ * restarts: it cannot restart.
+ */
+export interface CatchAllOptions {
+  readonly dir: string;
+  /** Keep a copy on the container's stderr (S6_LOGGING=1). */
+  readonly copyToStderr: boolean;
+  readonly timestamps: 'none' | 'tai64n' | 'iso' | 'both';
+  /** Rotate `current` once it is larger than this many bytes. */
+  readonly maxFileBytes: number;
+  /** Archived files to keep. */
+  readonly maxFiles: number;
+  /** uid and gid to own the directory and its files (S6_CATCHALL_USER). */
+  readonly owner: { uid: number; gid: number } | null;
+}
+
+/** Reads s6-log directives from S6_LOGGING_SCRIPT: nN, sSIZE, t and T; others are ignored. */
+export function parseLoggingScript(script: string | undefined): Pick<CatchAllOptions, 'timestamps' | 'maxFileBytes' | 'maxFiles'> {
+  // s6-overlay's quirk, kept: without the variable, the catch-all log has no timestamps.
+  let maxFiles = 10;
+  let maxFileBytes = 99999;
+  let tai = false;
+  let iso = false;
+  for (const word of (script ?? '').split(/\s+/)) {
+    if (/^n\d+$/.test(word)) maxFiles = Number(word.slice(1));
+    else if (/^s\d+$/.test(word)) maxFileBytes = Math.min(268435455, Math.max(4096, Number(word.slice(1))));
+    else if (word === 't') tai = true;
+    else if (word === 'T') iso = true;
+  }
+  return { maxFiles, maxFileBytes, timestamps: tai && iso ? 'both' : tai ? 'tai64n' : iso ? 'iso' : 'none' };
+}
+
+export class CatchAllLog {
+  readonly writeFd: number;
+  readonly #readFd: number;
+  readonly #options: CatchAllOptions;
+  #file: number;
+  #size: number;
+  #partial = '';
+  #socket: Socket | undefined;
+
+  constructor(options: CatchAllOptions) {
+    this.#options = options;
+    mkdirSync(options.dir, { recursive: true, mode: 0o755 });
+    if (options.owner !== null) chownSync(options.dir, options.owner.uid, options.owner.gid);
+    this.#file = this.#openCurrent();
+    this.#size = statSync(join(options.dir, 'current')).size;
+    const pipe = createPipe();
+    this.writeFd = pipe.writeFd;
+    this.#readFd = pipe.readFd;
+  }
+
+  start(): void {
+    this.#socket = new Socket({ fd: this.#readFd, readable: true, writable: false });
+    this.#socket.setEncoding('utf8');
+    this.#socket.on('data', (chunk: string) => this.write(chunk));
+    this.#socket.on('error', () => undefined);
+  }
+
+  /** Adds text (whole lines are logged; a partial line waits for its end). */
+  write(text: string): void {
+    if (this.#options.copyToStderr) process.stderr.write(text);
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop() ?? '';
+    for (const line of lines) this.#append(line);
+  }
+
+  /** Logs what is left and closes, at the very end. */
+  close(): void {
+    if (this.#partial !== '') this.#append(this.#partial);
+    this.#partial = '';
+    this.#socket?.destroy();
+    closeSync(this.#file);
+  }
+
+  #append(line: string): void {
+    const record = `${this.#stamp()}${line}\n`;
+    const bytes = Buffer.byteLength(record);
+    if (this.#size + bytes > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
+    writeSync(this.#file, record);
+    this.#size += bytes;
+  }
+
+  #stamp(): string {
+    const now = Date.now();
+    const tai = `${tai64n(now)} `;
+    const iso = `${new Date(now).toISOString().replace('T', ' ').replace('Z', '')}  `;
+    switch (this.#options.timestamps) {
+      case 'none':
+        return '';
+      case 'tai64n':
+        return tai;
+      case 'iso':
+        return iso;
+      case 'both':
+        return tai + iso;
+    }
+  }
+
+  #openCurrent(): number {
+    const path = join(this.#options.dir, 'current');
+    const fd = openSync(path, 'a', 0o644);
+    if (this.#options.owner !== null) chownSync(path, this.#options.owner.uid, this.#options.owner.gid);
+    return fd;
+  }
+
+  /** current becomes @TAI64N.s; the oldest archives beyond maxFiles go. */
+  #rotate(): void {
+    closeSync(this.#file);
+    renameSync(join(this.#options.dir, 'current'), join(this.#options.dir, `${tai64n(Date.now())}.s`));
+    const archives = readdirSync(this.#options.dir)
+      .filter((name) => name.startsWith('@') && name.endsWith('.s'))
+      .sort();
+    for (const old of archives.slice(0, Math.max(0, archives.length - this.#options.maxFiles))) rmSync(join(this.#options.dir, old), { force: true });
+    this.#file = this.#openCurrent();
+    this.#size = 0;
+  }
+}
