@@ -87,7 +87,7 @@ describe('steward check', () => {
     });
     const result = check(['--etc', root]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /2 services, 1 cont-init and 1 cont-finish scripts, 1 fix-attrs files/);
+    assert.match(result.stdout, /2 services.d services, 1 cont-init and 1 cont-finish scripts .*, 1 fix-attrs files/);
     assert.match(result.stdout, /: 0 errors, 0 warnings\n$/);
     assert.doesNotMatch(result.stdout, /^error:/m);
   });
@@ -98,7 +98,7 @@ describe('steward check', () => {
     const result = check(['--etc', root]);
     assert.equal(result.status, 1);
     assert.ok(result.stdout.includes(`error: ${run}: the run script of service web is not executable. Run chmod +x ${run}`), result.stdout);
-    assert.match(result.stdout, /0 services, .*: 1 errors, 0 warnings/);
+    assert.match(result.stdout, /0 services.d services, .*: 1 errors, 0 warnings/);
   });
 
   it('names a script with CRLF line endings, at line 1', () => {
@@ -164,7 +164,7 @@ describe('steward check', () => {
     assert.ok(result.stdout.includes(join(root, 'services.d/a/run')));
     assert.ok(result.stdout.includes(join(root, 'services.d/b/run')));
     assert.ok(result.stdout.includes(`${join(root, 'services.d/c/timeout-kill')}:1: "ten" is not a number of milliseconds`));
-    assert.match(result.stdout, /1 services, .*: 3 errors/);
+    assert.match(result.stdout, /1 services.d services, .*: 3 errors/);
   });
 
   it('prints a JSON report that lists each problem with its file and line', () => {

@@ -120,10 +120,10 @@ describe('readLegacyTree: layout', () => {
 
   it('gives a service the defaults when it has only a run script', () => {
     const { result } = readFiles({ 'services.d/web/run': script() });
-    const { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producerName } =
+    const { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producers } =
       service(result, 'web');
     assert.deepEqual(
-      { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producerName },
+      { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producers },
       {
         kind: 'longrun',
         name: 'web',
@@ -135,7 +135,7 @@ describe('readLegacyTree: layout', () => {
         startsDown: false,
         minRestartIntervalMs: 1000,
         loggerName: null,
-        producerName: null,
+        producers: [],
       },
     );
   });
@@ -160,8 +160,8 @@ describe('readLegacyTree: layout', () => {
     const main = service(result, 'web');
     const logger = service(result, 'web/log');
     assert.equal(main.loggerName, 'web/log');
-    assert.equal(main.producerName, null);
-    assert.equal(logger.producerName, 'web');
+    assert.deepEqual(main.producers, []);
+    assert.deepEqual(logger.producers, ['web']);
     assert.equal(logger.loggerName, null);
     assert.equal(logger.sourceDir, join(root, 'services.d/web/log'));
     assert.equal(logger.liveDir, `${LIVE}/web/log`);

@@ -21,6 +21,12 @@ describe('readSettings', () => {
       restartThrottleMs: 1000,
       etcDir: '/etc',
       runDir: '/run',
+      logging: 0,
+      catchallUser: null,
+      cmdUseTerminal: false,
+      cmdReceiveSignals: false,
+      readOnlyRoot: false,
+      syncDisks: false,
     };
     assert.deepEqual(settings, expected);
     assert.deepEqual(diagnostics, []);

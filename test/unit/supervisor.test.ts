@@ -27,7 +27,7 @@ function definition(overrides: Partial<LongrunDefinition> = {}): LongrunDefiniti
     startsDown: false,
     minRestartIntervalMs: 1000,
     loggerName: null,
-    producerName: null,
+    producers: [],
     ...overrides,
   };
 }
