@@ -35,34 +35,38 @@ export function tokenize(text: string, path: string): Token[] {
       index++;
     } else if (char === '#') {
       while (index < text.length && text[index] !== '\n') index++;
-    } else if (char === '"') {
+    } else {
+      // One word: plain characters and double-quoted parts up to white space, so
+      // --name="a b" is the single word --name=a b, as execlineb reads it.
       const start = line;
       let value = '';
-      index++;
-      for (;;) {
-        if (index >= text.length) throw new StewardError('ERR_CONFIG', 'a double quote is not closed', { path, line: start, hint: 'Add the closing "' });
-        const next = text[index] ?? '';
-        if (next === '"') break;
-        if (next === '\n') line++;
-        if (next === '\\' && index + 1 < text.length) {
-          const escaped = text[index + 1] ?? '';
-          value += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
-          index += 2;
+      let quoted = false;
+      while (index < text.length && !/\s/.test(text[index] ?? '')) {
+        if (text[index] !== '"') {
+          value += text[index];
+          index++;
           continue;
         }
-        value += next;
+        quoted = true;
+        const opened = line;
+        index++;
+        for (;;) {
+          if (index >= text.length) throw new StewardError('ERR_CONFIG', 'a double quote is not closed', { path, line: opened, hint: 'Add the closing "' });
+          const next = text[index] ?? '';
+          if (next === '"') break;
+          if (next === '\n') line++;
+          if (next === '\\' && index + 1 < text.length) {
+            const escaped = text[index + 1] ?? '';
+            value += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
+            index += 2;
+            continue;
+          }
+          value += next;
+          index++;
+        }
         index++;
       }
-      index++;
-      tokens.push({ text: value, quoted: true, line: start });
-    } else {
-      let value = '';
-      while (index < text.length && !/\s/.test(text[index] ?? '')) {
-        if (text[index] === '"') break;
-        value += text[index];
-        index++;
-      }
-      tokens.push({ text: value, quoted: false, line });
+      tokens.push({ text: value, quoted, line: start });
     }
   }
   return tokens;

@@ -3,6 +3,7 @@ import { handleControl } from './commands/control.js';
 import type { CommandContext } from './commands/context.js';
 import { handleGraph } from './commands/graph.js';
 import { handleHalt } from './commands/halt.js';
+import { handleRc } from './commands/rc.js';
 import { handleSignal } from './commands/signal.js';
 import { handleStatus } from './commands/status.js';
 import { handleWait } from './commands/wait.js';
@@ -31,6 +32,8 @@ export async function dispatch(message: unknown, context: CommandContext): Promi
         return handleGraph(context);
       case 'halt':
         return handleHalt(request, context);
+      case 'rc':
+        return await handleRc(request, context);
     }
   } catch (error) {
     return failure('ERR_INTERNAL', `the ${request.cmd} request failed: ${errorMessage(error)}`);

@@ -46,7 +46,8 @@ export type Request =
   | ({ readonly cmd: 'signal'; readonly signal: string; readonly group: boolean } & Targets)
   | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
   | { readonly cmd: 'graph' }
-  | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null };
+  | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
+  | { readonly cmd: 'rc'; readonly op: 'change' | 'list' | 'listall'; readonly direction: 'up' | 'down'; readonly names: readonly string[]; readonly active: boolean; readonly timeoutMs: number };
 
 export type ControlErrorCode =
   | 'ERR_BAD_REQUEST'
@@ -125,6 +126,17 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (typeof timeoutMs !== 'number') return timeoutMs;
       return { cmd, ...targets, condition: condition as WaitCondition, any: fields['any'] === true, timeoutMs };
     }
+    case 'rc': {
+      const op = fields['op'];
+      if (op !== 'change' && op !== 'list' && op !== 'listall') return bad('op must be change, list or listall');
+      const direction = fields['direction'] ?? 'up';
+      if (direction !== 'up' && direction !== 'down') return bad('direction must be up or down');
+      const names = readStrings(fields, 'names');
+      if (!Array.isArray(names)) return names;
+      const timeoutMs = readTimeout(fields);
+      if (typeof timeoutMs !== 'number') return timeoutMs;
+      return { cmd, op, direction, names, active: fields['active'] === true, timeoutMs };
+    }
     case 'halt': {
       const action = fields['action'] ?? 'halt';
       if (action !== 'halt' && action !== 'poweroff' && action !== 'reboot') return bad('action must be halt, poweroff or reboot');
@@ -135,7 +147,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       return { cmd, action, exitCode: exitCode as number | null };
     }
     default:
-      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt`);
+      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc`);
   }
 }
 

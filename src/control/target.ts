@@ -18,6 +18,8 @@ export interface ControlTarget {
   dependencyUp?(name: string): boolean;
   /** Oneshots in the service graph, with their state and when their transition ran. */
   oneshots?(): readonly OneshotNode[];
+  /** The s6-rc service graph, when there is one: s6-rc change, list and listall. */
+  readonly rc?: RcOperations | undefined;
 }
 
 export interface OneshotNode {
@@ -25,4 +27,14 @@ export interface OneshotNode {
   readonly state: string;
   readonly startedAt: number | null;
   readonly upAt: number | null;
+}
+
+export interface RcOperations {
+  /** Names (services or bundles) that are not in the graph. */
+  unknown(names: readonly string[]): string[];
+  change(direction: 'up' | 'down', names: readonly string[], timeoutMs: number, abortSignal: AbortSignal): Promise<{ failed: string[]; timedOut: boolean }>;
+  /** Atomic services in the named bundles (all, without names); only those up with `active`. */
+  list(names: readonly string[], active: boolean): string[];
+  /** The named services and everything they depend on (down: everything that depends on them). */
+  listAll(names: readonly string[], direction: 'up' | 'down'): string[];
 }

@@ -111,27 +111,41 @@ export class Engine {
   }
 
   /**
-   * Brings down everything that is up (or half up), dependents first. Essential
-   * services stay: they end in the final kill, as with s6-rc -bda.
+   * Brings down everything that is up (or half up), dependents first; or, given names,
+   * those and everything that depends on them. Essential services stay when bringing
+   * everything down: they end in the final kill, as with s6-rc -bda.
    */
-  async bringDown(): Promise<void> {
+  async bringDown(names?: readonly string[]): Promise<void> {
+    const selected = names === undefined ? undefined : this.#withDependents(names);
     const results = new Map<string, Promise<void>>();
     const stop = (name: string): Promise<void> => {
       let result = results.get(name);
       if (result === undefined) {
-        result = this.#stopOne(name, stop);
+        result = this.#stopOne(name, stop, selected === undefined);
         results.set(name, result);
       }
       return result;
     };
-    await Promise.all([...this.graph.atomics.keys()].map(stop));
+    await Promise.all([...(selected ?? this.graph.atomics.keys())].map(stop));
   }
 
-  async #stopOne(name: string, stop: (name: string) => Promise<void>): Promise<void> {
+  /** The atomics named (bundles expanded) and everything that depends on them. */
+  #withDependents(names: readonly string[]): Set<string> {
+    const result = new Set<string>();
+    const add = (name: string): void => {
+      if (result.has(name)) return;
+      result.add(name);
+      for (const dependent of this.graph.dependents.get(name) ?? []) add(dependent);
+    };
+    for (const name of names) for (const atomic of this.graph.bundles.get(name) ?? (this.graph.atomics.has(name) ? [name] : [])) add(atomic);
+    return result;
+  }
+
+  async #stopOne(name: string, stop: (name: string) => Promise<void>, everything: boolean): Promise<void> {
     await Promise.all([...(this.graph.dependents.get(name) ?? [])].map(stop));
     const atomic = this.graph.atomics.get(name);
     const state = this.#states.get(name);
-    if (atomic === undefined || atomic.essential) return;
+    if (atomic === undefined || (atomic.essential && everything)) return;
     // A longrun whose start failed or was cut short may still run; a oneshot that did not
     // finish its up has nothing to undo, as with s6-rc.
     const partial = state === 'failed' || state === 'starting';

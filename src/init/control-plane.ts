@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
-import type { ControlTarget } from '../control/target.js';
+import type { ControlTarget, RcOperations } from '../control/target.js';
+import { closure } from '../graph/compile.js';
 import { errorMessage } from '../errors.js';
 import { lookupGroup } from '../sys/accounts.js';
 import type { InitContext } from './context.js';
@@ -26,6 +27,10 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
     dependencyUp: (name) => engine()?.state(name) === 'up',
+    get rc() {
+      const current = engine();
+      return current === undefined ? undefined : rcOperations(current);
+    },
     oneshots: () => {
       const current = engine();
       if (current === undefined) return [];
@@ -91,4 +96,34 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
 function isStage(engine: Engine | undefined, name: string): boolean {
   const atomic = engine?.graph.atomics.get(name);
   return atomic?.kind === 'oneshot' && atomic.up.kind === 'builtin';
+}
+
+/** s6-rc's change, list and listall over the engine's graph. */
+function rcOperations(engine: Engine): RcOperations {
+  const { graph } = engine;
+  const expand = (names: readonly string[]): string[] => names.flatMap((name) => graph.bundles.get(name) ?? (graph.atomics.has(name) ? [name] : []));
+  return {
+    unknown: (names) => names.filter((name) => !graph.bundles.has(name) && !graph.atomics.has(name)),
+    async change(direction, names, timeoutMs, abortSignal) {
+      if (direction === 'down') {
+        await engine.bringDown(names);
+        return { failed: expand(names).filter((name) => engine.state(name) !== 'down'), timedOut: false };
+      }
+      const limit = timeoutMs > 0 ? AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]) : abortSignal;
+      const outcome = await engine.bringUp(names, limit);
+      return { failed: [...outcome.failed, ...outcome.blocked, ...outcome.abandoned], timedOut: outcome.abandoned.length > 0 && limit.aborted && !abortSignal.aborted };
+    },
+    list: (names, active) => (names.length === 0 ? [...graph.atomics.keys()] : expand(names)).filter((name) => !active || engine.state(name) === 'up'),
+    listAll: (names, direction) => {
+      if (direction === 'up') return [...closure(graph, names)];
+      const result = new Set<string>();
+      const add = (name: string): void => {
+        if (result.has(name)) return;
+        result.add(name);
+        for (const dependent of graph.dependents.get(name) ?? []) add(dependent);
+      };
+      for (const name of expand(names)) add(name);
+      return [...result];
+    },
+  };
 }

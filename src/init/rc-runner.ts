@@ -72,7 +72,10 @@ async function runAction(
     }
   }
   const timeoutMs = direction === 'up' ? atomic.timeoutUpMs : atomic.timeoutDownMs;
-  const timeoutReason = `timed out after ${timeoutMs} ms (timeout-${direction})`;
+  // Name what it waited for: the script, or the command line of the up or down file.
+  const command = action.kind === 'script' ? action.path : action.program.kind === 'exec' ? action.program.argv.join(' ') : action.file;
+  const shown = command.length > 120 ? `${command.slice(0, 120)}...` : command;
+  const timeoutReason = `its ${direction} command ${shown} did not finish within ${timeoutMs} ms (timeout-${direction})`;
   const limit = limited(abortSignal, timeoutMs, timeoutReason);
   const env = { ...context.childEnv, RC_NAME: atomic.name };
   let result: ProgramResult;
@@ -125,7 +128,7 @@ async function longrunUp(context: InitContext, services: ServiceSet, atomic: RcL
 async function longrunDown(context: InitContext, services: ServiceSet, atomic: RcLongrun): Promise<TransitionResult> {
   // With no timeout-down, the services grace time bounds it: the final kill follows anyway.
   const graceMs = atomic.timeoutDownMs > 0 ? atomic.timeoutDownMs : context.settings.servicesGraceTimeMs;
-  const stillUp = await services.stopForGood([atomic.name], graceMs);
+  const stillUp = await services.stopForGood([atomic.name], graceMs, context.shutdown.reason !== undefined);
   if (stillUp.length === 0) return OK;
   return { ok: false, reason: `still running after ${graceMs} ms (${atomic.timeoutDownMs > 0 ? 'timeout-down' : 'S6_SERVICES_GRACETIME'})` };
 }

@@ -81,21 +81,23 @@ export class ServiceSet {
    * gets its down-signal only if it has not left when the grace time ends. Resolves
    * with what is still running then.
    */
-  async stopForGood(names: readonly string[], graceMs: number): Promise<string[]> {
+  async stopForGood(names: readonly string[], graceMs: number, final = true): Promise<string[]> {
     const targets = names.flatMap((name) => this.supervisors.get(name) ?? []);
     const giveUp = new AbortController();
     // One listener per service is expected here, not a leak.
     setMaxListeners(0, giveUp.signal);
     const done = targets.map(async (supervisor) => {
-      if (this.#consumers.has(supervisor.name)) {
+      if (this.#consumers.has(supervisor.name) && final) {
         supervisor.down({ signal: false });
         this.#closePipeIfDrained(supervisor.name);
       } else {
         supervisor.down();
       }
       if (!(await supervisor.waitFor(isStopped, giveUp.signal))) return;
+      this.#closeReadEndIfDone(supervisor.name);
       const consumer = supervisor.definition.loggerName;
-      if (consumer !== null) this.#closePipeIfDrained(consumer);
+      // A pipe is closed only at shutdown: a service stopped at run time may start again.
+      if (consumer !== null && final) this.#closePipeIfDrained(consumer);
     });
     await raceWithLimits(Promise.all(done), giveUp.signal, graceMs);
     giveUp.abort();
@@ -111,8 +113,22 @@ export class ServiceSet {
     if (pipe === undefined) return;
     const producers = [...this.supervisors.values()].filter((supervisor) => supervisor.definition.loggerName === consumer);
     if (producers.some((producer) => !isStopped(producer.status))) return;
+    if (pipe.writeFd >= 0) closeSync(pipe.writeFd);
+    pipe.writeFd = -1;
+    this.#closeReadEndIfDone(consumer);
+  }
+
+  /**
+   * Closes a consumer's read end once its write end is closed and the consumer has
+   * stopped: until then its finish script still gets the pipe as stdin, as with
+   * s6-supervise (closed earlier, that spawn fails with EBADF, or gets whatever file
+   * reused the descriptor).
+   */
+  #closeReadEndIfDone(consumer: string): void {
+    const pipe = this.#pipes.get(consumer);
+    const supervisor = this.supervisors.get(consumer);
+    if (pipe === undefined || pipe.writeFd >= 0 || (supervisor !== undefined && !isStopped(supervisor.status))) return;
     this.#pipes.delete(consumer);
-    closeSync(pipe.writeFd);
     closeSync(pipe.readFd);
   }
 

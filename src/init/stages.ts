@@ -62,7 +62,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
     async legacyServicesDown() {
       if (allLegacy.length === 0) return OK;
       context.reporter.info('services-down', `stopping ${legacyNames.length} legacy longruns`);
-      const stillUp = await services.stopForGood(allLegacy, context.settings.servicesGraceTimeMs);
+      const stillUp = await services.stopForGood(allLegacy, context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
       if (stillUp.length === 0) return OK;
       const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`;
       context.reporter.warn('services-down', message);

@@ -1,4 +1,3 @@
-import type { StatusRecord } from '../../control/status.js';
 import { callForS6, exitForError, fatal } from './call.js';
 import { getopt } from './getopt.js';
 
@@ -25,8 +24,9 @@ export async function s6rc(args: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     case 'list':
+      return list(names, all, false);
     case 'listall':
-      return list(all && names.length === 0 ? null : names, all);
+      return list(names, false, true);
     case 'start':
       return change('up', names, timeoutMs);
     case 'stop':
@@ -39,23 +39,16 @@ export async function s6rc(args: readonly string[]): Promise<number> {
   }
 }
 
-async function list(names: readonly string[] | null, activeOnly: boolean): Promise<number> {
-  const call = await callForS6('s6-rc', { cmd: 'status', names: names ?? [] });
+async function list(names: readonly string[] | null, activeOnly: boolean, all: boolean): Promise<number> {
+  const call = await callForS6('s6-rc', all ? { cmd: 'rc', op: 'listall', names: names ?? [] } : { cmd: 'rc', op: 'list', names: names ?? [], active: activeOnly });
   if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' ? unknownName(call.error.message) : exitForError('s6-rc', call.error);
-  const services = (call.result as { services: StatusRecord[] }).services.filter((service) => !activeOnly || service.pid !== null);
-  for (const service of services) process.stdout.write(`${service.name}\n`);
+  for (const name of (call.result as { names: string[] }).names) process.stdout.write(`${name}\n`);
   return 0;
 }
 
 async function change(direction: 'up' | 'down', names: readonly string[], timeoutMs: number): Promise<number> {
   if (names.length === 0) return 0;
-  const call = await callForS6('s6-rc', {
-    cmd: 'control',
-    names,
-    actions: [direction],
-    wait: direction === 'up' ? 'ready' : 'finished',
-    timeoutMs,
-  });
+  const call = await callForS6('s6-rc', { cmd: 'rc', op: 'change', direction, names, timeoutMs });
   if (call.ok) return 0;
   switch (call.error.code) {
     case 'ERR_UNKNOWN_SERVICE':

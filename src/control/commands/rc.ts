@@ -1,0 +1,24 @@
+import { failure, success, type Request, type Response } from '../protocol.js';
+import { unknownServices } from '../resolve.js';
+import type { CommandContext } from './context.js';
+
+/** s6-rc over the service graph: change (up or down, with dependencies), list, listall. */
+export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context: CommandContext): Promise<Response> {
+  const rc = context.target.rc;
+  if (rc === undefined) return failure('ERR_NOT_RUNNING', 'the service graph is not loaded yet');
+  const unknown = rc.unknown(request.names);
+  if (unknown.length > 0) return { ok: false, error: unknownServices(context.target, unknown) };
+  switch (request.op) {
+    case 'list':
+      return success({ names: rc.list(request.names, request.active) });
+    case 'listall':
+      return success({ names: rc.listAll(request.names, request.direction) });
+    case 'change': {
+      if (request.direction === 'up' && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+      const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal);
+      if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed });
+      if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `some transitions failed: ${outcome.failed.join(', ')}`, { names: outcome.failed });
+      return success({ changed: request.names });
+    }
+  }
+}
