@@ -111,7 +111,9 @@ function rcOperations(engine: Engine): RcOperations {
       }
       const limit = timeoutMs > 0 ? AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]) : abortSignal;
       const outcome = await engine.bringUp(names, limit);
-      return { failed: [...outcome.failed, ...outcome.blocked, ...outcome.abandoned], timedOut: outcome.abandoned.length > 0 && limit.aborted && !abortSignal.aborted };
+      const failed = [...outcome.failed, ...outcome.blocked, ...outcome.abandoned];
+      // A start cut short by the time limit counts as failed in the engine: for s6-rc, it timed out.
+      return { failed, timedOut: failed.length > 0 && limit.aborted && !abortSignal.aborted };
     },
     list: (names, active) => (names.length === 0 ? [...graph.atomics.keys()] : expand(names)).filter((name) => !active || engine.state(name) === 'up'),
     listAll: (names, direction) => {

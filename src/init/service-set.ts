@@ -149,7 +149,8 @@ export class ServiceSet {
         return;
       }
       case 'spawn-error':
-        this.reporter.error(stage, `cannot execute ${event.path}: ${errorMessage(event.error)}; retrying in 60 seconds`);
+        if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
+        else this.reporter.error(stage, `cannot execute ${event.path}: ${errorMessage(event.error)}; retrying in 60 seconds`);
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);

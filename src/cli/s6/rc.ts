@@ -26,7 +26,7 @@ export async function s6rc(args: readonly string[]): Promise<number> {
     case 'list':
       return list(names, all, false);
     case 'listall':
-      return list(names, false, true);
+      return list(names, false, true, direction);
     case 'start':
       return change('up', names, timeoutMs);
     case 'stop':
@@ -39,8 +39,8 @@ export async function s6rc(args: readonly string[]): Promise<number> {
   }
 }
 
-async function list(names: readonly string[] | null, activeOnly: boolean, all: boolean): Promise<number> {
-  const call = await callForS6('s6-rc', all ? { cmd: 'rc', op: 'listall', names: names ?? [] } : { cmd: 'rc', op: 'list', names: names ?? [], active: activeOnly });
+async function list(names: readonly string[] | null, activeOnly: boolean, all: boolean, direction: 'up' | 'down' = 'up'): Promise<number> {
+  const call = await callForS6('s6-rc', all ? { cmd: 'rc', op: 'listall', direction, names: names ?? [] } : { cmd: 'rc', op: 'list', names: names ?? [], active: activeOnly });
   if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' ? unknownName(call.error.message) : exitForError('s6-rc', call.error);
   for (const name of (call.result as { names: string[] }).names) process.stdout.write(`${name}\n`);
   return 0;

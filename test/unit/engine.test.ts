@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { Diagnostic } from '../../src/config/diagnostic.js';
+import { compileGraph, type CompiledGraph } from '../../src/graph/compile.js';
+import { Engine, type EngineEvents, type TransitionResult, type TransitionRunner } from '../../src/graph/engine.js';
+import type { RcAtomic, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../../src/model/rc.js';
+
+function oneshot(name: string, dependencies: string[] = [], options: Partial<RcOneshot> = {}): RcOneshot {
+  return {
+    kind: 'oneshot',
+    name,
+    source: `/etc/s6-overlay/s6-rc.d/${name}`,
+    dependencies,
+    timeoutUpMs: 0,
+    timeoutDownMs: 0,
+    essential: false,
+    up: { kind: 'noop' },
+    down: { kind: 'noop' },
+    downAfterPartialUp: false,
+    ...options,
+  };
+}
+
+function longrun(name: string, dependencies: string[] = [], options: Partial<RcLongrun> = {}): RcLongrun {
+  const liveDir = `/run/s6-rc/servicedirs/${name}`;
+  return {
+    kind: 'longrun',
+    name,
+    source: `/etc/s6-overlay/s6-rc.d/${name}`,
+    dependencies,
+    timeoutUpMs: 0,
+    timeoutDownMs: 0,
+    essential: false,
+    longrun: {
+      kind: 'longrun',
+      name,
+      sourceDir: `/etc/s6-overlay/s6-rc.d/${name}`,
+      liveDir,
+      runPath: `${liveDir}/run`,
+      finishPath: null,
+      notificationFd: null,
+      timeoutKillMs: 0,
+      timeoutFinishMs: 5000,
+      downSignal: 'SIGTERM',
+      startsDown: false,
+      minRestartIntervalMs: 1000,
+      loggerName: null,
+      producers: [],
+    },
+    producerFor: null,
+    consumerFor: [],
+    pipelineName: null,
+    ...options,
+  };
+}
+
+function bundle(name: string, contents: string[]): RcBundle {
+  return { kind: 'bundle', name, source: `/etc/s6-overlay/s6-rc.d/${name}`, contents, essential: false };
+}
+
+function graph(...definitions: RcDefinition[]): CompiledGraph {
+  const diagnostics: Diagnostic[] = [];
+  const compiled = compileGraph(new Map(definitions.map((definition) => [definition.name, definition])), diagnostics);
+  assert.deepEqual(diagnostics.map((diagnostic) => diagnostic.error.message), []);
+  return compiled;
+}
+
+/**
+ * A runner whose transitions end when the test says so. It logs every call and every
+ * end in order, so a test reads what ran, in which order, and what overlapped.
+ */
+class FakeRunner implements TransitionRunner {
+  readonly log: string[] = [];
+  readonly #pending = new Map<string, (result: TransitionResult) => void>();
+  /** Results given in advance: the transition ends at once with it. */
+  readonly #preset = new Map<string, TransitionResult>();
+
+  constructor(private readonly autoFinish = false) {}
+
+  up(atomic: RcAtomic): Promise<TransitionResult> {
+    return this.#begin(`up ${atomic.name}`);
+  }
+
+  down(atomic: RcAtomic): Promise<TransitionResult> {
+    return this.#begin(`down ${atomic.name}`);
+  }
+
+  /** Ends a transition in progress ("up NAME" or "down NAME"). */
+  finish(key: string, result: TransitionResult = { ok: true }): void {
+    const resolve = this.#pending.get(key);
+    assert.ok(resolve !== undefined, `${key} is not in progress; log: ${this.log.join(', ')}`);
+    this.#pending.delete(key);
+    this.log.push(`end ${key}`);
+    resolve(result);
+  }
+
+  preset(key: string, result: TransitionResult): void {
+    this.#preset.set(key, result);
+  }
+
+  get inProgress(): string[] {
+    return [...this.#pending.keys()].sort();
+  }
+
+  #begin(key: string): Promise<TransitionResult> {
+    this.log.push(key);
+    const preset = this.#preset.get(key);
+    if (preset !== undefined || this.autoFinish) {
+      this.log.push(`end ${key}`);
+      return Promise.resolve(preset ?? { ok: true });
+    }
+    return new Promise((resolve) => this.#pending.set(key, resolve));
+  }
+}
+
+function recordingEvents(): EngineEvents & { readonly lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    starting: (atomic) => lines.push(`starting ${atomic.name}`),
+    started: (atomic) => lines.push(`started ${atomic.name}`),
+    failed: (atomic, reason) => lines.push(`failed ${atomic.name}: ${reason}`),
+    blocked: (atomic, because) => lines.push(`blocked ${atomic.name}: ${because}`),
+    stopping: (atomic) => lines.push(`stopping ${atomic.name}`),
+    stopped: (atomic, result) => lines.push(`stopped ${atomic.name}${result.ok ? '' : `: ${result.reason}`}`),
+  };
+}
+
+/** Lets every settled promise run its continuations. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function engine(compiled: CompiledGraph, runner: TransitionRunner): { engine: Engine; events: ReturnType<typeof recordingEvents> } {
+  const events = recordingEvents();
+  let now = 0;
+  return { engine: new Engine(compiled, runner, events, () => ++now), events };
+}
+
+const never = new AbortController().signal;
+
+describe('Engine.bringUp', () => {
+  it('starts independent services at the same time, and a dependent only once all its dependencies are up', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(graph(oneshot('a'), oneshot('b'), longrun('c'), oneshot('d', ['a', 'b', 'c'])), runner);
+    const done = rc.bringUp(['a', 'b', 'c', 'd'], never);
+    await settle();
+    // All three independent transitions run together; d waits.
+    assert.deepEqual(runner.inProgress, ['up a', 'up b', 'up c']);
+    assert.equal(rc.state('d'), 'down');
+    runner.finish('up b');
+    runner.finish('up a');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up c'], 'd started before c was up');
+    assert.equal(rc.state('a'), 'up');
+    assert.equal(rc.state('c'), 'starting');
+    runner.finish('up c');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up d']);
+    runner.finish('up d');
+    assert.deepEqual(await done, { failed: [], blocked: [], abandoned: [] });
+    assert.deepEqual(runner.log, ['up a', 'up b', 'up c', 'end up b', 'end up a', 'end up c', 'up d', 'end up d']);
+  });
+
+  it('brings up what a bundle names, and what that needs, once each', async () => {
+    const runner = new FakeRunner(true);
+    const { engine: rc } = engine(graph(oneshot('base-step'), oneshot('x', ['base-step']), oneshot('y', ['base-step']), oneshot('unrelated'), bundle('app', ['x', 'y'])), runner);
+    const outcome = await rc.bringUp(['app'], never);
+    assert.deepEqual(outcome, { failed: [], blocked: [], abandoned: [] });
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('up ')).sort(), ['up base-step', 'up x', 'up y']);
+    assert.equal(rc.state('unrelated'), 'down');
+  });
+
+  it('a failure blocks only what depends on it, directly or not; the rest starts', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('up init-broken', { ok: false, reason: 'command exited 1' });
+    const { engine: rc, events } = engine(
+      graph(
+        oneshot('init-broken'),
+        longrun('svc-needs-broken', ['init-broken']),
+        longrun('svc-transitive', ['svc-needs-broken']),
+        oneshot('init-fine'),
+        longrun('svc-fine', ['init-fine']),
+      ),
+      runner,
+    );
+    const outcome = await rc.bringUp(['svc-transitive', 'svc-fine'], never);
+    assert.deepEqual(outcome.failed, ['init-broken']);
+    assert.deepEqual([...outcome.blocked].sort(), ['svc-needs-broken', 'svc-transitive']);
+    assert.deepEqual(outcome.abandoned, []);
+    assert.equal(rc.state('svc-fine'), 'up');
+    assert.ok(!runner.log.includes('up svc-needs-broken') && !runner.log.includes('up svc-transitive'), runner.log.join(', '));
+    assert.ok(events.lines.includes('failed init-broken: command exited 1'));
+    assert.ok(events.lines.includes('blocked svc-needs-broken: it depends on init-broken, which failed to start'));
+    assert.ok(events.lines.includes('blocked svc-transitive: it depends on svc-needs-broken, which did not start'));
+  });
+
+  it('starts nothing more once aborted, and reports what was left as abandoned', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(graph(oneshot('slow'), oneshot('after', ['slow'])), runner);
+    const abort = new AbortController();
+    const done = rc.bringUp(['after'], abort.signal);
+    await settle();
+    abort.abort('shutdown');
+    runner.finish('up slow');
+    const outcome = await done;
+    assert.deepEqual(outcome.abandoned, ['after']);
+    assert.ok(!runner.log.includes('up after'));
+  });
+});
+
+describe('Engine.bringDown', () => {
+  /** a <- b <- c (c needs b needs a), and d needs a too; e stands alone. */
+  const chain = (options: { essential?: string[] } = {}): CompiledGraph => {
+    const essential = (name: string): Partial<RcOneshot> => (options.essential?.includes(name) === true ? { essential: true } : {});
+    return graph(
+      oneshot('a', [], essential('a')),
+      longrun('b', ['a'], options.essential?.includes('b') === true ? { essential: true } : {}),
+      oneshot('c', ['b'], essential('c')),
+      oneshot('d', ['a'], essential('d')),
+      oneshot('e', [], essential('e')),
+    );
+  };
+
+  async function upAll(rc: Engine, runner: FakeRunner): Promise<void> {
+    const up = rc.bringUp(['c', 'd', 'e'], never);
+    for (;;) {
+      await settle();
+      const pending = runner.inProgress.filter((key) => key.startsWith('up '));
+      if (pending.length === 0) break;
+      for (const key of pending) runner.finish(key);
+    }
+    assert.deepEqual(await up, { failed: [], blocked: [], abandoned: [] });
+    runner.log.length = 0;
+  }
+
+  it('is the reverse: a service stops only after everything that needs it has stopped', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(chain(), runner);
+    await upAll(rc, runner);
+    const down = rc.bringDown();
+    await settle();
+    // Nothing needs c, d or e: they stop together. b waits for c, a for b and d.
+    assert.deepEqual(runner.inProgress, ['down c', 'down d', 'down e']);
+    runner.finish('down c');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down b', 'down d', 'down e']);
+    runner.finish('down b');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down d', 'down e'], 'a began to stop while d, which needs it, was still up');
+    runner.finish('down d');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down a', 'down e']);
+    runner.finish('down a');
+    runner.finish('down e');
+    await down;
+    for (const name of ['a', 'b', 'c', 'd', 'e']) assert.equal(rc.state(name), 'down', name);
+  });
+
+  it('leaves essential services up; the ones that need them still stop first', async () => {
+    const runner = new FakeRunner(true);
+    const { engine: rc, events } = engine(chain({ essential: ['b'] }), runner);
+    await upAll(rc, runner);
+    await rc.bringDown();
+    assert.ok(!runner.log.includes('down b'), runner.log.join(', '));
+    assert.equal(rc.state('b'), 'up');
+    // c (which needs b) stopped; a (which b needs) stopped too, once b was done with.
+    assert.ok(runner.log.includes('down c') && runner.log.includes('down a'), runner.log.join(', '));
+    assert.ok(runner.log.indexOf('down c') < runner.log.indexOf('down a'));
+    assert.ok(!events.lines.includes('stopping b'));
+  });
+
+  it('does not undo a oneshot that never came up, but stops a longrun whose start failed', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('up shot', { ok: false, reason: 'command exited 1' });
+    runner.preset('up daemon', { ok: false, reason: 'it was not ready after 100 ms (timeout-up)' });
+    const { engine: rc } = engine(graph(oneshot('shot'), longrun('daemon'), oneshot('never', ['shot'])), runner);
+    await rc.bringUp(['shot', 'daemon', 'never'], never);
+    runner.log.length = 0;
+    await rc.bringDown();
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')), ['down daemon']);
+  });
+
+  it('runs the down of a oneshot cut short when it asks for it (the cont-init stage does)', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('up stage', { ok: false, reason: 'aborted' });
+    const { engine: rc } = engine(graph(oneshot('stage', [], { downAfterPartialUp: true })), runner);
+    await rc.bringUp(['stage'], never);
+    runner.log.length = 0;
+    await rc.bringDown();
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')), ['down stage']);
+  });
+
+  it('reports a down that did not go well, and goes on with the rest', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('down b', { ok: false, reason: 'still running after 3000 ms (S6_SERVICES_GRACETIME)' });
+    const { engine: rc, events } = engine(chain(), runner);
+    await upAll(rc, runner);
+    await rc.bringDown();
+    assert.ok(events.lines.includes('stopped b: still running after 3000 ms (S6_SERVICES_GRACETIME)'));
+    assert.ok(runner.log.includes('down a'));
+  });
+});

@@ -1,0 +1,355 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import type { Diagnostic } from '../../src/config/diagnostic.js';
+import { withOverlaySources } from '../../src/config/overlay-sources.js';
+import { readS6rcDefinitions, s6rcSources } from '../../src/config/s6rc.js';
+import { readSettings } from '../../src/config/settings.js';
+import { closure, compileGraph } from '../../src/graph/compile.js';
+import { compileServices, type CompiledServices } from '../../src/init/compile-services.js';
+import { repoRoot } from '../helpers/pid1.js';
+import { fixturePath, installFixture, moveUserBundles } from '../helpers/timeline.js';
+import { makeTree, removeTree, script, type TreeEntry } from '../helpers/tree.js';
+
+const roots: string[] = [];
+after(() => roots.forEach(removeTree));
+
+const RC = 's6-overlay/s6-rc.d';
+const BUNDLES = 's6-overlay/user-bundles.d';
+
+function tree(files: Record<string, TreeEntry>): string {
+  const root = makeTree(files);
+  roots.push(root);
+  return root;
+}
+
+function envFor(root: string): NodeJS.ProcessEnv {
+  return { STEWARD_ETC: root, STEWARD_RUN: join(root, 'run') };
+}
+
+function compile(root: string): CompiledServices {
+  const env = envFor(root);
+  return compileServices(readSettings(env).settings, env);
+}
+
+interface Problem {
+  severity: string;
+  message: string;
+  path: string | undefined;
+  line: number | undefined;
+  hint: string | undefined;
+}
+
+function problems(diagnostics: readonly Diagnostic[]): Problem[] {
+  return diagnostics.map(({ severity, error }) => ({ severity, message: error.message, path: error.path, line: error.line, hint: error.hint }));
+}
+
+/** The one problem whose message matches, failing with all of them when there is not exactly one. */
+function only(found: readonly Problem[], pattern: RegExp): Problem {
+  const matching = found.filter((problem) => pattern.test(problem.message));
+  assert.equal(matching.length, 1, `${pattern} in:\n${found.map((problem) => `${problem.severity}: ${problem.path ?? ''}: ${problem.message}`).join('\n')}`);
+  return matching[0]!;
+}
+
+/** A longrun definition in s6-rc.d: type, run, dependencies.d entries (base by default). */
+function longrun(name: string, deps: readonly string[] = ['base'], dir = RC): Record<string, TreeEntry> {
+  return {
+    [`${dir}/${name}/type`]: 'longrun\n',
+    [`${dir}/${name}/run`]: script('exec sleep 1000\n'),
+    ...Object.fromEntries(deps.map((dep) => [`${dir}/${name}/dependencies.d/${dep}`, ''])),
+  };
+}
+
+function oneshot(name: string, up: string, deps: readonly string[] = ['base']): Record<string, TreeEntry> {
+  return {
+    [`${RC}/${name}/type`]: 'oneshot\n',
+    [`${RC}/${name}/up`]: up,
+    ...Object.fromEntries(deps.map((dep) => [`${RC}/${name}/dependencies.d/${dep}`, ''])),
+  };
+}
+
+function inUser(...names: string[]): Record<string, TreeEntry> {
+  return Object.fromEntries(names.map((name) => [`${RC}/user/contents.d/${name}`, '']));
+}
+
+describe('compile-time errors, each naming its file', () => {
+  it('a dependency cycle, printed in full', () => {
+    const root = tree({ ...longrun('svc-a', ['base', 'svc-b']), ...longrun('svc-b', ['svc-c']), ...longrun('svc-c', ['svc-a']), ...inUser('svc-a') });
+    const result = compile(root);
+    const cycle = only(problems(result.diagnostics), /dependency cycle/);
+    assert.equal(cycle.severity, 'error');
+    // Whichever service the search starts from, the three are printed as a closed loop.
+    const loop = /dependency cycle: (\S+) -> (\S+) -> (\S+) -> (\S+)$/.exec(cycle.message);
+    assert.ok(loop !== null, cycle.message);
+    assert.equal(loop[1], loop[4]);
+    assert.deepEqual([loop[1], loop[2], loop[3]].sort(), ['svc-a', 'svc-b', 'svc-c']);
+    assert.ok(cycle.path?.startsWith(join(root, RC)), cycle.path);
+    assert.ok(result.graphErrors);
+  });
+
+  it('bundles that contain each other', () => {
+    const root = tree({
+      [`${RC}/bundle-a/type`]: 'bundle\n',
+      [`${RC}/bundle-a/contents.d/bundle-b`]: '',
+      [`${RC}/bundle-b/type`]: 'bundle\n',
+      [`${RC}/bundle-b/contents.d/bundle-a`]: '',
+      ...inUser('bundle-a'),
+    });
+    const found = only(problems(compile(root).diagnostics), /bundles contain each other/);
+    assert.match(found.message, /bundle-a -> bundle-b -> bundle-a|bundle-b -> bundle-a -> bundle-b/);
+  });
+
+  it('an unknown dependency, with "did you mean" for a typo', () => {
+    const root = tree({ ...longrun('svc-db'), ...longrun('svc-app', ['base', 'svc-dbb']), ...inUser('svc-app', 'svc-db') });
+    const found = only(problems(compile(root).diagnostics), /svc-dbb/);
+    assert.equal(found.message, 'service svc-app depends on svc-dbb, which is not defined');
+    assert.equal(found.path, join(root, RC, 'svc-app/dependencies.d/svc-dbb'));
+    assert.equal(found.hint, 'Did you mean svc-db?');
+  });
+
+  it('an unknown name in a bundle, and one with nothing close: no guess', () => {
+    const root = tree({ ...longrun('svc-web'), ...inUser('svc-wbe', 'completely-different-name') });
+    const found = problems(compile(root).diagnostics);
+    const typo = only(found, /contains svc-wbe/);
+    assert.equal(typo.message, 'bundle user contains svc-wbe, which is not defined');
+    assert.equal(typo.path, join(root, RC, 'user/contents.d/svc-wbe'));
+    assert.equal(typo.hint, 'Did you mean svc-web?');
+    assert.doesNotMatch(only(found, /completely-different-name/).hint ?? '', /Did you mean/);
+  });
+
+  it('a duplicate: the same name in s6-rc.d and user-bundles.d', () => {
+    const root = tree({ ...longrun('svc-web'), ...longrun('svc-web', ['base'], BUNDLES), [`${BUNDLES}/user/contents.d/svc-web`]: '' });
+    const found = only(problems(compile(root).diagnostics), /defined twice/);
+    assert.equal(found.message, `service svc-web is defined twice: here and in ${join(root, RC, 'svc-web')}`);
+    assert.equal(found.path, join(root, BUNDLES, 'svc-web'));
+  });
+
+  it('a bad type, at line 1 of the type file', () => {
+    const root = tree({ [`${RC}/svc-web/type`]: 'daemon\n', [`${RC}/svc-web/run`]: script(), ...inUser('svc-web') });
+    const found = problems(compile(root).diagnostics);
+    const type = only(found, /is not oneshot, longrun or bundle/);
+    assert.equal(type.message, 'the type "daemon" of service svc-web is not oneshot, longrun or bundle');
+    assert.equal(type.path, join(root, RC, 'svc-web/type'));
+    assert.equal(type.line, 1);
+  });
+
+  it('a type file with CRLF line endings is read, with a warning', () => {
+    const root = tree({ [`${RC}/svc-web/type`]: 'longrun\r\n', [`${RC}/svc-web/run`]: script(), [`${RC}/svc-web/dependencies.d/base`]: '', ...inUser('svc-web') });
+    const result = compile(root);
+    const found = problems(result.diagnostics);
+    assert.deepEqual(found.map((problem) => problem.severity), ['warning'], JSON.stringify(found));
+    assert.match(found[0]!.message, /CRLF/);
+    assert.equal(found[0]!.path, join(root, RC, 'svc-web/type'));
+    assert.equal(result.graph.atomics.get('svc-web')?.kind, 'longrun');
+    assert.ok(!result.graphErrors);
+  });
+
+  it('no type file, outside the user bundles', () => {
+    const root = tree({ [`${RC}/svc-web/run`]: script(), ...inUser('svc-web') });
+    const found = only(problems(compile(root).diagnostics), /has no type file/);
+    assert.equal(found.path, join(root, RC, 'svc-web/type'));
+  });
+
+  for (const name of ['s6rc-x', 's6-rc-oneshot-runner']) {
+    it(`a reserved prefix: ${name}`, () => {
+      const root = tree({ ...longrun(name), ...inUser(name) });
+      const found = problems(compile(root).diagnostics);
+      const reserved = only(found, /reserved/);
+      assert.equal(reserved.message, `the name ${name} starts with a prefix reserved for s6-rc's own services`);
+      assert.equal(reserved.path, join(root, RC, name));
+    });
+  }
+
+  it("a name of s6-overlay's own services", () => {
+    const root = tree({ ...longrun('legacy-services', []) });
+    const found = only(problems(compile(root).diagnostics), /belongs to s6-overlay's own services/);
+    assert.equal(found.path, join(root, RC, 'legacy-services'));
+  });
+
+  it('a oneshot without up, a longrun without run', () => {
+    const root = tree({
+      [`${RC}/init-app/type`]: 'oneshot\n',
+      [`${RC}/init-app/down`]: '/bin/true\n',
+      [`${RC}/svc-app/type`]: 'longrun\n',
+      [`${RC}/svc-app/finish`]: script(),
+      ...inUser('init-app', 'svc-app'),
+    });
+    const found = problems(compile(root).diagnostics);
+    assert.equal(only(found, /oneshot init-app has no up file/).path, join(root, RC, 'init-app/up'));
+    assert.equal(only(found, /longrun svc-app has no run file/).path, join(root, RC, 'svc-app/run'));
+  });
+
+  it('an unsupported execline construct, naming the file, the line and the construct', () => {
+    const up = '# read the uid\nimportas -D 911 PUID PUID\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
+    const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
+    const found = only(problems(compile(root).diagnostics), /execline/);
+    assert.equal(found.message, 'the execline command importas is not supported in up and down files');
+    assert.equal(found.path, join(root, RC, 'init-app/up'));
+    assert.equal(found.line, 2);
+    assert.match(found.hint ?? '', /script/);
+  });
+
+  it('producer-for without the matching consumer-for', () => {
+    const root = tree({
+      ...longrun('svc-app'),
+      [`${RC}/svc-app/producer-for`]: 'svc-app-log\n',
+      ...longrun('svc-app-log'),
+      ...inUser('svc-app', 'svc-app-log'),
+    });
+    const found = only(problems(compile(root).diagnostics), /producer for/);
+    assert.match(found.message, /svc-app is a producer for svc-app-log, but svc-app-log does not list it in consumer-for/);
+    assert.equal(found.path, join(root, RC, 'svc-app-log/consumer-for'));
+  });
+});
+
+describe('steward check on an s6-rc.d tree', () => {
+  const CLI = join(repoRoot, 'bin', 'steward');
+
+  it('reports every error at once, each with its path, exits 1 and starts nothing', () => {
+    const marker = join(tree({}), 'ran');
+    const root = tree({
+      ...longrun('svc-a', ['base', 'svc-b']),
+      ...longrun('svc-b', ['svc-a']),
+      ...longrun('svc-app', ['base', 'svc-dbb']),
+      ...longrun('svc-db'),
+      ...longrun('svc-dup'),
+      ...longrun('svc-dup', ['base'], BUNDLES),
+      [`${RC}/svc-typo/type`]: 'longrunn\n',
+      [`${RC}/svc-crlf/type`]: 'oneshot\r\n',
+      [`${RC}/svc-crlf/up`]: `touch ${marker}\n`,
+      ...longrun('s6rc-mine'),
+      [`${RC}/init-noup/type`]: 'oneshot\n',
+      [`${RC}/svc-norun/type`]: 'longrun\n',
+      ...oneshot('init-importas', 'importas -i HOME HOME\n'),
+      [`${RC}/svc-starts/type`]: 'longrun\n',
+      [`${RC}/svc-starts/run`]: script(`touch ${marker}\nexec sleep 1000\n`),
+      [`${BUNDLES}/user/contents.d/svc-a`]: '',
+      [`${BUNDLES}/user/contents.d/svc-app`]: '',
+      [`${BUNDLES}/user/contents.d/svc-starts`]: '',
+      [`${BUNDLES}/user/contents.d/svc-crlf`]: '',
+    });
+    const result = spawnSync(process.execPath, [CLI, 'check', '--etc', root], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    const out = result.stdout;
+    assert.equal(result.status, 1, out + result.stderr);
+    const expected = [
+      `error: ${join(root, RC)}/svc-[ab]: dependency cycle: svc-[ab] -> svc-[ab] -> svc-[ab]`,
+      `error: ${join(root, RC, 'svc-app/dependencies.d/svc-dbb')}: service svc-app depends on svc-dbb, which is not defined. Did you mean svc-db\\?`,
+      `error: ${join(root, BUNDLES, 'svc-dup')}: service svc-dup is defined twice`,
+      `error: ${join(root, RC, 'svc-typo/type')}:1: the type "longrunn" of service svc-typo is not oneshot, longrun or bundle`,
+      `warning: ${join(root, RC, 'svc-crlf/type')}: has Windows \\(CRLF\\) line endings`,
+      `error: ${join(root, RC, 's6rc-mine')}: the name s6rc-mine starts with a prefix reserved`,
+      `error: ${join(root, RC, 'init-noup/up')}: oneshot init-noup has no up file`,
+      `error: ${join(root, RC, 'svc-norun/run')}: longrun svc-norun has no run file`,
+      `error: ${join(root, RC, 'init-importas/up')}:1: the execline command importas is not supported in up and down files`,
+    ];
+    for (const line of expected) assert.match(out, new RegExp(`^${line}`, 'm'), `${line}\nnot in:\n${out}`);
+    assert.match(out, /: 8 errors, 1 warnings\n$/, out);
+    assert.ok(!existsSync(marker), 'steward check ran a service');
+    assert.ok(!existsSync(join(root, 'run')), 'steward check made a runtime directory');
+  });
+
+  it('passes the realistic fixture, in both layouts', () => {
+    for (const layout of ['s6-rc.d', 'user-bundles.d']) {
+      const root = installFixture(fixturePath(repoRoot, 's6rc-realistic'));
+      roots.push(root);
+      if (layout === 'user-bundles.d') moveUserBundles(root);
+      const result = spawnSync(process.execPath, [CLI, 'check', '--etc', root], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+      assert.equal(result.status, 0, `${layout}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stdout, /19 s6-rc services, 1 services.d services, 1 cont-init and 1 cont-finish scripts .*: 0 errors, 0 warnings\n$/, result.stdout);
+    }
+  });
+});
+
+describe('the user bundles, in both layouts', () => {
+  it('s6-rc.d/user with contents.d and no type file is a bundle; user-bundles.d is then not read', () => {
+    const root = tree({
+      ...longrun('svc-web'),
+      ...inUser('svc-web'),
+      [`${RC}/user2/contents.d/svc-late`]: '',
+      ...longrun('svc-late', ['base', 'legacy-services']),
+      // Left over from an image that also has the new layout: ignored, as s6-overlay does.
+      [`${BUNDLES}/user/contents.d/not-defined-anywhere`]: '',
+    });
+    const env = envFor(root);
+    const { settings } = readSettings(env);
+    assert.deepEqual(s6rcSources(settings, env).dirs, [join(root, RC)]);
+    const result = compile(root);
+    assert.deepEqual(problems(result.diagnostics), []);
+    assert.deepEqual(result.graph.bundles.get('user'), ['svc-web']);
+    assert.deepEqual(result.graph.bundles.get('user2'), ['svc-late']);
+  });
+
+  it('user-bundles.d/user and user2 (3.2.3 and later), next to s6-rc.d', () => {
+    const root = tree({
+      ...longrun('svc-web'),
+      ...longrun('svc-late', ['base', 'legacy-services']),
+      [`${BUNDLES}/user/contents.d/svc-web`]: '',
+      [`${BUNDLES}/user2/contents.d/svc-late`]: '',
+    });
+    const env = envFor(root);
+    const { settings } = readSettings(env);
+    assert.deepEqual(s6rcSources(settings, env).dirs, [join(root, RC), join(root, BUNDLES)]);
+    const result = compile(root);
+    assert.deepEqual(problems(result.diagnostics), []);
+    assert.deepEqual(result.graph.bundles.get('user'), ['svc-web']);
+    assert.deepEqual(result.graph.bundles.get('user2'), ['svc-late']);
+    // user2 after legacy-services, which comes after user: svc-late needs svc-web up first.
+    assert.ok(closure(result.graph, ['svc-late']).has('svc-web'));
+  });
+});
+
+describe('the realistic fixture, compiled', () => {
+  const root = installFixture(fixturePath(repoRoot, 's6rc-realistic'));
+  roots.push(root);
+  const env = envFor(root);
+  const { settings } = readSettings(env);
+  const diagnostics: Diagnostic[] = [];
+  const definitions = readS6rcDefinitions(s6rcSources(settings, env), settings, diagnostics);
+  const graph = compileGraph(withOverlaySources(definitions, diagnostics), diagnostics);
+
+  it('has no problem', () => {
+    assert.deepEqual(problems(diagnostics), []);
+  });
+
+  it('reads each oneshot up file as the absolute path of the script next to it, and a comment-only up as a no-op', () => {
+    const migrations = graph.atomics.get('init-migrations');
+    assert.ok(migrations?.kind === 'oneshot');
+    assert.deepEqual(migrations.up, {
+      kind: 'execline',
+      program: { kind: 'exec', argv: [join(root, RC, 'init-migrations/run')] },
+      file: join(root, RC, 'init-migrations/up'),
+    });
+    assert.deepEqual(migrations.down, {
+      kind: 'execline',
+      program: { kind: 'exec', argv: [join(root, RC, 'init-migrations/cleanup')] },
+      file: join(root, RC, 'init-migrations/down'),
+    });
+    const osEnd = graph.atomics.get('init-os-end');
+    assert.ok(osEnd?.kind === 'oneshot');
+    assert.deepEqual(osEnd.up, { kind: 'noop' });
+  });
+
+  it('makes the pipeline a bundle, the producers depend on their logger, and the user bundle holds it', () => {
+    assert.deepEqual([...(graph.bundles.get('app-pipeline') ?? [])].sort(), ['svc-api', 'svc-log', 'svc-worker']);
+    for (const producer of ['svc-api', 'svc-worker']) assert.ok(graph.dependencies.get(producer)?.has('svc-log'), producer);
+    // A bundle that lists the pipeline, and a dependency on that bundle: on the whole pipeline.
+    assert.deepEqual([...(graph.bundles.get('log-pipelines') ?? [])].sort(), ['svc-api', 'svc-log', 'svc-worker']);
+    for (const member of ['svc-api', 'svc-log', 'svc-worker']) assert.ok(graph.dependencies.get('svc-cron')?.has(member), member);
+    const user = new Set(graph.bundles.get('user'));
+    for (const name of ['init-migrations', 'init-services', 'svc-db', 'svc-api', 'svc-worker', 'svc-log', 'svc-optional']) assert.ok(user.has(name), name);
+    assert.deepEqual(graph.bundles.get('user2'), ['svc-late']);
+  });
+
+  it('hangs every service from base: each starts after cont-init.d', () => {
+    const userServices = [...graph.atomics.values()].filter((atomic) => atomic.source.startsWith(root));
+    assert.equal(userServices.length, 19);
+    for (const atomic of userServices) {
+      assert.ok(graph.dependencies.get(atomic.name)?.has('legacy-cont-init'), atomic.name);
+    }
+    const db = graph.atomics.get('svc-db');
+    assert.equal(db?.kind === 'longrun' ? db.longrun.notificationFd : null, 3);
+  });
+});
