@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import type { StatusRecord } from '../../src/control/status.js';
+import { destroy, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+
+const skip = !isRoot && 'needs root for a PID namespace';
+const runs: InitRun[] = [];
+const sockets: Socket[] = [];
+/** Set when slow clients must stop replacing themselves. */
+let stopped = false;
+after(() => {
+  stopped = true;
+  sockets.forEach((socket) => socket.destroy());
+  runs.forEach(destroy);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+function get(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const call = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 5_000 }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text === '' ? null : (JSON.parse(text) as unknown) }));
+    });
+    call.on('timeout', () => call.destroy(new Error(`GET ${path} timed out`)));
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+interface Probed {
+  readonly run: InitRun;
+  readonly etc: string;
+  readonly port: number;
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  restartsOf(name: string): Promise<number>;
+}
+
+async function boot(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<Probed> {
+  const etc = scriptTree(files);
+  const runDir = join(etc, 'run');
+  const port = await freePort();
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: runDir, STEWARD_HTTP: `127.0.0.1:${port}`, S6_KEEP_ENV: '1', MARK: etc, ...env } });
+  runs.push(run);
+  await run.waitForOutput(new RegExp(`probe endpoints on http://127\\.0\\.0\\.1:${port}/ \\(/healthz, /readyz, /status\\)`));
+  const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [join(repoRoot, 'bin', 'steward'), ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: runDir }, timeout: 30_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+      });
+    });
+  return {
+    run,
+    etc,
+    port,
+    cli,
+    async restartsOf(name) {
+      const result = await cli('status', '--json', name);
+      assert.equal(result.code, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { services: StatusRecord[] }).services[0]?.restarts ?? -1;
+    },
+  };
+}
+
+/** Polls until `check` returns a value (bounded); returns that value. */
+async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const found = await check();
+    if (found !== undefined) return found;
+    if (Date.now() - started > timeoutMs) assert.fail(`gave up waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface Reasons {
+  readonly ready: boolean;
+  readonly reasons: { name: string; state: string; reason: string }[];
+}
+
+/**
+ * A client that opens a request and sends its headers one byte at a time, never finishing.
+ * It counts what the server does to it: answers (it should get none) and closes.
+ */
+function slowClient(port: number, stats: { opened: number; answered: number; closed: number }, options: { reconnect: boolean }): void {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  stats.opened++;
+  const text = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(10_000)}`;
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (!socket.destroyed && socket.writable) socket.write(text[sent++ % text.length] ?? 'a');
+  }, 50);
+  socket.on('data', () => {
+    stats.answered++;
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    clearInterval(timer);
+    stats.closed++;
+    if (options.reconnect && !stopped) slowClient(port, stats, options);
+  });
+}
+describe('probe endpoints', { skip }, () => {
+  it('/readyz is 503 with a reason per service that should be up and is not, and 200 once they are', async () => {
+    const probed = await boot({
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      // Ready once the test creates $MARK/slow-go.
+      'services.d/slow/notification-fd': '3\n',
+      'services.d/slow/run': '#!/bin/sh\nwhile [ ! -e "$MARK/slow-go" ]; do sleep 0.05; done\necho >&3\nexec sleep 1000\n',
+      // Never ready.
+      'services.d/never/notification-fd': '3\n',
+      'services.d/never/run': '#!/bin/sh\nexec sleep 1000\n',
+      // Fails for good: its finish script exits 125.
+      'services.d/doomed/run': '#!/bin/sh\nexit 1\n',
+      'services.d/doomed/finish': '#!/bin/sh\nexit 125\n',
+      // Normally down: not expected to be up, so not a reason.
+      'services.d/cron/down': '',
+      'services.d/cron/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    const { port } = probed;
+    assert.deepEqual(await get(port, '/healthz'), { status: 200, body: { status: 'ok', stopping: false } });
+
+    const notReady = await eventually(async () => {
+      const answer = await get(port, '/readyz');
+      const reasons = (answer.body as Reasons).reasons;
+      return reasons.some((reason) => reason.name === 'doomed' && reason.state === 'failed') ? answer : undefined;
+    }, 'doomed to fail for good');
+    assert.equal(notReady.status, 503);
+    const body = notReady.body as Reasons;
+    assert.equal(body.ready, false);
+    const byName = new Map(body.reasons.map((reason) => [reason.name, reason]));
+    assert.deepEqual([...byName.keys()].sort(), ['doomed', 'never', 'slow']);
+    assert.deepEqual(byName.get('slow'), { name: 'slow', state: 'starting', reason: 'running, not ready yet' });
+    assert.deepEqual(byName.get('never'), { name: 'never', state: 'starting', reason: 'running, not ready yet' });
+    assert.deepEqual(byName.get('doomed'), { name: 'doomed', state: 'failed', reason: 'failed for good (its finish script exited 125)' });
+
+    writeFileSync(join(probed.etc, 'slow-go'), '');
+    await eventually(async () => {
+      const reasons = ((await get(port, '/readyz')).body as Reasons).reasons;
+      return reasons.some((reason) => reason.name === 'slow') ? undefined : true;
+    }, 'slow to be ready');
+    assert.equal((await get(port, '/readyz')).status, 503, 'ready while never and doomed are not');
+
+    // Stopped on purpose, they are no longer expected to be up.
+    assert.equal((await probed.cli('stop', 'never', 'doomed')).code, 0);
+    assert.deepEqual(await get(port, '/readyz'), { status: 200, body: { ready: true, reasons: [] } });
+
+    const status = await get(port, '/status');
+    assert.equal(status.status, 200);
+    const services = (status.body as { stopping: boolean; services: StatusRecord[] }).services;
+    assert.deepEqual(services.map((service) => service.name).sort(), ['cron', 'doomed', 'never', 'slow', 'web']);
+    assert.equal(services.find((service) => service.name === 'slow')?.state, 'ready');
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
+  it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {
+    const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    assert.equal((await get(probed.port, '/healthz', 'POST')).status, 405);
+    assert.equal((await get(probed.port, '/healthz', 'HEAD')).status, 200);
+    const missing = await get(probed.port, '/metrics');
+    assert.equal(missing.status, 404);
+    assert.match((missing.body as { error: string }).error, /try \/healthz, \/readyz or \/status/);
+    assert.equal((await get(probed.port, '/healthz?verbose=1')).status, 200);
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
+  it('slow clients sending headers byte by byte do not stall supervision or the health probe', async () => {
+    const probed = await boot({ 'services.d/crasher/run': '#!/bin/sh\nexit 1\n' }, { STEWARD_RESTART_THROTTLE: '100' });
+    const stats = { opened: 0, answered: 0, closed: 0 };
+    // 50 of them, each replaced as soon as the server drops it: the pressure never lets up.
+    for (let index = 0; index < 50; index++) slowClient(probed.port, stats, { reconnect: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = await probed.restartsOf('crasher');
+    let healthy = 0;
+    const after = await eventually(async () => {
+      assert.equal((await get(probed.port, '/healthz')).status, 200);
+      healthy++;
+      const restarts = await probed.restartsOf('crasher');
+      return restarts >= before + 10 ? restarts : undefined;
+    }, 'the crashing service to be restarted 10 more times');
+    assert.ok(after >= before + 10);
+    assert.ok(healthy >= 1);
+    assert.equal(stats.answered, 0, 'a client that never finished its headers got an answer');
+    assert.ok(stats.opened - stats.closed >= 50, `only ${stats.opened - stats.closed} slow clients were connected at the end`);
+    stopped = true;
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
+  it('drops clients that never finish their headers, so they cannot keep every connection', async () => {
+    const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    const stats = { opened: 0, answered: 0, closed: 0 };
+    // More than the 64 connections the endpoint takes: the extra ones are refused at once.
+    for (let index = 0; index < 70; index++) slowClient(probed.port, stats, { reconnect: false });
+    // The header timeout is 2 s: well within this bound every one of them must be gone.
+    await eventually(() => Promise.resolve(stats.closed === 70 ? true : undefined), `the server to drop the slow clients (${stats.closed} of 70 dropped)`, 10_000);
+    assert.equal(stats.answered, 0);
+    assert.equal((await get(probed.port, '/healthz')).status, 200);
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+});

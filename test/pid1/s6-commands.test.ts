@@ -1,0 +1,411 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { removeTree } from '../helpers/tree.js';
+
+const skip = !isRoot && 'needs root for PID and mount namespaces';
+const runs: InitRun[] = [];
+const trees: string[] = [];
+after(() => {
+  runs.forEach(destroy);
+  trees.forEach(removeTree);
+});
+
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc'];
+const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
+
+function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-s6-'));
+  trees.push(dir);
+  return dir;
+}
+
+/** Helpers for CMD scripts: bounded waits on files the services write. */
+const PRELUDE = `
+# wait_lines FILE N: until FILE has at least N lines (at most 10 s)
+wait_lines() { i=0; while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do i=$((i+1)); [ $i -gt 200 ] && return 1; sleep 0.05; done; }
+`;
+
+/**
+ * Boots Steward as PID 1 with a private /run and an empty /command (which Steward fills
+ * with its commands at boot, as in an image without them), runs `cmd` as the CMD, and
+ * returns its output once the container has exited.
+ */
+async function container(services: Record<string, string>, cmd: string): Promise<{ code: number | null; output: string }> {
+  const etc = scriptTree(services);
+  trees.push(etc);
+  const commandDir = tempDir();
+  chmodSync(commandDir, 0o755); // as in an image: services running as other users reach /command
+  const init = startInit({
+    privateRun: true,
+    binds: [[commandDir, '/command']],
+    env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', GREETING: 'hello from the container', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin' },
+    args: ['sh', '-c', `${PRELUDE}\n${cmd}`],
+  });
+  runs.push(init);
+  const { code } = await init.exited;
+  return { code, output: init.output() };
+}
+
+/** Asserts a key=value line of the CMD, showing the whole output when it differs. */
+function expect(output: string, key: string, expected: string): void {
+  assert.equal(value(output, key), expected, `${key}: unexpected value in the output:\n${output}`);
+}
+
+function value(output: string, key: string): string {
+  const found = lastValue(output, key);
+  assert.notEqual(found, undefined, `no ${key}= line in the output:\n${output}`);
+  return found!;
+}
+
+describe('steward install', () => {
+  it('links /init and every s6 command into DIR/command, and only replaces its own links', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'command'));
+    writeFileSync(join(root, 'command', 's6-rc'), '#!/bin/sh\n# the image has its own\n');
+    const first = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root, '--usr-bin']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(readlinkSync(join(root, 'init')), join(repoRoot, 'bin', 'steward-init'));
+    for (const dir of ['command', 'usr/bin']) {
+      for (const name of SHELL_SHIMS) assert.equal(readlinkSync(join(root, dir, name)), join(repoRoot, 'shims', name), `${dir}/${name}`);
+      for (const name of CONTROL_TOOLS) {
+        if (dir === 'command' && name === 's6-rc') continue;
+        assert.equal(readlinkSync(join(root, dir, name)), join(repoRoot, 'bin', 's6-tool'), `${dir}/${name}`);
+      }
+    }
+    assert.ok(!lstatSync(join(root, 'command', 's6-rc')).isSymbolicLink(), 'a file the image had was replaced');
+    assert.match(first.stdout, new RegExp(`${root}/command/s6-rc: kept \\(a file the image already has\\)`));
+    // Running it again is harmless.
+    const second = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
+  });
+
+  it('each linked control tool runs as the command it is named after', async () => {
+    const root = tempDir();
+    assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root])).code, 0);
+    for (const name of ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl']) {
+      const { code, stderr } = await run(join(root, 'command', name), []);
+      assert.equal(code, 100, `${name}: ${stderr}`);
+      assert.match(stderr, new RegExp(`^${name}: usage: ${name} `), name);
+    }
+  });
+});
+
+describe('s6 commands in run scripts and the CMD', { skip }, () => {
+  it('a run script chains with-contenv, s6-envdir, redirfd, fdmove, s6-setuidgid and s6-notifyoncheck, as images do', async () => {
+    const services = {
+      'services.d/web/run': `#!/command/with-contenv sh
+exec s6-envdir ./env redirfd -w 1 /run/web.log fdmove -c 2 1 s6-setuidgid nobody s6-notifyoncheck -w 50 -n 0 \\
+  sh -c 'echo "web: uid=$(id -u) gid=$(id -g) greeting=$GREETING from_envdir=$FROM_ENVDIR"; echo "web: on stderr" >&2; exec sleep 1000'
+`,
+      'services.d/web/env/FROM_ENVDIR': 'envdir value\n',
+      'services.d/web/notification-fd': '3\n',
+      'services.d/web/data/check': '#!/bin/sh\n[ -e /run/web-may-be-ready ]\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+echo "which=$(command -v s6-svc)"
+s6-svwait -U -t 300 /run/service/web; echo "not_ready_yet=$?"
+echo "ready_field=$(s6-svstat -o up,ready /run/service/web)"
+touch /run/web-may-be-ready
+s6-svwait -U -t 10000 /run/service/web; echo "ready=$?"
+echo "ready_field_after=$(s6-svstat -o up,ready /run/service/web)"
+wait_lines /run/web.log 2
+echo "log=$(tr '\\n' '|' < /run/web.log)"
+pid=$(s6-svstat -p /run/service/web)
+echo "runs_as=$(stat -c %u /proc/$pid)"
+echo "notification_fd_closed=$([ -e /proc/$pid/fd/3 ] && echo no || echo yes)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'which', '/command/s6-svc');
+    // Readiness comes from data/check, not from the process starting.
+    expect(output, 'not_ready_yet', '99');
+    expect(output, 'ready_field', 'true false');
+    expect(output, 'ready', '0');
+    expect(output, 'ready_field_after', 'true true');
+    // with-contenv gave the container environment, s6-envdir added its file, redirfd opened
+    // the log on stdout, fdmove copied stdout over stderr, s6-setuidgid switched to nobody.
+    expect(output, 'log', 'web: uid=65534 gid=65534 greeting=hello from the container from_envdir=envdir value|web: on stderr|');
+    expect(output, 'runs_as', '65534');
+    expect(output, 'notification_fd_closed', 'yes');
+  });
+
+  it('s6-svc controls a service by /run/service/NAME or ".", and its -w options wait', async () => {
+    const services = {
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/never/notification-fd': '3\n',
+      'services.d/never/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/job/down': '',
+      'services.d/job/run': '#!/bin/sh\necho ran >> /run/job.log\nexit 3\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svc -wD -d /run/service/web; echo "down=$?"
+echo "down_fields=$(s6-svstat -o up,wantedup /run/service/web)"
+sleep 0.5
+echo "still_down=$(s6-svstat -o up /run/service/web)"
+cd /run/service/web && s6-svc -wu -u .; echo "up_dot=$?"; cd /
+echo "up_fields=$(s6-svstat -o up,wantedup /run/service/web)"
+old=$(s6-svstat -p /run/service/web)
+s6-svc -wr -r /run/service/web; echo "restart=$?"
+new=$(s6-svstat -p /run/service/web)
+echo "new_pid=$([ "$old" != "$new" ] && [ "$new" -gt 0 ] && echo yes)"
+s6-svc -wR -r /run/service/web; echo "restart_ready=$?"
+s6-svc -wd -d /run/service/web; echo "wait_down=$?"
+s6-svc -wU -u /run/service/web; echo "wait_ready=$?"
+s6-svc -T 300 -wU -u /run/service/never; echo "never_ready=$?"
+s6-svc -wD -o /run/service/job; echo "once=$?"
+sleep 0.5
+echo "job_runs=$(wc -l < /run/job.log)"
+echo "job_fields=$(s6-svstat -o up,wantedup,normallyup,exitcode /run/service/job)"
+s6-svc -x /run/service/web; echo "exit_letter=$?"
+s6-svc -u /run/service/nosuch; echo "unknown=$?"
+s6-svc -wz /run/service/web; echo "bad_wait=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'down', '0');
+    expect(output, 'down_fields', 'false false');
+    expect(output, 'still_down', 'false');
+    expect(output, 'up_dot', '0');
+    expect(output, 'up_fields', 'true true');
+    expect(output, 'restart', '0');
+    expect(output, 'new_pid', 'yes');
+    expect(output, 'restart_ready', '0');
+    expect(output, 'wait_down', '0');
+    expect(output, 'wait_ready', '0');
+    // -T bounds the wait: exit 1 and "timed out", as s6-svc.
+    expect(output, 'never_ready', '1');
+    assert.match(output, /s6-svc: fatal: timed out/);
+    expect(output, 'once', '0');
+    expect(output, 'job_runs', '1');
+    expect(output, 'job_fields', 'false false false 3');
+    expect(output, 'exit_letter', '0');
+    expect(output, 'unknown', '102');
+    expect(output, 'bad_wait', '100');
+  });
+
+  it('s6-svc sends signals by letter (-h -a -q -1 -2 -t -k), and -O stops restarts', async () => {
+    const services = {
+      'services.d/sig/run': `#!/bin/sh
+for s in HUP ALRM QUIT USR1 USR2; do trap "echo $s >> /run/sig.log" $s; done
+trap 'echo TERM >> /run/sig.log; exit 0' TERM
+while :; do sleep 0.05; done
+`,
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/sig
+n=0
+for letter in h a q 1 2; do
+  n=$((n+1))
+  s6-svc -$letter /run/service/sig || echo "letter $letter failed"
+  wait_lines /run/sig.log $n
+done
+echo "caught=$(tr '\\n' ' ' < /run/sig.log)"
+old=$(s6-svstat -p /run/service/sig)
+s6-svc -wr -t /run/service/sig; echo "term=$?"
+echo "term_restarted=$([ "$(s6-svstat -p /run/service/sig)" != "$old" ] && echo yes)"
+echo "term_caught=$(tail -n 1 /run/sig.log)"
+s6-svc -wD -O -k /run/service/sig; echo "kill=$?"
+sleep 0.5
+echo "human=$(s6-svstat /run/service/sig)"
+echo "numeric=$(s6-svstat -n /run/service/sig)"
+echo "letters=$(s6-svstat -u -w -N -r -p -e -s -t /run/service/sig)"
+echo "signal_fields=$(s6-svstat -o signal,signum,exitcode /run/service/sig)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'caught', 'HUP ALRM QUIT USR1 USR2 ');
+    assert.doesNotMatch(output, /letter . failed/);
+    expect(output, 'term', '0');
+    expect(output, 'term_restarted', 'yes');
+    expect(output, 'term_caught', 'TERM');
+    expect(output, 'kill', '0');
+    // -O: killed, and not restarted: down, not wanted up.
+    assert.match(value(output, 'human'), /^down \(signal SIGKILL\) \d+ seconds, normally up, ready \d+ seconds$/);
+    assert.match(value(output, 'numeric'), /^down \(signal 9\) \d+ seconds, normally up, ready \d+ seconds$/);
+    assert.match(value(output, 'letters'), /^false false true false -1 -1 SIGKILL \d+$/);
+    expect(output, 'signal_fields', 'SIGKILL 9 -1');
+  });
+
+  it('s6-svstat prints the human line and the chosen fields', async () => {
+    const services = {
+      'services.d/web/notification-fd': '3\n',
+      'services.d/web/run': '#!/bin/sh\nwhile [ ! -e /run/web-go ]; do sleep 0.05; done\necho >&3\nexec sleep 1000\n',
+      'services.d/plain/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/job/down': '',
+      'services.d/job/run': '#!/bin/sh\nexit 3\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web /run/service/plain
+echo "starting=$(s6-svstat /run/service/web)"
+touch /run/web-go
+s6-svwait -U -t 10000 /run/service/web
+echo "ready=$(s6-svstat /run/service/web)"
+echo "plain=$(s6-svstat /run/service/plain)"
+echo "fields=$(s6-svstat -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum /run/service/web)"
+echo "pid=$(s6-svstat -p /run/service/web)"
+echo "times=$(s6-svstat -o updownsince,readysince,updownfor,readyfor /run/service/web)"
+echo "never_started=$(s6-svstat /run/service/job)"
+s6-svc -wD -o /run/service/job
+echo "exited=$(s6-svstat /run/service/job)"
+s6-svstat /run/service/nosuch; echo "unknown=$?"
+s6-svstat -o nosuchfield /run/service/web; echo "bad_field=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    const starting = /^up \(pid (\d+) pgid (\d+)\) \d+ seconds$/.exec(value(output, 'starting'));
+    assert.ok(starting !== null && starting[1] === starting[2], value(output, 'starting'));
+    const ready = /^up \(pid (\d+) pgid \1\) \d+ seconds, ready \d+ seconds$/.exec(value(output, 'ready'));
+    assert.ok(ready !== null, value(output, 'ready'));
+    // Without a notification-fd, s6 says nothing about readiness for a running service.
+    assert.match(value(output, 'plain'), /^up \(pid (\d+) pgid \1\) \d+ seconds$/);
+    const pid = value(output, 'pid');
+    assert.equal(pid, ready[1]);
+    expect(output, 'fields', `true true true true false ${pid} ${pid} -1 NA -1`);
+    assert.match(value(output, 'times'), /^@4[0-9a-f]{23} @4[0-9a-f]{23} \d+ \d+$/);
+    assert.match(value(output, 'never_started'), /^down \(not started yet\) \d+ seconds/);
+    assert.match(value(output, 'exited'), /^down \(exitcode 3\) \d+ seconds, ready \d+ seconds$/);
+    expect(output, 'unknown', '1');
+    assert.match(output, /s6-svstat: fatal: unable to read status for \/run\/service\/nosuch: s6-supervise not running/);
+    expect(output, 'bad_field', '100');
+  });
+
+  it('s6-svwait waits for up, ready, down, finished and restarts, for all (-a) or one (-o); 99 on timeout', async () => {
+    const services = {
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/stopped/down': '',
+      'services.d/stopped/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/never/notification-fd': '3\n',
+      'services.d/never/run': '#!/bin/sh\nexec sleep 1000\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web; echo "up=$?"
+s6-svwait -U -t 10000 /run/service/web; echo "ready_without_fd=$?"
+s6-svwait -U -t 300 /run/service/never; echo "never_ready=$?"
+s6-svwait -d -t 10000 /run/service/stopped; echo "down=$?"
+s6-svwait -D -t 10000 /run/service/stopped; echo "finished=$?"
+s6-svwait -a -u -t 300 /run/service/web /run/service/stopped; echo "all_up=$?"
+s6-svwait -o -u -t 10000 /run/service/web /run/service/stopped; echo "one_up=$?"
+s6-svwait -r -t 10000 /run/service/web & restarted=$!
+s6-svwait -R -t 10000 /run/service/web & restarted_ready=$!
+# Both waits must have begun before the restart, or they wait for the next one.
+sleep 1
+s6-svc -r /run/service/web
+wait $restarted; echo "restarted=$?"
+wait $restarted_ready; echo "restarted_ready=$?"
+s6-svwait -u -t 300 /run/service/nosuch; echo "unknown=$?"
+s6-svwait -u -t soon /run/service/web; echo "bad_timeout=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'up', '0');
+    expect(output, 'ready_without_fd', '0');
+    expect(output, 'never_ready', '99');
+    assert.match(output, /s6-svwait: fatal: timed out/);
+    expect(output, 'down', '0');
+    expect(output, 'finished', '0');
+    expect(output, 'all_up', '99');
+    expect(output, 'one_up', '0');
+    expect(output, 'restarted', '0');
+    expect(output, 'restarted_ready', '0');
+    expect(output, 'unknown', '102');
+    expect(output, 'bad_timeout', '100');
+  });
+
+  it('s6-rc changes, lists and lists all services of the s6-rc.d graph, with their dependencies', async () => {
+    const longrun = (run = 'exec sleep 1000'): Record<string, string> => ({ type: 'longrun\n', run: `#!/bin/sh\n${run}\n` });
+    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
+    const services = {
+      ...rcd('web', longrun()),
+      ...rcd('app', { ...longrun(), 'dependencies.d/web': '' }),
+      ...rcd('cron', longrun()),
+      ...rcd('never', { ...longrun(), 'notification-fd': '3\n' }),
+      // Only web is in the user bundle: the others stay down at boot.
+      ...rcd('user', { type: 'bundle\n', 'contents.d/web': '' }),
+    };
+    const ours = "grep -x -e web -e app -e cron -e never | sort | tr '\\n' ' '";
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web
+echo "active=$(s6-rc -a list | ${ours})"
+echo "everything=$(s6-rc list | ${ours})"
+echo "bundle=$(s6-rc list user | tr '\\n' ' ')"
+echo "needs=$(s6-rc listall app | sort | tr '\\n' ' ')"
+echo "needed_by=$(s6-rc -d listall web | ${ours})"
+s6-rc -u change app; echo "up=$?"
+echo "app_up=$(s6-svstat -o up,wantedup /run/service/app)"
+s6-rc -d change web; echo "down=$?"
+echo "web_up=$(s6-svstat -o up /run/service/web) app_up=$(s6-svstat -o up /run/service/app)"
+s6-rc -u change cron; echo "cron=$?"
+echo "active_after=$(s6-rc -a list | ${ours})"
+s6-rc -t 300 -u change never; echo "timeout=$?"
+s6-rc -u change nosuch; echo "unknown=$?"
+s6-rc list nosuch; echo "unknown_list=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'active', 'web ');
+    expect(output, 'everything', 'app cron never web ');
+    expect(output, 'bundle', 'web ');
+    expect(output, 'needs', 'app web ');
+    // Going down, a service takes what depends on it along.
+    expect(output, 'needed_by', 'app web ');
+    expect(output, 'up', '0');
+    expect(output, 'app_up', 'true true');
+    expect(output, 'down', '0');
+    expect(output, 'web_up', 'false app_up=false');
+    expect(output, 'cron', '0');
+    expect(output, 'active_after', 'cron ');
+    // -t bounds the transition: exit 2, "timed out", as s6-rc.
+    expect(output, 'timeout', '2');
+    assert.match(output, /s6-rc: fatal: timed out/);
+    expect(output, 'unknown', '3');
+    expect(output, 'unknown_list', '3');
+  });
+
+  it('s6-svscanctl -t stops the container, as v2-era finish scripts do', async () => {
+    const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web
+s6-svscanctl -an /run/service; echo "no_op_letters=$?"
+echo 9 > /run/s6-linux-init-container-results/exitcode
+s6-svscanctl -t /run/service
+# The container stops now: this shell is sent TERM with everything else.
+sleep 30
+echo "still-running-after-svscanctl"
+`,
+    );
+    expect(output, 'no_op_letters', '0');
+    assert.doesNotMatch(output, /still-running-after-svscanctl/);
+    assert.match(output, /halt requested through the control socket/);
+    assert.equal(code, 9, output);
+  });
+});
