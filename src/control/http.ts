@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import { StewardError } from '../errors.js';
 import { statusRecord, type StatusRecord } from './status.js';
@@ -31,7 +31,9 @@ export function parseHttpAddress(text: string): HttpAddress {
   return { host: host === '' ? '127.0.0.1' : host, port };
 }
 
-export function probeServer(target: ControlTarget, now: () => number): Server {
+/** node:http is loaded on first use: most containers serve no probes, and it costs start-up time. */
+export async function probeServer(target: ControlTarget, now: () => number): Promise<Server> {
+  const { createServer } = await import('node:http');
   // Node enforces both timeouts only when it checks its connections (every 30 s by default):
   // without a short interval, slow clients would hold every connection that long.
   const options = { requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.checkIntervalMs };

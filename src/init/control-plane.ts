@@ -75,7 +75,7 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
     context.reporter.error('steward', errorMessage(error));
     return undefined;
   }
-  const server = probeServer(target, () => context.clock.now());
+  const server = await probeServer(target, () => context.clock.now());
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

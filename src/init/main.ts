@@ -6,7 +6,7 @@ import { becomeChildSubreaper, canPosixSpawn } from '../sys/ffi.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
-import { nodeProcessPort } from '../sys/spawn.js';
+import { createNodeProcessPort } from '../sys/spawn.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haltCommand } from './halt-command.js';
@@ -58,13 +58,13 @@ async function main(command: readonly string[]): Promise<number> {
   reporter.diagnostics('steward', settingProblems);
   const reaper = new Reaper();
   reaper.start();
-  const port = canPosixSpawn() ? posixProcessPort(reaper) : nodeProcessPort;
+  const port = canPosixSpawn() ? posixProcessPort(reaper) : createNodeProcessPort(await import('node:child_process'));
 
   const layout = runtimeLayout(settings.runDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   try {
-    prepareWritableRun(settings, reporter);
+    await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv);
   } catch (error) {

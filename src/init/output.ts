@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -37,13 +36,14 @@ export function startCatchAll(settings: Settings, reporter: Reporter, env: NodeJ
  * root, a tmpfs is mounted on it, as s6-overlay's preinit does. Anything else is left
  * to prepareRuntimeDir, which says what to do.
  */
-export function prepareWritableRun(settings: Settings, reporter: Reporter): void {
+export async function prepareWritableRun(settings: Settings, reporter: Reporter): Promise<void> {
   if (!settings.readOnlyRoot) return;
   const dir = settings.runDir;
   if (isWritableDir(dir)) return;
   if (process.getuid?.() !== 0) return;
   reporter.info('steward', `read-only root: mounting a tmpfs on ${dir}`);
   mkdirSync(dir, { recursive: true });
+  const { spawnSync } = await import('node:child_process');
   const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,exec', 'tmpfs', dir], { stdio: 'ignore', timeout: 10_000 });
   if (result.status !== 0) reporter.warn('steward', `could not mount a tmpfs on ${dir}; give the container one (docker run --tmpfs /run)`);
 }

@@ -24,7 +24,7 @@ export async function shutdown(context: InitContext, reason: ShutdownReason, sta
   reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   await stage2?.engine.bringDown();
   await terminateEverything(context);
-  if (context.settings.syncDisks) syncDisks(context);
+  if (context.settings.syncDisks) await syncDisks(context);
   const result = readExitCode(context.layout);
   if ('problem' in result) {
     reporter.error('steward', `${result.problem}; exiting with 1. Write a number from 0 to 255 there`);

@@ -1,4 +1,5 @@
-import { spawn, type StdioOptions } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
 import { sendSignal } from './signals.js';
@@ -57,7 +58,12 @@ function stdioFor(spec: SpawnSpec): StdioOptions {
   return stdio;
 }
 
-export const nodeProcessPort: ProcessPort = {
+/**
+ * The fallback port, on Node's fork-based spawn, for a C library without posix_spawn's
+ * helpers. child_process is passed in, so start-up does not load it when it is not used.
+ */
+export function createNodeProcessPort({ spawn }: typeof ChildProcessModule): ProcessPort {
+  return {
   spawn(spec, callbacks) {
     let child;
     try {
@@ -100,4 +106,5 @@ export const nodeProcessPort: ProcessPort = {
     return pid;
   },
   signal: sendSignal,
-};
+  };
+}
