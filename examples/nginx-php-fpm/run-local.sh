@@ -115,6 +115,13 @@ mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+# A repository under /tmp would be hidden by that fresh /tmp: put it back.
+case "$repo" in
+    /tmp/*)
+        mkdir -p "$root$repo"
+        mount --rbind "$repo" "$root$repo"
+        ;;
+esac
 
 echo "$me: starting $1 as PID 1 (host PID $host_pid); stop with Ctrl-C or: kill -TERM $host_pid" >&2
 exec chroot "$root" "$@"
