@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Benchmark: Steward against Debian's s6 (s6-svscan), each as PID 1 of its
 // own PID namespace, over identical service trees, in one run: boot,
-// shutdown, idle memory, restart latency, and the start-up latency of the
-// control commands (steward status and s6-svstat).
+// shutdown, idle memory, restart latency, service graphs (the s6-overlay v3
+// layout under Steward against the same longruns under plain s6), and the
+// start-up latency of the control commands (steward status and s6-svstat).
 //
 //   node bench/run.mjs [--quick] [--only s6|steward] [--out FILE] [--dir DIR] [--keep-node-env]
 //
@@ -22,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliLatency } from './lib/cli.mjs';
+import { chainTrees, floorTree, graphCycle, koffiFloor, nodeFloor, realisticTrees, summarizeCycles } from './lib/graph.mjs';
 import { killAll } from './lib/instance.mjs';
 import { bootCycle, restartLatency } from './lib/measure.mjs';
 import { droppedNodeVariables, REPO, s6, setKeepNodeEnv, steward, stewardMissing } from './lib/peers.mjs';
@@ -57,6 +59,14 @@ const FULL = {
   cliServices: 10,
   cliRuns: 20,
   cliTimeoutMs: 10000,
+  // Service graphs (lib/graph.mjs): repetitions of each variant of the
+  // realistic tree and of the chain (chainLevels levels of chainWidth
+  // longruns), and how long the tree stays up before the SIGTERM.
+  graphRealisticReps: 7,
+  graphChainReps: 5,
+  chainLevels: 10,
+  chainWidth: 10,
+  graphSettleMs: 500,
   // Hard stop for the whole run, in case something hangs despite the timeouts.
   watchdogMs: 15 * 60 * 1000,
 };
@@ -72,6 +82,8 @@ const QUICK = {
   earlyKills: 2,
   settleMs: 1000,
   cliRuns: 5,
+  graphRealisticReps: 3,
+  graphChainReps: 2,
 };
 
 const PEERS = { s6, steward };
@@ -213,6 +225,72 @@ async function bootPhase(peers, results, workRoot, settings) {
   }
 }
 
+/**
+ * The service-graph scenarios: for each, the variants to run (peer, tree, and
+ * which result they belong to). s6 runs the tree's longruns as plain service
+ * directories; Steward the same longruns flat (s6-rc.d, no dependencies) and
+ * the whole graph; the Node floors (no supervisor) go with Steward's results.
+ */
+function graphScenarios(settings) {
+  const realistic = realisticTrees();
+  const chain = chainTrees(settings.chainLevels, settings.chainWidth);
+  return [
+    {
+      key: 'realistic',
+      reps: settings.graphRealisticReps,
+      variants: [
+        { result: 's6', key: 'plain', peer: s6, tree: realistic.plain },
+        { result: 'steward', key: 'flat', peer: steward, tree: realistic.flat },
+        { result: 'steward', key: 'graph', peer: steward, tree: realistic.graph },
+        { result: 'steward', key: 'nodeFloor', peer: nodeFloor, tree: floorTree },
+        { result: 'steward', key: 'koffiFloor', peer: koffiFloor, tree: floorTree },
+      ],
+    },
+    {
+      key: 'chain',
+      reps: settings.graphChainReps,
+      variants: [
+        { result: 's6', key: 'plain', peer: s6, tree: chain.plain },
+        { result: 'steward', key: 'flat', peer: steward, tree: chain.flat },
+        { result: 'steward', key: 'graph', peer: steward, tree: chain.graph },
+      ],
+    },
+  ];
+}
+
+/** Service graphs; the variants rotate on each repetition, so none always runs first. */
+async function graphPhase(peers, results, workRoot, settings) {
+  const ids = new Set(peers.map((p) => p.id));
+  let scenarios;
+  try {
+    scenarios = graphScenarios(settings);
+  } catch (error) {
+    log(`service graphs failed: ${error.message}`);
+    for (const id of ids) results[id].errors.push({ scenario: 'service graphs', message: error.message });
+    return;
+  }
+  for (const scenario of scenarios) {
+    const variants = scenario.variants.filter((v) => ids.has(v.result));
+    const cycles = new Map(variants.map((v) => [v, []]));
+    for (let rep = 0; rep < scenario.reps; rep++) {
+      const shift = rep % variants.length;
+      for (const variant of [...variants.slice(shift), ...variants.slice(0, shift)]) {
+        const label = `${variant.peer.id}: ${scenario.key} tree, ${variant.key} (rep ${rep + 1}/${scenario.reps})`;
+        log(label);
+        const cycle = await attempt(results[variant.result], label,
+          () => graphCycle(variant.peer, workRoot, variant.tree, settings));
+        if (cycle) cycles.get(variant).push(cycle);
+      }
+    }
+    for (const variant of variants) {
+      if (!cycles.get(variant).length) continue;
+      const graph = results[variant.result].graph;
+      graph[scenario.key] ??= {};
+      graph[scenario.key][variant.key] = summarizeCycles(cycles.get(variant), variant.tree);
+    }
+  }
+}
+
 /** Restart scenarios; s6 has no way to turn its 1 s throttle off. */
 function restartPlan(peers, settings) {
   const plan = [];
@@ -262,7 +340,7 @@ async function cliPhase(peers, results, workRoot, settings) {
 }
 
 function emptyResult() {
-  return { restart: {}, boot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, memory: {}, cli: {}, errors: [] };
+  return { restart: {}, boot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, memory: {}, graph: {}, cli: {}, errors: [] };
 }
 
 function addDerived(results, settings) {
@@ -308,6 +386,7 @@ async function main() {
     for (const peer of peers) results[peer.id] = emptyResult();
 
     await bootPhase(peers, results, workRoot, settings);
+    await graphPhase(peers, results, workRoot, settings);
     await restartPhase(peers, results, workRoot, settings);
     await cliPhase(peers, results, workRoot, settings);
     addDerived(results, settings);

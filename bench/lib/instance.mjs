@@ -28,15 +28,18 @@ export class Instance {
   /**
    * @param peer      a peer from peers.mjs (argv and env for its PID 1)
    * @param workRoot  directory under which this instance's files go
-   * @param services  how many services to create
+   * @param services  how many services to create (the flat tree of layout.mjs), or a
+   *                  tree of graph.mjs: { count, write(dir) -> layout }
    * @param options   passed to peer.env (e.g. { throttleMs })
    */
   constructor(peer, workRoot, services, options = {}) {
     this.peer = peer;
     this.workRoot = workRoot;
-    this.serviceCount = services;
+    this.tree = typeof services === 'number' ? null : services;
+    this.serviceCount = this.tree ? this.tree.count : services;
     this.options = options;
     this.starts = new Map(); // service name -> [{ t, nsPid }], one entry per start
+    this.events = []; // every line read from the fifo, in arrival order: { t, name, event, nsPid }
     this.waiters = new Set();
     this.output = '';
     this.exit = null;
@@ -46,7 +49,7 @@ export class Instance {
   /** Creates the files, then launches the namespace; `t0` is taken right before the spawn. */
   start() {
     this.dir = fs.mkdtempSync(path.join(this.workRoot, `${this.peer.id}-`));
-    this.layout = writeLayout(this.dir, this.serviceCount);
+    this.layout = this.tree ? this.tree.write(this.dir) : writeLayout(this.dir, this.serviceCount);
     execFileSync('mkfifo', ['-m', '600', this.layout.fifo]);
     this.listen();
     const argv = [
@@ -85,11 +88,21 @@ export class Instance {
     });
   }
 
+  /**
+   * A line is "<name> <pid>" (a start) or "<name> <event> <pid>" (the trees of
+   * graph.mjs: start, ready, done, ...). Only starts count in `starts`; every
+   * line goes to `events`, whose order is the order of the writes.
+   */
   record(line, t) {
-    const [name, nsPid] = line.trim().split(/\s+/);
+    const words = line.trim().split(/\s+/);
+    const [name] = words;
     if (!name) return;
+    const event = words.length >= 3 ? words[1] : 'start';
+    const nsPid = Number(words[words.length - 1]);
+    this.events.push({ t, name, event, nsPid });
+    if (event !== 'start') return;
     if (!this.starts.has(name)) this.starts.set(name, []);
-    this.starts.get(name).push({ t, nsPid: Number(nsPid) });
+    this.starts.get(name).push({ t, nsPid });
   }
 
   capture(data) {
@@ -193,6 +206,7 @@ export class Instance {
   async stop(timeoutMs) {
     const init = this.initPid();
     const t = performance.now();
+    this.stopSentAt = t;
     process.kill(init, 'SIGTERM');
     const exit = await this.waitFor(() => this.exit ?? undefined, timeoutMs, 'exit after SIGTERM');
     return exit.t - t;

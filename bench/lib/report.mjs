@@ -61,6 +61,7 @@ export function tableRows(results, settings) {
     rows.push(row(`Shutdown with ${services} prompt services (median of ${reps})`,
       (r) => medianOf(r?.shutdown?.[services])));
   }
+  rows.push(...graphRows(results, settings, row));
   for (const n of sizes) {
     rows.push(row(`Supervisor processes / threads at ${n} services`,
       (r) => (r?.memory?.[n] ? `${r.memory[n].processes} / ${r.memory[n].threads}` : DASH)));
@@ -84,6 +85,89 @@ export function tableRows(results, settings) {
     (r) => medianP90(r?.cli?.s6svstat)));
   rows.push(row(`Baseline \`node -e 0\`, no supervisor involved (${runs})`, stewardOnly((r) => r?.cli?.nodeBaseline)));
   return rows;
+}
+
+/** The service-graph figures of the main table (see lib/graph.mjs). */
+function graphRows(results, settings, row) {
+  const g = (r, scenario, variant) => r?.graph?.[scenario]?.[variant];
+  const real = (r) => g(r, 'realistic', 'graph') ?? g(r, 'realistic', 'flat') ?? g(r, 'realistic', 'plain');
+  const longruns = real(results.steward)?.longruns ?? real(results.s6)?.longruns ?? 'its';
+  const oneshotCount = g(results.steward, 'realistic', 'graph')?.oneshots;
+  const oneshots = oneshotCount === undefined ? 'oneshots' : `${oneshotCount} oneshots`;
+  const reps = settings.graphRealisticReps;
+  const chainReps = settings.graphChainReps;
+  const n = settings.chainLevels * settings.chainWidth;
+  const stewardOnly = (pick) => (r, id) => (id === 's6' ? (r ? 'n/a' : DASH) : medianOf(pick(r)));
+  const both = (s6Pick, stewardPick) => (r, id) => medianOf(id === 's6' ? s6Pick(r) : stewardPick(r));
+  return [
+    row(`Realistic tree, its ${longruns} longruns alone (s6: plain service directories; Steward: s6-rc.d longruns, no dependencies): all started (median of ${reps})`,
+      both((r) => g(r, 'realistic', 'plain')?.boot, (r) => g(r, 'realistic', 'flat')?.boot)),
+    row(`Realistic tree, whole (${oneshots}, bundles, dependencies, readiness, a logger pipeline): all ${longruns} longruns started (median of ${reps})`,
+      stewardOnly((r) => g(r, 'realistic', 'graph')?.boot)),
+    row(`Realistic tree: first script running (s6: plain; Steward: whole tree) (median of ${reps})`,
+      both((r) => g(r, 'realistic', 'plain')?.firstScript, (r) => g(r, 'realistic', 'graph')?.firstScript)),
+    row(`Shutdown of the realistic tree (s6: its longruns alone) (median of ${reps})`,
+      both((r) => g(r, 'realistic', 'plain')?.shutdown, (r) => g(r, 'realistic', 'graph')?.shutdown)),
+    row(`Node as PID 1, no supervisor: launch to its first statement, plain / with koffi and libc loaded (median of ${reps})`,
+      (r, id) => (id === 's6' || !r ? (r ? 'n/a' : DASH)
+        : `${medianOf(g(r, 'realistic', 'nodeFloor')?.boot)} / ${medianOf(g(r, 'realistic', 'koffiFloor')?.boot)}`)),
+    row(`${n} longruns, no dependencies (s6: plain; Steward: s6-rc.d): all started (median of ${chainReps})`,
+      both((r) => g(r, 'chain', 'plain')?.boot, (r) => g(r, 'chain', 'flat')?.boot)),
+    row(`${n} longruns, ${settings.chainLevels} levels of ${settings.chainWidth}, each level depending on the previous one: all started (median of ${chainReps})`,
+      stewardOnly((r) => g(r, 'chain', 'graph')?.boot)),
+    row(`Shutdown with ${n} longruns (s6: plain; Steward: the ${settings.chainLevels}-level chain) (median of ${chainReps})`,
+      both((r) => g(r, 'chain', 'plain')?.shutdown, (r) => g(r, 'chain', 'graph')?.shutdown)),
+  ];
+}
+
+/**
+ * The breakdowns of the service-graph figures: when each marker was written
+ * (median over the repetitions), in the realistic tree's boot and shutdown,
+ * and the last start of each level of the chain.
+ */
+export function graphBreakdownTables(results, settings) {
+  const g = (r, scenario, variant) => r?.graph?.[scenario]?.[variant];
+  const columns = [
+    ['s6, longruns alone', g(results.s6, 'realistic', 'plain')],
+    ['Steward, longruns alone', g(results.steward, 'realistic', 'flat')],
+    ['Steward, whole tree', g(results.steward, 'realistic', 'graph')],
+  ].filter(([, v]) => v);
+  const tables = [];
+  if (columns.length) {
+    const order = (field) => {
+      const keys = [...new Set(columns.flatMap(([, v]) => Object.keys(v[field] ?? {})))];
+      // In the order of the last column that has the marker (the whole tree first).
+      const at = (key) => {
+        for (const [, v] of [...columns].reverse()) if (v[field]?.[key]) return v[field][key].median;
+        return Infinity;
+      };
+      return keys.sort((a, b) => at(a) - at(b));
+    };
+    const boot = [['Boot of the realistic tree: marker, median ms after the launch', ...columns.map(([label]) => label)]];
+    for (const key of order('markers')) boot.push([key, ...columns.map(([, v]) => medianOf(v.markers?.[key]))]);
+    boot.push(['(every longrun started)', ...columns.map(([, v]) => medianOf(v.boot))]);
+    tables.push(boot);
+    const stop = [['Shutdown of the realistic tree: marker, median ms after the SIGTERM', ...columns.map(([label]) => label)]];
+    for (const key of order('shutdownMarkers')) stop.push([key, ...columns.map(([, v]) => medianOf(v.shutdownMarkers?.[key]))]);
+    stop.push(['(namespace gone)', ...columns.map(([, v]) => medianOf(v.shutdown))]);
+    tables.push(stop);
+  }
+  // s6 gets no dependencies, so its levels mean nothing (it starts them in directory order).
+  const chainColumns = [
+    ['s6, no dependencies', g(results.s6, 'chain', 'plain'), false],
+    ['Steward, no dependencies', g(results.steward, 'chain', 'flat'), true],
+    ['Steward, chain', g(results.steward, 'chain', 'graph'), true],
+  ].filter(([, v]) => v?.levels);
+  if (chainColumns.length) {
+    const chain = [[`Chain: last start of level k (its ${settings.chainWidth} longruns), median ms after the launch`, ...chainColumns.map(([label]) => label)]];
+    chain.push(['first script running', ...chainColumns.map(([, v]) => medianOf(v.firstScript))]);
+    for (let level = 0; level < settings.chainLevels; level++) {
+      chain.push([`level ${level}`, ...chainColumns.map(([, v, levels]) => (levels ? medianOf(v.levels[level]) : DASH))]);
+    }
+    chain.push(['(every longrun started)', ...chainColumns.map(([, v]) => medianOf(v.boot))]);
+    tables.push(chain);
+  }
+  return tables;
 }
 
 /** Plain text with padded columns, or a Markdown table; the first row is the header. */
@@ -121,6 +205,7 @@ export function evaluateTargets(results, settings) {
       st?.boot?.[100]?.median, s6?.boot?.[100]?.median, (v, ref) => v <= ref),
     verdict('Shutdown with 10 prompt services: median <= 100 ms',
       st?.shutdown?.[10]?.median, 100, (v, ref) => v <= ref),
+    ...graphTargets(results, settings, verdict),
     verdict(`steward status with ${settings.cliServices} services: median <= 150 ms`,
       st?.cli?.status?.median, 150, (v, ref) => v <= ref),
     // The memory targets are judged on both PSS figures; see proc.mjs for why they differ.
@@ -133,11 +218,35 @@ export function evaluateTargets(results, settings) {
   ];
 }
 
+/** Service graphs: Steward against plain s6 on the same longruns, and the shutdown. */
+function graphTargets(results, settings, verdict) {
+  const g = (r, scenario, variant) => r?.graph?.[scenario]?.[variant];
+  const bound = (s6Median) => (s6Median === undefined || s6Median === null ? null : 1.5 * s6Median);
+  const n = settings.chainLevels * settings.chainWidth;
+  return [
+    verdict('Realistic tree: all longruns started, median <= 1.5 x plain s6 on the same longruns (ms)',
+      g(results.steward, 'realistic', 'graph')?.boot?.median, bound(g(results.s6, 'realistic', 'plain')?.boot?.median),
+      (v, ref) => v <= ref),
+    verdict(`${n} longruns in a ${settings.chainLevels}-level chain: all started, median <= 1.5 x plain s6 on the same longruns (ms)`,
+      g(results.steward, 'chain', 'graph')?.boot?.median, bound(g(results.s6, 'chain', 'plain')?.boot?.median),
+      (v, ref) => v <= ref),
+    verdict('Shutdown of the realistic tree: median <= 200 ms',
+      g(results.steward, 'realistic', 'graph')?.shutdown?.median, 200, (v, ref) => v <= ref),
+  ];
+}
+
 export function renderTargets(targets, options) {
   const fmt = (v) => (v === null ? DASH : Number.isInteger(v) ? String(v) : v.toFixed(2));
   const rows = [['Target', 'Steward', 'Bound', 'Verdict']];
   for (const t of targets) rows.push([t.target, fmt(t.steward), fmt(t.reference), t.status]);
   return renderTable(rows, options);
+}
+
+/** How much of the realistic tree's start order was checked (lib/graph.mjs); a violation fails the repetition. */
+function orderNote(results) {
+  const checked = results.steward?.graph?.realistic?.graph?.orderChecked;
+  if (!checked?.length) return null;
+  return `Start order of the realistic tree under Steward, checked from the fifo on each of ${checked.length} boots: ${checked[0]} (script, dependency) pairs each, in order`;
 }
 
 /** The whole report: machine notes, the measurements and the target verdicts. */
@@ -148,11 +257,13 @@ export function renderReport(output, settings, options = {}) {
     `Load average before the run: ${machine.loadAverage.join(' ')}; scratch directory on ${machine.scratchDir.filesystem}`,
     `Host variables left out of the environment of the supervisors and the commands: ${machine.droppedNodeVariables?.join(' ') || 'none'}`,
     output.stewardSkipped ? `Steward NOT measured: ${output.stewardSkipped}` : null,
+    orderNote(output.results),
   ].filter(Boolean);
   const header = ['Measurement', 's6', 'Steward'];
   return [
     notes.join(options.markdown ? '  \n' : '\n'),
     renderTable([header, ...tableRows(output.results, settings)], options),
+    ...graphBreakdownTables(output.results, settings).map((rows) => renderTable(rows, options)),
     renderTargets(output.targets, options),
   ].join('\n\n');
 }
