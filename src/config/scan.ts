@@ -32,15 +32,6 @@ export function isDirectory(path: string): boolean {
   }
 }
 
-export function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Reads a one-value control file (notification-fd, timeout-kill...). Trailing white
  * space and CR are dropped: CRLF files are common and harmless here, so they only warn.

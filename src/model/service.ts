@@ -30,4 +30,3 @@ export interface LongrunDefinition {
   readonly producers: readonly string[];
 }
 
-export type ServiceDefinition = LongrunDefinition;
