@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, type Stats, statSync } from 'node:fs';
 
 import { StewardError, errnoCode } from '../errors.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -17,21 +17,40 @@ export function inspectExecutable(path: string, role: string, options: { require
   }
   if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
   if (options.requireExecutable !== false) {
-    const problem = checkExecutable(path, stat.mode, role);
-    if (problem !== undefined) return [problem];
+    if (!canExecute(stat)) return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
   }
   return inspectContent(path, role);
 }
 
-function checkExecutable(path: string, mode: number, role: string): Diagnostic | undefined {
-  try {
-    accessSync(path, constants.X_OK);
-    // Root passes X_OK when any x bit is set; require one explicitly as exec does.
-    if ((mode & 0o111) === 0) throw new Error('not executable');
-  } catch {
-    return failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`);
+let identity: { uid: number; groups: readonly number[] } | undefined;
+
+/**
+ * The kernel's execute check from the mode bits, without a system call per file: root
+ * needs any x bit; others the owner's, the group's or everyone's bit, whichever applies.
+ */
+function canExecute(stat: Stats): boolean {
+  identity ??= { uid: process.getuid?.() ?? 0, groups: [process.getgid?.() ?? 0, ...(process.getgroups?.() ?? [])] };
+  if (identity.uid === 0) return (stat.mode & 0o111) !== 0;
+  if (stat.uid === identity.uid) return (stat.mode & 0o100) !== 0;
+  if (identity.groups.includes(stat.gid)) return (stat.mode & 0o010) !== 0;
+  return (stat.mode & 0o001) !== 0;
+}
+
+/** Interpreters already checked: a hundred services with #!/bin/sh need one look at /bin/sh. */
+const interpreters = new Map<string, boolean>();
+
+function interpreterExists(path: string): boolean {
+  let known = interpreters.get(path);
+  if (known === undefined) {
+    try {
+      accessSync(path, constants.X_OK);
+      known = true;
+    } catch {
+      known = false;
+    }
+    interpreters.set(path, known);
   }
-  return undefined;
+  return known;
 }
 
 /** Shebang, line endings and interpreter: what makes the kernel refuse a script. */
@@ -58,21 +77,17 @@ function inspectContent(path: string, role: string): Diagnostic[] {
     ];
   }
   const interpreter = firstLine.subarray(2).toString('utf8').trim().split(/\s+/)[0] ?? '';
-  if (interpreter.startsWith('/')) {
-    try {
-      accessSync(interpreter, constants.X_OK);
-    } catch {
-      return [
-        {
-          severity: 'warning',
-          error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
-            path,
-            line: 1,
-            hint: 'Install it in the image or change the shebang',
-          }),
-        },
-      ];
-    }
+  if (interpreter.startsWith('/') && !interpreterExists(interpreter)) {
+    return [
+      {
+        severity: 'warning',
+        error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
+          path,
+          line: 1,
+          hint: 'Install it in the image or change the shebang',
+        }),
+      },
+    ];
   }
   return [];
 }

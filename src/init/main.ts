@@ -102,8 +102,10 @@ async function main(command: readonly string[]): Promise<number> {
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;
   const target = controlTarget(context, services, startedAt, () => stage2?.engine);
-  const control = await startControlPlane(context, target, process.env);
-  const probes = await startProbeEndpoint(context, target, process.env);
+  // Not awaited: the socket is bound at once (in a 0700 directory), the rest finishes while
+  // the boot goes on, so serving it costs the services no start-up time.
+  const controlStarted = startControlPlane(context, target, process.env);
+  const probesStarted = startProbeEndpoint(context, target, process.env);
 
   let commandPid: number | undefined;
   let commandRunning = true;
@@ -131,8 +133,8 @@ async function main(command: readonly string[]): Promise<number> {
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
   const code = await shutdown(context, reason, stage2);
-  await control?.close();
-  probes?.close();
+  await (await controlStarted)?.close();
+  (await probesStarted)?.close();
   catchAll?.close();
   return code;
 }
