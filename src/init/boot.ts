@@ -13,6 +13,7 @@ import { rcRunner } from './rc-runner.js';
 import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import { stageFailed } from './stage-failure.js';
+import { abortAfter } from '../util/abort.js';
 import { legacyStages } from './stages.js';
 import { runStage2Hook } from './stage2-hook.js';
 
@@ -40,7 +41,10 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   const { reporter, shutdown } = context;
   // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t does.
   const maxTimeMs = context.settings.cmdWaitForServicesMaxTimeMs;
-  const bootSignal = withDeadline(shutdown.signal, maxTimeMs);
+  const bootLimit = abortAfter(shutdown.signal, maxTimeMs, `S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms) reached`);
+  const bootSignal = bootLimit.signal;
+  // Every transition listens to it.
+  setMaxListeners(0, bootSignal);
 
   if (!(await runStage2Hook(context))) return undefined;
   if (shutdown.signal.aborted) return undefined;
@@ -62,6 +66,7 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   if (shutdown.signal.aborted) return undefined;
 
   const outcome = await engine.bringUp(['top'], bootSignal);
+  bootLimit.dispose();
   if (shutdown.signal.aborted) return undefined;
   reportBoot(context, engine);
   const problems = [...outcome.failed, ...outcome.blocked, ...outcome.abandoned];
@@ -126,19 +131,4 @@ function runCommand(context: InitContext, argv: readonly string[], exited: () =>
     },
   );
   return pid;
-}
-
-/** `signal`, also aborted when the boot time limit (if any) runs out. */
-function withDeadline(signal: AbortSignal, limitMs: number): AbortSignal {
-  const controller = new AbortController();
-  // Every transition listens to it.
-  setMaxListeners(0, controller.signal);
-  if (limitMs > 0) {
-    const timer = setTimeout(() => controller.abort(`S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${limitMs} ms) reached`), limitMs);
-    // Firing after the boot is over is harmless; it must not keep the process alive either.
-    timer.unref();
-  }
-  if (signal.aborted) controller.abort(signal.reason);
-  signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  return controller.signal;
 }

@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
 import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
 import type { ServiceStatus } from '../supervise/supervisor.js';
+import { abortAfter } from '../util/abort.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
@@ -36,22 +37,6 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
   };
 }
 
-/** A time limit (0: none) combined with the caller's abort: both end the transition. */
-function limited(abortSignal: AbortSignal, timeoutMs: number, reason: string): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(reason), timeoutMs) : undefined;
-  const onAbort = (): void => controller.abort(abortSignal.reason);
-  if (abortSignal.aborted) onAbort();
-  else abortSignal.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      abortSignal.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
 async function runAction(
   context: InitContext,
   atomic: RcAtomic,
@@ -76,7 +61,7 @@ async function runAction(
   const command = action.kind === 'script' ? action.path : action.program.kind === 'exec' ? action.program.argv.join(' ') : action.file;
   const shown = command.length > 120 ? `${command.slice(0, 120)}...` : command;
   const timeoutReason = `its ${direction} command ${shown} did not finish within ${timeoutMs} ms (timeout-${direction})`;
-  const limit = limited(abortSignal, timeoutMs, timeoutReason);
+  const limit = abortAfter(abortSignal, timeoutMs, timeoutReason);
   const env = { ...context.childEnv, RC_NAME: atomic.name };
   let result: ProgramResult;
   try {
