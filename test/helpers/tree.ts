@@ -51,3 +51,19 @@ export function removeTree(root: string): void {
   unlock(root);
   rmSync(root, { recursive: true, force: true });
 }
+
+/**
+ * makeTree for one test file: every tree it makes is removed after the file's tests.
+ * Call it at the top level of the file.
+ */
+export function treesRemovedAfter(after: (fn: () => void) => void): (files: Record<string, TreeEntry>) => string {
+  const roots: string[] = [];
+  after(() => {
+    for (const root of roots) removeTree(root);
+  });
+  return (files) => {
+    const root = makeTree(files);
+    roots.push(root);
+    return root;
+  };
+}

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
-import { makeTree, removeTree, script, type TreeEntry } from '../helpers/tree.js';
+import { script, treesRemovedAfter } from '../helpers/tree.js';
 
 /** The repository root: the nearest directory above this file whose package.json is Steward's. */
 function repoRoot(): string {
@@ -49,13 +49,8 @@ interface JsonReport {
   problems: { severity: string; code: string; path: string | null; line: number | null; message: string; hint: string | null }[];
 }
 
-const roots: string[] = [];
 
-function tree(files: Record<string, TreeEntry>): string {
-  const root = makeTree(files);
-  roots.push(root);
-  return root;
-}
+const tree = treesRemovedAfter(after);
 
 /** Why running the CLI as nobody cannot work here, or false when it can. */
 function cannotRunAsNobody(): string | false {
@@ -69,10 +64,6 @@ function cannotRunAsNobody(): string | false {
 describe('steward check', () => {
   before(() => {
     assert.ok(existsSync(join(ROOT, 'dist', 'steward.js')), 'run npm run build first: the CLI bundle is missing');
-  });
-
-  after(() => {
-    for (const root of roots) removeTree(root);
   });
 
   it('passes a good tree with exit 0 and "0 errors"', () => {

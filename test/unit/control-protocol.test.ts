@@ -12,6 +12,7 @@ import {
   type ControlErrorBody,
   type Request,
 } from '../../src/control/protocol.js';
+import { random } from '../helpers/random.js';
 
 function parsed(value: unknown): Request {
   const result = parseRequest(value);
@@ -177,17 +178,6 @@ describe('responses', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('parseRequest: fuzzing', () => {
   const KEYS = ['v', 'cmd', 'names', 'dirs', 'actions', 'wait', 'timeoutMs', 'signal', 'group', 'condition', 'any', 'action', 'exitCode', 'op', 'direction', 'active', 'constructor'];

@@ -11,6 +11,7 @@ import { ControlServer } from '../../src/control/server.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import { StewardError } from '../../src/errors.js';
 import { fakeTarget, type FakeTarget } from '../helpers/fake-target.js';
+import { random } from '../helpers/random.js';
 
 const ERROR_CODES: readonly ControlErrorCode[] = [
   'ERR_BAD_REQUEST',
@@ -328,17 +329,6 @@ describe('ControlServer: slow, many and hostile clients', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('ControlServer: fuzzing', () => {
   const VALID = [

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../../src/config/diagnostic.js';
 import { compileGraph, type CompiledGraph } from '../../src/graph/compile.js';
 import { Engine, type EngineEvents, type TransitionResult, type TransitionRunner } from '../../src/graph/engine.js';
 import type { RcAtomic, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../../src/model/rc.js';
+import { longrunDefinition } from '../helpers/definitions.js';
 
 function oneshot(name: string, dependencies: string[] = [], options: Partial<RcOneshot> = {}): RcOneshot {
   return {
@@ -32,22 +33,7 @@ function longrun(name: string, dependencies: string[] = [], options: Partial<RcL
     timeoutUpMs: 0,
     timeoutDownMs: 0,
     essential: false,
-    longrun: {
-      kind: 'longrun',
-      name,
-      sourceDir: `/etc/s6-overlay/s6-rc.d/${name}`,
-      liveDir,
-      runPath: `${liveDir}/run`,
-      finishPath: null,
-      notificationFd: null,
-      timeoutKillMs: 0,
-      timeoutFinishMs: 5000,
-      downSignal: 'SIGTERM',
-      startsDown: false,
-      minRestartIntervalMs: 1000,
-      loggerName: null,
-      producers: [],
-    },
+    longrun: longrunDefinition(name, { sourceDir: `/etc/s6-overlay/s6-rc.d/${name}`, liveDir, runPath: `${liveDir}/run` }),
     producerFor: null,
     consumerFor: [],
     pipelineName: null,

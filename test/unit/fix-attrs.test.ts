@@ -8,19 +8,10 @@ import { parseFixAttrsFile, type FixAttrsRule } from '../../src/config/fix-attrs
 import { applyFixAttrs } from '../../src/init/fix-attrs.js';
 import { Reporter } from '../../src/log/reporter.js';
 import { lookupUser } from '../../src/sys/accounts.js';
-import { makeTree, removeTree, type TreeEntry } from '../helpers/tree.js';
+import { treesRemovedAfter } from '../helpers/tree.js';
 
-const roots: string[] = [];
 
-after(() => {
-  for (const root of roots) removeTree(root);
-});
-
-function tree(files: Record<string, TreeEntry>): string {
-  const root = makeTree(files);
-  roots.push(root);
-  return root;
-}
+const tree = treesRemovedAfter(after);
 
 function parse(text: string): { file: string; rules: FixAttrsRule[]; diagnostics: Diagnostic[] } {
   const file = join(tree({ rules: text }), 'rules');

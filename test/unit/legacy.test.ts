@@ -8,21 +8,12 @@ import { hasErrors } from '../../src/config/diagnostic.js';
 import { legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
 import { listEntries } from '../../src/config/scan.js';
 import { readSettings } from '../../src/config/settings.js';
-import { makeTree, removeTree, script, type TreeEntry } from '../helpers/tree.js';
+import { script, treesRemovedAfter, type TreeEntry } from '../helpers/tree.js';
 
 const RUN_DIR = '/run-test';
 const LIVE = `${RUN_DIR}/s6/legacy-services`;
-const roots: string[] = [];
 
-after(() => {
-  for (const root of roots) removeTree(root);
-});
-
-function tree(files: Record<string, TreeEntry>): string {
-  const root = makeTree(files);
-  roots.push(root);
-  return root;
-}
+const tree = treesRemovedAfter(after);
 
 function read(root: string): LegacyTree {
   return readLegacyTree(readSettings({ STEWARD_ETC: root, STEWARD_RUN: RUN_DIR }).settings);

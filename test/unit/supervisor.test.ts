@@ -5,6 +5,7 @@ import type { LongrunDefinition } from '../../src/model/service.js';
 import type { ServiceState } from '../../src/supervise/state.js';
 import { assertTransition, isRunning } from '../../src/supervise/state.js';
 import { PERMANENT_FAILURE_EXIT, SPAWN_RETRY_MS, ServiceSupervisor, type SupervisorEvent } from '../../src/supervise/supervisor.js';
+import { longrunDefinition } from '../helpers/definitions.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeProcessPort, settle } from '../helpers/fake-port.js';
 
@@ -13,23 +14,7 @@ const RUN = `${LIVE}/run`;
 const FINISH = `${LIVE}/finish`;
 
 function definition(overrides: Partial<LongrunDefinition> = {}): LongrunDefinition {
-  return {
-    kind: 'longrun',
-    name: 'web',
-    sourceDir: '/etc/services.d/web',
-    liveDir: LIVE,
-    runPath: RUN,
-    finishPath: null,
-    notificationFd: null,
-    timeoutKillMs: 0,
-    timeoutFinishMs: 5000,
-    downSignal: 'SIGTERM',
-    startsDown: false,
-    minRestartIntervalMs: 1000,
-    loggerName: null,
-    producers: [],
-    ...overrides,
-  };
+  return longrunDefinition('web', { liveDir: LIVE, runPath: RUN, ...overrides });
 }
 
 function harness(overrides: Partial<LongrunDefinition> = {}) {
