@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STEWARD_INIT = path.join(REPO, 'bin', 'steward-init');
-export const STEWARD_BUNDLE = path.join(REPO, 'dist', 'steward-init.js');
+export const STEWARD_BUNDLE = path.join(REPO, 'dist', 'steward-init.cjs');
 
 /**
  * Node's own settings from the environment (NODE_OPTIONS, NODE_EXTRA_CA_CERTS,

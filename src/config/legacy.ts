@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
 import { inspectExecutable } from './executable.js';
-import { directoryNames, isListedDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
@@ -43,8 +43,9 @@ export function readLegacyTree(settings: Settings): LegacyTree {
   const contInit = readScripts(paths.contInit, diagnostics);
   const contFinish = readScripts(paths.contFinish, diagnostics);
   const services: LongrunDefinition[] = [];
-  const serviceEntries = directoryNames(paths.services);
-  for (const name of listEntries(paths.services, diagnostics)) {
+  // One listing gives both the order and the entry types.
+  const serviceEntries = listDirents(paths.services, diagnostics);
+  for (const name of [...serviceEntries.keys()].sort()) {
     const sourceDir = join(paths.services, name);
     if (!isListedDirectory(paths.services, serviceEntries.get(name))) continue; // s6-overlay copies sub-directories only
     services.push(...readServiceDir(sourceDir, name, join(paths.liveServices, name), settings, diagnostics));

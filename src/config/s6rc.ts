@@ -8,7 +8,7 @@ import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
 import { parseExecline } from './execline.js';
 import { inspectExecutable } from './executable.js';
-import { directoryNames, isListedDirectory, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
@@ -42,8 +42,8 @@ export function s6rcSources(settings: Settings, env: NodeJS.ProcessEnv): S6rcSou
 export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, diagnostics: Diagnostic[]): Map<string, RcDefinition> {
   const definitions = new Map<string, RcDefinition>();
   for (const dir of sources.dirs) {
-    const entries = directoryNames(dir);
-    for (const name of listEntries(dir, diagnostics)) {
+    const entries = listDirents(dir, diagnostics);
+    for (const name of [...entries.keys()].sort()) {
       const path = join(dir, name);
       if (!isListedDirectory(dir, entries.get(name))) continue;
       if (RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) {

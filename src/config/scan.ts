@@ -9,19 +9,35 @@ export function listEntries(dir: string, diagnostics: Diagnostic[], options: { i
   try {
     names = readdirSync(dir);
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') return [];
-    diagnostics.push({
+    diagnostics.push(...unreadableDirectory(dir, error));
+    return [];
+  }
+  // Byte order, as s6-sort: the default sort compares UTF-16 code units.
+  return names.filter((name) => options.includeHidden === true || !name.startsWith('.')).sort();
+}
+
+/** As listEntries, unsorted, with each entry's type: dot-files skipped, a missing dir has none. */
+export function listDirents(dir: string, diagnostics: Diagnostic[]): Map<string, Dirent> {
+  try {
+    return new Map(readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.name.startsWith('.') ? [] : [[entry.name, entry] as const])));
+  } catch (error) {
+    diagnostics.push(...unreadableDirectory(dir, error));
+    return new Map();
+  }
+}
+
+function unreadableDirectory(dir: string, error: unknown): Diagnostic[] {
+  const code = errnoCode(error);
+  if (code === 'ENOENT') return [];
+  return [
+    {
       severity: 'error',
       error: new StewardError('ERR_CONFIG', `cannot read the directory: ${code ?? String(error)}`, {
         path: dir,
         hint: code === 'EACCES' ? `Make it readable by the user Steward runs as (uid ${process.getuid?.() ?? '?'})` : 'Check that it is a directory',
       }),
-    });
-    return [];
-  }
-  // Byte order, as s6-sort: the default sort compares UTF-16 code units.
-  return names.filter((name) => options.includeHidden === true || !name.startsWith('.')).sort();
+    },
+  ];
 }
 
 export function isDirectory(path: string): boolean {

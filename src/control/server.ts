@@ -6,6 +6,7 @@ import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
 import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
 import type { ControlTarget } from './target.js';
+import { removeIfPresent } from '../util/remove.js';
 
 /** More clients than this at once are turned away by the kernel's accept path. */
 const MAX_CONNECTIONS = 256;
@@ -45,7 +46,7 @@ export class ControlServer {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, shared ? 0o750 : 0o700);
     if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
-    rmSync(this.path, { force: true }); // a stale socket from an earlier boot
+    removeIfPresent(this.path); // a stale socket from an earlier boot
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(this.path, () => {

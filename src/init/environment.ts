@@ -1,5 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { removeIfPresent } from '../util/remove.js';
 
 /**
  * The container environment, as s6-overlay keeps it: one file per variable under
@@ -17,7 +19,7 @@ export function fixPath(path: string | undefined): string {
 }
 
 export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv): void {
-  rmSync(dir, { recursive: true, force: true });
+  removeIfPresent(dir);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   for (const [name, value] of Object.entries(env)) {
     // A name with a slash cannot be a file name; such variables cannot be exported by a shell anyway.

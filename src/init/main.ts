@@ -83,6 +83,8 @@ async function main(command: readonly string[]): Promise<number> {
   const childEnv = processEnvironment(settings.keepEnv, containerEnv, path);
   // Shims find the envdir through this when the runtime directory is not /run.
   if (settings.runDir !== '/run') childEnv['STEWARD_RUN'] = settings.runDir;
+  // Every service and script shares it; frozen, it is converted for posix_spawn only once.
+  Object.freeze(childEnv);
   const context: InitContext = {
     settings,
     reporter,

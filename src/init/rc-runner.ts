@@ -1,4 +1,4 @@
-import { chmodSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errorMessage } from '../errors.js';
@@ -7,6 +7,7 @@ import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
 import type { ServiceStatus } from '../supervise/supervisor.js';
 import { abortAfter } from '../util/abort.js';
 import { raceWithLimits } from '../util/race.js';
+import { removeIfPresent } from '../util/remove.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
 import { copyTree } from './runtime-dir.js';
@@ -78,12 +79,12 @@ async function runAction(
 /** Copies the definition to its live directory (run and finish made executable, as s6-rc-compile does). */
 function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const { longrun } = atomic;
-  rmSync(longrun.liveDir, { recursive: true, force: true });
+  removeIfPresent(longrun.liveDir);
   copyTree(longrun.sourceDir, longrun.liveDir);
   chmodSync(longrun.runPath, 0o755);
   if (longrun.finishPath !== null) chmodSync(longrun.finishPath, 0o755);
   const link = join(context.layout.serviceDir, atomic.name);
-  rmSync(link, { force: true });
+  removeIfPresent(link);
   symlinkSync(longrun.liveDir, link);
 }
 

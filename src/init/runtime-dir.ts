@@ -1,7 +1,8 @@
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
+import { removeIfPresent } from '../util/remove.js';
 
 /**
  * The paths scripts in s6-overlay images rely on, under the runtime directory.
@@ -40,7 +41,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
-      rmSync(dir, { recursive: true, force: true });
+      removeIfPresent(dir);
       mkdirSync(dir, { recursive: true, mode: 0o755 });
     }
     mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
@@ -65,7 +66,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
 export function installLiveService(layout: RuntimeLayout, name: string, sourceDir: string, liveDir: string): void {
   copyTree(sourceDir, liveDir);
   const link = join(layout.serviceDir, name);
-  rmSync(link, { force: true });
+  removeIfPresent(link);
   symlinkSync(liveDir, link);
 }
 

@@ -51,10 +51,32 @@ const LIBC_NAMES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.
 
 let libc: LibC | undefined;
 
+/** Linux folders of koffi's prebuilt native modules, glibc first, as koffi tries them. */
+function nativeFolders(): string[] {
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) return [];
+  return [`linux_${process.arch}`, `musl_${process.arch}`];
+}
+
+/**
+ * koffi's entry point also loads the helpers of its installer (https, zlib, crypto),
+ * which cost PID 1 over 10 ms of start-up; its native module alone has every call used
+ * here. The entry point stays the fallback for platforms not listed above.
+ */
+function loadKoffi(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  for (const folder of nativeFolders()) {
+    try {
+      return require(`koffi/build/koffi/${folder}/koffi.node`) as typeof Koffi;
+    } catch {
+      // The other C library's build, or a layout this version of koffi does not have.
+    }
+  }
+  return require('koffi') as typeof Koffi;
+}
+
 function load(): LibC {
   if (libc !== undefined) return libc;
-  const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as typeof Koffi;
+  const koffi = loadKoffi();
   let lib: ReturnType<typeof koffi.load> | undefined;
   let lastError: unknown;
   for (const name of LIBC_NAMES) {

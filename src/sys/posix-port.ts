@@ -25,6 +25,17 @@ export function decodeWaitStatus(status: number): Termination {
   return { code: null, signal: signalName(signal) ?? 'SIGKILL' };
 }
 
+/** envp arrays of frozen environments, which all services share: converted once, not per start. */
+const envArrays = new WeakMap<NodeJS.ProcessEnv, readonly string[]>();
+
+function envArray(env: NodeJS.ProcessEnv): readonly string[] {
+  const cached = envArrays.get(env);
+  if (cached !== undefined) return cached;
+  const array = Object.entries(env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
+  if (Object.isFrozen(env)) envArrays.set(env, array);
+  return array;
+}
+
 function fdSource(target: StdioTarget): FdSource {
   return target === 'ignore' ? 'null' : target;
 }
@@ -49,8 +60,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       ]);
       const readiness = spec.notificationFd === undefined ? undefined : createPipe();
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
-      const env = Object.entries(spec.env).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
-      const result = posixSpawn({ path, argv: [spec.file, ...spec.args], env, cwd: spec.cwd, fds, newSession: spec.newSession });
+      const result = posixSpawn({ path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession });
       // Only the child may hold the write end: its exit must close the pipe.
       if (readiness !== undefined) closeSync(readiness.writeFd);
       if (result < 0) {

@@ -167,8 +167,8 @@ test('nginx + php-fpm example under steward-init as PID 1', { timeout: 180_000 }
     return;
   }
   assert.ok(
-    existsSync(join(repoRoot, 'dist', 'steward-init.js')),
-    'dist/steward-init.js is missing: run `npm run build` first',
+    existsSync(join(repoRoot, 'dist', 'steward-init.cjs')),
+    'dist/steward-init.cjs is missing: run `npm run build` first',
   );
 
   const port = await freeLoopbackPort();

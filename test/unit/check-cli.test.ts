@@ -63,7 +63,7 @@ function cannotRunAsNobody(): string | false {
 
 describe('steward check', () => {
   before(() => {
-    assert.ok(existsSync(join(ROOT, 'dist', 'steward.js')), 'run npm run build first: the CLI bundle is missing');
+    assert.ok(existsSync(join(ROOT, 'dist', 'steward.cjs')), 'run npm run build first: the CLI bundle is missing');
   });
 
   it('passes a good tree with exit 0 and "0 errors"', () => {

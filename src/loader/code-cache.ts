@@ -1,0 +1,117 @@
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * Runs a bundle from dist/ with a V8 code cache, when one was made for it: V8 then
+ * skips parsing and compiling the functions a boot uses, which is most of the time
+ * Steward's own code takes before the first service starts. Without a cache, or with
+ * one this Node cannot use, the bundle compiles as require() would compile it.
+ *
+ * The cache sits next to the bundle (`<bundle>.v8-cache`). It starts with a header
+ * line naming the size and modification time of the bundle it was made from: V8 itself
+ * only checks the source length, so a rebuilt bundle of the same length must not be
+ * run with the old cache.
+ */
+
+/** What happened to the cache: used, refused by V8 (another Node version), or not there. */
+export type CacheOutcome = 'used' | 'rejected' | 'stale' | 'none';
+
+export interface LoadedBundle {
+  readonly outcome: CacheOutcome;
+  /** Runs the bundle's top level, as require() would. */
+  run(): void;
+  /** Writes a cache holding every function compiled so far (atomically: other runs may read it). */
+  writeCache(): void;
+}
+
+export function cachePathOf(bundle: string): string {
+  return `${bundle}.v8-cache`;
+}
+
+function stamp(size: number, mtimeMs: number): string {
+  return `steward-code-cache ${size} ${Math.trunc(mtimeMs)}\n`;
+}
+
+function readCache(path: string, expected: string): Buffer | 'stale' | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  const header = Buffer.from(expected);
+  if (data.length <= header.length || !data.subarray(0, header.length).equals(header)) return 'stale';
+  return data.subarray(header.length);
+}
+
+export function loadBundle(bundle: string): LoadedBundle {
+  const fd = openSync(bundle, 'r');
+  let source: string;
+  let expected: string;
+  try {
+    const stat = fstatSync(fd);
+    expected = stamp(stat.size, stat.mtimeMs);
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const count = readSync(fd, bytes, read, stat.size - read, read);
+      if (count === 0) break;
+      read += count;
+    }
+    source = bytes.toString('utf8', 0, read);
+  } finally {
+    closeSync(fd);
+  }
+  const cache = readCache(cachePathOf(bundle), expected);
+  const cachedData = cache instanceof Buffer ? cache : undefined;
+  // The wrapper require() puts around a CommonJS file.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    ...(cachedData === undefined ? {} : { cachedData }),
+  });
+  const outcome: CacheOutcome = cache === 'stale' ? 'stale' : cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used';
+  return {
+    outcome,
+    run() {
+      const module = { exports: {} };
+      const body = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+      body(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+    },
+    writeCache() {
+      const path = cachePathOf(bundle);
+      const temporary = `${path}.${process.pid}.tmp`;
+      writeFileSync(temporary, Buffer.concat([Buffer.from(expected), script.createCachedData()]));
+      renameSync(temporary, path);
+    },
+  };
+}
+
+/**
+ * The entry points' loader. STEWARD_WRITE_CODE_CACHE=1 makes the run write the cache
+ * when the process exits, so that it holds what that run compiled (the build does this
+ * with a short boot). Nothing here may stop the bundle from running.
+ */
+export function runBundle(bundle: string): void {
+  let loaded: LoadedBundle;
+  try {
+    loaded = loadBundle(bundle);
+  } catch {
+    createRequire(bundle)(bundle);
+    return;
+  }
+  const writeCache = process.env['STEWARD_WRITE_CODE_CACHE'] === '1';
+  // Services and commands must not inherit it.
+  delete process.env['STEWARD_WRITE_CODE_CACHE'];
+  if (writeCache) {
+    process.once('exit', () => {
+      try {
+        loaded.writeCache();
+      } catch (error) {
+        process.stderr.write(`steward: cannot write the code cache next to ${bundle}: ${String(error)}\n`);
+      }
+    });
+  }
+  loaded.run();
+}
