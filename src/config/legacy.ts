@@ -36,21 +36,44 @@ export function legacyPaths(settings: Settings): Record<'fixAttrs' | 'contInit' 
   };
 }
 
-export function readLegacyTree(settings: Settings): LegacyTree {
+/**
+ * Everything at once, as steward check reads it. `services: false` leaves services.d
+ * out: the boot reads it when the legacy-services stage runs (readLegacyServices), after
+ * cont-init.d, whose scripts may add, remove or change services as in s6-overlay.
+ */
+export function readLegacyTree(settings: Settings, options: { services?: boolean } = {}): LegacyTree {
   const diagnostics: Diagnostic[] = [];
   const paths = legacyPaths(settings);
   const fixAttrsFiles = listEntries(paths.fixAttrs, diagnostics).map((name) => join(paths.fixAttrs, name));
   const contInit = readScripts(paths.contInit, diagnostics);
   const contFinish = readScripts(paths.contFinish, diagnostics);
+  const services = options.services === false ? [] : readServicesInto(settings, diagnostics);
+  return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
+}
+
+/** The services.d longruns (and their loggers) as the directory holds them now. */
+export function readLegacyServices(settings: Settings): { services: LongrunDefinition[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  return { services: readServicesInto(settings, diagnostics), diagnostics };
+}
+
+/** How many services services.d holds now (loggers not counted), from one listing. */
+export function countLegacyServices(settings: Settings): number {
+  const dir = legacyPaths(settings).services;
+  const entries = listDirents(dir, []);
+  return [...entries.values()].filter((entry) => isListedDirectory(dir, entry)).length;
+}
+
+function readServicesInto(settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
+  const paths = legacyPaths(settings);
   const services: LongrunDefinition[] = [];
   // One listing gives both the order and the entry types.
   const serviceEntries = listDirents(paths.services, diagnostics);
   for (const name of [...serviceEntries.keys()].sort()) {
-    const sourceDir = join(paths.services, name);
     if (!isListedDirectory(paths.services, serviceEntries.get(name))) continue; // s6-overlay copies sub-directories only
-    services.push(...readServiceDir(sourceDir, name, join(paths.liveServices, name), settings, diagnostics));
+    services.push(...readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics));
   }
-  return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
+  return services;
 }
 
 function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {

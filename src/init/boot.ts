@@ -49,7 +49,8 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   if (!(await runStage2Hook(context))) return undefined;
   if (shutdown.signal.aborted) return undefined;
 
-  const compiled = compileServices(context.settings, process.env);
+  // services.d is read when its stage runs, after cont-init.d (see legacyStages).
+  const compiled = compileServices(context.settings, process.env, { legacyServices: false });
   reporter.info('steward', `Steward ${VERSION} (pid ${process.pid}): ${compiled.summary}`);
   reporter.diagnostics('steward', compiled.diagnostics);
   if (compiled.graphErrors) {

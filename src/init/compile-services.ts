@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../config/diagnostic.js';
-import { type LegacyTree, readLegacyTree } from '../config/legacy.js';
+import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';
 import { withOverlaySources } from '../config/overlay-sources.js';
 import { readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
@@ -24,8 +24,9 @@ export interface CompiledServices {
  * boot: the legacy directories, then /etc/s6-overlay/s6-rc.d (and user-bundles.d) with
  * s6-overlay's own services around them, checked as one graph.
  */
-export function compileServices(settings: Settings, env: NodeJS.ProcessEnv): CompiledServices {
-  const tree = readLegacyTree(settings);
+export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, options: { legacyServices?: boolean } = {}): CompiledServices {
+  const readServices = options.legacyServices !== false;
+  const tree = readLegacyTree(settings, { services: readServices });
   const rcDiagnostics: Diagnostic[] = [];
   const sources = s6rcSources(settings, env);
   const definitions = withOverlaySources(readS6rcDefinitions(sources, settings, rcDiagnostics), rcDiagnostics);
@@ -34,7 +35,7 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv): Com
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
   const summary = [
     `${userServices} s6-rc services`,
-    `${tree.services.length} services.d services`,
+    `${readServices ? tree.services.length : countLegacyServices(settings)} services.d services`,
     `${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts`,
   ].join(', ');
   return {

@@ -215,3 +215,31 @@ test('S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds cont-init and names the slow scrip
   assert.match(run.output(), /skipping .*20-next: S6_CMD_WAIT_FOR_SERVICES_MAXTIME \(300 ms\) reached/);
   assert.ok(!existsSync(join(etc, 'next-ran')));
 });
+
+test('services.d is read after cont-init.d, which may remove a service, add one or give one a down file', { skip }, async () => {
+  const longrun = (name: string): string => `#!/bin/sh\ntouch "${'$'}MARK"/${name}.ran\nexec sleep 30\n`;
+  const etc = scriptTree({
+    'services.d/removed/run': longrun('removed'),
+    'services.d/parked/run': longrun('parked'),
+    'services.d/kept/run': longrun('kept'),
+    // As images do when a feature is switched off by a variable, or generated at boot.
+    'cont-init.d/10-configure': [
+      '#!/bin/sh',
+      `rm -rf "${'$'}MARK"/services.d/removed`,
+      `touch "${'$'}MARK"/services.d/parked/down`,
+      `mkdir "${'$'}MARK"/services.d/added`,
+      `printf '#!/bin/sh\\ntouch "%s"/added.ran\\nexec sleep 30\\n' "${'$'}MARK" > "${'$'}MARK"/services.d/added/run`,
+      `chmod +x "${'$'}MARK"/services.d/added/run`,
+      '',
+    ].join('\n'),
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_CMD_WAIT_FOR_SERVICES: '1' }, ['true']);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.ok(existsSync(join(etc, 'kept.ran')), run.output());
+  assert.ok(existsSync(join(etc, 'added.ran')), run.output());
+  assert.ok(!existsSync(join(etc, 'removed.ran')), run.output());
+  assert.ok(!existsSync(join(etc, 'parked.ran')), run.output());
+  assert.match(run.output(), /service parked: info: not started: it has a down file/);
+  assert.doesNotMatch(run.output(), /cannot copy/);
+});
