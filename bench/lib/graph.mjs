@@ -395,7 +395,8 @@ export function chainTrees(levels, width) {
  * Not a supervisor: a reference for the boot figures.
  */
 function floorPeer(id, withKoffi) {
-  const koffi = path.join(REPO, 'node_modules', 'koffi');
+  // As Steward loads it: koffi's native module alone, not its entry point (see src/sys/ffi.ts).
+  const koffi = path.join(REPO, 'node_modules', 'koffi', 'build', 'koffi', `linux_${process.arch}`, 'koffi.node');
   const code = [
     withKoffi ? `require(${JSON.stringify(koffi)}).load('libc.so.6');` : '',
     `require('fs').writeFileSync(process.argv[1], 'node start ' + process.pid + '\\n');`,
