@@ -38,7 +38,7 @@ export function legacyPaths(settings: Settings): Record<'fixAttrs' | 'contInit' 
 
 /**
  * Everything at once, as steward check reads it. `services: false` leaves services.d
- * out: the boot reads it when the legacy-services stage runs (readLegacyServices), after
+ * out: the boot reads it when the legacy-services stage runs (eachLegacyService), after
  * cont-init.d, whose scripts may add, remove or change services as in s6-overlay.
  */
 export function readLegacyTree(settings: Settings, options: { services?: boolean } = {}): LegacyTree {
@@ -51,10 +51,28 @@ export function readLegacyTree(settings: Settings, options: { services?: boolean
   return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
 }
 
-/** The services.d longruns (and their loggers) as the directory holds them now. */
-export function readLegacyServices(settings: Settings): { services: LongrunDefinition[]; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
-  return { services: readServicesInto(settings, diagnostics), diagnostics };
+/** One services.d entry: the service and its logger, if it is one and could be read. */
+export interface LegacyServiceEntry {
+  readonly definitions: readonly LongrunDefinition[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * The services.d entries as the directory holds them now, one at a time in name order,
+ * so that the boot starts each service while the next is still to be read.
+ */
+export function* eachLegacyService(settings: Settings): Generator<LegacyServiceEntry> {
+  const paths = legacyPaths(settings);
+  const listing: Diagnostic[] = [];
+  // One listing gives both the order and the entry types.
+  const entries = listDirents(paths.services, listing);
+  if (listing.length > 0) yield { definitions: [], diagnostics: listing };
+  for (const name of [...entries.keys()].sort()) {
+    if (!isListedDirectory(paths.services, entries.get(name))) continue; // s6-overlay copies sub-directories only
+    const diagnostics: Diagnostic[] = [];
+    const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics);
+    yield { definitions, diagnostics };
+  }
 }
 
 /** How many services services.d holds now (loggers not counted), from one listing. */
@@ -65,13 +83,10 @@ export function countLegacyServices(settings: Settings): number {
 }
 
 function readServicesInto(settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
-  const paths = legacyPaths(settings);
   const services: LongrunDefinition[] = [];
-  // One listing gives both the order and the entry types.
-  const serviceEntries = listDirents(paths.services, diagnostics);
-  for (const name of [...serviceEntries.keys()].sort()) {
-    if (!isListedDirectory(paths.services, serviceEntries.get(name))) continue; // s6-overlay copies sub-directories only
-    services.push(...readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics));
+  for (const entry of eachLegacyService(settings)) {
+    services.push(...entry.definitions);
+    diagnostics.push(...entry.diagnostics);
   }
   return services;
 }

@@ -2,11 +2,11 @@ import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 
+import { removeIfPresent } from '../util/remove.js';
 import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
 import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
 import type { ControlTarget } from './target.js';
-import { removeIfPresent } from '../util/remove.js';
 
 /** More clients than this at once are turned away by the kernel's accept path. */
 const MAX_CONNECTIONS = 256;

@@ -1,7 +1,7 @@
-import { type LegacyTree, readLegacyServices } from '../config/legacy.js';
-import type { LongrunDefinition } from '../model/service.js';
+import { eachLegacyService, type LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
+import type { LongrunDefinition } from '../model/service.js';
 import type { InitContext } from './context.js';
 import { applyFixAttrs } from './fix-attrs.js';
 import type { BuiltinStages } from './rc-runner.js';
@@ -23,19 +23,26 @@ function judged(context: InitContext, stage: string, message: string): Transitio
   return policy >= 2 ? { ok: false, reason: message } : OK;
 }
 
-/**
- * services.d as it is when the legacy-services stage runs, after cont-init.d, as
- * s6-overlay copies it then: a cont-init script may add a service, remove one or give it
- * a down file. Services already supervised (the stage brought up again) are kept.
- */
-function loadLegacyServices(context: InitContext, services: ServiceSet): LongrunDefinition[] {
-  const read = readLegacyServices(context.settings);
-  context.reporter.diagnostics('services-up', read.diagnostics);
-  if (read.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
-    stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
+/** A services.d service, not a logger (loggers have producers): ServiceSet.start brings the logger up with it. */
+function isMainService(definition: LongrunDefinition): boolean {
+  return definition.producers.length === 0;
+}
+
+function names(definitions: readonly LongrunDefinition[]): string[] {
+  return definitions.map((definition) => definition.name);
+}
+
+/** Copies a services.d service to its live directory and starts it (and its logger). */
+function startLegacy(context: InitContext, services: ServiceSet, definition: LongrunDefinition): void {
+  const { name } = definition;
+  try {
+    installLiveService(context.layout, name, definition.sourceDir, definition.liveDir);
+  } catch (error) {
+    context.reporter.error('services-up', `cannot copy ${definition.sourceDir} to ${definition.liveDir}: ${errorMessage(error)}`);
   }
-  services.load(read.services.filter((definition) => !services.supervisors.has(definition.name)));
-  return read.services;
+  const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
+  context.reporter.info('services-up', `starting legacy longrun ${name}${readiness}`);
+  services.start(name);
 }
 
 /** fix-attrs.d, cont-init.d, services.d and cont-finish.d, as s6-overlay's stage oneshots run them. */
@@ -57,34 +64,31 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return OK;
     },
     async legacyServicesUp(abortSignal) {
-      legacy = loadLegacyServices(context, services);
-      // Loggers start with their producers (ServiceSet.start).
-      for (const definition of legacy.filter((service) => service.producers.length === 0)) {
-        const name = definition.name;
-        try {
-          installLiveService(context.layout, name, definition.sourceDir, definition.liveDir);
-        } catch (error) {
-          context.reporter.error('services-up', `cannot copy ${definition.sourceDir} to ${definition.liveDir}: ${errorMessage(error)}`);
-        }
-        const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
-        context.reporter.info('services-up', `starting legacy longrun ${name}${readiness}`);
-        services.start(name);
+      // services.d as it is now, after cont-init.d, as s6-overlay copies it then: a
+      // cont-init script may add a service, remove one or give it a down file. Each
+      // service starts as soon as it is read. Services already supervised (the stage
+      // brought up again) are kept.
+      legacy = [];
+      let errors = false;
+      for (const entry of eachLegacyService(context.settings)) {
+        if (abortSignal.aborted) break;
+        context.reporter.diagnostics('services-up', entry.diagnostics);
+        errors ||= entry.diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+        services.load(entry.definitions.filter((definition) => !services.supervisors.has(definition.name)));
+        legacy.push(...entry.definitions);
+        for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
       }
+      if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
       if (!context.settings.cmdWaitForServices || legacy.length === 0) return OK;
-      const notUp = await services.waitUntilUp(
-        legacy.map((service) => service.name),
-        abortSignal,
-        0,
-      );
+      const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);
       if (notUp.length === 0) return OK;
       if (abortSignal.aborted) return { ok: false, reason: `${String(abortSignal.reason)} while waiting for ${notUp.join(', ')}` };
       return judged(context, 'services-up', `some legacy longruns failed to start: ${notUp.join(', ')}`);
     },
     async legacyServicesDown() {
       if (legacy.length === 0) return OK;
-      const names = legacy.map((service) => service.name);
-      context.reporter.info('services-down', `stopping ${legacy.filter((service) => service.producers.length === 0).length} legacy longruns`);
-      const stillUp = await services.stopForGood(names, context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
+      context.reporter.info('services-down', `stopping ${legacy.filter(isMainService).length} legacy longruns`);
+      const stillUp = await services.stopForGood(names(legacy), context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
       if (stillUp.length === 0) return OK;
       const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`;
       context.reporter.warn('services-down', message);

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
@@ -47,20 +47,14 @@ function readCache(path: string, expected: string): Buffer | 'stale' | undefined
 }
 
 export function loadBundle(bundle: string): LoadedBundle {
+  // The stamp and the source from one open file, so they describe the same bundle.
   const fd = openSync(bundle, 'r');
   let source: string;
   let expected: string;
   try {
     const stat = fstatSync(fd);
     expected = stamp(stat.size, stat.mtimeMs);
-    const bytes = Buffer.allocUnsafe(stat.size);
-    let read = 0;
-    while (read < stat.size) {
-      const count = readSync(fd, bytes, read, stat.size - read, read);
-      if (count === 0) break;
-      read += count;
-    }
-    source = bytes.toString('utf8', 0, read);
+    source = readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
   }
