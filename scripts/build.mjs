@@ -2,6 +2,7 @@
 // sources and tests one-to-one into .build/ for the unit test runner.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
@@ -41,7 +42,8 @@ await build({
   target: 'node20',
   // import() of a built-in becomes require(): the bundles run as plain scripts (vm.Script).
   supported: { 'dynamic-import': false },
-  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The first line names this build, for the code cache (src/loader/code-cache.ts).
+  banner: { js: `// steward build ${randomUUID()}\nconst importMetaUrl = require("node:url").pathToFileURL(__filename).href;` },
   // koffi ships native binaries; it is loaded lazily from node_modules.
   external: ['koffi'],
   sourcemap: 'linked',

@@ -10,10 +10,15 @@ import { Script } from 'node:vm';
  * one this Node cannot use, the bundle compiles as require() would compile it.
  *
  * The cache sits next to the bundle (`<bundle>.v8-cache`). It starts with a header
- * line naming the size and modification time of the bundle it was made from: V8 itself
- * only checks the source length, so a rebuilt bundle of the same length must not be
- * run with the old cache.
+ * line naming the bundle it was made from: V8 itself only checks the source length, so
+ * a rebuilt bundle of the same length must not be run with the old cache. The build
+ * starts each bundle with a line naming a fresh build id, which is that name; a bundle
+ * without one is named by its size and modification time. (The build id, not the time
+ * stamp, because npm packs every file with the same fixed time stamp.)
  */
+
+/** The first line of a bundle made by the build. */
+const BUILD_LINE = '// steward build ';
 
 /** What happened to the cache: used, refused by V8 (another Node version), or not there. */
 export type CacheOutcome = 'used' | 'rejected' | 'stale' | 'none';
@@ -30,8 +35,9 @@ export function cachePathOf(bundle: string): string {
   return `${bundle}.v8-cache`;
 }
 
-function stamp(size: number, mtimeMs: number): string {
-  return `steward-code-cache ${size} ${Math.trunc(mtimeMs)}\n`;
+function stamp(source: string, size: number, mtimeMs: number): string {
+  const buildLine = source.startsWith(BUILD_LINE) ? source.slice(BUILD_LINE.length, source.indexOf('\n')) : '';
+  return `steward-code-cache ${size} ${buildLine === '' ? `mtime ${Math.trunc(mtimeMs)}` : `build ${buildLine}`}\n`;
 }
 
 function readCache(path: string, expected: string): Buffer | 'stale' | undefined {
@@ -53,8 +59,8 @@ export function loadBundle(bundle: string): LoadedBundle {
   let expected: string;
   try {
     const stat = fstatSync(fd);
-    expected = stamp(stat.size, stat.mtimeMs);
     source = readFileSync(fd, 'utf8');
+    expected = stamp(source, stat.size, stat.mtimeMs);
   } finally {
     closeSync(fd);
   }

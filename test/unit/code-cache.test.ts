@@ -78,6 +78,18 @@ describe('code cache loader', () => {
     assert.equal(marker('__stewardCacheX')?.file, 'c.cjs');
   });
 
+  it('names a built bundle by its build line, so a new time stamp (npm pack sets one) keeps the cache', () => {
+    const built = (id: string): string => `// steward build ${id}\nprocess.stdout.write('built');\n`;
+    const root = tree({ 'f.cjs': built('aaaa-1111') });
+    const bundle = join(root, 'f.cjs');
+    loadBundle(bundle).writeCache();
+    utimesSync(bundle, new Date('1985-10-26T08:15:00Z'), new Date('1985-10-26T08:15:00Z'));
+    assert.deepEqual(loadInFreshProcess(bundle), { outcome: 'used', output: 'built' });
+    // Another build of the same length: the old cache is not used.
+    writeFileSync(bundle, built('bbbb-2222'));
+    assert.deepEqual(loadInFreshProcess(bundle), { outcome: 'stale', output: 'built' });
+  });
+
   it('falls back to compiling when V8 refuses the cache', () => {
     const root2 = tree({ 'd.cjs': 'process.stdout.write(String(1 + 1));\n' });
     const other = join(root2, 'd.cjs');
