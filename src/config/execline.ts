@@ -1,10 +1,12 @@
 import { StewardError } from '../errors.js';
+import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
 
 /**
  * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
  * words, double quotes with backslash escapes, # comments, and the block commands
- * foreground, background and if. Anything beyond that is refused by name, with the
- * advice to move the logic into a script.
+ * foreground, background and if. Steward runs that subset itself, with no process
+ * for the interpreter; a file that needs more (variables, other block commands) is
+ * run by Steward's execlineb instead (`'needs-interpreter'`).
  */
 export type ExeclineProgram =
   | { readonly kind: 'exec'; readonly argv: readonly string[] }
@@ -15,11 +17,16 @@ export type ExeclineProgram =
 
 type Token = { readonly text: string; readonly quoted: boolean; readonly line: number };
 
-/** execline commands that need a feature outside the subset (variables, substitution). */
-const UNSUPPORTED = new Set([
-  'importas', 'import', 'multisubstitute', 'backtick', 'define', 'elglob', 'forx', 'forbacktickx', 'forstdin',
-  'ifelse', 'ifte', 'ifthenelse', 'pipeline', 'piperw', 'runblock', 'elgetpositionals', 'elgetopt', 'multidefine',
-  'heredoc', 'case', 'wait', 'loopwhilex', 'trap', 'withstdinas', 'getpid', 'getcwd',
+/**
+ * Commands that make a file need the interpreter: execline's variables and other block
+ * commands, and the chain-loaders an image without s6-overlay has no program for
+ * (`cd`, `export`...) or only a shell stand-in for (`fdmove`, `with-contenv`...).
+ */
+const NEEDS_INTERPRETER = new Set([
+  'importas', 'import', 'multisubstitute', 'backtick', 'define', 'forx', 'ifelse', 'ifte', 'ifthenelse', 'pipeline',
+  'heredoc', 'getpid', 'getcwd',
+  'export', 'unexport', 'emptyenv', 'cd', 'execline-cd', 'umask', 'execline-umask', 'exec', 'exit',
+  'fdmove', 'fdclose', 'fdswap', 'redirfd', 'with-contenv', 's6-envdir', 's6-setuidgid', 'eltest',
 ]);
 
 export function tokenize(text: string, path: string): Token[] {
@@ -72,7 +79,19 @@ export function tokenize(text: string, path: string): Token[] {
   return tokens;
 }
 
-export function parseExecline(text: string, path: string): ExeclineProgram {
+/** Thrown inside the parser when the file needs the full interpreter. */
+class BeyondSubset extends Error {}
+
+export function parseExecline(text: string, path: string): ExeclineProgram | 'needs-interpreter' {
+  try {
+    return parseSubset(text, path);
+  } catch (error) {
+    if (error instanceof BeyondSubset) return 'needs-interpreter';
+    throw error;
+  }
+}
+
+function parseSubset(text: string, path: string): ExeclineProgram {
   const tokens = tokenize(text, path);
   let position = 0;
 
@@ -105,20 +124,16 @@ export function parseExecline(text: string, path: string): ExeclineProgram {
         if (token.text === 'if') return { kind: 'if', negate, block, then };
         return { kind: token.text, block, then };
       }
-      if (words.length === 0 && !token.quoted && UNSUPPORTED.has(token.text)) {
+      if (words.length === 0 && !token.quoted && UNSUPPORTED_COMMANDS.has(token.text)) {
         throw new StewardError('ERR_CONFIG', `the execline command ${token.text} is not supported in up and down files`, {
           path,
           line: token.line,
           hint: 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)',
         });
       }
-      if (!token.quoted && token.text === '{') {
-        throw new StewardError('ERR_CONFIG', `a { block } after ${words.at(-1)?.text ?? 'nothing'} is not supported`, {
-          path,
-          line: token.line,
-          hint: 'Only foreground, background and if take blocks here; move the rest into a script',
-        });
-      }
+      if (words.length === 0 && !token.quoted && NEEDS_INTERPRETER.has(token.text)) throw new BeyondSubset();
+      // A block for any other command (ifelse, an external program): the interpreter's job.
+      if (!token.quoted && token.text === '{') throw new BeyondSubset();
       words.push(token);
       position++;
     }

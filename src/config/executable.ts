@@ -1,6 +1,8 @@
-import { accessSync, closeSync, constants, openSync, readSync, type Stats, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, type Stats, statSync } from 'node:fs';
+import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
+import { parseScript } from '../execline/script.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /**
@@ -77,19 +79,35 @@ function inspectContent(path: string, role: string): Diagnostic[] {
     ];
   }
   const interpreter = firstLine.subarray(2).toString('utf8').trim().split(/\s+/)[0] ?? '';
+  const problems = basename(interpreter) === 'execlineb' ? inspectExeclineScript(path) : [];
   if (interpreter.startsWith('/') && !interpreterExists(interpreter)) {
-    return [
-      {
-        severity: 'warning',
-        error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
-          path,
-          line: 1,
-          hint: 'Install it in the image or change the shebang',
-        }),
-      },
-    ];
+    const provided = STEWARD_INTERPRETERS.has(basename(interpreter));
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
+        path,
+        line: 1,
+        hint: provided
+          ? `Steward provides ${basename(interpreter)}: run "steward install" in the image (it links /command/${basename(interpreter)}; add --usr-bin for /usr/bin)`
+          : 'Install it in the image or change the shebang',
+      }),
+    });
   }
-  return [];
+  return problems;
+}
+
+/** Interpreters Steward links into /command itself. */
+const STEWARD_INTERPRETERS = new Set(['execlineb', 'with-contenv']);
+
+/** An execline script's syntax, so a missing } is reported now, with its line, not when the service starts. */
+function inspectExeclineScript(path: string): Diagnostic[] {
+  try {
+    parseScript(readFileSync(path, 'utf8'), path);
+    return [];
+  } catch (error) {
+    if (error instanceof StewardError) return [{ severity: 'error', error }];
+    return [];
+  }
 }
 
 function failure(path: string, message: string, hint: string, line?: number): Diagnostic {

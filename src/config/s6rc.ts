@@ -6,6 +6,7 @@ import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from
 import type { LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
+import { parseScript } from '../execline/script.js';
 import { parseExecline } from './execline.js';
 import { inspectExecutable } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
@@ -156,6 +157,11 @@ function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | un
   }
   try {
     const program = parseExecline(text, file);
+    if (program === 'needs-interpreter') {
+      // The interpreter reads it at run time; its syntax errors are found now.
+      parseScript(text, file);
+      return { kind: 'execline-script', file };
+    }
     return program.kind === 'noop' ? { kind: 'noop' } : { kind: 'execline', program, file };
   } catch (cause) {
     if (cause instanceof StewardError) diagnostics.push({ severity: 'error', error: cause });

@@ -11,6 +11,7 @@ import { removeIfPresent } from '../util/remove.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
 import { copyTree } from './runtime-dir.js';
+import { packageRoot } from './shims.js';
 import type { ServiceSet } from './service-set.js';
 
 /** Steward's own stages, which s6-overlay runs as the oneshots fix-attrs, legacy-cont-init and legacy-services. */
@@ -59,14 +60,19 @@ async function runAction(
   }
   const timeoutMs = direction === 'up' ? atomic.timeoutUpMs : atomic.timeoutDownMs;
   // Name what it waited for: the script, or the command line of the up or down file.
-  const command = action.kind === 'script' ? action.path : action.program.kind === 'exec' ? action.program.argv.join(' ') : action.file;
+  const command = action.kind === 'script' ? action.path : action.kind === 'execline-script' ? action.file : action.program.kind === 'exec' ? action.program.argv.join(' ') : action.file;
   const shown = command.length > 120 ? `${command.slice(0, 120)}...` : command;
   const timeoutReason = `its ${direction} command ${shown} did not finish within ${timeoutMs} ms (timeout-${direction})`;
   const limit = abortAfter(abortSignal, timeoutMs, timeoutReason);
   const env = { ...context.childEnv, RC_NAME: atomic.name };
   let result: ProgramResult;
   try {
-    const program = action.kind === 'script' ? { kind: 'exec' as const, argv: action.argv } : action.program;
+    const program =
+      action.kind === 'script'
+        ? { kind: 'exec' as const, argv: action.argv }
+        : action.kind === 'execline-script'
+          ? { kind: 'exec' as const, argv: [process.execPath, join(packageRoot(), 'bin', 's6-tool'), 'execlineb', '-P', action.file] }
+          : action.program;
     result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal, output: context.output });
   } finally {
     limit.dispose();

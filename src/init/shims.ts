@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
  * versions of them live in the package.
  */
 const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc'];
+// The s6 clients of the control socket, and the execline interpreter, all in bin/s6-tool.
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
 
 /** The package root: the nearest directory above this module holding shims/with-contenv. */
 export function packageRoot(): string {

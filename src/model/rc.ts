@@ -10,6 +10,8 @@ import type { LongrunDefinition } from './service.js';
 /** What a oneshot runs: an execline-style command line, a script, one of Steward's own stages, or nothing. */
 export type OneshotAction =
   | { readonly kind: 'execline'; readonly program: ExeclineProgram; readonly file: string }
+  /** An up or down file beyond the subset Steward runs itself: run by Steward's execlineb. */
+  | { readonly kind: 'execline-script'; readonly file: string }
   | { readonly kind: 'script'; readonly path: string; readonly argv: readonly string[] }
   | { readonly kind: 'builtin'; readonly stage: 'fix-attrs' | 'legacy-cont-init' | 'legacy-services' }
   | { readonly kind: 'noop' };

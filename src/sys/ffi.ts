@@ -14,6 +14,19 @@ interface LibC {
   pipe2: Fn<[fds: Int32Array, flags: number]>;
   errno: () => number;
   spawn: SpawnCalls | undefined;
+  exec: ExecCalls;
+}
+
+/** What a process needs to turn itself into another program, as execline's chain-loading does. */
+interface ExecCalls {
+  execve: Fn<[path: string, argv: (string | null)[], envp: (string | null)[]]>;
+  dup2: Fn<[fd: number, newFd: number]>;
+  fcntl: (fd: number, command: number, ...variadic: unknown[]) => number;
+  setgroups: Fn<[count: number, groups: Uint32Array]>;
+  setgid: Fn<[gid: number]>;
+  setuid: Fn<[uid: number]>;
+  sigprocmask: Fn<[how: number, set: Buffer, old: null]>;
+  signal: (signal: number, handler: null) => unknown;
 }
 
 /** posix_spawn and its helpers; absent on a C library too old to have addchdir_np. */
@@ -23,6 +36,7 @@ interface SpawnCalls {
   actionsDestroy: Fn<[actions: Buffer]>;
   addDup2: Fn<[actions: Buffer, fd: number, newFd: number]>;
   addOpen: Fn<[actions: Buffer, fd: number, path: string, flags: number, mode: number]>;
+  addClose: Fn<[actions: Buffer, fd: number]>;
   addChdir: Fn<[actions: Buffer, path: string]>;
   attributesInit: Fn<[attributes: Buffer]>;
   attributesDestroy: Fn<[attributes: Buffer]>;
@@ -98,6 +112,7 @@ function load(): LibC {
       actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
       addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
       addOpen: fn('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, unsigned int mode)'),
+      addClose: fn('int posix_spawn_file_actions_addclose(void *actions, int fd)'),
       addChdir: fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
       attributesInit: fn('int posix_spawnattr_init(void *attributes)'),
       attributesDestroy: fn('int posix_spawnattr_destroy(void *attributes)'),
@@ -116,6 +131,16 @@ function load(): LibC {
     pipe2: fn('int pipe2(int *fds, int flags)'),
     errno: () => koffi.errno(),
     spawn,
+    exec: {
+      execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
+      dup2: fn('int dup2(int fd, int newfd)'),
+      fcntl: loaded.func('int fcntl(int fd, int cmd, ...)') as ExecCalls['fcntl'],
+      setgroups: fn('int setgroups(size_t count, const uint32_t *groups)'),
+      setgid: fn('int setgid(uint32_t gid)'),
+      setuid: fn('int setuid(uint32_t uid)'),
+      sigprocmask: fn('int sigprocmask(int how, void *set, void *old)'),
+      signal: loaded.func('void *signal(int sig, void *handler)') as ExecCalls['signal'],
+    },
   };
   return libc;
 }
@@ -145,6 +170,12 @@ export function createPipe(): { readFd: number; writeFd: number } {
 /** What a child's descriptor becomes: /dev/null, the same descriptor of ours, or another of ours. */
 export type FdSource = 'null' | 'inherit' | number;
 
+/** One step of a child's descriptor set-up, applied in order (execline's fdmove, redirfd, fdclose). */
+export type FileAction =
+  | { readonly kind: 'dup'; readonly from: number; readonly to: number }
+  | { readonly kind: 'open'; readonly fd: number; readonly path: string; readonly flags: number; readonly mode: number }
+  | { readonly kind: 'close'; readonly fd: number };
+
 export interface PosixSpawnRequest {
   path: string;
   argv: readonly string[];
@@ -152,6 +183,8 @@ export interface PosixSpawnRequest {
   cwd: string;
   /** Child descriptor number to its source. */
   fds: ReadonlyMap<number, FdSource>;
+  /** Applied after `fds`. */
+  actions?: readonly FileAction[];
   newSession: boolean;
 }
 
@@ -184,6 +217,11 @@ export function posixSpawn(request: PosixSpawnRequest): number {
       // dup2 onto itself clears close-on-exec, which Node sets even on its stdio.
       else calls.addDup2(actions, source === 'inherit' ? fd : source, fd);
     }
+    for (const action of request.actions ?? []) {
+      if (action.kind === 'dup') calls.addDup2(actions, action.from, action.to);
+      else if (action.kind === 'open') calls.addOpen(actions, action.fd, action.path, action.flags, action.mode);
+      else calls.addClose(actions, action.fd);
+    }
     calls.addChdir(actions, request.cwd);
     // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
     calls.sigFillSet(allSignals);
@@ -198,4 +236,48 @@ export function posixSpawn(request: PosixSpawnRequest): number {
     calls.actionsDestroy(actions);
     calls.attributesDestroy(attributes);
   }
+}
+
+/** Waits for one child, blocking the thread: for short-lived programs with no event loop to keep. */
+export function waitBlocking(pid: number): number {
+  const status = [0];
+  for (;;) {
+    if (load().waitpid(pid, status, 0) === pid) return status[0] ?? 0;
+    const errno = load().errno();
+    if (errno !== EINTR) throw new Error(`waitpid ${pid} failed with errno ${errno}`);
+  }
+}
+
+const EINTR = 4;
+const F_SETFD = 2;
+const SIG_SETMASK = 2;
+/** Signals 1 to 31 but KILL and STOP: the ones a program may have ignored or caught. */
+const RESETTABLE_SIGNALS = Array.from({ length: 31 }, (_, index) => index + 1).filter((number) => number !== 9 && number !== 19);
+
+/** A descriptor survives exec: moved onto `to` (`from` === `to` only clears close-on-exec). */
+export function moveDescriptor(from: number, to: number): void {
+  const calls = load().exec;
+  const result = from === to ? calls.fcntl(to, F_SETFD, 'int', 0) : calls.dup2(from, to);
+  if (result < 0) throw new Error(`cannot move descriptor ${from} to ${to}: errno ${load().errno()}`);
+}
+
+/** Changes user and groups for good, as s6-applyuidgid does: groups first, then gid, then uid. */
+export function becomeUser(uid: number, gid: number, groups: readonly number[]): void {
+  const calls = load().exec;
+  if (calls.setgroups(groups.length, Uint32Array.from(groups)) !== 0) throw new Error(`setgroups failed: errno ${load().errno()}`);
+  if (calls.setgid(gid) !== 0) throw new Error(`setgid ${gid} failed: errno ${load().errno()}`);
+  if (calls.setuid(uid) !== 0) throw new Error(`setuid ${uid} failed: errno ${load().errno()}`);
+}
+
+/**
+ * Replaces this process with a program. Node ignores SIGPIPE, and an ignored signal stays
+ * ignored across exec: every signal goes back to its default and none stays blocked, so the
+ * program starts as it would from a C chain-loader. Returns only on failure, with the errno.
+ */
+export function replaceProcess(path: string, argv: readonly string[], env: readonly string[]): number {
+  const calls = load().exec;
+  for (const number of RESETTABLE_SIGNALS) calls.signal(number, null);
+  calls.sigprocmask(SIG_SETMASK, Buffer.alloc(SIGSET_SIZE), null);
+  calls.execve(path, [...argv, null], [...env, null]);
+  return load().errno();
 }

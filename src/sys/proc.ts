@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * Reads the process table from /proc. Synchronous on purpose: these files are
@@ -63,4 +63,32 @@ function readParentPid(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The descriptors this process inherited, as far as they can be told from Node's own.
+ * Node marks every inherited descriptor close-on-exec at start-up, so a program that
+ * replaces this process (execline's chain-loading) must be given them back. Node's own
+ * are event polls, event counters and pipes whose two ends it holds; everything else
+ * is taken as inherited.
+ */
+export function inheritedDescriptors(): number[] {
+  const targets = new Map<number, string>();
+  try {
+    for (const name of readdirSync('/proc/self/fd')) {
+      try {
+        targets.set(Number(name), readlinkSync(`/proc/self/fd/${name}`));
+      } catch {
+        // The listing's own descriptor, already closed.
+      }
+    }
+  } catch {
+    return [0, 1, 2];
+  }
+  const uses = new Map<string, number>();
+  for (const target of targets.values()) uses.set(target, (uses.get(target) ?? 0) + 1);
+  return [...targets]
+    .filter(([, target]) => !target.startsWith('anon_inode:') && !(target.startsWith('pipe:') && (uses.get(target) ?? 0) > 1))
+    .map(([fd]) => fd)
+    .sort((a, b) => a - b);
 }

@@ -16,7 +16,7 @@ after(() => {
   trees.forEach(removeTree);
 });
 
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc'];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
 const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
 
 function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -102,6 +102,8 @@ describe('steward install', () => {
       assert.equal(code, 100, `${name}: ${stderr}`);
       assert.match(stderr, new RegExp(`^${name}: usage: ${name} `), name);
     }
+    const execline = await run(join(root, 'command', 'execlineb'), ['-Pc', 'foreground { echo one } echo two']);
+    assert.equal(execline.stdout, 'one\ntwo\n', execline.stderr);
   });
 });
 
@@ -144,6 +146,52 @@ echo "notification_fd_closed=$([ -e /proc/$pid/fd/3 ] && echo no || echo yes)"
     expect(output, 'log', 'web: uid=65534 gid=65534 greeting=hello from the container from_envdir=envdir value|web: on stderr|');
     expect(output, 'runs_as', '65534');
     expect(output, 'notification_fd_closed', 'yes');
+  });
+
+  it('execline run scripts and up files work without s6-overlay: Steward links its execlineb into /command', async () => {
+    const services = {
+      // A v3 oneshot whose up file needs variables, and a longrun with an execline run script and readiness.
+      's6-overlay/s6-rc.d/init-config/type': 'oneshot\n',
+      's6-overlay/s6-rc.d/init-config/up': 'importas -D 911 PUID PUID\nbacktick -E HOST { hostname }\nforeground { sh -c "echo uid=$PUID host=$HOST > /run/init-config.out" }\nexit 0\n',
+      's6-overlay/s6-rc.d/svc-api/type': 'longrun\n',
+      's6-overlay/s6-rc.d/svc-api/notification-fd': '3\n',
+      's6-overlay/s6-rc.d/svc-api/dependencies.d/init-config': '',
+      's6-overlay/s6-rc.d/svc-api/run': `#!/command/execlineb -P
+with-contenv
+importas -D none GREETING GREETING
+fdmove -c 2 1
+foreground { sh -c "echo api greeting=$GREETING >> /run/api.log" }
+s6-setuidgid nobody
+sh -c "echo ready >&3; exec sleep 1000"
+`,
+      's6-overlay/s6-rc.d/user/contents.d/init-config': '',
+      's6-overlay/s6-rc.d/user/contents.d/svc-api': '',
+      // A classic services.d service written in execline.
+      'services.d/web/run': `#!/command/execlineb -P
+cd /run
+redirfd -a 1 /run/web.log
+sh -c "echo web cwd=$(pwd); exec sleep 1000"
+`,
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -U -t 10000 /run/service/svc-api; echo "api_ready=$?"
+echo "init_config=$(cat /run/init-config.out)"
+wait_lines /run/web.log 1
+echo "web_log=$(cat /run/web.log)"
+echo "api_log=$(cat /run/api.log)"
+pid=$(s6-svstat -p /run/service/svc-api)
+echo "api_program=$(cat /proc/$pid/comm) uid=$(stat -c %u /proc/$pid)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'api_ready', '0');
+    assert.match(value(output, 'init_config'), /^uid=911 host=\S+$/);
+    expect(output, 'web_log', 'web cwd=/run');
+    expect(output, 'api_log', 'api greeting=hello from the container');
+    // The supervised process is the program itself: the interpreter executed into it.
+    expect(output, 'api_program', 'sleep uid=65534');
   });
 
   it('s6-svc controls a service by /run/service/NAME or ".", and its -w options wait', async () => {

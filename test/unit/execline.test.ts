@@ -6,7 +6,7 @@ import { StewardError } from '../../src/errors.js';
 
 const FILE = '/etc/s6-overlay/s6-rc.d/init-app/up';
 
-function parse(text: string): ExeclineProgram {
+function parse(text: string): ExeclineProgram | 'needs-interpreter' {
   return parseExecline(text, FILE);
 }
 
@@ -159,24 +159,44 @@ describe('execline subset: blocks', () => {
     assert.equal(error.line, 2);
   });
 
-  it('a { after another command is refused, with the advice to use a script', () => {
-    const error = rejection('echo start\nexeccmd { echo x }\n');
-    assert.match(error.message, /a \{ block \} after execcmd is not supported/);
-    assert.equal(error.line, 2);
-    assert.match(error.hint ?? '', /script/);
+  it('a { after another command is left to the interpreter', () => {
+    assert.equal(parse('echo start\nexeccmd { echo x }\n'), 'needs-interpreter');
+  });
+});
+
+describe('execline subset: what it leaves to the interpreter', () => {
+  const cases: [string, string][] = [
+    ['importas', '# read the user\nimportas -D 911 PUID PUID\ns6-setuidgid $PUID /app/run\n'],
+    ['backtick', 'backtick -n HOST { hostname }\necho $HOST\n'],
+    ['multisubstitute', '\n\nmultisubstitute { importas A A }\necho $A\n'],
+    ['define', 'define DIR /config\nmkdir $DIR\n'],
+    ['ifelse', 'ifelse { test -e /x } { echo yes } echo no\n'],
+    ['pipeline', 'pipeline { cat /x } grep y\n'],
+    ['forx', 'forx X { a b } echo $X\n'],
+    ['cd', 'cd /config /usr/bin/app-setup\n'],
+    ['export', 'export HOME /config s6-setuidgid abc /app/init\n'],
+    ['with-contenv', 'with-contenv /app/init\n'],
+  ];
+  for (const [construct, text] of cases) {
+    it(`${construct}: run by execlineb`, () => {
+      assert.equal(parse(text), 'needs-interpreter');
+    });
+  }
+
+  it('inside a block too', () => {
+    assert.equal(parse('foreground {\n  importas X X\n  echo $X\n}\necho done\n'), 'needs-interpreter');
+  });
+
+  it('only in command position: as an argument it is a plain word', () => {
+    assert.deepEqual(parse('echo importas backtick'), exec('echo', 'importas', 'backtick'));
   });
 });
 
 describe('execline subset: unsupported constructs', () => {
   const cases: [string, string, number][] = [
-    ['importas', '# read the user\nimportas -D 911 PUID PUID\ns6-setuidgid $PUID /app/run\n', 2],
-    ['backtick', 'backtick -n HOST { hostname }\necho $HOST\n', 1],
-    ['multisubstitute', '\n\nmultisubstitute { importas A A }\necho $A\n', 3],
-    ['define', 'define DIR /config\nmkdir $DIR\n', 1],
-    ['ifelse', 'ifelse { test -e /x } { echo yes } echo no\n', 1],
-    ['pipeline', 'pipeline { cat /x } grep y\n', 1],
     ['elglob', 'elglob FILES /config/*.conf\necho $FILES\n', 1],
-    ['forx', 'forx X { a b } echo $X\n', 1],
+    ['forstdin', '\n\nforstdin LINE echo $LINE\n', 3],
+    ['trap', 'trap { term { echo bye } } sleep 9\n', 1],
   ];
   for (const [construct, text, line] of cases) {
     it(`${construct}: refused, naming the file, the line and the construct`, () => {
@@ -189,12 +209,8 @@ describe('execline subset: unsupported constructs', () => {
   }
 
   it('inside a block too', () => {
-    const error = rejection('foreground {\n  importas X X\n  echo $X\n}\necho done\n');
-    assert.match(error.message, /importas is not supported/);
+    const error = rejection('foreground {\n  elglob X /x*\n  echo $X\n}\necho done\n');
+    assert.match(error.message, /elglob is not supported/);
     assert.equal(error.line, 2);
-  });
-
-  it('only in command position: as an argument it is a plain word', () => {
-    assert.deepEqual(parse('echo importas backtick'), exec('echo', 'importas', 'backtick'));
   });
 });

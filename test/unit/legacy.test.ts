@@ -219,6 +219,22 @@ describe('readLegacyTree: run and finish scripts', () => {
     service(result, 'web');
   });
 
+  it('checks the syntax of an execline run script, naming the line of an unclosed block', () => {
+    const { root, result } = readFiles({ 'services.d/web/run': script('foreground {\n  echo starting\nnginx -g "daemon off;"\n', '#!/bin/execlineb -P') });
+    const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(result.diagnostics));
+    assert.equal(errors[0]?.error.path, join(root, 'services.d/web/run'));
+    assert.equal(errors[0]?.error.line, 2);
+    assert.match(errors[0]?.error.message ?? '', /block \} is not closed/);
+  });
+
+  it('a missing /command/execlineb is a warning whose hint is steward install', () => {
+    const { result } = readFiles({ 'services.d/web/run': script('nginx -g "daemon off;"\n', '#!/nonexistent-dir/execlineb -P') });
+    assert.equal(hasErrors(result.diagnostics), false);
+    assert.match(result.diagnostics[0]?.error.hint ?? '', /steward install/);
+    service(result, 'web');
+  });
+
   it('uses a valid finish script from the live directory', () => {
     const { result } = readFiles({ 'services.d/web/run': script(), 'services.d/web/finish': script() });
     assert.equal(service(result, 'web').finishPath, `${LIVE}/web/finish`);

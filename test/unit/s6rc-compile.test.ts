@@ -183,13 +183,25 @@ describe('compile-time errors, each naming its file', () => {
   });
 
   it('an unsupported execline construct, naming the file, the line and the construct', () => {
-    const up = '# read the uid\nimportas -D 911 PUID PUID\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
+    const up = '# list the configs\nelglob FILES /config/*.conf\n/etc/s6-overlay/s6-rc.d/init-app/run $FILES\n';
     const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
     const found = only(problems(compile(root).diagnostics), /execline/);
-    assert.equal(found.message, 'the execline command importas is not supported in up and down files');
+    assert.equal(found.message, 'the execline command elglob is not supported in up and down files');
     assert.equal(found.path, join(root, RC, 'init-app/up'));
     assert.equal(found.line, 2);
     assert.match(found.hint ?? '', /script/);
+  });
+
+  it('an up file with variables is run by execlineb; its syntax is checked now', () => {
+    const up = '# read the uid\nimportas -D 911 PUID PUID\n/etc/s6-overlay/s6-rc.d/init-app/run $PUID\n';
+    const root = tree({ ...oneshot('init-app', up), ...oneshot('init-broken', 'importas X X\nforeground {\n echo $X\n'), ...inUser('init-app', 'init-broken') });
+    const result = compile(root);
+    const found = only(problems(result.diagnostics), /block/);
+    assert.equal(found.path, join(root, RC, 'init-broken/up'));
+    assert.equal(found.line, 2);
+    const app = result.graph?.atomics.get('init-app');
+    assert.ok(app !== undefined && app.kind === 'oneshot', 'init-app compiled');
+    assert.deepEqual(app.up, { kind: 'execline-script', file: join(root, RC, 'init-app/up') });
   });
 
   it('producer-for without the matching consumer-for', () => {
@@ -223,7 +235,7 @@ describe('steward check on an s6-rc.d tree', () => {
       ...longrun('s6rc-mine'),
       [`${RC}/init-noup/type`]: 'oneshot\n',
       [`${RC}/svc-norun/type`]: 'longrun\n',
-      ...oneshot('init-importas', 'importas -i HOME HOME\n'),
+      ...oneshot('init-importas', 'elglob -0 F /x/*\n'),
       [`${RC}/svc-starts/type`]: 'longrun\n',
       [`${RC}/svc-starts/run`]: script(`touch ${marker}\nexec sleep 1000\n`),
       [`${BUNDLES}/user/contents.d/svc-a`]: '',
@@ -243,7 +255,7 @@ describe('steward check on an s6-rc.d tree', () => {
       `error: ${join(root, RC, 's6rc-mine')}: the name s6rc-mine starts with a prefix reserved`,
       `error: ${join(root, RC, 'init-noup/up')}: oneshot init-noup has no up file`,
       `error: ${join(root, RC, 'svc-norun/run')}: longrun svc-norun has no run file`,
-      `error: ${join(root, RC, 'init-importas/up')}:1: the execline command importas is not supported in up and down files`,
+      `error: ${join(root, RC, 'init-importas/up')}:1: the execline command elglob is not supported in up and down files`,
     ];
     for (const line of expected) assert.match(out, new RegExp(`^${line}`, 'm'), `${line}\nnot in:\n${out}`);
     assert.match(out, /: 8 errors, 1 warnings\n$/, out);

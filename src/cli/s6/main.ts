@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
+import { execlineb, EXECLINEB_USAGE } from '../../execline/main.js';
 import { S6_EXIT } from './call.js';
 import { UsageError } from './getopt.js';
 import { s6rc, USAGE as RC_USAGE } from './rc.js';
@@ -19,7 +20,15 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-svwait': { run: s6svwait, usage: SVWAIT_USAGE },
   's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
   's6-rc': { run: s6rc, usage: RC_USAGE },
+  // Not a client: an interpreter for execline scripts, for images without s6-overlay's.
+  execlineb: { run: (args) => Promise.resolve(execlineb(args, selfCommand())), usage: EXECLINEB_USAGE },
 };
+
+/** How to run execlineb again, for a block that needs a process of its own. */
+function selfCommand(): string[] {
+  const script = process.argv[1] ?? '';
+  return basename(script) === 'execlineb' ? [process.execPath, script] : [process.execPath, script, 'execlineb'];
+}
 
 async function main(): Promise<number> {
   const name = basename(process.argv[1] ?? '');

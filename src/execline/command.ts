@@ -1,0 +1,38 @@
+import type { ScriptNode } from './script.js';
+import type { ChainState } from './state.js';
+
+/** What a command does to the chain: go on with the rest, or end it with an exit code. */
+export type Step = { readonly rest: readonly ScriptNode[] } | { readonly exit: number };
+
+export interface CommandContext {
+  readonly name: string;
+  /** The chain's state; commands change it in place. */
+  readonly state: ChainState;
+  /** Runs a chain in a child with `state` and waits: the raw wait status. */
+  wait(chain: readonly ScriptNode[], state: ChainState): number;
+  /** Starts a chain in a child with `state` and does not wait: its pid. */
+  start(chain: readonly ScriptNode[], state: ChainState): number;
+}
+
+export interface Command {
+  readonly usage: string;
+  /** It waits for a child, so a chain started in the background needs a process of its own to run it. */
+  readonly blocking?: boolean;
+  run(args: readonly ScriptNode[], context: CommandContext): Step;
+}
+
+/** A wait status as execline reports it in `?`: the exit code, or 256 plus the signal. */
+export function execlineStatus(raw: number): number {
+  const signal = raw & 0x7f;
+  return signal === 0 ? (raw >> 8) & 0xff : 256 + signal;
+}
+
+/** A wait status as an exit code: the code, or 128 plus the signal. */
+export function exitCodeOf(raw: number): number {
+  const signal = raw & 0x7f;
+  return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
+}
+
+export function succeeded(raw: number): boolean {
+  return raw === 0;
+}

@@ -1,0 +1,241 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Command } from '../command.js';
+import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
+import type { ScriptNode } from '../script.js';
+import type { ChainState } from '../state.js';
+import { substitute } from '../substitute.js';
+
+/** The commands that set variables: substitution into the rest of the script, and the environment. */
+
+type Binding = readonly [string, string | readonly string[] | undefined];
+
+function split(value: string, delimiters: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  for (const char of value) {
+    if (delimiters.includes(char)) {
+      if (current !== '') words.push(current);
+      current = '';
+    } else current += char;
+  }
+  if (current !== '') words.push(current);
+  return words;
+}
+
+function shape(value: string | undefined, flags: ReadonlyMap<string, string>): string | readonly string[] | undefined {
+  if (value === undefined || !flags.has('s')) return value;
+  return split(value, flags.get('d') ?? ' \t\n\r');
+}
+
+const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s ] [ -d delim ] variable envvar prog...';
+const DEFINE_USAGE = 'define [ -s ] [ -d delim ] variable value prog...';
+
+function readImportas(args: readonly ScriptNode[], state: ChainState): [Binding, readonly ScriptNode[]] {
+  const { flags, rest: afterOptions } = parseOptions(args, 'iD:usCcnNd:', IMPORTAS_USAGE);
+  const [variable, afterVariable] = takeWord(afterOptions, 'the variable name', IMPORTAS_USAGE);
+  const [envvar, rest] = takeWord(afterVariable, 'the environment variable', IMPORTAS_USAGE);
+  let value = state.env.get(envvar);
+  if (value === undefined && flags.has('D')) value = flags.get('D');
+  if (value === undefined && flags.has('i')) throw new ExeclineError(`the environment variable ${envvar} is not set`);
+  if (flags.has('u')) state.env.delete(envvar);
+  return [[variable, shape(value, flags)], rest];
+}
+
+function readDefine(args: readonly ScriptNode[]): [Binding, readonly ScriptNode[]] {
+  const { flags, rest: afterOptions } = parseOptions(args, 'sCcnNd:', DEFINE_USAGE);
+  const [variable, afterVariable] = takeWord(afterOptions, 'the variable name', DEFINE_USAGE);
+  const [value, rest] = takeWord(afterVariable, 'the value', DEFINE_USAGE);
+  return [[variable, shape(value, flags)], rest];
+}
+
+const importas: Command = {
+  usage: IMPORTAS_USAGE,
+  run(args, context) {
+    const [binding, rest] = readImportas(args, context.state);
+    return { rest: substitute(rest, new Map([binding])) };
+  },
+};
+
+/** The old form: import VAR is importas VAR VAR. */
+const importCommand: Command = {
+  usage: 'import [ -i | -D default ] [ -u ] [ -s ] variable prog...',
+  run(args, context) {
+    const { rest: afterOptions } = parseOptions(args, 'iD:usCcnNd:', this.usage);
+    const [variable] = takeWord(afterOptions, 'the variable name', this.usage);
+    const options = args.slice(0, args.length - afterOptions.length);
+    const [binding, rest] = readImportas([...options, variable, ...afterOptions], context.state);
+    return { rest: substitute(rest, new Map([binding])) };
+  },
+};
+
+const define: Command = {
+  usage: DEFINE_USAGE,
+  run(args) {
+    const [binding, rest] = readDefine(args);
+    return { rest: substitute(rest, new Map([binding])) };
+  },
+};
+
+const multisubstitute: Command = {
+  usage: 'multisubstitute { importas ... define ... } prog...',
+  run(args, context) {
+    const [block, rest] = takeBlock(args, 'the substitutions', this.usage);
+    const bindings = new Map<string, Binding[1]>();
+    let remaining = block;
+    while (remaining.length > 0) {
+      const [name, after] = takeWord(remaining, 'a substitution command', this.usage);
+      let binding: Binding;
+      if (name === 'importas') [binding, remaining] = readImportas(after, context.state);
+      else if (name === 'define') [binding, remaining] = readDefine(after);
+      else throw new ExeclineError(`${name} inside multisubstitute is not supported: use importas or define`);
+      bindings.set(binding[0], binding[1]);
+    }
+    return { rest: substitute(rest, bindings) };
+  },
+};
+
+const exportCommand: Command = {
+  usage: 'export variable value prog...',
+  run(args, context) {
+    const [name, afterName] = takeWord(args, 'the variable name', this.usage);
+    const [value, rest] = takeWord(afterName, 'the value', this.usage);
+    if (name === '' || name.includes('=')) throw new ExeclineError(`${JSON.stringify(name)} is not a variable name`);
+    context.state.env.set(name, value);
+    return { rest };
+  },
+};
+
+const unexport: Command = {
+  usage: 'unexport variable prog...',
+  run(args, context) {
+    const [name, rest] = takeWord(args, 'the variable name', this.usage);
+    context.state.env.delete(name);
+    return { rest };
+  },
+};
+
+const POSITIONAL = /^(#|\d+)$/;
+
+const emptyenv: Command = {
+  usage: 'emptyenv [ -p ] [ -c ] [ -o ] [ -P ] prog...',
+  run(args, context) {
+    const { flags, rest } = parseOptions(args, 'pcoP', this.usage);
+    const env = context.state.env;
+    if (flags.has('c') || flags.has('o') || flags.has('P')) {
+      for (const name of [...env.keys()]) {
+        if (POSITIONAL.test(name) || (flags.has('c') && (name.startsWith('ELGETOPT_') || name === 'EXECLINE_STRICT'))) env.delete(name);
+      }
+      return { rest };
+    }
+    const path = env.get('PATH');
+    env.clear();
+    if (flags.has('p') && path !== undefined) env.set('PATH', path);
+    return { rest };
+  },
+};
+
+const getpid: Command = {
+  usage: 'getpid variable prog...',
+  run(args, context) {
+    const [name, rest] = takeWord(args, 'the variable name', this.usage);
+    context.state.env.set(name, String(process.pid));
+    return { rest };
+  },
+};
+
+const getcwd: Command = {
+  usage: 'getcwd variable prog...',
+  run(args, context) {
+    const [name, rest] = takeWord(args, 'the variable name', this.usage);
+    context.state.env.set(name, context.state.cwd);
+    return { rest };
+  },
+};
+
+interface EnvdirOptions {
+  /** The whole file (its last newline removed unless `keepNewline`), not the first line. */
+  readonly wholeFile: boolean;
+  readonly keepNewline: boolean;
+}
+
+/** s6-envdir's reading of one file: undefined unsets the variable (an empty file). */
+function envdirValue(path: string, options: EnvdirOptions): string | undefined {
+  const text = readFileSync(path, 'utf8');
+  if (text === '') return undefined;
+  let value = options.wholeFile ? text : (text.split('\n')[0] ?? '').replace(/[ \t]+$/, '');
+  if (options.wholeFile && !options.keepNewline) value = value.replace(/\n$/, '');
+  return value.replaceAll('\0', '\n');
+}
+
+export function applyEnvdir(dir: string, env: Map<string, string>, options: EnvdirOptions): void {
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || name.includes('=')) continue;
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+    } catch {
+      continue;
+    }
+    const value = envdirValue(path, options);
+    if (value === undefined) env.delete(name);
+    else env.set(name, value);
+  }
+}
+
+const s6envdir: Command = {
+  usage: 's6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c ] dir prog...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'IinfLc', this.usage);
+    const [dir, rest] = takeWord(afterOptions, 'the directory', this.usage);
+    try {
+      applyEnvdir(dir, context.state.env, { wholeFile: flags.has('f'), keepNewline: flags.has('n') });
+    } catch (error) {
+      if (flags.has('I') && (error as NodeJS.ErrnoException).code === 'ENOENT') return { rest };
+      throw new ExeclineError(`unable to envdir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+    }
+    return { rest };
+  },
+};
+
+/**
+ * s6-overlay's with-contenv: the container environment Steward saved at boot, on top of
+ * PATH alone; nothing changes with S6_KEEP_ENV or when there is no saved environment.
+ */
+const withContenv: Command = {
+  usage: 'with-contenv prog...',
+  run(args, context) {
+    const env = context.state.env;
+    const dir = join(env.get('STEWARD_RUN') ?? '/run', 's6', 'container_environment');
+    const keep = env.get('S6_KEEP_ENV') ?? '0';
+    if ((keep !== '' && keep !== '0') || !isDirectory(dir)) return { rest: args };
+    const path = env.get('PATH');
+    env.clear();
+    if (path !== undefined) env.set('PATH', path);
+    applyEnvdir(dir, env, { wholeFile: true, keepNewline: false });
+    return { rest: args };
+  },
+};
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export const environmentCommands: ReadonlyMap<string, Command> = new Map([
+  ['importas', importas],
+  ['import', importCommand],
+  ['define', define],
+  ['multisubstitute', multisubstitute],
+  ['export', exportCommand],
+  ['unexport', unexport],
+  ['emptyenv', emptyenv],
+  ['getpid', getpid],
+  ['getcwd', getcwd],
+  ['s6-envdir', s6envdir],
+  ['with-contenv', withContenv],
+]);

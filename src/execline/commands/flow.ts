@@ -1,0 +1,230 @@
+import { closeSync, readSync, writeSync } from 'node:fs';
+
+import { createPipe } from '../../sys/ffi.js';
+import { type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
+import { ExeclineError, parseDescriptor, parseOptions, takeBlock, takeWord } from '../options.js';
+import type { ScriptNode } from '../script.js';
+import { substitute } from '../substitute.js';
+
+/** The commands that run blocks: sequencing, conditions, capture and loops. */
+
+const foreground: Command = {
+  usage: 'foreground { prog1... } prog2...',
+  blocking: true,
+  run(args, context) {
+    const [block, rest] = takeBlock(args, 'the program to run first', this.usage);
+    const status = context.wait(block, context.state.copy());
+    context.state.env.set('?', String(execlineStatus(status)));
+    return { rest };
+  },
+};
+
+const background: Command = {
+  usage: 'background [ -d ] { prog1... } prog2...',
+  run(args, context) {
+    const { rest: afterOptions } = parseOptions(args, 'd', this.usage);
+    const [block, rest] = takeBlock(afterOptions, 'the program to start', this.usage);
+    const pid = context.start(block, context.state.copy());
+    context.state.env.set('!', String(pid));
+    return { rest };
+  },
+};
+
+/** Runs a test block: true when it exited 0 (or not 0, negated). A crash ends the chain with 128 + signal. */
+function test(block: readonly ScriptNode[], context: CommandContext, negate: boolean): boolean | { exit: number } {
+  const status = context.wait(block, context.state.copy());
+  if ((status & 0x7f) !== 0) return { exit: exitCodeOf(status) };
+  return (status === 0) !== negate;
+}
+
+const ifCommand: Command = {
+  usage: 'if [ -n ] [ -t ] [ -x exitcode ] [ -X ] { prog1... } prog2...',
+  blocking: true,
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'ntXx:', this.usage);
+    const [block, rest] = takeBlock(afterOptions, 'the test', this.usage);
+    const passed = test(block, context, flags.has('n'));
+    if (typeof passed === 'object') return passed;
+    if (passed) return { rest };
+    const code = flags.has('t') ? 0 : Number(flags.get('x') ?? 1);
+    return { exit: code };
+  },
+};
+
+const ifelse: Command = {
+  usage: 'ifelse [ -n ] [ -X ] { prog1... } { prog2... } prog3...',
+  blocking: true,
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
+    const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
+    const [thenBlock, rest] = takeBlock(afterTest, 'the program to run when the test succeeds', this.usage);
+    const passed = test(testBlock, context, flags.has('n'));
+    if (typeof passed === 'object') return passed;
+    return { rest: passed ? thenBlock : rest };
+  },
+};
+
+const ifte: Command = {
+  usage: 'ifte [ -n ] [ -X ] { then... } { else... } test...',
+  blocking: true,
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
+    const [thenBlock, afterThen] = takeBlock(afterOptions, 'the program to run when the test succeeds', this.usage);
+    const [elseBlock, testChain] = takeBlock(afterThen, 'the program to run when the test fails', this.usage);
+    const passed = test(testChain, context, flags.has('n'));
+    if (typeof passed === 'object') return passed;
+    return { rest: passed ? thenBlock : elseBlock };
+  },
+};
+
+const ifthenelse: Command = {
+  usage: 'ifthenelse [ -s ] { test... } { then... } { else... } prog...',
+  blocking: true,
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'sX', this.usage);
+    const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
+    const [thenBlock, afterThen] = takeBlock(afterTest, 'the then block', this.usage);
+    const [elseBlock, rest] = takeBlock(afterThen, 'the else block', this.usage);
+    const passed = test(testBlock, context, false);
+    if (typeof passed === 'object') return passed;
+    const chosen = passed ? thenBlock : elseBlock;
+    // -s: the chosen block's commands apply to the rest of the chain.
+    if (flags.has('s')) return { rest: [...chosen, ...rest] };
+    const status = context.wait(chosen, context.state.copy());
+    context.state.env.set('?', String(execlineStatus(status)));
+    return { rest };
+  },
+};
+
+/** Reads a pipe to its end. */
+function readAll(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    const count = readSync(fd, buffer, 0, buffer.length, null);
+    if (count === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, count)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const backtick: Command = {
+  usage: 'backtick [ -i | -I | -D default ] [ -N | -n ] [ -E ] variable { prog... } prog...',
+  blocking: true,
+  run(args, context): Step {
+    const { flags, rest: afterOptions } = parseOptions(args, 'iID:NnEx', this.usage);
+    const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
+    const [block, rest] = takeBlock(afterName, 'the program whose output is captured', this.usage);
+    const pipe = createPipe();
+    const state = context.state.copy();
+    state.actions.push({ kind: 'dup', from: pipe.writeFd, to: 1 });
+    let status: number;
+    let output: string;
+    try {
+      status = context.wait(block, state);
+    } finally {
+      closeSync(pipe.writeFd);
+    }
+    try {
+      output = readAll(pipe.readFd);
+    } finally {
+      closeSync(pipe.readFd);
+    }
+    let value: string | undefined = flags.has('N') ? output : output.replace(/\n$/, '');
+    if (value.includes('\0')) throw new ExeclineError(`the output of the block for ${name} contains a NUL byte`, 111);
+    if (status !== 0) {
+      if (flags.has('D')) value = flags.get('D') ?? '';
+      else if (flags.has('I')) value = undefined;
+      else return { exit: exitCodeOf(status) };
+    }
+    if (value === undefined) context.state.env.delete(name);
+    else context.state.env.set(name, value);
+    return { rest: flags.has('E') ? substitute(rest, new Map([[name, value]])) : rest };
+  },
+};
+
+const pipeline: Command = {
+  usage: 'pipeline [ -d ] [ -r | -w ] { prog1... } prog2...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'drw', this.usage);
+    const [block, rest] = takeBlock(afterOptions, 'the other side of the pipe', this.usage);
+    const pipe = createPipe();
+    const writes = flags.has('w');
+    const child = context.state.copy();
+    child.actions.push(writes ? { kind: 'dup', from: pipe.readFd, to: 0 } : { kind: 'dup', from: pipe.writeFd, to: 1 });
+    const pid = context.start(block, child);
+    closeSync(writes ? pipe.readFd : pipe.writeFd);
+    context.state.actions.push(writes ? { kind: 'dup', from: pipe.writeFd, to: 1 } : { kind: 'dup', from: pipe.readFd, to: 0 });
+    context.state.env.set('!', String(pid));
+    return { rest };
+  },
+};
+
+const forx: Command = {
+  usage: 'forx [ -p ] [ -o okcodes | -x breakcodes ] variable { values... } loop...',
+  blocking: true,
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'po:x:', this.usage);
+    const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
+    const [values, loop] = takeBlock(afterName, 'the values', this.usage);
+    const codes = (list: string | undefined): number[] => (list ?? '').split(',').filter((code) => code !== '').map(Number);
+    const ok = codes(flags.get('o'));
+    const breaking = codes(flags.get('x'));
+    let last = 0;
+    for (const value of values) {
+      if (typeof value !== 'string') throw new ExeclineError('the values must be words, not blocks');
+      const status = context.wait(substitute(loop, new Map([[name, value]])), context.state.copy());
+      last = exitCodeOf(status);
+      if (breaking.includes(last) || (flags.has('o') && !ok.includes(last))) return { exit: last };
+    }
+    return { exit: flags.has('o') || flags.has('x') ? 0 : last };
+  },
+};
+
+const exit: Command = {
+  usage: 'exit [ exitcode ]',
+  run(args) {
+    const word = args[0];
+    if (word === undefined) return { exit: 0 };
+    if (typeof word !== 'string' || !/^\d+$/.test(word)) throw new ExeclineError(`${JSON.stringify(word)} is not an exit code; usage: ${this.usage}`);
+    return { exit: Number(word) & 0xff };
+  },
+};
+
+const heredoc: Command = {
+  usage: 'heredoc [ -d ] fd string prog...',
+  run(args, context) {
+    const { rest: afterOptions } = parseOptions(args, 'd', this.usage);
+    const [fdWord, afterFd] = takeWord(afterOptions, 'the descriptor', this.usage);
+    const [text, rest] = takeWord(afterFd, 'the text', this.usage);
+    const fd = parseDescriptor(fdWord, this.usage);
+    const pipe = createPipe();
+    // Written now: a text larger than the pipe would block, so it goes through a writer child.
+    const bytes = Buffer.from(text);
+    if (bytes.length <= 65536) {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(pipe.writeFd, bytes, written);
+    } else {
+      const writer = context.state.copy();
+      writer.actions.push({ kind: 'dup', from: pipe.writeFd, to: 1 });
+      context.start(['printf', '%s', text], writer);
+    }
+    closeSync(pipe.writeFd);
+    context.state.actions.push({ kind: 'dup', from: pipe.readFd, to: fd });
+    return { rest };
+  },
+};
+
+export const flowCommands: ReadonlyMap<string, Command> = new Map([
+  ['foreground', foreground],
+  ['background', background],
+  ['if', ifCommand],
+  ['ifelse', ifelse],
+  ['ifte', ifte],
+  ['ifthenelse', ifthenelse],
+  ['backtick', backtick],
+  ['pipeline', pipeline],
+  ['forx', forx],
+  ['exit', exit],
+  ['heredoc', heredoc],
+]);

@@ -1,0 +1,171 @@
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { lookupUser } from '../../sys/accounts.js';
+import type { Command } from '../command.js';
+import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
+import type { RunAs } from '../state.js';
+
+/** The commands that change what the program inherits: directory, umask, descriptors, account, argv[0]. */
+
+const cd: Command = {
+  usage: 'cd dir prog...',
+  run(args, context) {
+    const [dir, rest] = takeWord(args, 'the directory', this.usage);
+    const target = resolve(context.state.cwd, dir);
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(target).isDirectory();
+    } catch (error) {
+      throw new ExeclineError(`unable to chdir to ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+    }
+    if (!isDirectory) throw new ExeclineError(`unable to chdir to ${dir}: ENOTDIR`, 111);
+    context.state.cwd = target;
+    return { rest };
+  },
+};
+
+const umask: Command = {
+  usage: 'umask mask prog...',
+  run(args, context) {
+    const [mask, rest] = takeWord(args, 'the mask', this.usage);
+    if (!/^[0-7]{1,4}$/.test(mask)) throw new ExeclineError(`${JSON.stringify(mask)} is not an octal umask; usage: ${this.usage}`);
+    context.state.umask = parseInt(mask, 8);
+    return { rest };
+  },
+};
+
+const fdmove: Command = {
+  usage: 'fdmove [ -c ] to from prog...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'c', this.usage);
+    const [toWord, afterTo] = takeWord(afterOptions, 'the target descriptor', this.usage);
+    const [fromWord, rest] = takeWord(afterTo, 'the source descriptor', this.usage);
+    const to = parseDescriptor(toWord, this.usage);
+    const from = parseDescriptor(fromWord, this.usage);
+    if (to === from) return { rest };
+    context.state.actions.push({ kind: 'dup', from, to });
+    if (!flags.has('c')) context.state.actions.push({ kind: 'close', fd: from });
+    return { rest };
+  },
+};
+
+const fdclose: Command = {
+  usage: 'fdclose fd prog...',
+  run(args, context) {
+    const [fdWord, rest] = takeWord(args, 'the descriptor', this.usage);
+    context.state.actions.push({ kind: 'close', fd: parseDescriptor(fdWord, this.usage) });
+    return { rest };
+  },
+};
+
+/** A descriptor number no script uses, to swap through. */
+const SWAP_FD = 1021;
+
+const fdswap: Command = {
+  usage: 'fdswap fd1 fd2 prog...',
+  run(args, context) {
+    const [firstWord, afterFirst] = takeWord(args, 'the first descriptor', this.usage);
+    const [secondWord, rest] = takeWord(afterFirst, 'the second descriptor', this.usage);
+    const first = parseDescriptor(firstWord, this.usage);
+    const second = parseDescriptor(secondWord, this.usage);
+    context.state.actions.push({ kind: 'dup', from: first, to: SWAP_FD }, { kind: 'dup', from: second, to: first }, { kind: 'dup', from: SWAP_FD, to: second }, { kind: 'close', fd: SWAP_FD });
+    return { rest };
+  },
+};
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000;
+
+const REDIRFD_MODES: Readonly<Record<string, number>> = {
+  r: O_RDONLY,
+  w: O_WRONLY | O_CREAT | O_TRUNC,
+  u: O_RDWR,
+  a: O_WRONLY | O_CREAT | O_APPEND,
+  c: O_WRONLY | O_APPEND,
+  x: O_WRONLY | O_CREAT | O_EXCL,
+};
+
+const redirfd: Command = {
+  usage: 'redirfd -r|-w|-u|-a|-c|-x [ -n ] [ -b ] fd file prog...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'rwuacxnb', this.usage);
+    const modes = Object.keys(REDIRFD_MODES).filter((mode) => flags.has(mode));
+    if (modes.length !== 1) throw new ExeclineError(`give exactly one of -r, -w, -u, -a, -c, -x; usage: ${this.usage}`);
+    const [fdWord, afterFd] = takeWord(afterOptions, 'the descriptor', this.usage);
+    const [file, rest] = takeWord(afterFd, 'the file', this.usage);
+    // -n opens without blocking (a fifo with no reader yet); -b only undoes that afterwards, which needs no flag here.
+    const nonblocking = flags.has('n') && !flags.has('b');
+    const openFlags = (REDIRFD_MODES[modes[0] ?? 'r'] ?? O_RDONLY) | (nonblocking ? O_NONBLOCK : 0);
+    context.state.actions.push({ kind: 'open', fd: parseDescriptor(fdWord, this.usage), path: resolve(context.state.cwd, file), flags: openFlags, mode: 0o666 });
+    return { rest };
+  },
+};
+
+const exec: Command = {
+  usage: 'exec [ -c ] [ -l ] [ -a argv0 ] prog...',
+  run(args, context) {
+    const { flags, rest } = parseOptions(args, 'cla:', this.usage);
+    if (flags.has('c')) context.state.env.clear();
+    const argv0 = flags.get('a');
+    const login = flags.has('l');
+    if (argv0 !== undefined || login) context.state.argv0 = (file) => `${login ? '-' : ''}${argv0 ?? file}`;
+    return { rest };
+  },
+};
+
+/** Supplementary groups of a user, from /etc/group, with its primary group first. */
+function groupsOf(name: string, gid: number): number[] {
+  const groups = [gid];
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return groups;
+  }
+  for (const line of text.split('\n')) {
+    const [, , id, members] = line.split(':');
+    if (id === undefined || members === undefined) continue;
+    if (members.split(',').includes(name) && !groups.includes(Number(id))) groups.push(Number(id));
+  }
+  return groups;
+}
+
+export function resolveAccount(spec: string): RunAs {
+  const numeric = /^(\d+):(\d+)$/.exec(spec);
+  if (numeric !== null) {
+    const gid = Number(numeric[2]);
+    return { spec, uid: Number(numeric[1]), gid, groups: [gid] };
+  }
+  const account = lookupUser(spec);
+  if (account === undefined) throw new ExeclineError(`unknown user: ${spec}`, 111);
+  return { spec, uid: account.uid, gid: account.gid, groups: groupsOf(spec, account.gid) };
+}
+
+const s6setuidgid: Command = {
+  usage: 's6-setuidgid account prog...',
+  run(args, context) {
+    const [spec, rest] = takeWord(args, 'the account', this.usage);
+    context.state.runAs = resolveAccount(spec);
+    return { rest };
+  },
+};
+
+export const processCommands: ReadonlyMap<string, Command> = new Map([
+  ['cd', cd],
+  ['execline-cd', cd],
+  ['umask', umask],
+  ['execline-umask', umask],
+  ['fdmove', fdmove],
+  ['fdclose', fdclose],
+  ['fdswap', fdswap],
+  ['redirfd', redirfd],
+  ['exec', exec],
+  ['s6-setuidgid', s6setuidgid],
+]);

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+
+import { StewardError } from '../errors.js';
+import { inheritedDescriptors } from '../sys/proc.js';
+import { ExeclineError } from './options.js';
+import { report, runChain, type Interpreter } from './run.js';
+import { parseScript, type ScriptNode } from './script.js';
+import { ChainState } from './state.js';
+import { type Bindings, substitute } from './substitute.js';
+
+export const EXECLINEB_USAGE = 'execlineb [ -q | -w | -W ] [ -p | -P | -S nmin | -s nmin ] [ -e ] { -c script | scriptfile } [ args... ]';
+
+type Positional = { readonly mode: 'push' | 'none' } | { readonly mode: 'substitute'; readonly min: number; readonly shift: boolean };
+
+interface Invocation {
+  readonly script: { readonly text: string } | { readonly file: string };
+  readonly positional: Positional;
+  readonly args: readonly string[];
+}
+
+function parseInvocation(argv: readonly string[]): Invocation {
+  let positional: Positional = { mode: 'push' };
+  let inline: string | undefined;
+  let index = 0;
+  while (index < argv.length) {
+    const word = argv[index] ?? '';
+    if (!word.startsWith('-') || word === '-') break;
+    index++;
+    if (word === '--') break;
+    for (let at = 1; at < word.length; at++) {
+      const letter = word[at] ?? '';
+      if (letter === 'q' || letter === 'w' || letter === 'W' || letter === 'e') continue;
+      if (letter === 'p') positional = { mode: 'push' };
+      else if (letter === 'P') positional = { mode: 'none' };
+      else if (letter === 'S' || letter === 's' || letter === 'c') {
+        const attached = word.slice(at + 1);
+        const value = attached !== '' ? attached : argv[index++];
+        if (value === undefined) throw new ExeclineError(`option -${letter} needs a value; usage: ${EXECLINEB_USAGE}`);
+        if (letter === 'c') inline = value;
+        else if (!/^\d+$/.test(value)) throw new ExeclineError(`-${letter} needs a number, not ${JSON.stringify(value)}`);
+        else positional = { mode: 'substitute', min: Number(value), shift: letter === 's' };
+        break;
+      } else throw new ExeclineError(`unknown option -${letter}; usage: ${EXECLINEB_USAGE}`);
+    }
+  }
+  if (inline !== undefined) return { script: { text: inline }, positional, args: argv.slice(index) };
+  const file = argv[index];
+  if (file === undefined) throw new ExeclineError(`no script given; usage: ${EXECLINEB_USAGE}`);
+  return { script: { file }, positional, args: argv.slice(index + 1) };
+}
+
+function positionalBindings(name: string, args: readonly string[], min: number, shift: boolean): Bindings {
+  const bindings = new Map<string, string | readonly string[]>([['0', name], ['#', String(args.length)]]);
+  for (let number = 1; number <= Math.max(min, args.length); number++) bindings.set(String(number), args[number - 1] ?? '');
+  bindings.set('@', shift ? args.slice(min) : args);
+  return bindings;
+}
+
+/**
+ * execlineb: reads a script, sets its positional parameters and runs it, replacing this
+ * process with the script's program. Returns an exit code when the script ends without
+ * one (exit, a failed if) or fails.
+ */
+export function execlineb(argv: readonly string[], self: readonly string[]): number {
+  let invocation: Invocation;
+  let nodes: ScriptNode[];
+  try {
+    invocation = parseInvocation(argv);
+    const { script } = invocation;
+    const text = 'text' in script ? script.text : readScript(script.file);
+    nodes = parseScript(text, 'text' in script ? '(-c script)' : script.file);
+  } catch (error) {
+    if (error instanceof StewardError) {
+      report('execlineb', `${error.path ?? ''}${error.line === undefined ? '' : `:${error.line}`}: ${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`);
+      return 100;
+    }
+    if (error instanceof ExeclineError) {
+      report('execlineb', error.message);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  const state = ChainState.fromProcess();
+  const name = 'file' in invocation.script ? invocation.script.file : 'execlineb';
+  const { positional, args } = invocation;
+  if (positional.mode === 'substitute') nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
+  if (positional.mode === 'push') {
+    for (const key of [...state.env.keys()]) if (/^(#|\d+)$/.test(key)) state.env.delete(key);
+    state.env.set('#', String(args.length));
+    state.env.set('0', name);
+    args.forEach((arg, position) => state.env.set(String(position + 1), arg));
+  }
+  const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
+  return runChain(nodes, state, { kind: 'replace' }, interpreter);
+}
+
+function readScript(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ExeclineError(`unable to read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+  }
+}

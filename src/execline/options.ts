@@ -1,0 +1,65 @@
+import type { ScriptNode } from './script.js';
+
+export class ExeclineError extends Error {
+  constructor(
+    message: string,
+    /** execline's exit codes: 100 for wrong usage, 111 for a system error. */
+    readonly exitCode: 100 | 111 | 126 | 127 = 100,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedOptions {
+  readonly flags: ReadonlyMap<string, string>;
+  readonly rest: readonly ScriptNode[];
+}
+
+/**
+ * getopt for the commands' own options: `spec` lists the letters, a letter followed by
+ * ':' takes a value (`-x 3` or `-x3`). Stops at `--`, at the first non-option and at a block.
+ */
+export function parseOptions(args: readonly ScriptNode[], spec: string, usage: string): ParsedOptions {
+  const flags = new Map<string, string>();
+  let index = 0;
+  while (index < args.length) {
+    const word = args[index];
+    if (typeof word !== 'string' || !word.startsWith('-') || word === '-') break;
+    index++;
+    if (word === '--') break;
+    for (let at = 1; at < word.length; at++) {
+      const letter = word[at] ?? '';
+      const position = spec.indexOf(letter);
+      if (position < 0) throw new ExeclineError(`unknown option -${letter}; usage: ${usage}`);
+      if (spec[position + 1] !== ':') {
+        flags.set(letter, '');
+        continue;
+      }
+      const inline = word.slice(at + 1);
+      const value = inline !== '' ? inline : args[index++];
+      if (typeof value !== 'string') throw new ExeclineError(`option -${letter} needs a value; usage: ${usage}`);
+      flags.set(letter, value);
+      break;
+    }
+  }
+  return { flags, rest: args.slice(index) };
+}
+
+/** The next word, which must not be a block. */
+export function takeWord(args: readonly ScriptNode[], what: string, usage: string): [string, readonly ScriptNode[]] {
+  const word = args[0];
+  if (typeof word !== 'string') throw new ExeclineError(`${what} is missing; usage: ${usage}`);
+  return [word, args.slice(1)];
+}
+
+/** The next { block }. */
+export function takeBlock(args: readonly ScriptNode[], what: string, usage: string): [readonly ScriptNode[], readonly ScriptNode[]] {
+  const block = args[0];
+  if (block === undefined || typeof block === 'string') throw new ExeclineError(`${what} must be a { block }${block === undefined ? '' : `, not ${JSON.stringify(block)}`}; usage: ${usage}`);
+  return [block.block, args.slice(1)];
+}
+
+export function parseDescriptor(word: string, usage: string): number {
+  if (!/^\d+$/.test(word)) throw new ExeclineError(`${JSON.stringify(word)} is not a file descriptor number; usage: ${usage}`);
+  return Number(word);
+}

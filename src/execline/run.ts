@@ -1,0 +1,207 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
+
+import { becomeUser, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
+import { findExecutable } from '../sys/which.js';
+import type { Command, CommandContext } from './command.js';
+import { environmentCommands } from './commands/environment.js';
+import { flowCommands } from './commands/flow.js';
+import { processCommands } from './commands/process.js';
+import { ExeclineError } from './options.js';
+import { encodeArgv, type ScriptNode, serializeScript } from './script.js';
+import type { ChainState } from './state.js';
+import { UNSUPPORTED_COMMANDS } from './unsupported.js';
+
+/**
+ * Runs execline chains. Commands are applied to a ChainState, not to this process, until
+ * the chain reaches a program: then the main chain replaces this process with it (the
+ * supervised pid is the program's, as with execline), and a block runs it in a child.
+ */
+const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands]);
+
+/**
+ * Programs of s6-portable-utils that scripts call and an image without s6-overlay lacks,
+ * mapped to their usual equivalents; used only when the name is not found in PATH.
+ */
+const STAND_INS: Readonly<Record<string, readonly string[]>> = {
+  'eltest': ['test'],
+  's6-test': ['test'],
+  's6-echo': ['echo'],
+  's6-sleep': ['sleep'],
+  's6-mkdir': ['mkdir'],
+  's6-rmrf': ['rm', '-rf'],
+  's6-chmod': ['chmod'],
+  's6-ln': ['ln'],
+  's6-touch': ['touch'],
+  's6-cat': ['cat'],
+  's6-true': ['true'],
+  's6-false': ['false'],
+  's6-hiercopy': ['cp', '-a'],
+};
+
+export interface Interpreter {
+  /** How to start another interpreter: node, its script, and the arguments that select execlineb. */
+  readonly self: readonly string[];
+  /** Descriptors this process inherited, which its program and children inherit in turn. */
+  readonly inherited: readonly number[];
+}
+
+export function report(name: string, message: string): void {
+  try {
+    writeSync(2, `${name}: fatal: ${message}\n`);
+  } catch {
+    // Nowhere to say it.
+  }
+}
+
+type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ExeclineError };
+
+function resolveProgram(argv: readonly string[], state: ChainState): Resolved {
+  const [file = ''] = argv;
+  const pathVariable = state.env.get('PATH');
+  const found = findExecutable(file, pathVariable);
+  const argv0 = state.argv0?.(file) ?? file;
+  if ('path' in found) return { path: found.path, argv: [argv0, ...argv.slice(1)] };
+  const standIn = STAND_INS[file];
+  if (standIn !== undefined && found.error === 'ENOENT') {
+    const [program = '', ...extra] = standIn;
+    const replacement = findExecutable(program, pathVariable);
+    if ('path' in replacement) return { path: replacement.path, argv: [program, ...extra, ...argv.slice(1)] };
+  }
+  if (UNSUPPORTED_COMMANDS.has(file) && found.error === 'ENOENT') {
+    return { error: new ExeclineError(`unable to exec ${file}: Steward's execlineb does not provide it and no ${file} is in PATH; install execline, or move this logic into a shell script`, 127) };
+  }
+  const reason = found.error === 'ENOENT' ? 'No such file or directory' : 'Permission denied';
+  return { error: new ExeclineError(`unable to exec ${file}: ${reason}`, found.error === 'ENOENT' ? 127 : 126) };
+}
+
+/** Applies the chain's state to this process and executes the program. Returns an exit code only on failure. */
+function replaceWith(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
+  const resolved = resolveProgram(argv, state);
+  if ('error' in resolved) {
+    report('execlineb', resolved.error.message);
+    return resolved.error.exitCode;
+  }
+  try {
+    process.chdir(state.cwd);
+    process.umask(state.umask);
+    // Node marked the inherited descriptors close-on-exec; the program needs them.
+    for (const fd of interpreter.inherited) {
+      try {
+        moveDescriptor(fd, fd);
+      } catch {
+        // Not open: nothing to keep.
+      }
+    }
+    for (const action of state.actions) {
+      if (action.kind === 'dup') moveDescriptor(action.from, action.to);
+      else if (action.kind === 'close') closeQuietly(action.fd);
+      else {
+        const fd = openSync(action.path, action.flags, action.mode);
+        moveDescriptor(fd, action.fd);
+        if (fd !== action.fd) closeSync(fd);
+      }
+    }
+    if (state.runAs !== undefined) becomeUser(state.runAs.uid, state.runAs.gid, state.runAs.groups);
+  } catch (error) {
+    report('execlineb', error instanceof Error ? error.message : String(error));
+    return 111;
+  }
+  const errno = replaceProcess(resolved.path, resolved.argv, state.envArray());
+  report('execlineb', `unable to exec ${argv[0] ?? ''}: errno ${errno}`);
+  return 126;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed, as execline's fdclose allows.
+  }
+}
+
+/** Starts a program in a child with the chain's state. Returns its pid, or throws. */
+function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
+  if (state.runAs !== undefined) {
+    // Only a process of its own can change user: a new interpreter does it, then executes the program.
+    const script = serializeScript(['s6-setuidgid', state.runAs.spec, ...argv]);
+    const forwarded = state.copy();
+    forwarded.runAs = undefined;
+    return spawnProgram([...interpreter.self, '-P', '-c', script], forwarded, interpreter);
+  }
+  const resolved = resolveProgram(argv, state);
+  if ('error' in resolved) throw resolved.error;
+  const previousMask = process.umask(state.umask);
+  try {
+    const fds = new Map<number, FdSource>(interpreter.inherited.map((fd) => [fd, 'inherit']));
+    const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: state.cwd, fds, actions: state.actions, newSession: false });
+    if (pid < 0) {
+      const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
+      throw new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
+    }
+    return pid;
+  } finally {
+    process.umask(previousMask);
+  }
+}
+
+type Ending = { readonly kind: 'replace' } | { readonly kind: 'wait' } | { readonly kind: 'start' };
+
+/** The raw wait status of a chain that ended without a program: exit code in bits 8-15. */
+const exited = (code: number): number => (code & 0xff) << 8;
+
+/**
+ * Runs `nodes` to their program. "replace" executes it in this process (and returns an
+ * exit code only if it cannot); "wait" runs it in a child and returns the raw wait status;
+ * "start" starts it and returns the pid (0 when the chain ended without a program).
+ */
+export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+  const context: CommandContext = {
+    name: 'execlineb',
+    state,
+    wait: (chain, childState) => runChain(chain, childState, { kind: 'wait' }, interpreter),
+    start: (chain, childState) => runChain(chain, childState, { kind: 'start' }, interpreter),
+  };
+  let rest = nodes;
+  for (;;) {
+    const head = rest[0];
+    if (head === undefined) return ending.kind === 'replace' ? 0 : ending.kind === 'wait' ? 0 : 0;
+    if (typeof head !== 'string') {
+      const error = new ExeclineError('a { block } stands where a command was expected');
+      return fail('execlineb', error, ending);
+    }
+    const command = COMMANDS.get(head);
+    if (command === undefined) return finish(rest, state, ending, interpreter);
+    if (ending.kind === 'start' && command.blocking === true) {
+      // A chain in the background must not hold up this one: a new interpreter runs it.
+      return spawnProgram([...interpreter.self, '-P', '-c', serializeScript(rest)], state, interpreter);
+    }
+    let step;
+    try {
+      step = command.run(rest.slice(1), { ...context, name: head });
+    } catch (error) {
+      return fail(head, error, ending);
+    }
+    if ('exit' in step) return ending.kind === 'wait' ? exited(step.exit) : ending.kind === 'start' ? 0 : step.exit;
+    rest = step.rest;
+  }
+}
+
+function fail(name: string, error: unknown, ending: Ending): number {
+  const failure = error instanceof ExeclineError ? error : new ExeclineError(error instanceof Error ? error.message : String(error), 111);
+  report(name, failure.message);
+  if (ending.kind === 'wait') return exited(failure.exitCode);
+  if (ending.kind === 'start') return 0;
+  return failure.exitCode;
+}
+
+function finish(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+  const argv = encodeArgv(nodes);
+  if (ending.kind === 'replace') return replaceWith(argv, state, interpreter);
+  try {
+    const pid = spawnProgram(argv, state, interpreter);
+    return ending.kind === 'wait' ? waitBlocking(pid) : pid;
+  } catch (error) {
+    return fail('execlineb', error, ending);
+  }
+}

@@ -1,0 +1,41 @@
+import type { FileAction } from '../sys/ffi.js';
+
+/** Who the program runs as, after s6-setuidgid. `spec` is the account as written, for a new interpreter. */
+export interface RunAs {
+  readonly spec: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+}
+
+/**
+ * What the commands of a chain have set up for the program at its end: environment,
+ * directory, umask, descriptors and account. The interpreter changes nothing in its own
+ * process until that program is executed, so a block can be run in a child with a copy.
+ */
+export class ChainState {
+  constructor(
+    public env: Map<string, string>,
+    public cwd: string,
+    public umask: number,
+    public actions: FileAction[] = [],
+    public runAs: RunAs | undefined = undefined,
+    /** argv[0] for the program, when `exec -a` or `exec -l` changed it. */
+    public argv0: ((file: string) => string) | undefined = undefined,
+  ) {}
+
+  static fromProcess(): ChainState {
+    const env = new Map<string, string>();
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
+    const mask = process.umask();
+    return new ChainState(env, process.cwd(), mask);
+  }
+
+  copy(): ChainState {
+    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.runAs, this.argv0);
+  }
+
+  envArray(): string[] {
+    return [...this.env].map(([name, value]) => `${name}=${value}`);
+  }
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { isRoot, repoRoot } from '../helpers/pid1.js';
+
+/** Steward's execlineb, run as images run it: a script file with its options, or -c. */
+const TOOL = join(repoRoot, 'bin', 's6-tool');
+const work = mkdtempSync(join(tmpdir(), 'steward-execlineb-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+let count = 0;
+function scriptFile(text: string): string {
+  const path = join(work, `script-${count++}`);
+  writeFileSync(path, text, { mode: 0o755 });
+  return path;
+}
+
+const BASE_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+function run(text: string, options: { args?: string[]; flags?: string[]; env?: Record<string, string> } = {}): { code: number | null; stdout: string; stderr: string } {
+  const file = scriptFile(text);
+  const result = spawnSync(process.execPath, [TOOL, 'execlineb', ...(options.flags ?? ['-P']), file, ...(options.args ?? [])], {
+    encoding: 'utf8',
+    env: { ...BASE_ENV, ...options.env },
+    cwd: work,
+    timeout: 20_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('execlineb: the program replaces the interpreter', () => {
+  it('has the pid the interpreter was started with, and every signal at its default', async () => {
+    const file = scriptFile('#!/command/execlineb -P\nsh -c "echo pid=$$; grep -E \'^Sig(Ign|Blk)\' /proc/self/status"\n');
+    const child = spawn(process.execPath, [TOOL, 'execlineb', '-P', file], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.match(out, new RegExp(`^pid=${child.pid}$`, 'm'), out);
+    assert.match(out, /^SigIgn:\s+0+$/m, out);
+    assert.match(out, /^SigBlk:\s+0+$/m, out);
+  });
+
+  it('keeps the descriptors it inherited (a notification-fd) for the program and for blocks', () => {
+    const target = join(work, 'fd3');
+    const fd = openSync(target, 'w');
+    const file = scriptFile('foreground { sh -c "echo from-block >&3" }\nsh -c "echo from-program >&3"\n');
+    const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-P', file], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+    closeSync(fd);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(readFileSync(target, 'utf8'), 'from-block\nfrom-program\n');
+  });
+});
+
+describe('execlineb: commands', () => {
+  it('foreground, if, ifelse, ifte, ifthenelse and exit', () => {
+    const { code, stdout, stderr } = run(`
+foreground { sh -c "exit 3" }
+importas -u status ?
+foreground { echo status=$status }
+if { true }
+if -n { false }
+ifelse { false } { echo wrong } 
+ifte { echo ifte-then } { echo ifte-else } false
+`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'status=3\nifte-else\n');
+    assert.equal(run('ifthenelse { true } { echo then } { echo else } echo after').stdout, 'then\nafter\n');
+    assert.equal(run('if { false } echo never').code, 1);
+    assert.equal(run('if -t { false } echo never').code, 0);
+    assert.equal(run('if { sh -c "kill -9 $$" } echo never').code, 128 + 9);
+    assert.equal(run('foreground { echo a } exit 7').code, 7);
+  });
+
+  it('importas, define, multisubstitute, export, unexport and emptyenv', () => {
+    const { stdout, stderr } = run(
+      `
+importas -D fallback MISSING MISSING
+importas -s WORDS WORDS
+define GREETING "hello world"
+multisubstitute { importas -D d1 A A define B b-value }
+export EXPORTED yes
+unexport DROPPED
+foreground { printf "%s|" $MISSING $WORDS "$GREETING" $A $B $UNSET }
+foreground { echo }
+emptyenv -p
+sh -c "echo exported=\${EXPORTED-none} dropped=\${DROPPED-none} path=\${PATH:+set}"
+`,
+      { env: { WORDS: 'one two  three', DROPPED: 'x', A: 'a-value' } },
+    );
+    assert.equal(stdout, 'fallback|one|two|three|hello world|a-value|b-value|$UNSET|\nexported=none dropped=none path=set\n', stderr);
+    const kept = run('export EXPORTED yes unexport DROPPED sh -c "echo $EXPORTED ${DROPPED-gone}"', { env: { DROPPED: 'x' } });
+    assert.equal(kept.stdout, 'yes gone\n', kept.stderr);
+  });
+
+  it('backtick, pipeline, heredoc and forx', () => {
+    const { stdout, stderr } = run(`
+backtick -E HOST { echo box-1 }
+backtick SAVED { printf two-lines\\\\nsecond\\\\n }
+foreground { sh -c "echo host=$HOST saved=\\"$SAVED\\"" }
+foreground { pipeline { printf "b\\\\na\\\\n" } sort }
+foreground { heredoc 0 "from heredoc\\n" cat }
+forx -p X { 1 2 } echo item-$X
+`);
+    // SAVED is in the environment (no -E): the shell expands it, without the last newline.
+    assert.equal(stdout, 'host=box-1 saved=two-lines\nsecond\na\nb\nfrom heredoc\nitem-1\nitem-2\n', stderr);
+  });
+
+  it('cd, umask, redirfd, fdmove and fdclose', () => {
+    const log = join(work, 'redir.log');
+    const { stdout, stderr, code } = run(`
+cd /usr
+umask 027
+foreground { redirfd -w 1 ${log} sh -c "pwd; umask" }
+foreground { redirfd -a 1 ${log} fdmove -c 2 1 sh -c "echo to-stderr >&2" }
+fdmove -c 2 1
+fdclose 0
+sh -c "echo stderr-now-stdout >&2; cat <&0 2>/dev/null || echo stdin-closed"
+`);
+    assert.equal(code, 0, stderr);
+    assert.equal(readFileSync(log, 'utf8'), '/usr\n0027\nto-stderr\n');
+    assert.equal(stdout, 'stderr-now-stdout\nstdin-closed\n');
+  });
+
+  it('exec -a sets argv[0]; background with a chain of its own runs in a new interpreter', () => {
+    const marker = join(work, 'background.out');
+    const { stdout, stderr } = run(`
+background { foreground { sh -c "echo bg-1 > ${marker}" } sh -c "echo bg-2 >> ${marker}" }
+foreground { sleep 2 }
+exec -a renamed sh -c "echo argv0=$0"
+`);
+    assert.equal(stdout, 'argv0=renamed\n', stderr);
+    assert.equal(readFileSync(marker, 'utf8'), 'bg-1\nbg-2\n');
+  });
+
+  it('with-contenv reads the saved container environment over PATH alone; s6-envdir adds a directory', () => {
+    const runDir = join(work, 'run');
+    mkdirSync(join(runDir, 's6', 'container_environment'), { recursive: true });
+    writeFileSync(join(runDir, 's6', 'container_environment', 'FROM_CONTAINER'), 'saved value\n');
+    writeFileSync(join(runDir, 's6', 'container_environment', 'EMPTY'), '');
+    const envdir = join(work, 'envdir');
+    mkdirSync(envdir);
+    writeFileSync(join(envdir, 'FIRST_LINE'), 'line one  \nline two\n');
+    const { stdout, stderr } = run(`with-contenv s6-envdir ${envdir} sh -c "echo \\"$FROM_CONTAINER|$FIRST_LINE|\${LOCAL-unset}|\${EMPTY-unset}\\""`, {
+      env: { STEWARD_RUN: runDir, LOCAL: 'only here', EMPTY: 'x' },
+    });
+    assert.equal(stdout, 'saved value|line one|unset|unset\n', stderr);
+    const kept = run('with-contenv sh -c "echo ${LOCAL}"', { env: { STEWARD_RUN: runDir, LOCAL: 'kept', S6_KEEP_ENV: '1' } });
+    assert.equal(kept.stdout, 'kept\n', kept.stderr);
+  });
+
+  it('s6-setuidgid switches user in the program and in a block', { skip: !isRoot && 'needs root' }, () => {
+    const { stdout, stderr } = run('foreground { s6-setuidgid nobody id -u } s6-setuidgid nobody sh -c "id -u; id -g"');
+    assert.equal(stdout, '65534\n65534\n65534\n', stderr);
+  });
+
+  it('s6-portable-utils names fall back to the usual programs when not in PATH', () => {
+    assert.equal(run('foreground { s6-echo stand in } if { eltest -d / } s6-echo ok').stdout, 'stand in\nok\n');
+  });
+});
+
+describe('execlineb: positional parameters', () => {
+  it('-S substitutes $0, $N, $# and $@; -s shifts $@; the default sets them in the environment', () => {
+    const file = (flags: string[], text: string, args: string[]): string => run(text, { flags, args }).stdout;
+    // Up to $2 with -S2: $3 is left as it is.
+    assert.equal(file(['-S2'], 'echo $1 $2 $3 $# $@', ['a', 'b c']), 'a b c $3 2 a b c\n');
+    assert.equal(file(['-s1'], 'echo $1 -- $@', ['a', 'b', 'c']), 'a -- b c\n');
+    assert.equal(file(['-p'], 'foreground { printenv 1 } printenv "#"', ['x', 'y']), 'x\n2\n');
+  });
+
+  it('-c runs a script given on the command line', () => {
+    const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-Pc', 'foreground { echo one } echo two'], { encoding: 'utf8', env: BASE_ENV });
+    assert.equal(result.stdout, 'one\ntwo\n');
+  });
+});
+
+describe('execlineb: errors name what is wrong', () => {
+  it('a syntax error: exit 100, the file and the line', () => {
+    const result = run('#!/command/execlineb -P\nforeground {\n  echo a\n');
+    assert.equal(result.code, 100);
+    assert.match(result.stderr, /^execlineb: fatal: .*script-\d+:2: a \{ block \} is not closed/);
+  });
+
+  it('a program that is not found: exit 127, naming it', () => {
+    const result = run('no-such-program --flag');
+    assert.equal(result.code, 127);
+    assert.match(result.stderr, /execlineb: fatal: unable to exec no-such-program: No such file or directory/);
+  });
+
+  it('an execline command it does not provide: exit 127, naming it, when no real one is in PATH', () => {
+    const result = run('elglob FILES /etc/* echo $FILES');
+    assert.equal(result.code, 127);
+    assert.match(result.stderr, /unable to exec elglob: Steward's execlineb does not provide it/);
+  });
+
+  it('a bad argument: exit 100, naming the command and its usage', () => {
+    const result = run('fdmove -c two 1 echo x');
+    assert.equal(result.code, 100);
+    assert.match(result.stderr, /^fdmove: fatal: "two" is not a file descriptor number; usage: fdmove/);
+    const missing = run('cd /no/such/dir echo x');
+    assert.equal(missing.code, 111);
+    assert.match(missing.stderr, /^cd: fatal: unable to chdir to \/no\/such\/dir: ENOENT/);
+  });
+});
