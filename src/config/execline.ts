@@ -1,4 +1,5 @@
 import { StewardError } from '../errors.js';
+import { lexScript, type ScriptWord } from '../execline/script.js';
 import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
 
 /**
@@ -15,7 +16,7 @@ export type ExeclineProgram =
   | { readonly kind: 'if'; readonly negate: boolean; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
   | { readonly kind: 'noop' };
 
-type Token = { readonly text: string; readonly quoted: boolean; readonly line: number };
+type Token = ScriptWord;
 
 /**
  * Commands that make a file need the interpreter: execline's variables and other block
@@ -29,54 +30,9 @@ const NEEDS_INTERPRETER = new Set([
   'fdmove', 'fdclose', 'fdswap', 'redirfd', 'with-contenv', 's6-envdir', 's6-setuidgid', 'eltest',
 ]);
 
+/** The words of an up or down file, read as execlineb reads them; errors are ERR_CONFIG here. */
 export function tokenize(text: string, path: string): Token[] {
-  const tokens: Token[] = [];
-  let index = 0;
-  let line = 1;
-  while (index < text.length) {
-    const char = text[index] ?? '';
-    if (char === '\n') {
-      line++;
-      index++;
-    } else if (/\s/.test(char)) {
-      index++;
-    } else if (char === '#') {
-      while (index < text.length && text[index] !== '\n') index++;
-    } else {
-      // One word: plain characters and double-quoted parts up to white space, so
-      // --name="a b" is the single word --name=a b, as execlineb reads it.
-      const start = line;
-      let value = '';
-      let quoted = false;
-      while (index < text.length && !/\s/.test(text[index] ?? '')) {
-        if (text[index] !== '"') {
-          value += text[index];
-          index++;
-          continue;
-        }
-        quoted = true;
-        const opened = line;
-        index++;
-        for (;;) {
-          if (index >= text.length) throw new StewardError('ERR_CONFIG', 'a double quote is not closed', { path, line: opened, hint: 'Add the closing "' });
-          const next = text[index] ?? '';
-          if (next === '"') break;
-          if (next === '\n') line++;
-          if (next === '\\' && index + 1 < text.length) {
-            const escaped = text[index + 1] ?? '';
-            value += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
-            index += 2;
-            continue;
-          }
-          value += next;
-          index++;
-        }
-        index++;
-      }
-      tokens.push({ text: value, quoted, line: start });
-    }
-  }
-  return tokens;
+  return lexScript(text, path, 'ERR_CONFIG');
 }
 
 /** Thrown inside the parser when the file needs the full interpreter. */

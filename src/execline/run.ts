@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 
 import { becomeUser, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
@@ -8,6 +8,7 @@ import { environmentCommands } from './commands/environment.js';
 import { flowCommands } from './commands/flow.js';
 import { processCommands } from './commands/process.js';
 import { ExeclineError } from './options.js';
+import { report } from './report.js';
 import { encodeArgv, type ScriptNode, serializeScript } from './script.js';
 import type { ChainState } from './state.js';
 import { UNSUPPORTED_COMMANDS } from './unsupported.js';
@@ -46,13 +47,6 @@ export interface Interpreter {
   readonly inherited: readonly number[];
 }
 
-export function report(name: string, message: string): void {
-  try {
-    writeSync(2, `${name}: fatal: ${message}\n`);
-  } catch {
-    // Nowhere to say it.
-  }
-}
 
 type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ExeclineError };
 

@@ -1,4 +1,4 @@
-import { StewardError } from '../errors.js';
+import { StewardError, type StewardErrorCode } from '../errors.js';
 
 /**
  * An execlineb script as a tree: words, and { blocks } of words and blocks. The
@@ -14,35 +14,36 @@ export interface ScriptBlock {
 
 const C_ESCAPES: Readonly<Record<string, string>> = { a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', '"': '"', '\\': '\\' };
 
-interface Word {
+export interface ScriptWord {
   readonly text: string;
   /** A quoted brace is a plain word, not a block delimiter. */
   readonly quoted: boolean;
   readonly line: number;
 }
 
-function syntaxError(message: string, path: string, line: number, hint?: string): StewardError {
-  return new StewardError('ERR_SCRIPT', message, { path, line, ...(hint === undefined ? {} : { hint }) });
+function syntaxError(message: string, path: string, line: number, hint?: string, code: StewardErrorCode = 'ERR_SCRIPT'): StewardError {
+  return new StewardError(code, message, { path, line, ...(hint === undefined ? {} : { hint }) });
 }
 
-/** Reads an escape inside double quotes at `text[index]` (after the backslash). */
+/**
+ * Reads an escape inside double quotes at `text[index]` (after the backslash), as
+ * execlineb does: C's letters, \0 octal, another digit decimal, a newline joins lines,
+ * and any other character stands for itself.
+ */
 function quotedEscape(text: string, index: number): { value: string; length: number } {
   const char = text[index] ?? '';
   if (char === '\n') return { value: '', length: 1 };
   if (char in C_ESCAPES) return { value: C_ESCAPES[char] ?? char, length: 1 };
-  // As execlineb: \0 starts octal, \x hexadecimal, and another digit decimal.
   const octal = /^0[0-7]{0,3}/.exec(text.slice(index, index + 4));
-  if (octal !== null) return { value: String.fromCharCode(parseInt(octal[0], 8)), length: octal[0].length };
-  const hex = /^x([0-9a-fA-F]{1,2})/.exec(text.slice(index, index + 3));
-  if (hex !== null) return { value: String.fromCharCode(parseInt(hex[1] ?? '0', 16)), length: hex[0].length };
+  if (octal !== null) return { value: String.fromCharCode(parseInt(octal[0], 8) & 0xff), length: octal[0].length };
   const decimal = /^[1-9][0-9]{0,2}/.exec(text.slice(index, index + 3));
   if (decimal !== null && Number(decimal[0]) < 256) return { value: String.fromCharCode(Number(decimal[0])), length: decimal[0].length };
-  // Kept whole, so that \$ still reaches variable substitution as an escape.
-  return { value: `\\${char}`, length: 1 };
+  return { value: char, length: 1 };
 }
 
-function lex(text: string, path: string): Word[] {
-  const words: Word[] = [];
+/** The words of a script, each with whether any part was quoted (a quoted brace is no block). */
+export function lexScript(text: string, path: string, code: StewardErrorCode = 'ERR_SCRIPT'): ScriptWord[] {
+  const words: ScriptWord[] = [];
   let index = 0;
   let line = 1;
   const isSpace = (char: string | undefined): boolean => char === ' ' || char === '\t' || char === '\n' || char === '\r' || char === '\v' || char === '\f';
@@ -55,9 +56,9 @@ function lex(text: string, path: string): Word[] {
       index++;
     } else if (char === '#') {
       while (index < text.length && text[index] !== '\n') index++;
-    } else if (char === '\\' && text[index + 1] === '\n') {
-      // A line continuation between words.
-      line++;
+    } else if (char === '\\' && (text[index + 1] === '\n' || index + 1 >= text.length)) {
+      // A line continuation between words, or a last backslash: nothing.
+      if (text[index + 1] === '\n') line++;
       index += 2;
     } else {
       const start = line;
@@ -66,18 +67,14 @@ function lex(text: string, path: string): Word[] {
       while (index < text.length && !isSpace(text[index])) {
         const current = text[index] ?? '';
         if (current === '\\') {
+          // Outside quotes a backslash makes the next character plain (a newline: joins lines).
           const next = text[index + 1];
-          if (next === '\n') {
-            line++;
-            index += 2;
-          } else if (next !== undefined && (next === '"' || next === '\\' || next === '#' || next === '{' || next === '}' || isSpace(next))) {
+          if (next === '\n') line++;
+          else if (next !== undefined) {
             value += next;
             quoted = true;
-            index += 2;
-          } else {
-            value += current;
-            index++;
           }
+          index += 2;
           continue;
         }
         if (current !== '"') {
@@ -89,7 +86,7 @@ function lex(text: string, path: string): Word[] {
         const opened = line;
         index++;
         for (;;) {
-          if (index >= text.length) throw syntaxError('a double quote is not closed', path, opened, 'Add the closing "');
+          if (index >= text.length) throw syntaxError('a double quote is not closed', path, opened, 'Add the closing "', code);
           const next = text[index] ?? '';
           if (next === '"') break;
           if (next === '\n') line++;
@@ -113,7 +110,7 @@ function lex(text: string, path: string): Word[] {
 
 /** Parses a script: the whole file (a #! line is a comment) or the text of `execlineb -c`. */
 export function parseScript(text: string, path: string): ScriptNode[] {
-  const words = lex(text, path);
+  const words = lexScript(text, path);
   let position = 0;
   const parse = (opened: number | undefined): ScriptNode[] => {
     const nodes: ScriptNode[] = [];

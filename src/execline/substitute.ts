@@ -3,15 +3,17 @@ import type { ScriptNode } from './script.js';
 /**
  * Variable substitution as execline's importas, define, backtick -E, multisubstitute and
  * the positional options of execlineb do it: only the named variables are replaced, in
- * every following word and block. `${NAME}` always works; `$NAME` when no name character
- * follows. An odd number of backslashes before the $ keeps the reference as text (and
- * half of them are dropped, as execline does). A variable bound to undefined makes a
- * word that is only that reference disappear; a list (split values, `$@`) expands a word
- * that is only that reference into several words.
+ * every following word and block. `${NAME}` always works; `$NAME` takes as the name
+ * everything up to the next `$`, brace or backslash, or the end of the word, as execline
+ * does (so `$X/c` is not a reference to X: write `${X}/c`). An odd number of backslashes before the $ keeps the reference as text (and
+ * half of them are dropped, as execline does). A variable bound to undefined takes its
+ * whole word away; a list (split values, `$@`) makes one word per value, each with the
+ * text around the reference.
  */
 export type Bindings = ReadonlyMap<string, string | readonly string[] | undefined>;
 
-const NAME_CHAR = /[A-Za-z0-9_]/;
+/** Where an unbraced name ends. */
+const NAME_END = /[${}\\]/;
 
 function findReference(word: string, at: number, bindings: Bindings): { name: string; end: number } | undefined {
   if (word[at + 1] === '{') {
@@ -20,46 +22,48 @@ function findReference(word: string, at: number, bindings: Bindings): { name: st
     const name = word.slice(at + 2, close);
     return bindings.has(name) ? { name, end: close + 1 } : undefined;
   }
-  let best: string | undefined;
-  for (const name of bindings.keys()) {
-    if (name === '' || !word.startsWith(name, at + 1)) continue;
-    const after = word[at + 1 + name.length];
-    if (after !== undefined && NAME_CHAR.test(name.at(-1) ?? '') && NAME_CHAR.test(after)) continue;
-    if (best === undefined || name.length > best.length) best = name;
-  }
-  return best === undefined ? undefined : { name: best, end: at + 1 + best.length };
+  let end = at + 1;
+  while (end < word.length && !NAME_END.test(word[end] ?? '')) end++;
+  const name = word.slice(at + 1, end);
+  return name !== '' && bindings.has(name) ? { name, end } : undefined;
 }
 
 function substituteWord(word: string, bindings: Bindings): string[] {
   if (!word.includes('$')) return [word];
-  let out = '';
+  // Every value of a list gives its own word, with the text around it: a product, as execline.
+  let results = [''];
+  const append = (text: string): void => {
+    results = results.map((result) => result + text);
+  };
   let index = 0;
-  let whole: readonly string[] | undefined | null = null;
   while (index < word.length) {
     const dollar = word.indexOf('$', index);
     if (dollar < 0) {
-      out += word.slice(index);
+      append(word.slice(index));
       break;
     }
     let slashes = 0;
     while (dollar - slashes - 1 >= index && word[dollar - slashes - 1] === '\\') slashes++;
     const reference = findReference(word, dollar, bindings);
     if (reference === undefined) {
-      out += word.slice(index, dollar + 1);
+      append(word.slice(index, dollar + 1));
       index = dollar + 1;
       continue;
     }
-    out += word.slice(index, dollar - slashes) + '\\'.repeat(Math.floor(slashes / 2));
+    append(word.slice(index, dollar - slashes) + '\\'.repeat(Math.floor(slashes / 2)));
     if (slashes % 2 === 1) {
-      out += word.slice(dollar, reference.end);
+      append(word.slice(dollar, reference.end));
     } else {
       const value = bindings.get(reference.name);
-      if (dollar === 0 && reference.end === word.length) whole = value === undefined ? [] : typeof value === 'string' ? [value] : value;
-      out += value === undefined ? '' : typeof value === 'string' ? value : value.join(' ');
+      // An unset variable, or a list with no value, takes its whole word away.
+      if (value === undefined) return [];
+      const values = typeof value === 'string' ? [value] : value;
+      results = results.flatMap((result) => values.map((item) => result + item));
+      if (results.length === 0) return [];
     }
     index = reference.end;
   }
-  return whole === null ? [out] : [...whole];
+  return results;
 }
 
 export function substitute(nodes: readonly ScriptNode[], bindings: Bindings): ScriptNode[] {

@@ -69,15 +69,18 @@ function readParentPid(pid: number): number | undefined {
  * The descriptors this process inherited, as far as they can be told from Node's own.
  * Node marks every inherited descriptor close-on-exec at start-up, so a program that
  * replaces this process (execline's chain-loading) must be given them back. Node's own
- * are event polls, event counters and pipes whose two ends it holds; everything else
- * is taken as inherited.
+ * are event polls, event counters and pipes whose read and write ends it both holds;
+ * everything else is taken as inherited, and 0, 1 and 2 always are (stdout and stderr
+ * are often the two same write ends of one pipe).
  */
 export function inheritedDescriptors(): number[] {
-  const targets = new Map<number, string>();
+  const open = new Map<number, { target: string; access: number }>();
   try {
     for (const name of readdirSync('/proc/self/fd')) {
       try {
-        targets.set(Number(name), readlinkSync(`/proc/self/fd/${name}`));
+        const target = readlinkSync(`/proc/self/fd/${name}`);
+        const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${name}`, 'latin1'))?.[1] ?? '0';
+        open.set(Number(name), { target, access: parseInt(flags, 8) & 3 });
       } catch {
         // The listing's own descriptor, already closed.
       }
@@ -85,10 +88,16 @@ export function inheritedDescriptors(): number[] {
   } catch {
     return [0, 1, 2];
   }
-  const uses = new Map<string, number>();
-  for (const target of targets.values()) uses.set(target, (uses.get(target) ?? 0) + 1);
-  return [...targets]
-    .filter(([, target]) => !target.startsWith('anon_inode:') && !(target.startsWith('pipe:') && (uses.get(target) ?? 0) > 1))
+  const readEnds = new Set<string>();
+  const writeEnds = new Set<string>();
+  for (const { target, access } of open.values()) {
+    if (!target.startsWith('pipe:')) continue;
+    if (access === 0) readEnds.add(target);
+    else writeEnds.add(target);
+  }
+  const isNodeOwn = (target: string): boolean => target.startsWith('anon_inode:') || (readEnds.has(target) && writeEnds.has(target));
+  return [...open]
+    .filter(([fd, { target }]) => fd <= 2 || !isNodeOwn(target))
     .map(([fd]) => fd)
     .sort((a, b) => a - b);
 }

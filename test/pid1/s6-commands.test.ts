@@ -152,7 +152,7 @@ echo "notification_fd_closed=$([ -e /proc/$pid/fd/3 ] && echo no || echo yes)"
     const services = {
       // A v3 oneshot whose up file needs variables, and a longrun with an execline run script and readiness.
       's6-overlay/s6-rc.d/init-config/type': 'oneshot\n',
-      's6-overlay/s6-rc.d/init-config/up': 'importas -D 911 PUID PUID\nbacktick -E HOST { hostname }\nforeground { sh -c "echo uid=$PUID host=$HOST > /run/init-config.out" }\nexit 0\n',
+      's6-overlay/s6-rc.d/init-config/up': 'importas -D 911 PUID PUID\nbacktick -E HOST { hostname }\nforeground { sh -c "echo uid=${PUID} host=${HOST} > /run/init-config.out" }\nexit 0\n',
       's6-overlay/s6-rc.d/svc-api/type': 'longrun\n',
       's6-overlay/s6-rc.d/svc-api/notification-fd': '3\n',
       's6-overlay/s6-rc.d/svc-api/dependencies.d/init-config': '',
@@ -160,7 +160,7 @@ echo "notification_fd_closed=$([ -e /proc/$pid/fd/3 ] && echo no || echo yes)"
 with-contenv
 importas -D none GREETING GREETING
 fdmove -c 2 1
-foreground { sh -c "echo api greeting=$GREETING >> /run/api.log" }
+foreground { sh -c "echo api greeting=\${GREETING} >> /run/api.log" }
 s6-setuidgid nobody
 sh -c "echo ready >&3; exec sleep 1000"
 `,

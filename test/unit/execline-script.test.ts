@@ -38,13 +38,14 @@ describe('execlineb scripts: parsing', () => {
     assert.deepEqual(parsed('foreground { } echo done'), ['foreground', [], 'echo', 'done']);
   });
 
-  it('quotes: one word with spaces, C escapes, a quoted brace is a word, and \\$ is kept for substitution', () => {
-    assert.deepEqual(parsed('echo "a  b" "" "{" x"y z"w "tab\\there" "q\\"q" "\\$HOME" "\\0101"'), ['echo', 'a  b', '', '{', 'xy zw', 'tab\there', 'q"q', '\\$HOME', 'A']);
-    assert.deepEqual(parsed('printf "\\0101\\x41\\65"'), ['printf', 'AAA']);
+  it('quotes: one word with spaces, C escapes, a quoted brace is a word, another escaped character is itself', () => {
+    assert.deepEqual(parsed('echo "a  b" "" "{" x"y z"w "tab\\there" "q\\"q" "\\$HOME" "\\0101" "\\q" "\\\\$X"'), ['echo', 'a  b', '', '{', 'xy zw', 'tab\there', 'q"q', '$HOME', 'A', 'q', '\\$X']);
+    // \0 octal, another digit decimal; x is no escape (as execlineb 2.9).
+    assert.deepEqual(parsed('printf "\\0101\\x41\\65"'), ['printf', 'Ax41A']);
   });
 
-  it('a backslash before a newline joins lines; before a space keeps the space in the word', () => {
-    assert.deepEqual(parsed('echo one \\\n two a\\ b'), ['echo', 'one', 'two', 'a b']);
+  it('outside quotes a backslash makes the next character plain; before a newline it joins lines', () => {
+    assert.deepEqual(parsed('echo one \\\n two a\\ b \\q \\\\$X \\{ end \\'), ['echo', 'one', 'two', 'a b', 'q', '\\$X', '{', 'end']);
   });
 
   it('an unclosed block is an error at the line of its {', () => {
@@ -81,9 +82,15 @@ describe('execlineb scripts: substitution', () => {
     assert.deepEqual(result, ['$X', '\\v', 'a\\$X', '${X}']);
   });
 
-  it('an unset variable removes a word that is only the reference; a list expands into words', () => {
-    const result = substitute(nodes('prog $A pre$A $L "$L"'), new Map<string, string | readonly string[] | undefined>([['A', undefined], ['L', ['x', 'y']]]));
-    assert.deepEqual(shape(result), ['prog', 'pre', 'x', 'y', 'x', 'y']);
+  it('an unset variable takes its word away; a list makes one word per value, with the text around it', () => {
+    const bindings = new Map<string, string | readonly string[] | undefined>([['A', undefined], ['L', ['x', 'y']], ['E', []]]);
+    const result = substitute(nodes('prog $A pre$A $L pre$L ${L}-${L} a$E end'), bindings);
+    assert.deepEqual(shape(result), ['prog', 'x', 'y', 'prex', 'prey', 'x-x', 'x-y', 'y-x', 'y-y', 'end']);
+  });
+
+  it('an unbraced name runs to the next $, brace or backslash, or the end of the word', () => {
+    const result = substitute(nodes('echo $X/c [$X] [$X $X$X $X} ${X}/c'), new Map([['X', 'v']]));
+    assert.deepEqual(shape(result), ['echo', '$X/c', '[$X]', '[v', 'vv', 'v}', 'v/c']);
   });
 
   it('positional parameters: $1 is not $10', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -44,6 +44,13 @@ describe('execlineb: the program replaces the interpreter', () => {
     assert.match(out, /^SigBlk:\s+0+$/m, out);
   });
 
+  it('keeps stdout and stderr when they are the same pipe (2>&1)', () => {
+    const file = scriptFile('foreground { echo from-block } sh -c "echo to-stdout; echo to-stderr >&2"\n');
+    const result = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${TOOL}" execlineb -P "${file}" 2>&1`], { env: BASE_ENV, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stdout);
+    assert.equal(result.stdout, 'from-block\nto-stdout\nto-stderr\n');
+  });
+
   it('keeps the descriptors it inherited (a notification-fd) for the program and for blocks', () => {
     const target = join(work, 'fd3');
     const fd = openSync(target, 'w');
@@ -73,6 +80,8 @@ ifte { echo ifte-then } { echo ifte-else } false
     assert.equal(run('if -t { false } echo never').code, 0);
     assert.equal(run('if { sh -c "kill -9 $$" } echo never').code, 128 + 9);
     assert.equal(run('foreground { echo a } exit 7').code, 7);
+    // A failed test ends the chain with its own exit code.
+    assert.equal(run('if { sh -c "exit 3" } echo never').code, 3);
   });
 
   it('importas, define, multisubstitute, export, unexport and emptyenv', () => {
@@ -103,7 +112,7 @@ backtick SAVED { printf two-lines\\\\nsecond\\\\n }
 foreground { sh -c "echo host=$HOST saved=\\"$SAVED\\"" }
 foreground { pipeline { printf "b\\\\na\\\\n" } sort }
 foreground { heredoc 0 "from heredoc\\n" cat }
-forx -p X { 1 2 } echo item-$X
+forx X { 1 2 } importas X X echo item-$X
 `);
     // SAVED is in the environment (no -E): the shell expands it, without the last newline.
     assert.equal(stdout, 'host=box-1 saved=two-lines\nsecond\na\nb\nfrom heredoc\nitem-1\nitem-2\n', stderr);
@@ -204,4 +213,45 @@ describe('execlineb: errors name what is wrong', () => {
     assert.equal(missing.code, 111);
     assert.match(missing.stderr, /^cd: fatal: unable to chdir to \/no\/such\/dir: ENOENT/);
   });
+});
+
+/** skarnet's execlineb from Debian's execline package, whose commands live outside PATH. */
+const REAL_EXECLINEB = '/usr/bin/execlineb';
+const REAL_PATH = `/usr/lib/execline/bin:${BASE_ENV.PATH}`;
+
+describe('execlineb: the same results as skarnet\'s', { skip: !existsSync(REAL_EXECLINEB) && 'needs Debian\'s execline package' }, () => {
+  const cases = [
+    'echo "a\\101b" "\\x41" "tab\\there" "q\\"q" back\\\\slash a\\ b',
+    'define X v echo \\$X \\\\$X \\\\\\$X ${X}y $Xy [$X] [$X $X$X',
+    'foreground { sh -c "kill -9 $$" } importas S ? echo $S',
+    'foreground { sh -c "exit 3" } importas S ? echo $S',
+    'if { sh -c "exit 4" } echo no',
+    'if -n { true } echo no',
+    'importas -D def UNSETVAR UNSETVAR echo a $UNSETVAR pre$UNSETVAR b',
+    'backtick -E X { printf "a\\nb\\n\\n" } echo [${X}]',
+    'backtick -E -D dflt X { false } echo $X',
+    'ifelse { false } { echo then } echo else',
+    'ifte { echo then } { echo else } true',
+    'ifthenelse { false } { echo then } { echo else } echo after',
+    'define -s L "x y" echo pre$L ${L}-${L}',
+    'multisubstitute { define A 1 define B $A } echo $A $B',
+    'forx X { a b } importas X X echo item $X',
+    'pipeline { echo piped } cat',
+    'heredoc 0 "hello\\n" cat',
+    'export A 1 unexport A sh -c "echo ${A-unset}"',
+    'cd /usr umask 077 sh -c "pwd; umask"',
+    'exec -a foo sh -c "echo $0"',
+    'fdmove -c 2 1 sh -c "echo err >&2"',
+    'getcwd D echo $D',
+    'foreground { } "foreground" { echo q } echo "#notcomment" #comment',
+    'exit 5',
+  ];
+  for (const script of cases) {
+    it(script, () => {
+      const options = { encoding: 'utf8' as const, cwd: work, timeout: 20_000 };
+      const ours = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${TOOL}" execlineb -Pc "$SCRIPT" 2>&1`], { ...options, env: { ...BASE_ENV, SCRIPT: script } });
+      const real = spawnSync('/bin/sh', ['-c', `${REAL_EXECLINEB} -Pc "$SCRIPT" 2>&1`], { ...options, env: { PATH: REAL_PATH, SCRIPT: script } });
+      assert.deepEqual({ status: ours.status, output: ours.stdout }, { status: real.status, output: real.stdout });
+    });
+  }
 });

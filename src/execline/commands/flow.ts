@@ -4,6 +4,7 @@ import { createPipe } from '../../sys/ffi.js';
 import { type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
+import { report } from '../report.js';
 import { substitute } from '../substitute.js';
 
 /** The commands that run blocks: sequencing, conditions, capture and loops. */
@@ -30,11 +31,17 @@ const background: Command = {
   },
 };
 
-/** Runs a test block: true when it exited 0 (or not 0, negated). A crash ends the chain with 128 + signal. */
-function test(block: readonly ScriptNode[], context: CommandContext, negate: boolean): boolean | { exit: number } {
+/**
+ * Runs a test block: true when it exited 0 (or not 0, negated); false with its exit code.
+ * A crash ends the chain with 128 + signal.
+ */
+function test(block: readonly ScriptNode[], context: CommandContext, negate: boolean): { passed: boolean; code: number } | { exit: number } {
   const status = context.wait(block, context.state.copy());
-  if ((status & 0x7f) !== 0) return { exit: exitCodeOf(status) };
-  return (status === 0) !== negate;
+  if ((status & 0x7f) !== 0) {
+    report(context.name, `child crashed with signal ${status & 0x7f}`);
+    return { exit: exitCodeOf(status) };
+  }
+  return { passed: (status === 0) !== negate, code: exitCodeOf(status) };
 }
 
 const ifCommand: Command = {
@@ -43,11 +50,13 @@ const ifCommand: Command = {
   run(args, context) {
     const { flags, rest: afterOptions } = parseOptions(args, 'ntXx:', this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the test', this.usage);
-    const passed = test(block, context, flags.has('n'));
-    if (typeof passed === 'object') return passed;
-    if (passed) return { rest };
-    const code = flags.has('t') ? 0 : Number(flags.get('x') ?? 1);
-    return { exit: code };
+    const result = test(block, context, flags.has('n'));
+    if ('exit' in result) return result;
+    if (result.passed) return { rest };
+    // The test's own code (1 when -n and it succeeded), 0 with -t, or the -x code.
+    if (flags.has('t')) return { exit: 0 };
+    const chosen = flags.get('x');
+    return { exit: chosen !== undefined ? Number(chosen) : result.code === 0 ? 1 : result.code };
   },
 };
 
@@ -58,9 +67,9 @@ const ifelse: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, rest] = takeBlock(afterTest, 'the program to run when the test succeeds', this.usage);
-    const passed = test(testBlock, context, flags.has('n'));
-    if (typeof passed === 'object') return passed;
-    return { rest: passed ? thenBlock : rest };
+    const result = test(testBlock, context, flags.has('n'));
+    if ('exit' in result) return result;
+    return { rest: result.passed ? thenBlock : rest };
   },
 };
 
@@ -71,9 +80,9 @@ const ifte: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
     const [thenBlock, afterThen] = takeBlock(afterOptions, 'the program to run when the test succeeds', this.usage);
     const [elseBlock, testChain] = takeBlock(afterThen, 'the program to run when the test fails', this.usage);
-    const passed = test(testChain, context, flags.has('n'));
-    if (typeof passed === 'object') return passed;
-    return { rest: passed ? thenBlock : elseBlock };
+    const result = test(testChain, context, flags.has('n'));
+    if ('exit' in result) return result;
+    return { rest: result.passed ? thenBlock : elseBlock };
   },
 };
 
@@ -85,9 +94,9 @@ const ifthenelse: Command = {
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, afterThen] = takeBlock(afterTest, 'the then block', this.usage);
     const [elseBlock, rest] = takeBlock(afterThen, 'the else block', this.usage);
-    const passed = test(testBlock, context, false);
-    if (typeof passed === 'object') return passed;
-    const chosen = passed ? thenBlock : elseBlock;
+    const result = test(testBlock, context, false);
+    if ('exit' in result) return result;
+    const chosen = result.passed ? thenBlock : elseBlock;
     // -s: the chosen block's commands apply to the rest of the chain.
     if (flags.has('s')) return { rest: [...chosen, ...rest] };
     const status = context.wait(chosen, context.state.copy());
@@ -135,7 +144,10 @@ const backtick: Command = {
     if (status !== 0) {
       if (flags.has('D')) value = flags.get('D') ?? '';
       else if (flags.has('I')) value = undefined;
-      else return { exit: exitCodeOf(status) };
+      else {
+        report(context.name, (status & 0x7f) !== 0 ? `child crashed with signal ${status & 0x7f}` : 'child process exited non-zero');
+        return { exit: exitCodeOf(status) };
+      }
     }
     if (value === undefined) context.state.env.delete(name);
     else context.state.env.set(name, value);
@@ -173,7 +185,10 @@ const forx: Command = {
     let last = 0;
     for (const value of values) {
       if (typeof value !== 'string') throw new ExeclineError('the values must be words, not blocks');
-      const status = context.wait(substitute(loop, new Map([[name, value]])), context.state.copy());
+      // The value is in the loop's environment, not substituted: the loop reads it with importas.
+      const iteration = context.state.copy();
+      iteration.env.set(name, value);
+      const status = context.wait(loop, iteration);
       last = exitCodeOf(status);
       if (breaking.includes(last) || (flags.has('o') && !ok.includes(last))) return { exit: last };
     }

@@ -1,0 +1,10 @@
+import { writeSync } from 'node:fs';
+
+/** A fatal message as execline words them: `NAME: fatal: MESSAGE` on stderr. */
+export function report(name: string, message: string): void {
+  try {
+    writeSync(2, `${name}: fatal: ${message}\n`);
+  } catch {
+    // Nowhere to say it.
+  }
+}
