@@ -159,7 +159,8 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
   let rest = nodes;
   for (;;) {
     const head = rest[0];
-    if (head === undefined) return ending.kind === 'replace' ? 0 : ending.kind === 'wait' ? 0 : 0;
+    // An empty chain: exit 0, a wait status of 0, or no process started (0 as well).
+    if (head === undefined) return 0;
     if (typeof head !== 'string') {
       const error = new ExeclineError('a { block } stands where a command was expected');
       return fail('execlineb', error, ending);
