@@ -33,3 +33,14 @@ export function lookupGroup(nameOrId: string, groupPath = '/etc/group'): number 
   if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
   return undefined;
 }
+
+/** A user's groups for setgroups: its primary group first, then those listing it as a member. */
+export function groupsOf(name: string, gid: number, groupPath = '/etc/group'): number[] {
+  const groups = [gid];
+  for (const fields of readTable(groupPath)) {
+    const [, , id, members] = fields;
+    if (id === undefined || members === undefined) continue;
+    if (members.split(',').includes(name) && !groups.includes(Number(id))) groups.push(Number(id));
+  }
+  return groups;
+}

@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { lookupUser } from '../../sys/accounts.js';
+import { groupsOf, lookupUser } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
 import type { RunAs } from '../state.js';
@@ -119,23 +119,6 @@ const exec: Command = {
     return { rest };
   },
 };
-
-/** Supplementary groups of a user, from /etc/group, with its primary group first. */
-function groupsOf(name: string, gid: number): number[] {
-  const groups = [gid];
-  let text = '';
-  try {
-    text = readFileSync('/etc/group', 'utf8');
-  } catch {
-    return groups;
-  }
-  for (const line of text.split('\n')) {
-    const [, , id, members] = line.split(':');
-    if (id === undefined || members === undefined) continue;
-    if (members.split(',').includes(name) && !groups.includes(Number(id))) groups.push(Number(id));
-  }
-  return groups;
-}
 
 export function resolveAccount(spec: string): RunAs {
   const numeric = /^(\d+):(\d+)$/.exec(spec);
