@@ -40,6 +40,17 @@ export interface Settings {
   readonly readOnlyRoot: boolean;
   /** Flush file systems before the container exits (S6_SYNC_DISKS). */
   readonly syncDisks: boolean;
+  /** Keep s6's supervise/ directories for s6's own tools (STEWARD_S6_SUPERVISE). */
+  readonly s6Supervise: S6SuperviseSetting;
+}
+
+/**
+ * auto: when the image still has s6-overlay's s6 tools in /command; on: always; off:
+ * never. A version (2.11, 2.13.1.0) turns it on and says which status layout to write.
+ */
+export interface S6SuperviseSetting {
+  readonly mode: 'auto' | 'on' | 'off';
+  readonly version: readonly number[] | null;
 }
 
 interface NumberSpec {
@@ -109,6 +120,23 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     cmdReceiveSignals: readFlag(env, 'S6_CMD_RECEIVE_SIGNALS', diagnostics),
     readOnlyRoot: readFlag(env, 'S6_READ_ONLY_ROOT', diagnostics),
     syncDisks: readFlag(env, 'S6_SYNC_DISKS', diagnostics),
+    s6Supervise: readS6Supervise(env, diagnostics),
   };
   return { settings, diagnostics };
+}
+
+function readS6Supervise(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): S6SuperviseSetting {
+  const raw = env['STEWARD_S6_SUPERVISE'];
+  const text = raw?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'auto') return { mode: 'auto', version: null };
+  if (text === '0' || text === 'off') return { mode: 'off', version: null };
+  if (text === '1' || text === 'on') return { mode: 'on', version: null };
+  if (/^\d+(\.\d+)+$/.test(text)) return { mode: 'on', version: text.split('.').map(Number) };
+  diagnostics.push({
+    severity: 'error',
+    error: new StewardError('ERR_SETTING', `STEWARD_S6_SUPERVISE=${JSON.stringify(raw)} is not auto, on, off or an s6 version; using auto`, {
+      hint: 'Set it to auto (the default), on, off, or the version of the s6 tools in the image, for example 2.13',
+    }),
+  });
+  return { mode: 'auto', version: null };
 }

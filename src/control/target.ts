@@ -10,8 +10,8 @@ export interface ControlTarget {
   /** Epoch ms when Steward started. */
   readonly startedAt: number;
   isStopping(): boolean;
-  /** Asks for a shutdown; false when one is already under way. */
-  halt(action: HaltAction, exitCode: number | null): boolean;
+  /** Asks for a shutdown; false when one is already under way. `via` says who asked, for the log. */
+  halt(action: HaltAction, exitCode: number | null, via?: string): boolean;
   /** Names this service waits for before it may start. */
   dependenciesOf(name: string): readonly string[];
   /** Whether a dependency (a oneshot too) is up; by default, whether its supervisor says ready. */

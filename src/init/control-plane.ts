@@ -19,10 +19,10 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
     supervisors: services.supervisors,
     startedAt,
     isStopping: () => context.shutdown.reason !== undefined,
-    halt(action, exitCode) {
+    halt(action, exitCode, via = 'through the control socket') {
       if (context.shutdown.reason !== undefined) return false;
       if (exitCode !== null) writeExitCode(context.layout, exitCode);
-      context.reporter.info('steward', `${action} requested through the control socket`);
+      context.reporter.info('steward', `${action} requested ${via}`);
       return context.shutdown.request({ kind: 'halt' });
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),

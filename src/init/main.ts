@@ -16,8 +16,9 @@ import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
-import { commandLinks, placeLink } from './shims.js';
+import { commandLinks, isOverlayRcLink, placeLink } from './shims.js';
 import { ServiceSet } from './service-set.js';
+import { startS6SuperviseDirs } from './s6-supervise.js';
 import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
 import { shutdown } from './shutdown.js';
 import { ShutdownRequest } from './shutdown-request.js';
@@ -75,7 +76,7 @@ async function main(command: readonly string[]): Promise<number> {
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
   // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.
   if (settings.runDir === '/run') {
-    const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, false) === 'failed');
+    const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, isOverlayRcLink(link)) === 'failed');
     if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in /command; run "steward install" in the image`);
   }
   process.chdir('/');
@@ -106,6 +107,7 @@ async function main(command: readonly string[]): Promise<number> {
   const target = controlTarget(context, services, startedAt, () => stage2?.engine);
   // Not awaited: the socket is bound at once (in a 0700 directory), the rest finishes while
   // the boot goes on, so serving it costs the services no start-up time.
+  const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
   const controlStarted = startControlPlane(context, target, process.env);
   const probesStarted = startProbeEndpoint(context, target, process.env);
 
@@ -135,6 +137,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
   const code = await shutdown(context, reason, stage2);
+  superviseDirs?.close();
   await (await controlStarted)?.close();
   (await probesStarted)?.close();
   catchAll?.close();

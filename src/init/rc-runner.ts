@@ -99,6 +99,7 @@ async function longrunUp(context: InitContext, services: ServiceSet, atomic: RcL
   if (supervisor === undefined) return { ok: false, reason: 'it has no supervisor (internal error)' };
   try {
     installLongrun(context, atomic);
+    services.installed(atomic.name);
   } catch (error) {
     return { ok: false, reason: `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}` };
   }

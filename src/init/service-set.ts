@@ -21,6 +21,7 @@ export class ServiceSet {
   readonly #pipes = new Map<string, { readFd: number; writeFd: number }>();
   /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
   readonly #consumers = new Set<string>();
+  readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
 
   constructor(
     private readonly port: ProcessPort,
@@ -49,6 +50,18 @@ export class ServiceSet {
       supervisor.subscribe((event, source) => this.#report(event, source));
       this.supervisors.set(definition.name, supervisor);
     }
+  }
+
+  /** Called for each service whose live directory has just been (re)made, before it starts. */
+  whenInstalled(hook: (supervisor: ServiceSupervisor) => void): void {
+    this.#installHooks.push(hook);
+  }
+
+  /** The live directory of `name` is in place (a services.d copy or an s6-rc longrun's). */
+  installed(name: string): void {
+    const supervisor = this.supervisors.get(name);
+    if (supervisor === undefined) return;
+    for (const hook of this.#installHooks) hook(supervisor);
   }
 
   /** Brings up a service and its logger (first, so output has a reader), unless they have a `down` file. */

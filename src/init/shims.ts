@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,19 @@ export function commandLinks(dir: string, root = packageRoot()): [string, string
 }
 
 export type LinkOutcome = 'linked' | 'kept' | 'failed';
+
+/**
+ * s6-overlay's links to s6-rc: its s6-rc works only inside s6-overlay's own supervision
+ * tree, which is not there under Steward, so Steward's replaces it. (s6's s6-svc and
+ * friends keep working: Steward keeps the supervise/ directories they use.)
+ */
+export function isOverlayRcLink(link: string): boolean {
+  try {
+    return /\/package\/admin\/s6-rc(-[\d.]+)?\/command\/s6-rc$/.test(readlinkSync(link));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Links `link` to `target`. A real file already there is kept (an image's own s6 tools

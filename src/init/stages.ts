@@ -37,6 +37,8 @@ function startLegacy(context: InitContext, services: ServiceSet, definition: Lon
   const { name } = definition;
   try {
     installLiveService(context.layout, name, definition.sourceDir, definition.liveDir);
+    services.installed(name);
+    if (definition.loggerName !== null) services.installed(definition.loggerName);
   } catch (error) {
     context.reporter.error('services-up', `cannot copy ${definition.sourceDir} to ${definition.liveDir}: ${errorMessage(error)}`);
   }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 
 import type Koffi from 'koffi';
 
@@ -15,6 +16,7 @@ interface LibC {
   errno: () => number;
   spawn: SpawnCalls | undefined;
   exec: ExecCalls;
+  mkfifo: Fn<[path: string, mode: number]>;
 }
 
 /** What a process needs to turn itself into another program, as execline's chain-loading does. */
@@ -131,6 +133,7 @@ function load(): LibC {
     pipe2: fn('int pipe2(int *fds, int flags)'),
     errno: () => koffi.errno(),
     spawn,
+    mkfifo: fn('int mkfifo(const char *path, uint32_t mode)'),
     exec: {
       execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
       dup2: fn('int dup2(int fd, int newfd)'),
@@ -280,4 +283,33 @@ export function replaceProcess(path: string, argv: readonly string[], env: reado
   calls.sigprocmask(SIG_SETMASK, Buffer.alloc(SIGSET_SIZE), null);
   calls.execve(path, [...argv, null], [...env, null]);
   return load().errno();
+}
+
+/** Creates a named pipe (Node has no mkfifo). Throws an error with the errno's name as its code. */
+export function makeFifo(path: string, mode: number): void {
+  if (load().mkfifo(path, mode) === 0) return;
+  const errno = load().errno();
+  const code = errnoName(errno);
+  throw Object.assign(new Error(`mkfifo ${path} failed: ${code}`), { code, path, syscall: 'mkfifo' });
+}
+
+const F_SETLK = 6;
+const F_WRLCK = 1;
+/** struct flock on 64-bit Linux (glibc and musl): short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid. */
+const FLOCK_SIZE = 32;
+
+/**
+ * Takes a POSIX write lock on the whole file open at `fd`, without waiting, as
+ * s6-supervise holds supervise/lock: s6's tools tell a live supervisor by it (F_GETLK).
+ * The lock lasts until this process closes any descriptor of the file.
+ */
+export function lockWholeFile(fd: number): boolean {
+  const request = Buffer.alloc(FLOCK_SIZE); // l_whence SEEK_SET, l_start 0, l_len 0: the whole file
+  request.writeInt16LE(F_WRLCK, 0);
+  return load().exec.fcntl(fd, F_SETLK, 'void *', request) === 0;
+}
+
+function errnoName(errno: number): string {
+  for (const [name, number] of Object.entries(osConstants.errno)) if (number === errno) return name;
+  return `errno ${errno}`;
 }

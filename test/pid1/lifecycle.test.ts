@@ -144,8 +144,11 @@ test('a crashing service is restarted, never faster than the throttle', { skip }
   assert.ok(starts.length >= 4, `only ${starts.length} starts`);
   for (let index = 1; index < starts.length; index++) {
     const gap = (starts[index] ?? 0) - (starts[index - 1] ?? 0);
-    // The run script records its start a little after the spawn; allow that slack only.
-    assert.ok(gap >= 390, `restart ${index} came after ${gap} ms, under the 400 ms throttle`);
+    // Each run script records its start some time after its spawn (more on a busy machine), so
+    // a gap between two records can be shorter than the gap between the spawns by the first
+    // one's delay. Without a throttle the gaps are a few ms; the exact interval is checked
+    // with a fake clock in the supervisor's unit tests.
+    assert.ok(gap >= 300, `restart ${index} came after ${gap} ms, under the 400 ms throttle (less 100 ms for the script's own start)`);
   }
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,6 +92,24 @@ describe('steward install', () => {
     const second = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
+  });
+
+  it("moves s6-overlay's /init aside, so ENTRYPOINT [\"/init\"] starts Steward, and keeps any other /init", async () => {
+    const overlay = tempDir();
+    const overlayInit = '#!/bin/sh -e\n# This is the first program launched at container start.\nexec s6-overlay-suexec \\\n  /package/admin/s6-overlay-3.2.0.2/libexec/stage0 "$@"\n';
+    writeFileSync(join(overlay, 'init'), overlayInit, { mode: 0o755 });
+    const moved = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', overlay]);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(readlinkSync(join(overlay, 'init')), join(repoRoot, 'bin', 'steward-init'));
+    assert.equal(readFileSync(join(overlay, 'init.s6-overlay'), 'utf8'), overlayInit);
+    assert.match(moved.stdout, new RegExp(`${overlay}/init: s6-overlay's, moved to ${overlay}/init.s6-overlay`));
+
+    const own = tempDir();
+    writeFileSync(join(own, 'init'), '#!/bin/sh\nexec my-app\n', { mode: 0o755 });
+    const kept = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', own]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.ok(!lstatSync(join(own, 'init')).isSymbolicLink());
+    assert.match(kept.stdout, new RegExp(`${own}/init: kept \\(a file the image already has\\)`));
   });
 
   it('each linked control tool runs as the command it is named after', async () => {

@@ -27,6 +27,7 @@ describe('readSettings', () => {
       cmdReceiveSignals: false,
       readOnlyRoot: false,
       syncDisks: false,
+      s6Supervise: { mode: 'auto', version: null },
     };
     assert.deepEqual(settings, expected);
     assert.deepEqual(diagnostics, []);
@@ -51,6 +52,25 @@ describe('readSettings', () => {
       assert.deepEqual(diagnostics, []);
     });
   }
+
+  it('reads STEWARD_S6_SUPERVISE as auto, on, off or the version of the image\'s s6', () => {
+    const cases: [string, Settings['s6Supervise']][] = [
+      ['auto', { mode: 'auto', version: null }],
+      ['ON', { mode: 'on', version: null }],
+      ['1', { mode: 'on', version: null }],
+      ['off', { mode: 'off', version: null }],
+      ['0', { mode: 'off', version: null }],
+      ['2.11.3.2', { mode: 'on', version: [2, 11, 3, 2] }],
+    ];
+    for (const [raw, expected] of cases) {
+      const { settings, diagnostics } = readSettings({ STEWARD_S6_SUPERVISE: raw });
+      assert.deepEqual(settings.s6Supervise, expected, raw);
+      assert.deepEqual(diagnostics, []);
+    }
+    const { settings, diagnostics } = readSettings({ STEWARD_S6_SUPERVISE: 'sometimes' });
+    assert.deepEqual(settings.s6Supervise, { mode: 'auto', version: null });
+    assert.match(diagnostics[0]?.error.message ?? '', /STEWARD_S6_SUPERVISE="sometimes" is not auto, on, off or an s6 version/);
+  });
 
   it('treats a flag set to 0 as off', () => {
     const { settings } = readSettings({ S6_KEEP_ENV: '0', S6_CMD_WAIT_FOR_SERVICES: '0', S6_FIX_ATTRS_HIDDEN: '0' });

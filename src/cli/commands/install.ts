@@ -1,3 +1,4 @@
+import { closeSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { commandLinks, packageRoot, placeLink } from '../../init/shims.js';
@@ -19,6 +20,7 @@ export const installCommand: Command = {
     '  --root DIR   install under DIR instead of / (for building a root file system)',
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
     'A real file already in place is kept (say, an s6 the image installed); links are replaced.',
+    "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward.",
   ].join('\n'),
   run(args) {
     const { flags, values } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
@@ -30,6 +32,16 @@ export const installCommand: Command = {
       ...(flags.has('usr-bin') ? commandLinks(join(root, 'usr', 'bin'), packageDir) : []),
     ];
     let failed = 0;
+    const overlayInit = join(root, 'init');
+    if (isOverlayInit(overlayInit)) {
+      try {
+        renameSync(overlayInit, `${overlayInit}.s6-overlay`);
+        process.stdout.write(`${overlayInit}: s6-overlay's, moved to ${overlayInit}.s6-overlay\n`);
+      } catch (error) {
+        failed++;
+        process.stderr.write(`steward install: cannot move s6-overlay's ${overlayInit} aside: ${(error as Error).message}\n`);
+      }
+    }
     for (const [link, target] of links) {
       const outcome = placeLink(link, target, true);
       if (outcome === 'linked') process.stdout.write(`${link} -> ${target}\n`);
@@ -42,3 +54,21 @@ export const installCommand: Command = {
     return Promise.resolve(failed === 0 ? 0 : 1);
   },
 };
+
+/** s6-overlay's /init (v3: a sh script starting its stage0; v2: an execline script running /etc/s6/init). */
+function isOverlayInit(path: string): boolean {
+  try {
+    const stats = lstatSync(path);
+    if (!stats.isFile() || stats.size > 65_536) return false;
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4096);
+      const text = head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
+      return text.includes('s6-overlay') || text.includes('/etc/s6/init/');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}

@@ -1,22 +1,9 @@
 import type { Action, WaitCondition } from '../../control/protocol.js';
+import { actionsOfLetter } from '../../control/s6-letters.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
 import { absoluteDirs } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
 
-const SIGNAL_LETTERS: Record<string, string> = {
-  a: 'ALRM', b: 'ABRT', q: 'QUIT', h: 'HUP', k: 'KILL', t: 'TERM', i: 'INT', '1': 'USR1', '2': 'USR2', p: 'STOP', c: 'CONT', y: 'WINCH', l: 'HUP',
-};
-const GROUP_SIGNAL_LETTERS: Record<string, string> = { P: 'STOP', C: 'CONT', K: 'KILL' };
-const STATE_LETTERS: Record<string, readonly Action[]> = {
-  u: ['up'],
-  U: ['no-down-file', 'up'],
-  d: ['down'],
-  D: ['down-file', 'down'],
-  o: ['once'],
-  O: ['no-restart'],
-  Q: ['down-file', 'no-restart'],
-  r: ['restart'],
-};
 const WAITS: Record<string, WaitCondition> = { u: 'up', U: 'ready', d: 'down', D: 'finished', r: 'restarted', R: 'restarted-ready' };
 
 export const USAGE = 's6-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -s signal | -abqhkti12pcyrlPCK ] [ -oduDUxOQ ] servicedir...';
@@ -38,14 +25,8 @@ export async function s6svc(args: readonly string[]): Promise<number> {
       timeoutMs = Number(value);
     } else if (letter === 's') {
       actions.push(`signal:${value ?? ''}`);
-    } else if (letter === 'x' || letter === 'X') {
-      // "Make the supervisor exit": Steward has one supervisor for everything; nothing to do.
-    } else if (SIGNAL_LETTERS[letter] !== undefined) {
-      actions.push(`signal:${SIGNAL_LETTERS[letter]}`);
-    } else if (GROUP_SIGNAL_LETTERS[letter] !== undefined) {
-      actions.push(`group-signal:${GROUP_SIGNAL_LETTERS[letter]}`);
     } else {
-      actions.push(...(STATE_LETTERS[letter] ?? []));
+      actions.push(...(actionsOfLetter(letter) ?? []));
     }
   }
   if (actions.length === 0 && wait === null) return 0;

@@ -1,0 +1,174 @@
+import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { ServiceSupervisor, SupervisorEvent } from '../../supervise/supervisor.js';
+import { lockWholeFile } from '../../sys/ffi.js';
+import { signalNumber } from '../../sys/signals.js';
+import { packTai64n } from '../../util/tai64n.js';
+import { openControlFifo, type ControlFifo } from './control-fifo.js';
+import { makeEventDir, notifyListeners } from './event-dir.js';
+import { encodeStatus, type StatusFormat } from './status-file.js';
+
+export interface ServiceDirOptions {
+  readonly format: StatusFormat;
+  /** Epoch ms. */
+  now(): number;
+  /** Letters read from supervise/control, to be applied as s6-svc's. Resolves once they are. */
+  applyLetters(supervisor: ServiceSupervisor, letters: string): Promise<void>;
+}
+
+/** States in which the run process exists or its finish script runs. */
+const ACTIVE = new Set(['starting', 'up', 'ready', 'stopping', 'finishing']);
+/** s6-supervise keeps this many deaths in supervise/death_tally unless max-death-tally says otherwise. */
+const DEATH_TALLY_LENGTH = 100;
+/** One death: when (TAI64N), exit code (128 + signal when killed), signal. */
+const DEATH_RECORD_SIZE = 14;
+
+/**
+ * The supervise/ and event/ directories s6-supervise keeps in a service directory, kept
+ * the same way for one of Steward's supervisors, so that s6's own tools (s6-svc,
+ * s6-svstat, s6-svwait, s6-svok, s6-svdt, s6-svlisten) work on it unchanged: a locked
+ * supervise/lock, a control fifo, the status file in the layout of the image's s6,
+ * the death tally, and an event letter for every listener at each change.
+ */
+export class ServiceDir {
+  readonly #supervisor: ServiceSupervisor;
+  readonly #options: ServiceDirOptions;
+  readonly #superviseDir: string;
+  readonly #eventDir: string;
+  #lockFd = -1;
+  #control: ControlFifo | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #stampMs: number;
+  #readyStampMs: number;
+  #waitStatus = 0;
+  #paused = false;
+  #deaths: Buffer[] = [];
+
+  constructor(supervisor: ServiceSupervisor, options: ServiceDirOptions) {
+    this.#supervisor = supervisor;
+    this.#options = options;
+    this.#superviseDir = join(supervisor.definition.liveDir, 'supervise');
+    this.#eventDir = join(supervisor.definition.liveDir, 'event');
+    this.#stampMs = options.now();
+    this.#readyStampMs = this.#stampMs;
+    const last = supervisor.status.lastExit;
+    if (last !== null) this.#waitStatus = last.signal === null ? (last.code ?? 0) << 8 : signalNumber(last.signal);
+  }
+
+  /** Creates the directories and starts answering; throws when they cannot be made. */
+  open(): void {
+    mkdirSync(this.#superviseDir, { recursive: true, mode: 0o700 });
+    makeEventDir(this.#eventDir);
+    this.#lockFd = openSync(join(this.#superviseDir, 'lock'), 'w', 0o644);
+    lockWholeFile(this.#lockFd);
+    writeFileSync(join(this.#superviseDir, 'death_tally'), '');
+    this.#writeStatus();
+    this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
+    this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
+    notifyListeners(this.#eventDir, 's');
+  }
+
+  /** Stops answering, as s6-supervise exiting: an x for the listeners, the lock released. */
+  close(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#control?.close();
+    this.#control = undefined;
+    if (this.#lockFd >= 0) closeSync(this.#lockFd);
+    this.#lockFd = -1;
+    notifyListeners(this.#eventDir, 'x');
+  }
+
+  #onLetters(letters: string): void {
+    for (const letter of letters) {
+      if (letter === 'p') this.#paused = true;
+      else if (letter === 'c') this.#paused = false;
+    }
+    // Letters that change nothing visible (say, O) still change what the status says.
+    this.#options.applyLetters(this.#supervisor, letters).then(
+      () => this.#writeStatus(),
+      () => this.#writeStatus(),
+    );
+  }
+
+  #onEvent(event: SupervisorEvent): void {
+    const now = this.#options.now();
+    let letters = '';
+    switch (event.type) {
+      case 'spawned':
+        this.#stampMs = now;
+        this.#paused = false;
+        letters = 'u';
+        break;
+      case 'exited': {
+        this.#stampMs = now;
+        const { code, signal } = event.exit;
+        this.#waitStatus = signal === null ? (code ?? 0) << 8 : signalNumber(signal);
+        this.#recordDeath(now, signal === null ? (code ?? 0) : 128 + signalNumber(signal), signal === null ? 0 : signalNumber(signal));
+        letters = 'd';
+        break;
+      }
+      case 'permanent-failure':
+        letters = 'O';
+        break;
+      case 'state':
+        if (event.to === 'ready') {
+          this.#readyStampMs = now;
+          letters = 'U';
+        } else if (ACTIVE.has(event.from) && !ACTIVE.has(event.to)) {
+          // Down for good or until the restart: "down and ready to start", as s6 says once finish is over.
+          this.#readyStampMs = now;
+          letters = 'D';
+        }
+        break;
+      default:
+        break;
+    }
+    this.#writeStatus();
+    if (letters !== '') notifyListeners(this.#eventDir, letters);
+  }
+
+  #recordDeath(now: number, exitCode: number, signal: number): void {
+    const record = Buffer.alloc(DEATH_RECORD_SIZE);
+    packTai64n(now, record, 0);
+    record[12] = exitCode & 0xff;
+    record[13] = signal & 0xff;
+    this.#deaths.push(record);
+    if (this.#deaths.length > DEATH_TALLY_LENGTH) this.#deaths = this.#deaths.slice(-DEATH_TALLY_LENGTH);
+    this.#replace('death_tally', Buffer.concat(this.#deaths));
+  }
+
+  #writeStatus(): void {
+    const status = this.#supervisor.status;
+    const running = status.pid !== null;
+    const finishing = status.state === 'finishing';
+    const bytes = encodeStatus(
+      {
+        stampMs: this.#stampMs,
+        readyStampMs: this.#readyStampMs,
+        pid: status.pid ?? 0,
+        pgid: status.pid ?? 0,
+        waitStatus: this.#waitStatus,
+        paused: running && this.#paused,
+        finishing,
+        wantUp: status.wantUp,
+        // s6's meaning: up and said so on its notification-fd, or down with nothing left to clean up.
+        ready: running ? status.state === 'ready' : !finishing,
+      },
+      this.#options.format,
+    );
+    this.#replace('status', bytes);
+  }
+
+  /** Replaces a file in supervise/ at once, as s6 does, so a reader never sees half of it. */
+  #replace(name: string, bytes: Buffer): void {
+    const path = join(this.#superviseDir, name);
+    try {
+      writeFileSync(`${path}.new`, bytes);
+      renameSync(`${path}.new`, path);
+    } catch {
+      // The live directory was removed under us (the service is being reinstalled): nothing to keep up to date.
+    }
+  }
+}

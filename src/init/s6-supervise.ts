@@ -1,0 +1,93 @@
+import { readdirSync, realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+
+import type { S6SuperviseSetting } from '../config/settings.js';
+import { S6SuperviseDirs } from '../control/s6-supervise/dirs.js';
+import { statusFormatOf } from '../control/s6-supervise/status-file.js';
+import type { ControlTarget } from '../control/target.js';
+import type { InitContext } from './context.js';
+import type { ServiceSet } from './service-set.js';
+import { packageRoot } from './shims.js';
+
+/** Where s6-overlay puts s6's tools; the other places count only when the setting says on. */
+const OVERLAY_TOOL = '/command/s6-svc';
+const OTHER_TOOLS = ['/usr/bin/s6-svc', '/bin/s6-svc', '/usr/local/bin/s6-svc', '/usr/sbin/s6-svc'];
+/** Where a distribution's shared libs6 (named with its version) may be. */
+const LIBRARY_DIRS = ['/usr/lib', '/lib', `/usr/lib/${multiarch()}`, `/lib/${multiarch()}`];
+
+export interface S6Tools {
+  readonly path: string;
+  /** s6's release, when the installation tells it (s6-overlay's path, a distribution's library name). */
+  readonly version: readonly number[] | null;
+}
+
+/** Where to look for s6's s6-svc: s6-overlay's /command, and with `everywhere` the usual bin directories. */
+export function s6ToolCandidates(everywhere: boolean): readonly string[] {
+  return everywhere ? [OVERLAY_TOOL, ...OTHER_TOOLS] : [OVERLAY_TOOL];
+}
+
+/** The first of `candidates` that exists and is not Steward's own s6-tool. */
+export function findS6Tools(candidates: readonly string[], stewardRoot = packageRoot()): S6Tools | undefined {
+  for (const candidate of candidates) {
+    let real: string;
+    try {
+      real = realpathSync(candidate);
+    } catch {
+      continue;
+    }
+    if (real.startsWith(stewardRoot + sep)) continue;
+    return { path: real, version: versionInPath(real) ?? libraryVersion() };
+  }
+  return undefined;
+}
+
+/** s6-2.13.1.0 in /package/admin/s6-2.13.1.0/command/s6-svc. */
+export function versionInPath(path: string): number[] | null {
+  const match = /\/s6-(\d+(?:\.\d+)+)\//.exec(path);
+  return match?.[1] === undefined ? null : match[1].split('.').map(Number);
+}
+
+function libraryVersion(): number[] | null {
+  for (const dir of LIBRARY_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = /^libs6\.so\.(\d+(?:\.\d+)+)$/.exec(name);
+      if (match?.[1] !== undefined) return match[1].split('.').map(Number);
+    }
+  }
+  return null;
+}
+
+function multiarch(): string {
+  return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+}
+
+/**
+ * Starts s6's on-disk interface when the setting asks for it (auto: s6-overlay's tools are
+ * still in /command, so scripts calling s6-svc get s6's, which talk to supervise/
+ * directories rather than to Steward's socket). Returns undefined when it is off.
+ */
+export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting): S6SuperviseDirs | undefined {
+  if (setting.mode === 'off') return undefined;
+  const tools = setting.version === null ? findS6Tools(s6ToolCandidates(setting.mode === 'on')) : undefined;
+  if (setting.mode === 'auto' && tools === undefined) return undefined;
+  const version = setting.version ?? tools?.version ?? null;
+  // Without a version, the newest layout: s6-overlay 3.2 and later ship s6 2.13.
+  const format = version === null ? 43 : statusFormatOf(version);
+  const dirs = new S6SuperviseDirs(target, {
+    format,
+    scanDir: context.layout.serviceDir,
+    now: () => context.clock.now(),
+    problem: (message) => context.reporter.warn('steward', message),
+  });
+  dirs.start();
+  services.whenInstalled((supervisor) => dirs.attach(supervisor));
+  const found = tools === undefined ? '' : ` for ${tools.path}`;
+  context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${version?.join('.') ?? '2.13+'}); STEWARD_S6_SUPERVISE=off turns this off`);
+  return dirs;
+}

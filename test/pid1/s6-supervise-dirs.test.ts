@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { removeTree } from '../helpers/tree.js';
+
+/**
+ * An image that keeps s6-overlay's own s6 tools in /command and only changes its
+ * ENTRYPOINT to Steward: scripts calling s6-svc, s6-svstat, s6-svwait... run skarnet's
+ * programs, which talk to the supervise/ directories. Debian's s6 stands in for
+ * s6-overlay's (same programs, dynamically linked), copied where s6-overlay puts them.
+ */
+const S6_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svdt', 's6-svscanctl', 's6-svlisten1'];
+const haveS6 = S6_TOOLS.every((name) => existsSync(join('/usr/bin', name)));
+const skip = (!isRoot && 'needs root for PID and mount namespaces') || (!haveS6 && "needs Debian's s6 package (apt-get install s6)");
+
+const runs: InitRun[] = [];
+const trees: string[] = [];
+after(() => {
+  runs.forEach(destroy);
+  trees.forEach(removeTree);
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-s6sv-'));
+  chmodSync(dir, 0o755);
+  trees.push(dir);
+  return dir;
+}
+
+/** /command as s6-overlay lays it out: links into /package/admin/s6-VERSION/command. */
+function overlayCommandDir(version: string): { command: string } {
+  const root = tempDir();
+  const toolsDir = join(root, 'package', 'admin', `s6-${version}`, 'command');
+  mkdirSync(toolsDir, { recursive: true });
+  const command = join(root, 'command');
+  mkdirSync(command);
+  for (const name of S6_TOOLS) {
+    copyFileSync(join('/usr/bin', name), join(toolsDir, name));
+    chmodSync(join(toolsDir, name), 0o755);
+    symlinkSync(join(toolsDir, name), join(command, name));
+  }
+  // s6-overlay's s6-rc needs its own supervision tree: Steward puts its s6-rc in its place.
+  const rcDir = join(root, 'package', 'admin', 's6-rc-0.5.4.1', 'command');
+  mkdirSync(rcDir, { recursive: true });
+  writeFileSync(join(rcDir, 's6-rc'), '#!/bin/sh\necho "s6-overlay\'s s6-rc"; exit 111\n', { mode: 0o755 });
+  symlinkSync('../package/admin/s6-rc-0.5.4.1/command/s6-rc', join(command, 's6-rc'));
+  return { command };
+}
+
+const PRELUDE = `
+set -u
+S=/run/service
+say() { echo "$1=$2"; }
+`;
+
+async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = true): Promise<{ code: number | null; output: string }> {
+  const etc = scriptTree({
+    'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    'services.d/slow/run': '#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 1000\n',
+    'services.d/slow/notification-fd': '3\n',
+    'services.d/idle/run': '#!/bin/sh\nexec sleep 1000\n',
+    'services.d/idle/down': '',
+  });
+  trees.push(etc);
+  // Without s6-overlay's tools, /command starts empty and Steward links its own there.
+  const command = overlay ? overlayCommandDir('2.11.3.2').command : tempDir();
+  const init = startInit({
+    privateRun: true,
+    binds: [[command, '/command']],
+    env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '0', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    args: ['sh', '-c', `${PRELUDE}\n${cmd}`],
+  });
+  runs.push(init);
+  const { code } = await init.exited;
+  return { code, output: init.output() };
+}
+
+function expect(output: string, key: string, pattern: RegExp | string): void {
+  const found = lastValue(output, key);
+  assert.notEqual(found, undefined, `no ${key}= line in the output:\n${output}`);
+  if (typeof pattern === 'string') assert.equal(found, pattern, `${key}:\n${output}`);
+  else assert.match(found!, pattern, `${key}:\n${output}`);
+}
+
+describe("s6's own tools against Steward's supervisors (s6-overlay left in the image)", { skip }, () => {
+  it('s6-svok, s6-svstat, s6-svwait, s6-svc and s6-svdt see and control the services', async () => {
+    const { code, output } = await container(`
+/command/s6-svok $S/web; say svok $?
+/command/s6-svok $S/idle; say svok_idle $?
+say web_status "$(/command/s6-svstat $S/web)"
+say idle_status "$(/command/s6-svstat $S/idle)"
+/command/s6-svwait -U -t 5000 $S/slow; say wait_ready $?
+say slow_status "$(/command/s6-svstat -o up,ready,normallyup $S/slow)"
+/command/s6-svc -d $S/web; say svc_down $?
+/command/s6-svwait -D -t 5000 $S/web; say wait_down $?
+say web_down "$(/command/s6-svstat -o up,wantedup,normallyup,signal $S/web)"
+/command/s6-svc -wu -T 5000 -u $S/web; say svc_up $?
+say web_up "$(/command/s6-svstat -o up,wantedup $S/web)"
+/command/s6-svc -u $S/idle; /command/s6-svwait -u -t 5000 $S/idle; say idle_up $?
+pid=$(/command/s6-svstat -o pid $S/web)
+/command/s6-svc -k $S/web
+/command/s6-svwait -d -t 5000 $S/web; /command/s6-svwait -u -t 5000 $S/web; say restarted $?
+say new_pid_differs "$([ "$(/command/s6-svstat -o pid $S/web)" != "$pid" ] && echo yes || echo no)"
+say tally "$(/command/s6-svdt $S/web | sed 's/^@[0-9a-f]* //' | tr '\\n' ',')"
+say s6rc "$(readlink /command/s6-rc)"
+`, { STEWARD_S6_SUPERVISE: 'auto' });
+    assert.equal(code, 0, output);
+    assert.match(output, /keeping s6 supervise directories for .*\/s6-2\.11\.3\.2\/command\/s6-svc \(status layout of s6 2\.11\.3\.2\)/, output);
+    expect(output, 'svok', '0');
+    expect(output, 'svok_idle', '0');
+    expect(output, 'web_status', /^up \(pid \d+\) \d+ seconds$/);
+    expect(output, 'idle_status', /^down \(exitcode 0\) \d+ seconds, ready \d+ seconds$/);
+    expect(output, 'wait_ready', '0');
+    expect(output, 'slow_status', 'true true true');
+    expect(output, 'svc_down', '0');
+    expect(output, 'wait_down', '0');
+    expect(output, 'web_down', 'false false true SIGTERM');
+    expect(output, 'svc_up', '0');
+    expect(output, 'web_up', 'true true');
+    expect(output, 'idle_up', '0');
+    expect(output, 'restarted', '0');
+    expect(output, 'new_pid_differs', 'yes');
+    expect(output, 'tally', 'signal SIGTERM,signal SIGKILL,');
+    expect(output, 's6rc', /\/bin\/s6-tool$/);
+  });
+
+  it('s6-svscanctl -t on the scan directory stops the container, with the exit code file', async () => {
+    const { code, output } = await container(`
+echo 7 > /run/s6-linux-init-container-results/exitcode
+/command/s6-svscanctl -t $S; say svscanctl $?
+sleep 10
+say still_running yes
+`);
+    assert.equal(code, 7, output);
+    expect(output, 'svscanctl', '0');
+    assert.equal(lastValue(output, 'still_running'), undefined, output);
+  });
+
+  it("is off when /command has no s6 of its own (Steward links its tools there), and when STEWARD_S6_SUPERVISE=off", async () => {
+    const probe = `say has_supervise "$([ -e $S/web/supervise/control ] && echo yes || echo no)"; say s6svc "$(readlink /command/s6-svc)"`;
+    const withoutOverlay = await container(probe, {}, false);
+    assert.equal(withoutOverlay.code, 0, withoutOverlay.output);
+    expect(withoutOverlay.output, 'has_supervise', 'no');
+    expect(withoutOverlay.output, 's6svc', /\/bin\/s6-tool$/);
+    const turnedOff = await container(probe, { STEWARD_S6_SUPERVISE: 'off' });
+    assert.equal(turnedOff.code, 0, turnedOff.output);
+    expect(turnedOff.output, 'has_supervise', 'no');
+    for (const output of [withoutOverlay.output, turnedOff.output]) assert.doesNotMatch(output, /keeping s6 supervise directories/);
+  });
+});
