@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
-import type { LongrunDefinition } from '../model/service.js';
+import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
 import { inspectExecutable } from './executable.js';
@@ -9,7 +9,6 @@ import { directoryNames, isListedDirectory, listDirents, listEntries, readIntege
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
-const DEFAULT_TIMEOUT_FINISH_MS = 5000;
 
 export interface Script {
   readonly path: string;
@@ -195,6 +194,7 @@ function readLongrun(
     timeoutFinishMs: has('timeout-finish')
       ? readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics)
       : DEFAULT_TIMEOUT_FINISH_MS,
+    maxDeathTally: Math.min(MAX_DEATH_TALLY, has('max-death-tally') ? readIntegerFile(join(sourceDir, 'max-death-tally'), DEFAULT_DEATH_TALLY, 'a number of deaths', diagnostics) : DEFAULT_DEATH_TALLY),
     downSignal,
     startsDown: has('down'),
     minRestartIntervalMs: settings.restartThrottleMs,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../model/rc.js';
-import type { LongrunDefinition } from '../model/service.js';
+import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
@@ -13,7 +13,6 @@ import { directoryNames, isListedDirectory, listDirents, listEntries, readIntege
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
-const DEFAULT_TIMEOUT_FINISH_MS = 5000;
 const RESERVED_PREFIXES = ['s6rc-', 's6-rc-'];
 /** Bundle names s6-overlay reads from the user bundle directory. */
 export const USER_BUNDLES = ['user', 'user2'];
@@ -209,6 +208,7 @@ function readLongrun(
     notificationFd: notificationFd >= 3 ? notificationFd : null,
     timeoutKillMs: readInt('timeout-kill', 0, 'a number of milliseconds'),
     timeoutFinishMs: readInt('timeout-finish', DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds'),
+    maxDeathTally: Math.min(MAX_DEATH_TALLY, readInt('max-death-tally', DEFAULT_DEATH_TALLY, 'a number of deaths')),
     downSignal,
     startsDown: false,
     minRestartIntervalMs: settings.restartThrottleMs,

@@ -4,6 +4,11 @@
  * supervisor never sees an optional field or an unparsed value.
  */
 
+/** s6's defaults for a service directory: finish gets 5 s; supervise/death_tally keeps 100 deaths, 4096 at most. */
+export const DEFAULT_TIMEOUT_FINISH_MS = 5000;
+export const DEFAULT_DEATH_TALLY = 100;
+export const MAX_DEATH_TALLY = 4096;
+
 export interface LongrunDefinition {
   readonly kind: 'longrun';
   /** Name as s6 knows it: "nginx", or "nginx/log" for a logger. */
@@ -19,6 +24,8 @@ export interface LongrunDefinition {
   readonly timeoutKillMs: number;
   /** The finish script is killed after this many ms; 0 lets it run forever. */
   readonly timeoutFinishMs: number;
+  /** How many deaths s6's supervise/death_tally keeps (max-death-tally; 100, at most 4096). */
+  readonly maxDeathTally: number;
   readonly downSignal: NodeJS.Signals;
   /** A `down` file: not started at boot, only on request. */
   readonly startsDown: boolean;

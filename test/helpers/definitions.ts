@@ -13,6 +13,7 @@ export function longrunDefinition(name: string, overrides: Partial<LongrunDefini
     notificationFd: null,
     timeoutKillMs: 0,
     timeoutFinishMs: 5000,
+    maxDeathTally: 100,
     downSignal: 'SIGTERM',
     startsDown: false,
     minRestartIntervalMs: 1000,

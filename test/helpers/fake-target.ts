@@ -70,6 +70,7 @@ export function fakeTarget(specs: readonly FakeServiceSpec[], options: { started
       notificationFd: spec.notificationFd ?? null,
       timeoutKillMs: 0,
       timeoutFinishMs: 5000,
+      maxDeathTally: 100,
       downSignal: 'SIGTERM',
       startsDown: spec.down === true,
       minRestartIntervalMs: 1000,

@@ -13,7 +13,7 @@ import { removeTree } from '../helpers/tree.js';
  * programs, which talk to the supervise/ directories. Debian's s6 stands in for
  * s6-overlay's (same programs, dynamically linked), copied where s6-overlay puts them.
  */
-const S6_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svdt', 's6-svscanctl', 's6-svlisten1'];
+const S6_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svdt', 's6-svscanctl', 's6-svlisten1', 's6-permafailon'];
 const haveS6 = S6_TOOLS.every((name) => existsSync(join('/usr/bin', name)));
 const skip = (!isRoot && 'needs root for PID and mount namespaces') || (!haveS6 && "needs Debian's s6 package (apt-get install s6)");
 
@@ -60,10 +60,14 @@ say() { echo "$1=$2"; }
 async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = true): Promise<{ code: number | null; output: string }> {
   const etc = scriptTree({
     'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    'services.d/web/max-death-tally': '1\n',
     'services.d/slow/run': '#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 1000\n',
     'services.d/slow/notification-fd': '3\n',
     'services.d/idle/run': '#!/bin/sh\nexec sleep 1000\n',
     'services.d/idle/down': '',
+    // Gives up after its second death with exit code 3, through the death tally.
+    'services.d/crashy/run': '#!/bin/sh\necho start >> /run/crashy-starts\nexit 3\n',
+    'services.d/crashy/finish': '#!/bin/sh\nexec /command/s6-permafailon 60 2 3 true\n',
   });
   trees.push(etc);
   // Without s6-overlay's tools, /command starts empty and Steward links its own there.
@@ -107,6 +111,8 @@ pid=$(/command/s6-svstat -o pid $S/web)
 say new_pid_differs "$([ "$(/command/s6-svstat -o pid $S/web)" != "$pid" ] && echo yes || echo no)"
 say tally "$(/command/s6-svdt $S/web | sed 's/^@[0-9a-f]* //' | tr '\\n' ',')"
 say s6rc "$(readlink /command/s6-rc)"
+i=0; while [ "$(/command/s6-svstat -o wantedup $S/crashy)" = true ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+say crashy "$(/command/s6-svstat -o up,wantedup $S/crashy) after $(wc -l < /run/crashy-starts) starts"
 `, { STEWARD_S6_SUPERVISE: 'auto' });
     assert.equal(code, 0, output);
     assert.match(output, /keeping s6 supervise directories for .*\/s6-2\.11\.3\.2\/command\/s6-svc \(status layout of s6 2\.11\.3\.2\)/, output);
@@ -124,8 +130,12 @@ say s6rc "$(readlink /command/s6-rc)"
     expect(output, 'idle_up', '0');
     expect(output, 'restarted', '0');
     expect(output, 'new_pid_differs', 'yes');
-    expect(output, 'tally', 'signal SIGTERM,signal SIGKILL,');
+    // max-death-tally 1: only the last death is kept.
+    expect(output, 'tally', 'signal SIGKILL,');
     expect(output, 's6rc', /\/bin\/s6-tool$/);
+    // s6-permafailon in finish read the tally and exited 125: no third start.
+    expect(output, 'crashy', 'false false after 2 starts');
+    assert.match(output, /service crashy: warning: finish script exited 125/);
   });
 
   it('s6-svscanctl -t on the scan directory stops the container, with the exit code file', async () => {

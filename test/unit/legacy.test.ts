@@ -111,10 +111,10 @@ describe('readLegacyTree: layout', () => {
 
   it('gives a service the defaults when it has only a run script', () => {
     const { result } = readFiles({ 'services.d/web/run': script() });
-    const { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producers } =
+    const { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, maxDeathTally, downSignal, startsDown, minRestartIntervalMs, loggerName, producers } =
       service(result, 'web');
     assert.deepEqual(
-      { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, downSignal, startsDown, minRestartIntervalMs, loggerName, producers },
+      { kind, name, finishPath, notificationFd, timeoutKillMs, timeoutFinishMs, maxDeathTally, downSignal, startsDown, minRestartIntervalMs, loggerName, producers },
       {
         kind: 'longrun',
         name: 'web',
@@ -122,6 +122,7 @@ describe('readLegacyTree: layout', () => {
         notificationFd: null,
         timeoutKillMs: 0,
         timeoutFinishMs: 5000,
+        maxDeathTally: 100,
         downSignal: 'SIGTERM',
         startsDown: false,
         minRestartIntervalMs: 1000,
@@ -129,6 +130,17 @@ describe('readLegacyTree: layout', () => {
         producers: [],
       },
     );
+  });
+
+  it('reads max-death-tally, at most 4096 as s6-supervise', () => {
+    const { result } = readFiles({
+      'services.d/web/run': script(),
+      'services.d/web/max-death-tally': '3\n',
+      'services.d/db/run': script(),
+      'services.d/db/max-death-tally': '100000\n',
+    });
+    assert.equal(service(result, 'web').maxDeathTally, 3);
+    assert.equal(service(result, 'db').maxDeathTally, 4096);
   });
 
   it('takes the restart interval from STEWARD_RESTART_THROTTLE', () => {

@@ -147,6 +147,17 @@ describe('compile-time errors, each naming its file', () => {
     assert.ok(!result.graphErrors);
   });
 
+  it('a longrun keeps max-death-tally for its supervise/death_tally, 100 by default', () => {
+    const root = tree({ ...longrun('svc-web'), [`${RC}/svc-web/max-death-tally`]: '5\n', ...longrun('svc-db'), ...inUser('svc-web', 'svc-db') });
+    const { graph } = compile(root);
+    const deathTally = (name: string): number | undefined => {
+      const atomic = graph.atomics.get(name);
+      return atomic?.kind === 'longrun' ? atomic.longrun.maxDeathTally : undefined;
+    };
+    assert.equal(deathTally('svc-web'), 5);
+    assert.equal(deathTally('svc-db'), 100);
+  });
+
   it('no type file, outside the user bundles', () => {
     const root = tree({ [`${RC}/svc-web/run`]: script(), ...inUser('svc-web') });
     const found = only(problems(compile(root).diagnostics), /has no type file/);

@@ -19,8 +19,6 @@ export interface ServiceDirOptions {
 
 /** States in which the run process exists or its finish script runs. */
 const ACTIVE = new Set(['starting', 'up', 'ready', 'stopping', 'finishing']);
-/** s6-supervise keeps this many deaths in supervise/death_tally unless max-death-tally says otherwise. */
-const DEATH_TALLY_LENGTH = 100;
 /** One death: when (TAI64N), exit code (128 + signal when killed), signal. */
 const DEATH_RECORD_SIZE = 14;
 
@@ -134,8 +132,11 @@ export class ServiceDir {
     packTai64n(now, record, 0);
     record[12] = exitCode & 0xff;
     record[13] = signal & 0xff;
+    // max-death-tally: how many the file keeps (0: none), as s6-supervise.
+    const keep = this.#supervisor.definition.maxDeathTally;
+    if (keep === 0) return;
     this.#deaths.push(record);
-    if (this.#deaths.length > DEATH_TALLY_LENGTH) this.#deaths = this.#deaths.slice(-DEATH_TALLY_LENGTH);
+    if (this.#deaths.length > keep) this.#deaths = this.#deaths.slice(-keep);
     this.#replace('death_tally', Buffer.concat(this.#deaths));
   }
 
