@@ -16,7 +16,7 @@ import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
-import { commandLinks, isOverlayRcLink, placeLink } from './shims.js';
+import { linkCommandsAtBoot } from './shims.js';
 import { ServiceSet } from './service-set.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
 import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
@@ -76,8 +76,7 @@ async function main(command: readonly string[]): Promise<number> {
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
   // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.
   if (settings.runDir === '/run') {
-    const unlinked = commandLinks('/command').filter(([link, target]) => placeLink(link, target, isOverlayRcLink(link)) === 'failed');
-    if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in /command; run "steward install" in the image`);
+    linkCommandsAtBoot('/command', reporter);
   }
   process.chdir('/');
 

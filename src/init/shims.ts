@@ -2,6 +2,8 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { Reporter } from '../log/reporter.js';
+
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's
  * versions of them live in the package.
@@ -57,5 +59,21 @@ export function placeLink(link: string, target: string, replaceLinks: boolean): 
     return 'linked';
   } catch {
     return 'failed';
+  }
+}
+
+/**
+ * At boot: links Steward's commands into `dir` where the image has none, and replaces
+ * s6-overlay's s6-rc, which cannot work here. Failures (a read-only root) are reported.
+ */
+export function linkCommandsAtBoot(dir: string, reporter: Reporter): void {
+  const links = commandLinks(dir).map(([link, target]) => {
+    const overlayRc = isOverlayRcLink(link);
+    return { overlayRc, outcome: placeLink(link, target, overlayRc) };
+  });
+  const unlinked = links.filter(({ outcome }) => outcome === 'failed');
+  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in ${dir}; run "steward install" in the image`);
+  if (unlinked.some(({ overlayRc }) => overlayRc)) {
+    reporter.warn('steward', `${dir}/s6-rc is s6-overlay's, which needs s6-overlay's own supervision tree, and it cannot be replaced (read-only root?): s6-rc calls will fail. Run "steward install" in the image`);
   }
 }
