@@ -104,9 +104,10 @@ async function main(command: readonly string[]): Promise<number> {
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;
   const target = controlTarget(context, services, startedAt, () => stage2?.engine);
-  // Not awaited: the socket is bound at once (in a 0700 directory), the rest finishes while
-  // the boot goes on, so serving it costs the services no start-up time.
   const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
+  // Not awaited: the socket is bound at once (in a 0700 directory), before any service
+  // starts, since run scripts may call s6-svwait or steward at their first line; the rest
+  // finishes while the boot goes on.
   const controlStarted = startControlPlane(context, target, process.env);
   const probesStarted = startProbeEndpoint(context, target, process.env);
 

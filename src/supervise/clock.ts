@@ -5,8 +5,13 @@ export interface Clock {
   schedule(ms: number, callback: () => void): () => void;
 }
 
+// Epoch ms that never go back: the wall clock read once, then the monotonic clock. (Not
+// `performance`, whose module PID 1 would load at start-up for this alone.)
+const wallAtStart = Date.now();
+const monotonicAtStart = process.hrtime.bigint();
+
 export const realClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => wallAtStart + Number(process.hrtime.bigint() - monotonicAtStart) / 1e6,
   schedule(ms, callback) {
     const timer = setTimeout(callback, ms);
     return () => clearTimeout(timer);
