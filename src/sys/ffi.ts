@@ -309,7 +309,8 @@ export function lockWholeFile(fd: number): boolean {
   return load().exec.fcntl(fd, F_SETLK, 'void *', request) === 0;
 }
 
-function errnoName(errno: number): string {
+/** ENOENT for 2: the name Node gives an errno in its errors' `code`. */
+export function errnoName(errno: number): string {
   for (const [name, number] of Object.entries(osConstants.errno)) if (number === errno) return name;
   return `errno ${errno}`;
 }

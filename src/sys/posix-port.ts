@@ -1,14 +1,11 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants } from 'node:os';
 
-import { createPipe, type FdSource, posixSpawn } from './ffi.js';
+import { createPipe, errnoName, type FdSource, posixSpawn } from './ffi.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
 import { findExecutable } from './which.js';
-
-const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 function spawnError(code: string, path: string): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(`spawn ${path} ${code}`);
@@ -65,7 +62,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       if (readiness !== undefined) closeSync(readiness.writeFd);
       if (result < 0) {
         if (readiness !== undefined) closeSync(readiness.readFd);
-        const code = errnoNames.get(-result) ?? `errno ${-result}`;
+        const code = errnoName(-result);
         queueMicrotask(() => callbacks.onSpawnError(spawnError(code, path)));
         return undefined;
       }

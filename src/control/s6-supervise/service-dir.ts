@@ -51,7 +51,7 @@ export class ServiceDir {
     this.#stampMs = options.now();
     this.#readyStampMs = this.#stampMs;
     const last = supervisor.status.lastExit;
-    if (last !== null) this.#waitStatus = last.signal === null ? (last.code ?? 0) << 8 : signalNumber(last.signal);
+    if (last !== null) this.#waitStatus = waitStatusOf(last.code, last.signal);
   }
 
   /** Creates the directories and starts answering; throws when they cannot be made. */
@@ -102,8 +102,9 @@ export class ServiceDir {
       case 'exited': {
         this.#stampMs = now;
         const { code, signal } = event.exit;
-        this.#waitStatus = signal === null ? (code ?? 0) << 8 : signalNumber(signal);
-        this.#recordDeath(now, signal === null ? (code ?? 0) : 128 + signalNumber(signal), signal === null ? 0 : signalNumber(signal));
+        this.#waitStatus = waitStatusOf(code, signal);
+        const signalNo = signal === null ? 0 : signalNumber(signal);
+        this.#recordDeath(now, signal === null ? (code ?? 0) : 128 + signalNo, signalNo);
         letters = 'd';
         break;
       }
@@ -172,4 +173,9 @@ export class ServiceDir {
       // The live directory was removed under us (the service is being reinstalled): nothing to keep up to date.
     }
   }
+}
+
+/** The raw wait status s6 keeps: the exit code in the high byte, or the signal number. */
+function waitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
+  return signal === null ? (code ?? 0) << 8 : signalNumber(signal);
 }
