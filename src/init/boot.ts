@@ -87,13 +87,17 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   return runCommand(context, [...context.settings.cmdArg0, ...command], hooks.commandExited);
 }
 
-/** Runs the container's command; its end ends the container with its status. */
-function runCommand(context: InitContext, argv: readonly string[], exited: () => void): number | undefined {
+/** Runs the container's command; its end ends the container with its status. Resolves with its pid once it runs. */
+function runCommand(context: InitContext, argv: readonly string[], exited: () => void): Promise<number | undefined> {
   const [file, ...args] = argv;
-  if (file === undefined) return undefined;
+  if (file === undefined) return Promise.resolve(undefined);
   const shown = argv.join(' ');
   context.reporter.info('steward', `running the command: ${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown}`);
-  const pid = context.port.spawn(
+  return new Promise((resolve) => spawnCommand(context, file, args, exited, resolve));
+}
+
+function spawnCommand(context: InitContext, file: string, args: readonly string[], exited: () => void, spawned: (pid: number | undefined) => void): void {
+  context.port.spawn(
     {
       file,
       args,
@@ -108,6 +112,7 @@ function runCommand(context: InitContext, argv: readonly string[], exited: () =>
       newSession: false,
     },
     {
+      onSpawned: spawned,
       onExit: (termination) => {
         exited();
         const status = shellStatus(termination, signalNumber);
@@ -121,6 +126,7 @@ function runCommand(context: InitContext, argv: readonly string[], exited: () =>
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
+        spawned(undefined);
         exited();
         // 127 and 126, as a shell reports a command it cannot find or cannot execute.
         const status = error.code === 'ENOENT' ? 127 : 126;
@@ -131,5 +137,4 @@ function runCommand(context: InitContext, argv: readonly string[], exited: () =>
       },
     },
   );
-  return pid;
 }

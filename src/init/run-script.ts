@@ -30,7 +30,24 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
       cancelTimer?.();
       if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
     };
-    const pid = port.spawn(
+    const onSpawned = (pid: number): void => {
+      const group = -pid;
+      if (options.timeLimitMs > 0) {
+        cancelTimer = clock.schedule(options.timeLimitMs, () => {
+          timedOut = true;
+          port.signal(group, 'SIGKILL');
+        });
+      }
+      if (options.abortSignal !== undefined) {
+        onAbort = () => {
+          port.signal(group, 'SIGTERM');
+          port.signal(group, 'SIGCONT');
+        };
+        if (options.abortSignal.aborted) onAbort();
+        else options.abortSignal.addEventListener('abort', onAbort, { once: true });
+      }
+    };
+    port.spawn(
       {
         file: path,
         args: options.args ?? [],
@@ -42,6 +59,7 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
         newSession: true,
       },
       {
+        onSpawned,
         onExit: (termination) => {
           cleanUp();
           resolve({ kind: 'exited', termination, timedOut });
@@ -52,21 +70,5 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
         },
       },
     );
-    if (pid === undefined) return;
-    const group = -pid;
-    if (options.timeLimitMs > 0) {
-      cancelTimer = clock.schedule(options.timeLimitMs, () => {
-        timedOut = true;
-        port.signal(group, 'SIGKILL');
-      });
-    }
-    if (options.abortSignal !== undefined) {
-      onAbort = () => {
-        port.signal(group, 'SIGTERM');
-        port.signal(group, 'SIGCONT');
-      };
-      if (options.abortSignal.aborted) onAbort();
-      else options.abortSignal.addEventListener('abort', onAbort, { once: true });
-    }
   });
 }

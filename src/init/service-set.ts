@@ -182,6 +182,7 @@ export class ServiceSet {
 }
 
 
+/** Down or failed, with no start under way. */
 function isStopped(status: ServiceStatus): boolean {
-  return status.state === 'down' || status.state === 'failed';
+  return !status.spawning && (status.state === 'down' || status.state === 'failed');
 }

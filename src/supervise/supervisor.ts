@@ -31,6 +31,8 @@ export interface ServiceStatus {
   readonly name: string;
   readonly state: ServiceState;
   readonly pid: number | null;
+  /** A start is under way (the run process may exist already, its pid is not known yet). */
+  readonly spawning: boolean;
   readonly wantUp: boolean;
   readonly ready: boolean;
   readonly since: number;
@@ -59,6 +61,10 @@ export class ServiceSupervisor {
   #lastExit: ServiceExit | null = null;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
+  /** A start is under way: its pid is not known yet. */
+  #spawning = false;
+  /** down() came during that start: the process is stopped as soon as its pid is known. */
+  #stopWhenSpawned = false;
   #cancelTimer: (() => void) | null = null;
   #cancelKillTimer: (() => void) | null = null;
   readonly #listeners = new Set<(event: SupervisorEvent, supervisor: ServiceSupervisor) => void>();
@@ -86,6 +92,7 @@ export class ServiceSupervisor {
       name: this.name,
       state: this.#state,
       pid: this.#pid,
+      spawning: this.#spawning,
       wantUp: this.#wantUp,
       ready: this.#state === 'ready' || (this.#state === 'up' && this.definition.notificationFd === null),
       since: this.#since,
@@ -110,6 +117,8 @@ export class ServiceSupervisor {
   up(): void {
     this.#wantUp = true;
     this.#restartOnExit = true;
+    this.#stopWhenSpawned = false;
+    if (this.#spawning) return;
     if (this.#state === 'down' || this.#state === 'failed') this.#startOrThrottle();
   }
 
@@ -126,6 +135,7 @@ export class ServiceSupervisor {
    */
   down(options: { signal?: boolean } = {}): void {
     this.#wantUp = false;
+    if (this.#spawning && options.signal !== false) this.#stopWhenSpawned = true;
     if (this.#state === 'backoff') {
       this.#clearTimer();
       this.#transition('down');
@@ -229,8 +239,9 @@ export class ServiceSupervisor {
     const definition = this.definition;
     this.#lastSpawnAt = this.clock.now();
     this.#stopRequested = false;
+    this.#spawning = true;
     const startedAt = this.#lastSpawnAt;
-    const pid = this.port.spawn(
+    this.port.spawn(
       {
         file: definition.runPath,
         args: [definition.name],
@@ -243,12 +254,18 @@ export class ServiceSupervisor {
         ...(definition.notificationFd === null ? {} : { notificationFd: definition.notificationFd }),
       },
       {
+        onSpawned: (pid) => this.#onSpawned(pid),
         onExit: (termination) => this.#onRunExit(termination, startedAt),
         onSpawnError: (error) => this.#onSpawnError(error),
         onReady: () => this.#onReady(),
       },
     );
-    if (pid === undefined) return;
+  }
+
+  /** The run script has been exec'd: the service is up (or starting, until it says it is ready). */
+  #onSpawned(pid: number): void {
+    const definition = this.definition;
+    this.#spawning = false;
     this.#pid = pid;
     this.#starts++;
     if (this.#firstStart.spawnedAt === null) {
@@ -257,11 +274,21 @@ export class ServiceSupervisor {
     }
     this.#transition(definition.notificationFd === null ? 'up' : 'starting');
     this.#emit({ type: 'spawned', pid });
+    if (this.#stopWhenSpawned) {
+      this.#stopWhenSpawned = false;
+      this.down();
+    }
   }
 
   #onSpawnError(error: NodeJS.ErrnoException): void {
+    this.#spawning = false;
+    this.#stopWhenSpawned = false;
     this.#emit({ type: 'spawn-error', path: this.definition.runPath, error });
-    if (!this.#wantUp) return;
+    if (!this.#wantUp) {
+      // Stopped while the start was under way (from backoff, down() already went to down).
+      if (this.#state === 'backoff') this.#transition('down');
+      return;
+    }
     if (this.#state !== 'backoff') this.#transition('backoff');
     this.#clearTimer();
     this.#cancelTimer = this.clock.schedule(SPAWN_RETRY_MS, () => {
@@ -310,7 +337,7 @@ export class ServiceSupervisor {
       String(pgid),
     ];
     let cancelTimeout: (() => void) | null = null;
-    const pid = this.port.spawn(
+    this.port.spawn(
       {
         file: finishPath,
         args,
@@ -322,6 +349,13 @@ export class ServiceSupervisor {
         newSession: true,
       },
       {
+        onSpawned: (pid) => {
+          if (this.definition.timeoutFinishMs <= 0) return;
+          cancelTimeout = this.clock.schedule(this.definition.timeoutFinishMs, () => {
+            this.#emit({ type: 'finish-timeout', timeoutMs: this.definition.timeoutFinishMs });
+            this.port.signal(pid, 'SIGKILL');
+          });
+        },
         onExit: (finishTermination) => {
           cancelTimeout?.();
           this.#emit({ type: 'finish-exited', termination: finishTermination });
@@ -333,12 +367,6 @@ export class ServiceSupervisor {
         },
       },
     );
-    if (pid !== undefined && this.definition.timeoutFinishMs > 0) {
-      cancelTimeout = this.clock.schedule(this.definition.timeoutFinishMs, () => {
-        this.#emit({ type: 'finish-timeout', timeoutMs: this.definition.timeoutFinishMs });
-        this.port.signal(pid, 'SIGKILL');
-      });
-    }
   }
 
   #afterFinish(permanentFailure: boolean): void {

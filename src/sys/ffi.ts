@@ -32,8 +32,11 @@ interface ExecCalls {
 }
 
 /** posix_spawn and its helpers; absent on a C library too old to have addchdir_np. */
+type PosixSpawnArgs = [pid: number[], path: string, actions: Buffer, attributes: Buffer, argv: (string | null)[], envp: (string | null)[]];
+
 interface SpawnCalls {
-  posixSpawn: Fn<[pid: number[], path: string, actions: Buffer, attributes: Buffer, argv: (string | null)[], envp: (string | null)[]]>;
+  /** With koffi's `async`, the same call on a libuv thread. */
+  posixSpawn: Fn<PosixSpawnArgs> & { async: (...args: [...PosixSpawnArgs, (error: unknown, result: number) => void]) => void };
   actionsInit: Fn<[actions: Buffer]>;
   actionsDestroy: Fn<[actions: Buffer]>;
   addDup2: Fn<[actions: Buffer, fd: number, newFd: number]>;
@@ -109,7 +112,7 @@ function load(): LibC {
   let spawn: SpawnCalls | undefined;
   try {
     spawn = {
-      posixSpawn: fn('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attributes, const char **argv, const char **envp)'),
+      posixSpawn: loaded.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attributes, const char **argv, const char **envp)') as SpawnCalls['posixSpawn'],
       actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
       actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
       addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -199,21 +202,26 @@ export function canPosixSpawn(): boolean {
   }
 }
 
-/**
- * Starts a process with posix_spawn, which glibc and musl implement with a vfork-style
- * clone: it costs the same whatever the size of this process, where Node's fork-based
- * spawn copies the page tables of a 50 MB heap. Returns the pid, or a negative errno
- * when the program could not be executed.
- */
-export function posixSpawn(request: PosixSpawnRequest): number {
-  const calls = load().spawn;
-  if (calls === undefined) throw new Error('posix_spawn is not available');
+/** posix_spawn's two opaque structures, filled for one request; destroy() frees what libc allocated. */
+interface PreparedSpawn {
+  readonly actions: Buffer;
+  readonly attributes: Buffer;
+  readonly argv: (string | null)[];
+  readonly envp: (string | null)[];
+  destroy(): void;
+}
+
+function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSpawn {
   const actions = Buffer.alloc(ACTIONS_SIZE);
   const attributes = Buffer.alloc(ATTRIBUTES_SIZE);
   const allSignals = Buffer.alloc(SIGSET_SIZE);
   const noSignals = Buffer.alloc(SIGSET_SIZE);
   calls.actionsInit(actions);
   calls.attributesInit(attributes);
+  const destroy = (): void => {
+    calls.actionsDestroy(actions);
+    calls.attributesDestroy(attributes);
+  };
   try {
     for (const [fd, source] of request.fds) {
       if (source === 'null') calls.addOpen(actions, fd, '/dev/null', O_RDWR, 0);
@@ -232,14 +240,53 @@ export function posixSpawn(request: PosixSpawnRequest): number {
     calls.setSigDefault(attributes, allSignals);
     calls.setSigMask(attributes, noSignals);
     calls.setFlags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
+  } catch (error) {
+    destroy();
+    throw error;
+  }
+  return { actions, attributes, argv: [...request.argv, null], envp: [...request.env, null], destroy };
+}
+
+function spawnCalls(): SpawnCalls {
+  const calls = load().spawn;
+  if (calls === undefined) throw new Error('posix_spawn is not available');
+  return calls;
+}
+
+/**
+ * Starts a process with posix_spawn, which glibc and musl implement with a vfork-style
+ * clone: it costs the same whatever the size of this process, where Node's fork-based
+ * spawn copies the page tables of a 50 MB heap. This thread waits until the child has
+ * exec'd. Returns the pid, or a negative errno when the program could not be executed.
+ */
+export function posixSpawn(request: PosixSpawnRequest): number {
+  const calls = spawnCalls();
+  const prepared = prepareSpawn(calls, request);
+  try {
     const pid = [0];
-    const result = calls.posixSpawn(pid, request.path, actions, attributes, [...request.argv, null], [...request.env, null]);
+    const result = calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp);
     return result === 0 ? (pid[0] ?? -1) : -result;
   } finally {
-    calls.actionsDestroy(actions);
-    calls.attributesDestroy(attributes);
+    prepared.destroy();
   }
 }
+
+/**
+ * posixSpawn on one of libuv's threads: this thread goes on while the child execs, and
+ * several starts overlap their waits (on a busy machine each waits its turn on a CPU).
+ * `done` gets the pid, or a negative errno, on this thread.
+ */
+export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result: number) => void): void {
+  const calls = spawnCalls();
+  const prepared = prepareSpawn(calls, request);
+  const pid = [0];
+  calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp, (error: unknown, result: number) => {
+    prepared.destroy();
+    done(error === null || error === undefined ? (result === 0 ? (pid[0] ?? -1) : -result) : -EAGAIN);
+  });
+}
+
+const EAGAIN = 11;
 
 /** Waits for one child, blocking the thread: for short-lived programs with no event loop to keep. */
 export function waitBlocking(pid: number): number {

@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-import { createPipe, errnoName, type FdSource, posixSpawn } from './ffi.js';
+import { createPipe, errnoName, type FdSource, posixSpawnInBackground } from './ffi.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
@@ -43,11 +43,11 @@ function fdSource(target: StdioTarget): FdSource {
  */
 export function posixProcessPort(reaper: Reaper): ProcessPort {
   return {
-    spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): number | undefined {
+    spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): void {
       const found = findExecutable(spec.file, spec.env['PATH']);
       if ('error' in found) {
         queueMicrotask(() => callbacks.onSpawnError(spawnError(found.error, spec.file)));
-        return undefined;
+        return;
       }
       const path = found.path;
       const fds = new Map<number, FdSource>([
@@ -57,21 +57,25 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       ]);
       const readiness = spec.notificationFd === undefined ? undefined : createPipe();
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
-      const result = posixSpawn({ path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession });
-      // Only the child may hold the write end: its exit must close the pipe.
-      if (readiness !== undefined) closeSync(readiness.writeFd);
-      if (result < 0) {
-        if (readiness !== undefined) closeSync(readiness.readFd);
-        const code = errnoName(-result);
-        queueMicrotask(() => callbacks.onSpawnError(spawnError(code, path)));
-        return undefined;
-      }
-      const notifications = readiness === undefined ? undefined : watchReadiness(readiness.readFd, callbacks);
-      reaper.watch(result, (status) => {
-        notifications?.destroy();
-        callbacks.onExit(decodeWaitStatus(status));
+      reaper.spawnStarted();
+      posixSpawnInBackground({ path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession }, (result) => {
+        // Only the child may hold the write end: its exit must close the pipe.
+        if (readiness !== undefined) closeSync(readiness.writeFd);
+        if (result < 0) {
+          if (readiness !== undefined) closeSync(readiness.readFd);
+          reaper.spawnSettled();
+          callbacks.onSpawnError(spawnError(errnoName(-result), path));
+          return;
+        }
+        const notifications = readiness === undefined ? undefined : watchReadiness(readiness.readFd, callbacks);
+        reaper.watch(result, (status) => {
+          notifications?.destroy();
+          callbacks.onExit(decodeWaitStatus(status));
+        });
+        callbacks.onSpawned(result);
+        // After the watch and onSpawned: an exit collected now is delivered after them.
+        reaper.spawnSettled();
       });
-      return result;
     },
     signal: sendSignal,
   };

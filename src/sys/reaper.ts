@@ -10,6 +10,13 @@ import { childEvents, ownChildren } from './spawn.js';
  */
 export class Reaper {
   #reaped = 0;
+  /**
+   * Starts under way on libuv's threads: a child of ours exists before its pid reaches us,
+   * so until they are done an unknown child may be one of them, not an orphan, and is
+   * left for later rather than reaped with its status lost.
+   */
+  #spawnsInFlight = 0;
+  #deferred = false;
   #idleWaiters: (() => void)[] = [];
   readonly #watchers = new Map<number, (status: number) => void>();
   readonly #onSignal = (): void => {
@@ -39,15 +46,33 @@ export class Reaper {
     this.#watchers.set(pid, onExit);
   }
 
+  /** A start whose pid is not known yet has begun. */
+  spawnStarted(): void {
+    this.#spawnsInFlight++;
+  }
+
+  /** That start is over, and its pid (if any) is watched: what was left for later is collected. */
+  spawnSettled(): void {
+    this.#spawnsInFlight--;
+    if (this.#spawnsInFlight === 0 && this.#deferred) {
+      this.#deferred = false;
+      this.reap();
+    }
+  }
+
   /** Collects every exited child now. Returns how many orphans were collected. */
   reap(): number {
     let orphans = 0;
     const exits: [(status: number) => void, number][] = [];
     for (const pid of listChildren()) {
       if (ownChildren.has(pid)) continue;
+      const watcher = this.#watchers.get(pid);
+      if (watcher === undefined && this.#spawnsInFlight > 0) {
+        this.#deferred = true;
+        continue;
+      }
       const status = reapIfExited(pid);
       if (status === undefined) continue;
-      const watcher = this.#watchers.get(pid);
       if (watcher === undefined) {
         orphans++;
         continue;

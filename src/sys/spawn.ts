@@ -31,6 +31,11 @@ export interface SpawnSpec {
 }
 
 export interface SpawnCallbacks {
+  /**
+   * The program runs (it has been exec'd), with this pid. Called once, before any other
+   * callback, either during spawn() or later: a port may start processes on another thread.
+   */
+  onSpawned(pid: number): void;
   onExit(termination: Termination): void;
   /** Called when the exec itself failed (ENOENT, EACCES, ENOEXEC...). No onExit follows. */
   onSpawnError(error: NodeJS.ErrnoException): void;
@@ -38,8 +43,8 @@ export interface SpawnCallbacks {
 }
 
 export interface ProcessPort {
-  /** Returns the pid, or undefined when the spawn failed (onSpawnError will be called). */
-  spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): number | undefined;
+  /** Starts a process: onSpawned or onSpawnError follows, then onExit after onSpawned. */
+  spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): void;
   signal(pid: number, signal: NodeJS.Signals): boolean;
 }
 
@@ -76,14 +81,15 @@ export function createNodeProcessPort({ spawn }: typeof ChildProcessModule): Pro
     } catch (error) {
       // Some failures (bad arguments, EINVAL) throw instead of emitting 'error'.
       queueMicrotask(() => callbacks.onSpawnError(error as NodeJS.ErrnoException));
-      return undefined;
+      return;
     }
     const pid = child.pid;
     if (pid === undefined) {
       child.once('error', (error) => callbacks.onSpawnError(error));
-      return undefined;
+      return;
     }
     ownChildren.add(pid);
+    callbacks.onSpawned(pid);
     // After a successful spawn, 'error' only reports failed kill() calls, which sendSignal handles.
     child.on('error', () => undefined);
     child.once('exit', (code, signal) => {
@@ -103,7 +109,6 @@ export function createNodeProcessPort({ spawn }: typeof ChildProcessModule): Pro
         readiness.on('error', () => undefined);
       }
     }
-    return pid;
   },
   signal: sendSignal,
   };

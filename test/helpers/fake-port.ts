@@ -35,6 +35,7 @@ export class FakeProcessPort implements ProcessPort {
     this.#nextPid = firstPid;
   }
 
+  /** A started process is reported at once (onSpawned during spawn), as Node's own spawn does. */
   spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): number | undefined {
     this.attempts.push(spec);
     const failure = this.#failures.shift();
@@ -51,6 +52,7 @@ export class FakeProcessPort implements ProcessPort {
     }
     const pid = this.#nextPid++;
     this.processes.push({ pid, spec, callbacks, exited: false });
+    callbacks.onSpawned(pid);
     return pid;
   }
 

@@ -65,9 +65,13 @@ async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = tru
     'services.d/slow/notification-fd': '3\n',
     'services.d/idle/run': '#!/bin/sh\nexec sleep 1000\n',
     'services.d/idle/down': '',
-    // Gives up after its second death with exit code 3, through the death tally.
-    'services.d/crashy/run': '#!/bin/sh\necho start >> /run/crashy-starts\nexit 3\n',
-    'services.d/crashy/finish': '#!/bin/sh\nexec /command/s6-permafailon 60 2 3 true\n',
+    // Gives up after its second death with exit code 3, through the death tally (s6's tools only).
+    ...(overlay
+      ? {
+          'services.d/crashy/run': '#!/bin/sh\necho start >> /run/crashy-starts\nexit 3\n',
+          'services.d/crashy/finish': '#!/bin/sh\nexec /command/s6-permafailon 60 2 3 true\n',
+        }
+      : {}),
   });
   trees.push(etc);
   // Without s6-overlay's tools, /command starts empty and Steward links its own there.

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { canPosixSpawn } from '../../src/sys/ffi.js';
+import { posixProcessPort } from '../../src/sys/posix-port.js';
+import { Reaper } from '../../src/sys/reaper.js';
+import type { ProcessPort, SpawnSpec, Termination } from '../../src/sys/spawn.js';
+import { removeTree } from '../helpers/tree.js';
+
+interface Outcome {
+  readonly order: string[];
+  readonly pid: number | null;
+  readonly termination: Termination | null;
+  readonly error: NodeJS.ErrnoException | null;
+}
+
+function spec(file: string, args: readonly string[] = []): SpawnSpec {
+  return { file, args, cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', newSession: true };
+}
+
+/** Starts one process and resolves once it has exited or failed to start, with the callbacks' order. */
+function run(port: ProcessPort, what: SpawnSpec): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const order: string[] = [];
+    let pid: number | null = null;
+    port.spawn(what, {
+      onSpawned: (spawned) => {
+        order.push('spawned');
+        pid = spawned;
+      },
+      onExit: (termination) => {
+        order.push('exit');
+        resolve({ order, pid, termination, error: null });
+      },
+      onSpawnError: (error) => {
+        order.push('error');
+        resolve({ order, pid, termination: null, error });
+      },
+    });
+  });
+}
+
+describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not available here' }, () => {
+  const reaper = new Reaper();
+  const dirs: string[] = [];
+  before(() => reaper.start());
+  after(() => {
+    reaper.stop();
+    dirs.forEach(removeTree);
+  });
+
+  it('starts processes on other threads, and loses no exit status when many start and end at once', async () => {
+    const port = posixProcessPort(reaper);
+    // Each exits at once: most exits reach the reaper while other starts are still under way,
+    // when an unknown child may be one of ours rather than an orphan.
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, index) => run(port, spec('sh', ['-c', `exit ${index % 7}`]))));
+    outcomes.forEach((outcome, index) => {
+      assert.deepEqual(outcome.order, ['spawned', 'exit'], `process ${index}`);
+      assert.ok(outcome.pid !== null && outcome.pid > 0);
+      assert.deepEqual(outcome.termination, { code: index % 7, signal: null }, `process ${index}`);
+    });
+    assert.equal(new Set(outcomes.map((outcome) => outcome.pid)).size, 60);
+    assert.equal(reaper.reapedCount, 0, 'a child of ours was taken for an orphan');
+  });
+
+  it('reports a program that cannot be executed through onSpawnError, with no pid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-port-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'not-executable'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const port = posixProcessPort(reaper);
+    const missing = await run(port, spec(join(dir, 'missing')));
+    assert.deepEqual(missing.order, ['error']);
+    assert.equal(missing.error?.code, 'ENOENT');
+    const denied = await run(port, spec(join(dir, 'not-executable')));
+    assert.deepEqual(denied.order, ['error']);
+    assert.equal(denied.error?.code, 'EACCES');
+  });
+});
