@@ -22,6 +22,15 @@ export function decodeWaitStatus(status: number): Termination {
   return { code: null, signal: signalName(signal) ?? 'SIGKILL' };
 }
 
+/**
+ * A start may find its run script "busy" (ETXTBSY) for a moment: while this thread copies
+ * a service directory, another thread's posix_spawn child holds a copy of the open file
+ * until it execs. Retried for up to about 100 ms before it counts as a failure.
+ */
+const ETXTBSY = 26;
+const TEXT_BUSY_RETRIES = 20;
+const TEXT_BUSY_DELAY_MS = 5;
+
 /** envp arrays of frozen environments, which all services share: converted once, not per start. */
 const envArrays = new WeakMap<NodeJS.ProcessEnv, readonly string[]>();
 
@@ -58,7 +67,13 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       const readiness = spec.notificationFd === undefined ? undefined : createPipe();
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
       reaper.spawnStarted();
-      posixSpawnInBackground({ path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession }, (result) => {
+      const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
+      let retries = TEXT_BUSY_RETRIES;
+      const attempt = (): void => posixSpawnInBackground(request, (result) => {
+        if (result === -ETXTBSY && retries-- > 0) {
+          setTimeout(attempt, TEXT_BUSY_DELAY_MS);
+          return;
+        }
         // Only the child may hold the write end: its exit must close the pipe.
         if (readiness !== undefined) closeSync(readiness.writeFd);
         if (result < 0) {
@@ -76,6 +91,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         // After the watch and onSpawned: an exit collected now is delivered after them.
         reaper.spawnSettled();
       });
+      attempt();
     },
     signal: sendSignal,
   };

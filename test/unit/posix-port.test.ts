@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -64,6 +64,30 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     });
     assert.equal(new Set(outcomes.map((outcome) => outcome.pid)).size, 60);
     assert.equal(reaper.reapedCount, 0, 'a child of ours was taken for an orphan');
+  });
+
+  it('retries a run script that is open for writing for a moment (ETXTBSY), and gives up after about 100 ms', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-port-'));
+    dirs.push(dir);
+    const script = join(dir, 'run');
+    writeFileSync(script, '#!/bin/sh\nexit 4\n', { mode: 0o755 });
+    const port = posixProcessPort(reaper);
+    // As when another thread's child still holds a copy of the descriptor the copy wrote through.
+    const writer = openSync(script, 'r+');
+    const started = run(port, spec(script));
+    setTimeout(() => closeSync(writer), 30);
+    const outcome = await started;
+    assert.deepEqual(outcome.order, ['spawned', 'exit']);
+    assert.deepEqual(outcome.termination, { code: 4, signal: null });
+
+    const stuck = openSync(script, 'r+');
+    try {
+      const failed = await run(port, spec(script));
+      assert.deepEqual(failed.order, ['error']);
+      assert.equal(failed.error?.code, 'ETXTBSY');
+    } finally {
+      closeSync(stuck);
+    }
   });
 
   it('reports a program that cannot be executed through onSpawnError, with no pid', async () => {
