@@ -17,7 +17,7 @@
 // bench/results/latest.json. Must run as root (unshare, /proc/PID/pagemap).
 // See docs/benchmarks.md for what is measured and how.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +67,9 @@ const FULL = {
   chainLevels: 10,
   chainWidth: 10,
   graphSettleMs: 500,
+  // Boot of busyServices services while another process keeps one CPU busy.
+  busyServices: 100,
+  busyReps: 5,
   // Hard stop for the whole run, in case something hangs despite the timeouts.
   watchdogMs: 15 * 60 * 1000,
 };
@@ -84,6 +87,7 @@ const QUICK = {
   cliRuns: 5,
   graphRealisticReps: 3,
   graphChainReps: 2,
+  busyReps: 2,
 };
 
 const PEERS = { s6, steward };
@@ -226,6 +230,29 @@ async function bootPhase(peers, results, workRoot, settings) {
 }
 
 /**
+ * Boot under CPU contention: a busy loop in another process keeps one CPU busy (as a
+ * neighbour on a shared host would) while each peer boots the same services, alternately.
+ */
+async function busyPhase(peers, results, workRoot, settings) {
+  const services = settings.busyServices;
+  const hog = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+  try {
+    const samples = Object.fromEntries(peers.map((p) => [p.id, []]));
+    for (let rep = 0; rep < settings.busyReps; rep++) {
+      for (const peer of rep % 2 ? [...peers].reverse() : peers) {
+        const label = `${peer.id}: boot ${services} services, one CPU busy (rep ${rep + 1}/${settings.busyReps})`;
+        log(label);
+        const r = await attempt(results[peer.id], label, () => bootCycle(peer, workRoot, services, { memory: false, settings }));
+        if (r) samples[peer.id].push(r.bootMs);
+      }
+    }
+    for (const peer of peers) results[peer.id].busyBoot = { [services]: summarize(samples[peer.id]) };
+  } finally {
+    hog.kill('SIGKILL');
+  }
+}
+
+/**
  * The service-graph scenarios: for each, the variants to run (peer, tree, and
  * which result they belong to). s6 runs the tree's longruns as plain service
  * directories; Steward the same longruns flat (s6-rc.d, no dependencies) and
@@ -340,7 +367,7 @@ async function cliPhase(peers, results, workRoot, settings) {
 }
 
 function emptyResult() {
-  return { restart: {}, boot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, memory: {}, graph: {}, cli: {}, errors: [] };
+  return { restart: {}, boot: {}, busyBoot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, memory: {}, graph: {}, cli: {}, errors: [] };
 }
 
 function addDerived(results, settings) {
@@ -386,6 +413,7 @@ async function main() {
     for (const peer of peers) results[peer.id] = emptyResult();
 
     await bootPhase(peers, results, workRoot, settings);
+    await busyPhase(peers, results, workRoot, settings);
     await graphPhase(peers, results, workRoot, settings);
     await restartPhase(peers, results, workRoot, settings);
     await cliPhase(peers, results, workRoot, settings);

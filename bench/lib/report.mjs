@@ -49,6 +49,8 @@ export function tableRows(results, settings) {
   for (const { services, reps } of settings.bootPlan) {
     rows.push(row(`Boot to ${services} services running (median of ${reps})`, (r) => medianOf(r?.boot?.[services])));
   }
+  rows.push(row(`Boot to ${settings.busyServices} services running, another process keeping one CPU busy (median of ${settings.busyReps})`,
+    (r) => medianOf(r?.busyBoot?.[settings.busyServices])));
   for (const { services, reps } of settings.bootPlan) {
     rows.push(row(`First of ${services} services running (median of ${reps})`,
       (r) => medianOf(r?.firstService?.[services])));

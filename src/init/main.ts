@@ -132,12 +132,16 @@ async function main(command: readonly string[]): Promise<number> {
     },
   );
 
+  // Nothing else may be pending (services asleep, no control socket): waiting for children and
+  // signals is this process's work, and Node must not leave an event loop it thinks is empty.
+  const stayAlive = setInterval(() => undefined, 1 << 30);
   const reason = await shutdownRequest.requested;
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
   const code = await shutdown(context, reason, stage2);
   superviseDirs?.close();
+  clearInterval(stayAlive);
   await (await controlStarted)?.close();
   (await probesStarted)?.close();
   catchAll?.close();

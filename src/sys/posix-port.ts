@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-import { createPipe, errnoName, type FdSource, posixSpawnInBackground } from './ffi.js';
+import { createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
@@ -51,6 +51,7 @@ function fdSource(target: StdioTarget): FdSource {
  * Steward's size, and the reaper for exit statuses.
  */
 export function posixProcessPort(reaper: Reaper): ProcessPort {
+  const launch = backgroundLauncher();
   return {
     spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): void {
       const found = findExecutable(spec.file, spec.env['PATH']);
@@ -69,7 +70,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       reaper.spawnStarted();
       const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
       let retries = TEXT_BUSY_RETRIES;
-      const attempt = (): void => posixSpawnInBackground(request, (result) => {
+      const attempt = (): void => launch(request, (result) => {
         if (result === -ETXTBSY && retries-- > 0) {
           setTimeout(attempt, TEXT_BUSY_DELAY_MS);
           return;
@@ -96,6 +97,45 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
     signal: sendSignal,
   };
 }
+
+/**
+ * A few starts at a time on libuv's threads (it has four by default; koffi refuses more than
+ * a few hundred asynchronous calls at once), the others queued in order. Should koffi
+ * refuse one anyway, it runs on this thread instead.
+ */
+function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: number) => void) => void {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  const next = (): void => {
+    running--;
+    const start = queue.shift();
+    if (start !== undefined) {
+      running++;
+      start();
+    }
+  };
+  return (request, done) => {
+    const start = (): void => {
+      try {
+        posixSpawnInBackground(request, (result) => {
+          next();
+          done(result);
+        });
+      } catch {
+        next();
+        done(posixSpawn(request));
+      }
+    };
+    if (running < SPAWNS_IN_FLIGHT) {
+      running++;
+      start();
+    } else {
+      queue.push(start);
+    }
+  };
+}
+
+const SPAWNS_IN_FLIGHT = 8;
 
 /** A newline on the notification pipe means ready; after that the pipe is closed. */
 function watchReadiness(readFd: number, callbacks: SpawnCallbacks): Socket {

@@ -32,6 +32,19 @@ test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip },
   assert.ok(output.indexOf('services-down') < output.indexOf('cont-finish: info: running'), output);
 });
 
+test('without a control socket and with every service asleep, PID 1 keeps running until it is stopped', { skip }, async () => {
+  // Nothing else keeps Node's event loop busy here: no socket, no timer, a service that sleeps.
+  const etc = scriptTree({ 'services.d/sleeper/run': '#!/bin/sh\nexec sleep 1000\n', 'not-a-directory': 'a file\n' });
+  const run = init(etc, { STEWARD_SOCKET: join(etc, 'not-a-directory', 'control.sock') });
+  await run.waitForOutput(/service sleeper: info: started/);
+  await run.waitForOutput(/cannot serve the control socket at .*not-a-directory\/control\.sock/);
+  const early = await Promise.race([run.exited.then(() => 'exited'), new Promise((resolve) => setTimeout(() => resolve('running'), 1500))]);
+  assert.equal(early, 'running', run.output());
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+});
+
 test('a second SIGTERM during shutdown joins it instead of starting another', { skip }, async () => {
   const etc = scriptTree({
     'services.d/slow/run': `#!/bin/sh\ntrap 'sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,

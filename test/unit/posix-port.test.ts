@@ -46,8 +46,15 @@ function run(port: ProcessPort, what: SpawnSpec): Promise<Outcome> {
 describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not available here' }, () => {
   const reaper = new Reaper();
   const dirs: string[] = [];
-  before(() => reaper.start());
+  // Children do not keep Node's event loop alive (a SIGCHLD listener does not either): as in
+  // Steward, where supervising keeps it alive, a timer does here while exits are awaited.
+  let keepAlive: NodeJS.Timeout | undefined;
+  before(() => {
+    reaper.start();
+    keepAlive = setInterval(() => undefined, 60_000);
+  });
   after(() => {
+    clearInterval(keepAlive);
     reaper.stop();
     dirs.forEach(removeTree);
   });
@@ -64,6 +71,12 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     });
     assert.equal(new Set(outcomes.map((outcome) => outcome.pid)).size, 60);
     assert.equal(reaper.reapedCount, 0, 'a child of ours was taken for an orphan');
+  });
+
+  it('starts 400 processes asked for at once (more than koffi takes asynchronous calls at a time)', async () => {
+    const port = posixProcessPort(reaper);
+    const outcomes = await Promise.all(Array.from({ length: 400 }, () => run(port, spec('true'))));
+    assert.equal(outcomes.filter((outcome) => outcome.termination?.code === 0 && outcome.order.join() === 'spawned,exit').length, 400);
   });
 
   it('retries a run script that is open for writing for a moment (ETXTBSY), and gives up after about 100 ms', async () => {
