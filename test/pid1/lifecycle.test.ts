@@ -45,6 +45,26 @@ test('without a control socket and with every service asleep, PID 1 keeps runnin
   assert.equal(code, 0, run.output());
 });
 
+test('a SIGTERM while services are still being started stops every one of them, including starts under way', { skip }, async () => {
+  const files: Record<string, string> = {};
+  for (let index = 0; index < 60; index++) {
+    files[`services.d/svc-${String(index).padStart(2, '0')}/run`] = `#!/bin/sh\ntrap 'echo stopped >> "${'$'}MARK"/stopped; exit 0' TERM\necho started >> "${'$'}MARK"/started\nwhile :; do sleep 0.05; done\n`;
+  }
+  const etc = scriptTree(files);
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service svc-\d+: info: started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /internal error|boot failed|still running after/, output);
+  // Every service that got to run its script was stopped by its TERM, not by the final kill
+  // (one whose TERM came between its trap and its first line counts as stopped only).
+  const count = (file: string): number => (existsSync(join(etc, file)) ? readFileSync(join(etc, file), 'utf8').split('\n').filter(Boolean).length : 0);
+  assert.ok(count('started') > 0, output);
+  assert.ok(count('stopped') >= count('started'), `${count('started')} started, ${count('stopped')} stopped:\n${output}`);
+});
+
 test('a second SIGTERM during shutdown joins it instead of starting another', { skip }, async () => {
   const etc = scriptTree({
     'services.d/slow/run': `#!/bin/sh\ntrap 'sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
