@@ -69,10 +69,10 @@ export function placeLink(link: string, target: string, replaceLinks: boolean): 
 export function linkCommandsAtBoot(dir: string, reporter: Reporter): void {
   const links = commandLinks(dir).map(([link, target]) => {
     const overlayRc = isOverlayRcLink(link);
-    return { overlayRc, outcome: placeLink(link, target, overlayRc) };
+    return { link, overlayRc, outcome: placeLink(link, target, overlayRc) };
   });
   const unlinked = links.filter(({ outcome }) => outcome === 'failed');
-  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.length} commands in ${dir}; run "steward install" in the image`);
+  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.map(({ link }) => link).join(', ')}; run "steward install" in the image`);
   if (unlinked.some(({ overlayRc }) => overlayRc)) {
     reporter.warn('steward', `${dir}/s6-rc is s6-overlay's, which needs s6-overlay's own supervision tree, and it cannot be replaced (read-only root?): s6-rc calls will fail. Run "steward install" in the image`);
   }

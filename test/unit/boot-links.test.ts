@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { linkCommandsAtBoot, packageRoot } from '../../src/init/shims.js';
+import { Reporter } from '../../src/log/reporter.js';
+import { removeTree } from '../helpers/tree.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach(removeTree));
+
+function layout(): { root: string; command: string; lines: string[]; reporter: Reporter } {
+  const root = mkdtempSync(join(tmpdir(), 'steward-links-'));
+  dirs.push(root);
+  const command = join(root, 'command');
+  mkdirSync(command);
+  const lines: string[] = [];
+  return { root, command, lines, reporter: new Reporter(3, (text) => lines.push(text)) };
+}
+
+describe('the commands linked at boot', () => {
+  const steward = packageRoot();
+
+  it('fill /command where the image has none', () => {
+    const { command, reporter } = layout();
+    linkCommandsAtBoot(command, reporter);
+    assert.equal(readlinkSync(join(command, 'with-contenv')), join(steward, 'shims', 'with-contenv'));
+    assert.equal(readlinkSync(join(command, 's6-svc')), join(steward, 'bin', 's6-tool'));
+    assert.equal(readlinkSync(join(command, 'execlineb')), join(steward, 'bin', 's6-tool'));
+  });
+
+  it("keep what the image has, s6-overlay's links included, but replace s6-overlay's s6-rc", () => {
+    const { command, reporter } = layout();
+    writeFileSync(join(command, 'with-contenv'), '#!/bin/sh\n# the image has its own\n', { mode: 0o755 });
+    symlinkSync('../package/admin/s6-2.13.1.0/command/s6-svc', join(command, 's6-svc'));
+    symlinkSync('../package/admin/s6-rc-0.5.4.1/command/s6-rc', join(command, 's6-rc'));
+    linkCommandsAtBoot(command, reporter);
+    assert.ok(lstatSync(join(command, 'with-contenv')).isFile());
+    assert.equal(readlinkSync(join(command, 's6-svc')), '../package/admin/s6-2.13.1.0/command/s6-svc');
+    assert.equal(readlinkSync(join(command, 's6-rc')), join(steward, 'bin', 's6-tool'));
+  });
+
+  it('report what cannot be linked', () => {
+    const { root, lines, reporter } = layout();
+    // A /command that is a file stands for a read-only or odd root: nothing can go in it.
+    const blocked = join(root, 'not-a-dir');
+    writeFileSync(blocked, '');
+    linkCommandsAtBoot(blocked, reporter);
+    assert.match(lines.join(''), /debug: could not link .*not-a-dir\/with-contenv/);
+    assert.deepEqual(readdirSync(root).sort(), ['command', 'not-a-dir']);
+  });
+});
