@@ -30,6 +30,12 @@ export class FakeProcessPort implements ProcessPort {
   readonly signals: SentSignal[] = [];
   #nextPid: number;
   readonly #failures: SpawnFailure[] = [];
+  /**
+   * With `deferSpawns`, onSpawned comes only from completeSpawns(), as from the real port,
+   * which starts processes on another thread: the process exists before its pid is known.
+   */
+  deferSpawns = false;
+  readonly #pendingSpawns: (() => void)[] = [];
 
   constructor(firstPid = 100) {
     this.#nextPid = firstPid;
@@ -52,13 +58,19 @@ export class FakeProcessPort implements ProcessPort {
     }
     const pid = this.#nextPid++;
     this.processes.push({ pid, spec, callbacks, exited: false });
-    callbacks.onSpawned(pid);
+    if (this.deferSpawns) this.#pendingSpawns.push(() => callbacks.onSpawned(pid));
+    else callbacks.onSpawned(pid);
     return pid;
   }
 
   signal(pid: number, signal: NodeJS.Signals): boolean {
     this.signals.push({ pid, signal });
     return this.processes.some((process) => process.pid === pid && !process.exited);
+  }
+
+  /** Reports the pids of the starts deferred so far (see deferSpawns). */
+  completeSpawns(): void {
+    for (const report of this.#pendingSpawns.splice(0)) report();
   }
 
   /** Makes the next spawn fail as an exec failure would. */

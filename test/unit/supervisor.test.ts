@@ -575,3 +575,72 @@ describe('service states', () => {
     );
   });
 });
+
+describe('ServiceSupervisor: a start whose pid comes later (posix_spawn on another thread)', () => {
+  it('is up only once the pid is known, and says it is starting meanwhile', () => {
+    const { port, supervisor, events } = harness();
+    port.deferSpawns = true;
+    supervisor.up();
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.spawning, true);
+    assert.equal(supervisor.status.ready, false);
+    port.completeSpawns();
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.spawning, false);
+    assert.equal(supervisor.status.pid, port.last.pid);
+    assert.deepEqual(events.map((event) => event.type), ['state', 'spawned']);
+  });
+
+  it('a stop asked for meanwhile reaches the process as soon as its pid is known', () => {
+    const { port, supervisor, states } = harness({ downSignal: 'SIGHUP' });
+    port.deferSpawns = true;
+    supervisor.up();
+    supervisor.down();
+    assert.deepEqual(port.signals, []);
+    port.completeSpawns();
+    assert.deepEqual(port.signalsTo(port.last.pid), ['SIGHUP', 'SIGCONT']);
+    assert.equal(supervisor.state, 'stopping');
+    port.exit(port.last.pid, { signal: 'SIGHUP' });
+    assert.equal(supervisor.state, 'down');
+    assert.deepEqual(states(), ['down->up', 'up->stopping', 'stopping->down']);
+    assert.equal(port.processes.length, 1);
+  });
+
+  it('up() while a start is under way starts nothing more, and cancels a stop asked for before it', () => {
+    const { port, supervisor } = harness();
+    port.deferSpawns = true;
+    supervisor.up();
+    supervisor.down();
+    supervisor.up();
+    assert.equal(port.processes.length, 1);
+    port.completeSpawns();
+    assert.equal(supervisor.state, 'up');
+    assert.deepEqual(port.signals, []);
+  });
+
+  it("no-restart (s6-svc -O) meanwhile does not stop it, it only won't be restarted", () => {
+    const { port, supervisor } = harness();
+    port.deferSpawns = true;
+    supervisor.up();
+    supervisor.down({ signal: false });
+    port.completeSpawns();
+    assert.equal(supervisor.state, 'up');
+    assert.deepEqual(port.signals, []);
+    port.exit(port.last.pid, { code: 0 });
+    assert.equal(supervisor.state, 'down');
+    assert.equal(port.processes.length, 1);
+  });
+
+  it('a start that fails after a stop was asked for leaves the service down, with no retry', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('ENOENT');
+    supervisor.up();
+    supervisor.down();
+    await settle();
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.spawning, false);
+    clock.advance(SPAWN_RETRY_MS + 1000);
+    assert.equal(port.attempts.length, 1);
+  });
+});
+
