@@ -264,8 +264,7 @@ export function posixSpawn(request: PosixSpawnRequest): number {
   const prepared = prepareSpawn(calls, request);
   try {
     const pid = [0];
-    const result = calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp);
-    return result === 0 ? (pid[0] ?? -1) : -result;
+    return spawnOutcome(calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp), pid);
   } finally {
     prepared.destroy();
   }
@@ -282,11 +281,15 @@ export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result
   const pid = [0];
   calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp, (error: unknown, result: number) => {
     prepared.destroy();
-    done(error === null || error === undefined ? (result === 0 ? (pid[0] ?? -1) : -result) : -EAGAIN);
+    // koffi could not make the call at all: as if the system had no resources for it.
+    done(error === null || error === undefined ? spawnOutcome(result, pid) : -osConstants.errno.EAGAIN);
   });
 }
 
-const EAGAIN = 11;
+/** posix_spawn's return (0 or an errno) and pid as one number: the pid, or a negative errno. */
+function spawnOutcome(result: number, pid: readonly number[]): number {
+  return result === 0 ? (pid[0] ?? -1) : -result;
+}
 
 /** Waits for one child, blocking the thread: for short-lived programs with no event loop to keep. */
 export function waitBlocking(pid: number): number {

@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants } from 'node:os';
 
 import { createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
 import type { Reaper } from './reaper.js';
@@ -27,7 +28,6 @@ export function decodeWaitStatus(status: number): Termination {
  * a service directory, another thread's posix_spawn child holds a copy of the open file
  * until it execs. Retried for up to about 100 ms before it counts as a failure.
  */
-const ETXTBSY = 26;
 const TEXT_BUSY_RETRIES = 20;
 const TEXT_BUSY_DELAY_MS = 5;
 
@@ -71,7 +71,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
       let retries = TEXT_BUSY_RETRIES;
       const attempt = (): void => launch(request, (result) => {
-        if (result === -ETXTBSY && retries-- > 0) {
+        if (result === -constants.errno.ETXTBSY && retries-- > 0) {
           setTimeout(attempt, TEXT_BUSY_DELAY_MS);
           return;
         }

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { isRunning, type ServiceState } from '../../supervise/state.js';
 import type { ServiceSupervisor, SupervisorEvent } from '../../supervise/supervisor.js';
 import { lockWholeFile } from '../../sys/ffi.js';
 import { signalNumber } from '../../sys/signals.js';
@@ -17,8 +18,6 @@ export interface ServiceDirOptions {
   applyLetters(supervisor: ServiceSupervisor, letters: string): Promise<void>;
 }
 
-/** States in which the run process exists or its finish script runs. */
-const ACTIVE = new Set(['starting', 'up', 'ready', 'stopping', 'finishing']);
 /** One death: when (TAI64N), exit code (128 + signal when killed), signal. */
 const DEATH_RECORD_SIZE = 14;
 
@@ -115,7 +114,7 @@ export class ServiceDir {
         if (event.to === 'ready') {
           this.#readyStampMs = now;
           letters = 'U';
-        } else if (ACTIVE.has(event.from) && !ACTIVE.has(event.to)) {
+        } else if (isActive(event.from) && !isActive(event.to)) {
           // Down for good or until the restart: "down and ready to start", as s6 says once finish is over.
           this.#readyStampMs = now;
           letters = 'D';
@@ -178,4 +177,9 @@ export class ServiceDir {
 /** The raw wait status s6 keeps: the exit code in the high byte, or the signal number. */
 function waitStatusOf(code: number | null, signal: NodeJS.Signals | null): number {
   return signal === null ? (code ?? 0) << 8 : signalNumber(signal);
+}
+
+/** The run process exists, or its finish script runs: not yet "down and ready" for s6. */
+function isActive(state: ServiceState): boolean {
+  return isRunning(state) || state === 'finishing';
 }
