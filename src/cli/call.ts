@@ -1,6 +1,7 @@
 import { sendRequest, socketPath } from '../control/client.js';
 import { StewardError } from '../errors.js';
 import { exitCodeFor } from './exit-codes.js';
+import { writeErr } from './output.js';
 
 export type CallResult = { ok: true; result: unknown } | { ok: false; exitCode: number };
 
@@ -14,11 +15,11 @@ export async function callSteward(command: string, request: Record<string, unkno
     response = await sendRequest(socketPath(), request);
   } catch (error) {
     if (!(error instanceof StewardError)) throw error;
-    process.stderr.write(`steward ${command}: ${error.describe()}\n`);
+    writeErr(`steward ${command}: ${error.describe()}\n`);
     return { ok: false, exitCode: exitCodeFor(error.code) };
   }
   if (response.ok) return { ok: true, result: response.result };
   const { code, message, hint } = response.error;
-  process.stderr.write(`steward ${command}: ${message}${hint === undefined ? '' : `. ${hint}`}\n`);
+  writeErr(`steward ${command}: ${message}${hint === undefined ? '' : `. ${hint}`}\n`);
   return { ok: false, exitCode: exitCodeFor(code) };
 }

@@ -11,6 +11,7 @@ import { statusCommand } from './commands/status.js';
 import { waitCommand } from './commands/wait.js';
 import type { Command } from './command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { writeErr, writeOut } from './output.js';
 
 const commands: readonly Command[] = [
   statusCommand,
@@ -47,21 +48,21 @@ function usage(): string {
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    writeOut(usage());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`${VERSION}\n`);
+    writeOut(`${VERSION}\n`);
     return 0;
   }
   const command = commands.find((candidate) => candidate.name === name);
   if (command === undefined) {
     const suggestion = nearest(name, commands.map((candidate) => candidate.name));
-    process.stderr.write(`steward: unknown command ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} Run steward --help for the list\n`);
+    writeErr(`steward: unknown command ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} Run steward --help for the list\n`);
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: steward ${command.usage}\n\n${command.help}\n`);
+    writeOut(`Usage: steward ${command.usage}\n\n${command.help}\n`);
     return 0;
   }
   return command.run(rest);
@@ -72,7 +73,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`steward: ${errorMessage(error)}\n`);
+    writeErr(`steward: ${errorMessage(error)}\n`);
     process.exitCode = error instanceof StewardError ? exitCodeFor(error.code) : EXIT.failed;
   },
 );

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { isatty } from 'node:tty';
 
 import type { LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
@@ -103,10 +104,11 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
       args,
       cwd: context.workdir,
       env: context.childEnv,
+      // process.stdin is never touched: Node would make a piped stdin non-blocking for the CMD too.
       stdin: 'inherit',
       // S6_CMD_USE_TERMINAL: with a catch-all log, an interactive CMD still talks to the terminal.
-      stdout: context.settings.cmdUseTerminal && process.stdin.isTTY ? 'inherit' : context.output.stdout,
-      stderr: context.settings.cmdUseTerminal && process.stdin.isTTY ? 'inherit' : context.output.stderr,
+      stdout: context.settings.cmdUseTerminal && isatty(0) ? 'inherit' : context.output.stdout,
+      stderr: context.settings.cmdUseTerminal && isatty(0) ? 'inherit' : context.output.stderr,
       // Same process group as Steward: it stays in the terminal's foreground group, so an
       // interactive command gets the keyboard and Ctrl-C.
       newSession: false,

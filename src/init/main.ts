@@ -7,8 +7,10 @@ import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
 import { createNodeProcessPort } from '../sys/spawn.js';
+import { childStdio } from '../sys/stdio.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import { haltCommand } from './halt-command.js';
 import { prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
@@ -96,7 +98,7 @@ async function main(command: readonly string[]): Promise<number> {
     childEnv,
     isPid1,
     workdir,
-    output: catchAll === undefined ? { stdout: 'inherit', stderr: 'inherit' } : { stdout: catchAll.writeFd, stderr: catchAll.writeFd },
+    output: catchAll === undefined ? childStdio() : { stdout: catchAll.writeFd, stderr: catchAll.writeFd },
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output);
@@ -166,7 +168,7 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) process.on(signal, () => stop(signal));
   process.on('SIGINT', () => {
     // With a terminal, Ctrl-C reaches the CMD directly (same foreground group): let it decide.
-    if (process.stdin.isTTY && runningCommand() !== undefined) {
+    if (isatty(0) && runningCommand() !== undefined) {
       reporter.debug('steward', 'SIGINT from the terminal is left to the command');
       return;
     }

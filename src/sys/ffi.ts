@@ -93,9 +93,22 @@ function loadKoffi(): typeof Koffi {
   return require('koffi') as typeof Koffi;
 }
 
+/**
+ * How many calls may run on libuv's threads at once (posixSpawnInBackground): koffi keeps
+ * that many memory pools for them. Beyond its default four, each further call would map and
+ * unmap a fresh pool on this thread, which costs more than the spawn it carries.
+ */
+export const BACKGROUND_CALLS = 8;
+
 function load(): LibC {
   if (libc !== undefined) return libc;
   const koffi = loadKoffi();
+  // Only possible before the first library is loaded; a koffi that refuses it still works.
+  try {
+    koffi.config({ resident_async_pools: BACKGROUND_CALLS });
+  } catch {
+    // An older koffi without this setting: calls beyond its pools allocate their own.
+  }
   let lib: ReturnType<typeof koffi.load> | undefined;
   let lastError: unknown;
   for (const name of LIBC_NAMES) {
@@ -312,6 +325,16 @@ export function moveDescriptor(from: number, to: number): void {
   const calls = load().exec;
   const result = from === to ? calls.fcntl(to, F_SETFD, 'int', 0) : calls.dup2(from, to);
   if (result < 0) throw new Error(`cannot move descriptor ${from} to ${to}: errno ${load().errno()}`);
+}
+
+const F_SETFL = 4;
+
+/**
+ * Puts an open file back in blocking mode (F_SETFL with no flags: for a pipe, clears
+ * O_NONBLOCK and nothing else that could be set). Returns false when the call failed.
+ */
+export function clearStatusFlags(fd: number): boolean {
+  return load().exec.fcntl(fd, F_SETFL, 'int', 0) === 0;
 }
 
 /** Changes user and groups for good, as s6-applyuidgid does: groups first, then gid, then uid. */

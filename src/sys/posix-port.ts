@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 
-import { createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
+import { BACKGROUND_CALLS, createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
@@ -99,9 +99,9 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
 }
 
 /**
- * A few starts at a time on libuv's threads (it has four by default; koffi refuses more than
- * a few hundred asynchronous calls at once), the others queued in order. Should koffi
- * refuse one anyway, it runs on this thread instead.
+ * A few starts at a time on libuv's threads (it has four by default; koffi keeps memory for
+ * BACKGROUND_CALLS calls and refuses more than a few hundred at once), the others queued
+ * in order. Should koffi refuse one anyway, it runs on this thread instead.
  */
 function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: number) => void) => void {
   let running = 0;
@@ -126,7 +126,7 @@ function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: numbe
         done(posixSpawn(request));
       }
     };
-    if (running < SPAWNS_IN_FLIGHT) {
+    if (running < BACKGROUND_CALLS) {
       running++;
       start();
     } else {
@@ -134,8 +134,6 @@ function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: numbe
     }
   };
 }
-
-const SPAWNS_IN_FLIGHT = 8;
 
 /** A newline on the notification pipe means ready; after that the pipe is closed. */
 function watchReadiness(readFd: number, callbacks: SpawnCallbacks): Socket {

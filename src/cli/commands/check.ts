@@ -5,6 +5,7 @@ import { readSettings } from '../../config/settings.js';
 import { compileServices } from '../../init/compile-services.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
+import { writeOut } from '../output.js';
 
 /** Validates a service tree and reports every problem at once, starting nothing. */
 export const checkCommand: Command = {
@@ -34,12 +35,12 @@ export const checkCommand: Command = {
     if (flags.has('json')) {
       const problems = all.map(({ severity, error }) => ({ severity, code: error.code, path: error.path ?? null, line: error.line ?? null, message: error.message, hint: error.hint ?? null }));
       const services = [...tree.services.map((service) => service.name), ...[...compiled.graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).map((atomic) => atomic.name)];
-      process.stdout.write(`${JSON.stringify({ ok: errors === 0, errors, warnings, services, problems }, null, 2)}\n`);
+      writeOut(`${JSON.stringify({ ok: errors === 0, errors, warnings, services, problems }, null, 2)}\n`);
       return Promise.resolve(errors === 0 ? 0 : 1);
     }
-    for (const { severity, error } of all) process.stdout.write(`${severity}: ${error.describe()}\n`);
+    for (const { severity, error } of all) writeOut(`${severity}: ${error.describe()}\n`);
     const paths = legacyPaths(settings);
-    process.stdout.write(`${compiled.summary}, ${tree.fixAttrsFiles.length} fix-attrs files (services.d: ${paths.services}): ${errors} errors, ${warnings} warnings\n`);
+    writeOut(`${compiled.summary}, ${tree.fixAttrsFiles.length} fix-attrs files (services.d: ${paths.services}): ${errors} errors, ${warnings} warnings\n`);
     return Promise.resolve(errors === 0 ? 0 : 1);
   },
 };

@@ -2,6 +2,7 @@ import { callSteward } from '../call.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 import { table } from '../format.js';
+import { writeOut } from '../output.js';
 
 interface GraphNode {
   name: string;
@@ -24,7 +25,7 @@ export const graphCommand: Command = {
     if (!call.ok) return call.exitCode;
     const result = call.result as { nodes: GraphNode[] };
     if (flags.has('json')) {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      writeOut(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
     const ms = (value: number | null): string => (value === null ? '-' : `${value} ms`);
@@ -36,7 +37,7 @@ export const graphCommand: Command = {
       ms(node.upAfterMs),
       ms(node.tookMs),
     ]);
-    process.stdout.write(table(['SERVICE', 'STATE', 'AFTER', 'STARTED AT', 'UP AT', 'TOOK'], rows));
+    writeOut(table(['SERVICE', 'STATE', 'AFTER', 'STARTED AT', 'UP AT', 'TOOK'], rows));
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { commandLinks, packageRoot, placeLink } from '../../init/shims.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
+import { writeErr, writeOut } from '../output.js';
 
 /**
  * Puts the entry points where s6-overlay images expect them: /init, and in /command
@@ -36,19 +37,19 @@ export const installCommand: Command = {
     if (isOverlayInit(overlayInit)) {
       try {
         renameSync(overlayInit, `${overlayInit}.s6-overlay`);
-        process.stdout.write(`${overlayInit}: s6-overlay's, moved to ${overlayInit}.s6-overlay\n`);
+        writeOut(`${overlayInit}: s6-overlay's, moved to ${overlayInit}.s6-overlay\n`);
       } catch (error) {
         failed++;
-        process.stderr.write(`steward install: cannot move s6-overlay's ${overlayInit} aside: ${(error as Error).message}\n`);
+        writeErr(`steward install: cannot move s6-overlay's ${overlayInit} aside: ${(error as Error).message}\n`);
       }
     }
     for (const [link, target] of links) {
       const outcome = placeLink(link, target, true);
-      if (outcome === 'linked') process.stdout.write(`${link} -> ${target}\n`);
-      else if (outcome === 'kept') process.stdout.write(`${link}: kept (a file the image already has)\n`);
+      if (outcome === 'linked') writeOut(`${link} -> ${target}\n`);
+      else if (outcome === 'kept') writeOut(`${link}: kept (a file the image already has)\n`);
       else {
         failed++;
-        process.stderr.write(`steward install: cannot link ${link}\n`);
+        writeErr(`steward install: cannot link ${link}\n`);
       }
     }
     return Promise.resolve(failed === 0 ? 0 : 1);

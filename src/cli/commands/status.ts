@@ -3,6 +3,7 @@ import { callSteward } from '../call.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 import { statusTable } from '../format.js';
+import { writeOut } from '../output.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -14,7 +15,7 @@ export const statusCommand: Command = {
     const call = await callSteward('status', { cmd: 'status', names: positional });
     if (!call.ok) return call.exitCode;
     const result = call.result as { services: StatusRecord[]; uptimeMs: number; stopping: boolean };
-    process.stdout.write(flags.has('json') ? `${JSON.stringify(result, null, 2)}\n` : statusTable(result.services));
+    writeOut(flags.has('json') ? `${JSON.stringify(result, null, 2)}\n` : statusTable(result.services));
     return 0;
   },
 };

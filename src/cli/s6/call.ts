@@ -1,6 +1,7 @@
 import { sendRequest, socketPath } from '../../control/client.js';
 import type { ControlErrorBody } from '../../control/protocol.js';
 import { StewardError } from '../../errors.js';
+import { writeErr } from '../output.js';
 
 /** s6's exit codes: 100 usage, 102 not supervised, 111 system failure. */
 export const S6_EXIT = { usage: 100, notSupervised: 102, system: 111 } as const;
@@ -19,7 +20,7 @@ export async function callForS6(prog: string, request: Record<string, unknown>):
 }
 
 export function fatal(prog: string, message: string): void {
-  process.stderr.write(`${prog}: fatal: ${message}\n`);
+  writeErr(`${prog}: fatal: ${message}\n`);
 }
 
 export function exitForError(prog: string, error: ControlErrorBody | StewardError): number {

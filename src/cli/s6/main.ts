@@ -9,6 +9,7 @@ import { s6svc, USAGE as SVC_USAGE } from './svc.js';
 import { s6svscanctl, USAGE as SVSCANCTL_USAGE } from './svscanctl.js';
 import { s6svstat, USAGE as SVSTAT_USAGE } from './svstat.js';
 import { s6svwait, USAGE as SVWAIT_USAGE } from './svwait.js';
+import { writeErr } from '../output.js';
 
 /**
  * The s6 commands images call, as one entry point chosen by the name it is run as
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   const tool = tools[name] ?? (name === 's6-tool' ? tools[process.argv[2] ?? ''] : undefined);
   const args = tools[name] === undefined ? process.argv.slice(3) : process.argv.slice(2);
   if (tool === undefined) {
-    process.stderr.write(`s6-tool: run me as one of ${Object.keys(tools).join(', ')} (a link), or as: s6-tool s6-svc ARGS\n`);
+    writeErr(`s6-tool: run me as one of ${Object.keys(tools).join(', ')} (a link), or as: s6-tool s6-svc ARGS\n`);
     return S6_EXIT.usage;
   }
   const prog = tools[name] === undefined ? (process.argv[2] ?? '') : name;
@@ -43,10 +44,10 @@ async function main(): Promise<number> {
     return await tool.run(args);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`${prog}: usage: ${tool.usage}\n${prog}: ${errorMessage(error)}\n`);
+      writeErr(`${prog}: usage: ${tool.usage}\n${prog}: ${errorMessage(error)}\n`);
       return S6_EXIT.usage;
     }
-    process.stderr.write(`${prog}: fatal: ${errorMessage(error)}\n`);
+    writeErr(`${prog}: fatal: ${errorMessage(error)}\n`);
     return S6_EXIT.system;
   }
 }
@@ -56,7 +57,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`s6: fatal: ${errorMessage(error)}\n`);
+    writeErr(`s6: fatal: ${errorMessage(error)}\n`);
     process.exitCode = S6_EXIT.system;
   },
 );

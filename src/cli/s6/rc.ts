@@ -1,5 +1,6 @@
 import { callForS6, exitForError, fatal } from './call.js';
 import { getopt } from './getopt.js';
+import { writeOut } from '../output.js';
 
 export const USAGE = 's6-rc [ -l live ] [ -v verbosity ] [ -t timeout ] [ -u | -d | -D ] [ -a ] [ -p ] [ -n dryrunthrottle ] help|list|listall|change|start|stop [ servicenames... ]';
 
@@ -21,7 +22,7 @@ export async function s6rc(args: readonly string[]): Promise<number> {
   }
   switch (subcommand) {
     case 'help':
-      process.stdout.write(`${USAGE}\n`);
+      writeOut(`${USAGE}\n`);
       return 0;
     case 'list':
       return list(names, all, false);
@@ -42,7 +43,7 @@ export async function s6rc(args: readonly string[]): Promise<number> {
 async function list(names: readonly string[] | null, activeOnly: boolean, all: boolean, direction: 'up' | 'down' = 'up'): Promise<number> {
   const call = await callForS6('s6-rc', all ? { cmd: 'rc', op: 'listall', direction, names: names ?? [] } : { cmd: 'rc', op: 'list', names: names ?? [], active: activeOnly });
   if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' ? unknownName(call.error.message) : exitForError('s6-rc', call.error);
-  for (const name of (call.result as { names: string[] }).names) process.stdout.write(`${name}\n`);
+  for (const name of (call.result as { names: string[] }).names) writeOut(`${name}\n`);
   return 0;
 }
 

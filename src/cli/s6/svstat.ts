@@ -4,6 +4,7 @@ import { callForS6, exitForError } from './call.js';
 import { absoluteDirs } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
 import { tai64n } from '../../util/tai64n.js';
+import { writeErr, writeOut } from '../output.js';
 
 export const USAGE = 's6-svstat [ -uwNrpgest | -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir';
 
@@ -27,12 +28,12 @@ export async function s6svstat(args: readonly string[], now = Date.now()): Promi
   if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' || call.error.code === 'ERR_CONTROL_UNAVAILABLE' ? notSupervised(operands[0] ?? '') : exitForError('s6-svstat', call.error);
   const record = (call.result as { services: StatusRecord[] }).services[0];
   if (record === undefined) return notSupervised(operands[0] ?? '');
-  process.stdout.write(`${fields.length === 0 ? humanLine(record, now, numeric) : fields.map((field) => fieldValue(field, record, now, numeric)).join(' ')}\n`);
+  writeOut(`${fields.length === 0 ? humanLine(record, now, numeric) : fields.map((field) => fieldValue(field, record, now, numeric)).join(' ')}\n`);
   return 0;
 }
 
 function notSupervised(dir: string): number {
-  process.stderr.write(`s6-svstat: fatal: unable to read status for ${dir}: s6-supervise not running\n`);
+  writeErr(`s6-svstat: fatal: unable to read status for ${dir}: s6-supervise not running\n`);
   return 1;
 }
 
