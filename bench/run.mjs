@@ -31,10 +31,12 @@ import { evaluateTargets, perServiceKB, renderReport } from './lib/report.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const FULL = {
-  // Memory is read on the last repetition of each size.
+  // Memory is read on the last repetition of each size. The 100-service boot is
+  // compared with a target, and one run's median of five moved by 10 to 20 ms
+  // from run to run on this machine: eleven keep that comparison steadier.
   bootPlan: [
     { services: 10, reps: 7 },
-    { services: 100, reps: 5 },
+    { services: 100, reps: 11 },
     { services: 500, reps: 2 },
   ],
   restartKills: 30,

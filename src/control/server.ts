@@ -1,7 +1,8 @@
-import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 
+import { listenOnUnixSocket } from '../sys/ffi.js';
 import { removeIfPresent } from '../util/remove.js';
 import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
@@ -10,6 +11,8 @@ import type { ControlTarget } from './target.js';
 
 /** More clients than this at once are turned away by the kernel's accept path. */
 const MAX_CONNECTIONS = 256;
+/** Connections the kernel holds until they are accepted (Node's default). */
+const BACKLOG = 511;
 /** How often a client whose request is still being handled (a wait) is checked for being gone. */
 const CLIENT_CHECK_MS = 1000;
 
@@ -27,6 +30,8 @@ export class ControlServer {
   readonly #server: Server;
   readonly #connections = new Set<Socket>();
   readonly #closing = new AbortController();
+  #boundFd: number | undefined;
+  #adopted = false;
 
   constructor(
     readonly path: string,
@@ -39,32 +44,57 @@ export class ControlServer {
     this.#server.on('error', () => undefined);
   }
 
-  /** Creates the private directory and the socket, with the access the options allow. */
+  /** Creates the private directory and the socket, with the access the options allow, and serves it. */
   async listen(): Promise<void> {
+    this.bind();
+    await this.serve();
+  }
+
+  /**
+   * Creates the private directory and a listening socket, with the access the options
+   * allow. From now on clients can connect; their requests wait until serve().
+   */
+  bind(): void {
     const dir = dirname(this.path);
     const shared = this.options.group !== null;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, shared ? 0o750 : 0o700);
     if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
     removeIfPresent(this.path); // a stale socket from an earlier boot
+    this.#boundFd = listenOnUnixSocket(this.path, BACKLOG);
+    chmodSync(this.path, shared ? 0o660 : 0o600);
+    if (shared) chownSync(this.path, process.getuid?.() ?? 0, this.options.group ?? 0);
+  }
+
+  /** Answers the clients of the socket bind() made, those already waiting first. */
+  async serve(): Promise<void> {
+    const fd = this.#boundFd;
+    if (fd === undefined) throw new Error('the control socket is not bound');
+    this.#adopted = true; // Node owns the descriptor from here, and closes it
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.path, () => {
+      this.#server.listen({ fd, backlog: BACKLOG }, () => {
         this.#server.off('error', reject);
         resolve();
       });
     });
-    chmodSync(this.path, shared ? 0o660 : 0o600);
-    if (shared) chownSync(this.path, process.getuid?.() ?? 0, this.options.group ?? 0);
   }
 
   /** Stops accepting, ends pending waits, and closes every connection. Idempotent. */
   close(): Promise<void> {
     this.#closing.abort();
     for (const socket of this.#connections) socket.destroy();
+    if (!this.#adopted && this.#boundFd !== undefined) {
+      closeSync(this.#boundFd); // bound, never served: Node does not own the descriptor yet
+      this.#boundFd = undefined;
+    }
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
-      rmSync(this.path, { force: true });
+      try {
+        rmSync(this.path, { force: true });
+      } catch {
+        // Never made (its directory could not be): nothing to remove.
+      }
     });
   }
 

@@ -55,9 +55,14 @@ export async function startControlPlane(context: InitContext, target: ControlTar
   }
   const server = new ControlServer(path, target, { group, now: () => context.clock.now() });
   try {
-    await server.listen();
+    // Bound now, before any service starts: a client that connects early waits in the
+    // socket's backlog. Answering can wait until the first starts are on their way.
+    server.bind();
+    await new Promise((resolve) => setImmediate(resolve));
+    await server.serve();
   } catch (error) {
     context.reporter.error('steward', `cannot serve the control socket at ${path}: ${errorMessage(error)}; steward status and the s6 commands will not work`);
+    await server.close();
     return undefined;
   }
   context.reporter.debug('steward', `control socket at ${path}${group === null ? '' : ` (group ${groupName})`}`);

@@ -17,6 +17,10 @@ interface LibC {
   spawn: SpawnCalls | undefined;
   exec: ExecCalls;
   mkfifo: Fn<[path: string, mode: number]>;
+  socket: Fn<[domain: number, type: number, protocol: number]>;
+  bind: Fn<[fd: number, address: Buffer, length: number]>;
+  listen: Fn<[fd: number, backlog: number]>;
+  close: Fn<[fd: number]>;
 }
 
 /** What a process needs to turn itself into another program, as execline's chain-loading does. */
@@ -150,6 +154,10 @@ function load(): LibC {
     errno: () => koffi.errno(),
     spawn,
     mkfifo: fn('int mkfifo(const char *path, uint32_t mode)'),
+    socket: fn('int socket(int domain, int type, int protocol)'),
+    bind: fn('int bind(int fd, const void *address, uint32_t length)'),
+    listen: fn('int listen(int fd, int backlog)'),
+    close: fn('int close(int fd)'),
     exec: {
       execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
       dup2: fn('int dup2(int fd, int newfd)'),
@@ -224,16 +232,37 @@ interface PreparedSpawn {
   destroy(): void;
 }
 
+/** The two signal sets every start uses, filled once: all signals to default, none blocked. */
+let signalSets: { all: Buffer; none: Buffer } | undefined;
+
+function fixedSignalSets(calls: SpawnCalls): { all: Buffer; none: Buffer } {
+  if (signalSets === undefined) {
+    const all = Buffer.alloc(SIGSET_SIZE);
+    const none = Buffer.alloc(SIGSET_SIZE);
+    calls.sigFillSet(all);
+    calls.sigEmptySet(none);
+    signalSets = { all, none };
+  }
+  return signalSets;
+}
+
+/** Storage for the two structures of finished starts, used again rather than allocated per start. */
+const spareStorage: { actions: Buffer; attributes: Buffer }[] = [];
+/** Enough for every start in flight at once (BACKGROUND_CALLS) and one on this thread. */
+const SPARE_STORAGE_KEPT = 16;
+
 function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSpawn {
-  const actions = Buffer.alloc(ACTIONS_SIZE);
-  const attributes = Buffer.alloc(ATTRIBUTES_SIZE);
-  const allSignals = Buffer.alloc(SIGSET_SIZE);
-  const noSignals = Buffer.alloc(SIGSET_SIZE);
+  const storage = spareStorage.pop() ?? { actions: Buffer.alloc(ACTIONS_SIZE), attributes: Buffer.alloc(ATTRIBUTES_SIZE) };
+  const { actions, attributes } = storage;
   calls.actionsInit(actions);
   calls.attributesInit(attributes);
+  let destroyed = false;
   const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
     calls.actionsDestroy(actions);
     calls.attributesDestroy(attributes);
+    if (spareStorage.length < SPARE_STORAGE_KEPT) spareStorage.push(storage);
   };
   try {
     for (const [fd, source] of request.fds) {
@@ -248,10 +277,9 @@ function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSp
     }
     calls.addChdir(actions, request.cwd);
     // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
-    calls.sigFillSet(allSignals);
-    calls.sigEmptySet(noSignals);
-    calls.setSigDefault(attributes, allSignals);
-    calls.setSigMask(attributes, noSignals);
+    const signals = fixedSignalSets(calls);
+    calls.setSigDefault(attributes, signals.all);
+    calls.setSigMask(attributes, signals.none);
     calls.setFlags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
   } catch (error) {
     destroy();
@@ -364,6 +392,44 @@ export function makeFifo(path: string, mode: number): void {
   const errno = load().errno();
   const code = errnoName(errno);
   throw Object.assign(new Error(`mkfifo ${path} failed: ${code}`), { code, path, syscall: 'mkfifo' });
+}
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+/** struct sockaddr_un on Linux: a 16-bit family, then 108 bytes of path ending in a NUL. */
+const SOCKADDR_UN_SIZE = 110;
+const SUN_PATH_OFFSET = 2;
+
+/**
+ * A listening Unix stream socket at `path`, made with three system calls. Node's own
+ * listen first loads its cluster machinery, which costs a few milliseconds of PID 1's
+ * start; this socket takes connections (they wait in its backlog) until Node adopts the
+ * descriptor with `server.listen({ fd })`. Throws an error whose code is the errno name.
+ */
+export function listenOnUnixSocket(path: string, backlog: number): number {
+  const encoded = Buffer.from(path);
+  if (encoded.length >= SOCKADDR_UN_SIZE - SUN_PATH_OFFSET) {
+    throw Object.assign(new Error(`socket path too long (${encoded.length} bytes, at most ${SOCKADDR_UN_SIZE - SUN_PATH_OFFSET - 1}): ${path}`), { code: 'ENAMETOOLONG', path });
+  }
+  const calls = load();
+  const address = Buffer.alloc(SOCKADDR_UN_SIZE);
+  address.writeUInt16LE(AF_UNIX, 0);
+  encoded.copy(address, SUN_PATH_OFFSET);
+  const fd = calls.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw systemCallError('socket', path);
+  if (calls.bind(fd, address, SUN_PATH_OFFSET + encoded.length + 1) !== 0 || calls.listen(fd, backlog) !== 0) {
+    const error = systemCallError('bind', path);
+    calls.close(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function systemCallError(syscall: string, path: string): NodeJS.ErrnoException {
+  const code = errnoName(load().errno());
+  return Object.assign(new Error(`${syscall} ${path} failed: ${code}`), { code, path, syscall });
 }
 
 const F_SETLK = 6;

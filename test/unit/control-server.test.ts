@@ -164,6 +164,42 @@ describe('ControlServer: access', () => {
   });
 });
 
+describe('ControlServer: bound before it serves', () => {
+  it('takes connections as soon as it is bound, and answers their requests once it serves', async () => {
+    const fake = fakeTarget([]);
+    cleanups.push(() => fake.cleanup());
+    const path = join(fake.root, 'steward', 'control.sock');
+    const server = new ControlServer(path, fake.target, { group: null, now: () => 0 });
+    server.bind();
+    cleanups.push(() => server.close());
+    assert.ok(lstatSync(path).isSocket());
+    assert.equal(lstatSync(path).mode & 0o777, 0o600);
+    // The request waits in the socket's backlog: no answer, no refusal.
+    const early = exchange(path, '{"cmd":"ping"}\n', { timeoutMs: 5_000 });
+    const unanswered = await Promise.race([early.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 200))]);
+    assert.equal(unanswered, 'waiting');
+    await server.serve();
+    const answer = await early;
+    assert.equal(answer.timedOut, false);
+    assert.deepEqual(response(answer), { ok: true, result: { pong: true, protocol: 1 } });
+  });
+
+  it('closes a socket that was bound and never served, and removes it', async () => {
+    const fake = fakeTarget([]);
+    cleanups.push(() => fake.cleanup());
+    const path = join(fake.root, 'steward', 'control.sock');
+    const server = new ControlServer(path, fake.target, { group: null, now: () => 0 });
+    server.bind();
+    await server.close();
+    assert.equal(existsSync(path), false);
+    const refused = await sendRequest(path, { cmd: 'ping' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof StewardError, String(refused));
+  });
+});
+
 describe('ControlServer: framing', () => {
   it('answers one request line with one response line, then closes', async () => {
     const { path } = await serve();
