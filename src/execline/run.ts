@@ -1,7 +1,7 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { constants } from 'node:os';
 
-import { becomeUser, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
+import { becomeUser, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import type { Command, CommandContext } from './command.js';
 import { environmentCommands } from './commands/environment.js';
@@ -114,6 +114,26 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/**
+ * The redirections (redirfd) are opened by posix_spawn in the child, so a file that cannot be
+ * opened fails the start like a missing program. Which file it was is found by opening each
+ * again here, as execline's redirfd reports it: "redirfd: fatal: unable to open FILE".
+ */
+function unopenableFile(actions: readonly FileAction[]): ExeclineError | undefined {
+  for (const action of actions) {
+    if (action.kind !== 'open') continue;
+    try {
+      // Without blocking: a fifo with no writer must not hang this check.
+      closeSync(openSync(action.path, action.flags | fsConstants.O_NONBLOCK, action.mode));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENXIO') continue; // a fifo with no reader yet: the child's blocking open would have waited, not failed
+      return new ExeclineError(`redirfd: unable to open ${action.path}: ${code ?? String(error)}`, 111);
+    }
+  }
+  return undefined;
+}
+
 /** Starts a program in a child with the chain's state. Returns its pid, or throws. */
 function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
   if (state.runAs !== undefined) {
@@ -131,7 +151,7 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
     const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: state.cwd, fds, actions: state.actions, newSession: false });
     if (pid < 0) {
       const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
-      throw new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
+      throw unopenableFile(state.actions) ?? new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
     }
     return pid;
   } finally {

@@ -46,6 +46,9 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     }
     mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
     mkdirSync(layout.legacyServices, { recursive: true, mode: 0o755 });
+    // s6-overlay v2's scan directory, which v2-era finish scripts name (s6-svscanctl -t
+    // /var/run/s6/services): the same directory as /run/service.
+    symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
     writeFileSync(layout.exitCodeFile, '0\n');
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {

@@ -75,7 +75,16 @@ function multiarch(): string {
 export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting): S6SuperviseDirs | undefined {
   if (setting.mode === 'off') return undefined;
   const tools = setting.version === null ? findS6Tools(s6ToolCandidates(setting.mode === 'on')) : undefined;
-  if (setting.mode === 'auto' && tools === undefined) return undefined;
+  if (setting.mode === 'auto' && tools === undefined) {
+    // A distribution's s6 (installed for s6-log, say) is what `docker exec NAME s6-svstat`
+    // finds on the image's PATH: say how to make it see the services, rather than pay for
+    // the directories in every image that merely has the package.
+    const packaged = findS6Tools(s6ToolCandidates(true));
+    if (packaged !== undefined) {
+      context.reporter.info('steward', `s6's tools are installed (${packaged.path}); they see Steward's services only with STEWARD_S6_SUPERVISE=on, while Steward's own (in /command) always do`);
+    }
+    return undefined;
+  }
   const version = setting.version ?? tools?.version ?? null;
   // Without a version, the newest layout: s6-overlay 3.2 and later ship s6 2.13.
   const format = version === null ? 43 : statusFormatOf(version);

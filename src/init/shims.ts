@@ -8,7 +8,7 @@ import type { Reporter } from '../log/reporter.js';
  * The commands s6-overlay images call by path or by name, and where Steward's
  * versions of them live in the package.
  */
-const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
+const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd', 'logutil-service', 'with-retries'];
 // The s6 clients of the control socket, and the execline interpreter, all in bin/s6-tool.
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
 

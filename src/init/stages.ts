@@ -81,9 +81,9 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
       }
       if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
-      if (!context.settings.cmdWaitForServices || legacy.length === 0) return OK;
+      if (!context.settings.cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);
-      if (notUp.length === 0) return OK;
+      if (notUp.length === 0) return legacyServicesStarted(context);
       if (abortSignal.aborted) return { ok: false, reason: `${String(abortSignal.reason)} while waiting for ${notUp.join(', ')}` };
       return judged(context, 'services-up', `some legacy longruns failed to start: ${notUp.join(', ')}`);
     },
@@ -97,4 +97,13 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return { ok: false, reason: message };
     },
   };
+}
+
+/**
+ * s6-overlay v3 prints this when services.d has been started, and tools and users wait for
+ * it as the sign that the boot is done; it is the one internal stage whose line is kept.
+ */
+function legacyServicesStarted(context: InitContext): TransitionResult {
+  context.reporter.info('s6-rc', 'service legacy-services successfully started');
+  return OK;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -22,6 +22,9 @@ test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip },
   });
   const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
   await run.waitForOutput(/service web: info: started/);
+  // s6-overlay v3's line that tools wait for, and v2's scan directory, which finish scripts name.
+  await run.waitForOutput(/^s6-rc: info: service legacy-services successfully started$/m);
+  assert.equal(readlinkSync(join(etc, 'run', 's6', 'services')), join(etc, 'run', 'service'));
   run.kill('SIGTERM');
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());

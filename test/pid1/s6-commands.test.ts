@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ after(() => {
 });
 
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
-const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd'];
+const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd', 'logutil-service', 'with-retries'];
 
 function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -122,6 +122,80 @@ describe('steward install', () => {
     }
     const execline = await run(join(root, 'command', 'execlineb'), ['-Pc', 'foreground { echo one } echo two']);
     assert.equal(execline.stdout, 'one\ntwo\n', execline.stderr);
+  });
+});
+
+describe('shell commands', () => {
+  const shim = (name: string): string => join(repoRoot, 'shims', name);
+
+  it('s6-envdir sets the first line of each file, unsets for an empty file wherever it sorts, and keeps an empty line as an empty value', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'A_FIRST'), 'hello  \nsecond line\n');
+    writeFileSync(join(dir, 'B_GONE'), '');
+    writeFileSync(join(dir, 'C_EMPTY'), '\n');
+    writeFileSync(join(dir, 'D_LAST'), 'last');
+    const script = 'echo "A=[$A_FIRST] B=[${B_GONE-unset}] C=[${C_EMPTY-unset}] D=[$D_LAST]"';
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(shim('s6-envdir'), [dir, 'sh', '-c', script], { env: { PATH: process.env['PATH'], B_GONE: 'inherited' } }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+      });
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'A=[hello] B=[unset] C=[] D=[last]\n');
+  });
+
+  it('with-contenv gives each saved variable its whole value, an empty one included, and leaves out an empty file', async () => {
+    const runDir = tempDir();
+    const envDir = join(runDir, 's6', 'container_environment');
+    mkdirSync(envDir, { recursive: true });
+    writeFileSync(join(envDir, 'MULTI'), 'one\ntwo\n');
+    writeFileSync(join(envDir, 'EMPTY'), '\n');
+    writeFileSync(join(envDir, 'GONE'), '');
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(shim('with-contenv'), ['sh', '-c', 'printf "%s|%s|%s" "$MULTI" "${EMPTY-unset}" "${GONE-unset}"'], { env: { PATH: process.env['PATH'], STEWARD_RUN: runDir, GONE: 'inherited' } }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+      });
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'one\ntwo||unset');
+  });
+
+  it('with-retries stops at the first success, gives up after N attempts with 1, and stops an attempt that runs too long', async () => {
+    const dir = tempDir();
+    const counter = join(dir, 'count');
+    const attempt = `echo x >> ${counter}; [ "$(wc -l < ${counter})" -ge 2 ]`;
+    assert.equal((await run(shim('with-retries'), ['-n', '3', 'sh', '-c', attempt])).code, 0);
+    assert.equal(readFileSync(counter, 'utf8'), 'x\nx\n');
+    assert.equal((await run(shim('with-retries'), ['-n', '2', 'false'])).code, 1);
+    const slow = await run(shim('with-retries'), ['-n', '1', '-t', '200', 'sleep', '5']);
+    assert.equal(slow.code, 1);
+    assert.equal((await run(shim('with-retries'), ['-n', 'x', 'true'])).code, 100);
+  });
+
+  it('logutil-service runs s6-log on its log directory with S6_LOGGING_SCRIPT, or says s6-log is missing', { skip: !isRoot && 'needs root to run the logger as nobody' }, async () => {
+    const runDir = tempDir();
+    const logDir = join(tempDir(), 'logs');
+    mkdirSync(logDir);
+    chmodSync(join(logDir, '..'), 0o755);
+    chownSync(logDir, 65534, 65534);
+    mkdirSync(join(runDir, 's6', 'container_environment'), { recursive: true });
+    writeFileSync(join(runDir, 's6', 'container_environment', 'S6_LOGGING_SCRIPT'), 'n2 s100000\n');
+    const logged = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = execFile(shim('logutil-service'), [logDir], { env: { PATH: process.env['PATH'], STEWARD_RUN: runDir } }, (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stderr });
+      });
+      child.stdin?.end('first line\nsecond line\n');
+    });
+    const hasS6Log = (await run('sh', ['-c', 'command -v s6-log'])).code === 0;
+    if (!hasS6Log) {
+      assert.equal(logged.code, 127);
+      assert.match(logged.stderr, /s6-log is not installed/);
+      return;
+    }
+    assert.equal(logged.code, 0, logged.stderr);
+    // No T directive in this script: the lines are kept as they came, in a file s6-log owns as nobody.
+    assert.equal(readFileSync(join(logDir, 'current'), 'utf8'), 'first line\nsecond line\n');
+    assert.equal(lstatSync(join(logDir, 'current')).uid, 65534);
   });
 });
 

@@ -134,6 +134,14 @@ sh -c "echo stderr-now-stdout >&2; cat <&0 2>/dev/null || echo stdin-closed"
     assert.equal(stdout, 'stderr-now-stdout\nstdin-closed\n');
   });
 
+  it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
+    const { stdout, stderr, code } = run(`foreground { redirfd -w 1 ${join(work, 'no-such-dir', 'out')} echo hidden } echo after`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'after\n');
+    assert.match(stderr, new RegExp(`redirfd: unable to open ${join(work, 'no-such-dir', 'out')}: ENOENT`));
+    assert.doesNotMatch(stderr, /unable to spawn echo/);
+  });
+
   it('exec -a sets argv[0]; background with a chain of its own runs in a new interpreter', () => {
     const marker = join(work, 'background.out');
     const { stdout, stderr } = run(`
