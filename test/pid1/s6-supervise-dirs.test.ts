@@ -99,6 +99,8 @@ describe("s6's own tools against Steward's supervisors (s6-overlay left in the i
     const { code, output } = await container(`
 /command/s6-svok $S/web; say svok $?
 /command/s6-svok $S/idle; say svok_idle $?
+# The CMD may start before every service has been spawned (as under s6-overlay without S6_CMD_WAIT_FOR_SERVICES).
+/command/s6-svwait -u -t 5000 $S/web
 say web_status "$(/command/s6-svstat $S/web)"
 say idle_status "$(/command/s6-svstat $S/idle)"
 /command/s6-svwait -U -t 5000 $S/slow; say wait_ready $?
