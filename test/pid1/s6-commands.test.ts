@@ -529,6 +529,30 @@ s6-rc list nosuch; echo "unknown_list=$?"
     expect(output, 'unknown_list', '3');
   });
 
+  it("s6-notifyoncheck's poller ends with its service, so a crash loop never piles pollers up; -d detaches it from the daemon", async () => {
+    const { code, output } = await container(
+      {
+        'services.d/crashy/notification-fd': '3\n',
+        // The check never succeeds and -n 0 polls forever: only the service's end can stop a poller.
+        'services.d/crashy/run': '#!/bin/sh\nexec s6-notifyoncheck -n 0 -w 50 -c false sh -c "sleep 0.2; exit 1"\n',
+        'services.d/daemon/notification-fd': '3\n',
+        'services.d/daemon/run': '#!/bin/sh\nexec s6-notifyoncheck -d -n 0 -w 50 -c false sleep 1000\n',
+      },
+      `
+sleep 2.5
+say() { echo "$1=$2"; }
+say pollers "$(ps -eo args | grep -c '^/bin/sh /command/s6-notifyoncheck')"
+daemon=$(s6-svstat -o pid /run/service/daemon)
+say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc -w)"
+`,
+    );
+    assert.equal(code, 0, output);
+    assert.match(output, /service crashy: info: started[\s\S]*service crashy: info: started[\s\S]*service crashy: info: started/, 'crashy restarted several times');
+    // One poller per service at most (crashy's, between two of its runs, may be on its way out).
+    assert.ok(Number(value(output, 'pollers')) <= 3, output);
+    expect(output, 'daemon_children', '0');
+  });
+
   it('s6-svscanctl -t stops the container, as v2-era finish scripts do', async () => {
     const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
     const { code, output } = await container(
