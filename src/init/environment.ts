@@ -1,11 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { removeIfPresent } from '../util/remove.js';
 
 /**
  * The container environment, as s6-overlay keeps it: one file per variable under
- * /run/s6/container_environment, the value followed by a newline. Scripts read it with
+ * /run/s6/container_environment, the value followed by a newline (bare for an image that
+ * keeps an s6-overlay older than 3.2.2.0, see environmentFormatFor). Scripts read it with
  * with-contenv and may change it for the services started after them.
  */
 
@@ -18,14 +19,48 @@ export function fixPath(path: string | undefined): string {
   return result;
 }
 
-export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv): void {
+export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, format: EnvironmentFormat = 'newline'): void {
   removeIfPresent(dir);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const ending = format === 'newline' ? '\n' : '';
   for (const [name, value] of Object.entries(env)) {
     // A name with a slash cannot be a file name; such variables cannot be exported by a shell anyway.
     if (value === undefined || name.includes('/') || name === '' || name.startsWith('.')) continue;
-    writeFileSync(join(dir, name), `${value}\n`, { mode: 0o644 });
+    writeFileSync(join(dir, name), `${value}${ending}`, { mode: 0o644 });
   }
+}
+
+/**
+ * How the files hold their values: followed by a newline (s6-overlay 3.2.2.0 and later,
+ * whose with-contenv drops it), or bare (earlier releases, whose with-contenv reads each
+ * file whole with s6-envdir -Lfn, so a newline would end up in every value).
+ */
+export type EnvironmentFormat = 'newline' | 'bare';
+
+/** The release whose with-contenv changed to reading values followed by a newline. */
+const NEWLINE_FORMAT_SINCE = [3, 2, 2, 0];
+
+/**
+ * The format the image's with-contenv expects: bare when it is s6-overlay's own, from a
+ * release before 3.2.2.0 (told by its /package/admin/s6-overlay-VERSION path), else newline.
+ * Steward's with-contenv reads both.
+ */
+export function environmentFormatFor(withContenv = '/command/with-contenv'): EnvironmentFormat {
+  let real: string;
+  try {
+    real = realpathSync(withContenv);
+  } catch {
+    return 'newline';
+  }
+  const match = /\/s6-overlay-(\d+(?:\.\d+)*)\//.exec(real);
+  if (match?.[1] === undefined) return 'newline';
+  const version = match[1].split('.').map(Number);
+  for (let index = 0; index < NEWLINE_FORMAT_SINCE.length; index++) {
+    const have = version[index] ?? 0;
+    const since = NEWLINE_FORMAT_SINCE[index] ?? 0;
+    if (have !== since) return have < since ? 'bare' : 'newline';
+  }
+  return 'newline';
 }
 
 /** Reads the envdir back as with-contenv does: last newline dropped, empty file unsets. */

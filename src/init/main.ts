@@ -16,7 +16,7 @@ import { prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
-import { fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
+import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ServiceSet } from './service-set.js';
@@ -69,7 +69,7 @@ async function main(command: readonly string[]): Promise<number> {
   try {
     await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
-    if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv);
+    if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {
     reporter.error('steward', errorMessage(error));
     return 100;

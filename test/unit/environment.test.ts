@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
+import { environmentFormatFor, fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
 import { makeTree, removeTree } from '../helpers/tree.js';
 
 const roots: string[] = [];
@@ -112,5 +112,38 @@ describe('processEnvironment', () => {
   it('passes the whole container environment with S6_KEEP_ENV, PATH replaced', () => {
     assert.deepEqual(processEnvironment(true, container, '/command:/usr/bin:/bin'), { HOME: '/root', SECRET: 'x', PATH: '/command:/usr/bin:/bin' });
     assert.equal(container.PATH, '/old');
+  });
+});
+
+describe('the format of the container environment', () => {
+  /** A /command/with-contenv linked, as s6-overlay links it, into /package/admin/s6-overlay-VERSION. */
+  function overlayWithContenv(version: string): string {
+    const root = makeTree({ [`package/admin/s6-overlay-${version}/command/with-contenv`]: { content: '#!/command/execlineb -S0\n', mode: 0o755 } });
+    roots.push(root);
+    mkdirSync(join(root, 'command'));
+    symlinkSync(`../package/admin/s6-overlay-${version}/command/with-contenv`, join(root, 'command', 'with-contenv'));
+    return join(root, 'command', 'with-contenv');
+  }
+
+  it("is bare for the with-contenv of an s6-overlay before 3.2.2.0, which keeps a value's newline", () => {
+    assert.equal(environmentFormatFor(overlayWithContenv('3.1.6.2')), 'bare');
+    assert.equal(environmentFormatFor(overlayWithContenv('3.2.0.2')), 'bare');
+    assert.equal(environmentFormatFor(overlayWithContenv('3.2.1.0')), 'bare');
+  });
+
+  it('is a newline after each value from 3.2.2.0 on, for any other with-contenv, and when there is none', () => {
+    assert.equal(environmentFormatFor(overlayWithContenv('3.2.2.0')), 'newline');
+    assert.equal(environmentFormatFor(overlayWithContenv('3.3.0.0')), 'newline');
+    const root = makeTree({ 'shims/with-contenv': { content: '#!/bin/sh\n', mode: 0o755 } });
+    roots.push(root);
+    assert.equal(environmentFormatFor(join(root, 'shims', 'with-contenv')), 'newline');
+    assert.equal(environmentFormatFor(join(root, 'missing', 'with-contenv')), 'newline');
+  });
+
+  it('bare files hold the value alone, and read back the same', () => {
+    const dir = scratch();
+    writeContainerEnvironment(dir, { PUID: '1000', TWO: 'a\nb' }, 'bare');
+    assert.equal(readFileSync(join(dir, 'PUID'), 'utf8'), '1000');
+    assert.deepEqual(readContainerEnvironment(dir), { PUID: '1000', TWO: 'a\nb' });
   });
 });
