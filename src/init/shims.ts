@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +33,20 @@ export function commandLinks(dir: string, root = packageRoot()): [string, string
 export type LinkOutcome = 'linked' | 'kept' | 'failed';
 
 /**
+ * A link to one of s6-overlay's own programs (under /package/admin, directly or through
+ * /command as its symlinks tarball links /usr/bin): skarnet's tools, which work under
+ * Steward and need nothing that Steward's versions need (setpriv for s6-setuidgid, say).
+ */
+export function isOverlayToolLink(link: string): boolean {
+  try {
+    if (!lstatSync(link).isSymbolicLink()) return false;
+    return /\/package\/admin\/[^/]+\/command\/[^/]+$/.test(realpathSync(link));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * s6-overlay's links to s6-rc: its s6-rc works only inside s6-overlay's own supervision
  * tree, which is not there under Steward, so Steward's replaces it. (s6's s6-svc and
  * friends keep working: Steward keeps the supervise/ directories they use.)
@@ -43,6 +57,11 @@ export function isOverlayRcLink(link: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `steward install` replaces: its own and other links, but not s6-overlay's tools (its s6-rc excepted). */
+export function replacedByInstall(link: string): boolean {
+  return isOverlayRcLink(link) || !isOverlayToolLink(link);
 }
 
 /**

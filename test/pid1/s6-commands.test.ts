@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,6 +92,25 @@ describe('steward install', () => {
     const second = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
+  });
+
+  it("keeps s6-overlay's links to its own tools, which work under Steward, and replaces only its s6-rc", async () => {
+    const root = tempDir();
+    for (const [pkg, name] of [['s6-2.13.1.0', 's6-setuidgid'], ['s6-2.13.1.0', 's6-svc'], ['s6-overlay-3.2.0.2', 'with-contenv'], ['s6-rc-0.5.5.0', 's6-rc']] as const) {
+      mkdirSync(join(root, 'package', 'admin', pkg, 'command'), { recursive: true });
+      writeFileSync(join(root, 'package', 'admin', pkg, 'command', name), '#!/bin/sh\n', { mode: 0o755 });
+      mkdirSync(join(root, 'command'), { recursive: true });
+      symlinkSync(`../package/admin/${pkg}/command/${name}`, join(root, 'command', name));
+    }
+    const result = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readlinkSync(join(root, 'command', 's6-setuidgid')), '../package/admin/s6-2.13.1.0/command/s6-setuidgid');
+    assert.equal(readlinkSync(join(root, 'command', 's6-svc')), '../package/admin/s6-2.13.1.0/command/s6-svc');
+    assert.equal(readlinkSync(join(root, 'command', 'with-contenv')), '../package/admin/s6-overlay-3.2.0.2/command/with-contenv');
+    assert.match(result.stdout, new RegExp(`${root}/command/s6-setuidgid: kept \\(s6-overlay's, which works under Steward\\)`));
+    assert.equal(readlinkSync(join(root, 'command', 's6-rc')), join(repoRoot, 'bin', 's6-tool'));
+    // What s6-overlay does not have is linked as usual.
+    assert.equal(readlinkSync(join(root, 'command', 'printcontenv')), join(repoRoot, 'shims', 'printcontenv'));
   });
 
   it("moves s6-overlay's /init aside, so ENTRYPOINT [\"/init\"] starts Steward, and keeps any other /init", async () => {

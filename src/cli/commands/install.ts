@@ -1,7 +1,7 @@
 import { closeSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { commandLinks, packageRoot, placeLink } from '../../init/shims.js';
+import { commandLinks, packageRoot, placeLink, replacedByInstall } from '../../init/shims.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 import { writeErr, writeOut } from '../output.js';
@@ -17,10 +17,12 @@ export const installCommand: Command = {
   help: [
     'Run it in a Dockerfile after installing Steward: RUN steward install',
     'It links /init to steward-init, and with-contenv, printcontenv, s6-svc, s6-svstat, s6-svwait,',
-    's6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove and redirfd into /command.',
+    's6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove, redirfd, logutil-service,',
+    'with-retries and execline\'s chain-loading commands into /command.',
     '  --root DIR   install under DIR instead of / (for building a root file system)',
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
-    'A real file already in place is kept (say, an s6 the image installed); links are replaced.',
+    "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
+    "links to its own tools, which work under Steward; other links, and s6-overlay's s6-rc, are replaced.",
     "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward.",
   ].join('\n'),
   run(args) {
@@ -44,9 +46,10 @@ export const installCommand: Command = {
       }
     }
     for (const [link, target] of links) {
-      const outcome = placeLink(link, target, true);
+      const overlayTool = !replacedByInstall(link);
+      const outcome = placeLink(link, target, !overlayTool);
       if (outcome === 'linked') writeOut(`${link} -> ${target}\n`);
-      else if (outcome === 'kept') writeOut(`${link}: kept (a file the image already has)\n`);
+      else if (outcome === 'kept') writeOut(overlayTool ? `${link}: kept (s6-overlay's, which works under Steward)\n` : `${link}: kept (a file the image already has)\n`);
       else {
         failed++;
         writeErr(`steward install: cannot link ${link}\n`);
