@@ -5,7 +5,7 @@ import { inheritedDescriptors } from '../sys/proc.js';
 import { ExeclineError } from './options.js';
 import { report } from './report.js';
 import { runChain, type Interpreter } from './run.js';
-import { parseScript, type ScriptNode } from './script.js';
+import { decodeArgv, parseScript, type ScriptNode } from './script.js';
 import { ChainState } from './state.js';
 import { type Bindings, substitute } from './substitute.js';
 
@@ -100,5 +100,47 @@ function readScript(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     throw new ExeclineError(`unable to read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+  }
+}
+
+/**
+ * execline's chain-loading commands that images run as programs, outside any script: s6-overlay
+ * has each in /command, and shell run scripts chain them (`exec s6-notifyoncheck ... cd /config
+ * s6-setuidgid abc app`). Each runs here as the first command of a one-command script.
+ */
+export const EXECLINE_PROGRAMS: readonly string[] = [
+  'cd',
+  'umask',
+  'fdclose',
+  'fdswap',
+  'emptyenv',
+  'export',
+  'unexport',
+  'importas',
+  'define',
+  'multisubstitute',
+  'foreground',
+  'background',
+  'if',
+  'ifelse',
+  'ifte',
+  'ifthenelse',
+  'backtick',
+  'pipeline',
+  'heredoc',
+  'forx',
+];
+
+/** Runs one execline command, called as a program with `args`, then the rest of its chain. */
+export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): number {
+  const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
+  try {
+    return runChain([name, ...decodeArgv(args)], ChainState.fromProcess(), { kind: 'replace' }, interpreter);
+  } catch (error) {
+    if (error instanceof ExeclineError) {
+      report(name, error.message);
+      return error.exitCode;
+    }
+    throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { constants } from 'node:os';
 
-import { becomeUser, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
+import { becomeUser, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import type { Command, CommandContext } from './command.js';
 import { environmentCommands } from './commands/environment.js';
@@ -19,6 +19,11 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands]);
+
+/** Whether the interpreter runs `name` itself rather than executing a program of that name. */
+export function isBuiltinCommand(name: string): boolean {
+  return COMMANDS.has(name);
+}
 
 /**
  * Programs of s6-portable-utils that scripts call and an image without s6-overlay lacks,
@@ -102,8 +107,11 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
     return 111;
   }
   const errno = replaceProcess(resolved.path, resolved.argv, state.envArray());
-  report('execlineb', `unable to exec ${argv[0] ?? ''}: errno ${errno}`);
-  return 126;
+  const code = errnoName(errno);
+  // As the user it became, the program may be out of reach: say so rather than only EACCES.
+  const hint = code === 'EACCES' && state.runAs !== undefined ? ` (as ${state.runAs.spec}, who may not read or search its directory)` : '';
+  report('execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
+  return code === 'ENOENT' ? 127 : 126;
 }
 
 function closeQuietly(fd: number): void {

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, s
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { EXECLINE_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
 
 /**
@@ -9,8 +10,8 @@ import type { Reporter } from '../log/reporter.js';
  * versions of them live in the package.
  */
 const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd', 'logutil-service', 'with-retries'];
-// The s6 clients of the control socket, and the execline interpreter, all in bin/s6-tool.
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
+// The s6 clients of the control socket, the execline interpreter and execline's commands, all in bin/s6-tool.
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
 
 /** The package root: the nearest directory above this module holding shims/with-contenv. */
 export function packageRoot(): string {

@@ -179,6 +179,24 @@ describe('shell commands', () => {
     assert.equal(result.stdout, 'one\ntwo||unset');
   });
 
+  it('s6-setuidgid changes user through Steward itself when the image has no setpriv, su-exec or gosu', { skip: !isRoot && 'needs root to change user' }, async () => {
+    // A PATH with what the command and node need, and none of the three helpers.
+    const bin = tempDir();
+    chmodSync(bin, 0o755); // nobody runs id from it
+    for (const tool of ['sh', 'dirname', 'readlink', 'getent', 'grep', 'cut', 'head', 'id']) {
+      const found = (await run('sh', ['-c', `command -v ${tool}`])).stdout.trim();
+      symlinkSync(found, join(bin, tool));
+    }
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(shim('s6-setuidgid'), ['nobody', 'id', '-u'], { env: { PATH: bin } }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+      });
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '65534\n');
+  });
+
   it('with-retries stops at the first success, gives up after N attempts with 1, and stops an attempt that runs too long', async () => {
     const dir = tempDir();
     const counter = join(dir, 'count');

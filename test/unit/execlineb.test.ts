@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { EXECLINE_PROGRAMS } from '../../src/execline/main.js';
+import { isBuiltinCommand } from '../../src/execline/run.js';
+import { decodeArgv, encodeArgv } from '../../src/execline/script.js';
 import { isRoot, repoRoot } from '../helpers/pid1.js';
 
 /** Steward's execlineb, run as images run it: a script file with its options, or -c. */
@@ -262,4 +265,38 @@ describe('execlineb: the same results as skarnet\'s', { skip: !existsSync(REAL_E
       assert.deepEqual({ status: ours.status, output: ours.stdout }, { status: real.status, output: real.stdout });
     });
   }
+});
+
+describe("execline's commands run as programs, as shell run scripts chain them", () => {
+  /** The tool run under a command's name, as the /command/NAME link runs it. */
+  function asProgram(name: string, args: readonly string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+    const dir = mkdtempSync(join(work, 'links-'));
+    symlinkSync(TOOL, join(dir, name));
+    const result = spawnSync(join(dir, name), args, { encoding: 'utf8', env: { ...BASE_ENV, ...env }, cwd: work, timeout: 20_000 });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('each one is run by the interpreter itself, so none executes itself again in a loop', () => {
+    for (const name of EXECLINE_PROGRAMS) assert.ok(isBuiltinCommand(name), name);
+  });
+
+  it('cd changes directory and goes on with the chain, s6-setuidgid included', { skip: !isRoot && 'needs root to change user' }, () => {
+    const { code, stdout, stderr } = asProgram('cd', ['/usr', 's6-setuidgid', 'nobody', 'sh', '-c', 'pwd; id -u']);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, '/usr\n65534\n');
+  });
+
+  it('blocks come as execline encodes them in argv; a failure exits as execline does', () => {
+    const blocks = asProgram('foreground', [...encodeArgv([{ block: ['sh', '-c', 'echo one'], line: 0 }]), 'echo', 'two']);
+    assert.equal(blocks.stdout, 'one\ntwo\n', blocks.stderr);
+    const missing = asProgram('cd', [join(work, 'no-such-dir'), 'true']);
+    assert.equal(missing.code, 111);
+    assert.match(missing.stderr, /^cd: fatal: .*no-such-dir/m);
+  });
+
+  it('decodeArgv undoes encodeArgv, nested blocks included', () => {
+    // (A word starting with a space inside a block cannot be told from a nested block: execline's encoding has that limit.)
+    const nodes = ['if', { block: ['foreground', { block: ['echo', 'two words'], line: 0 }, 'true'], line: 0 }, 'echo', ''];
+    assert.deepEqual(decodeArgv(encodeArgv(nodes)), nodes);
+  });
 });

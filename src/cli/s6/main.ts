@@ -1,7 +1,8 @@
+import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
-import { execlineb, EXECLINEB_USAGE } from '../../execline/main.js';
+import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram } from '../../execline/main.js';
 import { S6_EXIT } from './call.js';
 import { UsageError } from './getopt.js';
 import { s6rc, USAGE as RC_USAGE } from './rc.js';
@@ -23,11 +24,21 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-rc': { run: s6rc, usage: RC_USAGE },
   // Not a client: an interpreter for execline scripts, for images without s6-overlay's.
   execlineb: { run: (args) => Promise.resolve(execlineb(args, selfCommand())), usage: EXECLINEB_USAGE },
+  // execline's chain-loading commands run as programs; s6-setuidgid is the shell command's
+  // fallback when the image has no setpriv, su-exec or gosu.
+  ...Object.fromEntries(
+    [...EXECLINE_PROGRAMS, 's6-setuidgid'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
+  ),
 };
 
-/** How to run execlineb again, for a block that needs a process of its own. */
+/** How to run execlineb again, for a block that needs a process of its own: this file, by its own name. */
 function selfCommand(): string[] {
-  const script = process.argv[1] ?? '';
+  let script = process.argv[1] ?? '';
+  try {
+    script = realpathSync(script);
+  } catch {
+    // Run by a path that is gone: as it was called.
+  }
   return basename(script) === 'execlineb' ? [process.execPath, script] : [process.execPath, script, 'execlineb'];
 }
 
