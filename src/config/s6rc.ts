@@ -5,7 +5,7 @@ import { StewardError, errnoCode } from '../errors.js';
 import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../model/rc.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
-import type { Diagnostic } from './diagnostic.js';
+import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
 import { parseExecline } from './execline.js';
 import { inspectExecutable } from './executable.js';
@@ -119,6 +119,7 @@ function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unkno
   const up = readAction(join(dir, 'up'), diagnostics);
   const down = names.has('down') ? readAction(join(dir, 'down'), diagnostics) : { kind: 'noop' as const };
   if (up === undefined || down === undefined) return undefined;
+  for (const [action, file] of [[up, 'up'], [down, 'down']] as const) diagnostics.push(...serviceScoped(inspectCalledScript(action, `${file} of oneshot ${name}`)));
   return {
     kind: 'oneshot',
     name,
@@ -169,6 +170,18 @@ function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | un
   }
 }
 
+/**
+ * The script an up or down file runs by its path (`/etc/s6-overlay/s6-rc.d/init-x/run`, as
+ * most images write it): checked like a run script, so a missing x bit or CRLF line endings
+ * are reported before the boot rather than as "command exited 127".
+ */
+function inspectCalledScript(action: OneshotAction, role: string): Diagnostic[] {
+  if (action.kind !== 'execline' || action.program.kind !== 'exec') return [];
+  const file = action.program.argv[0];
+  if (file === undefined || !file.startsWith('/')) return [];
+  return inspectExecutable(file, `script that the ${role} runs`);
+}
+
 function readLongrun(
   dir: string,
   name: string,
@@ -183,9 +196,9 @@ function readLongrun(
   }
   const liveDir = join(settings.runDir, 's6-rc', 'servicedirs', name);
   // s6-rc-compile copies run and finish as 0755: they need not be executable in the source.
-  const problems = inspectExecutable(join(dir, 'run'), `run script of service ${name}`, { requireExecutable: false });
-  diagnostics.push(...problems);
-  if (problems.some((problem) => problem.severity === 'error')) return undefined;
+  // A run script the kernel cannot execute is reported now and fails when the service starts,
+  // as under s6-rc: the rest of the graph does not depend on it.
+  diagnostics.push(...serviceScoped(inspectExecutable(join(dir, 'run'), `run script of service ${name}`, { requireExecutable: false })));
   const readInt = (file: string, fallback: number, what: string): number => (names.has(file) ? readIntegerFile(join(dir, file), fallback, what, diagnostics) : fallback);
   const notificationFd = readInt('notification-fd', -1, 'a file descriptor number');
   let downSignal: NodeJS.Signals = 'SIGTERM';

@@ -12,7 +12,7 @@ export interface CompiledServices {
   /** Every longrun to supervise: services.d (with loggers) and s6-rc.d. */
   readonly longruns: readonly LongrunDefinition[];
   readonly diagnostics: readonly Diagnostic[];
-  /** An error in s6-rc.d: the order of the whole graph cannot be trusted. */
+  /** An error in s6-rc.d: the order of the whole graph cannot be trusted (a script that cannot run stops only its service). */
   readonly graphErrors: boolean;
   /** An error in the legacy directories: the faulty items are left out. */
   readonly legacyErrors: boolean;
@@ -43,7 +43,7 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
     graph,
     longruns: [...tree.services, ...rcLongruns],
     diagnostics: [...tree.diagnostics, ...rcDiagnostics],
-    graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+    graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error' && diagnostic.scope !== 'service'),
     legacyErrors: tree.diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
     summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -225,6 +225,46 @@ describe('compile-time errors, each naming its file', () => {
     const found = only(problems(compile(root).diagnostics), /producer for/);
     assert.match(found.message, /svc-app is a producer for svc-app-log, but svc-app-log does not list it in consumer-for/);
     assert.equal(found.path, join(root, RC, 'svc-app-log/consumer-for'));
+  });
+});
+
+describe('scripts that cannot run stop only their own service', () => {
+  it('a longrun whose run script has CRLF line endings is reported, and stays in the graph for the others', () => {
+    const root = tree({
+      ...longrun('svc-good'),
+      [`${RC}/svc-crlf/type`]: 'longrun\n',
+      [`${RC}/svc-crlf/run`]: { content: '#!/bin/bash\r\nexec sleep 1000\r\n', mode: 0o755 },
+      [`${RC}/svc-crlf/dependencies.d/base`]: '',
+      ...inUser('svc-good', 'svc-crlf'),
+    });
+    const compiled = compile(root);
+    const problem = only(problems(compiled.diagnostics), /CRLF/);
+    assert.equal(problem.severity, 'error');
+    assert.equal(problem.path, join(root, RC, 'svc-crlf/run'));
+    assert.equal(compiled.graphErrors, false);
+    assert.deepEqual(problems(compiled.diagnostics).filter((found) => /not defined/.test(found.message)), []);
+    assert.ok(compiled.graph.atomics.has('svc-good'));
+    assert.ok(compiled.graph.atomics.has('svc-crlf'));
+  });
+
+  it("the script a oneshot's up runs by its path is checked like a run script", () => {
+    const root = tree({
+      [`${RC}/init-php/run`]: { content: '#!/bin/sh\necho configuring\n', mode: 0o644 },
+      [`${RC}/init-crlf/run`]: { content: '#!/bin/sh\r\necho configuring\r\n', mode: 0o755 },
+      ...oneshot('init-php', '# the path is written below\n'),
+      ...oneshot('init-crlf', '# the path is written below\n'),
+      ...inUser('init-php', 'init-crlf'),
+    });
+    // As images write them: the absolute path of the script next to the up file.
+    for (const name of ['init-php', 'init-crlf']) writeFileSync(join(root, RC, name, 'up'), `${join(root, RC, name, 'run')}\n`);
+    const compiled = compile(root);
+    const found = problems(compiled.diagnostics);
+    const notExecutable = only(found, /is not executable/);
+    assert.equal(notExecutable.path, join(root, RC, 'init-php/run'));
+    assert.match(notExecutable.message, /script that the up of oneshot init-php runs/);
+    assert.match(notExecutable.hint ?? '', /chmod \+x/);
+    assert.equal(only(found, /CRLF/).path, join(root, RC, 'init-crlf/run'));
+    assert.equal(compiled.graphErrors, false);
   });
 });
 
