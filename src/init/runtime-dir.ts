@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
@@ -57,11 +57,32 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
       chmodSync(path, 0o755);
     }
   } catch (error) {
-    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${errnoCode(error) ?? String(error)}`, {
+    // Node's recursive mkdir says ENOENT where the real cause is a read-only file system
+    // or a directory this user may not write: find which, to say what to do.
+    const cause = unwritableAncestor(layout.runDir) ?? errnoCode(error) ?? String(error);
+    const readOnly = cause === 'EROFS';
+    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : ''}`, {
       path: layout.runDir,
-      hint: 'Steward needs a writable /run (a tmpfs is fine, also for a non-root user); set STEWARD_RUN to use another directory',
+      hint: readOnly
+        ? 'Give the container a tmpfs there (docker run --tmpfs /run, or an emptyDir in Kubernetes); as root, S6_READ_ONLY_ROOT=1 mounts one itself'
+        : 'Steward needs a writable /run (a tmpfs is fine, also for a non-root user); set STEWARD_RUN to use another directory',
       cause: error,
     });
+  }
+}
+
+/** EROFS or EACCES from the nearest existing directory on the way to `dir`, if it cannot be written. */
+function unwritableAncestor(dir: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(current)) {
+      try {
+        accessSync(current, constants.W_OK);
+        return undefined;
+      } catch (error) {
+        return errnoCode(error);
+      }
+    }
+    if (dirname(current) === current) return undefined;
   }
 }
 

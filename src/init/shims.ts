@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { EXECLINE_PROGRAMS } from '../execline/main.js';
@@ -92,7 +92,11 @@ export function linkCommandsAtBoot(dir: string, reporter: Reporter): void {
     return { link, overlayRc, outcome: placeLink(link, target, overlayRc) };
   });
   const unlinked = links.filter(({ outcome }) => outcome === 'failed');
-  if (unlinked.length > 0) reporter.debug('steward', `could not link ${unlinked.map(({ link }) => link).join(', ')}; run "steward install" in the image`);
+  if (unlinked.length > 0) {
+    // Scripts calling them would fail with a bare "not found": say why here, once.
+    const names = unlinked.filter(({ overlayRc }) => !overlayRc).map(({ link }) => basename(link));
+    if (names.length > 0) reporter.warn('steward', `${dir} has no ${names.join(', ')} and they cannot be linked there (read-only root?): scripts that call them will fail. Run "steward install" in the image`);
+  }
   if (unlinked.some(({ overlayRc }) => overlayRc)) {
     reporter.warn('steward', `${dir}/s6-rc is s6-overlay's, which needs s6-overlay's own supervision tree, and it cannot be replaced (read-only root?): s6-rc calls will fail. Run "steward install" in the image`);
   }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, initBin, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -77,4 +78,17 @@ test('with-contenv gives a script the container environment, including what cont
   assert.equal(lastValue(run.output(), 'plain'), 'hello world');
   // Without S6_KEEP_ENV the CMD gets only PATH, as under s6-overlay.
   assert.match(run.output(), /cmd sees GREETING=unset/);
+});
+
+test('a runtime directory on a read-only file system is named as such, with what to do', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+  const mountPoint = mkdtempSync(join(tmpdir(), 'steward-ro-'));
+  const script = `mount -t tmpfs tmpfs "${mountPoint}" && mkdir "${mountPoint}/x" && mount -o remount,ro "${mountPoint}" && exec "$0"`;
+  const result = spawnSync('unshare', ['--mount', 'sh', '-c', script, initBin], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: join(mountPoint, 'x', 'run') },
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 100, result.stderr);
+  assert.match(result.stderr, /cannot prepare the runtime directory: EROFS \(a read-only file system\)\. Give the container a tmpfs there/);
 });
