@@ -15,17 +15,34 @@ export function engineReports(context: InitContext): EngineEvents {
     if (isBuiltIn(atomic)) reporter.debug('s6-rc', `service ${atomic.name}${message}`);
     else reporter.info('s6-rc', `service ${atomic.name}${message}`);
   };
+  // Once the container is stopping (a signal during boot), what did not start is the stop's
+  // doing, not a failure: said at info level, after the line that says why it stops.
+  const problem = (message: string): void => {
+    if (context.shutdown.reason === undefined) reporter.warn('s6-rc', message);
+    else reporter.info('s6-rc', message);
+  };
   return {
     starting: (atomic) => info(atomic, ': starting'),
     started: (atomic) => info(atomic, ' successfully started'),
-    failed: (atomic, reason) => reporter.warn('s6-rc', `unable to start service ${atomic.name}: ${reason}`),
-    blocked: (atomic, because) => reporter.warn('s6-rc', `service ${atomic.name} not started: ${because}`),
+    failed: (atomic, reason) => problem(`unable to start ${shownName(atomic)}: ${reason}`),
+    blocked: (atomic, because) => problem(`${shownName(atomic)} not started: ${because}`),
     stopping: (atomic) => info(atomic, ': stopping'),
     stopped: (atomic, result) => {
       if (result.ok) info(atomic, ' successfully stopped');
-      else reporter.warn('s6-rc', `service ${atomic.name} did not stop cleanly: ${result.reason}`);
+      else reporter.warn('s6-rc', `${shownName(atomic)} did not stop cleanly: ${result.reason}`);
     },
   };
+}
+
+/** Steward's stages by the directories they run, in the lines a person reads. */
+const STAGE_NAMES: Readonly<Record<string, string>> = {
+  'fix-attrs': 'fix-attrs.d',
+  'legacy-cont-init': 'cont-init.d (and cont-finish.d)',
+  'legacy-services': 'services.d',
+};
+
+function shownName(atomic: RcAtomic): string {
+  return isBuiltIn(atomic) ? `${STAGE_NAMES[atomic.name] ?? atomic.name} (stage ${atomic.name})` : `service ${atomic.name}`;
 }
 
 /** At S6_VERBOSITY 3 and up: when each service started, and how long it took to be up or ready. */

@@ -23,7 +23,7 @@ import { ServiceSet } from './service-set.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
 import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
 import { shutdown } from './shutdown.js';
-import { ShutdownRequest } from './shutdown-request.js';
+import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
 
 /**
@@ -138,10 +138,12 @@ async function main(command: readonly string[]): Promise<number> {
   // signals is this process's work, and Node must not leave an event loop it thinks is empty.
   const stayAlive = setInterval(() => undefined, 1 << 30);
   const reason = await shutdownRequest.requested;
+  // Said at once, before the interrupted boot reports what it left unstarted.
+  reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
-  const code = await shutdown(context, reason, stage2);
+  const code = await shutdown(context, stage2);
   superviseDirs?.close();
   clearInterval(stayAlive);
   await (await controlStarted)?.close();

@@ -42,7 +42,9 @@ export async function runScriptsStage(
     const { termination } = result;
     const status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);
     if (isAborted(options.abortSignal)) {
-      context.reporter.warn(stage, `${script.path} was stopped (${String(options.abortSignal?.reason)}) and ${describeTermination(termination)}`);
+      // Stopped by the container's stop: expected, not a failure of the script.
+      const say = context.shutdown.reason === undefined ? context.reporter.warn.bind(context.reporter) : context.reporter.info.bind(context.reporter);
+      say(stage, `${script.path} was stopped (${String(options.abortSignal?.reason)}) and ${describeTermination(termination)}`);
       failures++;
       continue;
     }

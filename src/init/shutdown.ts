@@ -5,7 +5,6 @@ import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
 import type { Stage2 } from './boot.js';
 import { syncDisks } from './sync.js';
-import { describeReason, type ShutdownReason } from './shutdown-request.js';
 
 /** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */
 const AFTER_KILL_WAIT_MS = 2000;
@@ -19,9 +18,8 @@ const AFTER_KILL_WAIT_MS = 2000;
  *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
  * Each wait ends as soon as there is nothing left to wait for.
  */
-export async function shutdown(context: InitContext, reason: ShutdownReason, stage2: Stage2 | undefined): Promise<number> {
+export async function shutdown(context: InitContext, stage2: Stage2 | undefined): Promise<number> {
   const { reporter } = context;
-  reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   await stage2?.engine.bringDown();
   await terminateEverything(context);
   if (context.settings.syncDisks) await syncDisks(context);

@@ -221,6 +221,12 @@ test('a signal during cont-init is honoured: the rest of boot is skipped', { ski
   assert.ok(!existsSync(join(etc, 'next-ran')));
   assert.ok(!existsSync(join(etc, 'svc-ran')));
   assert.ok(existsSync(join(etc, 'finish-ran')));
+  // What the stop left unstarted is not a failure: no warning, and the reason comes first.
+  const output = run.output();
+  assert.doesNotMatch(output, /warning:/, output);
+  const stopping = output.indexOf('stopping the container: received SIGTERM');
+  const notStarted = output.indexOf('services.d (stage legacy-services) not started');
+  assert.ok(stopping !== -1 && notStarted > stopping, output);
 });
 
 test('a logger under log/ gets the service output through a pipe that survives its restart', { skip }, async () => {
