@@ -93,9 +93,12 @@ export class CatchAllLog {
   }
 
   #stamp(): string {
-    const now = Date.now();
+    // Below the millisecond too, as s6-log's stamps are: nanosecond digits, microsecond precision.
+    const now = performance.timeOrigin + performance.now();
     const tai = `${tai64n(now)} `;
-    const iso = `${new Date(now).toISOString().replace('T', ' ').replace('Z', '')}  `;
+    const wholeMs = Math.floor(now);
+    const nanoseconds = String(Math.round((now - Math.floor(now / 1000) * 1000) * 1_000_000)).padStart(9, '0').slice(0, 9);
+    const iso = `${new Date(wholeMs).toISOString().slice(0, 19).replace('T', ' ')}.${nanoseconds}  `;
     switch (this.#options.timestamps) {
       case 'none':
         return '';

@@ -288,3 +288,21 @@ test('services.d is read after cont-init.d, which may remove a service, add one 
   assert.match(run.output(), /service parked: info: not started: it has a down file/);
   assert.doesNotMatch(run.output(), /cannot copy/);
 });
+
+test('S6_LOGGING=1 copies service output and Steward lines into the catch-all log, with s6-log-style stamps', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/talker/run': '#!/bin/sh\necho "hello from talker"\nexec sleep 100\n' });
+  const run = init(etc, { S6_LOGGING: '1', S6_LOGGING_SCRIPT: 'n2 s100000 T' });
+  await run.waitForOutput(/hello from talker/);
+  const current = join(etc, 'run', 'uncaught-logs', 'current');
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(current) && readFileSync(current, 'utf8').includes('hello from talker')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const log = readFileSync(current, 'utf8');
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  // T: an ISO 8601 stamp with nanosecond digits, then two spaces, as s6-log writes it.
+  assert.match(log, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}hello from talker$/m, log);
+  assert.match(log, /^\S+ \S+ {2}service talker: info: started/m, log);
+});
