@@ -4,6 +4,7 @@ import { closeSync } from 'node:fs';
 import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
+import type { ServiceExit } from '../supervise/exit.js';
 import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
@@ -158,7 +159,7 @@ export class ServiceSet {
       case 'exited': {
         const wanted = supervisor.status.wantUp ? '; it will be restarted' : '';
         if (event.exit.requested || !supervisor.status.wantUp) this.reporter.info(stage, `${event.description}${wanted}`);
-        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}`);
+        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}${daemonHint(event.exit)}`);
         return;
       }
       case 'spawn-error':
@@ -185,4 +186,16 @@ export class ServiceSet {
 /** Down or failed, with no start under way. */
 function isStopped(status: ServiceStatus): boolean {
   return !status.spawning && (status.state === 'down' || status.state === 'failed');
+}
+
+/** Shorter than this, a run that exits 0 has most likely put its daemon in the background. */
+const QUICK_CLEAN_EXIT_MS = 2000;
+
+/**
+ * The usual mistake behind a service that exits 0 at once and is restarted every second: the
+ * daemon forked into the background (redis-server --daemonize yes, nginx without daemon off).
+ */
+function daemonHint(exit: ServiceExit): string {
+  if (exit.code !== 0 || exit.durationMs >= QUICK_CLEAN_EXIT_MS) return '';
+  return ". If it starts a daemon, make the daemon stay in the foreground (for example nginx -g 'daemon off;', redis-server --daemonize no, php-fpm -F) and exec it as the run script's last command";
 }

@@ -306,3 +306,12 @@ test('S6_LOGGING=1 copies service output and Steward lines into the catch-all lo
   assert.match(log, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}hello from talker$/m, log);
   assert.match(log, /^\S+ \S+ {2}service talker: info: started/m, log);
 });
+
+test('a run script that puts its daemon in the background and exits 0 is told how to fix it', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/forker/run': '#!/bin/sh\nsleep 100 &\nexit 0\n' });
+  const run = init(etc, { STEWARD_RESTART_THROTTLE: '200' });
+  await run.waitForOutput(/service forker: warning: exited 0 unexpectedly; it will be restarted\. If it starts a daemon, make the daemon stay in the foreground/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+});
