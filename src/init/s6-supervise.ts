@@ -28,6 +28,12 @@ export function s6ToolCandidates(everywhere: boolean): readonly string[] {
 
 /** The first of `candidates` that exists and is not Steward's own s6-tool. */
 export function findS6Tools(candidates: readonly string[], stewardRoot = packageRoot()): S6Tools | undefined {
+  const path = findS6Tool(candidates, stewardRoot);
+  return path === undefined ? undefined : { path, version: versionInPath(path) ?? libraryVersion() };
+}
+
+/** Where the first real s6-svc of `candidates` is, without its version (which may mean listing /usr/lib). */
+function findS6Tool(candidates: readonly string[], stewardRoot = packageRoot()): string | undefined {
   for (const candidate of candidates) {
     let real: string;
     try {
@@ -35,8 +41,7 @@ export function findS6Tools(candidates: readonly string[], stewardRoot = package
     } catch {
       continue;
     }
-    if (real.startsWith(stewardRoot + sep)) continue;
-    return { path: real, version: versionInPath(real) ?? libraryVersion() };
+    if (!real.startsWith(stewardRoot + sep)) return real;
   }
   return undefined;
 }
@@ -79,9 +84,9 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
     // A distribution's s6 (installed for s6-log, say) is what `docker exec NAME s6-svstat`
     // finds on the image's PATH: say how to make it see the services, rather than pay for
     // the directories in every image that merely has the package.
-    const packaged = findS6Tools(s6ToolCandidates(true));
+    const packaged = findS6Tool(s6ToolCandidates(true));
     if (packaged !== undefined) {
-      context.reporter.info('steward', `s6's tools are installed (${packaged.path}); they see Steward's services only with STEWARD_S6_SUPERVISE=on, while Steward's own (in /command) always do`);
+      context.reporter.info('steward', `s6's tools are installed (${packaged}); they see Steward's services only with STEWARD_S6_SUPERVISE=on, while Steward's own (in /command) always do`);
     }
     return undefined;
   }
