@@ -578,7 +578,7 @@ s6-rc list nosuch; echo "unknown_list=$?"
       `
 sleep 2.5
 say() { echo "$1=$2"; }
-say pollers "$(ps -eo args | grep -c '^/bin/sh /command/s6-notifyoncheck')"
+say pollers "$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^/bin/sh /command/s6-notifyoncheck')"
 daemon=$(s6-svstat -o pid /run/service/daemon)
 say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc -w)"
 `,
