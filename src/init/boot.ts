@@ -3,7 +3,9 @@ import { isatty } from 'node:tty';
 
 import type { LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
+import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
+import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';
@@ -65,6 +67,9 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services));
   const engine = new Engine(compiled.graph, runner, engineReports(context), () => context.clock.now());
   hooks.built({ tree: compiled.tree, engine });
+  // The longruns the boot does not start are in place, down, for s6-svc -u and s6-rc -u.
+  const started = closure(compiled.graph, ['top']);
+  runner.installDown([...compiled.graph.atomics.values()].filter((atomic): atomic is RcLongrun => atomic.kind === 'longrun' && !started.has(atomic.name)));
   if (shutdown.signal.aborted) return undefined;
 
   const outcome = await engine.bringUp(['top'], bootSignal);

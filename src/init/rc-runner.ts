@@ -25,11 +25,38 @@ export interface BuiltinStages {
 
 const OK: TransitionResult = { ok: true };
 
+export interface RcRunner extends TransitionRunner {
+  /**
+   * Puts longruns in their live directory and links them under /run/service, down, as
+   * s6-rc-init does for every longrun of the database: scripts then find them there, and
+   * s6-svc -u or s6-rc -u starts them. For the longruns the boot does not start.
+   */
+  installDown(atomics: readonly RcLongrun[]): void;
+}
+
 /** How each kind of atomic service goes up and down. */
-export function rcRunner(context: InitContext, services: ServiceSet, stages: BuiltinStages): TransitionRunner {
+export function rcRunner(context: InitContext, services: ServiceSet, stages: BuiltinStages): RcRunner {
+  // Each longrun is copied to its live directory once per boot, as s6-rc-init copies them:
+  // later ups find it there, with what its supervise/ directory holds.
+  const installed = new Set<string>();
+  const install = (atomic: RcLongrun): void => {
+    if (installed.has(atomic.name)) return;
+    installLongrun(context, atomic);
+    services.installed(atomic.name);
+    installed.add(atomic.name);
+  };
   return {
+    installDown(atomics) {
+      for (const atomic of atomics) {
+        try {
+          install(atomic);
+        } catch (error) {
+          context.reporter.warn('s6-rc', `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}`);
+        }
+      }
+    },
     async up(atomic, abortSignal) {
-      if (atomic.kind === 'longrun') return longrunUp(context, services, atomic, abortSignal);
+      if (atomic.kind === 'longrun') return longrunUp(services, atomic, abortSignal, install);
       return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
     },
     async down(atomic) {
@@ -94,12 +121,11 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   symlinkSync(longrun.liveDir, link);
 }
 
-async function longrunUp(context: InitContext, services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal): Promise<TransitionResult> {
+async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal, install: (atomic: RcLongrun) => void): Promise<TransitionResult> {
   const supervisor = services.supervisors.get(atomic.name);
   if (supervisor === undefined) return { ok: false, reason: 'it has no supervisor (internal error)' };
   try {
-    installLongrun(context, atomic);
-    services.installed(atomic.name);
+    install(atomic);
   } catch (error) {
     return { ok: false, reason: `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}` };
   }

@@ -590,6 +590,33 @@ say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc 
     expect(output, 'daemon_children', '0');
   });
 
+  it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {
+    const { code, output } = await container(
+      {
+        's6-overlay/s6-rc.d/main/type': 'longrun\n',
+        's6-overlay/s6-rc.d/main/run': '#!/bin/sh\nexec sleep 1000\n',
+        's6-overlay/s6-rc.d/extra/type': 'longrun\n',
+        's6-overlay/s6-rc.d/extra/run': '#!/bin/sh\necho extra-started\nexec sleep 1000\n',
+        's6-overlay/s6-rc.d/user/contents.d/main': '',
+      },
+      `
+say() { echo "$1=$2"; }
+say listed "$(ls /run/service | tr '\\n' ' ')"
+say before "$(s6-svstat -o up /run/service/extra)"
+s6-svc -u /run/service/extra; say svc $?
+s6-svwait -u -t 5000 /run/service/extra; say wait $?
+`,
+    );
+    assert.equal(code, 0, output);
+    assert.match(value(output, 'listed'), /\bextra\b/);
+    assert.match(value(output, 'listed'), /\bmain\b/);
+    expect(output, 'before', 'false');
+    expect(output, 'svc', '0');
+    expect(output, 'wait', '0');
+    assert.match(output, /^extra-started$/m);
+    assert.doesNotMatch(output, /cannot execute/, output);
+  });
+
   it('s6-svscanctl -t stops the container, as v2-era finish scripts do', async () => {
     const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
     const { code, output } = await container(
