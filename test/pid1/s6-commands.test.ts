@@ -17,7 +17,30 @@ after(() => {
 });
 
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
-const SHELL_SHIMS = ['with-contenv', 'printcontenv', 's6-setuidgid', 's6-envdir', 's6-notifyoncheck', 'fdmove', 'redirfd', 'logutil-service', 'with-retries'];
+const SHELL_SHIMS = [
+  'with-contenv',
+  'printcontenv',
+  's6-setuidgid',
+  's6-envdir',
+  's6-notifyoncheck',
+  'fdmove',
+  'redirfd',
+  'logutil-service',
+  'with-retries',
+  's6-echo',
+  's6-sleep',
+  's6-test',
+  'eltest',
+  's6-mkdir',
+  's6-chmod',
+  's6-chown',
+  's6-rmrf',
+  's6-touch',
+  's6-hiercopy',
+  's6-maximumtime',
+  's6-env',
+  's6-dumpenv',
+];
 
 function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -195,6 +218,30 @@ describe('shell commands', () => {
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '65534\n');
+  });
+
+  it("s6-portable-utils' commands behave as skarnet's: s6-echo, s6-test, s6-maximumtime, s6-dumpenv, s6-hiercopy, s6-chown", async () => {
+    const echoed = await run(shim('s6-echo'), ['-n', '-s', ',', 'a', 'b c', 'd']);
+    assert.equal(echoed.stdout, 'a,b c,d');
+    assert.equal((await run(shim('s6-echo'), ['one', 'two'])).stdout, 'one two\n');
+    assert.equal((await run(shim('s6-test'), ['3', '-ne', '0'])).code, 0);
+    assert.equal((await run(shim('eltest'), ['-z', 'x'])).code, 1);
+    assert.equal((await run(shim('s6-maximumtime'), ['200', 'sleep', '5'])).code, 99);
+    assert.equal((await run(shim('s6-maximumtime'), ['5000', 'sh', '-c', 'exit 7'])).code, 7);
+    const dir = tempDir();
+    const dumped = await new Promise<number>((resolve) => {
+      execFile(shim('s6-dumpenv'), [join(dir, 'env')], { env: { PATH: process.env['PATH'], GREETING: 'two\nlines' } }, (error) => resolve(error === null ? 0 : Number(error.code)));
+    });
+    assert.equal(dumped, 0);
+    assert.equal(readFileSync(join(dir, 'env', 'GREETING'), 'utf8'), 'two\nlines\n');
+    mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'tree', 'sub', 'run'), '#!/bin/sh\n', { mode: 0o750 });
+    assert.equal((await run(shim('s6-hiercopy'), [join(dir, 'tree'), join(dir, 'copy')])).code, 0);
+    assert.equal(lstatSync(join(dir, 'copy', 'sub', 'run')).mode & 0o777, 0o750);
+    if (isRoot) {
+      assert.equal((await run(shim('s6-chown'), ['-u', '65534', '-g', '65534', join(dir, 'copy', 'sub', 'run')])).code, 0);
+      assert.equal(lstatSync(join(dir, 'copy', 'sub', 'run')).uid, 65534);
+    }
   });
 
   it('with-retries stops at the first success, gives up after N attempts with 1, and stops an attempt that runs too long', async () => {
