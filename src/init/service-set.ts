@@ -146,6 +146,15 @@ export class ServiceSet {
     closeSync(pipe.readFd);
   }
 
+  /** Services already given a hint: a crash loop repeats its lines, not the advice. */
+  readonly #hinted = new Set<string>();
+
+  #hintOnce(name: string, hint: string): string {
+    if (hint === '' || this.#hinted.has(name)) return '';
+    this.#hinted.add(name);
+    return hint;
+  }
+
   #report(event: SupervisorEvent, supervisor: ServiceSupervisor): void {
     const stage = `service ${supervisor.name}`;
     switch (event.type) {
@@ -159,7 +168,7 @@ export class ServiceSet {
       case 'exited': {
         const wanted = supervisor.status.wantUp ? '; it will be restarted' : '';
         if (event.exit.requested || !supervisor.status.wantUp) this.reporter.info(stage, `${event.description}${wanted}`);
-        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}${daemonHint(event.exit)}`);
+        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}${this.#hintOnce(supervisor.name, daemonHint(event.exit))}`);
         return;
       }
       case 'spawn-error':
