@@ -10,8 +10,12 @@ export interface CommandContext {
   readonly state: ChainState;
   /** Runs a chain in a child with `state` and waits: the raw wait status. */
   wait(chain: readonly ScriptNode[], state: ChainState): number;
-  /** Starts a chain in a child with `state` and does not wait: its pid. */
-  start(chain: readonly ScriptNode[], state: ChainState): number;
+  /**
+   * Starts a chain in a child with `state` and does not wait: its pid. `detached`: through
+   * an intermediate process that exits at once (background -d), so the chain's process is
+   * not a child of this one (nor of the program it becomes, which may not reap it).
+   */
+  start(chain: readonly ScriptNode[], state: ChainState, detached?: boolean): number;
 }
 
 export interface Command {

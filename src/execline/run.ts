@@ -1,8 +1,10 @@
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 
 import { becomeUser, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
+import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
 import { environmentCommands } from './commands/environment.js';
 import { flowCommands } from './commands/flow.js';
@@ -61,6 +63,9 @@ function resolveProgram(argv: readonly string[], state: ChainState): Resolved {
   const found = findExecutable(file, pathVariable);
   const argv0 = state.argv0?.(file) ?? file;
   if ('path' in found) return { path: found.path, argv: [argv0, ...argv.slice(1)] };
+  // Steward's own shell version of an s6 command, when /command does not have it linked.
+  const shim = found.error === 'ENOENT' && !file.includes('/') ? join(packageRoot(), 'shims', file) : undefined;
+  if (shim !== undefined && existsSync(shim)) return { path: shim, argv: [argv0, ...argv.slice(1)] };
   const standIn = STAND_INS[file];
   if (standIn !== undefined && found.error === 'ENOENT') {
     const [program = '', ...extra] = standIn;
@@ -167,7 +172,7 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
   }
 }
 
-type Ending = { readonly kind: 'replace' } | { readonly kind: 'wait' } | { readonly kind: 'start' };
+type Ending = { readonly kind: 'replace' } | { readonly kind: 'wait' } | { readonly kind: 'start'; readonly detached?: boolean };
 
 /** The raw wait status of a chain that ended without a program: exit code in bits 8-15. */
 const exited = (code: number): number => (code & 0xff) << 8;
@@ -182,7 +187,7 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     name: 'execlineb',
     state,
     wait: (chain, childState) => runChain(chain, childState, { kind: 'wait' }, interpreter),
-    start: (chain, childState) => runChain(chain, childState, { kind: 'start' }, interpreter),
+    start: (chain, childState, detached = false) => runChain(chain, childState, { kind: 'start', detached }, interpreter),
   };
   let rest = nodes;
   for (;;) {
@@ -197,7 +202,7 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     if (command === undefined) return finish(rest, state, ending, interpreter);
     if (ending.kind === 'start' && command.blocking === true) {
       // A chain in the background must not hold up this one: a new interpreter runs it.
-      return spawnProgram([...interpreter.self, '-P', '-c', serializeScript(rest)], state, interpreter);
+      return startProgram([...interpreter.self, '-P', '-c', serializeScript(rest)], state, ending, interpreter);
     }
     let step;
     try {
@@ -222,9 +227,21 @@ function finish(nodes: readonly ScriptNode[], state: ChainState, ending: Ending,
   const argv = encodeArgv(nodes);
   if (ending.kind === 'replace') return replaceWith(argv, state, interpreter);
   try {
-    const pid = spawnProgram(argv, state, interpreter);
-    return ending.kind === 'wait' ? waitBlocking(pid) : pid;
+    if (ending.kind === 'start') return startProgram(argv, state, ending, interpreter);
+    return waitBlocking(spawnProgram(argv, state, interpreter));
   } catch (error) {
     return fail('execlineb', error, ending);
   }
+}
+
+/**
+ * Starts a program for a chain in the background. Detached, sh starts it and exits at once,
+ * as execline's double fork: the program is then reparented (to Steward, which reaps it).
+ * Returns the pid of what this process started.
+ */
+function startProgram(argv: readonly string[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+  if (ending.kind !== 'start' || ending.detached !== true) return spawnProgram(argv, state, interpreter);
+  const intermediate = spawnProgram(['/bin/sh', '-c', '"$@" &', 'sh', ...argv], state, interpreter);
+  waitBlocking(intermediate);
+  return intermediate;
 }

@@ -1,9 +1,9 @@
-import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { EXECLINE_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
+import { packageRoot } from '../util/package-root.js';
 
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's
@@ -37,15 +37,7 @@ const SHELL_SHIMS = [
 // The s6 clients of the control socket, the execline interpreter and execline's commands, all in bin/s6-tool.
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
 
-/** The package root: the nearest directory above this module holding shims/with-contenv. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 5; depth++) {
-    if (existsSync(join(dir, 'shims', 'with-contenv'))) return dir;
-    dir = dirname(dir);
-  }
-  return dir;
-}
+export { packageRoot } from '../util/package-root.js';
 
 /** [link, target] pairs for every command, linked into `dir`. */
 export function commandLinks(dir: string, root = packageRoot()): [string, string][] {

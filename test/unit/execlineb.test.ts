@@ -145,6 +145,19 @@ sh -c "echo stderr-now-stdout >&2; cat <&0 2>/dev/null || echo stdin-closed"
     assert.doesNotMatch(stderr, /unable to spawn echo/);
   });
 
+  it('background -d leaves no child behind under the program that follows, as a double fork', () => {
+    // read, a builtin: no process of its own to be counted among the children.
+    const detached = run('background -d { sleep 2 }\nsh -c "sleep 0.3; read c < /proc/$$/task/$$/children; echo children=[$c]"');
+    assert.equal(detached.stdout, 'children=[]\n', detached.stderr);
+    const attached = run('background { sleep 2 }\nsh -c "sleep 0.3; read c < /proc/$$/task/$$/children; echo children=[$c]"');
+    assert.match(attached.stdout, /^children=\[\d+\]$/m, attached.stderr);
+  });
+
+  it('s6-sleep waits, then runs the program after it; s6-echo takes -s and --', () => {
+    const { stdout, stderr } = run('foreground { s6-sleep 0 echo chained }\nforeground { s6-sleep -m 100 echo after-ms }\nforeground { s6-echo -n -s , -- a b }\necho');
+    assert.equal(stdout, 'chained\nafter-ms\na,b\n', stderr);
+  });
+
   it('exec -a sets argv[0]; background with a chain of its own runs in a new interpreter', () => {
     const marker = join(work, 'background.out');
     const { stdout, stderr } = run(`

@@ -23,9 +23,9 @@ const foreground: Command = {
 const background: Command = {
   usage: 'background [ -d ] { prog1... } prog2...',
   run(args, context) {
-    const { rest: afterOptions } = parseOptions(args, 'd', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, 'd', this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the program to start', this.usage);
-    const pid = context.start(block, context.state.copy());
+    const pid = context.start(block, context.state.copy(), flags.has('d'));
     context.state.env.set('!', String(pid));
     return { rest };
   },
