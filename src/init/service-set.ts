@@ -92,8 +92,8 @@ export class ServiceSet {
   /**
    * Stops services for good, at shutdown: producers get their down-signal; a consumer
    * (a logger) is let go once all its producers are down and its pipe is closed, and
-   * gets its down-signal only if it has not left when the grace time ends. Resolves
-   * with what is still running then.
+   * gets its down-signal if it has not left LOGGER_DRAIN_MS later. Resolves with what is
+   * still running when the grace time ends.
    */
   async stopForGood(names: readonly string[], graceMs: number, final = true): Promise<string[]> {
     const targets = names.flatMap((name) => this.supervisors.get(name) ?? []);
@@ -104,6 +104,14 @@ export class ServiceSet {
       if (this.#consumers.has(supervisor.name) && final) {
         supervisor.down({ signal: false });
         this.#closePipeIfDrained(supervisor.name);
+        // Its producers are down: it should read the rest of its input and leave. A child a
+        // producer left behind (a run script's sleep) may hold the pipe open, and then the
+        // logger gets its down-signal, as s6-rc sends it (s6-log ends after its current line).
+        const drained = new AbortController();
+        const cancel = this.clock.schedule(LOGGER_DRAIN_MS, () => drained.abort());
+        const left = await supervisor.waitFor(isStopped, AbortSignal.any([giveUp.signal, drained.signal]));
+        cancel();
+        if (!left && !giveUp.signal.aborted) supervisor.down();
       } else {
         supervisor.down();
       }
@@ -208,3 +216,6 @@ function daemonHint(exit: ServiceExit): string {
   if (exit.code !== 0 || exit.durationMs >= QUICK_CLEAN_EXIT_MS) return '';
   return ". If it starts a daemon, make the daemon stay in the foreground (for example nginx -g 'daemon off;', redis-server --daemonize no, php-fpm -F) and exec it as the run script's last command";
 }
+
+/** How long a logger has, once its producers are down, to read the rest of its input and leave by itself. */
+const LOGGER_DRAIN_MS = 1000;

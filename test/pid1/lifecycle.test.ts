@@ -318,3 +318,27 @@ test('a run script that puts its daemon in the background and exits 0 is told ho
   assert.equal(code, 0, run.output());
   assert.equal(run.output().match(/If it starts a daemon/g)?.length, 1, run.output());
 });
+
+test('a logger whose producer left a child holding the pipe gets its down-signal, and the shutdown does not wait out the grace time', { skip }, async () => {
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/app/type': 'longrun\n',
+    's6-overlay/s6-rc.d/app/producer-for': 'app-log\n',
+    // No exec: the sleep is a child of the shell, and keeps the pipe open after the shell is gone.
+    's6-overlay/s6-rc.d/app/run': '#!/bin/sh\necho "app: started"\nsleep 9999\n',
+    's6-overlay/s6-rc.d/app-log/type': 'longrun\n',
+    's6-overlay/s6-rc.d/app-log/consumer-for': 'app\n',
+    's6-overlay/s6-rc.d/app-log/pipeline-name': 'app-pipeline\n',
+    's6-overlay/s6-rc.d/app-log/run': `#!/bin/sh\ntrap 'echo logger got TERM >> "${'$'}MARK"/logger.out; exit 0' TERM\nwhile read -r line; do echo "$line" >> "${'$'}MARK"/logger.out; done\n`,
+    's6-overlay/s6-rc.d/user/contents.d/app-pipeline': '',
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '20000' });
+  await run.waitForOutput(/service app-log successfully started/);
+  await run.waitForOutput(/service app successfully started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /did not stop cleanly/, output);
+  assert.match(output, /service app-log successfully stopped/, output);
+  assert.match(readFileSync(join(etc, 'logger.out'), 'utf8'), /app: started\n[\s\S]*logger got TERM/);
+});
