@@ -143,7 +143,7 @@ async function main(command: readonly string[]): Promise<number> {
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
-  const code = await shutdown(context, stage2);
+  const code = await shutdown(context, stage2, services);
   superviseDirs?.close();
   clearInterval(stayAlive);
   await (await controlStarted)?.close();

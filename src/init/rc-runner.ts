@@ -145,9 +145,13 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
 }
 
 async function longrunDown(context: InitContext, services: ServiceSet, atomic: RcLongrun): Promise<TransitionResult> {
-  // With no timeout-down, the services grace time bounds it: the final kill follows anyway.
-  const graceMs = atomic.timeoutDownMs > 0 ? atomic.timeoutDownMs : context.settings.servicesGraceTimeMs;
+  // With no timeout-down, the services grace time bounds it (the final kill follows anyway),
+  // but never below the longrun's own timeout-kill and finish time: its supervisor escalates to
+  // SIGKILL then, and its finish script runs, as under s6-overlay.
+  const ownTime = atomic.longrun.timeoutKillMs > 0 ? atomic.longrun.timeoutKillMs + atomic.longrun.timeoutFinishMs : 0;
+  const graceMs = atomic.timeoutDownMs > 0 ? atomic.timeoutDownMs : Math.max(context.settings.servicesGraceTimeMs, ownTime);
   const stillUp = await services.stopForGood([atomic.name], graceMs, context.shutdown.reason !== undefined);
   if (stillUp.length === 0) return OK;
-  return { ok: false, reason: `still running after ${graceMs} ms (${atomic.timeoutDownMs > 0 ? 'timeout-down' : 'S6_SERVICES_GRACETIME'})` };
+  const bound = atomic.timeoutDownMs > 0 ? 'timeout-down' : graceMs === ownTime ? 'its timeout-kill and timeout-finish' : 'S6_SERVICES_GRACETIME';
+  return { ok: false, reason: `still running after ${graceMs} ms (${bound})` };
 }

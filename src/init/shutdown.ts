@@ -5,6 +5,7 @@ import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
 import type { Stage2 } from './boot.js';
 import { syncDisks } from './sync.js';
+import type { ServiceSet } from './service-set.js';
 
 /** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */
 const AFTER_KILL_WAIT_MS = 2000;
@@ -18,10 +19,13 @@ const AFTER_KILL_WAIT_MS = 2000;
  *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
  * Each wait ends as soon as there is nothing left to wait for.
  */
-export async function shutdown(context: InitContext, stage2: Stage2 | undefined): Promise<number> {
+export async function shutdown(context: InitContext, stage2: Stage2 | undefined, services: ServiceSet): Promise<number> {
   const { reporter } = context;
   await stage2?.engine.bringDown();
   await terminateEverything(context);
+  // A service the last step killed runs its finish script now, and what that writes (the exit
+  // code file) counts, as under s6-overlay, where finish scripts run before the final kill.
+  if (await finishScriptsDone(services)) await terminateEverything(context);
   if (context.settings.syncDisks) await syncDisks(context);
   const result = readExitCode(context.layout);
   if ('problem' in result) {
@@ -30,6 +34,17 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined)
   }
   reporter.info('steward', `exiting with code ${result.code}`);
   return result.code;
+}
+
+/** Waits for the finish scripts under way, each within its timeout-finish. True when there were some. */
+async function finishScriptsDone(services: ServiceSet): Promise<boolean> {
+  const finishing = [...services.supervisors.values()].filter((supervisor) => supervisor.status.state === 'finishing');
+  if (finishing.length === 0) return false;
+  const never = new AbortController().signal;
+  await Promise.all(
+    finishing.map((supervisor) => raceWithLimits(supervisor.waitFor((status) => status.state !== 'finishing', never), never, supervisor.definition.timeoutFinishMs + AFTER_KILL_WAIT_MS)),
+  );
+  return true;
 }
 
 /** SIGTERM to every process left, SIGKILL after the grace time, done as soon as none is left. */

@@ -342,3 +342,21 @@ test('a logger whose producer left a child holding the pipe gets its down-signal
   assert.match(output, /service app-log successfully stopped/, output);
   assert.match(readFileSync(join(etc, 'logger.out'), 'utf8'), /app: started\n[\s\S]*logger got TERM/);
 });
+
+test("a longrun slower to stop than the grace time gets its own timeout-kill, and its finish script's exit code counts", { skip }, async () => {
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/stubborn/type': 'longrun\n',
+    's6-overlay/s6-rc.d/stubborn/timeout-kill': '1500\n',
+    's6-overlay/s6-rc.d/stubborn/run': "#!/bin/sh\ntrap 'echo ignoring TERM' TERM\nwhile :; do sleep 0.1; done\n",
+    's6-overlay/s6-rc.d/stubborn/finish': `#!/bin/sh\necho "finish $1 $2"\necho 77 > "${'$'}STEWARD_RUN"/s6-linux-init-container-results/exitcode\n`,
+    's6-overlay/s6-rc.d/user/contents.d/stubborn': '',
+  });
+  const run = init(etc, { S6_SERVICES_GRACETIME: '500', S6_KILL_GRACETIME: '500' });
+  await run.waitForOutput(/service stubborn successfully started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  // Its own supervisor killed it at timeout-kill (as s6-supervise does), then its finish ran.
+  assert.match(output, /finish 256 9/, output);
+  assert.equal(code, 77, output);
+});
