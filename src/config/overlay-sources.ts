@@ -29,13 +29,19 @@ function bundle(name: string, contents: string[]): RcBundle {
  * legacy-cont-init after fix-attrs, legacy-services after base and user. A service
  * that depends on base therefore starts after the cont-init.d scripts.
  */
-export function withOverlaySources(image: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[]): Map<string, RcDefinition> {
+export function withOverlaySources(
+  image: ReadonlyMap<string, RcDefinition>,
+  diagnostics: Diagnostic[],
+  additions: ReadonlyMap<string, readonly string[]> = new Map(),
+): Map<string, RcDefinition> {
+  // An image may add to them (see readOverlayPatches): more contents, more dependencies.
+  const more = (name: string, own: string[]): string[] => [...new Set([...own, ...(additions.get(name) ?? [])])];
   const internal: RcDefinition[] = [
-    stage('fix-attrs', 'fix-attrs', []),
-    stage('legacy-cont-init', 'legacy-cont-init', ['fix-attrs']),
-    bundle('base', ['fix-attrs', 'legacy-cont-init']),
-    stage('legacy-services', 'legacy-services', ['base', 'user']),
-    bundle('top', ['base', 'user', 'legacy-services', 'user2']),
+    stage('fix-attrs', 'fix-attrs', more('fix-attrs', [])),
+    stage('legacy-cont-init', 'legacy-cont-init', more('legacy-cont-init', ['fix-attrs'])),
+    bundle('base', more('base', ['fix-attrs', 'legacy-cont-init'])),
+    stage('legacy-services', 'legacy-services', more('legacy-services', ['base', 'user'])),
+    bundle('top', more('top', ['base', 'user', 'legacy-services', 'user2'])),
   ];
   const all = new Map<string, RcDefinition>();
   for (const definition of internal) {

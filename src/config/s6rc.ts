@@ -62,6 +62,45 @@ export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, di
   return definitions;
 }
 
+/** s6-overlay's own services, which Steward runs itself (config/overlay-sources.ts). */
+const OVERLAY_OWN = new Set(['base', 'top', 'fix-attrs', 'legacy-cont-init', 'legacy-services', 'user', 'user2']);
+
+/** What an image added to s6-overlay's own service sources. */
+export interface OverlayPatches {
+  /** Services an image put among s6-overlay's, compiled as its own. */
+  readonly definitions: Map<string, RcDefinition>;
+  /** Names an image added to the contents of s6-overlay's bundles or the dependencies of its stages. */
+  readonly additions: Map<string, string[]>;
+}
+
+/**
+ * s6-overlay compiles its own sources (/package/admin/s6-overlay/etc/s6-rc/sources) with the
+ * image's, and some images patch them: Home Assistant's add-on base adds oneshots to `base`
+ * and makes `legacy-cont-init` depend on one. Steward keeps its own stages and takes what
+ * was added: the new services, and the new names in `contents.d` and `dependencies.d`.
+ */
+export function readOverlayPatches(dir: string, settings: Settings, diagnostics: Diagnostic[]): OverlayPatches {
+  const definitions = new Map<string, RcDefinition>();
+  const additions = new Map<string, string[]>();
+  const entries = listDirents(dir, []);
+  for (const name of [...entries.keys()].sort()) {
+    if (!isListedDirectory(dir, entries.get(name)) || RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    const path = join(dir, name);
+    if (OVERLAY_OWN.has(name)) {
+      const names = directoryNames(path);
+      const listed = [...readNameList(path, names, 'contents', diagnostics), ...readNameList(path, names, 'dependencies', diagnostics)];
+      if (listed.length > 0) additions.set(name, listed);
+      continue;
+    }
+    const definition = readDefinition(path, name, settings, diagnostics);
+    if (definition !== undefined) definitions.set(name, definition);
+  }
+  return { definitions, additions };
+}
+
+/** Where s6-overlay keeps its own sources, when the image has s6-overlay installed. */
+export const OVERLAY_SOURCES_DIR = '/package/admin/s6-overlay/etc/s6-rc/sources';
+
 function error(message: string, path: string, hint?: string, line?: number): Diagnostic {
   const options = { path, ...(hint === undefined ? {} : { hint }), ...(line === undefined ? {} : { line }) };
   return { severity: 'error', error: new StewardError('ERR_CONFIG', message, options) };

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../config/diagnostic.js';
 import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';
 import { withOverlaySources } from '../config/overlay-sources.js';
-import { readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
+import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
 import { type CompiledGraph, compileGraph } from '../graph/compile.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -24,12 +24,16 @@ export interface CompiledServices {
  * boot: the legacy directories, then /etc/s6-overlay/s6-rc.d (and user-bundles.d) with
  * s6-overlay's own services around them, checked as one graph.
  */
-export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, options: { legacyServices?: boolean } = {}): CompiledServices {
+export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, options: { legacyServices?: boolean; overlaySourcesDir?: string } = {}): CompiledServices {
   const readServices = options.legacyServices !== false;
   const tree = readLegacyTree(settings, { services: readServices });
   const rcDiagnostics: Diagnostic[] = [];
   const sources = s6rcSources(settings, env);
-  const definitions = withOverlaySources(readS6rcDefinitions(sources, settings, rcDiagnostics), rcDiagnostics);
+  const image = readS6rcDefinitions(sources, settings, rcDiagnostics);
+  // What an image added among s6-overlay's own sources (the add-on base images do).
+  const patches = readOverlayPatches(options.overlaySourcesDir ?? OVERLAY_SOURCES_DIR, settings, rcDiagnostics);
+  for (const [name, definition] of patches.definitions) if (!image.has(name)) image.set(name, definition);
+  const definitions = withOverlaySources(image, rcDiagnostics, patches.additions);
   const graph = compileGraph(definitions, rcDiagnostics);
   const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;

@@ -268,6 +268,42 @@ describe('scripts that cannot run stop only their own service', () => {
   });
 });
 
+describe("what an image added to s6-overlay's own sources", () => {
+  it('compiles the services it put there, and the contents and dependencies it added to base and the stages', () => {
+    const root = tree({ ...longrun('svc-app'), ...inUser('svc-app') });
+    // As Home Assistant's add-on base patches /package/admin/s6-overlay/etc/s6-rc/sources.
+    const overlay = tree({
+      'base/type': 'bundle\n',
+      'base/contents.d/fix-attrs': '',
+      'base/contents.d/legacy-cont-init': '',
+      'base/contents.d/base-addon-banner': '',
+      'base/contents.d/base-addon-log-level': '',
+      'legacy-cont-init/type': 'oneshot\n',
+      'legacy-cont-init/up': '/package/admin/s6-overlay/libexec/legacy-cont-init\n',
+      'legacy-cont-init/dependencies.d/fix-attrs': '',
+      'legacy-cont-init/dependencies.d/base-addon-log-level': '',
+      'base-addon-banner/type': 'oneshot\n',
+      'base-addon-banner/up': '/bin/true\n',
+      'base-addon-log-level/type': 'oneshot\n',
+      'base-addon-log-level/up': '/bin/true\n',
+      'base-addon-log-level/dependencies.d/base-addon-banner': '',
+    });
+    const env = envFor(root);
+    const compiled = compileServices(readSettings(env).settings, env, { overlaySourcesDir: overlay });
+    assert.deepEqual(problems(compiled.diagnostics), []);
+    assert.equal(compiled.graphErrors, false);
+    const { graph } = compiled;
+    assert.ok(graph.atomics.has('base-addon-banner'));
+    assert.ok(graph.bundles.get('base')?.includes('base-addon-banner'));
+    assert.ok(graph.dependencies.get('legacy-cont-init')?.has('base-addon-log-level'));
+    const started = closure(graph, ['top']);
+    assert.ok(started.has('base-addon-banner') && started.has('base-addon-log-level'));
+    // The stage itself stays Steward's: its up is not the overlay's script.
+    const stage = graph.atomics.get('legacy-cont-init');
+    assert.equal(stage?.kind === 'oneshot' ? stage.up.kind : undefined, 'builtin');
+  });
+});
+
 describe('steward check on an s6-rc.d tree', () => {
   const CLI = join(repoRoot, 'bin', 'steward');
 
