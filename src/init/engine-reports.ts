@@ -23,7 +23,8 @@ export function engineReports(context: InitContext): EngineEvents {
   };
   return {
     starting: (atomic) => info(atomic, ': starting'),
-    started: (atomic) => info(atomic, ' successfully started'),
+    // legacy-services says it itself, at info level (see stages.ts), for tools that wait for it.
+    started: (atomic) => (atomic.name === 'legacy-services' && isBuiltIn(atomic) ? undefined : info(atomic, ' successfully started')),
     failed: (atomic, reason) => problem(`unable to start ${shownName(atomic)}: ${reason}`),
     blocked: (atomic, because) => problem(`${shownName(atomic)} not started: ${because}`),
     stopping: (atomic) => info(atomic, ': stopping'),
