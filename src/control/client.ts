@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
 import { PROTOCOL_VERSION, type Response } from './protocol.js';
+import { READ_ONLY_COMMANDS, statusSocketPath } from './status-socket.js';
 
 /** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
 export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -13,7 +14,19 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
  * Sends one request and returns the response. Connection problems become a
  * StewardError that says what to do (ERR_CONTROL_UNAVAILABLE, ERR_PERMISSION).
  */
-export function sendRequest(path: string, request: Record<string, unknown>): Promise<Response> {
+export async function sendRequest(path: string, request: Record<string, unknown>): Promise<Response> {
+  try {
+    return await exchange(path, request);
+  } catch (error) {
+    // Another user: what only reads goes to the status socket, which every user may use.
+    if (error instanceof StewardError && error.code === 'ERR_PERMISSION' && READ_ONLY_COMMANDS.has(String(request['cmd']))) {
+      return exchange(statusSocketPath(path), request).catch(() => Promise.reject(error));
+    }
+    throw error;
+  }
+}
+
+function exchange(path: string, request: Record<string, unknown>): Promise<Response> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let received = '';

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 
 import { listenOnUnixSocket } from '../sys/ffi.js';
 import { removeIfPresent } from '../util/remove.js';
+import { READ_ONLY_COMMANDS } from './status-socket.js';
 import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
 import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
@@ -20,7 +21,13 @@ export interface ControlServerOptions {
   /** A group whose members may use the socket too; null keeps it to Steward's user. */
   readonly group: number | null;
   readonly now: () => number;
+  /**
+   * The status socket: open to every user (0666), as s6's supervise/status files are
+   * world-readable, and answering only the requests that change nothing.
+   */
+  readonly readOnly?: boolean;
 }
+
 
 /**
  * Frames bytes into requests and responses on a Unix socket; nothing else. Every
@@ -57,11 +64,19 @@ export class ControlServer {
   bind(): void {
     const dir = dirname(this.path);
     const shared = this.options.group !== null;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, shared ? 0o750 : 0o700);
-    if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
+    if (this.options.readOnly !== true) {
+      // Others may pass through (x) to the status socket, not list the directory; each
+      // socket's own mode says who may connect.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, shared ? 0o751 : 0o711);
+      if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
+    }
     removeIfPresent(this.path); // a stale socket from an earlier boot
     this.#boundFd = listenOnUnixSocket(this.path, BACKLOG);
+    if (this.options.readOnly === true) {
+      chmodSync(this.path, 0o666);
+      return;
+    }
     chmodSync(this.path, shared ? 0o660 : 0o600);
     if (shared) chownSync(this.path, process.getuid?.() ?? 0, this.options.group ?? 0);
   }
@@ -131,6 +146,14 @@ export class ControlServer {
         if (!socket.destroyed) socket.write('');
       }, CLIENT_CHECK_MS);
       checkClient.unref();
+      if (this.options.readOnly === true && !READ_ONLY_COMMANDS.has(String((message as { cmd?: unknown } | null)?.cmd))) {
+        respond(
+          failure('ERR_PERMISSION', 'this is the status socket: it answers status, wait, graph and ping only', {
+            hint: 'Control commands go to the control socket: run as the user Steward runs as (root in most containers), or ask for STEWARD_CONTROL_GROUP to grant your group access',
+          }),
+        );
+        return;
+      }
       const context: CommandContext = {
         target: this.target,
         now: this.options.now,

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
+import { statusSocketPath } from '../control/status-socket.js';
 import type { ControlTarget, RcOperations } from '../control/target.js';
 import { closure } from '../graph/compile.js';
 import { errorMessage } from '../errors.js';
@@ -42,10 +43,12 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
 }
 
 /**
- * Serves the control socket. A failure here is reported and the container runs on
- * without it: supervising matters more than being controllable.
+ * Serves the control socket, and next to it the status socket, open to every user for the
+ * requests that only read (s6-svstat and steward status as any user, as s6's status files are
+ * world-readable). A failure here is reported and the container runs on without them:
+ * supervising matters more than being controllable.
  */
-export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<ControlServer | undefined> {
+export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> } | undefined> {
   const path = env['STEWARD_SOCKET'] ?? join(context.settings.runDir, 'steward', 'control.sock');
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
@@ -53,20 +56,24 @@ export async function startControlPlane(context: InitContext, target: ControlTar
     group = lookupGroup(groupName) ?? null;
     if (group === null) context.reporter.error('steward', `STEWARD_CONTROL_GROUP=${groupName} is not a group here; the control socket stays private. Use a group name from /etc/group or a number`);
   }
-  const server = new ControlServer(path, target, { group, now: () => context.clock.now() });
+  const now = (): number => context.clock.now();
+  const server = new ControlServer(path, target, { group, now });
+  const statusServer = new ControlServer(statusSocketPath(path), target, { group: null, now, readOnly: true });
   try {
     // Bound now, before any service starts: a client that connects early waits in the
     // socket's backlog. Answering can wait until the first starts are on their way.
     server.bind();
+    statusServer.bind();
     await new Promise((resolve) => setImmediate(resolve));
     await server.serve();
+    await statusServer.serve();
   } catch (error) {
     context.reporter.error('steward', `cannot serve the control socket at ${path}: ${errorMessage(error)}; steward status and the s6 commands will not work`);
-    await server.close();
+    await Promise.all([server.close(), statusServer.close()]);
     return undefined;
   }
-  context.reporter.debug('steward', `control socket at ${path}${group === null ? '' : ` (group ${groupName})`}`);
-  return server;
+  context.reporter.debug('steward', `control socket at ${path}${group === null ? '' : ` (group ${groupName})`}, status socket at ${statusServer.path}`);
+  return { close: async () => void (await Promise.all([server.close(), statusServer.close()])) };
 }
 
 /** Serves the probe endpoints when STEWARD_HTTP asks for them; a failure is reported, not fatal. */

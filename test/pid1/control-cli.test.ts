@@ -356,13 +356,18 @@ describe('steward halt, poweroff, reboot', { skip }, () => {
 });
 
 describe('control socket access', { skip }, () => {
-  it('another user gets "permission denied" and exit 6', async () => {
+  it('another user may read the status (as s6 lets anyone read supervise/status), and gets "permission denied" and exit 6 for control', async () => {
     const container = await boot();
-    const result = await steward(container.runDir, ['status'], { uid: NOBODY, gid: NOBODY });
+    const status = await steward(container.runDir, ['status', 'web'], { uid: NOBODY, gid: NOBODY });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^web +longrun +up /m);
+    const result = await steward(container.runDir, ['stop', 'web'], { uid: NOBODY, gid: NOBODY });
     assert.equal(result.code, 6, result.stderr);
     assert.match(result.stderr, /permission denied on the control socket/);
     assert.match(result.stderr, /STEWARD_CONTROL_GROUP/);
     assert.equal(result.stdout, '');
+    const still = await steward(container.runDir, ['status', 'web'], { uid: NOBODY, gid: NOBODY });
+    assert.match(still.stdout, /^web +longrun +up /m);
     await stop(container);
   });
 
@@ -394,7 +399,7 @@ describe('control socket access', { skip }, () => {
   it('an unknown STEWARD_CONTROL_GROUP is reported, and the socket stays private', async () => {
     const container = await boot({ STEWARD_CONTROL_GROUP: 'no-such-group-here' });
     assert.match(container.run.output(), /STEWARD_CONTROL_GROUP=no-such-group-here is not a group here; the control socket stays private/);
-    const result = await steward(container.runDir, ['status'], { uid: NOBODY, gid: NOBODY });
+    const result = await steward(container.runDir, ['restart', 'web'], { uid: NOBODY, gid: NOBODY });
     assert.equal(result.code, 6, result.stderr);
     await stop(container);
   });

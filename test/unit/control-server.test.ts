@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { sendRequest, socketPath } from '../../src/control/client.js';
 import { MAX_REQUEST_BYTES, parseRequest, type ControlErrorCode, type Response } from '../../src/control/protocol.js';
 import { ControlServer } from '../../src/control/server.js';
+import { statusSocketPath } from '../../src/control/status-socket.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import { StewardError } from '../../src/errors.js';
 import { fakeTarget, type FakeTarget } from '../helpers/fake-target.js';
@@ -132,19 +133,19 @@ function recordWaits(fake: FakeTarget, name: string): AbortSignal[] {
 }
 
 describe('ControlServer: access', () => {
-  it("keeps the socket to Steward's user: directory 0700, socket 0600", async () => {
+  it("keeps the socket to Steward's user: socket 0600, in a directory others may only pass through (0711)", async () => {
     const { path } = await serve();
-    assert.equal(lstatSync(dirname(path)).mode & 0o777, 0o700);
+    assert.equal(lstatSync(dirname(path)).mode & 0o777, 0o711);
     const socket = lstatSync(path);
     assert.ok(socket.isSocket());
     assert.equal(socket.mode & 0o777, 0o600);
   });
 
-  it('with a control group, opens the directory (0750) and socket (0660) to that group', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  it('with a control group, opens the directory (0751) and socket (0660) to that group', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
     const { path } = await serve({ group: 65534 });
     const dir = lstatSync(dirname(path));
     const socket = lstatSync(path);
-    assert.equal(dir.mode & 0o777, 0o750);
+    assert.equal(dir.mode & 0o777, 0o751);
     assert.equal(dir.gid, 65534);
     assert.equal(socket.mode & 0o777, 0o660);
     assert.equal(socket.gid, 65534);
@@ -161,6 +162,27 @@ describe('ControlServer: access', () => {
     cleanups.push(() => server.close());
     assert.ok(lstatSync(path).isSocket());
     assert.ok(response(await exchange(path, '{"cmd":"ping"}\n')).ok);
+  });
+});
+
+describe('ControlServer: the status socket', () => {
+  it('is open to every user (0666) and answers what only reads; control requests get ERR_PERMISSION with a hint', async () => {
+    const { fake, path } = await serve();
+    const statusPath = statusSocketPath(path);
+    assert.equal(statusPath, join(dirname(path), 'control-status.sock'));
+    const server = new ControlServer(statusPath, fake.target, { group: null, now: () => fake.clock.now(), readOnly: true });
+    await server.listen();
+    cleanups.push(() => server.close());
+    assert.equal(lstatSync(statusPath).mode & 0o777, 0o666);
+    // It leaves the directory as the control socket made it.
+    assert.equal(lstatSync(dirname(path)).mode & 0o777, 0o711);
+    const status = response(await exchange(statusPath, '{"cmd":"status","names":["web"]}\n'));
+    assert.equal(status.ok, true, JSON.stringify(status));
+    const refused = response(await exchange(statusPath, '{"cmd":"control","names":["web"],"action":"down"}\n'));
+    assert.equal(refused.ok, false);
+    assert.equal(refused.ok ? undefined : refused.error.code, 'ERR_PERMISSION');
+    assert.match(refused.ok ? '' : (refused.error.hint ?? ''), /STEWARD_CONTROL_GROUP/);
+    assert.equal(fake.supervisor('web').status.wantUp, true, 'the refused request changed nothing');
   });
 });
 
