@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { parseScript } from '../execline/script.js';
+import { findExecutable } from '../sys/which.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /**
@@ -78,8 +79,21 @@ function inspectContent(path: string, role: string): Diagnostic[] {
       ),
     ];
   }
-  const interpreter = firstLine.subarray(2).toString('utf8').trim().split(/\s+/)[0] ?? '';
+  const words = firstLine.subarray(2).toString('utf8').trim().split(/\s+/);
+  const interpreter = words[0] ?? '';
   const problems = basename(interpreter) === 'execlineb' ? inspectExeclineScript(path) : [];
+  // #!/usr/bin/env zsh: env looks the program up in PATH when the script runs.
+  const viaEnv = basename(interpreter) === 'env' ? words.slice(1).find((word) => !word.startsWith('-') && !word.includes('=')) : undefined;
+  if (viaEnv !== undefined && !viaEnv.includes('/') && 'error' in findExecutable(viaEnv, process.env['PATH'])) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${viaEnv} through ${interpreter}, and no ${viaEnv} is in PATH`, {
+        path,
+        line: 1,
+        hint: `Install ${viaEnv} in the image, or change the shebang`,
+      }),
+    });
+  }
   if (interpreter.startsWith('/') && !interpreterExists(interpreter)) {
     const provided = STEWARD_INTERPRETERS.has(basename(interpreter));
     problems.push({

@@ -231,6 +231,16 @@ describe('readLegacyTree: run and finish scripts', () => {
     service(result, 'web');
   });
 
+  it('warns when a shebang runs, through env, a program that is not in PATH; not when it is', () => {
+    const missing = readFiles({ 'services.d/web/run': script('exec true\n', '#!/usr/bin/env no-such-shell-here') });
+    assert.equal(hasErrors(missing.result.diagnostics), false);
+    assert.equal(missing.result.diagnostics.length, 1);
+    assert.match(missing.result.diagnostics[0]?.error.message ?? '', /runs no-such-shell-here through \/usr\/bin\/env, and no no-such-shell-here is in PATH/);
+    service(missing.result, 'web');
+    const found = readFiles({ 'services.d/web/run': script('exec true\n', '#!/usr/bin/env sh') });
+    assert.deepEqual(found.result.diagnostics, []);
+  });
+
   it('checks the syntax of an execline run script, naming the line of an unclosed block', () => {
     const { root, result } = readFiles({ 'services.d/web/run': script('foreground {\n  echo starting\nnginx -g "daemon off;"\n', '#!/bin/execlineb -P') });
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
