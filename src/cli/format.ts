@@ -25,7 +25,8 @@ export function statusTable(services: readonly StatusRecord[]): string {
   const rows = services.map((service) => [
     service.name,
     service.kind,
-    service.state,
+    // As s6-svstat: what it is, and what it is wanted to be when that differs (after s6-svc -O, say).
+    service.pid !== null && !service.wantUp ? `${service.state}, want down` : service.pid === null && service.wantUp && service.state === 'down' ? `${service.state}, want up` : service.state,
     service.pid === null ? '-' : String(service.pid),
     service.uptimeMs === null ? '-' : formatDuration(service.uptimeMs),
     String(service.restarts),

@@ -93,7 +93,8 @@ export class ServiceSupervisor {
       state: this.#state,
       pid: this.#pid,
       spawning: this.#spawning,
-      wantUp: this.#wantUp,
+      // Once (s6-svc -O): running, and not to be restarted, it is wanted down, as s6 shows it.
+      wantUp: this.#wantUp && this.#restartOnExit,
       ready: this.#state === 'ready' || (this.#state === 'up' && this.definition.notificationFd === null),
       since: this.#since,
       readySince: this.#readySince,

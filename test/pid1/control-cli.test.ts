@@ -288,6 +288,15 @@ describe('steward start, stop, restart, once, signal, wait', { skip }, () => {
     await stop(container);
   });
 
+  it('the status table shows a running service that will not be restarted as "up, want down"', async () => {
+    const container = await boot();
+    const once = await container.cli('once', 'web');
+    assert.equal(once.code, 0, once.stderr);
+    const table = await container.cli('status', 'web');
+    assert.match(table.stdout, /^web +longrun +up, want down /m, table.stdout);
+    await stop(container);
+  });
+
   it('signal delivers a signal to the service, or to its process group with --group', async () => {
     const container = await boot();
     const signals = join(container.etc, 'web.signals');
