@@ -174,7 +174,9 @@ export class ServiceSet {
         else this.reporter.debug(stage, `${event.from} -> ${event.to}`);
         return;
       case 'exited': {
-        const wanted = supervisor.status.wantUp ? '; it will be restarted' : '';
+        // With a finish script, that script may still decide otherwise (exit 125, halt).
+        const restart = supervisor.definition.finishPath === null ? 'it will be restarted' : 'its finish script runs, then it is restarted';
+        const wanted = supervisor.status.wantUp ? `; ${restart}` : '';
         if (event.exit.requested || !supervisor.status.wantUp) this.reporter.info(stage, `${event.description}${wanted}`);
         else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}${this.#hintOnce(supervisor.name, daemonHint(event.exit))}`);
         return;

@@ -334,6 +334,11 @@ test('a logger whose producer left a child holding the pipe gets its down-signal
   const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '20000' });
   await run.waitForOutput(/service app-log successfully started/);
   await run.waitForOutput(/service app successfully started/);
+  // Up means spawned: wait until its line went through the logger.
+  const logged = join(etc, 'logger.out');
+  for (let attempt = 0; attempt < 200 && !(existsSync(logged) && readFileSync(logged, 'utf8').includes('app: started')); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   run.kill('SIGTERM');
   const { code } = await run.exited;
   const output = run.output();
