@@ -19,7 +19,7 @@ export interface CompiledGraph {
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[]): CompiledGraph {
+export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnostics: Diagnostic[], unreadable: ReadonlySet<string> = new Set()): CompiledGraph {
   const fail = (message: string, path: string, hint?: string): void => {
     diagnostics.push({ severity: 'error', error: new StewardError('ERR_CONFIG', message, hint === undefined ? { path } : { path, hint }) });
   };
@@ -43,7 +43,8 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
     const atomics = new Set<string>();
     for (const member of definition.contents) {
       if (!definitions.has(member)) {
-        fail(`bundle ${name} contains ${member}, which is not defined`, join(definition.source, 'contents.d', member), suggestion(member, known));
+        // One whose definition could not be read has its own error already.
+        if (!unreadable.has(member)) fail(`bundle ${name} contains ${member}, which is not defined`, join(definition.source, 'contents.d', member), suggestion(member, known));
         continue;
       }
       for (const atomic of expand(member)) atomics.add(atomic);
@@ -63,7 +64,7 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
     const needs = new Set<string>();
     for (const dependency of atomic.dependencies) {
       if (!definitions.has(dependency)) {
-        fail(`service ${atomic.name} depends on ${dependency}, which is not defined`, join(atomic.source, 'dependencies.d', dependency), suggestion(dependency, known));
+        if (!unreadable.has(dependency)) fail(`service ${atomic.name} depends on ${dependency}, which is not defined`, join(atomic.source, 'dependencies.d', dependency), suggestion(dependency, known));
         continue;
       }
       for (const name of expand(dependency)) if (name !== atomic.name) needs.add(name);

@@ -4,6 +4,7 @@ import { withOverlaySources } from '../config/overlay-sources.js';
 import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
 import { type CompiledGraph, compileGraph } from '../graph/compile.js';
+import { listDirents } from '../config/scan.js';
 import type { LongrunDefinition } from '../model/service.js';
 
 export interface CompiledServices {
@@ -34,7 +35,9 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   const patches = readOverlayPatches(options.overlaySourcesDir ?? OVERLAY_SOURCES_DIR, settings, rcDiagnostics);
   for (const [name, definition] of patches.definitions) if (!image.has(name)) image.set(name, definition);
   const definitions = withOverlaySources(image, rcDiagnostics, patches.additions);
-  const graph = compileGraph(definitions, rcDiagnostics);
+  // Directories whose definition could not be read: reported once, not again by each name that lists them.
+  const unreadable = new Set(sources.dirs.flatMap((dir) => [...listDirents(dir, []).keys()]).filter((name) => !definitions.has(name)));
+  const graph = compileGraph(definitions, rcDiagnostics, unreadable);
   const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
   const summary = [

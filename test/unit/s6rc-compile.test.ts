@@ -228,6 +228,15 @@ describe('compile-time errors, each naming its file', () => {
   });
 });
 
+describe('one error per mistake', () => {
+  it('a service directory without a type file is reported once, not again by the bundle that lists it', () => {
+    const root = tree({ [`${RC}/svc-d/run`]: script('exec sleep 1000\n'), ...longrun('svc-a'), ...inUser('svc-a', 'svc-d') });
+    const found = problems(compile(root).diagnostics);
+    assert.equal(found.filter((problem) => problem.path?.includes('svc-d')).length, 1, found.map((problem) => problem.message).join('\n'));
+    assert.deepEqual(found.filter((problem) => /not defined/.test(problem.message)), []);
+  });
+});
+
 describe('scripts that cannot run stop only their own service', () => {
   it('a longrun whose run script has CRLF line endings is reported, and stays in the graph for the others', () => {
     const root = tree({
