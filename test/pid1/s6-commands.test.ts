@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,34 +17,13 @@ after(() => {
 });
 
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
-const SHELL_SHIMS = [
-  'with-contenv',
-  'printcontenv',
-  's6-setuidgid',
-  's6-envdir',
-  's6-notifyoncheck',
-  'fdmove',
-  'redirfd',
-  'logutil-service',
-  'with-retries',
-  's6-echo',
-  's6-sleep',
-  's6-test',
-  'eltest',
-  's6-mkdir',
-  's6-chmod',
-  's6-chown',
-  's6-rmrf',
-  's6-touch',
-  's6-hiercopy',
-  's6-maximumtime',
-  's6-env',
-  's6-dumpenv',
-];
+// Every command in shims/ is linked: a new one cannot be forgotten in the list of links.
+const SHELL_SHIMS = readdirSync(join(repoRoot, 'shims'));
 
-function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a program to its end; `env` replaces the environment (the test's own by default). */
+function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(file, args, { timeout: 30_000, ...(env === undefined ? {} : { env }) }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -177,11 +156,7 @@ describe('shell commands', () => {
     writeFileSync(join(dir, 'C_EMPTY'), '\n');
     writeFileSync(join(dir, 'D_LAST'), 'last');
     const script = 'echo "A=[$A_FIRST] B=[${B_GONE-unset}] C=[${C_EMPTY-unset}] D=[$D_LAST]"';
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(shim('s6-envdir'), [dir, 'sh', '-c', script], { env: { PATH: process.env['PATH'], B_GONE: 'inherited' } }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-      });
-    });
+    const result = await run(shim('s6-envdir'), [dir, 'sh', '-c', script], { PATH: process.env['PATH'], B_GONE: 'inherited' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'A=[hello] B=[unset] C=[] D=[last]\n');
   });
@@ -193,11 +168,7 @@ describe('shell commands', () => {
     writeFileSync(join(envDir, 'MULTI'), 'one\ntwo\n');
     writeFileSync(join(envDir, 'EMPTY'), '\n');
     writeFileSync(join(envDir, 'GONE'), '');
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(shim('with-contenv'), ['sh', '-c', 'printf "%s|%s|%s" "$MULTI" "${EMPTY-unset}" "${GONE-unset}"'], { env: { PATH: process.env['PATH'], STEWARD_RUN: runDir, GONE: 'inherited' } }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-      });
-    });
+    const result = await run(shim('with-contenv'), ['sh', '-c', 'printf "%s|%s|%s" "$MULTI" "${EMPTY-unset}" "${GONE-unset}"'], { PATH: process.env['PATH'], STEWARD_RUN: runDir, GONE: 'inherited' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'one\ntwo||unset');
   });
@@ -211,11 +182,7 @@ describe('shell commands', () => {
       symlinkSync(found, join(bin, tool));
     }
     symlinkSync(process.execPath, join(bin, 'node'));
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(shim('s6-setuidgid'), ['nobody', 'id', '-u'], { env: { PATH: bin } }, (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-      });
-    });
+    const result = await run(shim('s6-setuidgid'), ['nobody', 'id', '-u'], { PATH: bin });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '65534\n');
   });
@@ -229,10 +196,7 @@ describe('shell commands', () => {
     assert.equal((await run(shim('s6-maximumtime'), ['200', 'sleep', '5'])).code, 99);
     assert.equal((await run(shim('s6-maximumtime'), ['5000', 'sh', '-c', 'exit 7'])).code, 7);
     const dir = tempDir();
-    const dumped = await new Promise<number>((resolve) => {
-      execFile(shim('s6-dumpenv'), [join(dir, 'env')], { env: { PATH: process.env['PATH'], GREETING: 'two\nlines' } }, (error) => resolve(error === null ? 0 : Number(error.code)));
-    });
-    assert.equal(dumped, 0);
+    assert.equal((await run(shim('s6-dumpenv'), [join(dir, 'env')], { PATH: process.env['PATH'], GREETING: 'two\nlines' })).code, 0);
     assert.equal(readFileSync(join(dir, 'env', 'GREETING'), 'utf8'), 'two\nlines\n');
     mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
     writeFileSync(join(dir, 'tree', 'sub', 'run'), '#!/bin/sh\n', { mode: 0o750 });
