@@ -20,7 +20,8 @@ export interface HttpAddress {
 
 /** Parses "PORT", ":PORT", "HOST:PORT" or "[IPV6]:PORT"; a bare port binds to loopback. */
 export function parseHttpAddress(text: string): HttpAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d{1,5})$/.exec(text.trim());
+  // PORT, :PORT, HOST:PORT or [IPv6]:PORT: a host is always followed by its colon.
+  const match = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d{1,5})$/.exec(text.trim());
   const port = Number(match?.[3]);
   if (match === null || port < 1 || port > 65535) {
     throw new StewardError('ERR_SETTING', `STEWARD_HTTP=${JSON.stringify(text)} is not an address`, {
@@ -73,6 +74,12 @@ function answer(request: IncomingMessage, response: ServerResponse, target: Cont
 export function notReady(target: ControlTarget, time: number): { name: string; state: string; reason: string }[] {
   if (target.isStopping()) return [{ name: '*', state: 'stopping', reason: 'the container is stopping' }];
   const reasons: { name: string; state: string; reason: string }[] = [];
+  // Oneshots that failed keep what depends on them down: not ready, whatever runs.
+  for (const oneshot of target.oneshots?.() ?? []) {
+    if (oneshot.state === 'failed') reasons.push({ name: oneshot.name, state: 'failed', reason: 'its up command failed' });
+    else if (oneshot.state === 'blocked') reasons.push({ name: oneshot.name, state: 'blocked', reason: 'not run: something it depends on failed' });
+  }
+  if (target.booted?.() === false) reasons.push({ name: '*', state: 'booting', reason: 'the boot is not finished (cont-init, oneshots or services still starting)' });
   for (const supervisor of target.supervisors.values()) {
     const record: StatusRecord = statusRecord(target, supervisor, time);
     if (record.state === 'failed') {

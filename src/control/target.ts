@@ -20,6 +20,8 @@ export interface ControlTarget {
   oneshots?(): readonly OneshotNode[];
   /** The s6-rc service graph, when there is one: s6-rc change, list and listall. */
   readonly rc?: RcOperations | undefined;
+  /** Whether the boot is over (it returned: the CMD runs, or would). Undefined: not known, say in tests. */
+  booted?(): boolean;
 }
 
 export interface OneshotNode {

@@ -15,7 +15,7 @@ import type { ServiceSet } from './service-set.js';
 import type { Engine } from '../graph/engine.js';
 
 /** The container as the control plane sees it. */
-export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number, engine: () => Engine | undefined): ControlTarget {
+export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number, engine: () => Engine | undefined, bootDone: () => boolean): ControlTarget {
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -32,6 +32,7 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
       const current = engine();
       return current === undefined ? undefined : rcOperations(current);
     },
+    booted: bootDone,
     oneshots: () => {
       const current = engine();
       if (current === undefined) return [];

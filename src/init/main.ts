@@ -105,7 +105,9 @@ async function main(command: readonly string[]): Promise<number> {
 
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;
-  const target = controlTarget(context, services, startedAt, () => stage2?.engine);
+  // Until the boot returns, the probes say not ready (cont-init, oneshots, services starting).
+  let bootDone = false;
+  const target = controlTarget(context, services, startedAt, () => stage2?.engine, () => bootDone);
   const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
@@ -125,6 +127,7 @@ async function main(command: readonly string[]): Promise<number> {
   };
   const booted = boot(context, services, command, hooks).then(
     (pid) => {
+      bootDone = true;
       commandPid = pid;
       if (pid !== undefined && settings.cmdReceiveSignals) writeFileSync(join(layout.s6Dir, 'cmdpid'), `${pid}\n`);
     },

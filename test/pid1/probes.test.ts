@@ -179,6 +179,29 @@ describe('probe endpoints', { skip }, () => {
     await probed.run.exited;
   });
 
+  it('/readyz is 503 while the boot runs (cont-init) and when a oneshot failed, and 200 once all is up', async () => {
+    const probed = await boot({
+      // cont-init waits until the test lets it go.
+      'cont-init.d/10-wait': '#!/bin/sh\nwhile [ ! -e "$MARK/init-go" ]; do sleep 0.05; done\n',
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      's6-overlay/s6-rc.d/init-bad/type': 'oneshot\n',
+      's6-overlay/s6-rc.d/init-bad/up': '/bin/false\n',
+      's6-overlay/s6-rc.d/init-bad/dependencies.d/base': '',
+      's6-overlay/s6-rc.d/user/contents.d/init-bad': '',
+    });
+    const { port } = probed;
+    const booting = await get(port, '/readyz');
+    assert.equal(booting.status, 503);
+    assert.deepEqual((booting.body as Reasons).reasons.map((reason) => reason.state), ['booting']);
+    writeFileSync(join(probed.etc, 'init-go'), '');
+    const failed = await eventually(async () => {
+      const reasons = ((await get(port, '/readyz')).body as Reasons).reasons;
+      return reasons.some((reason) => reason.name === 'init-bad') ? reasons : undefined;
+    }, 'init-bad to fail');
+    assert.deepEqual(failed.find((reason) => reason.name === 'init-bad'), { name: 'init-bad', state: 'failed', reason: 'its up command failed' });
+    assert.equal((await get(port, '/readyz')).status, 503);
+  });
+
   it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {
     const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
     assert.equal((await get(probed.port, '/healthz', 'POST')).status, 405);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
 import { dispatch } from '../../src/control/dispatch.js';
+import { parseHttpAddress } from '../../src/control/http.js';
 import type { ControlErrorBody, Response } from '../../src/control/protocol.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import type { RcOperations } from '../../src/control/target.js';
@@ -504,5 +505,19 @@ describe('dispatch: graph and halt', () => {
     assert.deepEqual(result(await dispatch({ cmd: 'halt', action: 'poweroff', exitCode: 3 }, fake.context())), { action: 'poweroff', exitCode: 3 });
     assert.equal(error(await dispatch({ cmd: 'halt' }, fake.context())).code, 'ERR_SHUTTING_DOWN');
     assert.deepEqual(fake.halts, [{ action: 'poweroff', exitCode: 3 }]);
+  });
+});
+
+describe('STEWARD_HTTP addresses', () => {
+  it('reads PORT, :PORT, HOST:PORT and [IPv6]:PORT, a bare port on 127.0.0.1', () => {
+    assert.deepEqual(parseHttpAddress('8080'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseHttpAddress('18081'), { host: '127.0.0.1', port: 18081 });
+    assert.deepEqual(parseHttpAddress(':9090'), { host: '127.0.0.1', port: 9090 });
+    assert.deepEqual(parseHttpAddress('0.0.0.0:8080'), { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(parseHttpAddress('[::1]:8080'), { host: '::1', port: 8080 });
+  });
+
+  it('refuses what is not an address, naming the setting', () => {
+    for (const bad of ['', 'http', '70000', 'host:', '1:2:3']) assert.throws(() => parseHttpAddress(bad), /STEWARD_HTTP="[^"]*" is not an address/, bad);
   });
 });
