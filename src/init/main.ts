@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { haltCommand } from './halt-command.js';
-import { prepareWritableRun, startCatchAll } from './output.js';
+import { ensureExecutableRun, prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
@@ -69,6 +69,7 @@ async function main(command: readonly string[]): Promise<number> {
   try {
     await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
+    await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {
     reporter.error('steward', errorMessage(error));

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { CatchAllLog, parseLoggingScript } from '../log/catch-all.js';
 import type { Reporter } from '../log/reporter.js';
 import { lookupUser } from '../sys/accounts.js';
+import { mountOf } from '../sys/mounts.js';
 
 /**
  * S6_LOGGING 1 and 2: the catch-all log in /run/uncaught-logs. Steward's own lines go
@@ -55,4 +56,26 @@ function isWritableDir(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Services run from the runtime directory (/run/s6/legacy-services, /run/s6-rc/servicedirs):
+ * on a noexec mount, such as Docker's --tmpfs /run by default, none could start. As root the
+ * mount is made exec, as s6-overlay's preinit does; otherwise the reason and the fix are said.
+ */
+export async function ensureExecutableRun(settings: Settings, reporter: Reporter): Promise<void> {
+  const mount = mountOf(settings.runDir);
+  if (mount === undefined || !mount.options.includes('noexec')) return;
+  if (process.getuid?.() === 0) {
+    const { spawnSync } = await import('node:child_process');
+    const result = spawnSync('mount', ['-o', 'remount,exec', mount.mountPoint], { stdio: 'ignore', timeout: 10_000 });
+    if (result.status === 0 && mountOf(settings.runDir)?.options.includes('noexec') === false) {
+      reporter.info('steward', `${mount.mountPoint} was mounted noexec: remounted it exec, so services can run from ${settings.runDir}`);
+      return;
+    }
+  }
+  reporter.error(
+    'steward',
+    `${settings.runDir} is on a noexec mount (${mount.mountPoint}): no service can run from it. Mount it with exec: docker run --tmpfs /run:exec (Docker's --tmpfs is noexec by default), or an emptyDir in Kubernetes`,
+  );
 }

@@ -92,3 +92,19 @@ test('a runtime directory on a read-only file system is named as such, with what
   assert.equal(result.status, 100, result.stderr);
   assert.match(result.stderr, /cannot prepare the runtime directory: EROFS \(a read-only file system\)\. Give the container a tmpfs there/);
 });
+
+test('a runtime directory on a noexec mount is remounted exec as root, and named with the fix otherwise', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\necho web-ran\nexec sleep 1000\n' });
+  const mountPoint = mkdtempSync(join(tmpdir(), 'steward-noexec-'));
+  const runAs = (prefix: string): ReturnType<typeof spawnSync> =>
+    spawnSync('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs -o noexec,mode=1777 tmpfs "${mountPoint}" && exec ${prefix} timeout -s TERM 3 "$0"`, initBin], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: join(mountPoint, 'run') },
+      timeout: 20_000,
+    });
+  const asRoot = runAs('');
+  assert.match(String(asRoot.stderr), /was mounted noexec: remounted it exec/, String(asRoot.stderr));
+  assert.match(String(asRoot.stdout) + String(asRoot.stderr), /web-ran/);
+  const asNobody = runAs('setpriv --reuid=65534 --regid=65534 --clear-groups');
+  assert.match(String(asNobody.stderr), /is on a noexec mount .*: no service can run from it\. Mount it with exec: docker run --tmpfs \/run:exec/, String(asNobody.stderr));
+});
