@@ -10,19 +10,28 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * under the thread that forked it, and an orphan under the thread it was reparented to.
  */
 export function listChildren(): number[] {
+  return tryListChildren() ?? [];
+}
+
+/**
+ * Our children, or undefined when they could not be listed: out of file descriptors
+ * (EMFILE, ENFILE), say. A thread that ended between the listing and the read is not an error.
+ */
+export function tryListChildren(): number[] | undefined {
   const pids: number[] = [];
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
   } catch {
-    return pids;
+    return undefined;
   }
   for (const tid of tasks) {
     let text: string;
     try {
       text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
-    } catch {
-      continue; // the thread ended between the listing and the read
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') continue;
+      return undefined;
     }
     for (const word of text.split(' ')) {
       if (word !== '') pids.push(Number(word));

@@ -1,5 +1,5 @@
 import { reapIfExited } from './ffi.js';
-import { listChildren } from './proc.js';
+import { listChildren, tryListChildren } from './proc.js';
 import { childEvents, ownChildren } from './spawn.js';
 
 /**
@@ -8,6 +8,9 @@ import { childEvents, ownChildren } from './spawn.js';
  * watcher registered for them). On each SIGCHLD it lists our children and waits for
  * each one by pid, skipping the ones Node spawned: waitpid(-1) would steal their statuses.
  */
+/** How soon to list the children again when they could not be listed. */
+const LIST_RETRY_MS = 100;
+
 export class Reaper {
   #reaped = 0;
   /**
@@ -17,6 +20,7 @@ export class Reaper {
    */
   #spawnsInFlight = 0;
   #deferred = false;
+  #retry: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
   readonly #watchers = new Map<number, (status: number) => void>();
   readonly #onSignal = (): void => {
@@ -34,6 +38,8 @@ export class Reaper {
   stop(): void {
     process.off('SIGCHLD', this.#onSignal);
     childEvents.off('exit', this.#onChildExit);
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   /** Orphans collected so far (not counting watched children). */
@@ -64,7 +70,19 @@ export class Reaper {
   reap(): number {
     let orphans = 0;
     const exits: [(status: number) => void, number][] = [];
-    for (const pid of listChildren()) {
+    const children = tryListChildren();
+    if (children === undefined) {
+      // Out of descriptors, most likely: an exit not collected now would wait for the next
+      // SIGCHLD, which may never come. Try again shortly.
+      if (this.#retry === undefined) {
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          this.reap();
+        }, LIST_RETRY_MS);
+      }
+      return 0;
+    }
+    for (const pid of children) {
       if (ownChildren.has(pid)) continue;
       const watcher = this.#watchers.get(pid);
       if (watcher === undefined && this.#spawnsInFlight > 0) {

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { repoRoot } from '../helpers/pid1.js';
+
+describe('Reaper', () => {
+  it('collects an exit that happened while it could not list its children (out of descriptors), once it can again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
+    const script = join(dir, 'exhaust.mjs');
+    const sys = join(repoRoot, '.build', 'src', 'sys');
+    writeFileSync(
+      script,
+      `
+import { openSync, closeSync } from 'node:fs';
+import { posixSpawn } from '${join(sys, 'ffi.js')}';
+import { Reaper } from '${join(sys, 'reaper.js')}';
+const reaper = new Reaper();
+reaper.start();
+const pid = posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'sleep 0.3; exit 7'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+let exited = null;
+reaper.watch(pid, (status) => { exited = (status >> 8) & 0xff; });
+// Take every descriptor left, so that listing the children fails when the child exits.
+const held = [];
+try { for (;;) held.push(openSync('/dev/null', 'r')); } catch (error) { if (error.code !== 'EMFILE') throw error; }
+setTimeout(() => {
+  const during = exited;
+  for (const fd of held) closeSync(fd);
+  setTimeout(() => { console.log(JSON.stringify({ during, after: exited })); reaper.stop(); }, 500);
+}, 800);
+`,
+    );
+    const result = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${script}"`], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const outcome = JSON.parse(result.stdout.trim()) as { during: number | null; after: number | null };
+    // While no descriptor was free the exit could not be collected; it was as soon as one was.
+    assert.equal(outcome.during, null);
+    assert.equal(outcome.after, 7);
+  });
+});
