@@ -208,6 +208,16 @@ describe('shell commands', () => {
     }
   });
 
+  it('s6-setuidgid as another user than root says only root can change user, and runs the program when it is already that user', { skip: !isRoot && 'needs root to become nobody' }, async () => {
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', shim('s6-setuidgid')];
+    const refused = await run('setpriv', [...asNobody, 'root', 'true']);
+    assert.equal(refused.code, 111);
+    assert.match(refused.stderr, /s6-setuidgid: fatal: cannot run as root \(uid 0\): this runs as uid 65534, and only root can change user/);
+    const same = await run('setpriv', [...asNobody, 'nobody', 'id', '-u']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stdout, '65534\n');
+  });
+
   it('with-retries stops at the first success, gives up after N attempts with 1, and stops an attempt that runs too long', async () => {
     const dir = tempDir();
     const counter = join(dir, 'count');
