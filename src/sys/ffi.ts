@@ -190,7 +190,11 @@ export function becomeChildSubreaper(): boolean {
 /** A pipe whose ends are close-on-exec, so only the children we hand them to get them. */
 export function createPipe(): { readFd: number; writeFd: number } {
   const fds = new Int32Array(2);
-  if (load().pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed with errno ${load().errno()}`);
+  if (load().pipe2(fds, O_CLOEXEC) !== 0) {
+    const code = errnoName(load().errno());
+    const why = code === 'EMFILE' || code === 'ENFILE' ? ': too many open files; raise the limit (ulimit -n, or docker run --ulimit nofile=...)' : '';
+    throw Object.assign(new Error(`cannot create a pipe: ${code}${why}`), { code, syscall: 'pipe2' });
+  }
   return { readFd: fds[0] ?? -1, writeFd: fds[1] ?? -1 };
 }
 
