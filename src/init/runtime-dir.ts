@@ -59,9 +59,13 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
   } catch (error) {
     // Node's recursive mkdir says ENOENT where the real cause is a read-only file system
     // or a directory this user may not write: find which, to say what to do.
-    const cause = unwritableAncestor(layout.runDir) ?? errnoCode(error) ?? String(error);
+    const failedPath = (error as NodeJS.ErrnoException).path;
+    const blocked = unwritableAncestor(failedPath ?? layout.runDir) ?? unwritableAncestor(layout.runDir);
+    const cause = blocked?.code ?? errnoCode(error) ?? String(error);
     const readOnly = cause === 'EROFS';
-    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : ''}`, {
+    // Name the directory that refused: a /run/s6 left by another user, say, not /run itself.
+    const where = blocked !== undefined && blocked.dir !== layout.runDir ? ` (${blocked.dir} cannot be written by uid ${process.getuid?.() ?? '?'})` : '';
+    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : where}`, {
       path: layout.runDir,
       hint: readOnly
         ? 'Give the container a tmpfs there (docker run --tmpfs /run, or an emptyDir in Kubernetes); as root, S6_READ_ONLY_ROOT=1 mounts one itself'
@@ -71,15 +75,15 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
   }
 }
 
-/** EROFS or EACCES from the nearest existing directory on the way to `dir`, if it cannot be written. */
-function unwritableAncestor(dir: string): string | undefined {
-  for (let current = dir; ; current = dirname(current)) {
+/** EROFS or EACCES from the nearest existing directory at or above `path`, if it cannot be written. */
+function unwritableAncestor(path: string): { code: string | undefined; dir: string } | undefined {
+  for (let current = path; ; current = dirname(current)) {
     if (existsSync(current)) {
       try {
         accessSync(current, constants.W_OK);
         return undefined;
       } catch (error) {
-        return errnoCode(error);
+        return { code: errnoCode(error), dir: current };
       }
     }
     if (dirname(current) === current) return undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -107,4 +107,19 @@ test('a runtime directory on a noexec mount is remounted exec as root, and named
   assert.match(String(asRoot.stdout) + String(asRoot.stderr), /web-ran/);
   const asNobody = runAs('setpriv --reuid=65534 --regid=65534 --clear-groups');
   assert.match(String(asNobody.stderr), /is on a noexec mount .*: no service can run from it\. Mount it with exec: docker run --tmpfs \/run:exec/, String(asNobody.stderr));
+});
+
+test('a runtime directory left by another user names the directory that refused', { skip: !isRoot && 'needs root to prepare it' }, () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+  const runDir = join(mkdtempSync(join(tmpdir(), 'steward-stale-')), 'run');
+  mkdirSync(join(runDir, 's6'), { recursive: true });
+  chmodSync(join(runDir, '..'), 0o755);
+  chmodSync(runDir, 0o1777);
+  const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', initBin], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: runDir },
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 100, result.stderr);
+  assert.match(result.stderr, new RegExp(`cannot prepare the runtime directory: E(ACCES|PERM) \\(${join(runDir, 's6')} cannot be written by uid 65534\\)`));
 });
