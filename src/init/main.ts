@@ -30,7 +30,11 @@ import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
  * The container entrypoint. Every argument is the container's command, as with
  * s6-overlay's /init. The only place that calls process.exit.
  */
-/** How long a shutdown waits for an interrupted boot to return. */
+/**
+ * How long a shutdown waits, at most, for an interrupted boot to return (a script it was
+ * running got SIGTERM; one that ignores it is killed by the final stage anyway). Never more
+ * than S6_KILL_GRACETIME, so a stop during boot fits in the time a stop is given.
+ */
 const BOOT_SETTLE_MS = 5000;
 
 async function main(command: readonly string[]): Promise<number> {
@@ -146,7 +150,7 @@ async function main(command: readonly string[]): Promise<number> {
   reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
-  await raceWithLimits(booted, new AbortController().signal, BOOT_SETTLE_MS);
+  await raceWithLimits(booted, new AbortController().signal, Math.min(BOOT_SETTLE_MS, Math.max(settings.killGraceTimeMs, 1)));
   const code = await shutdown(context, stage2, services);
   superviseDirs?.close();
   clearInterval(stayAlive);
