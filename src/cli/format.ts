@@ -1,3 +1,4 @@
+import type { OneshotNode } from '../control/target.js';
 import type { StatusRecord } from '../control/status.js';
 
 /** "3s", "2m05s", "1h02m", "3d04h": short enough for a table column. */
@@ -21,7 +22,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function statusTable(services: readonly StatusRecord[]): string {
+export function statusTable(services: readonly StatusRecord[], oneshots: readonly OneshotNode[] = []): string {
   const rows = services.map((service) => [
     service.name,
     service.kind,
@@ -34,5 +35,7 @@ export function statusTable(services: readonly StatusRecord[]): string {
     service.ready ? 'yes' : 'no',
     service.waitingFor.length === 0 ? '-' : service.waitingFor.join(','),
   ]);
+  // Oneshots after the longruns: what matters is whether each init step ran (up) or failed.
+  for (const oneshot of oneshots) rows.push([oneshot.name, 'oneshot', oneshot.state, '-', '-', '-', '-', oneshot.state === 'up' ? 'yes' : 'no', '-']);
   return table(['NAME', 'KIND', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'READY', 'WAITING FOR'], rows);
 }

@@ -200,6 +200,13 @@ describe('probe endpoints', { skip }, () => {
     }, 'init-bad to fail');
     assert.deepEqual(failed.find((reason) => reason.name === 'init-bad'), { name: 'init-bad', state: 'failed', reason: 'its up command failed' });
     assert.equal((await get(port, '/readyz')).status, 503);
+    // steward status shows the oneshots too, and takes a oneshot's name.
+    const one = await probed.cli('status', 'init-bad');
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^init-bad +oneshot +failed /m);
+    // (services.d comes after the user bundle, which init-bad failed: web is never read.)
+    const every = await probed.cli('status');
+    assert.match(every.stdout, /^init-bad +oneshot +failed /m);
   });
 
   it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {

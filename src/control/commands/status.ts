@@ -3,15 +3,23 @@ import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
 import type { CommandContext } from './context.js';
 
-/** Every service, or the named ones, as status records. */
+/**
+ * Every service, or the named ones, as status records; the s6-rc oneshots too, apart
+ * (`oneshots`: their state in the graph), so that a failed init step can be seen.
+ */
 export function handleStatus(request: Extract<Request, { cmd: 'status' }>, context: CommandContext): Response {
   const all = request.names.length + request.dirs.length === 0;
-  const supervisors = all ? [...context.target.supervisors.values()] : resolveTargets(context.target, request);
+  const oneshots = context.target.oneshots?.() ?? [];
+  const oneshotNames = new Set(oneshots.map((oneshot) => oneshot.name));
+  const longrunNames = request.names.filter((name) => !oneshotNames.has(name));
+  const onlyOneshots = !all && longrunNames.length + request.dirs.length === 0;
+  const supervisors = all ? [...context.target.supervisors.values()] : onlyOneshots ? [] : resolveTargets(context.target, { ...request, names: longrunNames });
   if (!Array.isArray(supervisors)) return { ok: false, error: supervisors };
   const now = context.now();
   return success({
     uptimeMs: Math.max(0, Math.round(now - context.target.startedAt)),
     stopping: context.target.isStopping(),
     services: supervisors.map((supervisor) => statusRecord(context.target, supervisor, now)),
+    oneshots: all ? oneshots : oneshots.filter((oneshot) => request.names.includes(oneshot.name)),
   });
 }
