@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { packageRoot } from './shims.js';
+import { packageRoot } from '../util/package-root.js';
 
 /**
  * The body of /run/s6/basedir/bin/halt (and poweroff, reboot): ask Steward through the

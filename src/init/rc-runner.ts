@@ -11,7 +11,7 @@ import { removeIfPresent } from '../util/remove.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
 import { copyTree } from './runtime-dir.js';
-import { packageRoot } from './shims.js';
+import { packageRoot } from '../util/package-root.js';
 import type { ServiceSet } from './service-set.js';
 
 /** Steward's own stages, which s6-overlay runs as the oneshots fix-attrs, legacy-cont-init and legacy-services. */

@@ -7,7 +7,7 @@ import { statusFormatOf } from '../control/s6-supervise/status-file.js';
 import type { ControlTarget } from '../control/target.js';
 import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
-import { packageRoot } from './shims.js';
+import { packageRoot } from '../util/package-root.js';
 
 /** Where s6-overlay puts s6's tools; the other places count only when the setting says on. */
 const OVERLAY_TOOL = '/command/s6-svc';

@@ -1,48 +1,30 @@
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import { EXECLINE_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
 import { packageRoot } from '../util/package-root.js';
 
-/**
- * The commands s6-overlay images call by path or by name, and where Steward's
- * versions of them live in the package.
- */
-const SHELL_SHIMS = [
-  'with-contenv',
-  'printcontenv',
-  's6-setuidgid',
-  's6-envdir',
-  's6-notifyoncheck',
-  'fdmove',
-  'redirfd',
-  'logutil-service',
-  'with-retries',
-  // s6-portable-utils, which run scripts call by name, through the system's own tools.
-  's6-echo',
-  's6-sleep',
-  's6-test',
-  'eltest',
-  's6-mkdir',
-  's6-chmod',
-  's6-chown',
-  's6-rmrf',
-  's6-touch',
-  's6-hiercopy',
-  's6-maximumtime',
-  's6-env',
-  's6-dumpenv',
-];
 // The s6 clients of the control socket, the execline interpreter and execline's commands, all in bin/s6-tool.
 const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
 
-export { packageRoot } from '../util/package-root.js';
+/**
+ * The commands s6-overlay images call by path or by name, and where Steward's versions of
+ * them live in the package: every POSIX shell command in shims/ (with-contenv, s6-setuidgid,
+ * the s6-portable-utils...), and bin/s6-tool for the others.
+ */
+function shellCommands(root: string): string[] {
+  try {
+    return readdirSync(join(root, 'shims'));
+  } catch {
+    return [];
+  }
+}
 
 /** [link, target] pairs for every command, linked into `dir`. */
 export function commandLinks(dir: string, root = packageRoot()): [string, string][] {
   return [
-    ...SHELL_SHIMS.map((name): [string, string] => [join(dir, name), join(root, 'shims', name)]),
+    ...shellCommands(root).map((name): [string, string] => [join(dir, name), join(root, 'shims', name)]),
     ...CONTROL_TOOLS.map((name): [string, string] => [join(dir, name), join(root, 'bin', 's6-tool')]),
   ];
 }

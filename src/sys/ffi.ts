@@ -392,10 +392,7 @@ export function replaceProcess(path: string, argv: readonly string[], env: reado
 
 /** Creates a named pipe (Node has no mkfifo). Throws an error with the errno's name as its code. */
 export function makeFifo(path: string, mode: number): void {
-  if (load().mkfifo(path, mode) === 0) return;
-  const errno = load().errno();
-  const code = errnoName(errno);
-  throw Object.assign(new Error(`mkfifo ${path} failed: ${code}`), { code, path, syscall: 'mkfifo' });
+  if (load().mkfifo(path, mode) !== 0) throw systemCallError('mkfifo', path);
 }
 
 const AF_UNIX = 1;

@@ -1,7 +1,8 @@
 import { closeSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { commandLinks, packageRoot, placeLink, replacedByInstall } from '../../init/shims.js';
+import { commandLinks, placeLink, replacedByInstall } from '../../init/shims.js';
+import { packageRoot } from '../../util/package-root.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 import { writeErr, writeOut } from '../output.js';
