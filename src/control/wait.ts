@@ -58,14 +58,22 @@ export async function waitForCondition(
   const giveUp = new AbortController();
   // One listener per service is expected here, not a leak.
   setMaxListeners(0, giveUp.signal);
-  const waits = supervisors.map((supervisor) => supervisor.waitFor((status) => settled(supervisor, status), giveUp.signal));
+  // What a service met when it met it counts: a job that came up and already exited
+  // has still been up, and checking its status again after the wait would say otherwise.
+  const metWhileWaiting = new Set<string>();
+  const waits = supervisors.map((supervisor) =>
+    supervisor.waitFor((status) => {
+      if (meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 })) metWhileWaiting.add(supervisor.name);
+      return settled(supervisor, status);
+    }, giveUp.signal),
+  );
   const work = options.any ? Promise.race(waits) : Promise.all(waits);
   await raceWithLimits(work, options.abortSignal, options.timeoutMs);
   giveUp.abort();
   const outcome: { reached: string[]; failed: string[]; pending: string[] } = { reached: [], failed: [], pending: [] };
   for (const supervisor of supervisors) {
     const status = supervisor.status;
-    if (meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 })) outcome.reached.push(supervisor.name);
+    if (metWhileWaiting.has(supervisor.name) || meets(condition, status, baselines.get(supervisor.name) ?? { starts: 0 })) outcome.reached.push(supervisor.name);
     else if (hopeless(condition, status)) outcome.failed.push(supervisor.name);
     else outcome.pending.push(supervisor.name);
   }

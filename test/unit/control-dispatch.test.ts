@@ -238,6 +238,16 @@ describe('dispatch: control', () => {
     assert.equal(fake.supervisor('job').state, 'down');
   });
 
+  it('a wait for "up" counts a job that came up and exited before the answer was made', async () => {
+    const fake = setup([{ name: 'job' }]);
+    const call = pending({ cmd: 'control', names: ['job'], actions: ['once'], wait: 'up' }, fake);
+    // The exit arrives in the same turn as the start, before the wait's promise settles.
+    fake.port.exit(fake.pid('job'), { code: 0 });
+    const { services } = result<{ services: StatusRecord[] }>(await call.response);
+    assert.equal(services[0]?.state, 'down');
+    assert.equal(services[0]?.starts, 1);
+  });
+
   it('no-restart leaves the process running but does not restart it', async () => {
     const fake = setup([{ name: 'web' }]);
     fake.supervisor('web').up();
