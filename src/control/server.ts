@@ -1,7 +1,8 @@
 import { chmodSync, chownSync, closeSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 
+import { netModule } from '../sys/builtins.js';
 import { listenOnUnixSocket } from '../sys/ffi.js';
 import { removeIfPresent } from '../util/remove.js';
 import { READ_ONLY_COMMANDS } from './status-socket.js';
@@ -34,7 +35,8 @@ export interface ControlServerOptions {
  * client is bounded in size and time, and nothing a client does can throw here.
  */
 export class ControlServer {
-  readonly #server: Server;
+  /** Made by serve(): node:net is loaded then, not while the first services start. */
+  #server: Server | undefined;
   readonly #connections = new Set<Socket>();
   readonly #closing = new AbortController();
   #boundFd: number | undefined;
@@ -44,12 +46,7 @@ export class ControlServer {
     readonly path: string,
     private readonly target: ControlTarget,
     private readonly options: ControlServerOptions,
-  ) {
-    this.#server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
-    this.#server.maxConnections = MAX_CONNECTIONS;
-    // A listening error after start-up (there is none expected) must not crash PID 1.
-    this.#server.on('error', () => undefined);
-  }
+  ) {}
 
   /** Creates the private directory and the socket, with the access the options allow, and serves it. */
   async listen(): Promise<void> {
@@ -85,11 +82,17 @@ export class ControlServer {
   async serve(): Promise<void> {
     const fd = this.#boundFd;
     if (fd === undefined) throw new Error('the control socket is not bound');
+    if (this.#closing.signal.aborted) return;
+    const server = netModule().createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+    server.maxConnections = MAX_CONNECTIONS;
+    // A listening error after start-up (there is none expected) must not crash PID 1.
+    server.on('error', () => undefined);
+    this.#server = server;
     this.#adopted = true; // Node owns the descriptor from here, and closes it
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ fd, backlog: BACKLOG }, () => {
-        this.#server.off('error', reject);
+      server.once('error', reject);
+      server.listen({ fd, backlog: BACKLOG }, () => {
+        server.off('error', reject);
         resolve();
       });
     });
@@ -104,7 +107,8 @@ export class ControlServer {
       this.#boundFd = undefined;
     }
     return new Promise((resolve) => {
-      this.#server.close(() => resolve());
+      if (this.#server === undefined) resolve();
+      else this.#server.close(() => resolve());
       try {
         rmSync(this.path, { force: true });
       } catch {

@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { isatty } from 'node:tty';
 
 import type { LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
@@ -7,6 +6,7 @@ import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
+import { isTerminal } from '../sys/builtins.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';
 import { compileServices } from './compile-services.js';
@@ -112,8 +112,8 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
       // process.stdin is never touched: Node would make a piped stdin non-blocking for the CMD too.
       stdin: 'inherit',
       // S6_CMD_USE_TERMINAL: with a catch-all log, an interactive CMD still talks to the terminal.
-      stdout: context.settings.cmdUseTerminal && isatty(0) ? 'inherit' : context.output.stdout,
-      stderr: context.settings.cmdUseTerminal && isatty(0) ? 'inherit' : context.output.stderr,
+      stdout: context.settings.cmdUseTerminal && isTerminal(0) ? 'inherit' : context.output.stdout,
+      stderr: context.settings.cmdUseTerminal && isTerminal(0) ? 'inherit' : context.output.stderr,
       // Same process group as Steward: it stays in the terminal's foreground group, so an
       // interactive command gets the keyboard and Ctrl-C.
       newSession: false,

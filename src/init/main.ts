@@ -6,11 +6,11 @@ import { becomeChildSubreaper, canPosixSpawn } from '../sys/ffi.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
+import { isTerminal } from '../sys/builtins.js';
 import { createNodeProcessPort } from '../sys/spawn.js';
-import { childStdio } from '../sys/stdio.js';
+import { childStdio, guardStandardStreams, writeStderr } from '../sys/stdio.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isatty } from 'node:tty';
 import { haltCommand } from './halt-command.js';
 import { ensureExecutableRun, prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
@@ -44,8 +44,7 @@ async function main(command: readonly string[]): Promise<number> {
   const isPid1 = process.pid === 1;
   const shutdownRequest = new ShutdownRequest();
   // Output that cannot be written (a closed pipe) must not become a crash of PID 1.
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
+  guardStandardStreams();
   installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined));
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.
@@ -178,7 +177,7 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) process.on(signal, () => stop(signal));
   process.on('SIGINT', () => {
     // With a terminal, Ctrl-C reaches the CMD directly (same foreground group): let it decide.
-    if (isatty(0) && runningCommand() !== undefined) {
+    if (isTerminal(0) && runningCommand() !== undefined) {
       reporter.debug('steward', 'SIGINT from the terminal is left to the command');
       return;
     }
@@ -199,7 +198,7 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`steward: error: ${errorMessage(error)}\n`);
+    writeStderr(`steward: error: ${errorMessage(error)}\n`);
     process.exit(INTERNAL_ERROR_EXIT);
   },
 );

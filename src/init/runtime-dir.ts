@@ -94,8 +94,14 @@ function unwritableAncestor(path: string): { code: string | undefined; dir: stri
 export function installLiveService(layout: RuntimeLayout, name: string, sourceDir: string, liveDir: string): void {
   copyTree(sourceDir, liveDir);
   const link = join(layout.serviceDir, name);
-  removeIfPresent(link);
-  symlinkSync(liveDir, link);
+  // Usually there is none yet: one call instead of a look first (a hundred services, a hundred calls).
+  try {
+    symlinkSync(liveDir, link);
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw error;
+    removeIfPresent(link);
+    symlinkSync(liveDir, link);
+  }
 }
 
 /** Reads the exit code a finish script or the CMD left; undefined if none or unreadable. */
@@ -121,7 +127,7 @@ export function writeExitCode(layout: RuntimeLayout, code: number): void {
  * far more than a service directory needs and costs several times as much per file.
  */
 export function copyTree(from: string, to: string): void {
-  mkdirSync(to, { recursive: true, mode: statSync(from).mode & 0o7777 });
+  makeDirectory(to, statSync(from).mode & 0o7777);
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
@@ -129,5 +135,17 @@ export function copyTree(from: string, to: string): void {
     else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
     else if (entry.isFile()) copyFileSync(source, target); // keeps the mode, so run stays executable
     // A fifo or socket left in the image (say, an old supervise/ directory) is not copied: it would block.
+  }
+}
+
+/** mkdir, and its parents only when they are missing: the parent is there for all but the first service. */
+function makeDirectory(path: string, mode: number): void {
+  try {
+    mkdirSync(path, { mode });
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw error;
+    mkdirSync(path, { recursive: true, mode });
   }
 }

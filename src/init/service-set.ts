@@ -10,6 +10,7 @@ import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
 import { raceWithLimits } from '../util/race.js';
+import { waitForAll } from '../supervise/wait-all.js';
 
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
@@ -81,10 +82,7 @@ export class ServiceSet {
     const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
     const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
     const giveUp = new AbortController();
-    // One listener per service is expected here, not a leak.
-    setMaxListeners(0, giveUp.signal);
-    const allUp = Promise.all(pending.map((supervisor) => supervisor.waitFor(isUp, giveUp.signal)));
-    await raceWithLimits(allUp, abortSignal, timeoutMs);
+    await raceWithLimits(waitForAll(pending, isUp, giveUp.signal), abortSignal, timeoutMs);
     giveUp.abort();
     return pending.filter((supervisor) => !supervisor.status.ready).map((supervisor) => supervisor.name);
   }

@@ -1,8 +1,10 @@
 import { chownSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
+import { netModule } from '../sys/builtins.js';
 import { createPipe } from '../sys/ffi.js';
+import { writeStderr } from '../sys/stdio.js';
 import { tai64n } from '../util/tai64n.js';
 
 /**
@@ -62,7 +64,7 @@ export class CatchAllLog {
   }
 
   start(): void {
-    this.#socket = new Socket({ fd: this.#readFd, readable: true, writable: false });
+    this.#socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
     this.#socket.setEncoding('utf8');
     this.#socket.on('data', (chunk: string) => this.write(chunk));
     this.#socket.on('error', () => undefined);
@@ -70,7 +72,7 @@ export class CatchAllLog {
 
   /** Adds text (whole lines are logged; a partial line waits for its end). */
   write(text: string): void {
-    if (this.#options.copyToStderr) process.stderr.write(text);
+    if (this.#options.copyToStderr) writeStderr(text);
     const lines = (this.#partial + text).split('\n');
     this.#partial = lines.pop() ?? '';
     for (const line of lines) this.#append(line);

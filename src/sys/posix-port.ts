@@ -1,7 +1,8 @@
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 
+import { netModule } from './builtins.js';
 import { BACKGROUND_CALLS, createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
@@ -137,7 +138,7 @@ function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: numbe
 
 /** A newline on the notification pipe means ready; after that the pipe is closed. */
 function watchReadiness(readFd: number, callbacks: SpawnCallbacks): Socket {
-  const socket = new Socket({ fd: readFd, readable: true, writable: false });
+  const socket = new (netModule().Socket)({ fd: readFd, readable: true, writable: false });
   socket.on('data', (chunk: Buffer) => {
     if (!chunk.includes(10)) return;
     socket.destroy();

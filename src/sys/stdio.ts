@@ -1,58 +1,132 @@
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 
 import { clearStatusFlags } from './ffi.js';
 import type { StdioTarget } from './spawn.js';
 
 /**
- * What children get as stdout and stderr when they share the container's.
+ * The container's stdout and stderr: what children get, and how Steward writes its own lines.
  *
- * Node puts its own stdout and stderr in non-blocking mode when they are pipes, which is
- * what `docker logs` and Kubernetes give a container. That mode belongs to the open file,
- * not to the descriptor, so every child handed the same descriptor would write in
- * non-blocking mode too: a service writing faster than the log reader reads gets EAGAIN
- * and loses output ("write error: Resource temporarily unavailable"). Under s6 those
- * writes wait. So a pipe is opened again through /proc, which gives an open file of its
- * own, in blocking mode, for the children. When that cannot be done (a socket, a pipe
- * this user may not open), Node's own writes are made blocking instead: the children's
- * output matters more than PID 1 never waiting on its log reader.
+ * Node makes a stream for `process.stdout` or `process.stderr` when first asked for it. For a
+ * pipe (what `docker logs` and Kubernetes give a container) that loads `node:net` (a few
+ * milliseconds before the first service could start) and puts the pipe in non-blocking
+ * mode. That mode belongs to the open file, not to the descriptor, so every child handed the
+ * same descriptor would write in non-blocking mode too: a service writing faster than the
+ * log reader reads gets EAGAIN and loses output ("write error: Resource temporarily
+ * unavailable"). Under s6 those writes wait.
+ *
+ * So Steward does not touch those streams. Children get the pipe opened again through /proc,
+ * in blocking mode. Steward writes its lines through an open file of its own in
+ * non-blocking mode, so PID 1 never waits on a slow log reader; what the pipe cannot take
+ * at once goes to Node's stream, which queues it.
  */
+
+/** Which of stdout and stderr children share as they are, so Node's stream must not make them non-blocking. */
+const sharedAsIs = { stdout: false, stderr: false };
+/** Node's streams, once something made them. */
+const madeStreams: { stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream } = {};
+
 export function childStdio(): { stdout: StdioTarget; stderr: StdioTarget } {
-  return { stdout: blockingTarget(1, process.stdout), stderr: blockingTarget(2, process.stderr) };
+  return { stdout: childTarget(1, 'stdout'), stderr: childTarget(2, 'stderr') };
 }
 
-function blockingTarget(fd: 1 | 2, stream: NodeJS.WriteStream): StdioTarget {
-  if (isPipe(fd)) {
-    const reopened = reopenBlocking(fd);
-    if (reopened !== undefined) return reopened;
-  }
-  makeBlocking(stream);
+function childTarget(fd: 1 | 2, name: 'stdout' | 'stderr'): StdioTarget {
+  const reopened = reopenPipe(fd, 'blocking');
+  if (reopened !== undefined) return reopened;
+  // Not a pipe (a terminal, a file, a socket), or one this user may not open: children share
+  // the descriptor, so if Node ever makes its stream, that stream must write in blocking mode.
+  sharedAsIs[name] = true;
+  const stream = madeStreams[name];
+  if (stream !== undefined) makeBlocking(stream);
   return 'inherit';
 }
 
-function isPipe(fd: number): boolean {
+/** A new open file on the pipe at `fd`, close-on-exec as Node opens every file; undefined when `fd` is no pipe or cannot be opened. */
+function reopenPipe(fd: number, mode: 'blocking' | 'non-blocking'): number | undefined {
   try {
-    return fstatSync(fd).isFIFO();
+    if (!fstatSync(fd).isFIFO()) return undefined;
   } catch {
-    return false; // closed: nothing to share
+    return undefined; // closed: nothing to share
   }
-}
-
-/** A new open file on the same pipe; close-on-exec, as Node opens every file. */
-function reopenBlocking(fd: number): number | undefined {
   let reopened: number;
   try {
-    // O_NONBLOCK only for the open itself: opening a pipe nobody reads would wait forever.
+    // O_NONBLOCK for the open itself in any case: opening a pipe nobody reads would wait forever.
     reopened = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
-  if (clearStatusFlags(reopened)) return reopened;
+  if (mode === 'non-blocking' || clearStatusFlags(reopened)) return reopened;
   closeSync(reopened);
   return undefined;
 }
 
+let stderrTarget: number | undefined;
+let stderrQueued = false;
+
+/**
+ * Writes Steward's own text to stderr at once. Once the pipe was full, everything goes
+ * through Node's stream, in order. A closed or broken stderr loses the text, never the process.
+ */
+export function writeStderr(text: string): void {
+  if (stderrQueued) {
+    process.stderr.write(text);
+    return;
+  }
+  stderrTarget ??= reopenPipe(2, 'non-blocking') ?? 2;
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    let written: number;
+    try {
+      written = writeSync(stderrTarget, rest);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EINTR') continue;
+      if (code === 'EAGAIN') {
+        stderrQueued = true;
+        process.stderr.write(rest);
+      }
+      return;
+    }
+    rest = rest.subarray(written);
+  }
+}
+
+/**
+ * A stream error on stdout or stderr (a closed pipe) must never become an uncaught exception
+ * in PID 1, and a stream over a descriptor children share must write in blocking mode. Node
+ * makes the streams lazily; this adds both when a stream is first made, by whatever code
+ * asks for it, without making it now.
+ */
+export function guardStandardStreams(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const descriptor = Object.getOwnPropertyDescriptor(process, name) as { get?: (this: NodeJS.Process) => unknown; configurable?: boolean; enumerable?: boolean } | undefined;
+    const makeStream = descriptor?.get;
+    if (makeStream === undefined || descriptor?.configurable !== true) {
+      prepareStream(name, process[name]);
+      continue;
+    }
+    let prepared = false;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: descriptor.enumerable ?? true,
+      get(): NodeJS.WriteStream {
+        const stream = makeStream.call(process) as NodeJS.WriteStream;
+        if (!prepared) {
+          prepared = true;
+          prepareStream(name, stream);
+        }
+        return stream;
+      },
+    });
+  }
+}
+
+function prepareStream(name: 'stdout' | 'stderr', stream: NodeJS.WriteStream): void {
+  madeStreams[name] = stream;
+  stream.on('error', () => undefined);
+  if (sharedAsIs[name]) makeBlocking(stream);
+}
+
 /** libuv's handles can write in blocking mode; Node does so for terminals already. */
 function makeBlocking(stream: NodeJS.WriteStream): void {
-  const handle = (stream as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle;
-  handle?.setBlocking?.(true);
+  (stream as { _handle?: { setBlocking?: (blocking: boolean) => number } })._handle?.setBlocking?.(true);
 }

@@ -1,6 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { makeTree } from './tree.js';
@@ -27,6 +30,9 @@ export const isRoot = process.getuid?.() === 0;
 
 export interface InitRun {
   readonly child: ChildProcess;
+  /** What the init writes on its stdout and stderr, as the test reads it (pause() stops reading). */
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   /** Everything the init and its children printed, so far. */
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -46,6 +52,26 @@ export interface InitOptions {
   privateRun?: boolean;
   /** Bind-mount these host directories over these paths inside (needs privateRun). */
   binds?: readonly [string, string][];
+  /**
+   * Give the init FIFOs as stdout and stderr, as Docker and Kubernetes do, instead of the
+   * socket pairs Node's spawn makes.
+   */
+  fifoOutput?: boolean;
+}
+
+/** A FIFO the test reads, and its write end for the init; the FIFO's name is gone at once. */
+function outputFifo(): { writeFd: number; reader: Socket } {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-fifo-'));
+  const path = join(dir, 'out');
+  try {
+    const made = spawnSync('mkfifo', [path]);
+    if (made.status !== 0) throw new Error(`mkfifo ${path} failed: ${made.stderr.toString()}`);
+    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(path, constants.O_WRONLY);
+    return { writeFd, reader: new Socket({ fd: readFd, readable: true, writable: false }) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Starts the built steward-init, by default as PID 1 of a fresh PID namespace. */
@@ -66,27 +92,39 @@ export function startInit(options: InitOptions = {}): InitRun {
     command = 'unshare';
     argv = ['--pid', '--fork', '--mount-proc', initBin, ...args];
   }
+  const fifos = options.fifoOutput === true ? [outputFifo(), outputFifo()] as const : undefined;
   const child = spawn(command, argv, {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fifos === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fifos[0].writeFd, fifos[1].writeFd],
   });
+  for (const fifo of fifos ?? []) closeSync(fifo.writeFd);
+  const stdout = fifos?.[0].reader ?? child.stdout;
+  const stderr = fifos?.[1].reader ?? child.stderr;
+  if (stdout === null || stderr === null) throw new Error('the init was started without output pipes');
   let text = '';
   const waiters = new Set<() => void>();
   const append = (chunk: Buffer): void => {
     text += chunk.toString();
     for (const waiter of waiters) waiter();
   };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  stdout.on('data', append);
+  stderr.on('data', append);
+  // Node's spawn waits for its own pipes before 'close'; FIFOs the test reads itself are waited for here.
+  const outputClosed = Promise.all((fifos ?? []).map(({ reader }) => new Promise((resolve) => reader.once('close', resolve))));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('close', (code, signal) => {
-      for (const waiter of waiters) waiter();
-      resolve({ code, signal });
+      // With FIFOs, 'close' does not wait for the output: read what is left first.
+      void outputClosed.then(() => {
+        for (const waiter of waiters) waiter();
+        resolve({ code, signal });
+      });
     });
   });
   const pid1 = options.pid1 !== false;
   return {
     child,
+    stdout,
+    stderr,
     output: () => text,
     exited,
     waitForOutput(pattern, timeoutMs = 15_000) {

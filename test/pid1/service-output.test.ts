@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,19 +34,19 @@ test('a service writing faster than the container log is read loses nothing: its
       '',
     ].join('\n'),
   });
-  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc } });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc }, fifoOutput: true });
   runs.push(run);
   let stdoutBytes = 0;
   let stderrBytes = 0;
-  run.child.stdout?.on('data', (chunk: Buffer) => (stdoutBytes += count(chunk, 1)));
-  run.child.stderr?.on('data', (chunk: Buffer) => (stderrBytes += count(chunk, 2)));
+  run.stdout.on('data', (chunk: Buffer) => (stdoutBytes += count(chunk, 1)));
+  run.stderr.on('data', (chunk: Buffer) => (stderrBytes += count(chunk, 2)));
   // A log reader that falls behind: nothing is read until the service has filled the pipe.
-  run.child.stdout?.pause();
-  run.child.stderr?.pause();
+  run.stdout.pause();
+  run.stderr.pause();
   const flags = await waitForFile(join(etc, 'flags'));
   await sleep(500);
-  run.child.stdout?.resume();
-  run.child.stderr?.resume();
+  run.stdout.resume();
+  run.stderr.resume();
   assert.equal((await waitForFile(join(etc, 'stdout-status'))).trim(), '0', run.output());
   assert.equal((await waitForFile(join(etc, 'stderr-status'))).trim(), '0', run.output());
   // O_NONBLOCK is 04000 in the octal flags /proc shows.
@@ -65,3 +65,43 @@ function count(chunk: Buffer, marker: number): number {
   for (const byte of chunk) if (byte === marker) found++;
   return found;
 }
+
+// Steward writes its own lines with write(2), through an open file of its own: Node's stream
+// for stderr is never made, so the container's pipe keeps the mode it was given, and a log
+// reader that stops reading cannot stop PID 1 from supervising.
+test("PID 1 leaves its stderr pipe blocking, and a log reader that stops reading does not stop supervision", { skip }, async () => {
+  const etc = scriptTree({
+    // Each run is a line of Steward's (at verbosity 3); with no throttle it restarts at once.
+    'services.d/flappy/run': '#!/bin/sh\necho run >> "$MARK/runs"\nexec sleep 0.02\n',
+    // Fills the pipe once nobody reads it (its own writes wait), so Steward's lines cannot go out.
+    'services.d/filler/run': `#!/bin/sh\nwhile [ ! -e "$MARK/fill" ]; do sleep 0.05; done\nhead -c ${BYTES} /dev/zero | tr '\\0' '\\3' >&2\ntouch "$MARK/filled"\nexec sleep 1000\n`,
+  });
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_VERBOSITY: '3', STEWARD_RESTART_THROTTLE: '0' },
+    fifoOutput: true,
+  });
+  runs.push(run);
+  await waitForFile(join(etc, 'runs'));
+  const flags = readFileSync(`/proc/${run.initPid()}/fdinfo/2`, 'utf8');
+  assert.equal(Number.parseInt(/^flags:\s*(\d+)/m.exec(flags)?.[1] ?? '', 8) & 0o4000, 0, `PID 1's stderr is non-blocking: ${flags}`);
+
+  // Nothing is read any more, and the pipe is full.
+  let fillerBytes = 0;
+  run.stderr.on('data', (chunk: Buffer) => (fillerBytes += count(chunk, 3)));
+  run.stderr.pause();
+  writeFileSync(join(etc, 'fill'), '');
+  await sleep(500);
+  const runsWhilePaused = (): number => readFileSync(join(etc, 'runs'), 'utf8').split('\n').length;
+  const before = runsWhilePaused();
+  await sleep(2_000);
+  const after = runsWhilePaused();
+  assert.ok(after - before > 20, `the service was restarted only ${after - before} times in 2 s while stderr was not read`);
+  run.stderr.resume();
+  await waitForFile(join(etc, 'filled'));
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0);
+  assert.equal(fillerBytes, BYTES);
+  // What waited in memory came out afterwards.
+  assert.match(run.output(), /stopping the container/);
+});

@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { Socket } from 'node:net';
 
 import { removeIfPresent } from '../../util/remove.js';
+import { netModule } from '../../sys/builtins.js';
 import { makeFifo } from '../../sys/ffi.js';
 
 export interface ControlFifo {
@@ -25,7 +25,7 @@ export function openControlFifo(path: string, mode: number, onLetters: (letters:
     closeSync(readFd);
     throw error;
   }
-  const reader = new Socket({ fd: readFd, readable: true, writable: false });
+  const reader = new (netModule().Socket)({ fd: readFd, readable: true, writable: false });
   reader.setEncoding('latin1');
   reader.on('data', (chunk: string) => onLetters(chunk));
   // A read error ends this fifo, never the process.
