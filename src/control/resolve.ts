@@ -46,6 +46,16 @@ function safeRealpath(path: string): string {
 }
 
 export function unknownServices(target: ControlTarget, unknown: readonly string[]): ControlErrorBody {
+  // Names s6-rc knows but no supervisor has: oneshots and bundles, which have no process.
+  const inGraph = target.rc === undefined ? [] : unknown.filter((name) => target.rc?.unknown([name]).length === 0);
+  if (inGraph.length === unknown.length && inGraph.length > 0) {
+    return {
+      code: 'ERR_UNKNOWN_SERVICE',
+      message: `${inGraph.join(', ')} ${inGraph.length > 1 ? 'are s6-rc oneshots or bundles' : 'is an s6-rc oneshot or bundle'}, not a longrun: this applies to longruns only`,
+      hint: `steward start, stop and restart (or s6-rc change) bring ${inGraph.length > 1 ? 'them' : 'it'} up and down`,
+      names: inGraph,
+    };
+  }
   const known = [...target.supervisors.keys()];
   const first = unknown[0] ?? '';
   const suggestion = nearest(basename(first), known);

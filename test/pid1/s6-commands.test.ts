@@ -587,6 +587,41 @@ s6-rc list nosuch; echo "unknown_list=$?"
     expect(output, 'unknown_list', '3');
   });
 
+  it('steward start, stop and restart on a oneshot run its up and down scripts through the graph', async () => {
+    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
+    const steward = `${repoRoot}/bin/steward`;
+    const { code, output } = await container(
+      {
+        ...rcd('init-mark', { type: 'oneshot\n', up: 'sh -c "echo up >> /run/marks"\n', down: 'sh -c "echo down >> /run/marks"\n' }),
+        ...rcd('app', { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/init-mark': '' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/app': '' }),
+      },
+      `
+s6-svwait -u -t 10000 /run/service/app
+${steward} stop init-mark; echo "stop=$?"
+echo "app_after_stop=$(s6-svstat -o up /run/service/app)"
+${steward} start init-mark; echo "start=$?"
+${steward} restart init-mark; echo "restart=$?"
+echo "marks=$(tr '\n' ' ' < /run/marks)"
+${steward} start user; echo "bundle=$?"
+echo "app_after_bundle=$(s6-svstat -o up /run/service/app)"
+${steward} signal HUP init-mark 2>&1; echo "signal=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'stop', '0');
+    // Stopping a oneshot stops what depends on it, as s6-rc -d change does.
+    expect(output, 'app_after_stop', 'false');
+    expect(output, 'start', '0');
+    expect(output, 'restart', '0');
+    expect(output, 'marks', 'up down up down up ');
+    expect(output, 'bundle', '0');
+    expect(output, 'app_after_bundle', 'true');
+    assert.match(output, /steward signal: init-mark is an s6-rc oneshot or bundle, not a longrun: this applies to longruns only/);
+    assert.notEqual(value(output, 'signal'), '0');
+  });
+
   it("s6-notifyoncheck's poller ends with its service, so a crash loop never piles pollers up; -d detaches it from the daemon", async () => {
     const { code, output } = await container(
       {

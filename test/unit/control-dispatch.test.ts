@@ -491,6 +491,32 @@ describe('dispatch: rc', () => {
     result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', names: ['web'] }, fake.context()));
     assert.deepEqual(calls, ['change down web 0']);
   });
+  it('control on an s6-rc oneshot or bundle is a transition through the graph: start, stop, restart', async () => {
+    const fake = setup([{ name: 'web' }]);
+    const { calls } = withGraph(fake, { failed: [], timedOut: false });
+    assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['up'], wait: 'ready', timeoutMs: 50 }, fake.context())), { changed: ['user'] });
+    assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['restart-or-start'], wait: 'restarted' }, fake.context())), { changed: ['user'] });
+    assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['down'], wait: 'finished' }, fake.context())), { changed: ['user'] });
+    assert.deepEqual(calls, ['change up user 50', 'change down user 0', 'change up user 0', 'change down user 0']);
+    // A longrun named beside a graph name is refused, not half done.
+    const mixed = error(await dispatch({ cmd: 'control', names: ['web', 'user'], actions: ['up'] }, fake.context()));
+    assert.equal(mixed.code, 'ERR_BAD_REQUEST');
+    assert.match(mixed.message, /separate calls: user is in the graph/);
+    // Signals and the down file are the longruns'.
+    const signal = error(await dispatch({ cmd: 'control', names: ['user'], actions: ['signal:HUP'] }, fake.context()));
+    assert.match(signal.message, /user is an s6-rc oneshot or bundle: only start, stop and restart apply, not signal:HUP/);
+    assert.equal(calls.length, 4);
+  });
+
+  it('a failed or timed out transition of a oneshot answers as s6-rc change does', async () => {
+    const fake = setup([]);
+    withGraph(fake, { failed: ['db'], timedOut: false });
+    const failed = error(await dispatch({ cmd: 'control', names: ['db'], actions: ['up'], wait: 'up' }, fake.context()));
+    assert.equal(failed.code, 'ERR_PERMANENT_FAILURE');
+    assert.deepEqual(failed.names, ['db']);
+    withGraph(fake, { failed: ['db'], timedOut: true });
+    assert.equal(error(await dispatch({ cmd: 'control', names: ['db'], actions: ['up'], wait: 'up', timeoutMs: 5 }, fake.context())).code, 'ERR_TIMEOUT');
+  });
 });
 
 describe('dispatch: graph and halt', () => {

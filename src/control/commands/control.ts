@@ -8,16 +8,29 @@ import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
 import { baselineOf, waitForCondition } from '../wait.js';
 import type { CommandContext } from './context.js';
+import { controlGraphNames, graphOnlyNames } from './graph-names.js';
 
 /**
  * Changes what services should be doing (start, stop, restart, once, no-restart, the
  * down file), then, when asked, waits for the outcome. Mirrors s6-svc's letters.
  */
 export async function handleControl(request: Extract<Request, { cmd: 'control' }>, context: CommandContext): Promise<Response> {
-  const supervisors = resolveTargets(context.target, request);
+  const graphNames = graphOnlyNames(request, context);
+  const longruns = graphNames.length === 0 ? request : { ...request, names: request.names.filter((name) => !graphNames.includes(name)) };
+  const supervisors = resolveTargets(context.target, longruns);
   if (!Array.isArray(supervisors)) return { ok: false, error: supervisors };
   if (context.target.isStopping() && request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart' || action === 'restart-or-start')) {
     return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+  }
+  const rc = context.target.rc;
+  if (graphNames.length > 0 && rc !== undefined) {
+    if (supervisors.length > 0) {
+      return failure('ERR_BAD_REQUEST', `name longruns and s6-rc oneshots or bundles in separate calls: ${graphNames.join(', ')} ${graphNames.length > 1 ? 'are' : 'is'} in the graph`, {
+        hint: `For example: steward start ${graphNames.join(' ')}`,
+        names: graphNames,
+      });
+    }
+    return controlGraphNames(request, graphNames, rc, context);
   }
   const badSignal = request.actions.find((action) => action.includes(':') && parseSignal(action.slice(action.indexOf(':') + 1)) === undefined);
   if (badSignal !== undefined) return failure('ERR_BAD_SIGNAL', `${JSON.stringify(badSignal)} does not name a signal`);
