@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StewardError } from '../errors.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
-import type { Diagnostic } from './diagnostic.js';
+import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { inspectExecutable } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
 import type { Settings } from './settings.js';
@@ -110,11 +110,16 @@ function readServiceDir(sourceDir: string, name: string, liveDir: string, settin
   if (main === undefined) return [];
   if (!hasLogger) return [main];
   const logDir = join(sourceDir, 'log');
-  const logger = readLongrun(logDir, directoryNames(logDir), `${name}/log`, join(liveDir, 'log'), settings, diagnostics, {
+  const loggerDiagnostics: Diagnostic[] = [];
+  const logger = readLongrun(logDir, directoryNames(logDir), `${name}/log`, join(liveDir, 'log'), settings, loggerDiagnostics, {
     loggerName: null,
     producers: [name],
   });
-  if (logger === undefined) return [{ ...main, loggerName: null }];
+  // A logger that could not run would leave its service writing into a pipe nobody reads,
+  // until the service blocks: without it, the service's output goes to the container's.
+  const loggerBroken = loggerDiagnostics.some((diagnostic) => diagnostic.severity === 'error');
+  diagnostics.push(...loggerDiagnostics.map(({ severity, error }) => ({ severity, error })));
+  if (logger === undefined || loggerBroken) return [{ ...main, loggerName: null }];
   return [main, logger];
 }
 
@@ -139,9 +144,10 @@ function readLongrun(
     });
     return undefined;
   }
-  const runProblems = inspectExecutable(runPath, `run script of service ${name}`);
-  diagnostics.push(...runProblems);
-  if (runProblems.some((problem) => problem.severity === 'error')) return undefined;
+  // A run script the kernel cannot execute is reported now, and the service is supervised all
+  // the same, as s6-supervise does: it shows in the status with why it does not run, tries
+  // again, and runs once the script is fixed. Every other service goes on.
+  diagnostics.push(...serviceScoped(inspectExecutable(runPath, `run script of service ${name}`)));
 
   const finishSource = join(sourceDir, 'finish');
   let finishPath: string | null = null;

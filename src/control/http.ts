@@ -89,7 +89,9 @@ export function notReady(target: ControlTarget, time: number): { name: string; s
     if (!record.wantUp || (record.pid !== null && record.ready)) continue;
     const reason =
       record.pid === null
-        ? `not running (${record.state}${record.lastExit === null ? '' : `, last ${record.lastExit.description}`})`
+        ? record.spawnError !== null
+          ? `its run script cannot be executed (${record.spawnError})`
+          : `not running (${record.state}${record.lastExit === null ? '' : `, last ${record.lastExit.description}`})`
         : 'running, not ready yet';
     reasons.push({ name: record.name, state: record.state, reason });
   }

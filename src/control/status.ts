@@ -26,6 +26,8 @@ export interface StatusRecord {
   readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly description: string; readonly at: number } | null;
   readonly waitingFor: readonly string[];
   readonly dir: string;
+  /** Why the run script could not be executed at the last start (an errno code such as EACCES); null once it was. */
+  readonly spawnError: string | null;
 }
 
 export function statusRecord(target: ControlTarget, supervisor: ServiceSupervisor, now: number): StatusRecord {
@@ -57,5 +59,6 @@ export function statusRecord(target: ControlTarget, supervisor: ServiceSuperviso
           },
     waitingFor: target.dependenciesOf(status.name).filter((name) => !(target.dependencyUp?.(name) ?? target.supervisors.get(name)?.status.ready === true)),
     dir: supervisor.definition.liveDir,
+    spawnError: status.spawnError,
   };
 }

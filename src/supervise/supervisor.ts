@@ -41,6 +41,8 @@ export interface ServiceStatus {
   /** When the current run was spawned; null when not running. */
   readonly runStartedAt: number | null;
   readonly lastExit: ServiceExit | null;
+  /** Why the last start could not run the run script (EACCES, ENOENT...); null once one did. */
+  readonly spawnError: string | null;
 }
 
 /**
@@ -59,6 +61,7 @@ export class ServiceSupervisor {
   #lastSpawnAt: number | null = null;
   #starts = 0;
   #lastExit: ServiceExit | null = null;
+  #spawnError: string | null = null;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
   /** A start is under way: its pid is not known yet. */
@@ -101,6 +104,7 @@ export class ServiceSupervisor {
       starts: this.#starts,
       runStartedAt: this.#pid === null ? null : this.#lastSpawnAt,
       lastExit: this.#lastExit,
+      spawnError: this.#spawnError,
     };
   }
 
@@ -121,6 +125,12 @@ export class ServiceSupervisor {
     this.#stopWhenSpawned = false;
     if (this.#spawning) return;
     if (this.#state === 'down' || this.#state === 'failed') this.#startOrThrottle();
+    else if (this.#state === 'backoff' && this.#spawnError !== null) {
+      // Waiting out a run script that could not be executed: asked for now (the script may
+      // have been fixed), it is tried now rather than at the next retry.
+      this.#clearTimer();
+      this.#spawnRun();
+    }
   }
 
   /** Starts it once, without restarting it when it exits (s6-svc -o). */
@@ -267,6 +277,7 @@ export class ServiceSupervisor {
   #onSpawned(pid: number): void {
     const definition = this.definition;
     this.#spawning = false;
+    this.#spawnError = null;
     this.#pid = pid;
     this.#starts++;
     if (this.#firstStart.spawnedAt === null) {
@@ -284,6 +295,7 @@ export class ServiceSupervisor {
   #onSpawnError(error: NodeJS.ErrnoException): void {
     this.#spawning = false;
     this.#stopWhenSpawned = false;
+    this.#spawnError = error.code ?? error.message;
     this.#emit({ type: 'spawn-error', path: this.definition.runPath, error });
     if (!this.#wantUp) {
       // Stopped while the start was under way (from backoff, down() already went to down).

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -83,8 +83,12 @@ export function startInit(options: InitOptions = {}): InitRun {
     command = process.execPath;
     argv = [initBin, ...args];
   } else if (options.privateRun === true) {
+    // With the real /run, Steward links its commands into /command at boot, as in an image:
+    // an empty directory of the test's takes its place, so nothing is left on the host.
+    const allBinds = [...(options.binds ?? [])];
+    if (!allBinds.some(([, to]) => to === '/command')) allBinds.push([emptyCommandDir(), '/command']);
     // sh sets up mounts inside the new namespaces, then execs the init so it keeps pid 1.
-    const binds = (options.binds ?? []).map(([from, to]) => `mkdir -p '${to}' && mount --bind '${from}' '${to}' && `).join('');
+    const binds = allBinds.map(([from, to]) => `mkdir -p '${to}' && mount --bind '${from}' '${to}' && `).join('');
     const script = `mount -t tmpfs tmpfs /run && ${binds}exec "$0" "$@"`;
     command = 'unshare';
     argv = ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', script, initBin, ...args];
@@ -160,6 +164,30 @@ export function startInit(options: InitOptions = {}): InitRun {
     },
   };
 }
+
+/**
+ * An empty directory to bind over /command. Where the host has no /command, the mount point
+ * has to be made; it is removed again when the test process exits (it is empty outside the
+ * test's namespaces).
+ */
+function emptyCommandDir(): string {
+  if (commandDirs.length === 0) {
+    const madeMountPoint = !existsSync('/command');
+    process.once('exit', () => {
+      for (const dir of commandDirs) rmSync(dir, { recursive: true, force: true });
+      try {
+        if (madeMountPoint) rmdirSync('/command');
+      } catch {
+        // In use or not empty: not ours to remove.
+      }
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'steward-command-'));
+  commandDirs.push(dir);
+  return dir;
+}
+
+const commandDirs: string[] = [];
 
 /** Kills a test's namespace for good, whatever state it is in. */
 export function destroy(run: InitRun | undefined): void {

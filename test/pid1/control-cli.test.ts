@@ -71,8 +71,14 @@ while :; do sleep 0.05; done
   'services.d/talker/log/run': '#!/bin/sh\nexec cat > /dev/null\n',
 };
 
-async function boot(env: NodeJS.ProcessEnv = {}, files: Record<string, string> = SERVICES, started = /service web: info: started/): Promise<Container> {
+async function boot(
+  env: NodeJS.ProcessEnv = {},
+  files: Record<string, string> = SERVICES,
+  started = /service web: info: started/,
+  prepare: (etc: string) => void = () => undefined,
+): Promise<Container> {
   const etc = scriptTree(files);
+  prepare(etc);
   const runDir = join(etc, 'run');
   const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: runDir, S6_KEEP_ENV: '1', MARK: etc, STEWARD_RESTART_THROTTLE: '200', ...env } });
   runs.push(run);
@@ -114,6 +120,29 @@ function columns(line: string): string[] {
 }
 
 describe('steward status', { skip }, () => {
+  it('shows a services.d service whose run script cannot be executed, with why; start tries it again once fixed', async () => {
+    const body = 'echo fixed > "$MARK/broken.ran"\nexec sleep 1000\n';
+    const container = await boot({}, {
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      // No shebang line: s6-supervise would keep failing to spawn it, and so does Steward, visibly.
+      'services.d/broken/run': `#!/bin/sh\n${body}`,
+      'services.d/broken/finish': '#!/bin/sh\nexit 0\n',
+    }, /service web: info: started/, (etc) => writeFileSync(join(etc, 'services.d/broken/run'), body));
+    assert.match(container.run.output(), /the run script of service broken has no shebang line/);
+    const record = await container.statusUntil('broken', (status) => status.spawnError !== null, 'failed to spawn');
+    assert.deepEqual([record.state, record.pid, record.spawnError], ['backoff', null, 'ENOEXEC']);
+    const { stdout } = await container.cli('status', 'broken');
+    assert.match(stdout, /^broken +longrun +backoff +- +- +0 +cannot execute: ENOEXEC /m, stdout);
+    assert.equal((await container.status('web')).state, 'up');
+    writeFileSync(join(record.dir, 'run'), `#!/bin/sh\n${body}`);
+    const started = await container.cli('start', 'broken');
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((await container.status('broken')).spawnError, null);
+    await container.statusUntil('broken', () => existsSync(join(container.etc, 'broken.ran')), 'ran');
+    await stop(container);
+    assert.equal(readFileSync(join(container.etc, 'broken.ran'), 'utf8'), 'fixed\n');
+  });
+
   it('shows every service in a table: name, kind, state, pid, uptime, restarts, last exit, ready, waiting for', async () => {
     const container = await boot();
     await container.statusUntil('crasher', (record) => record.restarts >= 2, 'restarted twice');

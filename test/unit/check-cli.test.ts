@@ -89,7 +89,7 @@ describe('steward check', () => {
     const result = check(['--etc', root]);
     assert.equal(result.status, 1);
     assert.ok(result.stdout.includes(`error: ${run}: the run script of service web is not executable. Run chmod +x ${run}`), result.stdout);
-    assert.match(result.stdout, /0 services.d services, .*: 1 errors, 0 warnings/);
+    assert.match(result.stdout, /1 services.d services, .*: 1 errors, 0 warnings/);
   });
 
   it('names a script with CRLF line endings, at line 1', () => {
@@ -155,7 +155,7 @@ describe('steward check', () => {
     assert.ok(result.stdout.includes(join(root, 'services.d/a/run')));
     assert.ok(result.stdout.includes(join(root, 'services.d/b/run')));
     assert.ok(result.stdout.includes(`${join(root, 'services.d/c/timeout-kill')}:1: "ten" is not a number of milliseconds`));
-    assert.match(result.stdout, /1 services.d services, .*: 3 errors/);
+    assert.match(result.stdout, /3 services.d services, .*: 3 errors/);
   });
 
   it('prints a JSON report that lists each problem with its file and line', () => {
@@ -170,7 +170,7 @@ describe('steward check', () => {
     assert.equal(report.ok, false);
     assert.equal(report.errors, 1);
     assert.equal(report.warnings, 1);
-    assert.deepEqual(report.services, ['web']);
+    assert.deepEqual(report.services, ['web', 'worker']);
     const crlf = report.problems.find((problem) => problem.severity === 'error');
     assert.deepEqual(
       crlf && { code: crlf.code, path: crlf.path, line: crlf.line },

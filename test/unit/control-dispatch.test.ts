@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
 import { dispatch } from '../../src/control/dispatch.js';
-import { parseHttpAddress } from '../../src/control/http.js';
+import { notReady, parseHttpAddress } from '../../src/control/http.js';
 import type { ControlErrorBody, Response } from '../../src/control/protocol.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import type { RcOperations } from '../../src/control/target.js';
@@ -555,5 +555,19 @@ describe('STEWARD_HTTP addresses', () => {
 
   it('refuses what is not an address, naming the setting', () => {
     for (const bad of ['', 'http', '70000', 'host:', '1:2:3']) assert.throws(() => parseHttpAddress(bad), /STEWARD_HTTP="[^"]*" is not an address/, bad);
+  });
+});
+
+describe('readiness reasons', () => {
+  it('names a service whose run script cannot be executed, with the error, until it runs', async () => {
+    const fake = setup([{ name: 'web' }, { name: 'broken' }]);
+    fake.supervisor('web').up();
+    fake.port.failNextSpawn('ENOEXEC');
+    fake.supervisor('broken').up();
+    await settle();
+    assert.deepEqual(notReady(fake.target, fake.clock.now()), [{ name: 'broken', state: 'backoff', reason: 'its run script cannot be executed (ENOEXEC)' }]);
+    fake.supervisor('broken').up();
+    await settle();
+    assert.deepEqual(notReady(fake.target, fake.clock.now()), []);
   });
 });

@@ -192,7 +192,7 @@ describe('readLegacyTree: run and finish scripts', () => {
     ['is a directory', { dir: true }, /is not a regular file/, undefined],
   ];
   for (const [problem, run, message, line] of broken) {
-    it(`reports a run script that ${problem} at its path, and leaves the service out`, () => {
+    it(`reports a run script that ${problem} at its path${run === undefined ? ', and leaves the service out' : ': only that service fails, when it starts'}`, () => {
       const files: Record<string, TreeEntry> = { 'services.d/web/finish': script(), 'services.d/db/run': script() };
       if (run !== undefined) files['services.d/web/run'] = run;
       const { root, result } = readFiles(files);
@@ -202,10 +202,13 @@ describe('readLegacyTree: run and finish scripts', () => {
       assert.match(errors[0]?.error.message ?? '', message);
       assert.equal(errors[0]?.error.line, line);
       assert.ok((errors[0]?.error.hint ?? '') !== '', 'the error says what to do');
+      // Without a run file there is no service; a script that cannot be executed is supervised
+      // all the same (it fails at each start, as under s6-supervise), and stops nothing else.
       assert.deepEqual(
-        result.services.map((entry) => entry.name),
-        ['db'],
+        result.services.map((entry) => entry.name).sort(),
+        run === undefined ? ['db'] : ['db', 'web'],
       );
+      assert.equal(errors[0]?.scope, run === undefined ? undefined : 'service');
     });
   }
 

@@ -467,6 +467,22 @@ describe('ServiceSupervisor: spawn errors', () => {
     assert.equal(port.attempts.length, 1);
   });
 
+  it('keeps why the run could not be executed in its status until a start succeeds; up() tries again at once', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('EACCES');
+    supervisor.up();
+    await settle();
+    assert.equal(supervisor.status.spawnError, 'EACCES');
+    // Asked again (the script was fixed, say): tried now, not 60 s later, and only once.
+    supervisor.up();
+    await settle();
+    assert.equal(port.attempts.length, 2);
+    assert.equal(supervisor.state, 'up');
+    assert.equal(supervisor.status.spawnError, null);
+    clock.advance(60_000);
+    assert.equal(port.attempts.length, 2, 'the retry timer was left running');
+  });
+
   it('down() after a spawn error cancels the retry', async () => {
     const { clock, port, supervisor } = harness();
     port.failNextSpawn('ENOENT');
