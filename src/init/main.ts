@@ -7,6 +7,7 @@ import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
 import { isTerminal } from '../sys/builtins.js';
+import { takeHeldSignals } from '../sys/held-signals.js';
 import { createNodeProcessPort } from '../sys/spawn.js';
 import { childStdio, guardStandardStreams, writeStderr } from '../sys/stdio.js';
 import { writeFileSync } from 'node:fs';
@@ -174,8 +175,9 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
     const kind = signal === 'SIGUSR2' ? ({ kind: 'halt' } as const) : ({ kind: 'signal', signal } as const);
     if (!request.request(kind)) reporter.info('steward', `received ${signal}: already stopping`);
   };
-  for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) process.on(signal, () => stop(signal));
-  process.on('SIGINT', () => {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) handlers.set(signal, () => stop(signal));
+  handlers.set('SIGINT', () => {
     // With a terminal, Ctrl-C reaches the CMD directly (same foreground group): let it decide.
     if (isTerminal(0) && runningCommand() !== undefined) {
       reporter.debug('steward', 'SIGINT from the terminal is left to the command');
@@ -184,7 +186,7 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
     stop('SIGINT');
   });
   for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const) {
-    process.on(signal, () => {
+    handlers.set(signal, () => {
       const pid = runningCommand();
       if (pid === undefined) {
         reporter.debug('steward', `ignoring ${signal}: no command to forward it to`);
@@ -192,6 +194,12 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
       }
       sendSignal(pid, signal);
     });
+  }
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  // What came while the bundle loaded (a `docker stop` right after the start) is handled now.
+  for (const signal of takeHeldSignals()) {
+    reporter.debug('steward', `${signal} came during start-up`);
+    handlers.get(signal)?.();
   }
 }
 

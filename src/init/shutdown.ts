@@ -6,6 +6,7 @@ import { raceWithLimits } from '../util/race.js';
 import type { Stage2 } from './boot.js';
 import { syncDisks } from './sync.js';
 import type { ServiceSet } from './service-set.js';
+import type { ServiceSupervisor } from '../supervise/supervisor.js';
 
 /** After SIGKILL nothing can resist; this only bounds a wait on the kernel. */
 const AFTER_KILL_WAIT_MS = 2000;
@@ -22,10 +23,14 @@ const AFTER_KILL_WAIT_MS = 2000;
 export async function shutdown(context: InitContext, stage2: Stage2 | undefined, services: ServiceSet): Promise<number> {
   const { reporter } = context;
   await stage2?.engine.bringDown();
-  await terminateEverything(context);
+  // What is still supervised now (flag-essential longruns, a service the graph could not stop)
+  // dies in the last stage, as under s6-overlay, whose supervisors are gone by then: it must
+  // not be restarted when it exits. Its finish script still runs.
+  for (const supervisor of services.supervisors.values()) supervisor.down({ signal: false });
+  await terminateEverything(context, services);
   // A service the last step killed runs its finish script now, and what that writes (the exit
   // code file) counts, as under s6-overlay, where finish scripts run before the final kill.
-  if (await finishScriptsDone(services)) await terminateEverything(context);
+  if (await finishScriptsDone(services)) await terminateEverything(context, services);
   if (context.settings.syncDisks) await syncDisks(context);
   const result = readExitCode(context.layout);
   if ('problem' in result) {
@@ -34,6 +39,10 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   }
   reporter.info('steward', `exiting with code ${result.code}`);
   return result.code;
+}
+
+function finishing(services: ServiceSet): ServiceSupervisor[] {
+  return [...services.supervisors.values()].filter((supervisor) => supervisor.status.state === 'finishing');
 }
 
 /** Waits for the finish scripts under way, each within its timeout-finish. True when there were some. */
@@ -47,16 +56,28 @@ async function finishScriptsDone(services: ServiceSet): Promise<boolean> {
   return true;
 }
 
-/** SIGTERM to every process left, SIGKILL after the grace time, done as soon as none is left. */
-async function terminateEverything(context: InitContext): Promise<void> {
-  const { reporter, reaper, settings } = context;
+/**
+ * SIGTERM to every process left, SIGKILL after the grace time, done as soon as none is left.
+ * A supervised service that dies of the TERM has its finish script started right after, from
+ * another thread: "no children" can last a moment only. Those scripts are waited for within
+ * the same grace time, rather than killed as soon as they appear.
+ */
+async function terminateEverything(context: InitContext, services: ServiceSet): Promise<void> {
+  const { reporter, reaper, settings, clock } = context;
   reaper.reap();
-  if (listChildren().length === 0) return;
+  if (listChildren().length === 0 && finishing(services).length === 0) return;
   reporter.info('steward', 'sending all processes the TERM signal');
   signalEverything(context, 'SIGTERM');
   signalEverything(context, 'SIGCONT');
   const never = new AbortController().signal;
-  await raceWithLimits(reaper.whenNoChildren(), never, settings.killGraceTimeMs === 0 ? 1 : settings.killGraceTimeMs);
+  const deadline = clock.now() + (settings.killGraceTimeMs === 0 ? 1 : settings.killGraceTimeMs);
+  const left = (): number => Math.max(1, deadline - clock.now());
+  await raceWithLimits(reaper.whenNoChildren(), never, left());
+  for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
+    await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
+    await raceWithLimits(reaper.whenNoChildren(), never, left());
+  }
+  reaper.reap();
   if (listChildren().length === 0) return;
   reporter.info('steward', 'sending all processes the KILL signal');
   signalEverything(context, 'SIGKILL');

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
+export { holdSignals } from '../sys/held-signals.js';
+
 /**
  * Runs a bundle from dist/ with a V8 code cache, when one was made for it: V8 then
  * skips parsing and compiling the functions a boot uses, which is most of the time

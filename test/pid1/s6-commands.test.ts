@@ -622,6 +622,28 @@ ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
     assert.notEqual(value(output, 'signal'), '0');
   });
 
+  it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
+    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
+      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
+    const { code, output } = await container(
+      {
+        ...rcd('db', {
+          type: 'longrun\n',
+          'flag-essential': '',
+          // Stops cleanly, a little later, as a database does.
+          run: "#!/bin/sh\necho db run >> /run/marks\ntrap 'sleep 0.2; exit 0' TERM\nwhile :; do sleep 0.05; done\n",
+          // Home Assistant's finish template: the container exits with what it writes.
+          finish: '#!/bin/sh\nsleep 0.2\necho "db finish $1" >> /run/marks\necho 143 > /run/s6-linux-init-container-results/exitcode\n',
+        }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/db': '' }),
+      },
+      `s6-svwait -u -t 10000 /run/service/db; echo "marks_path=/run/marks"; exit 0`,
+    );
+    assert.equal(code, 143, output);
+    assert.equal((output.match(/service db: info: started/g) ?? []).length, 1, output);
+    assert.doesNotMatch(output, /unexpectedly/);
+  });
+
   it("s6-notifyoncheck's poller ends with its service, so a crash loop never piles pollers up; -d detaches it from the daemon", async () => {
     const { code, output } = await container(
       {
