@@ -99,6 +99,16 @@ function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
   });
 }
 
+/**
+ * A service directory found in the scan directory after the boot (put there by an image's own
+ * script, as s6-svscan would pick it up on s6-svscanctl -a): read in place, and supervised
+ * there, as s6-supervise does.
+ */
+export function readScannedService(dir: string, name: string, settings: Settings): { definitions: LongrunDefinition[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  return { definitions: readServiceDir(dir, name, dir, settings, diagnostics), diagnostics };
+}
+
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
   const names = directoryNames(sourceDir);

@@ -4,6 +4,7 @@ import type { CommandContext } from './commands/context.js';
 import { handleGraph } from './commands/graph.js';
 import { handleHalt } from './commands/halt.js';
 import { handleRc } from './commands/rc.js';
+import { handleScan } from './commands/scan.js';
 import { handleSignal } from './commands/signal.js';
 import { handleStatus } from './commands/status.js';
 import { handleWait } from './commands/wait.js';
@@ -34,6 +35,8 @@ export async function dispatch(message: unknown, context: CommandContext): Promi
         return handleHalt(request, context);
       case 'rc':
         return await handleRc(request, context);
+      case 'scan':
+        return handleScan(request, context);
     }
   } catch (error) {
     return failure('ERR_INTERNAL', `the ${request.cmd} request failed: ${errorMessage(error)}`);

@@ -47,6 +47,7 @@ export type Request =
   | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
   | { readonly cmd: 'graph' }
   | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
+  | { readonly cmd: 'scan'; readonly prune: boolean }
   | { readonly cmd: 'rc'; readonly op: 'change' | 'list' | 'listall'; readonly direction: 'up' | 'down'; readonly names: readonly string[]; readonly active: boolean; readonly timeoutMs: number };
 
 export type ControlErrorCode =
@@ -146,8 +147,13 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       }
       return { cmd, action, exitCode: exitCode as number | null };
     }
+    case 'scan': {
+      const prune = fields['prune'] ?? false;
+      if (typeof prune !== 'boolean') return bad('prune must be true or false');
+      return { cmd, prune };
+    }
     default:
-      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc`);
+      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc, scan`);
   }
 }
 

@@ -22,6 +22,14 @@ export interface ControlTarget {
   readonly rc?: RcOperations | undefined;
   /** Whether the boot is over (it returned: the CMD runs, or would). Undefined: not known, say in tests. */
   booted?(): boolean;
+  /** s6-svscan's scan of the scan directory: supervise what appeared there; with `prune`, stop what left. */
+  scan?(prune: boolean): ScanResult;
+}
+
+export interface ScanResult {
+  readonly added: readonly string[];
+  readonly pruned: readonly string[];
+  readonly problems: readonly string[];
 }
 
 export interface OneshotNode {

@@ -12,10 +12,18 @@ import { lookupGroup } from '../sys/accounts.js';
 import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
+import type { ServiceScanner } from './scan.js';
 import type { Engine } from '../graph/engine.js';
 
 /** The container as the control plane sees it. */
-export function controlTarget(context: InitContext, services: ServiceSet, startedAt: number, engine: () => Engine | undefined, bootDone: () => boolean): ControlTarget {
+export function controlTarget(
+  context: InitContext,
+  services: ServiceSet,
+  startedAt: number,
+  engine: () => Engine | undefined,
+  bootDone: () => boolean,
+  scanner: ServiceScanner,
+): ControlTarget {
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -33,6 +41,7 @@ export function controlTarget(context: InitContext, services: ServiceSet, starte
       return current === undefined ? undefined : rcOperations(current);
     },
     booted: bootDone,
+    scan: (prune) => scanner.scan(prune),
     oneshots: () => {
       const current = engine();
       if (current === undefined) return [];

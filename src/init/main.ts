@@ -21,6 +21,7 @@ import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnviro
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ServiceSet } from './service-set.js';
+import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
 import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
 import { shutdown } from './shutdown.js';
@@ -46,7 +47,9 @@ async function main(command: readonly string[]): Promise<number> {
   const shutdownRequest = new ShutdownRequest();
   // Output that cannot be written (a closed pipe) must not become a crash of PID 1.
   guardStandardStreams();
-  installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined));
+  // SIGHUP rescans the scan directory, as it makes s6-svscan do, once there is one to scan.
+  let onHangup = (): void => reporter.debug('steward', 'SIGHUP before the boot: nothing to scan yet');
+  installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined), () => onHangup());
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.
     if (isPid1) sendSignal(-1, 'SIGKILL');
@@ -112,7 +115,14 @@ async function main(command: readonly string[]): Promise<number> {
   let stage2: Stage2 | undefined;
   // Until the boot returns, the probes say not ready (cont-init, oneshots, services starting).
   let bootDone = false;
-  const target = controlTarget(context, services, startedAt, () => stage2?.engine, () => bootDone);
+  const scanner = new ServiceScanner(context, services);
+  onHangup = () => {
+    if (shutdownRequest.reason !== undefined) return;
+    const outcome = scanner.scan(true);
+    for (const problem of outcome.problems) reporter.warn('scan', problem);
+    if (outcome.added.length === 0 && outcome.pruned.length === 0) reporter.info('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new`);
+  };
+  const target = controlTarget(context, services, startedAt, () => stage2?.engine, () => bootDone, scanner);
   const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
@@ -164,7 +174,7 @@ async function main(command: readonly string[]): Promise<number> {
  * PID 1 gets no default signal actions, so every signal that matters is handled here.
  * See the signals table in the README.
  */
-function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toCommand: boolean, runningCommand: () => number | undefined): void {
+function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toCommand: boolean, runningCommand: () => number | undefined, onHangup: () => void): void {
   const stop = (signal: NodeJS.Signals): void => {
     // S6_CMD_RECEIVE_SIGNALS: while the CMD runs, these are its; the container stops when it exits.
     const pid = toCommand ? runningCommand() : undefined;
@@ -185,7 +195,13 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
     }
     stop('SIGINT');
   });
-  for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGWINCH'] as const) {
+  handlers.set('SIGHUP', () => {
+    // As under s6-overlay: the CMD's with S6_CMD_RECEIVE_SIGNALS, else s6-svscan's rescan.
+    const pid = toCommand ? runningCommand() : undefined;
+    if (pid !== undefined) sendSignal(pid, 'SIGHUP');
+    else onHangup();
+  });
+  for (const signal of ['SIGQUIT', 'SIGWINCH'] as const) {
     handlers.set(signal, () => {
       const pid = runningCommand();
       if (pid === undefined) {

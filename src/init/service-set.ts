@@ -9,6 +9,7 @@ import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
+import { inspectExecutable } from '../config/executable.js';
 import { raceWithLimits } from '../util/race.js';
 import { waitForAll } from '../supervise/wait-all.js';
 
@@ -181,7 +182,7 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
-        else this.reporter.error(stage, `cannot execute ${event.path}: ${errorMessage(event.error)}; retrying in 60 seconds`);
+        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyNotExecutable(event.path, event.error)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
@@ -219,3 +220,14 @@ function daemonHint(exit: ServiceExit): string {
 
 /** How long a logger has, once its producers are down, to read the rest of its input and leave by itself. */
 const LOGGER_DRAIN_MS = 1000;
+
+/**
+ * What the kernel's errno means for this file: ENOENT for a script that is there is its #!
+ * interpreter (or CRLF line endings), which the same checks as at boot name, with the fix.
+ */
+function whyNotExecutable(path: string, error: NodeJS.ErrnoException): string {
+  const found = inspectExecutable(path, 'run script').find((diagnostic) => diagnostic.error.message !== '');
+  if (found === undefined) return errorMessage(error);
+  const { message, hint } = found.error;
+  return `${message} (${error.code ?? 'error'})${hint === undefined ? '' : `. ${hint}`}`;
+}

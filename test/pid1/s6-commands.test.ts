@@ -644,6 +644,39 @@ ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
     assert.doesNotMatch(output, /unexpectedly/);
   });
 
+  it('a service directory copied into the scan directory is supervised on s6-svscanctl -a or SIGHUP, and stopped when it leaves on -h', async () => {
+    const { code, output } = await container(
+      { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `
+s6-svwait -u -t 10000 /run/service/web
+mk() { mkdir -p /run/$1 && printf '#!/bin/sh\\necho $1 >> /run/$1.ran\\nexec sleep 1000\\n' > /run/$1/run && chmod +x /run/$1/run; }
+mk dyn; cp -a /run/dyn /run/s6/services/dyn
+s6-svscanctl -a /run/service; echo "scan=$?"
+s6-svwait -u -t 5000 /run/service/dyn; echo "dyn_up=$?"
+echo "dyn_ran=$(cat /run/dyn.ran)"
+mk viahup; ln -s /run/viahup /run/service/viahup
+kill -HUP 1
+s6-svwait -u -t 5000 /run/service/viahup; echo "hup_up=$?"
+rm -rf /run/service/dyn
+s6-svscanctl -h /run/service; echo "prune=$?"
+${repoRoot}/bin/steward wait --down dyn --timeout 5000; echo "dyn_down=$?"
+echo "dyn_state=$(${repoRoot}/bin/steward status --json dyn | grep -o '"state": "[a-z]*"')"
+echo "web_after=$(s6-svstat -o up /run/service/web)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'scan', '0');
+    expect(output, 'dyn_up', '0');
+    expect(output, 'dyn_ran', 'dyn');
+    expect(output, 'hup_up', '0');
+    expect(output, 'prune', '0');
+    expect(output, 'dyn_down', '0');
+    expect(output, 'dyn_state', '"state": "down"');
+    expect(output, 'web_after', 'true');
+    assert.match(output, /scan: info: supervising dyn, found in \/run\/service/);
+    assert.match(output, /scan: info: stopping dyn: its directory left \/run\/service/);
+  });
+
   it("s6-notifyoncheck's poller ends with its service, so a crash loop never piles pollers up; -d detaches it from the daemon", async () => {
     const { code, output } = await container(
       {

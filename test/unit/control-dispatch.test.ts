@@ -571,3 +571,21 @@ describe('readiness reasons', () => {
     assert.deepEqual(notReady(fake.target, fake.clock.now()), []);
   });
 });
+
+describe('dispatch: scan', () => {
+  it('hands the scan to the container, and refuses it with no scan directory or while stopping', async () => {
+    const fake = setup([{ name: 'web' }]);
+    assert.equal(error(await dispatch({ cmd: 'scan' }, fake.context())).code, 'ERR_NOT_RUNNING');
+    const asked: boolean[] = [];
+    Object.assign(fake.target, {
+      scan: (prune: boolean) => {
+        asked.push(prune);
+        return { added: ['dyn'], pruned: [], problems: [] };
+      },
+    });
+    assert.deepEqual(result(await dispatch({ cmd: 'scan', prune: true }, fake.context())), { added: ['dyn'], pruned: [], problems: [] });
+    fake.setStopping(true);
+    assert.equal(error(await dispatch({ cmd: 'scan' }, fake.context())).code, 'ERR_SHUTTING_DOWN');
+    assert.deepEqual(asked, [true]);
+  });
+});

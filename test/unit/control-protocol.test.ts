@@ -46,9 +46,15 @@ describe('parseRequest: the envelope', () => {
 
   it('rejects an unknown or missing command and lists the known ones', () => {
     const error = rejected({ cmd: 'reboot-now' }, /unknown command "reboot-now"/);
-    assert.match(error.message, /known: ping, status, control, signal, wait, graph, halt, rc$/);
+    assert.match(error.message, /known: ping, status, control, signal, wait, graph, halt, rc, scan$/);
     rejected({}, /unknown command undefined/);
     rejected({ cmd: ['status'] }, /unknown command/);
+  });
+
+  it('reads a scan request: prune is false unless given, and must be a boolean', () => {
+    assert.deepEqual(parsed({ cmd: 'scan' }), { cmd: 'scan', prune: false });
+    assert.deepEqual(parsed({ cmd: 'scan', prune: true }), { cmd: 'scan', prune: true });
+    rejected({ cmd: 'scan', prune: 'yes' }, /prune must be true or false/);
   });
 
   it('drops fields it does not know, so the result carries only checked values', () => {

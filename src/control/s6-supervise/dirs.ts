@@ -93,6 +93,10 @@ export class S6SuperviseDirs {
   }
 
   #onScanLetters(letters: string): void {
+    if (/[ahnN]/.test(letters)) {
+      const outcome = this.target.scan?.(/[hnN]/.test(letters));
+      for (const problem of outcome?.problems ?? []) this.options.problem(problem);
+    }
     if (![...letters].some((letter) => SCAN_STOP_LETTERS.includes(letter))) return;
     this.target.halt('halt', null, `by s6-svscanctl (${this.options.scanDir}/.s6-svscan/control)`);
   }
