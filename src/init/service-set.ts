@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { PERMANENT_FAILURE_EXIT, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
@@ -153,6 +153,9 @@ export class ServiceSet {
     closeSync(pipe.readFd);
   }
 
+  /** Exits of services whose finish script runs: judged (warned about or not) once it is done. */
+  readonly #exitsToJudge = new Map<string, Extract<SupervisorEvent, { type: 'exited' }>>();
+
   /** Services already given a hint: a crash loop repeats its lines, not the advice. */
   readonly #hinted = new Set<string>();
 
@@ -173,11 +176,16 @@ export class ServiceSet {
         else this.reporter.debug(stage, `${event.from} -> ${event.to}`);
         return;
       case 'exited': {
-        // With a finish script, that script may still decide otherwise (exit 125, halt).
-        const restart = supervisor.definition.finishPath === null ? 'it will be restarted' : 'its finish script runs, then it is restarted';
-        const wanted = supervisor.status.wantUp ? `; ${restart}` : '';
-        if (event.exit.requested || !supervisor.status.wantUp) this.reporter.info(stage, `${event.description}${wanted}`);
-        else this.reporter.warn(stage, `${event.description} unexpectedly${wanted}${this.#hintOnce(supervisor.name, daemonHint(event.exit))}`);
+        if (event.exit.requested || !supervisor.status.wantUp) {
+          this.reporter.info(stage, event.description);
+        } else if (supervisor.definition.finishPath === null) {
+          this.reporter.warn(stage, `${event.description} unexpectedly; it will be restarted${this.#hintOnce(supervisor.name, daemonHint(event.exit))}`);
+        } else {
+          // The finish script may still decide otherwise (s6-svc -d, exit 125, halt): a service
+          // meant to run once is not warned about. Said once the finish script is done.
+          this.reporter.info(stage, `${event.description}; its finish script runs`);
+          this.#exitsToJudge.set(supervisor.name, event);
+        }
         return;
       }
       case 'spawn-error':
@@ -187,9 +195,16 @@ export class ServiceSet {
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
         return;
-      case 'finish-exited':
+      case 'finish-exited': {
         this.reporter.debug(stage, `finish script ${event.termination.signal === null ? `exited ${event.termination.code}` : `killed by ${event.termination.signal}`}`);
+        const exited = this.#exitsToJudge.get(supervisor.name);
+        this.#exitsToJudge.delete(supervisor.name);
+        const permanent = event.termination.signal === null && event.termination.code === PERMANENT_FAILURE_EXIT;
+        if (exited !== undefined && supervisor.status.wantUp && !permanent) {
+          this.reporter.warn(stage, `${exited.description} unexpectedly; it will be restarted${this.#hintOnce(supervisor.name, daemonHint(exited.exit))}`);
+        }
         return;
+      }
       case 'permanent-failure':
         this.reporter.warn(stage, 'finish script exited 125: the service will not be restarted');
         return;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { destroy, isRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -342,6 +342,27 @@ test('a run script that puts its daemon in the background and exits 0 is told ho
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());
   assert.equal(run.output().match(/If it starts a daemon/g)?.length, 1, run.output());
+});
+
+test('a run-once service whose finish script takes it down is not warned about; one that is restarted is, after its finish script', { skip }, async () => {
+  const steward = join(repoRoot, 'bin', 'steward');
+  const etc = scriptTree({
+    'services.d/once/run': '#!/bin/sh\nexit 0\n',
+    // As s6 images do it with `s6-svc -d .`: the job is done, keep it down.
+    'services.d/once/finish': `#!/bin/sh\n"${steward}" stop --no-wait once\n`,
+    'services.d/again/run': '#!/bin/sh\nexit 0\n',
+    'services.d/again/finish': '#!/bin/sh\nexit 0\n',
+  });
+  const run = init(etc, { STEWARD_RESTART_THROTTLE: '200' });
+  await run.waitForOutput(/service again: warning: exited 0 unexpectedly; it will be restarted/);
+  await run.waitForOutput(/service once: info: exited 0; its finish script runs/);
+  // The finish script has had time to run, and again has been restarted meanwhile.
+  await run.waitForOutput(/(service again: info: started[\s\S]*){3}/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.doesNotMatch(run.output(), /service once: warning/);
+  assert.equal(run.output().match(/service once: info: started/g)?.length, 1, run.output());
 });
 
 test('a logger whose producer left a child holding the pipe gets its down-signal, and the shutdown does not wait out the grace time', { skip }, async () => {
