@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 import { StewardError } from '../errors.js';
 import { statusRecord, type StatusRecord } from './status.js';
@@ -42,10 +43,30 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
     answer(request, response, target, now);
   });
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
-  server.maxConnections = LIMITS.maxConnections;
+  keepNewestConnections(server, LIMITS.maxConnections);
   server.on('clientError', (_error, socket) => socket.destroy());
   server.on('error', () => undefined);
   return server;
+}
+
+/**
+ * At most `limit` connections, the newest: past it, the oldest is dropped. Refusing the new
+ * one instead (Node's maxConnections) would let a few dozen idle or trickling clients keep
+ * out the orchestrator's probes until the header timeout drops them; a probe is answered as
+ * soon as its request is in, so the oldest connection is never one being answered.
+ */
+function keepNewestConnections(server: Server, limit: number): void {
+  const open = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= limit) return;
+    const oldest = open.values().next().value;
+    if (oldest !== undefined && oldest !== socket) {
+      open.delete(oldest);
+      oldest.destroy();
+    }
+  });
 }
 
 function answer(request: IncomingMessage, response: ServerResponse, target: ControlTarget, now: () => number): void {

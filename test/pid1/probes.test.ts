@@ -244,10 +244,29 @@ describe('probe endpoints', { skip }, () => {
     await probed.run.exited;
   });
 
+  it('answers a probe at once while more idle connections are open than it keeps: the oldest is dropped', async () => {
+    const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    const idle: Socket[] = [];
+    await Promise.all(
+      Array.from({ length: 100 }, () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect(probed.port, '127.0.0.1', () => resolve());
+          socket.on('error', reject);
+          idle.push(socket);
+        }),
+      ),
+    );
+    // Within the 2 s the header timeout gives them: only the eviction can make room.
+    assert.equal((await get(probed.port, '/healthz')).status, 200);
+    for (const socket of idle) socket.destroy();
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
   it('drops clients that never finish their headers, so they cannot keep every connection', async () => {
     const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
     const stats = { opened: 0, answered: 0, closed: 0 };
-    // More than the 64 connections the endpoint takes: the extra ones are refused at once.
+    // More than the 64 connections the endpoint keeps: the oldest are dropped at once.
     for (let index = 0; index < 70; index++) slowClient(probed.port, stats, { reconnect: false });
     // The header timeout is 2 s: well within this bound every one of them must be gone.
     await eventually(() => Promise.resolve(stats.closed === 70 ? true : undefined), `the server to drop the slow clients (${stats.closed} of 70 dropped)`, 10_000);
