@@ -125,7 +125,13 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         const status = shellStatus(termination, signalNumber);
         const description = describeTermination(termination);
         if (context.shutdown.reason !== undefined) {
-          context.reporter.info('steward', `the command ${description}`);
+          // An internal error keeps its own exit code (111): the container did not end as it should.
+          if (context.shutdown.inLastStage || context.shutdown.reason.kind === 'internal-error') {
+            context.reporter.info('steward', `the command ${description}`);
+          } else {
+            context.reporter.info('steward', `the command ${description}; exit code ${status}`);
+            writeExitCode(context.layout, status);
+          }
           return;
         }
         context.reporter.info('steward', `the command ${description}; stopping the container with exit code ${status}`);

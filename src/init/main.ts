@@ -9,7 +9,7 @@ import { sendSignal } from '../sys/signals.js';
 import { isTerminal } from '../sys/builtins.js';
 import { takeHeldSignals } from '../sys/held-signals.js';
 import { createNodeProcessPort } from '../sys/spawn.js';
-import { childStdio, guardStandardStreams, writeStderr } from '../sys/stdio.js';
+import { childStdio, guardStandardStreams, stderrFlushed, writeStderr } from '../sys/stdio.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haltCommand } from './halt-command.js';
@@ -219,10 +219,16 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
+/** How long the exit waits, at most, for Steward's last lines to get through a full log pipe. */
+const OUTPUT_FLUSH_MS = 2000;
+
+main(process.argv.slice(2))
+  .catch((error: unknown) => {
     writeStderr(`steward: error: ${errorMessage(error)}\n`);
-    process.exit(INTERNAL_ERROR_EXIT);
-  },
-);
+    return INTERNAL_ERROR_EXIT;
+  })
+  .then(async (code) => {
+    await stderrFlushed(OUTPUT_FLUSH_MS);
+    process.exit(code);
+  })
+  .catch(() => process.exit(INTERNAL_ERROR_EXIT));

@@ -34,6 +34,22 @@ export class ShutdownRequest {
     return this.#reason;
   }
 
+  #lastStage = false;
+
+  /** The last stage has begun: every process left gets SIGTERM, then SIGKILL. */
+  enterLastStage(): void {
+    this.#lastStage = true;
+  }
+
+  /**
+   * Whether the last stage has begun. Until then, a CMD that ends by itself still leaves its
+   * status as the container's exit code, as s6-overlay's rc.init does; killed by the last
+   * stage's signals, it does not (rc.init is killed with it).
+   */
+  get inLastStage(): boolean {
+    return this.#lastStage;
+  }
+
   /** Aborted as soon as a shutdown is requested: boot steps listen to it. */
   get signal(): AbortSignal {
     return this.#controller.signal;

@@ -27,6 +27,7 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // dies in the last stage, as under s6-overlay, whose supervisors are gone by then: it must
   // not be restarted when it exits. Its finish script still runs.
   for (const supervisor of services.supervisors.values()) supervisor.down({ signal: false });
+  context.shutdown.enterLastStage();
   await terminateEverything(context, services);
   // A service the last step killed runs its finish script now, and what that writes (the exit
   // code file) counts, as under s6-overlay, where finish scripts run before the final kill.

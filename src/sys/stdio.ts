@@ -91,6 +91,23 @@ export function writeStderr(text: string): void {
 }
 
 /**
+ * Resolves once what Steward queued for stderr (the pipe was full) is written, or after
+ * `limitMs`: process.exit() would drop it, and the last lines (the stop, the exit code) are
+ * the ones a user reads first.
+ */
+export function stderrFlushed(limitMs: number): Promise<void> {
+  if (!stderrQueued || process.stderr.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    // Write callbacks come in order: this one comes once everything queued before it is out.
+    process.stderr.write('', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
  * A stream error on stdout or stderr (a closed pipe) must never become an uncaught exception
  * in PID 1, and a stream over a descriptor children share must write in blocking mode. Node
  * makes the streams lazily; this adds both when a stream is first made, by whatever code

@@ -108,6 +108,24 @@ test('a second SIGTERM during shutdown joins it instead of starting another', { 
   assert.equal(run.output().match(/stopping the container/g)?.length, 1);
 });
 
+test('a CMD that ends by itself while the services stop still sets the exit code; one the last stage kills does not', { skip }, async () => {
+  const etc = scriptTree({
+    // Slow to stop: the CMD sees it stopping, and ends with 5 before the last stage.
+    'services.d/slow/run': `#!/bin/sh\ntrap 'touch "${'$'}MARK"/stopping; sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.05; done\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc }, ['sh', '-c', `trap '' TERM; while [ ! -e "${etc}/stopping" ]; do sleep 0.02; done; exit 5`]);
+  await run.waitForOutput(/running the command/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 5, run.output());
+  assert.match(run.output(), /the command exited 5; exit code 5/);
+
+  const second = init(scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' }), {}, ['sleep', '1000']);
+  await second.waitForOutput(/running the command/);
+  second.kill('SIGTERM');
+  assert.equal((await second.exited).code, 0, second.output());
+});
+
 test('a service that ignores TERM is killed after the grace times, then the init exits', { skip }, async () => {
   const etc = scriptTree({ 'services.d/stubborn/run': `#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n` });
   const run = init(etc, { S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' });

@@ -105,3 +105,24 @@ test("PID 1 leaves its stderr pipe blocking, and a log reader that stops reading
   // What waited in memory came out afterwards.
   assert.match(run.output(), /stopping the container/);
 });
+
+test("Steward's last lines wait for a full log pipe to be read before PID 1 exits", { skip }, async () => {
+  const etc = scriptTree({
+    // Fills the pipe once nobody reads it, and stays blocked on it.
+    'services.d/filler/run': `#!/bin/sh\nwhile [ ! -e "$MARK/fill" ]; do sleep 0.05; done\nhead -c ${BYTES} /dev/zero | tr '\\0' '\\3' >&2\nexec sleep 1000\n`,
+  });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc }, fifoOutput: true });
+  runs.push(run);
+  await run.waitForOutput(/service filler: info: started/);
+  run.stderr.pause();
+  writeFileSync(join(etc, 'fill'), '');
+  await sleep(500);
+  run.kill('SIGTERM');
+  // The stop happens with the pipe full: Steward's lines about it wait in its queue.
+  await sleep(500);
+  run.stderr.resume();
+  const { code } = await run.exited;
+  assert.equal(code, 0);
+  assert.match(run.output(), /stopping the container: received SIGTERM/);
+  assert.match(run.output(), /steward: info: exiting with code 0\n/);
+});
