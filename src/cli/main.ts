@@ -73,7 +73,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    writeErr(`steward: ${errorMessage(error)}\n`);
+    const message = errorMessage(error);
+    // Most messages already name the command ("steward halt: ..."); the others get the program's name.
+    writeErr(message.startsWith('steward ') ? `${message}\n` : `steward: ${message}\n`);
     process.exitCode = error instanceof StewardError ? exitCodeFor(error.code) : EXIT.failed;
   },
 );

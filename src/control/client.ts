@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
 import { PROTOCOL_VERSION, type Response } from './protocol.js';
-import { READ_ONLY_COMMANDS, statusSocketPath } from './status-socket.js';
+import { onlyReads, statusSocketPath } from './status-socket.js';
 
 /** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
 export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -19,7 +19,7 @@ export async function sendRequest(path: string, request: Record<string, unknown>
     return await exchange(path, request);
   } catch (error) {
     // Another user: what only reads goes to the status socket, which every user may use.
-    if (error instanceof StewardError && error.code === 'ERR_PERMISSION' && READ_ONLY_COMMANDS.has(String(request['cmd']))) {
+    if (error instanceof StewardError && error.code === 'ERR_PERMISSION' && onlyReads(request)) {
       return exchange(statusSocketPath(path), request).catch(() => Promise.reject(error));
     }
     throw error;

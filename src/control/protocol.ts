@@ -61,6 +61,7 @@ export type ControlErrorCode =
   | 'ERR_PERMANENT_FAILURE'
   | 'ERR_PERMISSION'
   | 'ERR_NOT_RUNNING'
+  | 'ERR_BOOTING'
   | 'ERR_INTERNAL';
 
 export interface ControlErrorBody {

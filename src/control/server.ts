@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { netModule } from '../sys/builtins.js';
 import { listenOnUnixSocket } from '../sys/ffi.js';
 import { removeIfPresent } from '../util/remove.js';
-import { READ_ONLY_COMMANDS } from './status-socket.js';
+import { onlyReads } from './status-socket.js';
 import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
 import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
@@ -150,9 +150,9 @@ export class ControlServer {
         if (!socket.destroyed) socket.write('');
       }, CLIENT_CHECK_MS);
       checkClient.unref();
-      if (this.options.readOnly === true && !READ_ONLY_COMMANDS.has(String((message as { cmd?: unknown } | null)?.cmd))) {
+      if (this.options.readOnly === true && !onlyReads(message)) {
         respond(
-          failure('ERR_PERMISSION', 'this is the status socket: it answers status, wait, graph and ping only', {
+          failure('ERR_PERMISSION', 'this is the status socket: it answers status, wait, graph, ping and s6-rc list only', {
             hint: 'Control commands go to the control socket: run as the user Steward runs as (root in most containers), or ask for STEWARD_CONTROL_GROUP to grant your group access',
           }),
         );

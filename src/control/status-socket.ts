@@ -6,6 +6,13 @@
 /** What the status socket answers. */
 export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['ping', 'status', 'wait', 'graph']);
 
+/** Whether a request only reads: those commands, and s6-rc's list and listall (not change). */
+export function onlyReads(message: unknown): boolean {
+  const fields = typeof message === 'object' && message !== null ? (message as { cmd?: unknown; op?: unknown }) : {};
+  if (fields.cmd === 'rc') return fields.op === 'list' || fields.op === 'listall';
+  return READ_ONLY_COMMANDS.has(String(fields.cmd));
+}
+
 /** The status socket next to a control socket: control.sock gives control-status.sock. */
 export function statusSocketPath(controlPath: string): string {
   return controlPath.endsWith('.sock') ? `${controlPath.slice(0, -'.sock'.length)}-status.sock` : `${controlPath}-status`;

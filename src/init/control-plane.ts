@@ -29,8 +29,10 @@ export function controlTarget(
     startedAt,
     isStopping: () => context.shutdown.reason !== undefined,
     halt(action, exitCode, via = 'through the control socket') {
-      if (context.shutdown.reason !== undefined) return false;
+      // An exit code still counts while stopping, until the last stage reads it: the last writer
+      // wins, as with s6-overlay's exit code file.
       if (exitCode !== null) writeExitCode(context.layout, exitCode);
+      if (context.shutdown.reason !== undefined) return false;
       context.reporter.info('steward', `${action} requested ${via}`);
       return context.shutdown.request({ kind: 'halt' });
     },

@@ -392,6 +392,10 @@ describe('steward halt, poweroff, reboot', { skip }, () => {
     const result = await steward(mkdtempSync(join(tmpdir(), 'steward-run-')), ['halt', '--exit-code', '256']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--exit-code takes a number from 0 to 255/);
+    // A bare number is not taken for the exit code (nor ignored): the container keeps running.
+    const bare = await steward(mkdtempSync(join(tmpdir(), 'steward-run-')), ['halt', '3']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /steward halt: unexpected "3"\. The exit code is given as steward halt --exit-code N/);
   });
 });
 

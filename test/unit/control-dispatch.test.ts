@@ -229,6 +229,20 @@ describe('dispatch: control', () => {
     assert.equal(started.services[0]?.state, 'up');
   });
 
+  it('during the boot, refuses to stop a service the boot has yet to start, but stops one that runs', async () => {
+    const fake = setup([{ name: 'web' }, { name: 'later' }, { name: 'cron', down: true }]);
+    Object.assign(fake.target, { booted: () => false });
+    fake.supervisor('web').up();
+    const refused = error(await dispatch({ cmd: 'control', names: ['later'], actions: ['down'] }, fake.context()));
+    assert.equal(refused.code, 'ERR_BOOTING');
+    assert.match(refused.message, /would start later again: not stopped/);
+    // Running (a service taking itself down, s6-svc -d .), or never to be started by the boot: fine.
+    result(await dispatch({ cmd: 'control', names: ['web', 'cron'], actions: ['down'] }, fake.context()));
+    assert.equal(fake.supervisor('web').status.wantUp, false);
+    Object.assign(fake.target, { booted: () => true });
+    result(await dispatch({ cmd: 'control', names: ['later'], actions: ['down'] }, fake.context()));
+  });
+
   it('once runs a service without restarting it when it exits', async () => {
     const fake = setup([{ name: 'job' }]);
     result(await dispatch({ cmd: 'control', names: ['job'], actions: ['once'], wait: 'up' }, fake.context()));
@@ -482,6 +496,16 @@ describe('dispatch: rc', () => {
     assert.deepEqual(failed.names, ['db']);
   });
 
+  it('refuses s6-rc -d change during the boot, as the lock the boot holds would', async () => {
+    const fake = setup([{ name: 'web' }]);
+    const { calls } = withGraph(fake, { failed: [], timedOut: false });
+    Object.assign(fake.target, { booted: () => false });
+    assert.equal(error(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', names: ['user'] }, fake.context())).code, 'ERR_BOOTING');
+    assert.equal(error(await dispatch({ cmd: 'control', names: ['user'], actions: ['down'], wait: 'finished' }, fake.context())).code, 'ERR_BOOTING');
+    result(await dispatch({ cmd: 'rc', op: 'change', direction: 'up', names: ['user'] }, fake.context()));
+    assert.deepEqual(calls, ['change up user 0']);
+  });
+
   it('refuses unknown names and, while stopping, bringing anything up', async () => {
     const fake = setup([{ name: 'web' }]);
     const { calls } = withGraph(fake, { failed: [], timedOut: false });
@@ -541,6 +565,8 @@ describe('dispatch: graph and halt', () => {
     assert.deepEqual(result(await dispatch({ cmd: 'halt', action: 'poweroff', exitCode: 3 }, fake.context())), { action: 'poweroff', exitCode: 3 });
     assert.equal(error(await dispatch({ cmd: 'halt' }, fake.context())).code, 'ERR_SHUTTING_DOWN');
     assert.deepEqual(fake.halts, [{ action: 'poweroff', exitCode: 3 }]);
+    // While stopping, an exit code still counts (the target writes it): that is no failure.
+    assert.deepEqual(result(await dispatch({ cmd: 'halt', exitCode: 9 }, fake.context())), { action: 'halt', exitCode: 9, alreadyStopping: true });
   });
 });
 

@@ -25,6 +25,7 @@ const ERROR_CODES: readonly ControlErrorCode[] = [
   'ERR_PERMANENT_FAILURE',
   'ERR_PERMISSION',
   'ERR_NOT_RUNNING',
+  'ERR_BOOTING',
   'ERR_INTERNAL',
 ];
 
@@ -183,6 +184,14 @@ describe('ControlServer: the status socket', () => {
     assert.equal(refused.ok ? undefined : refused.error.code, 'ERR_PERMISSION');
     assert.match(refused.ok ? '' : (refused.error.hint ?? ''), /STEWARD_CONTROL_GROUP/);
     assert.equal(fake.supervisor('web').status.wantUp, true, 'the refused request changed nothing');
+    // s6-rc's list and listall only read; its change does not.
+    Object.assign(fake.target, {
+      rc: { unknown: () => [], list: () => ['web'], listAll: () => ['web'], change: () => Promise.resolve({ failed: [], timedOut: false }) },
+    });
+    const listed = response(await exchange(statusPath, '{"cmd":"rc","op":"list","active":true}\n'));
+    assert.deepEqual(listed.ok ? listed.result : listed.error, { names: ['web'] });
+    const change = response(await exchange(statusPath, '{"cmd":"rc","op":"change","direction":"down","names":["web"]}\n'));
+    assert.equal(change.ok ? undefined : change.error.code, 'ERR_PERMISSION');
   });
 });
 

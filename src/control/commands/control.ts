@@ -9,6 +9,7 @@ import { statusRecord } from '../status.js';
 import { baselineOf, waitForCondition } from '../wait.js';
 import type { CommandContext } from './context.js';
 import { controlGraphNames, graphOnlyNames } from './graph-names.js';
+import { bootingFailure } from './rc.js';
 
 /**
  * Changes what services should be doing (start, stop, restart, once, no-restart, the
@@ -21,6 +22,11 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   if (!Array.isArray(supervisors)) return { ok: false, error: supervisors };
   if (context.target.isStopping() && request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart' || action === 'restart-or-start')) {
     return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+  }
+  if (context.target.booted?.() === false && request.actions.some((action) => action === 'down' || action === 'no-restart')) {
+    // Not started yet, but the boot will start it: a stop now would not last.
+    const notYetStarted = supervisors.filter((supervisor) => !supervisor.definition.startsDown && supervisor.status.starts === 0 && supervisor.status.pid === null && !supervisor.status.spawning);
+    if (notYetStarted.length > 0) return bootingFailure(notYetStarted.map((supervisor) => supervisor.name));
   }
   const rc = context.target.rc;
   if (graphNames.length > 0 && rc !== undefined) {

@@ -1,6 +1,7 @@
 import { failure, success, type Action, type Request, type Response } from '../protocol.js';
 import type { RcOperations } from '../target.js';
 import type { CommandContext } from './context.js';
+import { bootingFailure } from './rc.js';
 
 /** What `steward start`, `stop` and `restart` mean for an s6-rc oneshot or bundle: a transition, as s6-rc -u / -d change. */
 const GRAPH_ACTIONS: ReadonlySet<Action> = new Set(['up', 'down', 'restart', 'restart-or-start', 'once']);
@@ -30,6 +31,7 @@ export async function controlGraphNames(
       names,
     });
   }
+  if (context.target.booted?.() === false && request.actions.some((action) => action !== 'up' && action !== 'once')) return bootingFailure(names);
   // A restart runs a oneshot's down script, then its up script (down on what is down does nothing).
   const steps = request.actions.flatMap((action): ('up' | 'down')[] => (action === 'down' ? ['down'] : action === 'restart' || action === 'restart-or-start' ? ['down', 'up'] : ['up']));
   const run = async (): Promise<{ failed: string[]; timedOut: boolean }> => {

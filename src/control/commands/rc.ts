@@ -15,10 +15,22 @@ export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context
       return success({ names: rc.listAll(request.names, request.direction) });
     case 'change': {
       if (request.direction === 'up' && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+      if (request.direction === 'down' && context.target.booted?.() === false) return bootingFailure(request.names);
       const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal);
       if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed });
       if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `some transitions failed: ${outcome.failed.join(', ')}`, { names: outcome.failed });
       return success({ changed: request.names });
     }
   }
+}
+
+/**
+ * Bringing a service down while the boot brings the graph up would not last: the boot would
+ * start it afterwards. s6-rc refuses a second transition too (its lock is taken).
+ */
+export function bootingFailure(names: readonly string[]): Response {
+  return failure('ERR_BOOTING', `the boot is still bringing services up, and would start ${names.join(', ')} again: not stopped`, {
+    hint: 'Stop it once the boot is over (the s6-rc line "service legacy-services successfully started", or steward wait --up on a service)',
+    names,
+  });
 }
