@@ -87,6 +87,7 @@ export function startInit(options: InitOptions = {}): InitRun {
     // an empty directory of the test's takes its place, so nothing is left on the host.
     const allBinds = [...(options.binds ?? [])];
     if (!allBinds.some(([, to]) => to === '/command')) allBinds.push([emptyCommandDir(), '/command']);
+    for (const [, to] of allBinds) noteMountPoint(to);
     // sh sets up mounts inside the new namespaces, then execs the init so it keeps pid 1.
     const binds = allBinds.map(([from, to]) => `mkdir -p '${to}' && mount --bind '${from}' '${to}' && `).join('');
     const script = `mount -t tmpfs tmpfs /run && ${binds}exec "$0" "$@"`;
@@ -171,23 +172,38 @@ export function startInit(options: InitOptions = {}): InitRun {
  * test's namespaces).
  */
 function emptyCommandDir(): string {
-  if (commandDirs.length === 0) {
-    const madeMountPoint = !existsSync('/command');
-    process.once('exit', () => {
-      for (const dir of commandDirs) rmSync(dir, { recursive: true, force: true });
-      try {
-        if (madeMountPoint) rmdirSync('/command');
-      } catch {
-        // In use or not empty: not ours to remove.
-      }
-    });
-  }
   const dir = mkdtempSync(join(tmpdir(), 'steward-command-'));
   commandDirs.push(dir);
+  cleanUpAtExit();
   return dir;
 }
 
+/** A bind target the namespace's `mkdir -p` will make on the host, when it is not there yet: removed at exit. */
+function noteMountPoint(path: string): void {
+  if (existsSync(path) || madeMountPoints.includes(path)) return;
+  madeMountPoints.push(path);
+  cleanUpAtExit();
+}
+
 const commandDirs: string[] = [];
+const madeMountPoints: string[] = [];
+let cleanupRegistered = false;
+
+function cleanUpAtExit(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  process.once('exit', () => {
+    for (const dir of commandDirs) rmSync(dir, { recursive: true, force: true });
+    // Deepest first; only empty directories: what is in them is not ours.
+    for (const path of [...madeMountPoints].sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(path);
+      } catch {
+        // In use or not empty: not ours to remove.
+      }
+    }
+  });
+}
 
 /** Kills a test's namespace for good, whatever state it is in. */
 export function destroy(run: InitRun | undefined): void {
