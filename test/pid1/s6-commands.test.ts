@@ -62,6 +62,11 @@ async function container(services: Record<string, string>, cmd: string): Promise
   return { code, output: init.output() };
 }
 
+/** The files of an s6-rc.d definition NAME, as paths in the tree. */
+function rcd(name: string, files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
+}
+
 /** Asserts a key=value line of the CMD, showing the whole output when it differs. */
 function expect(output: string, key: string, expected: string): void {
   assert.equal(value(output, key), expected, `${key}: unexpected value in the output:\n${output}`);
@@ -536,8 +541,6 @@ s6-svwait -u -t soon /run/service/web; echo "bad_timeout=$?"
 
   it('s6-rc changes, lists and lists all services of the s6-rc.d graph, with their dependencies', async () => {
     const longrun = (run = 'exec sleep 1000'): Record<string, string> => ({ type: 'longrun\n', run: `#!/bin/sh\n${run}\n` });
-    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
-      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
     const services = {
       ...rcd('web', longrun()),
       ...rcd('app', { ...longrun(), 'dependencies.d/web': '' }),
@@ -588,8 +591,6 @@ s6-rc list nosuch; echo "unknown_list=$?"
   });
 
   it('steward start, stop and restart on a oneshot run its up and down scripts through the graph', async () => {
-    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
-      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
     const steward = `${repoRoot}/bin/steward`;
     const { code, output } = await container(
       {
@@ -623,8 +624,6 @@ ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
   });
 
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
-    const rcd = (name: string, files: Record<string, string>): Record<string, string> =>
-      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
     const { code, output } = await container(
       {
         ...rcd('db', {
