@@ -43,13 +43,20 @@ export function parseLoggingScript(script: string | undefined): Pick<CatchAllOpt
   return { maxFiles, maxFileBytes, timestamps: tai && iso ? 'both' : tai ? 'tai64n' : iso ? 'iso' : 'none' };
 }
 
+/** s6-log's default line limit (-l): a longer line is logged in pieces of this many bytes. */
+export const LINE_LIMIT = 8192;
+const NEWLINE = Buffer.from('\n');
+
 export class CatchAllLog {
   readonly writeFd: number;
   readonly #readFd: number;
   readonly #options: CatchAllOptions;
   #file: number;
   #size: number;
-  #partial = '';
+  /** The line being read, not yet ended: pieces, and their total length. */
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
+  #lastArchiveAt = 0;
   #socket: Socket | undefined;
 
   constructor(options: CatchAllOptions) {
@@ -64,34 +71,58 @@ export class CatchAllLog {
   }
 
   start(): void {
+    // Bytes, as s6-log copies them: output that is not UTF-8 (Latin-1, binary) stays as it was.
     this.#socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
-    this.#socket.setEncoding('utf8');
-    this.#socket.on('data', (chunk: string) => this.write(chunk));
+    this.#socket.on('data', (chunk: Buffer) => this.write(chunk));
     this.#socket.on('error', () => undefined);
   }
 
-  /** Adds text (whole lines are logged; a partial line waits for its end). */
-  write(text: string): void {
-    if (this.#options.copyToStderr) writeStderr(text);
-    const lines = (this.#partial + text).split('\n');
-    this.#partial = lines.pop() ?? '';
-    for (const line of lines) this.#append(line);
+  /**
+   * Adds output: whole lines are logged; a partial line waits for its end, up to LINE_LIMIT
+   * bytes, past which it is logged in pieces, as s6-log splits lines (its -l, 8192 by
+   * default), so one endless line costs neither memory nor time beyond that.
+   */
+  write(output: string | Buffer): void {
+    const bytes = typeof output === 'string' ? Buffer.from(output) : output;
+    if (this.#options.copyToStderr) writeStderr(bytes);
+    let start = 0;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(10, start);
+      const end = newline === -1 ? bytes.length : newline;
+      const room = LINE_LIMIT - this.#partialBytes;
+      if (end - start > room) {
+        this.#partial.push(bytes.subarray(start, start + room));
+        this.#flushLine();
+        start += room;
+        continue;
+      }
+      this.#partial.push(bytes.subarray(start, end));
+      this.#partialBytes += end - start;
+      if (newline === -1) break;
+      this.#flushLine();
+      start = newline + 1;
+    }
   }
 
   /** Logs what is left and closes, at the very end. */
   close(): void {
-    if (this.#partial !== '') this.#append(this.#partial);
-    this.#partial = '';
+    if (this.#partialBytes > 0) this.#flushLine();
     this.#socket?.destroy();
     closeSync(this.#file);
   }
 
-  #append(line: string): void {
-    const record = `${this.#stamp()}${line}\n`;
-    const bytes = Buffer.byteLength(record);
-    if (this.#size + bytes > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
+  #flushLine(): void {
+    const line = Buffer.concat(this.#partial);
+    this.#partial = [];
+    this.#partialBytes = 0;
+    this.#append(line);
+  }
+
+  #append(line: Buffer): void {
+    const record = Buffer.concat([Buffer.from(this.#stamp()), line, NEWLINE]);
+    if (this.#size + record.length > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
     writeSync(this.#file, record);
-    this.#size += bytes;
+    this.#size += record.length;
   }
 
   #stamp(): string {
@@ -123,7 +154,12 @@ export class CatchAllLog {
   /** current becomes @TAI64N.s; the oldest archives beyond maxFiles go. */
   #rotate(): void {
     closeSync(this.#file);
-    renameSync(join(this.#options.dir, 'current'), join(this.#options.dir, `${tai64n(Date.now())}.s`));
+    // Named by when it was closed, below the millisecond: two rotations in one millisecond
+    // must not give one name, or the second archive would replace the first.
+    let closedAt = performance.timeOrigin + performance.now();
+    if (closedAt <= this.#lastArchiveAt) closedAt = this.#lastArchiveAt + 0.001;
+    this.#lastArchiveAt = closedAt;
+    renameSync(join(this.#options.dir, 'current'), join(this.#options.dir, `${tai64n(closedAt)}.s`));
     const archives = readdirSync(this.#options.dir)
       .filter((name) => name.startsWith('@') && name.endsWith('.s'))
       .sort();

@@ -66,7 +66,7 @@ let stderrQueued = false;
  * Writes Steward's own text to stderr at once. Once the pipe was full, everything goes
  * through Node's stream, in order. A closed or broken stderr loses the text, never the process.
  */
-export function writeStderr(text: string): void {
+export function writeStderr(text: string | Uint8Array): void {
   if (stderrQueued) {
     process.stderr.write(text);
     return;
