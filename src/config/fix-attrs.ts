@@ -62,17 +62,23 @@ export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixA
   return rules;
 }
 
-/** Resolves `user[:group][,uid:gid]`; returns a message when it cannot. */
+/**
+ * Resolves `user[:group][,uid:gid]`; returns a message when it cannot. Each name falls back
+ * on its own number, as s6-envuidgid -D does: `daemon:nosuch,3:4` is daemon's uid and gid 4.
+ */
 function resolveAccount(account: string): { uid: number; gid: number } | string {
-  const [names = '', fallback] = account.split(',', 2);
+  const [names = '', fallbackText] = account.split(',', 2);
   const [userName = '', groupName] = names.split(':', 2);
-  const user = lookupUser(userName);
-  const group = groupName === undefined ? user?.gid : lookupGroup(groupName);
-  if (user !== undefined && group !== undefined) return { uid: user.uid, gid: group };
-  if (fallback !== undefined) {
-    const match = /^(\d+):(\d+)$/.exec(fallback);
-    if (match === null) return `fallback ${JSON.stringify(fallback)} is not uid:gid`;
-    return { uid: Number(match[1]), gid: Number(match[2]) };
+  let fallback: { uid: number; gid: number } | undefined;
+  if (fallbackText !== undefined) {
+    const match = /^(\d+):(\d+)$/.exec(fallbackText);
+    if (match === null) return `fallback ${JSON.stringify(fallbackText)} is not uid:gid`;
+    fallback = { uid: Number(match[1]), gid: Number(match[2]) };
   }
-  return user === undefined ? `unknown user ${JSON.stringify(userName)}` : `unknown group ${JSON.stringify(groupName)}`;
+  const user = lookupUser(userName);
+  const uid = user?.uid ?? fallback?.uid;
+  const gid = groupName === undefined ? (user?.gid ?? fallback?.gid) : (lookupGroup(groupName) ?? fallback?.gid);
+  if (uid === undefined) return `unknown user ${JSON.stringify(userName)}`;
+  if (gid === undefined) return `unknown group ${JSON.stringify(groupName)}`;
+  return { uid, gid };
 }

@@ -190,7 +190,7 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
-        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyNotExecutable(event.path, event.error)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
+        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
@@ -240,7 +240,10 @@ const LOGGER_DRAIN_MS = 1000;
  * What the kernel's errno means for this file: ENOENT for a script that is there is its #!
  * interpreter (or CRLF line endings), which the same checks as at boot name, with the fix.
  */
-function whyNotExecutable(path: string, error: NodeJS.ErrnoException): string {
+function whyNotExecutable(path: string, error: NodeJS.ErrnoException, notificationFd: number | null): string {
+  if (error.code === 'EBADF' && notificationFd !== null) {
+    return `its notification-fd ${notificationFd} is beyond the limit of open files (ulimit -n) (EBADF). Use a small number, such as 3`;
+  }
   const found = inspectExecutable(path, 'run script').find((diagnostic) => diagnostic.error.message !== '');
   if (found === undefined) return errorMessage(error);
   const { message, hint } = found.error;

@@ -268,18 +268,23 @@ function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSp
     calls.attributesDestroy(attributes);
     if (spareStorage.length < SPARE_STORAGE_KEPT) spareStorage.push(storage);
   };
+  // Each returns 0 or an errno: EBADF for a descriptor beyond the limit of open files (a
+  // notification-fd of 4000000, say), which posix_spawn would otherwise quietly leave out.
+  const added = (result: number): void => {
+    if (result !== 0) throw new SpawnActionError(result);
+  };
   try {
     for (const [fd, source] of request.fds) {
-      if (source === 'null') calls.addOpen(actions, fd, '/dev/null', O_RDWR, 0);
+      if (source === 'null') added(calls.addOpen(actions, fd, '/dev/null', O_RDWR, 0));
       // dup2 onto itself clears close-on-exec, which Node sets even on its stdio.
-      else calls.addDup2(actions, source === 'inherit' ? fd : source, fd);
+      else added(calls.addDup2(actions, source === 'inherit' ? fd : source, fd));
     }
     for (const action of request.actions ?? []) {
-      if (action.kind === 'dup') calls.addDup2(actions, action.from, action.to);
-      else if (action.kind === 'open') calls.addOpen(actions, action.fd, action.path, action.flags, action.mode);
-      else calls.addClose(actions, action.fd);
+      if (action.kind === 'dup') added(calls.addDup2(actions, action.from, action.to));
+      else if (action.kind === 'open') added(calls.addOpen(actions, action.fd, action.path, action.flags, action.mode));
+      else added(calls.addClose(actions, action.fd));
     }
-    calls.addChdir(actions, request.cwd);
+    added(calls.addChdir(actions, request.cwd));
     // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
     const signals = fixedSignalSets(calls);
     calls.setSigDefault(attributes, signals.all);
@@ -290,6 +295,13 @@ function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSp
     throw error;
   }
   return { actions, attributes, argv: [...request.argv, null], envp: [...request.env, null], destroy };
+}
+
+/** A file action posix_spawn was to carry out could not even be recorded. */
+class SpawnActionError extends Error {
+  constructor(readonly errno: number) {
+    super(`posix_spawn file action failed with errno ${errno}`);
+  }
 }
 
 function spawnCalls(): SpawnCalls {
@@ -306,7 +318,13 @@ function spawnCalls(): SpawnCalls {
  */
 export function posixSpawn(request: PosixSpawnRequest): number {
   const calls = spawnCalls();
-  const prepared = prepareSpawn(calls, request);
+  let prepared: PreparedSpawn;
+  try {
+    prepared = prepareSpawn(calls, request);
+  } catch (error) {
+    if (error instanceof SpawnActionError) return -error.errno;
+    throw error;
+  }
   try {
     const pid = [0];
     return spawnOutcome(calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp), pid);
@@ -322,7 +340,16 @@ export function posixSpawn(request: PosixSpawnRequest): number {
  */
 export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result: number) => void): void {
   const calls = spawnCalls();
-  const prepared = prepareSpawn(calls, request);
+  let prepared: PreparedSpawn;
+  try {
+    prepared = prepareSpawn(calls, request);
+  } catch (error) {
+    if (!(error instanceof SpawnActionError)) throw error;
+    const { errno } = error;
+    // As a call that failed on the other thread would: later, not inside the caller's call.
+    queueMicrotask(() => done(-errno));
+    return;
+  }
   const pid = [0];
   calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp, (error: unknown, result: number) => {
     prepared.destroy();

@@ -178,8 +178,11 @@ function emptyCommandDir(): string {
   return dir;
 }
 
-/** A bind target the namespace's `mkdir -p` will make on the host, when it is not there yet: removed at exit. */
-function noteMountPoint(path: string): void {
+/**
+ * A bind target a namespace's `mkdir -p` will make on the host, when it is not there yet:
+ * removed when the test process exits.
+ */
+export function noteMountPoint(path: string): void {
   if (existsSync(path) || madeMountPoints.includes(path)) return;
   madeMountPoints.push(path);
   cleanUpAtExit();

@@ -145,6 +145,18 @@ describe('steward status', { skip }, () => {
     assert.equal(readFileSync(join(container.etc, 'broken.ran'), 'utf8'), 'fixed\n');
   });
 
+  it('a notification-fd beyond the limit of open files is a spawn error that says so, not a service waiting forever', async () => {
+    const container = await boot({}, {
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/far/run': '#!/bin/sh\nexec sleep 1000\n',
+      'services.d/far/notification-fd': '4000000\n',
+    });
+    const record = await container.statusUntil('far', (status) => status.spawnError !== null, 'failed to spawn');
+    assert.deepEqual([record.state, record.pid, record.spawnError], ['backoff', null, 'EBADF']);
+    await container.run.waitForOutput(/service far: error: cannot execute \S+: its notification-fd 4000000 is beyond the limit of open files/);
+    await stop(container);
+  });
+
   it('shows every service in a table: name, kind, state, pid, uptime, restarts, last exit, ready, waiting for', async () => {
     const container = await boot();
     await container.statusUntil('crasher', (record) => record.restarts >= 2, 'restarted twice');

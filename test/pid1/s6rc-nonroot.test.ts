@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { initBin, isRoot, lastValue, repoRoot } from '../helpers/pid1.js';
+import { initBin, isRoot, lastValue, noteMountPoint, repoRoot } from '../helpers/pid1.js';
 import { checkStartOrder, checkStopOrder, fixturePath, installFixture, realisticGraph, spawnedBeforeInLog, Timeline } from '../helpers/timeline.js';
 import { removeTree } from '../helpers/tree.js';
 
@@ -46,11 +46,14 @@ function tempDir(prefix: string, mode: number): string {
  * Then it drops to USER:GROUP with no supplementary groups and execs the init.
  */
 function runContainer(env: NodeJS.ProcessEnv, commandDir: string, state: string, cmd: string): Promise<{ code: number | null; output: string }> {
+  noteMountPoint('/command');
   const wrapper = [
     'set -e',
     'mount -t tmpfs -o mode=0755 tmpfs /run',
     `chown root:${GROUP} /run`,
     'chmod 0775 /run',
+    // The host may have no /command: made (and removed when the tests end), as a mount point.
+    'mkdir -p /command',
     `mount --bind '${commandDir}' /command`,
     `mount --bind '${state}' '${state}'`,
     'mount -o remount,bind,ro /',

@@ -72,6 +72,15 @@ describe('parseFixAttrsFile', () => {
     assert.deepEqual([rule.uid, rule.gid], nobody === undefined ? [32768, 32768] : [nobody.uid, nobody.gid]);
   });
 
+  it("falls back per field, as s6-overlay's README says: a known user with an unknown group, and the other way round", () => {
+    const root = lookupUser('root');
+    assert.ok(root !== undefined, 'every system has root');
+    const knownUser = parseOne('/data true root:no-such-group-here,3:4 0644 0755');
+    assert.deepEqual([knownUser.uid, knownUser.gid], [root.uid, 4]);
+    const knownGroup = parseOne('/data true no-such-user-here:root,3:4 0644 0755');
+    assert.deepEqual([knownGroup.uid, knownGroup.gid], [3, 0]);
+  });
+
   it('skips comments and blank lines, and counts them in line numbers', () => {
     const { file, rules, diagnostics } = parse('# owner of the data\n\n   \n  # indented comment\n/data true 0 0644 0755\n/logs false 0 0600 0700\n');
     assert.deepEqual(diagnostics, []);
