@@ -93,6 +93,9 @@ async function main(command: readonly string[]): Promise<number> {
   const childEnv = processEnvironment(settings.keepEnv, containerEnv, path);
   // Shims find the envdir through this when the runtime directory is not /run.
   if (settings.runDir !== '/run') childEnv['STEWARD_RUN'] = settings.runDir;
+  // And the control socket, when it is elsewhere: s6-svc, steward and the shims in run scripts use it.
+  const socket = process.env['STEWARD_SOCKET'];
+  if (socket !== undefined && socket !== '') childEnv['STEWARD_SOCKET'] = socket;
   // Every service and script shares it; frozen, it is converted for posix_spawn only once.
   Object.freeze(childEnv);
   const context: InitContext = {

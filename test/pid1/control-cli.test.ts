@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -400,6 +401,26 @@ describe('steward halt, poweroff, reboot', { skip }, () => {
     });
   }
 
+  it('steward halt ended by the SIGTERM of the stop it asked for exits 0 (docker exec in an idle container)', async () => {
+    const socketDir = mkdtempSync(join(tmpdir(), 'steward-socket-'));
+    const path = join(socketDir, 'control.sock');
+    // A socket that takes the request and never answers: the stop is under way.
+    let connection: () => void = () => undefined;
+    const connected = new Promise<void>((resolve) => (connection = resolve));
+    const server = createServer(() => connection());
+    server.listen(path);
+    try {
+      const child = spawn(process.execPath, [stewardBin, 'halt'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_SOCKET: path }, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await connected;
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      server.close();
+      rmSync(socketDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an exit code that is not 0 to 255 before asking anything', async () => {
     const result = await steward(mkdtempSync(join(tmpdir(), 'steward-run-')), ['halt', '--exit-code', '256']);
     assert.equal(result.code, 2);
@@ -446,6 +467,26 @@ describe('control socket access', { skip }, () => {
       assert.match(moved.stdout, /^web +longrun +up /m);
       const usual = await container.cli('status');
       assert.equal(usual.code, 5);
+      await stop(container);
+    } finally {
+      rmSync(socketDir, { recursive: true, force: true });
+    }
+  });
+
+  it('services get STEWARD_SOCKET too, without S6_KEEP_ENV, so the commands in their scripts find the socket', async () => {
+    const socketDir = mkdtempSync(join(tmpdir(), 'steward-socket-'));
+    const socket = join(socketDir, 'ctl', 'steward.sock');
+    const out = join(socketDir, 'asker.out');
+    try {
+      const container = await boot({ STEWARD_SOCKET: socket, S6_KEEP_ENV: '0' }, {
+        'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+        'services.d/asker/run': `#!/bin/sh\n"${repoRoot}/bin/steward" status --json web > "${out}.tmp" 2>&1; echo "exit=$?" >> "${out}.tmp"; mv "${out}.tmp" "${out}"\nexec sleep 1000\n`,
+      });
+      for (let attempt = 0; !existsSync(out); attempt++) {
+        if (attempt > 150) assert.fail(`the service never asked:\n${container.run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.match(readFileSync(out, 'utf8'), /"name": "web"[\s\S]*exit=0/);
       await stop(container);
     } finally {
       rmSync(socketDir, { recursive: true, force: true });
