@@ -50,13 +50,14 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
   const inGraph = target.rc === undefined ? [] : unknown.filter((name) => target.rc?.unknown([name]).length === 0);
   if (inGraph.length === unknown.length && inGraph.length > 0) {
     return {
-      code: 'ERR_UNKNOWN_SERVICE',
+      code: 'ERR_BAD_REQUEST',
       message: `${inGraph.join(', ')} ${inGraph.length > 1 ? 'are s6-rc oneshots or bundles' : 'is an s6-rc oneshot or bundle'}, not a longrun: this applies to longruns only`,
       hint: `steward start, stop and restart (or s6-rc change) bring ${inGraph.length > 1 ? 'them' : 'it'} up and down`,
       names: inGraph,
     };
   }
-  const known = [...target.supervisors.keys()];
+  // The graph's oneshots too: a name close to one of them is as likely a typo.
+  const known = [...new Set([...target.supervisors.keys(), ...(target.rc?.list([], false) ?? [])])];
   const first = unknown[0] ?? '';
   const suggestion = nearest(basename(first), known);
   const list = known.length === 0 ? 'there are no services' : `known services: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}`;

@@ -49,7 +49,11 @@ export function controlTarget(
       if (current === undefined) return [];
       return [...current.graph.atomics.values()]
         .filter((atomic) => atomic.kind === 'oneshot' && atomic.up.kind !== 'builtin')
-        .map((atomic) => ({ name: atomic.name, state: current.state(atomic.name) ?? 'down', ...current.timing(atomic.name) }));
+        .map((atomic) => {
+          const { startedAt, upAt } = current.timing(atomic.name);
+          // Whole epoch milliseconds, as every other time the control plane gives.
+          return { name: atomic.name, state: current.state(atomic.name) ?? 'down', startedAt: roundOrNull(startedAt), upAt: roundOrNull(upAt) };
+        });
     },
   };
 }
@@ -152,4 +156,8 @@ function rcOperations(engine: Engine): RcOperations {
       return [...result];
     },
   };
+}
+
+function roundOrNull(time: number | null): number | null {
+  return time === null ? null : Math.round(time);
 }

@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 
 import type { S6SuperviseSetting } from '../config/settings.js';
@@ -9,7 +9,9 @@ import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
 import { packageRoot } from '../util/package-root.js';
 
-/** Where s6-overlay puts s6's tools; the other places count only when the setting says on. */
+/** What s6-overlay v2 leaves in an image (its stage 2), whose s6 tools are in /usr/bin. */
+const V2_OVERLAY_MARKER = '/etc/s6/init/init-stage2';
+/** Where s6-overlay puts s6's tools; the other places count only when the setting says on, or for a v2 image. */
 const OVERLAY_TOOL = '/command/s6-svc';
 const OTHER_TOOLS = ['/usr/bin/s6-svc', '/bin/s6-svc', '/usr/local/bin/s6-svc', '/usr/sbin/s6-svc'];
 /** Where a distribution's shared libs6 (named with its version) may be. */
@@ -19,6 +21,11 @@ export interface S6Tools {
   readonly path: string;
   /** s6's release, when the installation tells it (s6-overlay's path, a distribution's library name). */
   readonly version: readonly number[] | null;
+}
+
+/** Whether s6's tools count in the usual bin directories too: when asked, or in an s6-overlay v2 image, which put them there. */
+export function searchesEverywhere(mode: S6SuperviseSetting['mode'], v2Marker = V2_OVERLAY_MARKER): boolean {
+  return mode === 'on' || (mode === 'auto' && existsSync(v2Marker));
 }
 
 /** Where to look for s6's s6-svc: s6-overlay's /command, and with `everywhere` the usual bin directories. */
@@ -79,7 +86,7 @@ function multiarch(): string {
  */
 export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting): S6SuperviseDirs | undefined {
   if (setting.mode === 'off') return undefined;
-  const tools = setting.version === null ? findS6Tools(s6ToolCandidates(setting.mode === 'on')) : undefined;
+  const tools = setting.version === null ? findS6Tools(s6ToolCandidates(searchesEverywhere(setting.mode))) : undefined;
   if (setting.mode === 'auto' && tools === undefined) {
     // A distribution's s6 (installed for s6-log, say) is what `docker exec NAME s6-svstat`
     // finds on the image's PATH: say how to make it see the services, rather than pay for

@@ -607,6 +607,8 @@ ${steward} restart init-mark; echo "restart=$?"
 echo "marks=$(tr '\n' ' ' < /run/marks)"
 ${steward} start user; echo "bundle=$?"
 echo "app_after_bundle=$(s6-svstat -o up /run/service/app)"
+${steward} restart init-mark; echo "restart_again=$?"
+echo "app_after_restart=$(s6-svstat -o up /run/service/app)"
 ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
 `,
     );
@@ -619,6 +621,9 @@ ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
     expect(output, 'marks', 'up down up down up ');
     expect(output, 'bundle', '0');
     expect(output, 'app_after_bundle', 'true');
+    // What went down with it (app depends on it) comes back with it.
+    expect(output, 'restart_again', '0');
+    expect(output, 'app_after_restart', 'true');
     assert.match(output, /steward signal: init-mark is an s6-rc oneshot or bundle, not a longrun: this applies to longruns only/);
     assert.notEqual(value(output, 'signal'), '0');
   });

@@ -66,6 +66,12 @@ describe('steward check', () => {
     assert.ok(existsSync(join(ROOT, 'dist', 'steward.cjs')), 'run npm run build first: the CLI bundle is missing');
   });
 
+  it('refuses an --etc that is not a directory, rather than passing an empty tree', () => {
+    const result = check(['--etc', join(tree({}), 'no-such-dir')]);
+    assert.equal(result.status, 2, result.stdout);
+    assert.match(result.stderr, /^steward check: --etc \S+no-such-dir is not a directory\. Give the directory that holds s6-overlay/);
+  });
+
   it('passes a good tree with exit 0 and "0 errors"', () => {
     const root = tree({
       'services.d/web/run': script('exec sleep 1000\n'),

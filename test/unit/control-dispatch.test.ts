@@ -496,6 +496,17 @@ describe('dispatch: rc', () => {
     assert.deepEqual(failed.names, ['db']);
   });
 
+  it('suggests a oneshot of the graph for a name close to it, and says a oneshot is no longrun where only longruns do', async () => {
+    const fake = setup([{ name: 'web' }]);
+    withGraph(fake, { failed: [], timedOut: false });
+    const typo = error(await dispatch({ cmd: 'signal', names: ['dbb'], signal: 'HUP' }, fake.context()));
+    assert.equal(typo.code, 'ERR_UNKNOWN_SERVICE');
+    assert.match(typo.hint ?? '', /did you mean db\?/);
+    const oneshot = error(await dispatch({ cmd: 'signal', names: ['db'], signal: 'HUP' }, fake.context()));
+    assert.equal(oneshot.code, 'ERR_BAD_REQUEST');
+    assert.match(oneshot.message, /db is an s6-rc oneshot or bundle, not a longrun/);
+  });
+
   it('refuses s6-rc -d change during the boot, as the lock the boot holds would', async () => {
     const fake = setup([{ name: 'web' }]);
     const { calls } = withGraph(fake, { failed: [], timedOut: false });
@@ -521,7 +532,8 @@ describe('dispatch: rc', () => {
     assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['up'], wait: 'ready', timeoutMs: 50 }, fake.context())), { changed: ['user'] });
     assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['restart-or-start'], wait: 'restarted' }, fake.context())), { changed: ['user'] });
     assert.deepEqual(result(await dispatch({ cmd: 'control', names: ['user'], actions: ['down'], wait: 'finished' }, fake.context())), { changed: ['user'] });
-    assert.deepEqual(calls, ['change up user 50', 'change down user 0', 'change up user 0', 'change down user 0']);
+    // The restart brings back what was up before (web), which went down with user.
+    assert.deepEqual(calls, ['change up user 50', 'change down user 0', 'change up user,web 0', 'change down user 0']);
     // A longrun named beside a graph name is refused, not half done.
     const mixed = error(await dispatch({ cmd: 'control', names: ['web', 'user'], actions: ['up'] }, fake.context()));
     assert.equal(mixed.code, 'ERR_BAD_REQUEST');

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { notifyListeners } from '../../src/control/s6-supervise/event-dir.js';
 import { encodeStatus, statusFormatOf, type SuperviseStatus } from '../../src/control/s6-supervise/status-file.js';
 import { actionsOfLetter } from '../../src/control/s6-letters.js';
-import { findS6Tools, versionInPath } from '../../src/init/s6-supervise.js';
+import { findS6Tools, searchesEverywhere, versionInPath } from '../../src/init/s6-supervise.js';
 import { lockWholeFile, makeFifo } from '../../src/sys/ffi.js';
 import { removeTree } from '../helpers/tree.js';
 
@@ -129,6 +129,17 @@ describe("finding s6's own tools", () => {
     const stewardsOnly = [join(root, 'usr-bin', 's6-svc'), join(root, 'missing', 's6-svc')];
     assert.equal(findS6Tools(stewardsOnly, steward), undefined);
     assert.deepEqual(findS6Tools([...stewardsOnly, join(root, 'command', 's6-svc')], steward), { path: join(tools, 's6-svc'), version: [2, 13, 1, 0] });
+  });
+
+  it('looks in the usual bin directories when asked, or in an s6-overlay v2 image (its stage 2 is there)', () => {
+    const root = tempDir();
+    const marker = join(root, 'etc', 's6', 'init', 'init-stage2');
+    assert.equal(searchesEverywhere('auto', marker), false);
+    assert.equal(searchesEverywhere('on', marker), true);
+    mkdirSync(join(root, 'etc', 's6', 'init'), { recursive: true });
+    writeFileSync(marker, '');
+    assert.equal(searchesEverywhere('auto', marker), true);
+    assert.equal(searchesEverywhere('off', marker), false);
   });
 
   it('reads versions only from a path segment named s6-VERSION', () => {

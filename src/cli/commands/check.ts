@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
+
 import type { Diagnostic } from '../../config/diagnostic.js';
 import { parseFixAttrsFile } from '../../config/fix-attrs.js';
 import { legacyPaths } from '../../config/legacy.js';
 import { readSettings } from '../../config/settings.js';
+import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
@@ -23,7 +26,11 @@ export const checkCommand: Command = {
     const { flags, values } = parseOptions('check', args, { flags: ['json'], values: ['etc'] });
     const env = { ...process.env };
     const etc = values.get('etc');
-    if (etc !== undefined) env['STEWARD_ETC'] = etc;
+    if (etc !== undefined) {
+      // A typo, or a COPY the Dockerfile lacks, must not pass as an empty tree.
+      if (!isDirectory(etc)) throw new StewardError('ERR_USAGE', `steward check: --etc ${etc} is not a directory`, { hint: 'Give the directory that holds s6-overlay/, services.d/, cont-init.d/... (the image\'s /etc)' });
+      env['STEWARD_ETC'] = etc;
+    }
     const { settings, diagnostics: settingProblems } = readSettings(env);
     const compiled = compileServices(settings, env);
     const tree = compiled.tree;
@@ -44,3 +51,11 @@ export const checkCommand: Command = {
     return Promise.resolve(errors === 0 ? 0 : 1);
   },
 };
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

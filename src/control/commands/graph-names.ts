@@ -32,12 +32,20 @@ export async function controlGraphNames(
     });
   }
   if (context.target.booted?.() === false && request.actions.some((action) => action !== 'up' && action !== 'once')) return bootingFailure(names);
-  // A restart runs a oneshot's down script, then its up script (down on what is down does nothing).
-  const steps = request.actions.flatMap((action): ('up' | 'down')[] => (action === 'down' ? ['down'] : action === 'restart' || action === 'restart-or-start' ? ['down', 'up'] : ['up']));
   const run = async (): Promise<{ failed: string[]; timedOut: boolean }> => {
     let outcome: { failed: string[]; timedOut: boolean } = { failed: [], timedOut: false };
-    for (const direction of steps) {
-      outcome = await rc.change(direction, names, request.timeoutMs, context.abortSignal);
+    for (const action of request.actions) {
+      if (action === 'down' || action === 'restart' || action === 'restart-or-start') {
+        // A restart runs a oneshot's down script, then its up script; what went down with it
+        // (its dependents: a oneshot in `user` takes the services.d services along) comes back.
+        const upBefore = action === 'down' ? [] : rc.list([], true);
+        outcome = await rc.change('down', names, request.timeoutMs, context.abortSignal);
+        if (outcome.failed.length > 0) break;
+        if (action === 'down') continue;
+        outcome = await rc.change('up', [...new Set([...names, ...upBefore])], request.timeoutMs, context.abortSignal);
+      } else {
+        outcome = await rc.change('up', names, request.timeoutMs, context.abortSignal);
+      }
       if (outcome.failed.length > 0) break;
     }
     return outcome;
