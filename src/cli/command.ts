@@ -20,6 +20,11 @@ export function parseOptions(
   const positional: string[] = [];
   for (let index = 0; index < args.length; index++) {
     const arg = args[index] ?? '';
+    if (arg === '--') {
+      // The end of the options: a service named -dash can still be given.
+      positional.push(...args.slice(index + 1));
+      break;
+    }
     if (!arg.startsWith('--')) {
       positional.push(arg);
       continue;

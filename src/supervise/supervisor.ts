@@ -100,7 +100,8 @@ export class ServiceSupervisor {
       wantUp: this.#wantUp && this.#restartOnExit,
       ready: this.#state === 'ready' || (this.#state === 'up' && this.definition.notificationFd === null),
       since: this.#since,
-      readySince: this.#readySince,
+      // Without readiness notification, ready means up: ready since it came up.
+      readySince: this.#readySince ?? (this.#state === 'up' && this.definition.notificationFd === null ? this.#since : null),
       starts: this.#starts,
       runStartedAt: this.#pid === null ? null : this.#lastSpawnAt,
       lastExit: this.#lastExit,

@@ -50,10 +50,12 @@ describe('ServiceSupervisor: starting', () => {
   });
 
   it('without a notification fd the service is up, and counts as ready, as soon as it is spawned', () => {
-    const { supervisor, events } = harness();
+    const { clock, supervisor, events } = harness();
+    clock.advance(70);
     supervisor.up();
     assert.equal(supervisor.state, 'up');
     assert.equal(supervisor.status.ready, true);
+    assert.equal(supervisor.status.readySince, clock.now(), 'ready, but not since when');
     assert.deepEqual(
       events.map((event) => event.type),
       ['state', 'spawned'],
