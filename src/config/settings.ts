@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 import { StewardError } from '../errors.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -95,6 +97,14 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
   const ms = 'a whole number of milliseconds';
   const profile = env['S6_RUNTIME_PROFILE']?.trim() ?? '';
   const etcBase = env['STEWARD_ETC'] ?? '/etc';
+  if (profile !== '' && !existsSync(`${etcBase}/cont-profile.d/${profile}`)) {
+    diagnostics.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SETTING', `S6_RUNTIME_PROFILE=${profile}: there is no ${etcBase}/cont-profile.d/${profile}, so no service, script or definition is read`, {
+        hint: 'Name a directory of /etc/cont-profile.d, or unset S6_RUNTIME_PROFILE to read /etc',
+      }),
+    });
+  }
   const settings: Settings = {
     verbosity: readNumber(env, { name: 'S6_VERBOSITY', fallback: 2, what: 'a verbosity level from 0 to 5' }, diagnostics),
     behaviourIfStage2Fails: readNumber(

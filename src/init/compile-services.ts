@@ -5,6 +5,7 @@ import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSourc
 import type { Settings } from '../config/settings.js';
 import { type CompiledGraph, compileGraph } from '../graph/compile.js';
 import { listDirents } from '../config/scan.js';
+import { counted } from '../util/counted.js';
 import type { LongrunDefinition } from '../model/service.js';
 
 export interface CompiledServices {
@@ -41,9 +42,9 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
   const summary = [
-    `${userServices} s6-rc services`,
-    `${readServices ? tree.services.length : countLegacyServices(settings)} services.d services`,
-    `${tree.contInit.length} cont-init and ${tree.contFinish.length} cont-finish scripts`,
+    counted(userServices, 's6-rc service'),
+    counted(readServices ? tree.services.length : countLegacyServices(settings), 'services.d service'),
+    `${tree.contInit.length} cont-init and ${counted(tree.contFinish.length, 'cont-finish script')}`,
   ].join(', ');
   return {
     tree,

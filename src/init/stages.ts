@@ -8,6 +8,7 @@ import type { BuiltinStages } from './rc-runner.js';
 import { installLiveService } from './runtime-dir.js';
 import { runScriptsStage } from './scripts-stage.js';
 import type { ServiceSet } from './service-set.js';
+import { counted } from '../util/counted.js';
 import { stageFailed } from './stage-failure.js';
 
 const OK: TransitionResult = { ok: true };
@@ -89,7 +90,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
     },
     async legacyServicesDown() {
       if (legacy.length === 0) return OK;
-      context.reporter.info('services-down', `stopping ${legacy.filter(isMainService).length} legacy longruns`);
+      context.reporter.info('services-down', `stopping ${counted(legacy.filter(isMainService).length, 'legacy longrun')}`);
       const stillUp = await services.stopForGood(names(legacy), context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
       if (stillUp.length === 0) return OK;
       const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`;

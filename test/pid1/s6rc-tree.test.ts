@@ -150,7 +150,7 @@ function describeRealistic(layout: 's6-rc.d' | 'user-bundles.d'): void {
       const userDir = join(etc, 's6-overlay', layout, 'user', 'contents.d');
       assert.ok(existsSync(userDir), userDir);
       assert.ok(!existsSync(join(etc, 's6-overlay', 'user', 'type')));
-      assert.match(result.output, new RegExp(`19 s6-rc services, 1 services.d services`), result.output);
+      assert.match(result.output, new RegExp(`19 s6-rc services, 1 services.d service`), result.output);
     });
 
     it('boots, runs the CMD to its end and stops with exit 0', () => {

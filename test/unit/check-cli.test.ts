@@ -84,7 +84,7 @@ describe('steward check', () => {
     });
     const result = check(['--etc', root]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /2 services.d services, 1 cont-init and 1 cont-finish scripts .*, 1 fix-attrs files/);
+    assert.match(result.stdout, /2 services.d services, 1 cont-init and 1 cont-finish script .*, 1 fix-attrs file/);
     assert.match(result.stdout, /: 0 errors, 0 warnings\n$/);
     assert.doesNotMatch(result.stdout, /^error:/m);
   });
@@ -95,7 +95,7 @@ describe('steward check', () => {
     const result = check(['--etc', root]);
     assert.equal(result.status, 1);
     assert.ok(result.stdout.includes(`error: ${run}: the run script of service web is not executable. Run chmod +x ${run}`), result.stdout);
-    assert.match(result.stdout, /1 services.d services, .*: 1 errors, 0 warnings/);
+    assert.match(result.stdout, /1 services.d service, .*: 1 error, 0 warnings/);
   });
 
   it('names a script with CRLF line endings, at line 1', () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { readSettings, type Settings } from '../../src/config/settings.js';
@@ -147,6 +150,20 @@ describe('readSettings', () => {
     const { settings } = readSettings({ S6_RUNTIME_PROFILE: ' dev ' });
     assert.equal(settings.runtimeProfile, 'dev');
     assert.equal(settings.etcDir, '/etc/cont-profile.d/dev');
+  });
+
+  it('warns when the runtime profile names no directory, and not when it does', () => {
+    const etc = mkdtempSync(join(tmpdir(), 'steward-profile-'));
+    try {
+      const missing = readSettings({ STEWARD_ETC: etc, S6_RUNTIME_PROFILE: 'nope' }).diagnostics;
+      assert.equal(missing.length, 1);
+      assert.equal(missing[0]?.severity, 'warning');
+      assert.match(missing[0]?.error.message ?? '', /S6_RUNTIME_PROFILE=nope: there is no \S+\/cont-profile.d\/nope, so no service/);
+      mkdirSync(join(etc, 'cont-profile.d', 'dev'), { recursive: true });
+      assert.deepEqual(readSettings({ STEWARD_ETC: etc, S6_RUNTIME_PROFILE: 'dev' }).diagnostics, []);
+    } finally {
+      rmSync(etc, { recursive: true, force: true });
+    }
   });
 
   it('ignores a blank S6_RUNTIME_PROFILE', () => {

@@ -8,6 +8,7 @@ import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
+import { counted } from '../../util/counted.js';
 import { writeOut } from '../output.js';
 
 /** Validates a service tree and reports every problem at once, starting nothing. */
@@ -47,7 +48,7 @@ export const checkCommand: Command = {
     }
     for (const { severity, error } of all) writeOut(`${severity}: ${error.describe()}\n`);
     const paths = legacyPaths(settings);
-    writeOut(`${compiled.summary}, ${tree.fixAttrsFiles.length} fix-attrs files (services.d: ${paths.services}): ${errors} errors, ${warnings} warnings\n`);
+    writeOut(`${compiled.summary}, ${counted(tree.fixAttrsFiles.length, 'fix-attrs file')} (services.d: ${paths.services}): ${counted(errors, 'error')}, ${counted(warnings, 'warning')}\n`);
     return Promise.resolve(errors === 0 ? 0 : 1);
   },
 };
