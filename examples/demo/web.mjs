@@ -1,9 +1,13 @@
 // The demo's web service: one page showing what Steward supervises.
 import { createServer } from 'node:http';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const port = Number(process.env.PORT ?? 8080);
 const data = process.env.DEMO_DATA ?? '/tmp';
+// The pids on this page are the container's (a PID namespace, as root): ask Steward by name instead.
+const steward = fileURLToPath(new URL('../../bin/steward', import.meta.url));
+const control = process.env.STEWARD_RUN === undefined ? steward : `STEWARD_RUN=${process.env.STEWARD_RUN} ${steward}`;
 
 function read(name) {
   try {
@@ -22,7 +26,8 @@ const server = createServer((request, response) => {
 <li>container booted at: ${read('booted-at')}</li>
 <li>worker: ${read('worker-status')}</li>
 </ul>
-<p>Try <code>kill ${read('worker-pid')}</code>: the worker comes back within a second.</p>
+<p>In another terminal, try <code>${control} signal KILL worker</code>: the worker comes back within a second.
+<code>${control} status</code> shows it.</p>
 `);
 });
 
