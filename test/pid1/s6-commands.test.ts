@@ -610,6 +610,10 @@ echo "app_after_bundle=$(s6-svstat -o up /run/service/app)"
 ${steward} restart init-mark; echo "restart_again=$?"
 echo "app_after_restart=$(s6-svstat -o up /run/service/app)"
 ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
+${steward} stop init-mark; echo "app_stopped=$(s6-svstat -o up /run/service/app)"
+${steward} start app; echo "start_app=$?"
+echo "app_with_dependency=$(s6-svstat -o up /run/service/app)"
+echo "marks_end=$(tr '\n' ' ' < /run/marks)"
 `,
     );
     assert.equal(code, 0, output);
@@ -626,6 +630,11 @@ ${steward} signal HUP init-mark 2>&1; echo "signal=$?"
     expect(output, 'app_after_restart', 'true');
     assert.match(output, /steward signal: init-mark is an s6-rc oneshot or bundle, not a longrun: this applies to longruns only/);
     assert.notEqual(value(output, 'signal'), '0');
+    // Starting the longrun by name runs what it depends on first, as s6-rc -u change does.
+    expect(output, 'app_stopped', 'false');
+    expect(output, 'start_app', '0');
+    expect(output, 'app_with_dependency', 'true');
+    expect(output, 'marks_end', 'up down up down up down up down up ');
   });
 
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
