@@ -40,8 +40,12 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const badSignal = request.actions.find((action) => action.includes(':') && parseSignal(action.slice(action.indexOf(':') + 1)) === undefined);
   if (badSignal !== undefined) return failure('ERR_BAD_SIGNAL', `${JSON.stringify(badSignal)} does not name a signal`);
-  const dependencies = await startDependencies(request, supervisors, context);
-  if (dependencies !== undefined) return dependencies;
+  // Awaited only when there is something to start first: otherwise the actions apply at once.
+  const dependencies = startDependencies(request, supervisors, context);
+  if (dependencies !== undefined) {
+    const failed = await dependencies;
+    if (failed !== undefined) return failed;
+  }
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
     for (const action of request.actions) apply(action, supervisor);
@@ -109,7 +113,7 @@ function apply(action: Action, supervisor: ServiceSupervisor): void {
  * it needs. Only for services given by name: s6-svc, which names directories, stays s6's
  * low-level command. Returns a failure when a dependency could not be brought up.
  */
-async function startDependencies(request: Extract<Request, { cmd: 'control' }>, supervisors: readonly ServiceSupervisor[], context: CommandContext): Promise<Response | undefined> {
+function startDependencies(request: Extract<Request, { cmd: 'control' }>, supervisors: readonly ServiceSupervisor[], context: CommandContext): Promise<Response | undefined> | undefined {
   const rc = context.target.rc;
   if (rc === undefined || !request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start')) return undefined;
   const named = new Set(request.names);
@@ -118,8 +122,9 @@ async function startDependencies(request: Extract<Request, { cmd: 'control' }>, 
     .filter((supervisor) => context.target.dependenciesOf(supervisor.name).some((dependency) => context.target.dependencyUp?.(dependency) === false))
     .map((supervisor) => supervisor.name);
   if (waiting.length === 0) return undefined;
-  const outcome = await rc.change('up', waiting, request.timeoutMs, context.abortSignal);
-  if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
-  if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring up what ${waiting.join(', ')} depends on: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
-  return undefined;
+  return rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
+    if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
+    if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring up what ${waiting.join(', ')} depends on: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
+    return undefined;
+  });
 }
