@@ -62,6 +62,7 @@ export type ControlErrorCode =
   | 'ERR_PERMISSION'
   | 'ERR_NOT_RUNNING'
   | 'ERR_BOOTING'
+  | 'ERR_BUSY'
   | 'ERR_INTERNAL';
 
 export interface ControlErrorBody {

@@ -11,8 +11,17 @@ import { dispatch } from './dispatch.js';
 import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
 import type { ControlTarget } from './target.js';
 
-/** More clients than this at once are turned away by the kernel's accept path. */
+/**
+ * Connections kept at once. Past it, the oldest one that has not sent a whole request yet (an
+ * idle or trickling client) is dropped for the new one: such clients cannot keep others out.
+ */
 const MAX_CONNECTIONS = 256;
+/**
+ * Requests that wait (`wait`, `control` with a wait, `rc change`) in progress at once; past
+ * it they are answered ERR_BUSY, so that parked waits, which any user can send to the status
+ * socket, always leave room for the quick requests (status, ping...).
+ */
+const MAX_WAITING_REQUESTS = MAX_CONNECTIONS - 32;
 /** Connections the kernel holds until they are accepted (Node's default). */
 const BACKLOG = 511;
 /** How often a client whose request is still being handled (a wait) is checked for being gone. */
@@ -37,7 +46,9 @@ export interface ControlServerOptions {
 export class ControlServer {
   /** Made by serve(): node:net is loaded then, not while the first services start. */
   #server: Server | undefined;
-  readonly #connections = new Set<Socket>();
+  /** Open connections, oldest first; true once the whole request is in. */
+  readonly #connections = new Map<Socket, boolean>();
+  #waitingRequests = 0;
   readonly #closing = new AbortController();
   #boundFd: number | undefined;
   #adopted = false;
@@ -84,7 +95,6 @@ export class ControlServer {
     if (fd === undefined) throw new Error('the control socket is not bound');
     if (this.#closing.signal.aborted) return;
     const server = netModule().createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
-    server.maxConnections = MAX_CONNECTIONS;
     // A listening error after start-up (there is none expected) must not crash PID 1.
     server.on('error', () => undefined);
     this.#server = server;
@@ -101,7 +111,7 @@ export class ControlServer {
   /** Stops accepting, ends pending waits, and closes every connection. Idempotent. */
   close(): Promise<void> {
     this.#closing.abort();
-    for (const socket of this.#connections) socket.destroy();
+    for (const socket of this.#connections.keys()) socket.destroy();
     if (!this.#adopted && this.#boundFd !== undefined) {
       closeSync(this.#boundFd); // bound, never served: Node does not own the descriptor yet
       this.#boundFd = undefined;
@@ -117,13 +127,30 @@ export class ControlServer {
     });
   }
 
+  /** Drops the oldest connection still sending its request, to make room for `newest`; or `newest` when all are being answered. */
+  #dropOldestUnread(newest: Socket): void {
+    for (const [socket, requestIn] of this.#connections) {
+      if (requestIn || socket === newest) continue;
+      this.#connections.delete(socket);
+      socket.destroy();
+      return;
+    }
+    this.#connections.delete(newest);
+    newest.destroy();
+  }
+
   #accept(socket: Socket): void {
-    this.#connections.add(socket);
+    this.#connections.set(socket, false);
+    if (this.#connections.size > MAX_CONNECTIONS) this.#dropOldestUnread(socket);
     const clientGone = new AbortController();
     let buffered = Buffer.alloc(0);
     let handled = false;
     let checkClient: NodeJS.Timeout | undefined;
-    const deadline = setTimeout(() => respond(failure('ERR_REQUEST_TIMEOUT', `no complete request within ${REQUEST_DEADLINE_MS} ms`)), REQUEST_DEADLINE_MS);
+    const deadline = setTimeout(() => {
+      // Answered: what arrives after this (the rest of the request, say) is not carried out.
+      handled = true;
+      respond(failure('ERR_REQUEST_TIMEOUT', `no complete request within ${REQUEST_DEADLINE_MS} ms`));
+    }, REQUEST_DEADLINE_MS);
 
     const respond = (response: Response): void => {
       clearInterval(checkClient);
@@ -134,6 +161,7 @@ export class ControlServer {
     };
     const handle = (line: Buffer): void => {
       handled = true;
+      if (this.#connections.has(socket)) this.#connections.set(socket, true);
       clearTimeout(deadline);
       socket.pause();
       let message: unknown;
@@ -163,7 +191,17 @@ export class ControlServer {
         now: this.options.now,
         abortSignal: AbortSignal.any([clientGone.signal, this.#closing.signal]),
       };
-      dispatch(message, context).then(respond, (error: unknown) => respond(failure('ERR_INTERNAL', String(error))));
+      const waits = waitsLong(message);
+      if (waits && this.#waitingRequests >= MAX_WAITING_REQUESTS) {
+        respond(failure('ERR_BUSY', `${MAX_WAITING_REQUESTS} requests are already waiting here`, { hint: 'Try again once some are over; status and the other quick requests are still answered' }));
+        return;
+      }
+      if (waits) this.#waitingRequests++;
+      const settled = (response: Response): void => {
+        if (waits) this.#waitingRequests--;
+        respond(response);
+      };
+      dispatch(message, context).then(settled, (error: unknown) => settled(failure('ERR_INTERNAL', String(error))));
     };
 
     socket.on('data', (chunk: Buffer) => {
@@ -197,4 +235,11 @@ export class ControlServer {
       this.#connections.delete(socket);
     });
   }
+}
+
+/** Whether a request may take long to answer: it waits for services to reach a state. */
+function waitsLong(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const fields = message as { cmd?: unknown; wait?: unknown; op?: unknown };
+  return fields.cmd === 'wait' || (fields.cmd === 'control' && fields.wait !== undefined && fields.wait !== null) || (fields.cmd === 'rc' && fields.op === 'change');
 }

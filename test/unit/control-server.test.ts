@@ -26,6 +26,7 @@ const ERROR_CODES: readonly ControlErrorCode[] = [
   'ERR_PERMISSION',
   'ERR_NOT_RUNNING',
   'ERR_BOOTING',
+  'ERR_BUSY',
   'ERR_INTERNAL',
 ];
 
@@ -315,6 +316,56 @@ describe('ControlServer: slow, many and hostile clients', () => {
     assert.deepEqual(slowAnswered, [], 'the slow clients were let go before the others were served');
     assert.equal(errorCode(await trickle), 'ERR_REQUEST_TIMEOUT');
     assert.equal(errorCode(await silent), 'ERR_REQUEST_TIMEOUT');
+  });
+
+  it('drops the oldest idle connection for a new client: 300 silent clients do not keep a status request out', async () => {
+    const { path } = await serve();
+    const idle = await Promise.all(
+      Array.from(
+        { length: 300 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(path, () => resolve(socket));
+            socket.on('error', () => undefined);
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    const answer = response(await exchange(path, '{"cmd":"status","names":["web"]}\n', { timeoutMs: 3_000 }));
+    assert.ok(answer.ok, JSON.stringify(answer));
+    for (const socket of idle) socket.destroy();
+  });
+
+  it('answers ERR_BUSY to one wait too many, and still answers quick requests', async () => {
+    const { path } = await serve();
+    // db has readiness and never gets ready: each of these waits stays parked.
+    const parked: Socket[] = [];
+    for (let index = 0; index < 224; index++) {
+      const socket = connect({ path, allowHalfOpen: true });
+      socket.on('error', () => undefined);
+      socket.end('{"cmd":"wait","names":["db"],"condition":"ready"}\n');
+      parked.push(socket);
+    }
+    // Every one of them is in (each gets its answer only when db is ready, never here).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const busy = response(await exchange(path, '{"cmd":"wait","names":["db"],"condition":"ready"}\n', { timeoutMs: 3_000 }));
+    assert.equal(busy.ok ? undefined : busy.error.code, 'ERR_BUSY');
+    assert.ok(response(await exchange(path, '{"cmd":"status"}\n', { timeoutMs: 3_000 })).ok);
+    for (const socket of parked) socket.destroy();
+  });
+
+  it('does not carry out a request whose end comes after it was answered with ERR_REQUEST_TIMEOUT', async () => {
+    const { fake, path } = await serve();
+    const socket = connect({ path, allowHalfOpen: true });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.write('{"cmd":"control","names":["web"],"actions":["down"]');
+    await new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    assert.match(answer, /ERR_REQUEST_TIMEOUT/);
+    socket.end('}\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(fake.supervisor('web').status.wantUp, true, 'the late request was carried out');
+    socket.destroy();
   });
 
   it('answers 200 concurrent clients, each with its own answer', async () => {
