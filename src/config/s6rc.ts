@@ -120,7 +120,7 @@ function readDefinition(dir: string, name: string, settings: Settings, diagnosti
     case 'bundle':
       return { kind: 'bundle', name, source: dir, contents: readNameList(dir, names, 'contents', diagnostics), essential } satisfies RcBundle;
     case 'oneshot':
-      return readOneshot(dir, name, names, essential, diagnostics);
+      return readOneshot(dir, name, names, essential, settings, diagnostics);
     case 'longrun':
       return readLongrun(dir, name, names, essential, settings, diagnostics);
     default:
@@ -150,7 +150,7 @@ function readTimeouts(dir: string, names: ReadonlyMap<string, unknown>, diagnost
   return { timeoutUpMs: read('timeout-up'), timeoutDownMs: read('timeout-down') };
 }
 
-function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unknown>, essential: boolean, diagnostics: Diagnostic[]): RcOneshot | undefined {
+function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unknown>, essential: boolean, settings: Settings, diagnostics: Diagnostic[]): RcOneshot | undefined {
   if (!names.has('up')) {
     diagnostics.push(error(`oneshot ${name} has no up file`, join(dir, 'up'), 'Write the command to run in it, usually the path of a script'));
     return undefined;
@@ -158,7 +158,7 @@ function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unkno
   const up = readAction(join(dir, 'up'), diagnostics);
   const down = names.has('down') ? readAction(join(dir, 'down'), diagnostics) : { kind: 'noop' as const };
   if (up === undefined || down === undefined) return undefined;
-  for (const [action, file] of [[up, 'up'], [down, 'down']] as const) diagnostics.push(...serviceScoped(inspectCalledScript(action, `${file} of oneshot ${name}`)));
+  for (const [action, file] of [[up, 'up'], [down, 'down']] as const) diagnostics.push(...serviceScoped(inspectCalledScript(action, `${file} of oneshot ${name}`, settings)));
   return {
     kind: 'oneshot',
     name,
@@ -214,11 +214,22 @@ function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | un
  * most images write it): checked like a run script, so a missing x bit or CRLF line endings
  * are reported before the boot rather than as "command exited 127".
  */
-function inspectCalledScript(action: OneshotAction, role: string): Diagnostic[] {
+function inspectCalledScript(action: OneshotAction, role: string, settings: Settings): Diagnostic[] {
   if (action.kind !== 'execline' || action.program.kind !== 'exec') return [];
   const file = action.program.argv[0];
   if (file === undefined || !file.startsWith('/')) return [];
-  return inspectExecutable(file, `script that the ${role} runs`);
+  return inspectExecutable(inImageEtc(file, settings), `script that the ${role} runs`);
+}
+
+/**
+ * A path under /etc as the tree being read has it: with the tree elsewhere (steward check
+ * --etc rootfs/etc, before the image is built), /etc/s6-overlay/... is looked for there.
+ */
+function inImageEtc(path: string, settings: Settings): string {
+  const profileDir = settings.runtimeProfile === null ? '' : `/cont-profile.d/${settings.runtimeProfile}`;
+  const etcRoot = profileDir !== '' && settings.etcDir.endsWith(profileDir) ? settings.etcDir.slice(0, -profileDir.length) : settings.etcDir;
+  if (etcRoot === '/etc' || !path.startsWith('/etc/')) return path;
+  return join(etcRoot, path.slice('/etc/'.length));
 }
 
 function readLongrun(

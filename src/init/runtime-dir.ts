@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { removeIfPresent } from '../util/remove.js';
+import { isOverlayV2Image } from './overlay-v2.js';
 
 /**
  * The paths scripts in s6-overlay images rely on, under the runtime directory.
@@ -37,7 +38,7 @@ export function runtimeLayout(runDir: string): RuntimeLayout {
 /** The halt family: each asks this process, by pid, to shut down (SIGUSR2, as s6-overlay's halt). */
 const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 
-export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string): void {
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string, overlayV2 = isOverlayV2Image()): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
@@ -46,9 +47,12 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     }
     mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
     mkdirSync(layout.legacyServices, { recursive: true, mode: 0o755 });
-    // s6-overlay v2's scan directory, which v2-era finish scripts name (s6-svscanctl -t
-    // /var/run/s6/services): the same directory as /run/service.
-    symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
+    // s6-overlay v2's scan directory, which v2 images' scripts name (s6-svscanctl -t
+    // /var/run/s6/services), s6's own tools too: the same directory as /run/service. Only for
+    // them: v3 has no such path, and linuxserver.io's images make it themselves
+    // (ln -s /run/s6/legacy-services /run/s6/services), which would otherwise put a link
+    // into /run/service. Steward's own commands do not need it.
+    if (overlayV2) symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
     writeFileSync(layout.exitCodeFile, '0\n');
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {

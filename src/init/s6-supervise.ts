@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 
 import type { S6SuperviseSetting } from '../config/settings.js';
@@ -8,9 +8,8 @@ import type { ControlTarget } from '../control/target.js';
 import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
 import { packageRoot } from '../util/package-root.js';
+import { isOverlayV2Image, V2_OVERLAY_MARKER } from './overlay-v2.js';
 
-/** What s6-overlay v2 leaves in an image (its stage 2), whose s6 tools are in /usr/bin. */
-const V2_OVERLAY_MARKER = '/etc/s6/init/init-stage2';
 /** Where s6-overlay puts s6's tools; the other places count only when the setting says on, or for a v2 image. */
 const OVERLAY_TOOL = '/command/s6-svc';
 const OTHER_TOOLS = ['/usr/bin/s6-svc', '/bin/s6-svc', '/usr/local/bin/s6-svc', '/usr/sbin/s6-svc'];
@@ -25,7 +24,7 @@ export interface S6Tools {
 
 /** Whether s6's tools count in the usual bin directories too: when asked, or in an s6-overlay v2 image, which put them there. */
 export function searchesEverywhere(mode: S6SuperviseSetting['mode'], v2Marker = V2_OVERLAY_MARKER): boolean {
-  return mode === 'on' || (mode === 'auto' && existsSync(v2Marker));
+  return mode === 'on' || (mode === 'auto' && isOverlayV2Image(v2Marker));
 }
 
 /** Where to look for s6's s6-svc: s6-overlay's /command, and with `everywhere` the usual bin directories. */

@@ -657,13 +657,34 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
     assert.doesNotMatch(output, /unexpectedly/);
   });
 
+  it("linuxserver.io's 00-legacy link (ln -s /run/s6/legacy-services /run/s6/services) puts nothing into /run/service", async () => {
+    const { code, output } = await container(
+      {
+        'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+        ...rcd('init-legacy', { type: 'oneshot\n', up: 'ln -s /run/s6/legacy-services /run/s6/services\n' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/init-legacy': '' }),
+      },
+      `
+s6-svwait -u -t 10000 /run/service/web
+echo "link=$(readlink /run/s6/services)"
+echo "scandir=$(ls -A /run/service | grep -v '^[.]' | sort | tr '\n' ' ')"
+s6-svscanctl -a /run/service 2>&1; echo "scan=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'link', '/run/s6/legacy-services');
+    expect(output, 'scandir', 'web ');
+    expect(output, 'scan', '0');
+    assert.doesNotMatch(output, /scan: error/);
+  });
+
   it('a service directory copied into the scan directory is supervised on s6-svscanctl -a or SIGHUP, and stopped when it leaves on -h', async () => {
     const { code, output } = await container(
       { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
       `
 s6-svwait -u -t 10000 /run/service/web
 mk() { mkdir -p /run/$1 && printf '#!/bin/sh\\necho $1 >> /run/$1.ran\\nexec sleep 1000\\n' > /run/$1/run && chmod +x /run/$1/run; }
-mk dyn; cp -a /run/dyn /run/s6/services/dyn
+mk dyn; cp -a /run/dyn /run/service/dyn
 s6-svscanctl -a /run/service; echo "scan=$?"
 s6-svwait -u -t 5000 /run/service/dyn; echo "dyn_up=$?"
 echo "dyn_ran=$(cat /run/dyn.ran)"

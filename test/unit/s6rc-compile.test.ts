@@ -362,6 +362,19 @@ describe('steward check on an s6-rc.d tree', () => {
     assert.ok(!existsSync(join(root, 'run')), 'steward check made a runtime directory');
   });
 
+  it("checks a oneshot's /etc/s6-overlay/... script in the tree given with --etc, not on this host", () => {
+    const root = tree({
+      ...oneshot('init-x', '/etc/s6-overlay/s6-rc.d/init-x/run\n'),
+      [`${RC}/init-x/run`]: script('echo configured\n'),
+      ...oneshot('init-y', '/etc/s6-overlay/s6-rc.d/init-y/missing\n'),
+      ...inUser('init-x', 'init-y'),
+    });
+    const result = spawnSync(process.execPath, [CLI, 'check', '--etc', root], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    assert.doesNotMatch(result.stdout, /init-x/, result.stdout);
+    // The one that is missing in the tree is named at its place in the tree.
+    assert.ok(result.stdout.includes(`${root}/${RC}/init-y/missing: cannot read the script that the up of oneshot init-y runs`), result.stdout);
+  });
+
   it('passes the realistic fixture, in both layouts', () => {
     for (const layout of ['s6-rc.d', 'user-bundles.d']) {
       const root = installFixture(fixturePath(repoRoot, 's6rc-realistic'));
