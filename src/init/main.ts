@@ -162,6 +162,10 @@ async function main(command: readonly string[]): Promise<number> {
   // Said at once, before the interrupted boot reports what it left unstarted.
   reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
+  // From now on a service that exits is not started again: it is about to be stopped anyway, and
+  // a restart would run it only to kill it, and run its finish script twice (the second time
+  // with a SIGTERM that could overwrite the exit code the first one wrote).
+  services.noMoreRestarts();
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, Math.min(BOOT_SETTLE_MS, Math.max(settings.killGraceTimeMs, 1)));
   const code = await shutdown(context, stage2, services);

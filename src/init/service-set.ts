@@ -25,6 +25,8 @@ export class ServiceSet {
   /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
   readonly #consumers = new Set<string>();
   readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
+  /** The container is stopping: nothing is started any more. */
+  #stopping = false;
 
   constructor(
     private readonly port: ProcessPort,
@@ -67,10 +69,16 @@ export class ServiceSet {
     for (const hook of this.#installHooks) hook(supervisor);
   }
 
+  /** Once the container stops: services keep running until they are stopped, but are not restarted. */
+  noMoreRestarts(): void {
+    this.#stopping = true;
+    for (const supervisor of this.supervisors.values()) supervisor.down({ signal: false });
+  }
+
   /** Brings up a service and its logger (first, so output has a reader), unless they have a `down` file. */
   start(name: string): void {
     const supervisor = this.supervisors.get(name);
-    if (supervisor === undefined) return;
+    if (supervisor === undefined || this.#stopping) return;
     const logger = supervisor.definition.loggerName === null ? undefined : this.supervisors.get(supervisor.definition.loggerName);
     for (const each of logger === undefined ? [supervisor] : [logger, supervisor]) {
       if (each.definition.startsDown) this.reporter.info(`service ${each.name}`, 'not started: it has a down file');

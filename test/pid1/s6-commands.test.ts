@@ -657,6 +657,29 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
     assert.doesNotMatch(output, /unexpectedly/);
   });
 
+  it('a service that exits while the container stops is not started again', async () => {
+    const { code, output } = await container(
+      {
+        // As pi-hole's FTL: it dies (exit 3) while what depends on it is being stopped.
+        ...rcd('ftl', {
+          type: 'longrun\n',
+          run: '#!/bin/sh\nwhile [ ! -e /run/stopping ]; do sleep 0.05; done\nexit 3\n',
+        }),
+        ...rcd('web', {
+          type: 'longrun\n',
+          run: "#!/bin/sh\ntrap 'touch /run/stopping; sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.05; done\n",
+          'dependencies.d/ftl': '',
+        }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/web': '', 'contents.d/ftl': '' }),
+      },
+      // The CMD asks for the stop and stays until the last stage ends it.
+      's6-svwait -u -t 10000 /run/service/web; kill -TERM 1; sleep 10',
+    );
+    assert.equal(code, 0, output);
+    assert.equal((output.match(/service ftl: info: started/g) ?? []).length, 1, output);
+    assert.doesNotMatch(output, /service ftl: warning: exited 3 unexpectedly/);
+  });
+
   it("linuxserver.io's 00-legacy link (ln -s /run/s6/legacy-services /run/s6/services) puts nothing into /run/service", async () => {
     const { code, output } = await container(
       {
