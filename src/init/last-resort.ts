@@ -23,7 +23,11 @@ export function installLastResort(reporter: Reporter, request: ShutdownRequest, 
 export function lastResortHandler(reporter: Reporter, request: ShutdownRequest, emergencyExit: () => void): (error: unknown) => void {
   return (error) => {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    reporter.error('steward', `internal error, stopping the container: ${text}`);
+    try {
+      reporter.error('steward', `internal error, stopping the container: ${text}`);
+    } catch {
+      // Where the lines go failed too (a full catch-all log): stopping cleanly matters more.
+    }
     if (!request.request({ kind: 'internal-error', message: errorMessage(error) })) emergencyExit();
   };
 }

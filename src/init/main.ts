@@ -168,6 +168,9 @@ async function main(command: readonly string[]): Promise<number> {
   services.noMoreRestarts();
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, Math.min(BOOT_SETTLE_MS, Math.max(settings.killGraceTimeMs, 1)));
+  // Services a scan added belong to no stage: they get their down-signal (and finish) here,
+  // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
+  if (scanner.added.length > 0) await services.stopForGood(scanner.added, settings.servicesGraceTimeMs, true);
   const code = await shutdown(context, stage2, services);
   superviseDirs?.close();
   clearInterval(stayAlive);

@@ -24,6 +24,8 @@ export interface ScanOutcome {
  */
 export class ServiceScanner {
   readonly #pruned = new Set<string>();
+  /** Every service (and logger) a scan added: they are in no stage, so the shutdown stops them itself. */
+  readonly #added = new Set<string>();
   /** Services whose entry in the scan directory is in place: only those can have left it. */
   readonly #installed = new Set<string>();
 
@@ -32,6 +34,11 @@ export class ServiceScanner {
     private readonly services: ServiceSet,
   ) {
     services.whenInstalled((supervisor) => this.#installed.add(supervisor.name));
+  }
+
+  /** What scans added, to stop with the container (s6-overlay's shutdown prunes the scan directory). */
+  get added(): readonly string[] {
+    return [...this.#added];
   }
 
   scan(prune: boolean): ScanOutcome {
@@ -71,7 +78,10 @@ export class ServiceScanner {
         continue;
       }
       this.services.load(definitions);
-      for (const definition of definitions) this.services.installed(definition.name);
+      for (const definition of definitions) {
+        this.services.installed(definition.name);
+        this.#added.add(definition.name);
+      }
       reporter.info('scan', `supervising ${name}, found in ${layout.serviceDir}`);
       this.services.start(name);
       added.push(name);

@@ -51,12 +51,15 @@ export class CatchAllLog {
   readonly writeFd: number;
   readonly #readFd: number;
   readonly #options: CatchAllOptions;
-  #file: number;
+  #file: number | undefined;
   #size: number;
   /** The line being read, not yet ended: pieces, and their total length. */
   #partial: Buffer[] = [];
   #partialBytes = 0;
   #lastArchiveAt = 0;
+  /** Lines that could not be written since the last one that could, and why. */
+  #lost = 0;
+  #lostReason = '';
   #socket: Socket | undefined;
 
   constructor(options: CatchAllOptions) {
@@ -108,7 +111,11 @@ export class CatchAllLog {
   close(): void {
     if (this.#partialBytes > 0) this.#flushLine();
     this.#socket?.destroy();
-    closeSync(this.#file);
+    try {
+      this.#closeFile();
+    } catch {
+      // Nothing more can be logged anyway.
+    }
   }
 
   #flushLine(): void {
@@ -120,9 +127,25 @@ export class CatchAllLog {
 
   #append(line: Buffer): void {
     const record = Buffer.concat([Buffer.from(this.#stamp()), line, NEWLINE]);
-    if (this.#size + record.length > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
-    writeSync(this.#file, record);
-    this.#size += record.length;
+    // A full or failing /run must not take PID 1 down: the line is lost, and that is said once
+    // on the container's stderr (not through this log, which cannot take it).
+    try {
+      if (this.#size + record.length > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
+      // After a failure (a rotation that could not finish, say), current is opened again.
+      this.#file ??= this.#openCurrent();
+      writeSync(this.#file, record);
+      this.#size += record.length;
+      if (this.#lost > 0) {
+        writeStderr(`steward: warning: the catch-all log lost ${this.#lost} lines (${this.#lostReason}); it writes again\n`);
+        this.#lost = 0;
+      }
+    } catch (error) {
+      if (this.#lost === 0) {
+        this.#lostReason = (error as NodeJS.ErrnoException).code ?? String(error);
+        writeStderr(`steward: error: cannot write the catch-all log in ${this.#options.dir} (${this.#lostReason}); its lines are lost until it can. Give /run more room\n`);
+      }
+      this.#lost++;
+    }
   }
 
   #stamp(): string {
@@ -153,7 +176,7 @@ export class CatchAllLog {
 
   /** current becomes @TAI64N.s; the oldest archives beyond maxFiles go. */
   #rotate(): void {
-    closeSync(this.#file);
+    this.#closeFile();
     // Named by when it was closed, below the millisecond: two rotations in one millisecond
     // must not give one name, or the second archive would replace the first.
     let closedAt = performance.timeOrigin + performance.now();
@@ -164,7 +187,13 @@ export class CatchAllLog {
       .filter((name) => name.startsWith('@') && name.endsWith('.s'))
       .sort();
     for (const old of archives.slice(0, Math.max(0, archives.length - this.#options.maxFiles))) rmSync(join(this.#options.dir, old), { force: true });
-    this.#file = this.#openCurrent();
     this.#size = 0;
+  }
+
+  #closeFile(): void {
+    if (this.#file === undefined) return;
+    const file = this.#file;
+    this.#file = undefined;
+    closeSync(file);
   }
 }

@@ -680,6 +680,20 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
     assert.doesNotMatch(output, /service ftl: warning: exited 3 unexpectedly/);
   });
 
+  it('services a scan just added are stopped with their down-signal at a stop that follows at once, not left for the KILL', async () => {
+    const { code, output } = await container(
+      { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `
+s6-svwait -u -t 10000 /run/service/web
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do d=/run/dyn/d$i; mkdir -p $d; printf '#!/bin/sh\\nexec sleep 100\\n' > $d/run; chmod +x $d/run; ln -s $d /run/service/d$i; done
+kill -HUP 1; kill -TERM 1
+sleep 10
+`,
+    );
+    assert.equal(code, 0, output);
+    assert.doesNotMatch(output, /sending all processes the KILL signal/);
+  });
+
   it("linuxserver.io's 00-legacy link (ln -s /run/s6/legacy-services /run/s6/services) puts nothing into /run/service", async () => {
     const { code, output } = await container(
       {

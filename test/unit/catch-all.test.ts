@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -52,6 +52,19 @@ describe('the catch-all log', () => {
       [LINE_LIMIT, LINE_LIMIT, 20_000 - 2 * LINE_LIMIT, LINE_LIMIT],
     );
     assert.equal(lines[3], 'b'.repeat(LINE_LIMIT));
+  });
+
+  it('loses lines on a full disk rather than throwing (PID 1 must not die of a full /run)', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'steward-catchall-')), 'uncaught-logs');
+    dirs.push(join(dir, '..'));
+    mkdirSync(dir);
+    // Every write to /dev/full fails with ENOSPC, as on a full tmpfs.
+    symlinkSync('/dev/full', join(dir, 'current'));
+    const log = new CatchAllLog({ dir, copyToStderr: false, timestamps: 'none', maxFileBytes: 1_000_000, maxFiles: 10, owner: null });
+    assert.doesNotThrow(() => {
+      for (let index = 0; index < 10; index++) log.write(`line ${index}\n`);
+    });
+    assert.doesNotThrow(() => finish(log));
   });
 
   it('rotates current past its size and keeps only the newest archives', () => {
