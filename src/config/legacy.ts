@@ -111,7 +111,12 @@ export function readScannedService(dir: string, name: string, settings: Settings
 
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
-  const names = directoryNames(sourceDir);
+  const listing: Diagnostic[] = [];
+  const names = directoryNames(sourceDir, listing);
+  if (listing.length > 0) {
+    diagnostics.push(...listing);
+    return [];
+  }
   const hasLogger = isListedDirectory(sourceDir, names.get('log'));
   const main = readLongrun(sourceDir, names, name, liveDir, settings, diagnostics, {
     loggerName: hasLogger ? `${name}/log` : null,

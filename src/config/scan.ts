@@ -94,10 +94,21 @@ export function readIntegerFile(path: string, fallback: number, what: string, di
  * The names in a directory, read once: checking each optional file with its own failing
  * system call (and the exception Node makes of it) costs more than the whole listing.
  */
-export function directoryNames(dir: string): Map<string, Dirent> {
+export function directoryNames(dir: string, problems?: Diagnostic[]): Map<string, Dirent> {
   try {
     return new Map(readdirSync(dir, { withFileTypes: true }).map((entry) => [entry.name, entry]));
-  } catch {
+  } catch (error) {
+    const code = errnoCode(error);
+    // Missing is the caller's to say (no run script...); anything else is said as it is.
+    if (problems !== undefined && code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push({
+        severity: 'error',
+        error: new StewardError('ERR_CONFIG', `cannot list ${dir}: ${code ?? String(error)}`, {
+          path: dir,
+          hint: code === 'EMFILE' || code === 'ENFILE' ? 'Steward ran out of file descriptors: raise the limit (ulimit -n, docker run --ulimit nofile=...)' : 'Check its permissions',
+        }),
+      });
+    }
     return new Map();
   }
 }

@@ -31,9 +31,24 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
   }
 }
 
-/** A service that failed for good will never come up: a wait for it is over. */
+/**
+ * A service that failed for good will never come up, and one whose run script could not be
+ * executed will not before someone fixes it (it is retried every minute): a wait for it is over.
+ */
 function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
-  return condition !== 'down' && condition !== 'finished' && status.state === 'failed';
+  if (condition === 'down' || condition === 'finished') return false;
+  // While a new attempt is under way (steward start after a fix), its outcome is waited for.
+  return status.state === 'failed' || (status.state === 'backoff' && status.spawnError !== null && !status.spawning);
+}
+
+/** Why the services a wait gave up on will not get there, for the message. */
+export function whyHopeless(supervisors: readonly ServiceSupervisor[], names: readonly string[]): string {
+  return names
+    .map((name) => {
+      const spawnError = supervisors.find((supervisor) => supervisor.name === name)?.status.spawnError ?? null;
+      return spawnError === null ? `${name} (failed for good: its finish exited 125)` : `${name} (its run script cannot be executed: ${spawnError})`;
+    })
+    .join(', ');
 }
 
 export interface WaitOutcome {

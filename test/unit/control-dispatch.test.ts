@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
@@ -241,6 +241,18 @@ describe('dispatch: control', () => {
     assert.equal(fake.supervisor('web').status.wantUp, false);
     Object.assign(fake.target, { booted: () => true });
     result(await dispatch({ cmd: 'control', names: ['later'], actions: ['down'] }, fake.context()));
+  });
+
+  it('ends a wait at once when the run script cannot be executed, saying so; a down file that cannot be written is no bug', async () => {
+    const fake = setup([{ name: 'web' }]);
+    fake.port.failNextSpawn('ENOENT');
+    const failed = error(await dispatch({ cmd: 'control', names: ['web'], actions: ['up'], wait: 'up', timeoutMs: 0 }, fake.context()));
+    assert.equal(failed.code, 'ERR_PERMANENT_FAILURE');
+    assert.match(failed.message, /will not come up: web \(its run script cannot be executed: ENOENT\)/);
+    rmSync(fake.supervisor('web').definition.liveDir, { recursive: true, force: true });
+    const downFile = error(await dispatch({ cmd: 'control', names: ['web'], actions: ['down-file'] }, fake.context()));
+    assert.equal(downFile.code, 'ERR_NOT_RUNNING');
+    assert.match(downFile.message, /down-file for web: .*ENOENT/);
   });
 
   it('once runs a service without restarting it when it exits', async () => {

@@ -1,12 +1,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { errorMessage } from '../../errors.js';
 import type { ServiceSupervisor } from '../../supervise/supervisor.js';
 import { parseSignal, sendSignal } from '../../sys/signals.js';
 import { failure, success, type Action, type Request, type Response, type StateAction } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
-import { baselineOf, waitForCondition } from '../wait.js';
+import { baselineOf, waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
 import { controlGraphNames, graphOnlyNames } from './graph-names.js';
 import { bootingFailure } from './rc.js';
@@ -48,7 +49,17 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
-    for (const action of request.actions) apply(action, supervisor);
+    for (const action of request.actions) {
+      try {
+        apply(action, supervisor);
+      } catch (error) {
+        // The down file's directory is gone (removed by hand, say): said as such, not as a bug.
+        return failure('ERR_NOT_RUNNING', `${action} for ${supervisor.name}: ${errorMessage(error)}`, {
+          hint: `Its directory ${supervisor.definition.liveDir} may be gone; restart the container to recreate it`,
+          names: [supervisor.name],
+        });
+      }
+    }
   }
   if (request.wait !== null) {
     const outcome = await waitForCondition(supervisors, request.wait, {
@@ -58,7 +69,7 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
       baselines,
     });
     if (outcome.failed.length > 0) {
-      return failure('ERR_PERMANENT_FAILURE', `failed for good (finish exited 125): ${outcome.failed.join(', ')}`, { names: outcome.failed });
+      return failure('ERR_PERMANENT_FAILURE', `will not come up: ${whyHopeless(supervisors, outcome.failed)}`, { names: outcome.failed });
     }
     if (outcome.pending.length > 0) {
       return failure('ERR_TIMEOUT', `not ${request.wait} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });

@@ -1,6 +1,6 @@
 import { failure, success, type Request, type Response } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
-import { waitForCondition } from '../wait.js';
+import { waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
 
 /** Waits until services reach a state, as s6-svwait. */
@@ -16,7 +16,7 @@ export async function handleWait(request: Extract<Request, { cmd: 'wait' }>, con
   if (done) return success(outcome);
   // With `any`, a failure ends the wait at once (as in s6-svwait -o): that is no timeout.
   if (outcome.failed.length > 0) {
-    return failure('ERR_PERMANENT_FAILURE', `failed for good (finish exited 125): ${outcome.failed.join(', ')}`, { names: outcome.failed });
+    return failure('ERR_PERMANENT_FAILURE', `will not come up: ${whyHopeless(supervisors, outcome.failed)}`, { names: outcome.failed });
   }
   return failure('ERR_TIMEOUT', `not ${request.condition} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
 }
