@@ -171,12 +171,17 @@ function readStrings(fields: Fields, key: string): string[] | ControlErrorBody {
   return value as string[];
 }
 
+/** Services one request may name. */
+export const MAX_TARGETS = 1024;
+
 function readTargets(fields: Fields, allowEmpty: boolean): Targets | ControlErrorBody {
   const names = readStrings(fields, 'names');
   if (!Array.isArray(names)) return names;
   const dirs = readStrings(fields, 'dirs');
   if (!Array.isArray(dirs)) return dirs;
   if (!allowEmpty && names.length + dirs.length === 0) return bad('name at least one service');
+  // Each is looked up on the main thread: a bound keeps one request from holding PID 1.
+  if (names.length + dirs.length > MAX_TARGETS) return bad(`name at most ${MAX_TARGETS} services in one request (names and dirs together)`);
   return { names, dirs };
 }
 

@@ -18,8 +18,10 @@ export function resolveTargets(target: ControlTarget, targets: Targets): Service
     if (supervisor === undefined) unknown.push(name);
     else found.push(supervisor);
   }
+  // Every live directory resolved once for the request, not once per directory named.
+  const byRealDir = targets.dirs.length === 0 ? new Map<string, ServiceSupervisor>() : new Map([...target.supervisors.values()].map((supervisor) => [safeRealpath(supervisor.definition.liveDir), supervisor]));
   for (const dir of targets.dirs) {
-    const supervisor = findByDir(target, dir);
+    const supervisor = findByDir(target, dir, byRealDir);
     if (supervisor === undefined) unknown.push(dir);
     else found.push(supervisor);
   }
@@ -27,11 +29,9 @@ export function resolveTargets(target: ControlTarget, targets: Targets): Service
   return [...new Set(found)];
 }
 
-function findByDir(target: ControlTarget, dir: string): ServiceSupervisor | undefined {
-  const real = safeRealpath(dir);
-  for (const supervisor of target.supervisors.values()) {
-    if (safeRealpath(supervisor.definition.liveDir) === real) return supervisor;
-  }
+function findByDir(target: ControlTarget, dir: string, byRealDir: ReadonlyMap<string, ServiceSupervisor>): ServiceSupervisor | undefined {
+  const found = byRealDir.get(safeRealpath(dir));
+  if (found !== undefined) return found;
   // /run/service/NAME or /run/service/NAME/log when the directory is not there (yet).
   const name = basename(dir) === 'log' ? `${basename(dirname(dir))}/log` : basename(dir);
   return target.supervisors.get(name);
@@ -54,6 +54,16 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
       message: `${inGraph.join(', ')} ${inGraph.length > 1 ? 'are s6-rc oneshots or bundles' : 'is an s6-rc oneshot or bundle'}, not a longrun: this applies to longruns only`,
       hint: `steward start, stop and restart (or s6-rc change) bring ${inGraph.length > 1 ? 'them' : 'it'} up and down`,
       names: inGraph,
+    };
+  }
+  // Known longruns s6-rc was asked about: services.d services, which the graph runs as one.
+  const supervisedOnly = unknown.filter((name) => target.supervisors.has(name));
+  if (supervisedOnly.length === unknown.length && supervisedOnly.length > 0) {
+    return {
+      code: 'ERR_UNKNOWN_SERVICE',
+      message: `${supervisedOnly.join(', ')} ${supervisedOnly.length > 1 ? 'are services.d services' : 'is a services.d service'}, which s6-rc does not know by name (s6-overlay runs them all as legacy-services)`,
+      hint: 'Use steward start, stop or restart, or s6-svc, on it',
+      names: supervisedOnly,
     };
   }
   // The graph's oneshots too: a name close to one of them is as likely a typo.

@@ -519,6 +519,14 @@ describe('dispatch: rc', () => {
     assert.match(oneshot.message, /db is an s6-rc oneshot or bundle, not a longrun/);
   });
 
+  it('says a services.d service is not known to s6-rc by name, rather than suggesting itself', async () => {
+    const fake = setup([{ name: 'legacy-a' }]);
+    withGraph(fake, { failed: [], timedOut: false });
+    const body = error(await dispatch({ cmd: 'rc', op: 'change', direction: 'up', names: ['legacy-a'] }, fake.context()));
+    assert.equal(body.code, 'ERR_UNKNOWN_SERVICE');
+    assert.match(body.message, /legacy-a is a services.d service, which s6-rc does not know by name/);
+  });
+
   it('refuses s6-rc -d change during the boot, as the lock the boot holds would', async () => {
     const fake = setup([{ name: 'web' }]);
     const { calls } = withGraph(fake, { failed: [], timedOut: false });

@@ -51,6 +51,12 @@ describe('parseRequest: the envelope', () => {
     rejected({ cmd: ['status'] }, /unknown command/);
   });
 
+  it('bounds the services one request names, so that no request can hold PID 1 for long', () => {
+    const many = Array.from({ length: 1025 }, (_, index) => `/run/service/s${index}`);
+    rejected({ cmd: 'status', dirs: many }, /name at most 1024 services in one request/);
+    assert.equal(parsed({ cmd: 'status', dirs: many.slice(1) }).cmd, 'status');
+  });
+
   it('reads a scan request: prune is false unless given, and must be a boolean', () => {
     assert.deepEqual(parsed({ cmd: 'scan' }), { cmd: 'scan', prune: false });
     assert.deepEqual(parsed({ cmd: 'scan', prune: true }), { cmd: 'scan', prune: true });
