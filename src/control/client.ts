@@ -14,21 +14,43 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
  * Sends one request and returns the response. Connection problems become a
  * StewardError that says what to do (ERR_CONTROL_UNAVAILABLE, ERR_PERMISSION).
  */
-export async function sendRequest(path: string, request: Record<string, unknown>): Promise<Response> {
+export async function sendRequest(path: string, request: Record<string, unknown>, quickLimitMs = QUICK_ANSWER_LIMIT_MS): Promise<Response> {
   try {
-    return await exchange(path, request);
+    return await exchange(path, request, quickLimitMs);
   } catch (error) {
     // Another user: what only reads goes to the status socket, which every user may use.
     if (error instanceof StewardError && error.code === 'ERR_PERMISSION' && onlyReads(request)) {
-      return exchange(statusSocketPath(path), request).catch(() => Promise.reject(error));
+      return exchange(statusSocketPath(path), request, quickLimitMs).catch(() => Promise.reject(error));
     }
     throw error;
   }
 }
 
-function exchange(path: string, request: Record<string, unknown>): Promise<Response> {
+/** How long a request that does not wait may go unanswered: Steward answers those at once. */
+const QUICK_ANSWER_LIMIT_MS = 20_000;
+/** Beyond a waiting request's own timeout, the time its answer may take to come. */
+const ANSWER_MARGIN_MS = 5_000;
+
+/** How long to wait for the answer: forever only for a wait with no timeout of its own. */
+function answerLimitMs(request: Record<string, unknown>, quickLimitMs: number): number | undefined {
+  const waits = request['cmd'] === 'wait' || (request['cmd'] === 'control' && request['wait'] !== null && request['wait'] !== undefined) || (request['cmd'] === 'rc' && request['op'] === 'change');
+  if (!waits) return quickLimitMs;
+  const timeoutMs = typeof request['timeoutMs'] === 'number' ? request['timeoutMs'] : 0;
+  return timeoutMs === 0 ? undefined : timeoutMs + ANSWER_MARGIN_MS;
+}
+
+function exchange(path: string, request: Record<string, unknown>, quickLimitMs: number): Promise<Response> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
+    const limitMs = answerLimitMs(request, quickLimitMs);
+    // A Steward that cannot answer (overloaded, out of file descriptors) must not hang the caller.
+    const timer =
+      limitMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            socket.destroy();
+            reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `no answer from Steward within ${limitMs / 1000} s (${path})`, { hint: 'Steward may be overloaded or out of file descriptors: see its log' }));
+          }, limitMs);
     let received = '';
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.end(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
@@ -37,6 +59,7 @@ function exchange(path: string, request: Record<string, unknown>): Promise<Respo
     });
     socket.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(path, error)));
     socket.on('close', () => {
+      clearTimeout(timer);
       const line = received.split('\n')[0] ?? '';
       if (line === '') {
         reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward closed the connection without an answer (${path})`));

@@ -568,6 +568,24 @@ describe('control client', () => {
     assert.deepEqual(await sendRequest(path, { cmd: 'ping' }), { ok: true, result: { pong: true, protocol: 1 } });
   });
 
+  it('gives up on a Steward that takes the request and never answers, rather than hang', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-client-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'control.sock');
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const failure = await sendRequest(path, { cmd: 'status' }, 200).then(
+      () => assert.fail('an answer came from a server that gives none'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof StewardError);
+    assert.equal(failure.code, 'ERR_CONTROL_UNAVAILABLE');
+    assert.match(failure.message, /no answer from Steward within 0.2 s/);
+    for (const socket of held) socket.destroy();
+  });
+
   it('says Steward is not running, with what to do, when there is no socket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'steward-client-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
