@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
-import { PROTOCOL_VERSION, type Response } from './protocol.js';
+import { PROTOCOL_VERSION, requestWaits, type Response } from './protocol.js';
 import { onlyReads, statusSocketPath } from './status-socket.js';
 
 /** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
@@ -33,8 +33,7 @@ const ANSWER_MARGIN_MS = 5_000;
 
 /** How long to wait for the answer: forever only for a wait with no timeout of its own. */
 function answerLimitMs(request: Record<string, unknown>, quickLimitMs: number): number | undefined {
-  const waits = request['cmd'] === 'wait' || (request['cmd'] === 'control' && request['wait'] !== null && request['wait'] !== undefined) || (request['cmd'] === 'rc' && request['op'] === 'change');
-  if (!waits) return quickLimitMs;
+  if (!requestWaits(request)) return quickLimitMs;
   const timeoutMs = typeof request['timeoutMs'] === 'number' ? request['timeoutMs'] : 0;
   return timeoutMs === 0 ? undefined : timeoutMs + ANSWER_MARGIN_MS;
 }

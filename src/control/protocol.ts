@@ -190,3 +190,14 @@ function readTimeout(fields: Fields): number | ControlErrorBody {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2_147_483_647) return bad('timeoutMs must be a whole number of milliseconds, 0 for none');
   return value;
 }
+
+/**
+ * Whether a request may take long to answer: it waits for services to reach a state (wait,
+ * control with a wait, an s6-rc change). The server bounds how many run at once; the client
+ * gives them their own timeout rather than the quick requests' limit.
+ */
+export function requestWaits(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const fields = message as { cmd?: unknown; wait?: unknown; op?: unknown };
+  return fields.cmd === 'wait' || (fields.cmd === 'control' && fields.wait !== undefined && fields.wait !== null) || (fields.cmd === 'rc' && fields.op === 'change');
+}

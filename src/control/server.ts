@@ -8,7 +8,7 @@ import { removeIfPresent } from '../util/remove.js';
 import { onlyReads } from './status-socket.js';
 import type { CommandContext } from './commands/context.js';
 import { dispatch } from './dispatch.js';
-import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, type Response } from './protocol.js';
+import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, requestWaits, type Response } from './protocol.js';
 import type { ControlTarget } from './target.js';
 
 /**
@@ -191,7 +191,7 @@ export class ControlServer {
         now: this.options.now,
         abortSignal: AbortSignal.any([clientGone.signal, this.#closing.signal]),
       };
-      const waits = waitsLong(message);
+      const waits = requestWaits(message);
       if (waits && this.#waitingRequests >= MAX_WAITING_REQUESTS) {
         respond(failure('ERR_BUSY', `${MAX_WAITING_REQUESTS} requests are already waiting here`, { hint: 'Try again once some are over; status and the other quick requests are still answered' }));
         return;
@@ -237,9 +237,3 @@ export class ControlServer {
   }
 }
 
-/** Whether a request may take long to answer: it waits for services to reach a state. */
-function waitsLong(message: unknown): boolean {
-  if (typeof message !== 'object' || message === null) return false;
-  const fields = message as { cmd?: unknown; wait?: unknown; op?: unknown };
-  return fields.cmd === 'wait' || (fields.cmd === 'control' && fields.wait !== undefined && fields.wait !== null) || (fields.cmd === 'rc' && fields.op === 'change');
-}

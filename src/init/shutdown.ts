@@ -25,8 +25,9 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   await stage2?.engine.bringDown();
   // What is still supervised now (flag-essential longruns, a service the graph could not stop)
   // dies in the last stage, as under s6-overlay, whose supervisors are gone by then: it must
-  // not be restarted when it exits. Its finish script still runs.
-  for (const supervisor of services.supervisors.values()) supervisor.down({ signal: false });
+  // not be restarted when it exits (again: a boot cut short may have started one since the
+  // stop began). Its finish script still runs.
+  services.noMoreRestarts();
   context.shutdown.enterLastStage();
   await terminateEverything(context, services);
   // A service the last step killed runs its finish script now, and what that writes (the exit
