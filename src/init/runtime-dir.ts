@@ -2,6 +2,7 @@ import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, 
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
+import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { removeIfPresent } from '../util/remove.js';
 import { isOverlayV2Image } from './overlay-v2.js';
 
@@ -110,9 +111,10 @@ export function installLiveService(layout: RuntimeLayout, name: string, sourceDi
 
 /** Reads the exit code a finish script or the CMD left; undefined if none or unreadable. */
 export function readExitCode(layout: RuntimeLayout): { code: number } | { problem: string } {
+  if (unwrittenExitCode !== undefined) return { code: unwrittenExitCode };
   let text: string;
   try {
-    text = readFileSync(layout.exitCodeFile, 'utf8').trim();
+    text = withSpareDescriptor(() => readFileSync(layout.exitCodeFile, 'utf8')).trim();
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { code: 0 };
     return { problem: `cannot read ${layout.exitCodeFile}: ${errnoCode(error) ?? String(error)}` };
@@ -122,8 +124,19 @@ export function readExitCode(layout: RuntimeLayout): { code: number } | { proble
   return { code: Number(text) % 256 };
 }
 
+/**
+ * An exit code Steward could not write (/run full, say): kept here rather than lost, and
+ * used by readExitCode unless the file is written after it.
+ */
+let unwrittenExitCode: number | undefined;
+
 export function writeExitCode(layout: RuntimeLayout, code: number): void {
-  writeFileSync(layout.exitCodeFile, `${code}\n`);
+  try {
+    withSpareDescriptor(() => writeFileSync(layout.exitCodeFile, `${code}\n`));
+    unwrittenExitCode = undefined;
+  } catch {
+    unwrittenExitCode = code;
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
-import { listChildren, listDescendants } from '../sys/proc.js';
+import { listDescendants } from '../sys/proc.js';
+import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { sendSignal } from '../sys/signals.js';
+import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
 import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
@@ -67,7 +69,7 @@ async function finishScriptsDone(services: ServiceSet): Promise<boolean> {
 async function terminateEverything(context: InitContext, services: ServiceSet): Promise<void> {
   const { reporter, reaper, settings, clock } = context;
   reaper.reap();
-  if (listChildren().length === 0 && finishing(services).length === 0) return;
+  if (!reaper.hasChildren() && finishing(services).length === 0) return;
   reporter.info('steward', 'sending all processes the TERM signal');
   signalEverything(context, 'SIGTERM');
   signalEverything(context, 'SIGCONT');
@@ -80,7 +82,7 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
     await raceWithLimits(reaper.whenNoChildren(), never, left());
   }
   reaper.reap();
-  if (listChildren().length === 0) return;
+  if (!reaper.hasChildren()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
   signalEverything(context, 'SIGKILL');
   await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);
@@ -93,5 +95,11 @@ function signalEverything(context: InitContext, signal: NodeJS.Signals): void {
     return;
   }
   // As a subreaper, only our own descendants: -1 would hit the whole host.
-  for (const pid of listDescendants()) sendSignal(pid, signal);
+  let descendants: number[] = [];
+  try {
+    descendants = withSpareDescriptor(listDescendants);
+  } catch (error) {
+    context.reporter.error('steward', `cannot list the processes left to send them ${signal}: ${errorMessage(error)}`);
+  }
+  for (const pid of descendants) sendSignal(pid, signal);
 }

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import type * as NetModule from 'node:net';
 import type * as TtyModule from 'node:tty';
 
+import { releaseSpareForLibuv } from './spare-descriptor.js';
+
 /**
  * Node's stream-based built-ins, loaded when first used rather than when PID 1 starts.
  * `node:net` (and `node:tty`, which loads it) are not in Node's start-up snapshot: compiling
@@ -13,6 +15,8 @@ import type * as TtyModule from 'node:tty';
 const requireBuiltin = createRequire(import.meta.url);
 
 export function netModule(): typeof NetModule {
+  // Every stream Steward sets up goes through here, just before it is set up.
+  releaseSpareForLibuv();
   return requireBuiltin('node:net') as typeof NetModule;
 }
 

@@ -6,32 +6,20 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  */
 
 /**
- * Direct children of this process, across all its threads: the kernel lists a child
- * under the thread that forked it, and an orphan under the thread it was reparented to.
+ * Direct children of this process, across all its threads: the kernel lists a child under
+ * the thread that forked it, and an orphan under the thread it was reparented to. Throws
+ * when they cannot be listed (out of descriptors, say); a thread that ended between the
+ * listing and the read is not an error.
  */
 export function listChildren(): number[] {
-  return tryListChildren() ?? [];
-}
-
-/**
- * Our children, or undefined when they could not be listed: out of file descriptors
- * (EMFILE, ENFILE), say. A thread that ended between the listing and the read is not an error.
- */
-export function tryListChildren(): number[] | undefined {
   const pids: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync('/proc/self/task');
-  } catch {
-    return undefined;
-  }
-  for (const tid of tasks) {
+  for (const tid of readdirSync('/proc/self/task')) {
     let text: string;
     try {
       text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') continue;
-      return undefined;
+      throw error;
     }
     for (const word of text.split(' ')) {
       if (word !== '') pids.push(Number(word));
@@ -40,7 +28,7 @@ export function tryListChildren(): number[] | undefined {
   return pids;
 }
 
-/** Every descendant of this process, children first. */
+/** Every descendant of this process, children first. Throws when /proc cannot be listed (out of descriptors, say). */
 export function listDescendants(): number[] {
   const parentOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {

@@ -1,5 +1,6 @@
 import { reapIfExited } from './ffi.js';
-import { listChildren, tryListChildren } from './proc.js';
+import { listChildren } from './proc.js';
+import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
 import { childEvents, ownChildren } from './spawn.js';
 
 /**
@@ -29,6 +30,7 @@ export class Reaper {
   readonly #onChildExit = (): void => this.#checkIdle();
 
   start(): void {
+    reserveSpareDescriptors();
     process.on('SIGCHLD', this.#onSignal);
     childEvents.on('exit', this.#onChildExit);
     // Children may have died before the handler existed.
@@ -70,10 +72,19 @@ export class Reaper {
   reap(): number {
     let orphans = 0;
     const exits: [(status: number) => void, number][] = [];
-    const children = tryListChildren();
+    const children = this.children();
     if (children === undefined) {
-      // Out of descriptors, most likely: an exit not collected now would wait for the next
-      // SIGCHLD, which may never come. Try again shortly.
+      // Out of descriptors even with the spare (something took its slot): the children we
+      // started are known by pid and need no descriptor. Orphans wait for a listing; an exit
+      // not collected now would wait for the next SIGCHLD, which may never come, so the
+      // listing is tried again shortly.
+      for (const [pid, watcher] of this.#watchers) {
+        const status = reapIfExited(pid);
+        if (status === undefined) continue;
+        this.#watchers.delete(pid);
+        exits.push([watcher, status]);
+      }
+      for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
       if (this.#retry === undefined) {
         this.#retry = setTimeout(() => {
           this.#retry = undefined;
@@ -105,15 +116,29 @@ export class Reaper {
     return orphans;
   }
 
+  /** This process's children, or undefined when they cannot be listed even with the spare descriptor. */
+  children(): number[] | undefined {
+    try {
+      return withSpareDescriptor(listChildren);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether any child is left; when they cannot be listed, assumed so. */
+  hasChildren(): boolean {
+    return (this.children()?.length ?? 1) > 0;
+  }
+
   /** Resolves once this process has no children left at all. */
   whenNoChildren(): Promise<void> {
-    if (listChildren().length === 0) return Promise.resolve();
+    if (!this.hasChildren()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #checkIdle(): void {
     if (this.#idleWaiters.length === 0) return;
-    if (listChildren().length > 0) return;
+    if (this.hasChildren()) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
-import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { join } from 'node:path';
+
+import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const runs: InitRun[] = [];
 after(() => runs.forEach(destroy));
@@ -46,4 +48,27 @@ echo zombies=$(zombies $PPID)`;
   assert.equal(lastValue(run.output(), 'adopted'), '10', run.output());
   assert.equal(lastValue(run.output(), 'zombies'), '0', run.output());
   assert.equal(code, 0);
+});
+
+test('with every descriptor in use, PID 1 still reaps the command and orphans, keeps the exit code, and stops', { skip: !isRoot && 'needs root for a PID namespace', timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/svc/run': '#!/bin/sh\nexec sleep 1000\n' });
+  const steward = join(repoRoot, 'bin', 'steward');
+  // The limit is lowered to what PID 1 holds now: not one descriptor is left free. Listing
+  // /proc to find who exited, and writing the exit code, each need one.
+  const script = `${countZombies}
+n=$(ls /proc/1/fd | wc -l)
+prlimit --pid 1 --nofile=$n:$n || exit 90
+( sleep 0.3 & )
+sleep 0.8
+echo zombies=$(zombies 1)
+${process.execPath} ${steward} status >/dev/null 2>&1; echo status=$?
+exit 7`;
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run`, STEWARD_SOCKET: `${etc}/control.sock`, S6_VERBOSITY: '2' }, args: ['sh', '-c', script] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(lastValue(run.output(), 'zombies'), '0', run.output());
+  // The status request may be refused (no descriptor to accept it with), but PID 1 goes on.
+  assert.notEqual(lastValue(run.output(), 'status'), undefined, run.output());
+  assert.match(run.output(), /the command exited 7/);
+  assert.equal(code, 7, run.output());
 });
