@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { ServiceStatus, ServiceSupervisor } from '../supervise/supervisor.js';
+import { cannotStart, type ServiceStatus, type ServiceSupervisor } from '../supervise/supervisor.js';
 import { raceWithLimits } from '../util/race.js';
 import type { WaitCondition } from './protocol.js';
 
@@ -38,7 +38,7 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
 function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
   if (condition === 'down' || condition === 'finished') return false;
   // While a new attempt is under way (steward start after a fix), its outcome is waited for.
-  return status.state === 'failed' || (status.state === 'backoff' && status.spawnError !== null && !status.spawning);
+  return status.state === 'failed' || cannotStart(status);
 }
 
 /** Why the services a wait gave up on will not get there, for the message. */

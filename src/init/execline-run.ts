@@ -3,6 +3,7 @@ import type { Clock } from '../supervise/clock.js';
 import { signalNumber } from '../sys/signals.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { runScript } from './run-script.js';
+import { whyNotExecutable } from './spawn-failure.js';
 
 export interface ProgramOptions {
   env: NodeJS.ProcessEnv;
@@ -46,7 +47,9 @@ async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock,
   const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, args, output: options.output });
   if (result.kind === 'spawn-error') {
     const notFound = result.error.code === 'ENOENT';
-    return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${notFound ? 'not found' : (result.error.code ?? result.error.message)}` };
+    // A file given by path that is there but cannot run (no interpreter, say) is told apart from one not found.
+    const why = file.includes('/') ? whyNotExecutable(file, result.error, 'program') : notFound ? 'not found' : (result.error.code ?? result.error.message);
+    return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${why}` };
   }
   const { termination } = result;
   if (termination.signal !== null) return { status: 128 + signalNumber(termination.signal), description: `crashed with ${termination.signal}` };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
 import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
-import type { ServiceStatus } from '../supervise/supervisor.js';
+import { cannotStart, type ServiceStatus } from '../supervise/supervisor.js';
 import { abortAfter } from '../util/abort.js';
 import { raceWithLimits } from '../util/race.js';
 import { removeIfPresent } from '../util/remove.js';
@@ -131,10 +131,15 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   }
   const waitReady = atomic.longrun.notificationFd !== null;
   supervisor.up();
-  const reached = (status: ServiceStatus): boolean => status.state === 'failed' || (waitReady ? status.state === 'ready' : status.pid !== null);
+  const reached = (status: ServiceStatus): boolean => status.state === 'failed' || cannotStart(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
   const giveUp = new AbortController();
   const arrived = await raceWithLimits(supervisor.waitFor(reached, giveUp.signal), abortSignal, atomic.timeoutUpMs);
   giveUp.abort();
+  if (arrived && cannotStart(supervisor.status)) {
+    // Left to its supervisor's retries (a fix in place is picked up), but what depends on it
+    // is not started and the stage-2 policy applies, rather than the boot waiting forever.
+    return { ok: false, reason: `its run script ${atomic.longrun.runPath} cannot be executed (${supervisor.status.spawnError ?? 'error'}, see above)` };
+  }
   if (arrived && supervisor.status.state !== 'failed') return OK;
   // As s6-rc: a longrun that did not come up in time is taken down again.
   supervisor.down();

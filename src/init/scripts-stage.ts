@@ -1,9 +1,9 @@
 import type { Script } from '../config/legacy.js';
-import { errorMessage } from '../errors.js';
 import { describeTermination } from '../supervise/exit.js';
 import { signalNumber } from '../sys/signals.js';
 import type { InitContext } from './context.js';
 import { runScript } from './run-script.js';
+import { whyNotExecutable } from './spawn-failure.js';
 
 /**
  * Runs cont-init.d or cont-finish.d scripts one at a time, in order, every one even
@@ -35,7 +35,7 @@ export async function runScriptsStage(
       ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
     });
     if (result.kind === 'spawn-error') {
-      context.reporter.error(stage, `cannot execute ${script.path}: ${errorMessage(result.error)}`);
+      context.reporter.error(stage, `cannot execute ${script.path}: ${whyNotExecutable(script.path, result.error, `${stage} script`)}`);
       failures++;
       continue;
     }

@@ -5,11 +5,11 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { PERMANENT_FAILURE_EXIT, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { cannotStart, PERMANENT_FAILURE_EXIT, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
-import { inspectExecutable } from '../config/executable.js';
+import { whyNotExecutable } from './spawn-failure.js';
 import { raceWithLimits } from '../util/race.js';
 import { waitForAll } from '../supervise/wait-all.js';
 
@@ -89,7 +89,8 @@ export class ServiceSet {
   /** Resolves with the names not yet up (or ready, for services with a notification fd). */
   async waitUntilUp(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
     const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
-    const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed';
+    // Failed for good, or its run script cannot be executed: waiting longer would not help.
+    const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed' || cannotStart(status);
     const giveUp = new AbortController();
     await raceWithLimits(waitForAll(pending, isUp, giveUp.signal), abortSignal, timeoutMs);
     giveUp.abort();
@@ -198,7 +199,7 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
-        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
+        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
@@ -248,12 +249,9 @@ const LOGGER_DRAIN_MS = 1000;
  * What the kernel's errno means for this file: ENOENT for a script that is there is its #!
  * interpreter (or CRLF line endings), which the same checks as at boot name, with the fix.
  */
-function whyNotExecutable(path: string, error: NodeJS.ErrnoException, notificationFd: number | null): string {
+function whyRunNotExecutable(path: string, error: NodeJS.ErrnoException, notificationFd: number | null): string {
   if (error.code === 'EBADF' && notificationFd !== null) {
     return `its notification-fd ${notificationFd} is beyond the limit of open files (ulimit -n) (EBADF). Use a small number, such as 3`;
   }
-  const found = inspectExecutable(path, 'run script').find((diagnostic) => diagnostic.error.message !== '');
-  if (found === undefined) return errorMessage(error);
-  const { message, hint } = found.error;
-  return `${message} (${error.code ?? 'error'})${hint === undefined ? '' : `. ${hint}`}`;
+  return whyNotExecutable(path, error, 'run script');
 }

@@ -1,6 +1,7 @@
 import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
 import { runScript } from './run-script.js';
+import { whyNotExecutable } from './spawn-failure.js';
 import { signalNumber } from '../sys/signals.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runStage2Hook(context: InitContext): Promise<boolean> {
   let what: string;
   if (result.kind === 'spawn-error') {
     status = result.error.code === 'ENOENT' ? 127 : 126;
-    what = `could not be run (${result.error.code ?? result.error.message})`;
+    what = `could not be run: ${whyNotExecutable(file, result.error, 'hook')}`;
   } else {
     const { termination } = result;
     status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);

@@ -46,6 +46,15 @@ export interface ServiceStatus {
 }
 
 /**
+ * Whether the service's run script could not be executed and no new attempt is under way:
+ * it will not come up before someone fixes it (it is retried every minute), so whatever
+ * waits for it being up is over.
+ */
+export function cannotStart(status: ServiceStatus): boolean {
+  return status.state === 'backoff' && status.spawnError !== null && !status.spawning;
+}
+
+/**
  * Supervises one longrun as s6-supervise does: runs `run`, restarts it when it dies
  * (no faster than the throttle), runs `finish` with the exit code and signal, and
  * stops it with its down-signal. Driven only by events and timers.

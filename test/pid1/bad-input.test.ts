@@ -18,6 +18,7 @@ test('a broken tree boots what it can and names every broken file, without hangi
     'services.d/good/run': `#!/bin/sh\ntouch "${'$'}MARK"/good-ran\nexec sleep 100\n`,
     'services.d/good/notification-fd': 'three\n',
     'cont-init.d/10-plain': 'echo not executable\n',
+    'cont-init.d/20-no-interpreter': '#!/usr/bin/no-such-interpreter bash\necho hi\n',
   });
   chmodSync(join(etc, 'cont-init.d/10-plain'), 0o644);
   chmodSync(join(etc, 'services.d/noshebang/run'), 0o755);
@@ -33,6 +34,8 @@ test('a broken tree boots what it can and names every broken file, without hangi
   assert.match(output, new RegExp(`${etc}/services.d/noshebang/run:1: the run script of service noshebang has no shebang line`));
   assert.match(output, new RegExp(`${etc}/services.d/good/notification-fd:1: "three" is not a file descriptor number`));
   assert.match(output, new RegExp(`${etc}/cont-init.d/10-plain: the script is not executable. Run chmod \\+x`));
+  // The kernel says ENOENT for a script that is there: the message says which file is missing.
+  assert.match(output, new RegExp(`cannot execute ${etc}/cont-init.d/20-no-interpreter: the cont-init script asks for the interpreter /usr/bin/no-such-interpreter, which is not installed here \\(ENOENT\\)`));
   assert.match(output, /S6_KILL_GRACETIME="soon" is not a whole number of milliseconds; using the default 3000/);
   assert.ok(existsSync(join(etc, 'good-ran')), 'the good service did not run');
 });

@@ -334,6 +334,18 @@ test('services.d is read after cont-init.d, which may remove a service, add one 
   assert.doesNotMatch(run.output(), /cannot copy/);
 });
 
+test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',
+    'services.d/fine/run': '#!/bin/sh\nexec sleep 100\n',
+  });
+  const run = init(etc, { S6_CMD_WAIT_FOR_SERVICES: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' }, ['sh', '-c', 'echo cmd-ran; exit 4']);
+  const { code } = await run.exited;
+  assert.match(run.output(), /cmd-ran/, run.output());
+  assert.match(run.output(), /some legacy longruns failed to start: broken/, run.output());
+  assert.equal(code, 4, run.output());
+});
+
 test('S6_LOGGING=1 copies service output and Steward lines into the catch-all log, with s6-log-style stamps', { skip }, async () => {
   const etc = scriptTree({ 'services.d/talker/run': '#!/bin/sh\necho "hello from talker"\nexec sleep 100\n' });
   const run = init(etc, { S6_LOGGING: '1', S6_LOGGING_SCRIPT: 'n2 s100000 T' });

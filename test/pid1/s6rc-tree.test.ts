@@ -359,6 +359,24 @@ describe('a service that fails at boot', { skip }, () => {
     assert.equal(result.timeline.count('svc-after-never-ready', 'start'), 0, details);
     assert.equal(result.timeline.count('svc-fine', 'start'), 1, details);
   });
+
+  it('a longrun whose run script cannot be executed fails its start instead of holding the boot: dependents stay down, the CMD runs', { timeout: 60_000 }, async () => {
+    const root = rcTree({
+      // The interpreter an image forgot to install (s6-overlay's /usr/bin links, say).
+      ...longrun('svc-no-interpreter', '', [], { run: { content: '#!/usr/bin/no-such-interpreter bash\nexec sleep 1000\n', mode: 0o755 } }),
+      ...longrun('svc-after-it', 'stamp start\nexec sleep 1000\n', ['svc-no-interpreter']),
+      ...longrun('svc-fine', 'stamp start\nexec sleep 1000\n', []),
+    });
+    const state = tempDir('steward-state-');
+    const result = await container(root, state, stampingCmd(state), { S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' });
+    const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
+    assert.equal(result.code, 0, details);
+    assert.equal(result.timeline.count('cmd', 'start'), 1, details);
+    assert.equal(result.timeline.count('svc-after-it', 'start'), 0, details);
+    assert.match(result.output, /service svc-fine successfully started/, details);
+    assert.match(result.output, /the run script asks for the interpreter \/usr\/bin\/no-such-interpreter, which is not installed here/, details);
+    assert.match(result.output, /unable to start service svc-no-interpreter: its run script \S+ cannot be executed \(ENOENT/, details);
+  });
 });
 
 describe('S6_STAGE2_HOOK', { skip }, () => {
