@@ -66,19 +66,22 @@ test('with-contenv gives a script the container environment, including what cont
   const etc = scriptTree({
     'cont-init.d/10-export': '#!/bin/sh\nprintf "added by init" > /run/s6/container_environment/ADDED\n',
     'services.d/reader/run':
-      '#!/command/with-contenv sh\necho "reader: GREETING=$GREETING ADDED=$ADDED" > /run/reader.out\necho "plain=$(printcontenv GREETING)" >> /run/reader.out\nexec sleep 100\n',
+      '#!/command/with-contenv sh\necho "reader: GREETING=$GREETING ADDED=$ADDED" > /run/reader.out\necho "plain=$(printcontenv GREETING)" >> /run/reader.out\necho "empty=[$(printcontenv EMPTY)] rc=$?" >> /run/reader.out\nprintcontenv UNSET_HERE; echo "unset rc=$?" >> /run/reader.out\nexec sleep 100\n',
   });
   const run = startInit({
     privateRun: true,
     binds: [[commandDir, '/command']],
-    env: { STEWARD_ETC: etc, GREETING: 'hello world' },
-    args: ['sh', '-c', 'while [ ! -s /run/reader.out ] || [ $(wc -l < /run/reader.out) -lt 2 ]; do sleep 0.05; done; cat /run/reader.out; echo "cmd sees GREETING=${GREETING:-unset}"'],
+    env: { STEWARD_ETC: etc, GREETING: 'hello world', EMPTY: '' },
+    args: ['sh', '-c', 'while [ ! -s /run/reader.out ] || [ $(wc -l < /run/reader.out) -lt 4 ]; do sleep 0.05; done; cat /run/reader.out; echo "cmd sees GREETING=${GREETING:-unset}"'],
   });
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());
   assert.match(run.output(), /reader: GREETING=hello world ADDED=added by init/);
   assert.equal(lastValue(run.output(), 'plain'), 'hello world');
+  // Set but empty is not an error (a `sh -e` script reading it goes on), unset is.
+  assert.match(run.output(), /empty=\[\] rc=0/);
+  assert.doesNotMatch(run.output(), /unset rc=0/);
   // Without S6_KEEP_ENV the CMD gets only PATH, as under s6-overlay.
   assert.match(run.output(), /cmd sees GREETING=unset/);
 });
