@@ -2,7 +2,7 @@ import { closeSync, constants as fsConstants, existsSync, openSync } from 'node:
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-import { becomeUser, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
+import { becomeUser, duplicateAbove, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
@@ -101,7 +101,7 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
       if (action.kind === 'dup') moveDescriptor(action.from, action.to);
       else if (action.kind === 'close') closeQuietly(action.fd);
       else {
-        const fd = openSync(action.path, action.flags, action.mode);
+        const fd = openRedirection(action);
         moveDescriptor(fd, action.fd);
         if (fd !== action.fd) closeSync(fd);
       }
@@ -117,6 +117,64 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
   const hint = code === 'EACCES' && state.runAs !== undefined ? ` (as ${state.runAs.spec}, who may not read or search its directory)` : '';
   report('execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
   return code === 'ENOENT' ? 127 : 126;
+}
+
+type OpenAction = Extract<FileAction, { kind: 'open' }>;
+
+/**
+ * Opens a redirfd file as execline does. A fifo opened for writing without blocking fails
+ * (ENXIO) while nobody reads it; execline then holds a read end for the moment of the open,
+ * so the open succeeds at once (writes wait for a reader, or fail once the pipe is full).
+ * redirfd -b then switches the blocking mode.
+ */
+function openRedirection(action: OpenAction): number {
+  let fd: number;
+  try {
+    fd = openSync(action.path, action.flags, action.mode);
+  } catch (error) {
+    const writeOnly = (action.flags & 3) === fsConstants.O_WRONLY;
+    if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || !writeOnly || (action.flags & fsConstants.O_NONBLOCK) === 0) throw error;
+    const reader = openSync(action.path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      fd = openSync(action.path, action.flags, action.mode);
+    } finally {
+      closeSync(reader);
+    }
+  }
+  if (action.then !== undefined) setBlocking(fd, action.then === 'blocking');
+  return fd;
+}
+
+/** Whether posix_spawn's own open cannot do it: a non-blocking open, or a mode change after. */
+const needsOwnOpen = (action: FileAction): action is OpenAction => action.kind === 'open' && ((action.flags & fsConstants.O_NONBLOCK) !== 0 || action.then !== undefined);
+
+/** Above the descriptors scripts name, so that the child's earlier moves cannot land on them before their turn. */
+const PREOPENED_LOWEST_FD = 100;
+
+/**
+ * The actions for posix_spawn, with the opens it cannot do opened here first and given to the
+ * child as moves. Returns them and the descriptors to close once the child has started.
+ */
+function preopen(actions: readonly FileAction[]): { actions: FileAction[]; opened: number[] } {
+  const opened: number[] = [];
+  try {
+    const result = actions.map((action): FileAction => {
+      if (!needsOwnOpen(action)) return action;
+      let fd = openRedirection(action);
+      const high = duplicateAbove(fd, PREOPENED_LOWEST_FD);
+      if (high >= 0) {
+        closeSync(fd);
+        fd = high;
+      }
+      opened.push(fd);
+      return { kind: 'dup', from: fd, to: action.fd };
+    });
+    return { actions: result, opened };
+  } catch (error) {
+    for (const fd of opened) closeQuietly(fd);
+    const path = error instanceof Error && 'path' in error ? String(error.path) : '';
+    throw new ExeclineError(`redirfd: unable to open ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+  }
 }
 
 function closeQuietly(fd: number): void {
@@ -161,7 +219,13 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
   const previousMask = process.umask(state.umask);
   try {
     const fds = new Map<number, FdSource>(interpreter.inherited.map((fd) => [fd, 'inherit']));
-    const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: state.cwd, fds, actions: state.actions, newSession: false });
+    const { actions, opened } = state.actions.some(needsOwnOpen) ? preopen(state.actions) : { actions: state.actions, opened: [] };
+    let pid: number;
+    try {
+      pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: state.cwd, fds, actions, newSession: false });
+    } finally {
+      for (const fd of opened) closeQuietly(fd);
+    }
     if (pid < 0) {
       const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
       throw unopenableFile(state.actions) ?? new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);

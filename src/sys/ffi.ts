@@ -204,7 +204,15 @@ export type FdSource = 'null' | 'inherit' | number;
 /** One step of a child's descriptor set-up, applied in order (execline's fdmove, redirfd, fdclose). */
 export type FileAction =
   | { readonly kind: 'dup'; readonly from: number; readonly to: number }
-  | { readonly kind: 'open'; readonly fd: number; readonly path: string; readonly flags: number; readonly mode: number }
+  | {
+      readonly kind: 'open';
+      readonly fd: number;
+      readonly path: string;
+      readonly flags: number;
+      readonly mode: number;
+      /** execline's redirfd -b: the blocking mode the descriptor is switched to once open. */
+      readonly then?: 'blocking' | 'nonblocking';
+    }
   | { readonly kind: 'close'; readonly fd: number };
 
 export interface PosixSpawnRequest {
@@ -386,7 +394,23 @@ export function moveDescriptor(from: number, to: number): void {
   if (result < 0) throw new Error(`cannot move descriptor ${from} to ${to}: errno ${load().errno()}`);
 }
 
+const F_GETFL = 3;
 const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
+const O_NONBLOCK_FLAG = 0o4000;
+
+/** Switches a descriptor to blocking or non-blocking mode, keeping its other status flags. Throws with the errno name. */
+export function setBlocking(fd: number, blocking: boolean): void {
+  const calls = load().exec;
+  const flags = calls.fcntl(fd, F_GETFL, 'int', 0);
+  const wanted = flags < 0 ? -1 : blocking ? flags & ~O_NONBLOCK_FLAG : flags | O_NONBLOCK_FLAG;
+  if (wanted < 0 || calls.fcntl(fd, F_SETFL, 'int', wanted) < 0) throw Object.assign(new Error(`cannot change the blocking mode of descriptor ${fd}`), { code: errnoName(load().errno()) });
+}
+
+/** A close-on-exec copy of `fd` numbered `lowest` or above, or -1 (past the limit, say). */
+export function duplicateAbove(fd: number, lowest: number): number {
+  return load().exec.fcntl(fd, F_DUPFD_CLOEXEC, 'int', lowest);
+}
 
 /**
  * Puts an open file back in blocking mode (F_SETFL with no flags: for a pipe, clears

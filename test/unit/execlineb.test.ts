@@ -137,6 +137,28 @@ sh -c "echo stderr-now-stdout >&2; cat <&0 2>/dev/null || echo stdin-closed"
     assert.equal(stdout, 'stderr-now-stdout\nstdin-closed\n');
   });
 
+  it('redirfd -rnb and -wnb open a fifo at once with nobody at the other end, then leave it blocking; so does the /command shim', () => {
+    const fifo = join(work, 'logger.fifo');
+    spawnSync('mkfifo', [fifo]);
+    // O_NONBLOCK is 04000 in the flags /proc shows: absent once -b has switched the mode back.
+    const flagsOf0 = `sh -c "grep ^flags: /proc/self/fdinfo/0"`;
+    const inBlock = run(`foreground { redirfd -rnb 0 ${fifo} ${flagsOf0} }\nredirfd -rnb 0 ${fifo} ${flagsOf0}`);
+    assert.equal(inBlock.code, 0, inBlock.stderr);
+    const flags = [...inBlock.stdout.matchAll(/^flags:\s+([0-7]+)$/gm)].map((match) => parseInt(match[1] ?? '', 8));
+    assert.equal(flags.length, 2, inBlock.stdout);
+    for (const value of flags) assert.equal(value & 0o4000, 0, `still non-blocking: ${inBlock.stdout}`);
+    // A writer with no reader: the open succeeds; the program's first write then gets SIGPIPE, as with execline.
+    const writer = run(`foreground { redirfd -wnb 1 ${fifo} sh -c "echo opened >&2; echo lost" } importas -u code ? echo writer=\${code}`);
+    assert.match(writer.stderr, /opened/);
+    // foreground gives 256 + the signal number for a block killed by a signal: 256 + SIGPIPE.
+    assert.match(writer.stdout, /writer=269/);
+    const shim = spawnSync(join(repoRoot, 'shims', 'redirfd'), ['-rnb', '0', fifo, 'echo', 'shim-opened'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(shim.stdout, 'shim-opened\n', shim.stderr);
+    const missing = spawnSync(join(repoRoot, 'shims', 'redirfd'), ['-r', '0', join(work, 'no-such-file'), 'true'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(missing.status, 111, 'execline exits 111 when it cannot open the file');
+    assert.match(missing.stderr, /redirfd: fatal: unable to open/);
+  });
+
   it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
     const { stdout, stderr, code } = run(`foreground { redirfd -w 1 ${join(work, 'no-such-dir', 'out')} echo hidden } echo after`);
     assert.equal(code, 0, stderr);

@@ -26,8 +26,10 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   execlineb: { run: (args) => Promise.resolve(execlineb(args, selfCommand())), usage: EXECLINEB_USAGE },
   // execline's chain-loading commands run as programs; s6-setuidgid is the shell command's
   // fallback when the image has no setpriv, su-exec or gosu.
+  // redirfd is a shell command in /command; with -n or -b (non-blocking opens of fifos, which
+  // a shell cannot do) it hands over to this one.
   ...Object.fromEntries(
-    [...EXECLINE_PROGRAMS, 's6-setuidgid'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
+    [...EXECLINE_PROGRAMS, 's6-setuidgid', 'redirfd'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
   ),
 };
 

@@ -100,10 +100,19 @@ const redirfd: Command = {
     if (modes.length !== 1) throw new ExeclineError(`give exactly one of -r, -w, -u, -a, -c, -x; usage: ${this.usage}`);
     const [fdWord, afterFd] = takeWord(afterOptions, 'the descriptor', this.usage);
     const [file, rest] = takeWord(afterFd, 'the file', this.usage);
-    // -n opens without blocking (a fifo with no reader yet); -b only undoes that afterwards, which needs no flag here.
-    const nonblocking = flags.has('n') && !flags.has('b');
+    // -n opens without blocking (a fifo's read end with no writer yet); -b switches the mode
+    // once open: to blocking after -n, to non-blocking otherwise (so -rnb: open at once, then read blocking).
+    const nonblocking = flags.has('n');
     const openFlags = (REDIRFD_MODES[modes[0] ?? 'r'] ?? O_RDONLY) | (nonblocking ? O_NONBLOCK : 0);
-    context.state.actions.push({ kind: 'open', fd: parseDescriptor(fdWord, this.usage), path: resolve(context.state.cwd, file), flags: openFlags, mode: 0o666 });
+    const then = flags.has('b') ? (nonblocking ? ('blocking' as const) : ('nonblocking' as const)) : undefined;
+    context.state.actions.push({
+      kind: 'open',
+      fd: parseDescriptor(fdWord, this.usage),
+      path: resolve(context.state.cwd, file),
+      flags: openFlags,
+      mode: 0o666,
+      ...(then === undefined ? {} : { then }),
+    });
     return { rest };
   },
 };
