@@ -95,14 +95,17 @@ function answer(request: IncomingMessage, response: ServerResponse, target: Cont
 export function notReady(target: ControlTarget, time: number): { name: string; state: string; reason: string }[] {
   if (target.isStopping()) return [{ name: '*', state: 'stopping', reason: 'the container is stopping' }];
   const reasons: { name: string; state: string; reason: string }[] = [];
-  // Oneshots that failed keep what depends on them down: not ready, whatever runs.
-  for (const oneshot of target.oneshots?.() ?? []) {
-    if (oneshot.state === 'failed') reasons.push({ name: oneshot.name, state: 'failed', reason: 'its up command failed' });
-    else if (oneshot.state === 'blocked') reasons.push({ name: oneshot.name, state: 'blocked', reason: 'not run: something it depends on failed' });
+  // A failed start keeps what depends on it down (s6-overlay's own stages too: a failed
+  // cont-init.d leaves services.d unread): not ready, whatever runs.
+  const listed = new Set<string>();
+  for (const failure of target.startFailures?.() ?? []) {
+    listed.add(failure.name);
+    reasons.push({ name: failure.name, state: failure.state, reason: failure.state === 'failed' ? `failed to start: ${failure.reason}` : `not started: ${failure.reason}` });
   }
   if (target.booted?.() === false) reasons.push({ name: '*', state: 'booting', reason: 'the boot is not finished (cont-init, oneshots or services still starting)' });
   for (const supervisor of target.supervisors.values()) {
     const record: StatusRecord = statusRecord(target, supervisor, time);
+    if (listed.has(record.name)) continue;
     if (record.state === 'failed') {
       reasons.push({ name: record.name, state: record.state, reason: 'failed for good (its finish script exited 125)' });
       continue;

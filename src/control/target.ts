@@ -18,6 +18,11 @@ export interface ControlTarget {
   dependencyUp?(name: string): boolean;
   /** Oneshots in the service graph, with their state and when their transition ran. */
   oneshots?(): readonly OneshotNode[];
+  /**
+   * Services of the graph (s6-overlay's own stages too: cont-init.d, services.d) that failed
+   * to start or were not started because of such a failure, with why.
+   */
+  startFailures?(): readonly StartFailure[];
   /** The s6-rc service graph, when there is one: s6-rc change, list and listall. */
   readonly rc?: RcOperations | undefined;
   /** Whether the boot is over (it returned: the CMD runs, or would). Undefined: not known, say in tests. */
@@ -30,6 +35,12 @@ export interface ScanResult {
   readonly added: readonly string[];
   readonly pruned: readonly string[];
   readonly problems: readonly string[];
+}
+
+export interface StartFailure {
+  readonly name: string;
+  readonly state: 'failed' | 'blocked';
+  readonly reason: string;
 }
 
 export interface OneshotNode {

@@ -38,6 +38,8 @@ export class Engine {
   readonly #states = new Map<string, AtomicState>();
   readonly #startedAt = new Map<string, number>();
   readonly #upAt = new Map<string, number>();
+  /** Why a service is failed or blocked now; gone once it starts again. */
+  readonly #whyNotUp = new Map<string, string>();
 
   constructor(
     readonly graph: CompiledGraph,
@@ -50,6 +52,12 @@ export class Engine {
 
   state(name: string): AtomicState | undefined {
     return this.#states.get(name);
+  }
+
+  /** Why the service failed to start or was not started, while it is `failed` or `blocked`. */
+  whyNotUp(name: string): string | undefined {
+    const state = this.#states.get(name);
+    return state === 'failed' || state === 'blocked' ? this.#whyNotUp.get(name) : undefined;
   }
 
   /** When the service started its transition up, and when it was up, by the engine's clock. */
@@ -90,6 +98,7 @@ export class Engine {
       const first = missing[0] ?? '';
       const because = `it depends on ${first}, which ${this.#states.get(first) === 'failed' ? 'failed to start' : 'did not start'}`;
       this.#states.set(name, 'blocked');
+      this.#whyNotUp.set(name, because);
       this.events.blocked(atomic, because);
       return false;
     }
@@ -101,6 +110,7 @@ export class Engine {
     const result = await this.runner.up(atomic, abortSignal);
     if (!result.ok) {
       this.#states.set(name, 'failed');
+      this.#whyNotUp.set(name, result.reason);
       this.events.failed(atomic, result.reason);
       return false;
     }

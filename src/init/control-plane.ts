@@ -43,6 +43,15 @@ export function controlTarget(
       return current === undefined ? undefined : rcOperations(current);
     },
     booted: bootDone,
+    startFailures: () => {
+      const current = engine();
+      if (current === undefined) return [];
+      return [...current.graph.atomics.keys()].flatMap((name) => {
+        const state = current.state(name);
+        const reason = current.whyNotUp(name);
+        return (state === 'failed' || state === 'blocked') && reason !== undefined ? [{ name, state, reason }] : [];
+      });
+    },
     scan: (prune) => scanner.scan(prune),
     oneshots: () => {
       const current = engine();

@@ -198,7 +198,13 @@ describe('probe endpoints', { skip }, () => {
       const reasons = ((await get(port, '/readyz')).body as Reasons).reasons;
       return reasons.some((reason) => reason.name === 'init-bad') ? reasons : undefined;
     }, 'init-bad to fail');
-    assert.deepEqual(failed.find((reason) => reason.name === 'init-bad'), { name: 'init-bad', state: 'failed', reason: 'its up command failed' });
+    assert.deepEqual(failed.find((reason) => reason.name === 'init-bad'), { name: 'init-bad', state: 'failed', reason: 'failed to start: command exited 1' });
+    // What the failure kept down is named too: here s6-overlay's services.d stage, never read.
+    assert.deepEqual(
+      failed.find((reason) => reason.name === 'legacy-services'),
+      { name: 'legacy-services', state: 'blocked', reason: 'not started: it depends on init-bad, which failed to start' },
+      JSON.stringify(failed),
+    );
     assert.equal((await get(port, '/readyz')).status, 503);
     // steward status shows the oneshots too, and takes a oneshot's name.
     const one = await probed.cli('status', 'init-bad');
