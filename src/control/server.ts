@@ -36,6 +36,12 @@ export interface ControlServerOptions {
    * world-readable, and answering only the requests that change nothing.
    */
   readonly readOnly?: boolean;
+  /**
+   * The socket's directory is Steward's own (the default /run/steward): its mode is set even
+   * when it exists. Any other existing directory (STEWARD_SOCKET=/tmp/x.sock) is left as it
+   * is; the socket's own mode still says who may connect.
+   */
+  readonly ownsDirectory?: boolean;
 }
 
 
@@ -75,9 +81,11 @@ export class ControlServer {
     if (this.options.readOnly !== true) {
       // Others may pass through (x) to the status socket, not list the directory; each
       // socket's own mode says who may connect.
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      chmodSync(dir, shared ? 0o751 : 0o711);
-      if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
+      const created = mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined;
+      if (created || this.options.ownsDirectory === true) {
+        chmodSync(dir, shared ? 0o751 : 0o711);
+        if (shared) chownSync(dir, process.getuid?.() ?? 0, this.options.group ?? 0);
+      }
     }
     removeIfPresent(this.path); // a stale socket from an earlier boot
     this.#boundFd = listenOnUnixSocket(this.path, BACKLOG);

@@ -74,7 +74,8 @@ export function controlTarget(
  * supervising matters more than being controllable.
  */
 export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> } | undefined> {
-  const path = env['STEWARD_SOCKET'] ?? join(context.settings.runDir, 'steward', 'control.sock');
+  const chosen = env['STEWARD_SOCKET'] ?? '';
+  const path = chosen === '' ? join(context.settings.runDir, 'steward', 'control.sock') : chosen;
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
   if (groupName !== '') {
@@ -82,7 +83,8 @@ export async function startControlPlane(context: InitContext, target: ControlTar
     if (group === null) context.reporter.error('steward', `STEWARD_CONTROL_GROUP=${groupName} is not a group here; the control socket stays private. Use a group name from /etc/group or a number`);
   }
   const now = (): number => context.clock.now();
-  const server = new ControlServer(path, target, { group, now });
+  const ownsDirectory = chosen === '';
+  const server = new ControlServer(path, target, { group, now, ownsDirectory });
   const statusServer = new ControlServer(statusSocketPath(path), target, { group: null, now, readOnly: true });
   try {
     // Bound now, before any service starts: a client that connects early waits in the

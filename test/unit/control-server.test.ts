@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -141,6 +141,26 @@ describe('ControlServer: access', () => {
     const socket = lstatSync(path);
     assert.ok(socket.isSocket());
     assert.equal(socket.mode & 0o777, 0o600);
+  });
+
+  it('leaves alone a directory it did not make (STEWARD_SOCKET=/tmp/steward.sock must not take /tmp\'s sticky bit), unless it is its own', async () => {
+    const fake = fakeTarget([{ name: 'web' }]);
+    cleanups.push(() => fake.cleanup());
+    const shared = join(fake.root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const path = join(shared, 'steward.sock');
+    const server = new ControlServer(path, fake.target, { group: null, now: () => fake.clock.now() });
+    await server.listen();
+    cleanups.push(() => server.close());
+    assert.equal(lstatSync(shared).mode & 0o7777, 0o1777);
+    assert.equal(lstatSync(path).mode & 0o777, 0o600, 'the socket itself is still private');
+    const own = join(fake.root, 'own');
+    mkdirSync(own, { mode: 0o755 });
+    const owned = new ControlServer(join(own, 'control.sock'), fake.target, { group: null, now: () => fake.clock.now(), ownsDirectory: true });
+    await owned.listen();
+    cleanups.push(() => owned.close());
+    assert.equal(lstatSync(own).mode & 0o777, 0o711, 'its own directory, left from an earlier boot, is set anew');
   });
 
   it('with a control group, opens the directory (0751) and socket (0660) to that group', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
