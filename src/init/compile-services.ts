@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../config/diagnostic.js';
+import { StewardError } from '../errors.js';
 import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';
 import { withOverlaySources } from '../config/overlay-sources.js';
 import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
@@ -40,6 +41,11 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   const unreadable = new Set(sources.dirs.flatMap((dir) => [...listDirents(dir, []).keys()]).filter((name) => !definitions.has(name)));
   const graph = compileGraph(definitions, rcDiagnostics, unreadable);
   const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
+  // A services.d service named as an s6-rc service: both cannot be /run/service/NAME, and
+  // s6-rc's is the one the graph orders. Said, and the services.d one left out.
+  const clashes = tree.services.filter((service) => service.producers.length === 0 && (graph.atomics.has(service.name) || graph.bundles.has(service.name)));
+  const clashing = new Set(clashes.flatMap((service) => [service.name, ...(service.loggerName === null ? [] : [service.loggerName])]));
+  const legacyDiagnostics = [...tree.diagnostics, ...clashes.map((service) => nameClash(service.name, service.sourceDir, graph.atomics.get(service.name)?.source ?? 's6-rc.d'))];
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
   const summary = [
     counted(userServices, 's6-rc service'),
@@ -49,10 +55,21 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   return {
     tree,
     graph,
-    longruns: [...tree.services, ...rcLongruns],
-    diagnostics: [...tree.diagnostics, ...rcDiagnostics],
+    longruns: [...tree.services.filter((service) => !clashing.has(service.name)), ...rcLongruns],
+    diagnostics: [...legacyDiagnostics, ...rcDiagnostics],
     graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error' && diagnostic.scope !== 'service'),
-    legacyErrors: tree.diagnostics.some((diagnostic) => diagnostic.severity === 'error'),
+    legacyErrors: legacyDiagnostics.some((diagnostic) => diagnostic.severity === 'error'),
     summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
+  };
+}
+
+/** A services.d service that has the name of an s6-rc one (defined at `rcSource`). */
+export function nameClash(name: string, servicesDirPath: string, rcSource: string): Diagnostic {
+  return {
+    severity: 'error',
+    error: new StewardError('ERR_CONFIG', `service ${name} is defined twice: here and in ${rcSource}; the services.d one is not started`, {
+      path: servicesDirPath,
+      hint: 'Rename one of them: both would be /run/service/' + name,
+    }),
   };
 }

@@ -9,6 +9,7 @@ import { installLiveService } from './runtime-dir.js';
 import { runScriptsStage } from './scripts-stage.js';
 import type { ServiceSet } from './service-set.js';
 import { counted } from '../util/counted.js';
+import { nameClash } from './compile-services.js';
 import { stageFailed } from './stage-failure.js';
 
 const OK: TransitionResult = { ok: true };
@@ -31,6 +32,18 @@ function isMainService(definition: LongrunDefinition): boolean {
 
 function names(definitions: readonly LongrunDefinition[]): string[] {
   return definitions.map((definition) => definition.name);
+}
+
+/**
+ * A services.d service whose name a service from elsewhere (s6-rc.d) already has: that one is
+ * kept. This stage's own services, found again when it is brought up again, are not a clash.
+ */
+function clashingService(definitions: readonly LongrunDefinition[], services: ServiceSet): { name: string; sourceDir: string; otherSource: string } | undefined {
+  for (const definition of definitions.filter(isMainService)) {
+    const existing = services.supervisors.get(definition.name)?.definition;
+    if (existing !== undefined && existing.sourceDir !== definition.sourceDir) return { name: definition.name, sourceDir: definition.sourceDir, otherSource: existing.sourceDir };
+  }
+  return undefined;
 }
 
 /** Copies a services.d service to its live directory and starts it (and its logger). */
@@ -75,8 +88,11 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       let errors = false;
       for (const entry of eachLegacyService(context.settings)) {
         if (abortSignal.aborted) break;
-        context.reporter.diagnostics('services-up', entry.diagnostics);
-        errors ||= entry.diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+        const clash = clashingService(entry.definitions, services);
+        const diagnostics = clash === undefined ? entry.diagnostics : [...entry.diagnostics, nameClash(clash.name, clash.sourceDir, clash.otherSource)];
+        context.reporter.diagnostics('services-up', diagnostics);
+        errors ||= diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+        if (clash !== undefined) continue;
         services.load(entry.definitions.filter((definition) => !services.supervisors.has(definition.name)));
         legacy.push(...entry.definitions);
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);

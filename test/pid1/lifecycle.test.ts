@@ -334,6 +334,22 @@ test('services.d is read after cont-init.d, which may remove a service, add one 
   assert.doesNotMatch(run.output(), /cannot copy/);
 });
 
+test('a services.d service named as an s6-rc service is reported and left out; the s6-rc one runs', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/dup/type': 'longrun\n',
+    's6-overlay/s6-rc.d/dup/run': `#!/bin/sh\ntouch "${'$'}MARK"/rc-ran\nexec sleep 100\n`,
+    's6-overlay/s6-rc.d/user/contents.d/dup': '',
+    'services.d/dup/run': `#!/bin/sh\ntouch "${'$'}MARK"/legacy-ran\nexec sleep 100\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc }, ['sh', '-c', `while [ ! -e "${etc}/rc-ran" ]; do sleep 0.05; done; sleep 0.3; readlink ${etc}/run/service/dup`]);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), new RegExp(`${etc}/services.d/dup: service dup is defined twice: here and in ${etc}/s6-overlay/s6-rc.d/dup; the services.d one is not started`));
+  assert.ok(!existsSync(join(etc, 'legacy-ran')), run.output());
+  // /run/service/dup still leads to the one that runs.
+  assert.match(run.output(), /s6-rc\/servicedirs\/dup/);
+});
+
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',
