@@ -75,7 +75,7 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   const outcome = await engine.bringUp(['top'], bootSignal);
   bootLimit.dispose();
   if (shutdown.signal.aborted) return undefined;
-  reportBoot(context, engine);
+  reportBoot(context, engine, services);
   const problems = [...outcome.failed, ...outcome.blocked, ...outcome.abandoned];
   if (problems.length > 0) {
     const timedOut = outcome.abandoned.length > 0 || bootSignal.aborted;

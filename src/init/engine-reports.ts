@@ -2,6 +2,7 @@ import type { EngineEvents } from '../graph/engine.js';
 import type { Engine } from '../graph/engine.js';
 import type { RcAtomic } from '../model/rc.js';
 import type { InitContext } from './context.js';
+import type { ServiceSet } from './service-set.js';
 
 /** Steward's own stages speak for themselves (cont-init: ...); their graph lines are debug only. */
 function isBuiltIn(atomic: RcAtomic): boolean {
@@ -46,19 +47,37 @@ function shownName(atomic: RcAtomic): string {
   return isBuiltIn(atomic) ? `${STAGE_NAMES[atomic.name] ?? atomic.name} (stage ${atomic.name})` : `service ${atomic.name}`;
 }
 
-/** At S6_VERBOSITY 3 and up: when each service started, and how long it took to be up or ready. */
-export function reportBoot(context: InitContext, engine: Engine): void {
+/** How long the summary waits for services.d services (started after the graph) to be up. */
+const SUMMARY_WAIT_MS = 5000;
+
+/**
+ * At S6_VERBOSITY 3 and up: when each service started, and how long it took to be up or
+ * ready; the graph's services, then those of services.d once they are up (or after a few
+ * seconds), without holding the boot.
+ */
+export function reportBoot(context: InitContext, engine: Engine, services: ServiceSet): void {
   if (context.reporter.verbosity < 3) return;
   const origin = context.clock.now() - process.uptime() * 1000;
-  const rows = [...engine.graph.atomics.keys()]
-    .map((name) => ({ name, ...engine.timing(name) }))
-    .filter((row) => row.startedAt !== null)
-    .sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
-  context.reporter.debug('s6-rc', 'boot summary (ms after Steward started: start, up; took)');
-  for (const row of rows) {
-    const start = Math.round((row.startedAt ?? 0) - origin);
-    const up = row.upAt === null ? 'not up' : String(Math.round(row.upAt - origin));
-    const took = row.upAt === null ? '-' : `${Math.round(row.upAt - (row.startedAt ?? 0))} ms`;
-    context.reporter.debug('s6-rc', `  ${row.name.padEnd(28)} ${String(start).padStart(6)} ${up.padStart(6)}  ${took}`);
+  const graphRows = [...engine.graph.atomics.keys()].map((name) => ({ name, ...engine.timing(name) }));
+  const legacy = [...services.supervisors.values()].filter((supervisor) => !engine.graph.atomics.has(supervisor.name));
+  const print = (): void => {
+    const legacyRows = legacy.map((supervisor) => ({ name: supervisor.name, startedAt: supervisor.firstStart.spawnedAt, upAt: supervisor.firstStart.readyAt }));
+    const rows = [...graphRows, ...legacyRows].filter((row) => row.startedAt !== null).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    context.reporter.debug('s6-rc', 'boot summary (ms after Steward started: start, up; took)');
+    for (const row of rows) {
+      const start = Math.round((row.startedAt ?? 0) - origin);
+      const up = row.upAt === null ? 'not up' : String(Math.round(row.upAt - origin));
+      const took = row.upAt === null ? '-' : `${Math.round(row.upAt - (row.startedAt ?? 0))} ms`;
+      context.reporter.debug('s6-rc', `  ${row.name.padEnd(28)} ${String(start).padStart(6)} ${up.padStart(6)}  ${took}`);
+    }
+  };
+  if (legacy.length === 0) {
+    print();
+    return;
   }
+  void services.waitUntilUp(
+    legacy.map((supervisor) => supervisor.name),
+    context.shutdown.signal,
+    SUMMARY_WAIT_MS,
+  ).then(print, print);
 }

@@ -350,6 +350,19 @@ test('a services.d service named as an s6-rc service is reported and left out; t
   assert.match(run.output(), /s6-rc\/servicedirs\/dup/);
 });
 
+test('S6_VERBOSITY=3 prints a boot summary with the services.d services once they are up', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'services.d/slowready/run': '#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 100\n',
+    'services.d/slowready/notification-fd': '3\n',
+    'services.d/plain/run': '#!/bin/sh\nexec sleep 100\n',
+  });
+  const run = init(etc, { S6_VERBOSITY: '3' });
+  await run.waitForOutput(/boot summary[^\n]*\n(?:.*\n)*?.*slowready +\d+ +\d+ +\d+ ms/, 20_000);
+  assert.match(run.output(), /^s6-rc: debug: {3}plain +\d+ +\d+ +\d+ ms$/m, run.output());
+  run.kill('SIGTERM');
+  await run.exited;
+});
+
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',
