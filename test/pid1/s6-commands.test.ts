@@ -135,7 +135,18 @@ describe('steward install', () => {
     const kept = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', own]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.ok(!lstatSync(join(own, 'init')).isSymbolicLink());
-    assert.match(kept.stdout, new RegExp(`${own}/init: kept \\(a file the image already has\\)`));
+    assert.match(kept.stdout, new RegExp(`${own}/init: kept \\(a file the image already has\\); point the ENTRYPOINT at`));
+
+    // A link is the image's own too (tini, dumb-init...); a link to a Steward is an earlier install, replaced.
+    const tini = tempDir();
+    symlinkSync('/sbin/tini', join(tini, 'init'));
+    const keptLink = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', tini]);
+    assert.equal(readlinkSync(join(tini, 'init')), '/sbin/tini');
+    assert.match(keptLink.stdout, new RegExp(`${tini}/init: kept \\(the image's own, a link to /sbin/tini\\)`));
+    const again = tempDir();
+    symlinkSync('/opt/old-steward/bin/steward-init', join(again, 'init'));
+    assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', again])).code, 0);
+    assert.equal(readlinkSync(join(again, 'init')), join(repoRoot, 'bin', 'steward-init'));
   });
 
   it('each linked control tool runs as the command it is named after', async () => {

@@ -1,5 +1,5 @@
-import { closeSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, renameSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
 import { commandLinks, placeLink, replacedByInstall } from '../../init/shims.js';
 import { packageRoot } from '../../util/package-root.js';
@@ -25,7 +25,8 @@ export const installCommand: Command = {
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
     "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
     "links to its own tools, which work under Steward; other links, and s6-overlay's s6-rc, are replaced.",
-    "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward.",
+    "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward;",
+    'any other /init (a file, or a link to tini, say) is kept, and said so; a link to a steward-init is replaced.',
   ].join('\n'),
   run(args) {
     const { flags, values } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
@@ -49,8 +50,12 @@ export const installCommand: Command = {
     }
     for (const [link, target] of links) {
       const overlayTool = !replacedByInstall(link);
-      const outcome = placeLink(link, target, !overlayTool);
+      // The image's own /init (a link to tini, dumb-init or a script of its own) is kept as a
+      // file would be; only a link to a Steward (an earlier install) is replaced.
+      const isInit = link === overlayInit;
+      const outcome = placeLink(link, target, isInit ? leadsToSteward(link) : !overlayTool);
       if (outcome === 'linked') writeOut(`${link} -> ${target}\n`);
+      else if (outcome === 'kept' && isInit) writeOut(`${link}: kept (${describeExisting(link)}); point the ENTRYPOINT at ${target}\n`);
       else if (outcome === 'kept') writeOut(overlayTool ? `${link}: kept (s6-overlay's, which works under Steward)\n` : `${link}: kept (a file the image already has)\n`);
       else {
         failed++;
@@ -60,6 +65,24 @@ export const installCommand: Command = {
     return Promise.resolve(failed === 0 ? 0 : 1);
   },
 };
+
+/** Whether `path` is a link to a steward-init (an earlier install, wherever its package was). */
+function leadsToSteward(path: string): boolean {
+  try {
+    return basename(readlinkSync(path)) === 'steward-init';
+  } catch {
+    return false;
+  }
+}
+
+/** What the image has there, in words. */
+function describeExisting(path: string): string {
+  try {
+    return `the image's own, a link to ${readlinkSync(path)}`;
+  } catch {
+    return 'a file the image already has';
+  }
+}
 
 /** s6-overlay's /init (v3: a sh script starting its stage0; v2: an execline script running /etc/s6/init). */
 function isOverlayInit(path: string): boolean {
