@@ -7,7 +7,6 @@ export type StewardErrorCode =
   | 'ERR_SCRIPT'
   | 'ERR_SETTING'
   | 'ERR_FIX_ATTRS'
-  | 'ERR_SPAWN'
   | 'ERR_RUNTIME_DIR'
   | 'ERR_USAGE'
   | 'ERR_CONTROL_UNAVAILABLE'
