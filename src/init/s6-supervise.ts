@@ -1,5 +1,5 @@
 import { readdirSync, realpathSync } from 'node:fs';
-import { sep } from 'node:path';
+import { basename, sep } from 'node:path';
 
 import type { S6SuperviseSetting } from '../config/settings.js';
 import { S6SuperviseDirs } from '../control/s6-supervise/dirs.js';
@@ -47,7 +47,8 @@ function findS6Tool(candidates: readonly string[], stewardRoot = packageRoot()):
     } catch {
       continue;
     }
-    if (!real.startsWith(stewardRoot + sep)) return real;
+    // Steward's own s6-svc is its s6-tool, this package's or another install's (an older global one).
+    if (!real.startsWith(stewardRoot + sep) && basename(real) !== 's6-tool') return real;
   }
   return undefined;
 }

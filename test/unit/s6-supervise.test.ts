@@ -129,6 +129,13 @@ describe("finding s6's own tools", () => {
     const stewardsOnly = [join(root, 'usr-bin', 's6-svc'), join(root, 'missing', 's6-svc')];
     assert.equal(findS6Tools(stewardsOnly, steward), undefined);
     assert.deepEqual(findS6Tools([...stewardsOnly, join(root, 'command', 's6-svc')], steward), { path: join(tools, 's6-svc'), version: [2, 13, 1, 0] });
+    // Another Steward's (an older install elsewhere) is not a real s6 either.
+    const other = join(root, 'other-steward', 'bin');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 's6-tool'), '');
+    mkdirSync(join(root, 'elsewhere'));
+    symlinkSync(join(other, 's6-tool'), join(root, 'elsewhere', 's6-svc'));
+    assert.equal(findS6Tools([join(root, 'elsewhere', 's6-svc')], steward), undefined);
   });
 
   it('looks in the usual bin directories when asked, or in an s6-overlay v2 image (its stage 2 is there)', () => {
