@@ -60,7 +60,7 @@ export class Engine {
     return state === 'failed' || state === 'blocked' ? this.#whyNotUp.get(name) : undefined;
   }
 
-  /** When the service started its transition up, and when it was up, by the engine's clock. */
+  /** When the service first started its transition up, and when it was first up, by the engine's clock. */
   timing(name: string): { startedAt: number | null; upAt: number | null } {
     return { startedAt: this.#startedAt.get(name) ?? null, upAt: this.#upAt.get(name) ?? null };
   }
@@ -105,7 +105,8 @@ export class Engine {
     if (abortSignal.aborted) return false;
     this.#states.set(name, 'starting');
     const startedAt = this.now();
-    this.#startedAt.set(name, startedAt);
+    // The first start's times are kept, as a longrun keeps its first start: the boot's timing.
+    if (!this.#startedAt.has(name)) this.#startedAt.set(name, startedAt);
     this.events.starting(atomic);
     const result = await this.runner.up(atomic, abortSignal);
     if (!result.ok) {
@@ -115,7 +116,7 @@ export class Engine {
       return false;
     }
     this.#states.set(name, 'up');
-    this.#upAt.set(name, this.now());
+    if (!this.#upAt.has(name)) this.#upAt.set(name, this.now());
     this.events.started(atomic, this.now() - startedAt);
     return true;
   }

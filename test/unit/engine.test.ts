@@ -158,6 +158,18 @@ describe('Engine.bringUp', () => {
     assert.equal(rc.state('unrelated'), 'down');
   });
 
+  it('keeps the first start and first up of a service: brought up again later, its boot timing stays', async () => {
+    const runner = new FakeRunner(true);
+    const { engine: rc } = engine(graph(oneshot('init-config')), runner);
+    await rc.bringUp(['init-config'], never);
+    const first = rc.timing('init-config');
+    assert.notEqual(first.startedAt, null);
+    await rc.bringDown(['init-config']);
+    await rc.bringUp(['init-config'], never);
+    assert.equal(rc.state('init-config'), 'up');
+    assert.deepEqual(rc.timing('init-config'), first);
+  });
+
   it('a failure blocks only what depends on it, directly or not; the rest starts', async () => {
     const runner = new FakeRunner(true);
     runner.preset('up init-broken', { ok: false, reason: 'command exited 1' });
