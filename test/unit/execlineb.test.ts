@@ -121,6 +121,12 @@ forx X { 1 2 } importas X X echo item-$X
     assert.equal(stdout, 'host=box-1 saved=two-lines\nsecond\na\nb\nfrom heredoc\nitem-1\nitem-2\n', stderr);
   });
 
+  it('forx -E substitutes the value in the loop (autoimport), forx -e leaves it to importas, -S names both the same', () => {
+    const { stdout, stderr, code } = run('foreground { forx -E i { 1 2 } echo item-${i} }\nforx -e j { a } importas -S j echo got-${j}\n');
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'item-1\nitem-2\ngot-a\n');
+  });
+
   it('cd, umask, redirfd, fdmove and fdclose', () => {
     const log = join(work, 'redir.log');
     const { stdout, stderr, code } = run(`

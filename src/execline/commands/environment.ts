@@ -29,13 +29,14 @@ function shape(value: string | undefined, flags: ReadonlyMap<string, string>): s
   return split(value, flags.get('d') ?? ' \t\n\r');
 }
 
-const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s ] [ -d delim ] variable envvar prog...';
+const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s ] [ -d delim ] variable envvar prog... (or importas [ options ] -S variable prog...)';
 const DEFINE_USAGE = 'define [ -s ] [ -d delim ] variable value prog...';
 
 function readImportas(args: readonly ScriptNode[], state: ChainState): [Binding, readonly ScriptNode[]] {
-  const { flags, rest: afterOptions } = parseOptions(args, 'iD:usCcnNd:', IMPORTAS_USAGE);
+  const { flags, rest: afterOptions } = parseOptions(args, 'iD:uSsCcnNd:', IMPORTAS_USAGE);
   const [variable, afterVariable] = takeWord(afterOptions, 'the variable name', IMPORTAS_USAGE);
-  const [envvar, rest] = takeWord(afterVariable, 'the environment variable', IMPORTAS_USAGE);
+  // -S: the environment variable has the same name (importas -S VAR is importas VAR VAR).
+  const [envvar, rest] = flags.has('S') ? [variable, afterVariable] : takeWord(afterVariable, 'the environment variable', IMPORTAS_USAGE);
   let value = state.env.get(envvar);
   if (value === undefined && flags.has('D')) value = flags.get('D');
   if (value === undefined && flags.has('i')) throw new ExeclineError(`the environment variable ${envvar} is not set`);

@@ -173,12 +173,14 @@ const pipeline: Command = {
 };
 
 const forx: Command = {
-  usage: 'forx [ -p ] [ -o okcodes | -x breakcodes ] variable { values... } loop...',
+  usage: 'forx [ -p ] [ -o okcodes | -x breakcodes ] [ -e | -E ] variable { values... } loop...',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'po:x:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, 'po:x:eE', this.usage);
     const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
-    const [values, loop] = takeBlock(afterName, 'the values', this.usage);
+    const [values, body] = takeBlock(afterName, 'the values', this.usage);
+    // -E (autoimport): the loop sees the value substituted for ${name}, as after importas -uSi; -e is the default.
+    const loop = flags.has('E') ? ['importas', '-uSi', name, ...body] : body;
     const codes = (list: string | undefined): number[] => (list ?? '').split(',').filter((code) => code !== '').map(Number);
     const ok = codes(flags.get('o'));
     const breaking = codes(flags.get('x'));
