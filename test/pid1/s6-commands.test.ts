@@ -177,6 +177,20 @@ describe('shell commands', () => {
     assert.equal(result.stdout, 'A=[hello] B=[unset] C=[] D=[last]\n');
   });
 
+  it('s6-envdir turns null characters into newlines (or -c\'s character), keeps trailing blanks with -n, and names a program it cannot run', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'NULV'), 'a\0b\n');
+    writeFileSync(join(dir, 'BLANK'), 'hello \t\nsecond\n');
+    const show = ['sh', '-c', 'printf "[%s][%s]" "$NULV" "$BLANK"'];
+    const plain = await run(shim('s6-envdir'), [dir, ...show], { PATH: process.env['PATH'] });
+    assert.equal(plain.stdout, '[a\nb][hello]', plain.stderr);
+    const keep = await run(shim('s6-envdir'), ['-n', '-c', '@', dir, ...show], { PATH: process.env['PATH'] });
+    assert.equal(keep.stdout, '[a@b][hello \t]', keep.stderr);
+    const missing = await run(shim('s6-envdir'), [dir, '/nonexistent/program'], { PATH: process.env['PATH'] });
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /s6-envdir: fatal: unable to exec \/nonexistent\/program/);
+  });
+
   it('with-contenv gives each saved variable its whole value, an empty one included, and leaves out an empty file', async () => {
     const runDir = tempDir();
     const envDir = join(runDir, 's6', 'container_environment');
