@@ -370,6 +370,8 @@ describe('steward start, stop, restart, once, signal, wait', { skip }, () => {
 describe('steward graph', { skip }, () => {
   it('shows each service with its state, what it follows, and boot timings; --json for scripts', async () => {
     const container = await boot();
+    // Services start side by side: web being up says nothing of talker yet.
+    await container.run.waitForOutput(/service talker: info: started/);
     const { code, stdout } = await container.cli('graph');
     assert.equal(code, 0);
     const lines = stdout.trimEnd().split('\n');

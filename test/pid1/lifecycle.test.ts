@@ -113,10 +113,12 @@ test('a second SIGTERM during shutdown joins it instead of starting another', { 
 test('a CMD that ends by itself while the services stop still sets the exit code; one the last stage kills does not', { skip }, async () => {
   const etc = scriptTree({
     // Slow to stop: the CMD sees it stopping, and ends with 5 before the last stage.
-    'services.d/slow/run': `#!/bin/sh\ntrap 'touch "${'$'}MARK"/stopping; sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.05; done\n`,
+    'services.d/slow/run': `#!/bin/sh\ntrap 'touch "${'$'}MARK"/stopping; sleep 0.5; exit 0' TERM\ntouch "${'$'}MARK"/trapped\nwhile :; do sleep 0.05; done\n`,
   });
-  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc }, ['sh', '-c', `trap '' TERM; while [ ! -e "${etc}/stopping" ]; do sleep 0.02; done; exit 5`]);
-  await run.waitForOutput(/running the command/);
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc }, ['sh', '-c', `trap '' TERM; echo cmd-trapped; while [ ! -e "${etc}/stopping" ]; do sleep 0.02; done; exit 5`]);
+  // Both have their traps in place: a TERM before that would kill them outright.
+  await run.waitForOutput(/cmd-trapped/);
+  while (!existsSync(join(etc, 'trapped'))) await new Promise((resolve) => setTimeout(resolve, 20));
   run.kill('SIGTERM');
   const { code } = await run.exited;
   assert.equal(code, 5, run.output());
@@ -358,7 +360,7 @@ test('S6_VERBOSITY=3 prints a boot summary with the services.d services once the
   });
   const run = init(etc, { S6_VERBOSITY: '3' });
   await run.waitForOutput(/boot summary[^\n]*\n(?:.*\n)*?.*slowready +\d+ +\d+ +\d+ ms/, 20_000);
-  assert.match(run.output(), /^s6-rc: debug: {3}plain +\d+ +\d+ +\d+ ms$/m, run.output());
+  await run.waitForOutput(/^s6-rc: debug: {3}plain +\d+ +\d+ +\d+ ms$/m, 20_000);
   run.kill('SIGTERM');
   await run.exited;
 });
