@@ -20,7 +20,8 @@ export async function dispatch(message: unknown, context: CommandContext): Promi
   try {
     switch (request.cmd) {
       case 'ping':
-        return success({ pong: true, protocol: PROTOCOL_VERSION });
+        // The scan directory lets s6-svscanctl tell Steward's from another one.
+        return success({ pong: true, protocol: PROTOCOL_VERSION, ...(context.target.scanDir === undefined ? {} : { scanDir: context.target.scanDir }) });
       case 'status':
         return handleStatus(request, context);
       case 'control':

@@ -48,7 +48,19 @@ export type Request =
   | { readonly cmd: 'graph' }
   | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
   | { readonly cmd: 'scan'; readonly prune: boolean }
-  | { readonly cmd: 'rc'; readonly op: 'change' | 'list' | 'listall'; readonly direction: 'up' | 'down'; readonly names: readonly string[]; readonly active: boolean; readonly timeoutMs: number };
+  | {
+      readonly cmd: 'rc';
+      readonly op: 'change' | 'list' | 'listall';
+      readonly direction: 'up' | 'down';
+      readonly names: readonly string[];
+      /** Add the services that are up to the selection (s6-rc -a). */
+      readonly active: boolean;
+      /** change: also bring the rest the other way (s6-rc -p). */
+      readonly prune: boolean;
+      /** change: say what would be done, do nothing (s6-rc -n). */
+      readonly dryRun: boolean;
+      readonly timeoutMs: number;
+    };
 
 export type ControlErrorCode =
   | 'ERR_BAD_REQUEST'
@@ -138,7 +150,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (!Array.isArray(names)) return names;
       const timeoutMs = readTimeout(fields);
       if (typeof timeoutMs !== 'number') return timeoutMs;
-      return { cmd, op, direction, names, active: fields['active'] === true, timeoutMs };
+      return { cmd, op, direction, names, active: fields['active'] === true, prune: fields['prune'] === true, dryRun: fields['dryRun'] === true, timeoutMs };
     }
     case 'halt': {
       const action = fields['action'] ?? 'halt';

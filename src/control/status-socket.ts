@@ -6,10 +6,10 @@
 /** What the status socket answers. */
 export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['ping', 'status', 'wait', 'graph']);
 
-/** Whether a request only reads: those commands, and s6-rc's list and listall (not change). */
+/** Whether a request only reads: those commands, and s6-rc's list, listall and dry runs (not a real change). */
 export function onlyReads(message: unknown): boolean {
-  const fields = typeof message === 'object' && message !== null ? (message as { cmd?: unknown; op?: unknown }) : {};
-  if (fields.cmd === 'rc') return fields.op === 'list' || fields.op === 'listall';
+  const fields = typeof message === 'object' && message !== null ? (message as { cmd?: unknown; op?: unknown; dryRun?: unknown }) : {};
+  if (fields.cmd === 'rc') return fields.op === 'list' || fields.op === 'listall' || (fields.op === 'change' && fields.dryRun === true);
   return READ_ONLY_COMMANDS.has(String(fields.cmd));
 }
 

@@ -29,6 +29,8 @@ export interface ControlTarget {
   booted?(): boolean;
   /** s6-svscan's scan of the scan directory: supervise what appeared there; with `prune`, stop what left. */
   scan?(prune: boolean): ScanResult;
+  /** The scan directory, as s6-svscanctl names it (its links resolved by the client). */
+  readonly scanDir?: string;
 }
 
 export interface ScanResult {
@@ -53,9 +55,37 @@ export interface OneshotNode {
 export interface RcOperations {
   /** Names (services or bundles) that are not in the graph. */
   unknown(names: readonly string[]): string[];
-  change(direction: 'up' | 'down', names: readonly string[], timeoutMs: number, abortSignal: AbortSignal): Promise<{ failed: string[]; timedOut: boolean }>;
-  /** Atomic services in the named bundles (all, without names); only those up with `active`. */
-  list(names: readonly string[], active: boolean): string[];
-  /** The named services and everything they depend on (down: everything that depends on them). */
-  listAll(names: readonly string[], direction: 'up' | 'down'): string[];
+  /**
+   * Brings the selection up or down (with `prune`, also the rest the other way). Running out
+   * of `timeoutMs`, or the client leaving, ends the wait only: as with s6-rc -t, the
+   * transitions under way go on and nothing is taken down for it.
+   */
+  change(direction: 'up' | 'down', names: readonly string[], timeoutMs: number, abortSignal: AbortSignal, options?: RcSelectionOptions): Promise<{ failed: string[]; timedOut: boolean }>;
+  /** The transitions `change` would run, in order, without running them (s6-rc -n). */
+  plan?(direction: 'up' | 'down', names: readonly string[], options: RcSelectionOptions): RcStep[];
+  /** Atomic services named (bundles expanded), plus those up with `active`; with `down`, every other one. */
+  list(names: readonly string[], active: boolean, direction?: 'up' | 'down'): string[];
+  /** The named services and everything they depend on (down: everything that depends on them); with `active`, those up too. */
+  listAll(names: readonly string[], direction: 'up' | 'down', active?: boolean): string[];
+}
+
+/** How s6-rc's options widen the selection: -a adds the services up, -p prunes the rest. */
+export interface RcSelectionOptions {
+  readonly active?: boolean;
+  readonly prune?: boolean;
+}
+
+/** One transition of a planned change, what a dry run prints. */
+export interface RcStep {
+  readonly name: string;
+  readonly kind: 'longrun' | 'oneshot';
+  readonly direction: 'up' | 'down';
+  /** Transitions of one wave run side by side, after those of the wave before. */
+  readonly wave: number;
+  /** A longrun's directory in the scan directory; null for a oneshot. */
+  readonly dir: string | null;
+  /** Whether a longrun notifies readiness (s6-rc then waits for ready, -wU, rather than up, -wu). */
+  readonly readiness: boolean;
+  /** Its timeout-up or timeout-down, 0 for none. */
+  readonly timeoutMs: number;
 }

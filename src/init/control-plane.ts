@@ -5,8 +5,10 @@ import type { Server } from 'node:http';
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
 import { statusSocketPath } from '../control/status-socket.js';
-import type { ControlTarget, RcOperations } from '../control/target.js';
-import { closure } from '../graph/compile.js';
+import type { ControlTarget, RcOperations, RcSelectionOptions, RcStep } from '../control/target.js';
+import { type ChangePlan, changePlan, closedSelection, complementOf, selectionOf, transitionWaves } from '../graph/rc-selection.js';
+import type { RcAtomic } from '../model/rc.js';
+import { raceWithLimits } from '../util/race.js';
 import { errorMessage } from '../errors.js';
 import { lookupGroup } from '../sys/accounts.js';
 import type { InitContext } from './context.js';
@@ -40,7 +42,7 @@ export function controlTarget(
     dependencyUp: (name) => engine()?.state(name) === 'up',
     get rc() {
       const current = engine();
-      return current === undefined ? undefined : rcOperations(current);
+      return current === undefined ? undefined : rcOperations(current, context.layout.serviceDir, context.shutdown.signal);
     },
     booted: bootDone,
     startFailures: () => {
@@ -53,6 +55,7 @@ export function controlTarget(
       });
     },
     scan: (prune) => scanner.scan(prune),
+    scanDir: context.layout.serviceDir,
     oneshots: () => {
       const current = engine();
       if (current === undefined) return [];
@@ -137,36 +140,66 @@ function isStage(engine: Engine | undefined, name: string): boolean {
   return atomic?.kind === 'oneshot' && atomic.up.kind === 'builtin';
 }
 
-/** s6-rc's change, list and listall over the engine's graph. */
-function rcOperations(engine: Engine): RcOperations {
+/**
+ * s6-rc's change, list and listall over the engine's graph. Transitions started here stop
+ * only for a shutdown (`stopSignal`), never because a client stopped waiting.
+ */
+function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal): RcOperations {
   const { graph } = engine;
-  const expand = (names: readonly string[]): string[] => names.flatMap((name) => graph.bundles.get(name) ?? (graph.atomics.has(name) ? [name] : []));
+  const isUp = (name: string): boolean => engine.state(name) === 'up';
+  const planOf = (direction: 'up' | 'down', names: readonly string[], options: RcSelectionOptions): ChangePlan =>
+    changePlan(graph, selectionOf(graph, names, options.active === true, isUp), direction, options.prune === true);
   return {
     unknown: (names) => names.filter((name) => !graph.bundles.has(name) && !graph.atomics.has(name)),
-    async change(direction, names, timeoutMs, abortSignal) {
-      if (direction === 'down') {
-        await engine.bringDown(names);
-        return { failed: expand(names).filter((name) => engine.state(name) !== 'down'), timedOut: false };
-      }
-      const limit = timeoutMs > 0 ? AbortSignal.any([abortSignal, AbortSignal.timeout(timeoutMs)]) : abortSignal;
-      const outcome = await engine.bringUp(names, limit);
-      const failed = [...outcome.failed, ...outcome.blocked, ...outcome.abandoned];
-      // A start cut short by the time limit counts as failed in the engine: for s6-rc, it timed out.
-      return { failed, timedOut: failed.length > 0 && limit.aborted && !abortSignal.aborted };
+    async change(direction, names, timeoutMs, abortSignal, options = {}) {
+      const plan = planOf(direction, names, options);
+      const transition = carryOut(engine, plan, stopSignal);
+      if (await raceWithLimits(transition, abortSignal, timeoutMs)) return { failed: await transition, timedOut: false };
+      // Out of time: what has not reached its state yet is what s6-rc would name.
+      const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
+      return { failed: pending, timedOut: true };
     },
-    list: (names, active) => (names.length === 0 ? [...graph.atomics.keys()] : expand(names)).filter((name) => !active || engine.state(name) === 'up'),
-    listAll: (names, direction) => {
-      if (direction === 'up') return [...closure(graph, names)];
-      const result = new Set<string>();
-      const add = (name: string): void => {
-        if (result.has(name)) return;
-        result.add(name);
-        for (const dependent of graph.dependents.get(name) ?? []) add(dependent);
-      };
-      for (const name of expand(names)) add(name);
-      return [...result];
+    plan(direction, names, options) {
+      const plan = planOf(direction, names, options);
+      const downWaves = transitionWaves(graph, plan.down, 'down', (name) => !stillUp(engine, name));
+      const upWaves = transitionWaves(graph, plan.up, 'up', isUp);
+      const steps = (waves: string[][], stepDirection: 'up' | 'down', firstWave: number): RcStep[] =>
+        waves.flatMap((wave, index) => wave.map((name) => stepOf(graph.atomics.get(name), stepDirection, firstWave + index, scanDir)).filter((step) => step !== undefined));
+      return [...steps(downWaves, 'down', 0), ...steps(upWaves, 'up', downWaves.length)];
     },
+    list: (names, active, direction = 'up') => {
+      const selected = selectionOf(graph, names, active, isUp);
+      return [...(direction === 'down' ? complementOf(graph, selected) : selected)];
+    },
+    listAll: (names, direction, active = false) => [...closedSelection(graph, selectionOf(graph, names, active, isUp), direction)],
   };
+}
+
+/** Runs a change: the unwanted services down first, then the wanted ones up. Returns those that failed. */
+async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal): Promise<string[]> {
+  const failed: string[] = [];
+  if (plan.down.size > 0) {
+    await engine.bringDown([...plan.down]);
+    failed.push(...[...plan.down].filter((name) => stillUp(engine, name)));
+  }
+  if (plan.up.size > 0) {
+    const outcome = await engine.bringUp([...plan.up], stopSignal);
+    failed.push(...outcome.failed, ...outcome.blocked, ...outcome.abandoned);
+  }
+  return failed;
+}
+
+/** Up, or on its way up or down: what a down transition has yet to finish. */
+function stillUp(engine: Engine, name: string): boolean {
+  const state = engine.state(name);
+  return state === 'up' || state === 'starting' || state === 'stopping';
+}
+
+function stepOf(atomic: RcAtomic | undefined, direction: 'up' | 'down', wave: number, scanDir: string): RcStep | undefined {
+  if (atomic === undefined) return undefined;
+  const timeoutMs = direction === 'up' ? atomic.timeoutUpMs : atomic.timeoutDownMs;
+  if (atomic.kind === 'oneshot') return { name: atomic.name, kind: 'oneshot', direction, wave, dir: null, readiness: false, timeoutMs };
+  return { name: atomic.name, kind: 'longrun', direction, wave, dir: join(scanDir, atomic.name), readiness: atomic.longrun.notificationFd !== null, timeoutMs };
 }
 
 function roundOrNull(time: number | null): number | null {

@@ -6,7 +6,7 @@ import type { Reporter } from '../log/reporter.js';
 import { packageRoot } from '../util/package-root.js';
 
 // The s6 clients of the control socket, the execline interpreter and execline's commands, all in bin/s6-tool.
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
 
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's versions of

@@ -16,7 +16,7 @@ after(() => {
   trees.forEach(removeTree);
 });
 
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl', 's6-rc', 'execlineb'];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb'];
 // Every command in shims/ is linked: a new one cannot be forgotten in the list of links.
 const SHELL_SHIMS = readdirSync(join(repoRoot, 'shims'));
 
@@ -152,7 +152,7 @@ describe('steward install', () => {
   it('each linked control tool runs as the command it is named after', async () => {
     const root = tempDir();
     assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root])).code, 0);
-    for (const name of ['s6-svc', 's6-svstat', 's6-svwait', 's6-svscanctl']) {
+    for (const name of ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl']) {
       const { code, stderr } = await run(join(root, 'command', name), []);
       assert.equal(code, 100, `${name}: ${stderr}`);
       assert.match(stderr, new RegExp(`^${name}: usage: ${name} `), name);
@@ -405,6 +405,7 @@ echo "job_runs=$(wc -l < /run/job.log)"
 echo "job_fields=$(s6-svstat -o up,wantedup,normallyup,exitcode /run/service/job)"
 s6-svc -x /run/service/web; echo "exit_letter=$?"
 s6-svc -u /run/service/nosuch; echo "unknown=$?"
+s6-svc -u /tmp; echo "not_supervised=$?"
 s6-svc -wz /run/service/web; echo "bad_wait=$?"
 `,
     );
@@ -419,14 +420,18 @@ s6-svc -wz /run/service/web; echo "bad_wait=$?"
     expect(output, 'restart_ready', '0');
     expect(output, 'wait_down', '0');
     expect(output, 'wait_ready', '0');
-    // -T bounds the wait: exit 1 and "timed out", as s6-svc.
-    expect(output, 'never_ready', '1');
+    // -T bounds the wait: exit 99 and "timed out", as s6-svc (through s6-svlisten1).
+    expect(output, 'never_ready', '99');
     assert.match(output, /s6-svc: fatal: timed out/);
     expect(output, 'once', '0');
     expect(output, 'job_runs', '1');
     expect(output, 'job_fields', 'false false false 3');
     expect(output, 'exit_letter', '0');
-    expect(output, 'unknown', '102');
+    // A missing directory is a system failure (111); one no supervisor watches, 100: as s6's.
+    expect(output, 'unknown', '111');
+    assert.match(output, /s6-svc: fatal: unable to control \/run\/service\/nosuch: No such file or directory/);
+    expect(output, 'not_supervised', '100');
+    assert.match(output, /s6-svc: fatal: unable to control \/tmp: supervisor not listening/);
     expect(output, 'bad_wait', '100');
   });
 
@@ -496,6 +501,7 @@ echo "fields=$(s6-svstat -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcod
 echo "pid=$(s6-svstat -p /run/service/web)"
 echo "times=$(s6-svstat -o updownsince,readysince,updownfor,readyfor /run/service/web)"
 echo "never_started=$(s6-svstat /run/service/job)"
+echo "never_started_exit=$(s6-svstat -e /run/service/job)"
 s6-svc -wD -o /run/service/job
 echo "exited=$(s6-svstat /run/service/job)"
 s6-svstat /run/service/nosuch; echo "unknown=$?"
@@ -513,7 +519,9 @@ s6-svstat -o nosuchfield /run/service/web; echo "bad_field=$?"
     assert.equal(pid, ready[1]);
     expect(output, 'fields', `true true true true false ${pid} ${pid} -1 NA -1`);
     assert.match(value(output, 'times'), /^@4[0-9a-f]{23} @4[0-9a-f]{23} \d+ \d+$/);
-    assert.match(value(output, 'never_started'), /^down \(not started yet\) \d+ seconds/);
+    // Never started: exit code 0, as s6-supervise's first status file says.
+    assert.match(value(output, 'never_started'), /^down \(exitcode 0\) \d+ seconds, ready \d+ seconds$/);
+    expect(output, 'never_started_exit', '0');
     assert.match(value(output, 'exited'), /^down \(exitcode 3\) \d+ seconds, ready \d+ seconds$/);
     expect(output, 'unknown', '1');
     assert.match(output, /s6-svstat: fatal: unable to read status for \/run\/service\/nosuch: s6-supervise not running/);
@@ -546,6 +554,7 @@ s6-svc -r /run/service/web
 wait $restarted; echo "restarted=$?"
 wait $restarted_ready; echo "restarted_ready=$?"
 s6-svwait -u -t 300 /run/service/nosuch; echo "unknown=$?"
+s6-svwait -u -t 300 /tmp; echo "not_supervised=$?"
 s6-svwait -u -t soon /run/service/web; echo "bad_timeout=$?"
 `,
     );
@@ -560,7 +569,9 @@ s6-svwait -u -t soon /run/service/web; echo "bad_timeout=$?"
     expect(output, 'one_up', '0');
     expect(output, 'restarted', '0');
     expect(output, 'restarted_ready', '0');
-    expect(output, 'unknown', '102');
+    // s6-svwait cannot read a status there: 111, a missing directory or one nothing supervises.
+    expect(output, 'unknown', '111');
+    expect(output, 'not_supervised', '111');
     expect(output, 'bad_timeout', '100');
   });
 
@@ -580,7 +591,7 @@ s6-svwait -u -t soon /run/service/web; echo "bad_timeout=$?"
       `
 s6-svwait -u -t 10000 /run/service/web
 echo "active=$(s6-rc -a list | ${ours})"
-echo "everything=$(s6-rc list | ${ours})"
+echo "everything=$(s6-rc -d list | ${ours})"
 echo "bundle=$(s6-rc list user | tr '\\n' ' ')"
 echo "needs=$(s6-rc listall app | sort | tr '\\n' ' ')"
 echo "needed_by=$(s6-rc -d listall web | ${ours})"
@@ -613,6 +624,111 @@ s6-rc list nosuch; echo "unknown_list=$?"
     assert.match(output, /s6-rc: fatal: timed out/);
     expect(output, 'unknown', '3');
     expect(output, 'unknown_list', '3');
+  });
+
+  it("s6-rc's -a, -p, -n and -d list work as skarnet's s6-rc: -da change brings everything down, a dry run changes nothing", async () => {
+    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
+    const services = {
+      ...rcd('web', longrun()),
+      ...rcd('app', longrun({ 'dependencies.d/web': '' })),
+      ...rcd('cron', longrun()),
+      ...rcd('user', { type: 'bundle\n', 'contents.d/app': '' }),
+    };
+    const ours = "grep -x -e web -e app -e cron | sort | tr '\\n' ' '";
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/app
+echo "down_list=$(s6-rc -da list | ${ours})"
+echo "all_but_web=$(s6-rc -d list web | ${ours})"
+echo "empty_selection=$(s6-rc list | wc -l)"
+s6-rc -n 0 -d change web > /run/dry.out; echo "dry=$?"
+echo "dry_order=$(grep -o -e '^s6-rc-dryrun: s6-svc -dwD -T 0 -- /run/service/[a-z]*$' /run/dry.out | sed 's|.*/||' | tr '\\n' ' ')"
+echo "after_dry=$(s6-rc -a list | ${ours})"
+s6-rc -ua change; echo "ua=$?"
+s6-rc -pu change cron; echo "prune_up=$?"
+echo "after_prune_up=$(s6-rc -a list | ${ours})"
+s6-rc -pd change cron; echo "prune_down=$?"
+echo "after_prune_down=$(s6-rc -a list | ${ours})"
+s6-rc -da change; echo "da=$?"
+echo "after_da=$(s6-rc -a list | wc -l)"
+s6-rc -t soon -u change web; echo "bad_timeout=$?"
+s6-rc; echo "no_subcommand=$?"
+s6-rc diff; echo "diff=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'down_list', 'cron ');
+    expect(output, 'all_but_web', 'app cron ');
+    expect(output, 'empty_selection', '0');
+    // What depends on web goes down first; nothing is done.
+    expect(output, 'dry', '0');
+    expect(output, 'dry_order', 'app web ');
+    expect(output, 'after_dry', 'app web ');
+    expect(output, 'ua', '0');
+    // -pu: exactly cron (and what it needs) up; -pd: everything but cron.
+    expect(output, 'prune_up', '0');
+    expect(output, 'after_prune_up', 'cron ');
+    expect(output, 'prune_down', '0');
+    expect(output, 'after_prune_down', 'app web ');
+    expect(output, 'da', '0');
+    expect(output, 'after_da', '0');
+    expect(output, 'bad_timeout', '100');
+    assert.match(output, /s6-rc: -t takes a whole number, not "soon"/);
+    expect(output, 'no_subcommand', '100');
+    expect(output, 'diff', '100');
+    assert.match(output, /s6-rc: fatal: the diff subcommand is not supported by Steward/);
+  });
+
+  it('s6-rc -t running out exits 2 and leaves the service starting: it comes up afterwards, nothing is killed', async () => {
+    const services = {
+      ...rcd('slow', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1.5\necho >&3\nexec sleep 1000\n' }),
+      ...rcd('user', { type: 'bundle\n' }),
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-rc -t 300 -u change slow; echo "timeout=$?"
+s6-svwait -U -t 10000 /run/service/slow; echo "ready_later=$?"
+echo "slow=$(s6-svstat -o up,wantedup,ready /run/service/slow)"
+echo "active=$(s6-rc -a list | grep -x slow)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'timeout', '2');
+    assert.match(output, /s6-rc: fatal: timed out/);
+    expect(output, 'ready_later', '0');
+    expect(output, 'slow', 'true true true');
+    expect(output, 'active', 'slow');
+  });
+
+  it('s6-svok says whether Steward supervises a directory; s6-svscanctl refuses any scan directory but Steward\'s, without stopping anything', async () => {
+    const { code, output } = await container(
+      { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `
+s6-svwait -u -t 10000 /run/service/web
+s6-svok /run/service/web; echo "ok=$?"
+s6-svok /run/service/nosuch; echo "missing=$?"
+s6-svok /tmp; echo "unsupervised=$?"
+s6-svok; echo "usage=$?"
+s6-svscanctl -a /nonexistent; echo "scan_missing=$?"
+s6-svscanctl -t /tmp; echo "halt_elsewhere=$?"
+sleep 1
+echo "still_running=yes"
+s6-svscanctl -a /run/service; echo "scan_ours=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'ok', '0');
+    expect(output, 'missing', '1');
+    expect(output, 'unsupervised', '1');
+    expect(output, 'usage', '100');
+    expect(output, 'scan_missing', '111');
+    assert.match(output, /s6-svscanctl: fatal: unable to control \/nonexistent: No such file or directory/);
+    expect(output, 'halt_elsewhere', '100');
+    assert.match(output, /s6-svscanctl: fatal: unable to control \/tmp: supervisor not listening \(Steward's scan directory is \/run\/service\)/);
+    expect(output, 'still_running', 'yes');
+    expect(output, 'scan_ours', '0');
   });
 
   it('steward start, stop and restart on a oneshot run its up and down scripts through the graph', async () => {

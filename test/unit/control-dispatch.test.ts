@@ -48,6 +48,9 @@ describe('dispatch: envelope', () => {
   it('answers ping with the protocol version', async () => {
     const fake = setup([]);
     assert.deepEqual(await dispatch({ v: 1, cmd: 'ping' }, fake.context()), { ok: true, result: { pong: true, protocol: 1 } });
+    // With a scan directory, ping names it, for s6-svscanctl to check its argument against.
+    Object.assign(fake.target, { scanDir: '/run/service' });
+    assert.deepEqual(await dispatch({ cmd: 'ping' }, fake.context()), { ok: true, result: { pong: true, protocol: 1, scanDir: '/run/service' } });
   });
 
   it('turns an invalid message into ERR_BAD_REQUEST instead of throwing', async () => {
@@ -506,6 +509,34 @@ describe('dispatch: rc', () => {
     const failed = error(await dispatch({ cmd: 'rc', op: 'change', names: ['db'] }, fake.context()));
     assert.equal(failed.code, 'ERR_PERMANENT_FAILURE');
     assert.deepEqual(failed.names, ['db']);
+  });
+
+  it("passes s6-rc's -a, -p and -d list on, answers a dry run with the plan without changing anything, and refuses -p -u during the boot", async () => {
+    const fake = setup([{ name: 'web' }]);
+    const calls: string[] = [];
+    const step = { name: 'web', kind: 'longrun' as const, direction: 'up' as const, wave: 0, dir: '/run/service/web', readiness: false, timeoutMs: 0 };
+    const rc: RcOperations = {
+      unknown: () => [],
+      change(direction, names, _timeoutMs, _abortSignal, options) {
+        calls.push(`change ${direction} [${names.join(',')}] active=${String(options?.active)} prune=${String(options?.prune)}`);
+        return Promise.resolve({ failed: [], timedOut: false });
+      },
+      plan(direction, names, options) {
+        calls.push(`plan ${direction} [${names.join(',')}] active=${String(options.active)} prune=${String(options.prune)}`);
+        return [step];
+      },
+      list: (names, active, direction) => [`list active=${String(active)} ${direction ?? 'none'}`],
+      listAll: (names, direction, active) => [`listall active=${String(active)} ${direction}`],
+    };
+    Object.assign(fake.target, { rc });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'list', direction: 'down', active: true }, fake.context())), { names: ['list active=true down'] });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'listall', direction: 'up', active: true }, fake.context())), { names: ['listall active=true up'] });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', active: true }, fake.context())), { changed: [] });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'up', names: ['web'], prune: true, dryRun: true }, fake.context())), { changed: [], plan: [step] });
+    assert.deepEqual(calls, ['change down [] active=true prune=false', 'plan up [web] active=false prune=true']);
+    // Pruning brings services down too: not while the boot brings them up.
+    Object.assign(fake.target, { booted: () => false });
+    assert.equal(error(await dispatch({ cmd: 'rc', op: 'change', direction: 'up', names: ['web'], prune: true }, fake.context())).code, 'ERR_BOOTING');
   });
 
   it('suggests a oneshot of the graph for a name close to it, and says a oneshot is no longrun where only longruns do', async () => {

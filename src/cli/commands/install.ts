@@ -18,7 +18,7 @@ export const installCommand: Command = {
   help: [
     'Run it in a Dockerfile after installing Steward: RUN steward install',
     'It links /init to steward-init, and with-contenv, printcontenv, s6-svc, s6-svstat, s6-svwait,',
-    's6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove, redirfd, logutil-service,',
+    's6-svok, s6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove, redirfd, logutil-service,',
     'with-retries, the s6-portable-utils commands scripts call (s6-echo, s6-test...) and execline\'s',
     'chain-loading commands into /command.',
     '  --root DIR   install under DIR instead of / (for building a root file system)',

@@ -7,6 +7,7 @@ import { S6_EXIT } from './call.js';
 import { UsageError } from './getopt.js';
 import { s6rc, USAGE as RC_USAGE } from './rc.js';
 import { s6svc, USAGE as SVC_USAGE } from './svc.js';
+import { s6svok, USAGE as SVOK_USAGE } from './svok.js';
 import { s6svscanctl, USAGE as SVSCANCTL_USAGE } from './svscanctl.js';
 import { s6svstat, USAGE as SVSTAT_USAGE } from './svstat.js';
 import { s6svwait, USAGE as SVWAIT_USAGE } from './svwait.js';
@@ -20,6 +21,7 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-svc': { run: s6svc, usage: SVC_USAGE },
   's6-svstat': { run: (args) => s6svstat(args), usage: SVSTAT_USAGE },
   's6-svwait': { run: s6svwait, usage: SVWAIT_USAGE },
+  's6-svok': { run: s6svok, usage: SVOK_USAGE },
   's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
   's6-rc': { run: s6rc, usage: RC_USAGE },
   // Not a client: an interpreter for execline scripts, for images without s6-overlay's.

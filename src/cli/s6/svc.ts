@@ -1,8 +1,11 @@
 import type { Action, WaitCondition } from '../../control/protocol.js';
 import { actionsOfLetter } from '../../control/s6-letters.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
-import { absoluteDirs } from './dirs.js';
+import { absoluteDirs, firstMissingDir } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
+
+/** s6-svlisten1's and s6-svwait's exit code when the time runs out. */
+export const S6_WAIT_TIMED_OUT = 99;
 
 const WAITS: Record<string, WaitCondition> = { u: 'up', U: 'ready', d: 'down', D: 'finished', r: 'restarted', R: 'restarted-ready' };
 
@@ -30,6 +33,11 @@ export async function s6svc(args: readonly string[]): Promise<number> {
     }
   }
   if (actions.length === 0 && wait === null) return 0;
+  const missing = firstMissingDir(operands);
+  if (missing !== null) {
+    fatal('s6-svc', `unable to control ${missing.dir}: ${missing.reason}`);
+    return S6_EXIT.system;
+  }
   const request =
     actions.length === 0
       ? { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs }
@@ -37,8 +45,15 @@ export async function s6svc(args: readonly string[]): Promise<number> {
   const call = await callForS6('s6-svc', request);
   if (call.ok) return 0;
   if (call.error.code === 'ERR_TIMEOUT') {
+    // s6-svc waits through s6-svlisten1, whose timeout is 99.
     fatal('s6-svc', 'timed out');
-    return 1;
+    return S6_WAIT_TIMED_OUT;
+  }
+  if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
+    // A directory no supervisor watches: s6-svc exits 100, and with a wait (s6-svlisten1
+    // failing to read its status) 111.
+    fatal('s6-svc', `unable to control ${call.error.names?.join(', ') ?? operands.join(', ')}: supervisor not listening. ${call.error.hint ?? ''}`.trim());
+    return wait === null ? S6_EXIT.usage : S6_EXIT.system;
   }
   return exitForError('s6-svc', call.error);
 }

@@ -70,7 +70,8 @@ export function humanLine(record: StatusRecord, now: number, numeric: boolean): 
     if (!record.wantUp) parts.push('want down');
   } else {
     const exit = record.lastExit;
-    const why = exit === null ? 'not started yet' : exit.signal !== null ? `signal ${signalText(exit.signal, numeric)}` : `exitcode ${exit.code ?? 0}`;
+    // A service never started reads as exit code 0, as s6-supervise's fresh status file does.
+    const why = exit !== null && exit.signal !== null ? `signal ${signalText(exit.signal, numeric)}` : `exitcode ${exit?.code ?? 0}`;
     parts.push(`down (${why}) ${since} seconds`);
     if (record.normallyUp) parts.push('normally up');
     if (record.wantUp) parts.push('want up');
@@ -99,7 +100,7 @@ function fieldValue(field: string, record: StatusRecord, now: number, numeric: b
     case 'pgid':
       return String(record.pid ?? -1);
     case 'exitcode':
-      return String(isUp(record) || exit === null || exit.signal !== null ? -1 : (exit.code ?? 0));
+      return String(isUp(record) || (exit !== null && exit.signal !== null) ? -1 : (exit?.code ?? 0));
     case 'signal':
       return !isUp(record) && exit?.signal != null ? signalText(exit.signal, numeric) : 'NA';
     case 'signum':

@@ -1,6 +1,6 @@
 import type { WaitCondition } from '../../control/protocol.js';
-import { callForS6, exitForError, fatal } from './call.js';
-import { absoluteDirs } from './dirs.js';
+import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
+import { absoluteDirs, firstMissingDir } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
 
 export const USAGE = 's6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...';
@@ -21,6 +21,11 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
       timeoutMs = Number(value);
     } else condition = CONDITIONS[letter] ?? condition;
   }
+  const missing = firstMissingDir(operands);
+  if (missing !== null) {
+    fatal('s6-svwait', `unable to subscribe to events for ${missing.dir}: ${missing.reason}`);
+    return S6_EXIT.system;
+  }
   const call = await callForS6('s6-svwait', { cmd: 'wait', dirs: absoluteDirs(operands), condition, any, timeoutMs });
   if (call.ok) return 0;
   if (call.error.code === 'ERR_TIMEOUT') {
@@ -28,5 +33,10 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
     return 99;
   }
   if (call.error.code === 'ERR_PERMANENT_FAILURE') return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
+  if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
+    // No supervisor there: s6 cannot read its status, a system failure for s6-svwait.
+    fatal('s6-svwait', `unable to read the status of ${call.error.names?.join(', ') ?? operands.join(', ')}: s6-supervise not running. ${call.error.hint ?? ''}`.trim());
+    return S6_EXIT.system;
+  }
   return exitForError('s6-svwait', call.error);
 }

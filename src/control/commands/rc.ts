@@ -10,13 +10,21 @@ export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context
   if (unknown.length > 0) return { ok: false, error: unknownServices(context.target, unknown) };
   switch (request.op) {
     case 'list':
-      return success({ names: rc.list(request.names, request.active) });
+      return success({ names: rc.list(request.names, request.active, request.direction) });
     case 'listall':
-      return success({ names: rc.listAll(request.names, request.direction) });
+      return success({ names: rc.listAll(request.names, request.direction, request.active) });
     case 'change': {
-      if (request.direction === 'up' && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
-      if (request.direction === 'down' && context.target.booted?.() === false) return bootingFailure(request.names);
-      const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal);
+      const options = { active: request.active, prune: request.prune };
+      if (request.dryRun) {
+        if (rc.plan === undefined) return failure('ERR_BAD_REQUEST', 'dry runs are not supported here');
+        return success({ changed: [], plan: rc.plan(request.direction, request.names, options) });
+      }
+      // With prune, a change goes both ways.
+      const bringsUp = request.direction === 'up' || request.prune;
+      const bringsDown = request.direction === 'down' || request.prune;
+      if (bringsUp && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
+      if (bringsDown && context.target.booted?.() === false) return bootingFailure(request.names);
+      const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal, options);
       if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed });
       if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `some transitions failed: ${outcome.failed.join(', ')}`, { names: outcome.failed });
       return success({ changed: request.names });
