@@ -24,7 +24,7 @@ export function startCatchAll(settings: Settings, reporter: Reporter, env: NodeJ
   try {
     const log = new CatchAllLog({ dir, copyToStderr: settings.logging === 1, owner, ...parseLoggingScript(env['S6_LOGGING_SCRIPT']) });
     log.start();
-    reporter.redirect((text) => log.write(text));
+    reporter.redirect((text) => log.writeOwn(text));
     return log;
   } catch (error) {
     reporter.error('steward', `cannot write the catch-all log in ${dir}: ${errorMessage(error)}; output stays on the container's stdout and stderr`);

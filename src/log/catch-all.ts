@@ -1,10 +1,10 @@
-import { chownSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { netModule } from '../sys/builtins.js';
 import { createPipe } from '../sys/ffi.js';
-import { writeStderr } from '../sys/stdio.js';
+import { whenStderrDrained, writeStderr } from '../sys/stdio.js';
 import { tai64n } from '../util/tai64n.js';
 
 /**
@@ -61,6 +61,8 @@ export class CatchAllLog {
   #lost = 0;
   #lostReason = '';
   #socket: Socket | undefined;
+  /** The copy to stderr is behind (a slow reader of the container's output): reading waits. */
+  #stderrBehind = false;
 
   constructor(options: CatchAllOptions) {
     this.#options = options;
@@ -75,19 +77,28 @@ export class CatchAllLog {
 
   start(): void {
     // Bytes, as s6-log copies them: output that is not UTF-8 (Latin-1, binary) stays as it was.
-    this.#socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
-    this.#socket.on('data', (chunk: Buffer) => this.write(chunk));
-    this.#socket.on('error', () => undefined);
+    const socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.write(chunk);
+      if (!this.#stderrBehind) return;
+      // As s6-log blocks on a full stdout: the pipe fills and the services wait.
+      socket.pause();
+      whenStderrDrained(() => {
+        this.#stderrBehind = false;
+        socket.resume();
+      });
+    });
+    socket.on('error', () => undefined);
   }
 
   /**
-   * Adds output: whole lines are logged; a partial line waits for its end, up to LINE_LIMIT
-   * bytes, past which it is logged in pieces, as s6-log splits lines (its -l, 8192 by
-   * default), so one endless line costs neither memory nor time beyond that.
+   * Adds output from the pipe: whole lines are logged; a partial line waits for its end, up to
+   * LINE_LIMIT bytes, past which it is logged in pieces, as s6-log splits lines (its -l, 8192
+   * by default), so one endless line costs neither memory nor time beyond that.
    */
   write(output: string | Buffer): void {
     const bytes = typeof output === 'string' ? Buffer.from(output) : output;
-    if (this.#options.copyToStderr) writeStderr(bytes);
     let start = 0;
     while (start < bytes.length) {
       const newline = bytes.indexOf(10, start);
@@ -107,8 +118,17 @@ export class CatchAllLog {
     }
   }
 
-  /** Logs what is left and closes, at the very end. */
+  /** Steward's own lines: whole lines of their own, never joined to a service's unfinished one. */
+  writeOwn(text: string): void {
+    for (const line of text.split('\n')) if (line !== '') this.#logLine(Buffer.from(line));
+  }
+
+  /**
+   * Logs what is left and closes, at the very end: what the pipe still holds (every child
+   * is gone, so nothing more comes) is read first, then a last unfinished line.
+   */
   close(): void {
+    if (this.#socket !== undefined) this.#drainPipe(this.#socket);
     if (this.#partialBytes > 0) this.#flushLine();
     this.#socket?.destroy();
     try {
@@ -118,11 +138,33 @@ export class CatchAllLog {
     }
   }
 
+  /** Reads what the pipe still holds, without waiting: libuv made the descriptor non-blocking when the socket took it. */
+  #drainPipe(socket: Socket): void {
+    socket.pause();
+    const buffer = Buffer.alloc(65536);
+    for (;;) {
+      let count: number;
+      try {
+        count = readSync(this.#readFd, buffer);
+      } catch {
+        break; // EAGAIN: empty (Steward still holds a write end), or already closed
+      }
+      if (count <= 0) break;
+      this.write(buffer.subarray(0, count));
+    }
+  }
+
   #flushLine(): void {
     const line = Buffer.concat(this.#partial);
     this.#partial = [];
     this.#partialBytes = 0;
+    this.#logLine(line);
+  }
+
+  /** One line: to the file, and (S6_LOGGING=1) a copy to stderr, whole, so lines never mix there either. */
+  #logLine(line: Buffer): void {
     this.#append(line);
+    if (this.#options.copyToStderr && !writeStderr(Buffer.concat([line, NEWLINE]))) this.#stderrBehind = true;
   }
 
   #append(line: Buffer): void {
@@ -133,7 +175,7 @@ export class CatchAllLog {
       if (this.#size + record.length > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
       // After a failure (a rotation that could not finish, say), current is opened again.
       this.#file ??= this.#openCurrent();
-      writeSync(this.#file, record);
+      this.#writeWhole(this.#file, record);
       this.#size += record.length;
       if (this.#lost > 0) {
         writeStderr(`steward: warning: the catch-all log lost ${this.#lost} lines (${this.#lostReason}); it writes again\n`);
@@ -145,6 +187,20 @@ export class CatchAllLog {
         writeStderr(`steward: error: cannot write the catch-all log in ${this.#options.dir} (${this.#lostReason}); its lines are lost until it can. Give /run more room\n`);
       }
       this.#lost++;
+    }
+  }
+
+  /**
+   * Writes the whole record or none of it: a write cut short (the file system filled up
+   * mid-line) is taken back, so the next line does not start glued to half of this one.
+   */
+  #writeWhole(file: number, record: Buffer): void {
+    let done = 0;
+    try {
+      while (done < record.length) done += writeSync(file, record, done);
+    } catch (error) {
+      if (done > 0) ftruncateSync(file, this.#size);
+      throw error;
     }
   }
 

@@ -65,12 +65,13 @@ let stderrQueued = false;
 /**
  * Writes Steward's own text to stderr at once. Once the pipe was full, everything goes
  * through Node's stream, in order. A closed or broken stderr loses the text, never the process.
+ * Returns false when what is queued has grown past Node's limit: a caller copying a stream
+ * (the catch-all log) should stop reading until whenStderrDrained(), so that a slow reader of
+ * the container's output slows the services down, as a blocking pipe would, instead of
+ * filling PID 1's memory.
  */
-export function writeStderr(text: string | Uint8Array): void {
-  if (stderrQueued) {
-    process.stderr.write(text);
-    return;
-  }
+export function writeStderr(text: string | Uint8Array): boolean {
+  if (stderrQueued) return process.stderr.write(text);
   stderrTarget ??= reopenPipe(2, 'non-blocking') ?? 2;
   let rest = Buffer.from(text);
   while (rest.length > 0) {
@@ -82,12 +83,22 @@ export function writeStderr(text: string | Uint8Array): void {
       if (code === 'EINTR') continue;
       if (code === 'EAGAIN') {
         stderrQueued = true;
-        process.stderr.write(rest);
+        return process.stderr.write(rest);
       }
-      return;
+      return true;
     }
     rest = rest.subarray(written);
   }
+  return true;
+}
+
+/** Calls `callback` once what writeStderr queued has been written out. */
+export function whenStderrDrained(callback: () => void): void {
+  if (!stderrQueued || process.stderr.writableLength === 0) {
+    queueMicrotask(callback);
+    return;
+  }
+  process.stderr.once('drain', callback);
 }
 
 /**

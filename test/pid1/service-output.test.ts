@@ -106,6 +106,32 @@ test("PID 1 leaves its stderr pipe blocking, and a log reader that stops reading
   assert.match(run.output(), /stopping the container/);
 });
 
+test('S6_LOGGING=1: a slow reader of the container output slows the services down, as s6-log -b would, instead of filling PID 1', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'services.d/spew/run': '#!/bin/sh\necho $$ > "$MARK/pid"\nexec seq 1 1000000000\n',
+  });
+  // The CMD measures, inside the namespace, how much the service wrote while nobody read.
+  const measure = `while [ ! -e "${etc}/pid" ]; do sleep 0.05; done; sleep 4; grep ^wchar /proc/$(cat "${etc}/pid")/io > "${etc}/written.tmp"; mv "${etc}/written.tmp" "${etc}/written"; exec sleep 1000`;
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_LOGGING: '1' },
+    args: ['sh', '-c', measure],
+    fifoOutput: true,
+  });
+  runs.push(run);
+  run.stdout.pause();
+  run.stderr.pause();
+  const written = Number(/wchar:\s*(\d+)/.exec(await waitForFile(join(etc, 'written'), 30_000))?.[1]);
+  // Unread, the service can only fill the pipes and PID 1's bounded copy queue: a few hundred
+  // KB, however long; with nothing held back it writes as fast as PID 1 copies, MB a second.
+  assert.ok(written < 1_500_000, `the service wrote ${written} bytes while the container output was not read`);
+  run.stdout.resume();
+  run.stderr.resume();
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output().slice(-2000));
+  assert.ok(existsSync(join(etc, 'run', 'uncaught-logs', 'current')));
+});
+
 test("Steward's last lines wait for a full log pipe to be read before PID 1 exits", { skip }, async () => {
   const etc = scriptTree({
     // Fills the pipe once nobody reads it, and stays blocked on it.

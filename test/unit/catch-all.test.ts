@@ -40,6 +40,15 @@ describe('the catch-all log', () => {
     assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'one line\ntwo\nunfinished\n');
   });
 
+  it("keeps Steward's own lines whole, apart from a service's line still being written", () => {
+    const { log, dir } = catchAll();
+    log.write('half of a ');
+    log.writeOwn('steward: info: a line of its own\n');
+    log.write('service line\n');
+    finish(log);
+    assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'steward: info: a line of its own\nhalf of a service line\n');
+  });
+
   it(`logs a line longer than ${LINE_LIMIT} bytes in pieces of that size, however it arrives, and one of exactly that size whole`, () => {
     const { log, dir } = catchAll();
     for (let index = 0; index < 5; index++) log.write('a'.repeat(4000));
