@@ -111,6 +111,10 @@ export class ServiceSet {
     const done = targets.map(async (supervisor) => {
       if (this.#consumers.has(supervisor.name) && final) {
         supervisor.down({ signal: false });
+        // A logger stopped with its producers (services.d: NAME and NAME/log) reads on while
+        // they stop, however long their graceful stop takes: what they print then is logged.
+        const producers = [...this.supervisors.values()].filter((producer) => producer.definition.loggerName === supervisor.name);
+        await waitForAll(producers, isStopped, giveUp.signal);
         this.#closePipeIfDrained(supervisor.name);
         // Its producers are down: it should read the rest of its input and leave. A child a
         // producer left behind (a run script's sleep) may hold the pipe open, and then the

@@ -132,6 +132,22 @@ test('S6_LOGGING=1: a slow reader of the container output slows the services dow
   assert.ok(existsSync(join(etc, 'run', 'uncaught-logs', 'current')));
 });
 
+test('at shutdown, a services.d logger keeps reading while its service takes its time to stop', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // On TERM the service says goodbye for longer than a logger is given after its service is down.
+    'services.d/app/run': `#!/bin/sh\ntrap 'i=0; while [ $i -lt 30 ]; do echo "final $i"; i=$((i+1)); sleep 0.06; done; exit 0' TERM\necho started\nwhile :; do sleep 0.05; done\n`,
+    'services.d/app/log/run': `#!/bin/sh\nexec cat >> "$MARK/app.log"\n`,
+  });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '10000' } });
+  runs.push(run);
+  while (!(existsSync(join(etc, 'app.log')) && readFileSync(join(etc, 'app.log'), 'utf8').includes('started'))) await sleep(20);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  const finals = readFileSync(join(etc, 'app.log'), 'utf8').split('\n').filter((line) => line.startsWith('final '));
+  assert.equal(finals.length, 30, `logged: ${finals.join(', ')}\n${run.output()}`);
+});
+
 test("Steward's last lines wait for a full log pipe to be read before PID 1 exits", { skip }, async () => {
   const etc = scriptTree({
     // Fills the pipe once nobody reads it, and stays blocked on it.
