@@ -191,6 +191,19 @@ describe('shell commands', () => {
     assert.match(missing.stderr, /s6-envdir: fatal: unable to exec \/nonexistent\/program/);
   });
 
+  it("logutil-newfifo makes the fifo anew with its mode and owner, as s6-overlay's deprecated one does", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'app-fifo'), 'a regular file left there');
+    const made = await run(shim('logutil-newfifo'), ['-m', '0620', '-o', 'nobody', join(dir, 'app-fifo')], { PATH: process.env['PATH'] });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stderr, /deprecated/);
+    const fifo = lstatSync(join(dir, 'app-fifo'));
+    assert.ok(fifo.isFIFO());
+    assert.equal(fifo.mode & 0o777, 0o620);
+    if (process.getuid?.() === 0) assert.equal(fifo.uid, 65534);
+    assert.equal((await run(shim('logutil-newfifo'), [], { PATH: process.env['PATH'] })).code, 100);
+  });
+
   it('with-contenv gives each saved variable its whole value, an empty one included, and leaves out an empty file', async () => {
     const runDir = tempDir();
     const envDir = join(runDir, 's6', 'container_environment');
