@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
+import { errnoCode, StewardError } from '../errors.js';
 import { removeIfPresent } from '../util/remove.js';
 
 /**
@@ -20,13 +21,19 @@ export function fixPath(path: string | undefined): string {
 }
 
 export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, format: EnvironmentFormat = 'newline'): void {
-  removeIfPresent(dir);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const ending = format === 'newline' ? '\n' : '';
-  for (const [name, value] of Object.entries(env)) {
-    // A name with a slash cannot be a file name; such variables cannot be exported by a shell anyway.
-    if (value === undefined || name.includes('/') || name === '' || name.startsWith('.')) continue;
-    writeFileSync(join(dir, name), `${value}${ending}`, { mode: 0o644 });
+  try {
+    removeIfPresent(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const ending = format === 'newline' ? '\n' : '';
+    for (const [name, value] of Object.entries(env)) {
+      // A name with a slash cannot be a file name; such variables cannot be exported by a shell anyway.
+      if (value === undefined || name.includes('/') || name === '' || name.startsWith('.')) continue;
+      writeFileSync(join(dir, name), `${value}${ending}`, { mode: 0o644 });
+    }
+  } catch (error) {
+    const code = errnoCode(error);
+    const hint = code === 'ENOSPC' ? `The file system of ${dirname(dir)} is full: give it more room (a larger tmpfs or emptyDir), or set S6_KEEP_ENV=1 to keep no copy of the environment` : 'It must be writable by the user Steward runs as';
+    throw new StewardError('ERR_RUNTIME_DIR', `cannot write the container environment in ${dir}: ${code ?? String(error)}`, { path: dir, hint });
   }
 }
 

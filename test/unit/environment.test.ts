@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { environmentFormatFor, fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
+import { StewardError } from '../../src/errors.js';
 import { makeTree, removeTree } from '../helpers/tree.js';
 
 const roots: string[] = [];
@@ -39,6 +40,17 @@ describe('fixPath', () => {
 });
 
 describe('container environment', () => {
+  it('names the directory and what to do when it cannot be written', () => {
+    const root = scratch();
+    // A file where a directory should be: as good as a full or read-only /run for the error path.
+    writeFileSync(join(root, 's6'), '');
+    const dir = join(root, 's6', 'container_environment');
+    assert.throws(
+      () => writeContainerEnvironment(dir, { A: '1' }),
+      (error: unknown) => error instanceof StewardError && error.code === 'ERR_RUNTIME_DIR' && error.message.includes(`cannot write the container environment in ${dir}`),
+    );
+  });
+
   it('round-trips values, including a value with newlines', () => {
     const dir = scratch();
     const env = { HOME: '/root', GREETING: 'hello\nworld\n', SPACES: '  padded  ', PATH: '/usr/bin:/bin' };
