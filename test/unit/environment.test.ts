@@ -41,7 +41,8 @@ describe('fixPath', () => {
 
 describe('container environment', () => {
   it('names the directory and what to do when it cannot be written', () => {
-    const root = scratch();
+    const root = makeTree({});
+    roots.push(root);
     // A file where a directory should be: as good as a full or read-only /run for the error path.
     writeFileSync(join(root, 's6'), '');
     const dir = join(root, 's6', 'container_environment');
