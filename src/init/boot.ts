@@ -6,7 +6,7 @@ import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
-import { isTerminal } from '../sys/builtins.js';
+import { isTerminal } from '../sys/ffi.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';
 import { compileServices } from './compile-services.js';
@@ -114,9 +114,12 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
       // S6_CMD_USE_TERMINAL: with a catch-all log, an interactive CMD still talks to the terminal.
       stdout: context.settings.cmdUseTerminal && isTerminal(0) ? 'inherit' : context.output.stdout,
       stderr: context.settings.cmdUseTerminal && isTerminal(0) ? 'inherit' : context.output.stderr,
-      // Same process group as Steward: it stays in the terminal's foreground group, so an
-      // interactive command gets the keyboard and Ctrl-C.
-      newSession: false,
+      // With a terminal, the same process group as Steward: it stays in the terminal's
+      // foreground group, so an interactive command gets the keyboard and Ctrl-C. Without one,
+      // a session of its own, as every service has: an init that signals Steward's whole
+      // group (dumb-init, tini -g) must not kill the CMD before the services stop; it is
+      // stopped in the last stage, as the README says.
+      newSession: !isTerminal(0),
     },
     {
       onSpawned: spawned,

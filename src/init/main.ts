@@ -2,11 +2,10 @@ import { readSettings } from '../config/settings.js';
 import { errorMessage } from '../errors.js';
 import { Reporter } from '../log/reporter.js';
 import { realClock } from '../supervise/clock.js';
-import { becomeChildSubreaper, canPosixSpawn } from '../sys/ffi.js';
+import { becomeChildSubreaper, canPosixSpawn, isTerminal } from '../sys/ffi.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
-import { isTerminal } from '../sys/builtins.js';
 import { takeHeldSignals } from '../sys/held-signals.js';
 import { createNodeProcessPort } from '../sys/spawn.js';
 import { childStdio, guardStandardStreams, stderrFlushed, writeStderr } from '../sys/stdio.js';
@@ -198,6 +197,11 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) handlers.set(signal, () => stop(signal));
   handlers.set('SIGINT', () => {
+    // S6_CMD_RECEIVE_SIGNALS: the CMD's, terminal or not, as s6-overlay's CMDSIG forwards it.
+    if (toCommand && runningCommand() !== undefined) {
+      stop('SIGINT');
+      return;
+    }
     // With a terminal, Ctrl-C reaches the CMD directly (same foreground group): let it decide.
     if (isTerminal(0) && runningCommand() !== undefined) {
       reporter.debug('steward', 'SIGINT from the terminal is left to the command');

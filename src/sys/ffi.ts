@@ -21,6 +21,7 @@ interface LibC {
   bind: Fn<[fd: number, address: Buffer, length: number]>;
   listen: Fn<[fd: number, backlog: number]>;
   close: Fn<[fd: number]>;
+  isatty: Fn<[fd: number]>;
 }
 
 /** What a process needs to turn itself into another program, as execline's chain-loading does. */
@@ -158,6 +159,7 @@ function load(): LibC {
     bind: fn('int bind(int fd, const void *address, uint32_t length)'),
     listen: fn('int listen(int fd, int backlog)'),
     close: fn('int close(int fd)'),
+    isatty: fn('int isatty(int fd)'),
     exec: {
       execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
       dup2: fn('int dup2(int fd, int newfd)'),
@@ -180,6 +182,11 @@ function load(): LibC {
 export function reapIfExited(pid: number): number | undefined {
   const status = [0];
   return load().waitpid(pid, status, WNOHANG) === pid ? (status[0] ?? 0) : undefined;
+}
+
+/** Whether `fd` is a terminal; through the C library, so node:tty (and node:net, which it loads) stay unloaded. */
+export function isTerminal(fd: number): boolean {
+  return load().isatty(fd) === 1;
 }
 
 /** Makes orphaned descendants reparent to this process instead of the real init. */

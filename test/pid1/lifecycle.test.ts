@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { destroy, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, initBin, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -363,6 +364,26 @@ test('S6_VERBOSITY=3 prints a boot summary with the services.d services once the
   await run.waitForOutput(/^s6-rc: debug: {3}plain +\d+ +\d+ +\d+ ms$/m, 20_000);
   run.kill('SIGTERM');
   await run.exited;
+});
+
+test("a TERM to Steward's whole process group (dumb-init, tini -g) is a docker stop: the CMD is not killed first, the exit code is 0", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+  // A process group of its own, so that the test can signal all of it as those inits do.
+  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', initBin, 'sh', '-c', 'echo cmd-running; exec sleep 1000'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  while (!/cmd-running/.test(output) || !/service web: info: started/.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
+  process.kill(-(child.pid ?? 0), 'SIGTERM');
+  const code = await exited;
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /stopping the container with exit code 143/, output);
+  assert.match(output, /stopping the container: received SIGTERM/);
 });
 
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
