@@ -84,8 +84,38 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   reaper.reap();
   if (!reaper.hasChildren()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
-  signalEverything(context, 'SIGKILL');
+  if (context.isPid1) signalEverything(context, 'SIGKILL');
+  else killDescendants(context);
   await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);
+  if (!context.isPid1) reportSurvivors(context);
+}
+
+/** How many times, at most, the descendants are listed again to stop the ones that appeared since. */
+const FREEZE_PASSES = 100;
+
+/**
+ * As a subreaper there is no kill(-1) that reaches every process at once: a process that keeps
+ * forking would outrun one pass over a list. So every descendant is stopped first (a stopped
+ * process cannot fork), pass after pass until none is new, and then killed.
+ */
+function killDescendants(context: InitContext): void {
+  const frozen = new Set<number>();
+  for (let pass = 0; pass < FREEZE_PASSES; pass++) {
+    const found = descendantsOrNone(context, 'SIGSTOP').filter((pid) => !frozen.has(pid));
+    if (found.length === 0) break;
+    for (const pid of found) {
+      sendSignal(pid, 'SIGSTOP');
+      frozen.add(pid);
+    }
+  }
+  for (const pid of descendantsOrNone(context, 'SIGKILL')) sendSignal(pid, 'SIGKILL');
+}
+
+/** Processes that outlive Steward go to the init above it: said, rather than left unnoticed. */
+function reportSurvivors(context: InitContext): void {
+  const left = descendantsOrNone(context, 'SIGKILL');
+  if (left.length === 0) return;
+  context.reporter.warn('steward', `${left.length} processes outlived the KILL signal and are left to the init above Steward: ${left.slice(0, 20).join(' ')}`);
 }
 
 function signalEverything(context: InitContext, signal: NodeJS.Signals): void {
@@ -95,11 +125,14 @@ function signalEverything(context: InitContext, signal: NodeJS.Signals): void {
     return;
   }
   // As a subreaper, only our own descendants: -1 would hit the whole host.
-  let descendants: number[] = [];
+  for (const pid of descendantsOrNone(context, signal)) sendSignal(pid, signal);
+}
+
+function descendantsOrNone(context: InitContext, signal: NodeJS.Signals): number[] {
   try {
-    descendants = withSpareDescriptor(listDescendants);
+    return withSpareDescriptor(listDescendants);
   } catch (error) {
     context.reporter.error('steward', `cannot list the processes left to send them ${signal}: ${errorMessage(error)}`);
+    return [];
   }
-  for (const pid of descendants) sendSignal(pid, signal);
 }

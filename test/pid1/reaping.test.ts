@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
@@ -71,4 +72,35 @@ exit 7`;
   assert.notEqual(lastValue(run.output(), 'status'), undefined, run.output());
   assert.match(run.output(), /the command exited 7/);
   assert.equal(code, 7, run.output());
+});
+
+test('as a subreaper, a service that keeps forking workers that ignore TERM leaves none behind', { timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'services.d/forker/run': `#!/bin/sh
+trap '' TERM
+while :; do (trap '' TERM; echo $(exec sh -c 'echo $PPID') >> "$MARK/workers"; exec sleep 1000 </dev/null >/dev/null 2>&1) & sleep 0.01; done
+`,
+  });
+  const run = startInit({
+    pid1: false,
+    env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run`, S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' },
+    args: ['sh', '-c', `while [ "$(wc -l < "${etc}/workers" 2>/dev/null || echo 0)" -lt 20 ]; do sleep 0.05; done; exit 0`],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  const workers = readFileSync(`${etc}/workers`, 'utf8').split('\n').filter((line) => line !== '').map(Number);
+  assert.ok(workers.length >= 20);
+  const alive = workers.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  // Survivors would go to the host's init: not left there, whatever the outcome.
+  for (const pid of alive) process.kill(pid, 'SIGKILL');
+  assert.deepEqual(alive, [], run.output());
+  assert.doesNotMatch(run.output(), /outlived the KILL signal/);
 });
