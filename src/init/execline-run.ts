@@ -9,6 +9,8 @@ export interface ProgramOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
   abortSignal: AbortSignal;
+  /** After an abort, how long a program has before SIGKILL. */
+  abortKillMs: number;
   output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
 }
 
@@ -44,7 +46,7 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
 async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
   const [file, ...args] = argv;
   if (file === undefined) return { status: 0, description: 'did nothing' };
-  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, args, output: options.output });
+  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, abortKillMs: options.abortKillMs, args, output: options.output });
   if (result.kind === 'spawn-error') {
     const notFound = result.error.code === 'ENOENT';
     // A file given by path that is there but cannot run (no interpreter, say) is told apart from one not found.

@@ -28,16 +28,18 @@ import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
 
 /**
+ * How long a shutdown waits for an interrupted boot to return, beyond S6_KILL_GRACETIME: a
+ * script the boot was running (cont-init, a oneshot, the hook) got SIGTERM, and SIGKILL that
+ * long after, so the boot is over by then. cont-finish.d must not run beside a cont-init
+ * script, as s6-rc waits for the transition under way. The margin only bounds a wait on the
+ * kernel.
+ */
+const BOOT_SETTLE_MARGIN_MS = 2000;
+
+/**
  * The container entrypoint. Every argument is the container's command, as with
  * s6-overlay's /init. The only place that calls process.exit.
  */
-/**
- * How long a shutdown waits, at most, for an interrupted boot to return (a script it was
- * running got SIGTERM; one that ignores it is killed by the final stage anyway). Never more
- * than S6_KILL_GRACETIME, so a stop during boot fits in the time a stop is given.
- */
-const BOOT_SETTLE_MS = 5000;
-
 async function main(command: readonly string[]): Promise<number> {
   const workdir = process.cwd();
   const { settings, diagnostics: settingProblems } = readSettings(process.env);
@@ -166,7 +168,7 @@ async function main(command: readonly string[]): Promise<number> {
   // with a SIGTERM that could overwrite the exit code the first one wrote).
   services.noMoreRestarts();
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
-  await raceWithLimits(booted, new AbortController().signal, Math.min(BOOT_SETTLE_MS, Math.max(settings.killGraceTimeMs, 1)));
+  await raceWithLimits(booted, new AbortController().signal, settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,
   // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
   if (scanner.added.length > 0) await services.stopForGood(scanner.added, settings.servicesGraceTimeMs, true);

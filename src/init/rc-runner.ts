@@ -100,7 +100,7 @@ async function runAction(
         : action.kind === 'execline-script'
           ? { kind: 'exec' as const, argv: [process.execPath, join(packageRoot(), 'bin', 's6-tool'), 'execlineb', '-P', action.file] }
           : action.program;
-    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal, output: context.output });
+    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output });
   } finally {
     limit.dispose();
   }

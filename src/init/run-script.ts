@@ -8,6 +8,12 @@ export interface ScriptOptions {
   timeLimitMs: number;
   /** Aborting sends SIGTERM to the script's process group. */
   abortSignal?: AbortSignal;
+  /**
+   * After an abort, SIGKILL the group if the script is still running this many ms later
+   * (S6_KILL_GRACETIME): a stop must not wait forever on a script that ignores TERM, nor run
+   * the finish scripts while it still runs.
+   */
+  abortKillMs?: number;
   args?: readonly string[];
   /** Where its output goes; the container's by default. */
   output?: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
@@ -25,9 +31,11 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
   return new Promise((resolve) => {
     let timedOut = false;
     let cancelTimer: (() => void) | undefined;
+    let cancelAbortKill: (() => void) | undefined;
     let onAbort: (() => void) | undefined;
     const cleanUp = (): void => {
       cancelTimer?.();
+      cancelAbortKill?.();
       if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
     };
     const onSpawned = (pid: number): void => {
@@ -42,6 +50,7 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
         onAbort = () => {
           port.signal(group, 'SIGTERM');
           port.signal(group, 'SIGCONT');
+          if (options.abortKillMs !== undefined) cancelAbortKill = clock.schedule(options.abortKillMs, () => port.signal(group, 'SIGKILL'));
         };
         if (options.abortSignal.aborted) onAbort();
         else options.abortSignal.addEventListener('abort', onAbort, { once: true });

@@ -32,7 +32,7 @@ export async function runScriptsStage(
       cwd: '/',
       timeLimitMs: options.timeLimitMs,
       output: context.output,
-      ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
+      ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal, abortKillMs: context.settings.killGraceTimeMs }),
     });
     if (result.kind === 'spawn-error') {
       context.reporter.error(stage, `cannot execute ${script.path}: ${whyNotExecutable(script.path, result.error, `${stage} script`)}`);

@@ -16,7 +16,7 @@ export async function runStage2Hook(context: InitContext): Promise<boolean> {
   if (file === undefined) return true;
   const { reporter, settings } = context;
   reporter.info('steward', `running the stage 2 hook: ${hook}`);
-  const result = await runScript(file, context.port, context.clock, { env: context.childEnv, cwd: '/', timeLimitMs: 0, abortSignal: context.shutdown.signal, args, output: context.output });
+  const result = await runScript(file, context.port, context.clock, { env: context.childEnv, cwd: '/', timeLimitMs: 0, abortSignal: context.shutdown.signal, abortKillMs: settings.killGraceTimeMs, args, output: context.output });
   let status: number;
   let what: string;
   if (result.kind === 'spawn-error') {

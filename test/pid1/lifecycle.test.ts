@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { destroy, initBin, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, initBin, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -384,6 +384,21 @@ test("a TERM to Steward's whole process group (dumb-init, tini -g) is a docker s
   assert.equal(code, 0, output);
   assert.doesNotMatch(output, /stopping the container with exit code 143/, output);
   assert.match(output, /stopping the container: received SIGTERM/);
+});
+
+test('a stop during a cont-init script that ignores TERM kills it before cont-finish.d runs: the two never overlap', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-slow': `#!/bin/sh\ntrap 'echo slow-got-term' TERM\necho $$ > "$MARK/slow.pid"\nwhile :; do sleep 0.1; done\n`,
+    'cont-finish.d/10-check': `#!/bin/sh\nif kill -0 "$(cat "$MARK/slow.pid")" 2>/dev/null; then echo overlap=yes; else echo overlap=no; fi\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_KILL_GRACETIME: '500' });
+  while (!existsSync(join(etc, 'slow.pid'))) await new Promise((resolve) => setTimeout(resolve, 20));
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /slow-got-term/);
+  assert.match(run.output(), /10-slow was stopped \(the container is stopping\) and killed by SIGKILL/);
+  assert.equal(lastValue(run.output(), 'overlap'), 'no', run.output());
 });
 
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
