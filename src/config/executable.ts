@@ -11,7 +11,7 @@ import type { Diagnostic } from './diagnostic.js';
  * precisely why not: the usual causes of s6's terse "Permission denied" and
  * "Exec format error" are a missing x bit, CRLF line endings and a missing shebang.
  */
-export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean } = {}): Diagnostic[] {
+export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean; shellFallback?: boolean } = {}): Diagnostic[] {
   let stat;
   try {
     stat = statSync(path);
@@ -22,7 +22,7 @@ export function inspectExecutable(path: string, role: string, options: { require
   if (options.requireExecutable !== false) {
     if (!canExecute(stat)) return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
   }
-  return inspectContent(path, role);
+  return inspectContent(path, role, options.shellFallback === true);
 }
 
 let identity: { uid: number; groups: readonly number[] } | undefined;
@@ -57,12 +57,16 @@ function interpreterExists(path: string): boolean {
 }
 
 /** Shebang, line endings and interpreter: what makes the kernel refuse a script. */
-function inspectContent(path: string, role: string): Diagnostic[] {
+function inspectContent(path: string, role: string, shellFallback: boolean): Diagnostic[] {
   const head = readHead(path);
   if (head === undefined) return [];
   if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
   if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return []; // ELF binary
   if (head[0] !== 0x23 || head[1] !== 0x21) {
+    if (shellFallback) {
+      // What a shell does with a file the kernel will not run, and what s6-overlay's sh-based runners do.
+      return [warning(path, `the ${role} has no shebang line: it is run with /bin/sh, as a shell would run it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1)];
+    }
     return [
       failure(path, `the ${role} has no shebang line, so the kernel cannot execute it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1),
     ];
@@ -122,6 +126,10 @@ function inspectExeclineScript(path: string): Diagnostic[] {
     if (error instanceof StewardError) return [{ severity: 'error', error }];
     return [];
   }
+}
+
+function warning(path: string, message: string, hint: string, line?: number): Diagnostic {
+  return { ...failure(path, message, hint, line), severity: 'warning' };
 }
 
 function failure(path: string, message: string, hint: string, line?: number): Diagnostic {

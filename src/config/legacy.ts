@@ -93,7 +93,8 @@ function readServicesInto(settings: Settings, diagnostics: Diagnostic[]): Longru
 function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
   return listEntries(dir, diagnostics).map((name) => {
     const path = join(dir, name);
-    const problems = inspectExecutable(path, 'script');
+    // cont-init.d and cont-finish.d: run as s6-overlay's sh loops run them, so a file without a shebang runs with /bin/sh.
+    const problems = inspectExecutable(path, 'script', { shellFallback: true });
     diagnostics.push(...problems);
     return { path, runnable: !problems.some((problem) => problem.severity === 'error') };
   });

@@ -7,6 +7,7 @@ import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
 import { isTerminal } from '../sys/ffi.js';
+import { findExecutable } from '../sys/which.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';
 import { compileServices } from './compile-services.js';
@@ -142,6 +143,13 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
+        const found = findExecutable(file, context.childEnv['PATH']);
+        if (error.code === 'ENOEXEC' && file !== '/bin/sh' && 'path' in found) {
+          // No shebang line: run with /bin/sh, as a shell (and s6-overlay's rc.init) would run it.
+          context.reporter.debug('steward', `the command ${file} has no shebang line: running it with /bin/sh`);
+          spawnCommand(context, '/bin/sh', [found.path, ...args], exited, spawned);
+          return;
+        }
         spawned(undefined);
         exited();
         // 127 and 126, as a shell reports a command it cannot find or cannot execute.

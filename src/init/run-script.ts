@@ -15,6 +15,11 @@ export interface ScriptOptions {
    */
   abortKillMs?: number;
   args?: readonly string[];
+  /**
+   * A file the kernel will not execute (ENOEXEC: no shebang line) runs with /bin/sh, as a
+   * shell (and s6-overlay's sh-based runners of cont-init.d and the CMD) would run it.
+   */
+  shellFallback?: boolean;
   /** Where its output goes; the container's by default. */
   output?: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
 }
@@ -27,7 +32,13 @@ export type ScriptResult =
  * Runs one init or finish script to completion in its own session, so a time limit
  * or an abort can reach everything it started.
  */
-export function runScript(path: string, port: ProcessPort, clock: Clock, options: ScriptOptions): Promise<ScriptResult> {
+export async function runScript(path: string, port: ProcessPort, clock: Clock, options: ScriptOptions): Promise<ScriptResult> {
+  const result = await runOnce(path, options.args ?? [], port, clock, options);
+  if (result.kind !== 'spawn-error' || result.error.code !== 'ENOEXEC' || options.shellFallback !== true) return result;
+  return runOnce('/bin/sh', [path, ...(options.args ?? [])], port, clock, options);
+}
+
+function runOnce(file: string, args: readonly string[], port: ProcessPort, clock: Clock, options: ScriptOptions): Promise<ScriptResult> {
   return new Promise((resolve) => {
     let timedOut = false;
     let cancelTimer: (() => void) | undefined;
@@ -58,8 +69,8 @@ export function runScript(path: string, port: ProcessPort, clock: Clock, options
     };
     port.spawn(
       {
-        file: path,
-        args: options.args ?? [],
+        file,
+        args,
         cwd: options.cwd,
         env: options.env,
         stdin: 'ignore',

@@ -31,6 +31,7 @@ export async function runScriptsStage(
       env: context.childEnv,
       cwd: '/',
       timeLimitMs: options.timeLimitMs,
+      shellFallback: true,
       output: context.output,
       ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal, abortKillMs: context.settings.killGraceTimeMs }),
     });
