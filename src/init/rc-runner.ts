@@ -158,5 +158,6 @@ async function longrunDown(context: InitContext, services: ServiceSet, atomic: R
   const stillUp = await services.stopForGood([atomic.name], graceMs, context.shutdown.reason !== undefined);
   if (stillUp.length === 0) return OK;
   const bound = atomic.timeoutDownMs > 0 ? 'timeout-down' : graceMs === ownTime ? 'its timeout-kill and timeout-finish' : 'S6_SERVICES_GRACETIME';
-  return { ok: false, reason: `still running after ${graceMs} ms (${bound})` };
+  const what = services.describeStillUp(stillUp) === atomic.name ? 'still running' : 'its finish script still running';
+  return { ok: false, reason: `${what} after ${graceMs} ms (${bound})` };
 }

@@ -141,6 +141,11 @@ export class ServiceSet {
     return stillUp.map((supervisor) => supervisor.name);
   }
 
+  /** Names for a message about services still up: a service whose finish script runs is said so. */
+  describeStillUp(names: readonly string[]): string {
+    return names.map((name) => (this.supervisors.get(name)?.status.state === 'finishing' ? `${name} (its finish script)` : name)).join(', ');
+  }
+
   /** Closes a consumer's pipe once no producer of it runs any more. */
   #closePipeIfDrained(consumer: string): void {
     const pipe = this.#pipes.get(consumer);

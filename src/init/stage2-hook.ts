@@ -28,6 +28,11 @@ export async function runStage2Hook(context: InitContext): Promise<boolean> {
     what = termination.signal === null ? `exited ${status}` : `was killed by ${termination.signal}`;
   }
   if (status === 0) return true;
+  if (context.shutdown.reason !== undefined) {
+    // Stopped by the container's own stop: not a failure of the hook.
+    reporter.info('steward', `the stage 2 hook ${hook} was stopped (the container is stopping) and ${what}`);
+    return false;
+  }
   if (settings.behaviourIfStage2Fails >= 2) {
     reporter.error('steward', `the stage 2 hook ${hook} ${what}; stopping the container (S6_BEHAVIOUR_IF_STAGE2_FAILS=${settings.behaviourIfStage2Fails})`);
     if (context.shutdown.reason === undefined) writeExitCode(context.layout, status);

@@ -109,7 +109,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       context.reporter.info('services-down', `stopping ${counted(legacy.filter(isMainService).length, 'legacy longrun')}`);
       const stillUp = await services.stopForGood(names(legacy), context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
       if (stillUp.length === 0) return OK;
-      const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${stillUp.join(', ')}`;
+      const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${services.describeStillUp(stillUp)}`;
       context.reporter.warn('services-down', message);
       return { ok: false, reason: message };
     },

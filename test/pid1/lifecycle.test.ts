@@ -401,6 +401,17 @@ test('a stop during a cont-init script that ignores TERM kills it before cont-fi
   assert.equal(lastValue(run.output(), 'overlap'), 'no', run.output());
 });
 
+test('a stage 2 hook stopped by a docker stop is not reported as a failure of the hook', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'hook.sh': `#!/bin/sh\ntouch "${'$'}MARK/hook-running"\nexec sleep 1000\n` });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_STAGE2_HOOK: join(etc, 'hook.sh'), S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' });
+  while (!existsSync(join(etc, 'hook-running'))) await new Promise((resolve) => setTimeout(resolve, 20));
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /the stage 2 hook \S+ was stopped \(the container is stopping\)/);
+  assert.doesNotMatch(run.output(), /carrying on|S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/);
+});
+
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',
