@@ -1,56 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
-import { compileGraph, type CompiledGraph } from '../../src/graph/compile.js';
+import type { CompiledGraph } from '../../src/graph/compile.js';
 import { Engine, type EngineEvents, type TransitionResult, type TransitionRunner } from '../../src/graph/engine.js';
-import type { RcAtomic, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../../src/model/rc.js';
-import { longrunDefinition } from '../helpers/definitions.js';
-
-function oneshot(name: string, dependencies: string[] = [], options: Partial<RcOneshot> = {}): RcOneshot {
-  return {
-    kind: 'oneshot',
-    name,
-    source: `/etc/s6-overlay/s6-rc.d/${name}`,
-    dependencies,
-    timeoutUpMs: 0,
-    timeoutDownMs: 0,
-    essential: false,
-    up: { kind: 'noop' },
-    down: { kind: 'noop' },
-    downAfterPartialUp: false,
-    ...options,
-  };
-}
-
-function longrun(name: string, dependencies: string[] = [], options: Partial<RcLongrun> = {}): RcLongrun {
-  const liveDir = `/run/s6-rc/servicedirs/${name}`;
-  return {
-    kind: 'longrun',
-    name,
-    source: `/etc/s6-overlay/s6-rc.d/${name}`,
-    dependencies,
-    timeoutUpMs: 0,
-    timeoutDownMs: 0,
-    essential: false,
-    longrun: longrunDefinition(name, { sourceDir: `/etc/s6-overlay/s6-rc.d/${name}`, liveDir, runPath: `${liveDir}/run` }),
-    producerFor: null,
-    consumerFor: [],
-    pipelineName: null,
-    ...options,
-  };
-}
-
-function bundle(name: string, contents: string[]): RcBundle {
-  return { kind: 'bundle', name, source: `/etc/s6-overlay/s6-rc.d/${name}`, contents, essential: false };
-}
-
-function graph(...definitions: RcDefinition[]): CompiledGraph {
-  const diagnostics: Diagnostic[] = [];
-  const compiled = compileGraph(new Map(definitions.map((definition) => [definition.name, definition])), diagnostics);
-  assert.deepEqual(diagnostics.map((diagnostic) => diagnostic.error.message), []);
-  return compiled;
-}
+import type { RcAtomic, RcOneshot } from '../../src/model/rc.js';
+import { bundle, graph, longrun, oneshot } from '../helpers/rc-graph.js';
 
 /**
  * A runner whose transitions end when the test says so. It logs every call and every

@@ -1,36 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
-import { compileGraph, type CompiledGraph } from '../../src/graph/compile.js';
 import { changePlan, complementOf, selectionOf, transitionWaves } from '../../src/graph/rc-selection.js';
-import type { RcBundle, RcDefinition, RcOneshot } from '../../src/model/rc.js';
-
-function oneshot(name: string, dependencies: string[] = []): RcOneshot {
-  return {
-    kind: 'oneshot',
-    name,
-    source: `/etc/s6-overlay/s6-rc.d/${name}`,
-    dependencies,
-    timeoutUpMs: 0,
-    timeoutDownMs: 0,
-    essential: false,
-    up: { kind: 'noop' },
-    down: { kind: 'noop' },
-    downAfterPartialUp: false,
-  };
-}
-
-function bundle(name: string, contents: string[]): RcBundle {
-  return { kind: 'bundle', name, source: `/etc/s6-overlay/s6-rc.d/${name}`, contents, essential: false };
-}
-
-function graph(...definitions: RcDefinition[]): CompiledGraph {
-  const diagnostics: Diagnostic[] = [];
-  const compiled = compileGraph(new Map(definitions.map((definition) => [definition.name, definition])), diagnostics);
-  assert.deepEqual(diagnostics.map((diagnostic) => diagnostic.error.message), []);
-  return compiled;
-}
+import { bundle, graph, oneshot } from '../helpers/rc-graph.js';
 
 // db <- app <- web, and cron on its own; the bundle holds web.
 const tree = graph(oneshot('db'), oneshot('app', ['db']), oneshot('web', ['app']), oneshot('cron'), bundle('front', ['web']));
