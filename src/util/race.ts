@@ -4,7 +4,11 @@
  * removed either way, so a wait that loses the race leaves nothing behind.
  */
 export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortSignal, timeoutMs: number): Promise<boolean> {
-  if (abortSignal.aborted) return false;
+  if (abortSignal.aborted) {
+    // Not waited for, but never left unhandled: a rejection nobody handles ends PID 1.
+    work.catch(() => undefined);
+    return false;
+  }
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<false>((resolve) => {
