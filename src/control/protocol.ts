@@ -59,6 +59,8 @@ export type Request =
       readonly prune: boolean;
       /** change: say what would be done, do nothing (s6-rc -n). */
       readonly dryRun: boolean;
+      /** change: services marked flag-essential come down too (s6-rc -D). */
+      readonly essential: boolean;
       readonly timeoutMs: number;
     };
 
@@ -150,7 +152,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (!Array.isArray(names)) return names;
       const timeoutMs = readTimeout(fields);
       if (typeof timeoutMs !== 'number') return timeoutMs;
-      return { cmd, op, direction, names, active: fields['active'] === true, prune: fields['prune'] === true, dryRun: fields['dryRun'] === true, timeoutMs };
+      return { cmd, op, direction, names, active: fields['active'] === true, prune: fields['prune'] === true, dryRun: fields['dryRun'] === true, essential: fields['essential'] === true, timeoutMs };
     }
     case 'halt': {
       const action = fields['action'] ?? 'halt';

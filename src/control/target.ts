@@ -73,6 +73,8 @@ export interface RcOperations {
 export interface RcSelectionOptions {
   readonly active?: boolean;
   readonly prune?: boolean;
+  /** s6-rc -D: services marked flag-essential come down too (-d leaves them up). */
+  readonly essentialToo?: boolean;
 }
 
 /** One transition of a planned change, what a dry run prints. */

@@ -124,15 +124,17 @@ export class Engine {
   /**
    * Brings down everything that is up (or half up), dependents first; or, given names,
    * those and everything that depends on them. Essential services stay when bringing
-   * everything down: they end in the final kill, as with s6-rc -bda.
+   * everything down: they end in the final kill, as with s6-rc -bda; and with
+   * `keepEssential`, as s6-rc -d leaves them (only -D stops them).
    */
-  async bringDown(names?: readonly string[]): Promise<void> {
+  async bringDown(names?: readonly string[], options: { keepEssential?: boolean } = {}): Promise<void> {
     const selected = names === undefined ? undefined : this.#withDependents(names);
+    const keepEssential = selected === undefined || options.keepEssential === true;
     const results = new Map<string, Promise<void>>();
     const stop = (name: string): Promise<void> => {
       let result = results.get(name);
       if (result === undefined) {
-        result = this.#stopOne(name, stop, selected === undefined);
+        result = this.#stopOne(name, stop, keepEssential);
         results.set(name, result);
       }
       return result;
@@ -152,11 +154,11 @@ export class Engine {
     return result;
   }
 
-  async #stopOne(name: string, stop: (name: string) => Promise<void>, everything: boolean): Promise<void> {
+  async #stopOne(name: string, stop: (name: string) => Promise<void>, keepEssential: boolean): Promise<void> {
     await Promise.all([...(this.graph.dependents.get(name) ?? [])].map(stop));
     const atomic = this.graph.atomics.get(name);
     const state = this.#states.get(name);
-    if (atomic === undefined || (atomic.essential && everything)) return;
+    if (atomic === undefined || (atomic.essential && keepEssential)) return;
     // A longrun whose start failed or was cut short may still run; a oneshot that did not
     // finish its up has nothing to undo, as with s6-rc.
     const partial = state === 'failed' || state === 'starting';

@@ -53,11 +53,19 @@ export interface ChangePlan {
  * set that leaves the closed selection down (-d): everything else goes the other way, the
  * unwanted services first brought down, then the wanted ones brought up.
  */
-export function changePlan(graph: CompiledGraph, selection: ReadonlySet<string>, direction: Direction, prune: boolean): ChangePlan {
+export function changePlan(graph: CompiledGraph, selection: ReadonlySet<string>, direction: Direction, prune: boolean, keepEssential = false): ChangePlan {
   const closed = closedSelection(graph, selection, direction);
   const none = new Set<string>();
-  if (!prune) return direction === 'up' ? { down: none, up: closed } : { down: closed, up: none };
-  return direction === 'up' ? { down: complementOf(graph, closed), up: closed } : { down: closed, up: complementOf(graph, closed) };
+  const plan = !prune
+    ? direction === 'up'
+      ? { down: none, up: closed }
+      : { down: closed, up: none }
+    : direction === 'up'
+      ? { down: complementOf(graph, closed), up: closed }
+      : { down: closed, up: complementOf(graph, closed) };
+  // flag-essential: s6-rc -d leaves such a service up; only -D brings it down.
+  if (!keepEssential) return plan;
+  return { up: plan.up, down: new Set([...plan.down].filter((name) => graph.atomics.get(name)?.essential !== true)) };
 }
 
 /**

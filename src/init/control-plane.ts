@@ -148,12 +148,12 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
   const { graph } = engine;
   const isUp = (name: string): boolean => engine.state(name) === 'up';
   const planOf = (direction: 'up' | 'down', names: readonly string[], options: RcSelectionOptions): ChangePlan =>
-    changePlan(graph, selectionOf(graph, names, options.active === true, isUp), direction, options.prune === true);
+    changePlan(graph, selectionOf(graph, names, options.active === true, isUp), direction, options.prune === true, options.essentialToo !== true);
   return {
     unknown: (names) => names.filter((name) => !graph.bundles.has(name) && !graph.atomics.has(name)),
     async change(direction, names, timeoutMs, abortSignal, options = {}) {
       const plan = planOf(direction, names, options);
-      const transition = carryOut(engine, plan, stopSignal);
+      const transition = carryOut(engine, plan, stopSignal, options.essentialToo !== true);
       if (await raceWithLimits(transition, abortSignal, timeoutMs)) return { failed: await transition, timedOut: false };
       // Out of time: what has not reached its state yet is what s6-rc would name.
       const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
@@ -176,10 +176,10 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
 }
 
 /** Runs a change: the unwanted services down first, then the wanted ones up. Returns those that failed. */
-async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal): Promise<string[]> {
+async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal, keepEssential: boolean): Promise<string[]> {
   const failed: string[] = [];
   if (plan.down.size > 0) {
-    await engine.bringDown([...plan.down]);
+    await engine.bringDown([...plan.down], { keepEssential });
     failed.push(...[...plan.down].filter((name) => stillUp(engine, name)));
   }
   if (plan.up.size > 0) {

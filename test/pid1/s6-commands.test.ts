@@ -639,6 +639,25 @@ s6-rc list nosuch; echo "unknown_list=$?"
     expect(output, 'unknown_list', '3');
   });
 
+  it('s6-rc -d change leaves a flag-essential service up; -D brings it down', async () => {
+    const longrun = { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n' };
+    const { code, output } = await container(
+      { ...rcd('keeper', { ...longrun, 'flag-essential': '' }), ...rcd('user', { type: 'bundle\n', 'contents.d/keeper': '' }) },
+      `
+s6-svwait -u -t 10000 /run/service/keeper
+s6-rc -d change keeper; echo "d_rc=$?"
+echo "after_d=$(s6-rc -a list | grep -cx keeper)"
+s6-rc -D change keeper; echo "big_d_rc=$?"
+echo "after_big_d=$(s6-rc -a list | grep -cx keeper)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'd_rc', '0');
+    expect(output, 'after_d', '1');
+    expect(output, 'big_d_rc', '0');
+    expect(output, 'after_big_d', '0');
+  });
+
   it("s6-rc's -a, -p, -n and -d list work as skarnet's s6-rc: -da change brings everything down, a dry run changes nothing", async () => {
     const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const services = {

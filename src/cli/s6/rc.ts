@@ -16,6 +16,8 @@ interface RcOptions {
   readonly active: boolean;
   /** -p: the rest of the services go the other way. */
   readonly prune: boolean;
+  /** -D: down, flag-essential services too (-d leaves them up). */
+  readonly essentialToo: boolean;
   /** -n: the dry run's pause per transition in ms; null for a real change. */
   readonly dryRunThrottleMs: number | null;
   readonly timeoutMs: number;
@@ -55,19 +57,22 @@ function rcOptions(given: readonly { letter: string; value: string | null }[]): 
   let direction: 'up' | 'down' = 'up';
   let active = false;
   let prune = false;
+  let essentialToo = false;
   let dryRunThrottleMs: number | null = null;
   let timeoutMs = 0;
   let verbosity = 1;
   for (const { letter, value } of given) {
     if (letter === 'u') direction = 'up';
-    else if (letter === 'd' || letter === 'D') direction = 'down';
-    else if (letter === 'a') active = true;
+    else if (letter === 'd' || letter === 'D') {
+      direction = 'down';
+      essentialToo = letter === 'D';
+    } else if (letter === 'a') active = true;
     else if (letter === 'p') prune = true;
     else if (letter === 't') timeoutMs = wholeNumber(letter, value);
     else if (letter === 'n') dryRunThrottleMs = wholeNumber(letter, value);
     else if (letter === 'v') verbosity = wholeNumber(letter, value);
   }
-  return { direction, active, prune, dryRunThrottleMs, timeoutMs, verbosity };
+  return { direction, active, prune, essentialToo, dryRunThrottleMs, timeoutMs, verbosity };
 }
 
 /** A whole number option value, as s6-rc reads them; anything else is a usage error. */
@@ -88,7 +93,7 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
   // An empty selection changes nothing, unless -a fills it or -p acts on the rest.
   if (names.length === 0 && !options.active && !options.prune) return 0;
   const dryRun = options.dryRunThrottleMs !== null;
-  const request = { cmd: 'rc', op: 'change', direction: options.direction, names, active: options.active, prune: options.prune, dryRun, timeoutMs: options.timeoutMs };
+  const request = { cmd: 'rc', op: 'change', direction: options.direction, names, active: options.active, prune: options.prune, essential: options.essentialToo, dryRun, timeoutMs: options.timeoutMs };
   const call = await callForS6('s6-rc', request);
   if (call.ok) return dryRun ? printDryRun((call.result as { plan: RcStep[] }).plan, options) : 0;
   switch (call.error.code) {

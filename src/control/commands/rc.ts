@@ -14,7 +14,7 @@ export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context
     case 'listall':
       return success({ names: rc.listAll(request.names, request.direction, request.active) });
     case 'change': {
-      const options = { active: request.active, prune: request.prune };
+      const options = { active: request.active, prune: request.prune, essentialToo: request.essential };
       if (request.dryRun) {
         if (rc.plan === undefined) return failure('ERR_BAD_REQUEST', 'dry runs are not supported here');
         return success({ changed: [], plan: rc.plan(request.direction, request.names, options) });
