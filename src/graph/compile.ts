@@ -75,8 +75,7 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
 
   const dependents = new Map<string, Set<string>>([...atomics.keys()].map((name) => [name, new Set<string>()]));
   for (const [name, needs] of dependencies) for (const need of needs) dependents.get(need)?.add(name);
-  const cycle = findCycle(dependencies);
-  if (cycle !== undefined) {
+  for (const cycle of findCycles(dependencies)) {
     fail(`dependency cycle: ${cycle.join(' -> ')}`, atomics.get(cycle[0] ?? '')?.source ?? '', 'Remove one of these dependencies; nothing in a cycle could ever start');
   }
   return { atomics, bundles, dependencies, dependents };
@@ -127,27 +126,28 @@ function checkPipelines(atomics: ReadonlyMap<string, RcAtomic>, dependencies: Ma
   }
 }
 
-function findCycle(dependencies: ReadonlyMap<string, ReadonlySet<string>>): string[] | undefined {
+/**
+ * The dependency cycles, one per back edge of a depth-first walk: every independent cycle is
+ * found in one pass, so that all of them are reported at once, as every other problem is.
+ */
+function findCycles(dependencies: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    if (state.get(name) === 'done') return undefined;
-    if (state.get(name) === 'visiting') return [...path.slice(path.indexOf(name)), name];
+  const cycles: string[][] = [];
+  const visit = (name: string): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      cycles.push([...path.slice(path.indexOf(name)), name]);
+      return;
+    }
     state.set(name, 'visiting');
     path.push(name);
-    for (const need of dependencies.get(name) ?? []) {
-      const cycle = visit(need);
-      if (cycle !== undefined) return cycle;
-    }
+    for (const need of dependencies.get(name) ?? []) visit(need);
     path.pop();
     state.set(name, 'done');
-    return undefined;
   };
-  for (const name of dependencies.keys()) {
-    const cycle = visit(name);
-    if (cycle !== undefined) return cycle;
-  }
-  return undefined;
+  for (const name of dependencies.keys()) visit(name);
+  return cycles;
 }
 
 /** "Did you mean X?", when a known name is a likely typo of `name`. */

@@ -93,6 +93,13 @@ describe('compile-time errors, each naming its file', () => {
     assert.ok(result.graphErrors);
   });
 
+  it('every independent cycle at once, not the first one alone', () => {
+    const root = tree({ ...longrun('a1', ['a2']), ...longrun('a2', ['a1']), ...longrun('b1', ['b2']), ...longrun('b2', ['b1']), ...inUser('a1', 'b1') });
+    const cycles = problems(compile(root).diagnostics).filter((problem) => /dependency cycle/.test(problem.message));
+    assert.equal(cycles.length, 2, cycles.map((cycle) => cycle.message).join('\n'));
+    assert.ok(cycles.some((cycle) => /a1|a2/.test(cycle.message)) && cycles.some((cycle) => /b1|b2/.test(cycle.message)));
+  });
+
   it('bundles that contain each other', () => {
     const root = tree({
       [`${RC}/bundle-a/type`]: 'bundle\n',
