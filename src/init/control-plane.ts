@@ -9,7 +9,7 @@ import type { ControlTarget, RcOperations, RcSelectionOptions, RcStep } from '..
 import { type ChangePlan, changePlan, closedSelection, complementOf, selectionOf, transitionWaves } from '../graph/rc-selection.js';
 import type { RcAtomic } from '../model/rc.js';
 import { raceWithLimits } from '../util/race.js';
-import { errorMessage } from '../errors.js';
+import { errnoCode, errorMessage } from '../errors.js';
 import { lookupGroup } from '../sys/accounts.js';
 import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
@@ -87,12 +87,23 @@ export async function startControlPlane(context: InitContext, target: ControlTar
   }
   const now = (): number => context.clock.now();
   const ownsDirectory = chosen === '';
-  const server = new ControlServer(path, target, { group, now, ownsDirectory });
+  let server = new ControlServer(path, target, { group, now, ownsDirectory });
   const statusServer = new ControlServer(statusSocketPath(path), target, { group: null, now, readOnly: true });
   try {
     // Bound now, before any service starts: a client that connects early waits in the
     // socket's backlog. Answering can wait until the first starts are on their way.
-    server.bind();
+    try {
+      server.bind();
+    } catch (error) {
+      // A group this user may not give files to (not one of its groups, as non-root): the
+      // socket stays private, as for a group that does not exist, rather than lost.
+      if (group === null || (errnoCode(error) !== 'EPERM' && errnoCode(error) !== 'EACCES')) throw error;
+      context.reporter.error('steward', `STEWARD_CONTROL_GROUP=${groupName}: cannot give the control socket to that group (${errnoCode(error) ?? ''}; Steward runs as uid ${process.getuid?.() ?? '?'}, not a member); the control socket stays private. Run Steward as a member of the group, or as root`);
+      await server.close();
+      group = null;
+      server = new ControlServer(path, target, { group, now, ownsDirectory });
+      server.bind();
+    }
     statusServer.bind();
     await new Promise((resolve) => setImmediate(resolve));
     await server.serve();

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Settings } from '../config/settings.js';
@@ -41,12 +41,21 @@ export async function prepareWritableRun(settings: Settings, reporter: Reporter)
   if (!settings.readOnlyRoot) return;
   const dir = settings.runDir;
   if (isWritableDir(dir)) return;
-  if (process.getuid?.() !== 0) return;
+  if (process.getuid?.() !== 0) {
+    reporter.warn('steward', `S6_READ_ONLY_ROOT=1: ${dir} is not writable, and only root can mount a tmpfs there; give the container one (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes)`);
+    return;
+  }
+  if (!existsSync(dir)) {
+    reporter.warn('steward', `S6_READ_ONLY_ROOT=1: ${dir} is missing, and a read-only root cannot make it; add it to the image (RUN mkdir /run)`);
+    return;
+  }
   reporter.info('steward', `read-only root: mounting a tmpfs on ${dir}`);
-  mkdirSync(dir, { recursive: true });
   const { spawnSync } = await import('node:child_process');
-  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,exec', 'tmpfs', dir], { stdio: 'ignore', timeout: 10_000 });
-  if (result.status !== 0) reporter.warn('steward', `could not mount a tmpfs on ${dir}; give the container one (docker run --tmpfs /run)`);
+  const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,exec', 'tmpfs', dir], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+  if (result.status !== 0) {
+    const why = (result.stderr ?? '').trim().split('\n').pop() ?? '';
+    reporter.warn('steward', `could not mount a tmpfs on ${dir}${why === '' ? '' : ` (${why})`}: mounting needs CAP_SYS_ADMIN, which Docker does not give by default; give the container one instead (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes)`);
+  }
 }
 
 function isWritableDir(dir: string): boolean {

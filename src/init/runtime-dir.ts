@@ -69,14 +69,24 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     const cause = blocked?.code ?? errnoCode(error) ?? String(error);
     const readOnly = cause === 'EROFS';
     // Name the directory that refused: a /run/s6 left by another user, say, not /run itself.
-    const where = blocked !== undefined && blocked.dir !== layout.runDir ? ` (${blocked.dir} cannot be written by uid ${process.getuid?.() ?? '?'})` : '';
+    const where = blocked !== undefined ? ` (${ownerOf(blocked.dir)}; Steward runs as uid ${process.getuid?.() ?? '?'})` : '';
     throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : where}`, {
       path: layout.runDir,
       hint: readOnly
-        ? 'Give the container a tmpfs there (docker run --tmpfs /run, or an emptyDir in Kubernetes); as root, S6_READ_ONLY_ROOT=1 mounts one itself'
-        : 'Steward needs a writable /run (a tmpfs is fine, also for a non-root user); set STEWARD_RUN to use another directory',
+        ? 'Give the container a tmpfs there (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes); as root with CAP_SYS_ADMIN, S6_READ_ONLY_ROOT=1 mounts one itself'
+        : `Give the container a ${layout.runDir} this user can write: a tmpfs (docker run --tmpfs /run:exec), an emptyDir in Kubernetes, or the image's ${layout.runDir} owned by the user or writable by its group. Services and s6's commands expect /run/s6 and /run/service, so moving it with STEWARD_RUN is for runs on a host`,
       cause: error,
     });
+  }
+}
+
+/** "/run belongs to uid 0 (mode 0755)", for a message about a directory that refused. */
+function ownerOf(dir: string): string {
+  try {
+    const stats = statSync(dir);
+    return `${dir} belongs to uid ${stats.uid} (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  } catch {
+    return `${dir} cannot be written`;
   }
 }
 

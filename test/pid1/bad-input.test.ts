@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
-import { destroy, initBin, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, initBin, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -143,5 +143,25 @@ test('a runtime directory left by another user names the directory that refused'
     timeout: 20_000,
   });
   assert.equal(result.status, 100, result.stderr);
-  assert.match(result.stderr, new RegExp(`cannot prepare the runtime directory: E(ACCES|PERM) \\(${join(runDir, 's6')} cannot be written by uid 65534\\)`));
+  assert.match(result.stderr, new RegExp(`cannot prepare the runtime directory: E(ACCES|PERM) \\(${join(runDir, 's6')} belongs to uid 0 \\(mode 0755\\); Steward runs as uid 65534\\)`));
+  // The fix keeps /run where images expect it.
+  assert.match(result.stderr, /a tmpfs \(docker run --tmpfs \/run:exec\), an emptyDir in Kubernetes/);
+});
+
+test('a STEWARD_CONTROL_GROUP the user cannot give files to keeps the control socket private instead of losing it', { skip: !isRoot && 'needs root to switch users' }, () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+  const runDir = join(mkdtempSync(join(tmpdir(), 'steward-group-')), 'run');
+  mkdirSync(runDir, { recursive: true });
+  chmodSync(join(runDir, '..'), 0o755);
+  chownSync(runDir, 65534, 65534);
+  const status = `${process.execPath} ${join(repoRoot, 'bin', 'steward')} status >/dev/null; echo status=$?`;
+  const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', initBin, 'sh', '-c', status], {
+    encoding: 'utf8',
+    // Group 0: one the user nobody is not in.
+    env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: runDir, STEWARD_CONTROL_GROUP: '0' },
+    timeout: 30_000,
+  });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /STEWARD_CONTROL_GROUP=0: cannot give the control socket to that group \(EPERM/);
+  assert.equal(lastValue(result.stdout + result.stderr, 'status'), '0', result.stdout + result.stderr);
 });
