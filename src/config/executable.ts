@@ -20,23 +20,42 @@ export function inspectExecutable(path: string, role: string, options: { require
   }
   if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
   if (options.requireExecutable !== false) {
-    if (!canExecute(stat)) return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
+    if (!permits(stat, 0o1)) {
+      // No x bit at all: chmod +x. Bits for someone else (root's 0700, as a non-root USER): that is not enough.
+      if ((stat.mode & 0o111) === 0) return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
+      return [failure(path, `the ${role} cannot be executed by uid ${currentIdentity().uid}: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`)];
+    }
+  }
+  // A script is read by its interpreter: execute without read (0711, not its owner) fails for
+  // one. A warning, since a binary runs without being read (and its head cannot be read to tell).
+  if (!permits(stat, 0o4)) {
+    return [{ ...failure(path, `the ${role} cannot be read by uid ${currentIdentity().uid}, which a script's interpreter must do: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`), severity: 'warning' }];
   }
   return inspectContent(path, role, options.shellFallback === true);
 }
 
+function describeOwnership(stat: Stats): string {
+  return `it belongs to uid ${stat.uid} and gid ${stat.gid}, mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}`;
+}
+
 let identity: { uid: number; groups: readonly number[] } | undefined;
 
-/**
- * The kernel's execute check from the mode bits, without a system call per file: root
- * needs any x bit; others the owner's, the group's or everyone's bit, whichever applies.
- */
-function canExecute(stat: Stats): boolean {
+function currentIdentity(): { uid: number; groups: readonly number[] } {
   identity ??= { uid: process.getuid?.() ?? 0, groups: [process.getgid?.() ?? 0, ...(process.getgroups?.() ?? [])] };
-  if (identity.uid === 0) return (stat.mode & 0o111) !== 0;
-  if (stat.uid === identity.uid) return (stat.mode & 0o100) !== 0;
-  if (identity.groups.includes(stat.gid)) return (stat.mode & 0o010) !== 0;
-  return (stat.mode & 0o001) !== 0;
+  return identity;
+}
+
+/**
+ * The kernel's permission check from the mode bits, without a system call per file, for one
+ * kind of access (`bit`: 0o1 execute, 0o4 read): root may read anything and execute what has
+ * any x bit; others go by the owner's, the group's or everyone's bits, whichever applies.
+ */
+function permits(stat: Stats, bit: 0o1 | 0o4): boolean {
+  const { uid, groups } = currentIdentity();
+  if (uid === 0) return bit === 0o4 || (stat.mode & 0o111) !== 0;
+  if (stat.uid === uid) return (stat.mode & (bit << 6)) !== 0;
+  if (groups.includes(stat.gid)) return (stat.mode & (bit << 3)) !== 0;
+  return (stat.mode & bit) !== 0;
 }
 
 /** Interpreters already checked: a hundred services with #!/bin/sh need one look at /bin/sh. */
