@@ -1,6 +1,7 @@
 import { StewardError } from '../errors.js';
 import { lexScript, type ScriptWord } from '../execline/script.js';
 import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
+import { findExecutable } from '../sys/which.js';
 
 /**
  * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
@@ -81,6 +82,8 @@ function parseSubset(text: string, path: string): ExeclineProgram {
         return { kind: token.text, block, then };
       }
       if (words.length === 0 && !token.quoted && UNSUPPORTED_COMMANDS.has(token.text)) {
+        // The image's own (Debian's or Alpine's execline) in PATH: Steward's execlineb runs it as a program.
+        if ('path' in findExecutable(token.text, process.env['PATH'])) throw new BeyondSubset();
         throw new StewardError('ERR_CONFIG', `the execline command ${token.text} is not supported in up and down files`, {
           path,
           line: token.line,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { type ExeclineProgram, parseExecline, tokenize } from '../../src/config/execline.js';
@@ -207,6 +210,19 @@ describe('execline subset: unsupported constructs', () => {
       assert.ok(error.describe().startsWith(`${FILE}:${line}: `), error.describe());
     });
   }
+
+  it("is left to the image's own command when its execline is in PATH (Debian's, Alpine's)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-execline-path-'));
+    writeFileSync(join(dir, 'elglob'), '#!/bin/sh\n', { mode: 0o755 });
+    const saved = process.env['PATH'];
+    process.env['PATH'] = `${dir}:${saved ?? '/usr/bin:/bin'}`;
+    try {
+      assert.equal(parseExecline('elglob FILES /config/*.conf\necho $FILES\n', FILE), 'needs-interpreter');
+    } finally {
+      process.env['PATH'] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('inside a block too', () => {
     const error = rejection('foreground {\n  elglob X /x*\n  echo $X\n}\necho done\n');
