@@ -149,10 +149,10 @@ describe('parseRequest: signal, wait, halt', () => {
     rejected({ cmd: 'wait', names: ['web'], condition: 'up', timeoutMs: -5 }, /timeoutMs/);
   });
 
-  it('rc takes an operation, a direction (up by default), service or bundle names, active, prune, dryRun and a timeout', () => {
-    assert.deepEqual(parsed({ cmd: 'rc', op: 'change', names: ['user'] }), { cmd: 'rc', op: 'change', direction: 'up', names: ['user'], active: false, prune: false, dryRun: false, timeoutMs: 0 });
-    assert.deepEqual(parsed({ cmd: 'rc', op: 'list', active: true }), { cmd: 'rc', op: 'list', direction: 'up', names: [], active: true, prune: false, dryRun: false, timeoutMs: 0 });
-    assert.deepEqual(parsed({ cmd: 'rc', op: 'change', direction: 'down', active: true, prune: true, dryRun: true }), { cmd: 'rc', op: 'change', direction: 'down', names: [], active: true, prune: true, dryRun: true, timeoutMs: 0 });
+  it('rc takes an operation, a direction (up by default), service or bundle names, active, prune, dryRun, essential and a timeout', () => {
+    assert.deepEqual(parsed({ cmd: 'rc', op: 'change', names: ['user'] }), { cmd: 'rc', op: 'change', direction: 'up', names: ['user'], active: false, prune: false, dryRun: false, essential: false, timeoutMs: 0 });
+    assert.deepEqual(parsed({ cmd: 'rc', op: 'list', active: true }), { cmd: 'rc', op: 'list', direction: 'up', names: [], active: true, prune: false, dryRun: false, essential: false, timeoutMs: 0 });
+    assert.deepEqual(parsed({ cmd: 'rc', op: 'change', direction: 'down', active: true, prune: true, dryRun: true, essential: true }), { cmd: 'rc', op: 'change', direction: 'down', names: [], active: true, prune: true, dryRun: true, essential: true, timeoutMs: 0 });
     assert.equal(fieldOf({ cmd: 'rc', op: 'listall', direction: 'down', names: ['web'] }, 'direction'), 'down');
     rejected({ cmd: 'rc', op: 'start' }, /op must be change, list or listall/);
     rejected({ cmd: 'rc', op: 'change', direction: 'sideways' }, /direction must be up or down/);
