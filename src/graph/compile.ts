@@ -67,7 +67,17 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
         if (!unreadable.has(dependency)) fail(`service ${atomic.name} depends on ${dependency}, which is not defined`, join(atomic.source, 'dependencies.d', dependency), suggestion(dependency, known));
         continue;
       }
-      for (const name of expand(dependency)) if (name !== atomic.name) needs.add(name);
+      for (const name of expand(dependency)) {
+        if (name !== atomic.name) needs.add(name);
+        else {
+          // s6-rc-compile would call it a cycle; it can only mean "nothing", so it is said and dropped.
+          const through = dependency === atomic.name ? '' : ` (through the bundle ${dependency})`;
+          diagnostics.push({
+            severity: 'warning',
+            error: new StewardError('ERR_CONFIG', `service ${atomic.name} depends on itself${through}; that dependency is ignored`, { path: join(atomic.source, 'dependencies.d', dependency), hint: 'Remove it: s6-rc-compile refuses a cycle' }),
+          });
+        }
+      }
     }
     dependencies.set(atomic.name, needs);
   }

@@ -100,6 +100,21 @@ describe('compile-time errors, each naming its file', () => {
     assert.ok(cycles.some((cycle) => /a1|a2/.test(cycle.message)) && cycles.some((cycle) => /b1|b2/.test(cycle.message)));
   });
 
+  it('a service that depends on itself, directly or through a bundle holding it: warned about, the dependency dropped', () => {
+    const root = tree({
+      ...longrun('self', ['base', 'self']),
+      ...longrun('member', ['base', 'group']),
+      [`${RC}/group/type`]: 'bundle\n',
+      [`${RC}/group/contents.d/member`]: '',
+      ...inUser('self', 'member'),
+    });
+    const result = compile(root);
+    const warnings = problems(result.diagnostics).filter((problem) => /depends on itself/.test(problem.message));
+    assert.deepEqual(warnings.map((warning) => warning.severity), ['warning', 'warning']);
+    assert.ok(warnings.some((warning) => /member depends on itself \(through the bundle group\)/.test(warning.message)));
+    assert.equal(result.graphErrors, false);
+  });
+
   it('bundles that contain each other', () => {
     const root = tree({
       [`${RC}/bundle-a/type`]: 'bundle\n',
