@@ -42,3 +42,9 @@ export function parseOptions(
   }
   return { flags, values, positional };
 }
+
+/** A command that takes no names: a stray word (a forgotten --root or --etc) is refused, never ignored. */
+export function refuseWords(command: string, positional: readonly string[], hint: string): void {
+  if (positional.length === 0) return;
+  throw new StewardError('ERR_USAGE', `steward ${command}: unexpected ${positional.length === 1 ? 'argument' : 'arguments'} ${positional.join(' ')}`, { hint });
+}

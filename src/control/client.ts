@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StewardError } from '../errors.js';
 import { PROTOCOL_VERSION, requestWaits, type Response } from './protocol.js';
 import { onlyReads, statusSocketPath } from './status-socket.js';
+import { MAX_TIMER_MS } from '../util/race.js';
 
 /** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
 export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,7 +36,8 @@ const ANSWER_MARGIN_MS = 5_000;
 function answerLimitMs(request: Record<string, unknown>, quickLimitMs: number): number | undefined {
   if (!requestWaits(request)) return quickLimitMs;
   const timeoutMs = typeof request['timeoutMs'] === 'number' ? request['timeoutMs'] : 0;
-  return timeoutMs === 0 ? undefined : timeoutMs + ANSWER_MARGIN_MS;
+  // No limit for none, nor for one past what a timer can hold (it would fire at once).
+  return timeoutMs === 0 || timeoutMs + ANSWER_MARGIN_MS > MAX_TIMER_MS ? undefined : timeoutMs + ANSWER_MARGIN_MS;
 }
 
 function exchange(path: string, request: Record<string, unknown>, quickLimitMs: number): Promise<Response> {

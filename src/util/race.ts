@@ -1,3 +1,6 @@
+/** The longest delay setTimeout keeps (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * Waits for `work`, but no longer than `timeoutMs` (0 = no limit) or until `abortSignal`
  * aborts. Resolves with true when the work finished first. Timers and listeners are
@@ -12,7 +15,8 @@ export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortS
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<false>((resolve) => {
-    if (timeoutMs > 0) timer = setTimeout(() => resolve(false), timeoutMs);
+    // Past what a timer can hold (about 24.8 days), Node would fire it at once: no limit then.
+    if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => resolve(false), timeoutMs);
     onAbort = () => resolve(false);
     abortSignal.addEventListener('abort', onAbort, { once: true });
   });

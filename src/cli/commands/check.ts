@@ -7,7 +7,7 @@ import { readSettings } from '../../config/settings.js';
 import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
 import type { Command } from '../command.js';
-import { parseOptions } from '../command.js';
+import { parseOptions, refuseWords } from '../command.js';
 import { counted } from '../../util/counted.js';
 import { writeOut } from '../output.js';
 
@@ -24,7 +24,8 @@ export const checkCommand: Command = {
     'Exits 0 when there is no error (warnings allowed), 1 otherwise.',
   ].join('\n'),
   run(args) {
-    const { flags, values } = parseOptions('check', args, { flags: ['json'], values: ['etc'] });
+    const { flags, values, positional } = parseOptions('check', args, { flags: ['json'], values: ['etc'] });
+    refuseWords('check', positional, 'To check a tree, give it with --etc DIR; without --etc, steward check reads /etc');
     const env = { ...process.env };
     const etc = values.get('etc');
     if (etc !== undefined) {

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { commandLinks, placeLink, replacedByInstall } from '../../init/shims.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { Command } from '../command.js';
-import { parseOptions } from '../command.js';
+import { parseOptions, refuseWords } from '../command.js';
 import { writeErr, writeOut } from '../output.js';
 
 /**
@@ -29,7 +29,8 @@ export const installCommand: Command = {
     'any other /init (a file, or a link to tini, say) is kept, and said so; a link to a steward-init is replaced.',
   ].join('\n'),
   run(args) {
-    const { flags, values } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
+    const { flags, values, positional } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
+    refuseWords('install', positional, 'To install into an image root, give it with --root DIR; without --root, steward install writes into /');
     const root = resolve(values.get('root') ?? '/');
     const packageDir = packageRoot();
     const links: [string, string][] = [
