@@ -363,6 +363,10 @@ describe('steward start, stop, restart, once, signal, wait', { skip }, () => {
     const notRunning = await container.cli('signal', 'HUP', 'gated');
     assert.equal(notRunning.code, 1);
     assert.match(notRunning.stderr, /not running: gated/);
+    // With several names, one not running is said too, and fails the command.
+    const mixed = await container.cli('signal', 'HUP', 'web', 'gated');
+    assert.equal(mixed.code, 1);
+    assert.match(mixed.stderr, /not running, so not signalled: gated/);
     await stop(container);
   });
 });

@@ -2,6 +2,8 @@ import { StewardError } from '../../errors.js';
 import { callSteward } from '../call.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { writeErr } from '../output.js';
 
 export const signalCommand: Command = {
   name: 'signal',
@@ -13,6 +15,13 @@ export const signalCommand: Command = {
     const [signal, ...names] = positional;
     if (signal === undefined || names.length === 0) throw new StewardError('ERR_USAGE', 'steward signal: give a signal and at least one service, for example: steward signal HUP nginx');
     const call = await callSteward('signal', { cmd: 'signal', signal, names, group: flags.has('group') });
-    return call.ok ? 0 : call.exitCode;
+    if (!call.ok) return call.exitCode;
+    // Some got it and some were not running: said, and a failure, as for one name alone.
+    const notRunning = (call.result as { notRunning?: unknown } | undefined)?.notRunning;
+    if (Array.isArray(notRunning) && notRunning.length > 0) {
+      writeErr(`steward signal: not running, so not signalled: ${notRunning.join(', ')}\n`);
+      return EXIT.failed;
+    }
+    return 0;
   },
 };
