@@ -11,7 +11,7 @@ import { statusCommand } from './commands/status.js';
 import { waitCommand } from './commands/wait.js';
 import type { Command } from './command.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { writeErr, writeOut } from './output.js';
+import { outputFailed, writeErr, writeOut } from './output.js';
 
 const commands: readonly Command[] = [
   statusCommand,
@@ -70,6 +70,12 @@ async function main(argv: readonly string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    const failure = outputFailed();
+    if (failure !== undefined && code === 0) {
+      writeErr(`steward: cannot write the output: ${failure}\n`);
+      process.exitCode = EXIT.failed;
+      return;
+    }
     process.exitCode = code;
   },
   (error: unknown) => {

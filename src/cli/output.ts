@@ -20,14 +20,31 @@ export function writeErr(text: string): void {
 const FULL_PIPE_WAIT_MS = 1;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** Why the output could not be written (a full disk, say), if it could not; a closed pipe does not count. */
+let outputFailure: string | undefined;
+
+/**
+ * The error that kept the command's output from being written, if one did: the command then
+ * fails, so that `steward status --json > file` on a full volume does not pass for a success.
+ * A reader that went away (EPIPE: `| head`) is not one, as for every tool in a pipeline.
+ */
+export function outputFailed(): string | undefined {
+  return outputFailure;
+}
+
 function writeAll(fd: number, text: string): void {
   let rest = Buffer.from(text);
   while (rest.length > 0) {
     try {
       rest = rest.subarray(writeSync(fd, rest));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return; // closed (EPIPE) or gone: nothing to tell
-      Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
+        continue;
+      }
+      if (code !== 'EPIPE' && fd === 1) outputFailure ??= code ?? String(error);
+      return;
     }
   }
 }

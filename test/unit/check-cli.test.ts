@@ -203,3 +203,20 @@ describe('steward check', () => {
     assert.equal(result.stdout, '');
   });
 });
+
+describe('steward check and install: stray words and lost output', () => {
+  it('refuses a directory given without --etc (it would check /etc and pass), and install one without --root', () => {
+    const stray = check(['/some/tree']);
+    assert.equal(stray.status, 2);
+    assert.match(stray.stderr, /unexpected argument \/some\/tree\. To check a tree, give it with --etc DIR/);
+    const install = spawnSync(process.execPath, [CLI, 'install', '/some/root'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    assert.equal(install.status, 2, install.stderr);
+    assert.match(install.stderr, /unexpected argument \/some\/root\. To install into an image root, give it with --root DIR/);
+  });
+
+  it('fails when its output cannot be written (a full disk)', () => {
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" --help > /dev/full`], { encoding: 'utf8' });
+    assert.equal(full.status, 1);
+    assert.match(full.stderr, /cannot write the output: ENOSPC/);
+  });
+});
