@@ -44,7 +44,18 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
   });
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
   keepNewestConnections(server, LIMITS.maxConnections);
-  server.on('clientError', (_error, socket) => socket.destroy());
+  // A request Node cannot parse gets an answer a client can act on (as Node's own default
+  // does), then the connection is closed; a socket already gone is only destroyed.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // A client that never reads the answer must not keep the connection.
+    setTimeout(() => socket.destroy(), LIMITS.keepAliveTimeoutMs).unref();
+  });
   server.on('error', () => undefined);
   return server;
 }

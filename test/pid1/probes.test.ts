@@ -223,6 +223,18 @@ describe('probe endpoints', { skip }, () => {
     assert.equal(missing.status, 404);
     assert.match((missing.body as { error: string }).error, /try \/healthz, \/readyz or \/status/);
     assert.equal((await get(probed.port, '/healthz?verbose=1')).status, 200);
+    // What Node cannot parse is answered too, rather than dropped without a word.
+    const raw = async (request: string): Promise<string> => {
+      const socket = connect(probed.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.write(request);
+      await new Promise((resolve) => socket.on('close', resolve));
+      return answer;
+    };
+    assert.match(await raw('NOT A REQUEST\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
+    assert.match(await raw(`GET /healthz HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431 Request Header Fields Too Large/);
     probed.run.kill('SIGTERM');
     await probed.run.exited;
   });
