@@ -47,7 +47,8 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
   // A request Node cannot parse gets an answer a client can act on (as Node's own default
   // does), then the connection is closed; a socket already gone is only destroyed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || socket.destroyed) {
+    // A client too slow to finish its request (the header timeout) is dropped, not answered.
+    if (!socket.writable || socket.destroyed || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       socket.destroy();
       return;
     }
