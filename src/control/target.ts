@@ -27,6 +27,8 @@ export interface ControlTarget {
   readonly rc?: RcOperations | undefined;
   /** Whether the boot is over (it returned: the CMD runs, or would). Undefined: not known, say in tests. */
   booted?(): boolean;
+  /** Resolves once the boot is over (services.d has been read by then). */
+  whenBooted?(): Promise<void>;
   /** s6-svscan's scan of the scan directory: supervise what appeared there; with `prune`, stop what left. */
   scan?(prune: boolean): ScanResult;
   /** The scan directory, as s6-svscanctl names it (its links resolved by the client). */

@@ -23,7 +23,7 @@ export function controlTarget(
   services: ServiceSet,
   startedAt: number,
   engine: () => Engine | undefined,
-  bootDone: () => boolean,
+  boot: { readonly done: () => boolean; readonly over: Promise<void> },
   scanner: ServiceScanner,
 ): ControlTarget {
   return {
@@ -44,7 +44,8 @@ export function controlTarget(
       const current = engine();
       return current === undefined ? undefined : rcOperations(current, context.layout.serviceDir, context.shutdown.signal);
     },
-    booted: bootDone,
+    booted: boot.done,
+    whenBooted: () => boot.over,
     startFailures: () => {
       const current = engine();
       if (current === undefined) return [];

@@ -119,6 +119,11 @@ async function main(command: readonly string[]): Promise<number> {
   let stage2: Stage2 | undefined;
   // Until the boot returns, the probes say not ready (cont-init, oneshots, services starting).
   let bootDone = false;
+  // Resolved once the boot returned, however: waits named before their service was read wait for it.
+  let markBootOver = (): void => undefined;
+  const bootOver = new Promise<void>((resolve) => {
+    markBootOver = resolve;
+  });
   const scanner = new ServiceScanner(context, services);
   onHangup = () => {
     if (shutdownRequest.reason !== undefined) return;
@@ -126,7 +131,7 @@ async function main(command: readonly string[]): Promise<number> {
     for (const problem of outcome.problems) reporter.warn('scan', problem);
     if (outcome.added.length === 0 && outcome.pruned.length === 0) reporter.info('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new`);
   };
-  const target = controlTarget(context, services, startedAt, () => stage2?.engine, () => bootDone, scanner);
+  const target = controlTarget(context, services, startedAt, () => stage2?.engine, { done: () => bootDone, over: bootOver }, scanner);
   const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
@@ -147,10 +152,12 @@ async function main(command: readonly string[]): Promise<number> {
   const booted = boot(context, services, command, hooks).then(
     (pid) => {
       bootDone = true;
+      markBootOver();
       commandPid = pid;
       if (pid !== undefined && settings.cmdReceiveSignals) writeFileSync(join(layout.s6Dir, 'cmdpid'), `${pid}\n`);
     },
     (error: unknown) => {
+      markBootOver();
       reporter.error('steward', `boot failed: ${errorMessage(error)}`);
       shutdownRequest.request({ kind: 'internal-error', message: errorMessage(error) });
     },

@@ -371,6 +371,29 @@ describe('steward start, stop, restart, once, signal, wait', { skip }, () => {
   });
 });
 
+describe('steward wait during boot', { skip }, () => {
+  it('waits for a services.d service named before cont-init.d is done, rather than calling it unknown', async () => {
+    const etc = scriptTree({
+      'cont-init.d/10-hold': `#!/bin/sh\nwhile [ ! -e "${'$'}MARK/go" ]; do sleep 0.05; done\n`,
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    const runDir = join(etc, 'run');
+    const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: runDir, S6_KEEP_ENV: '1', MARK: etc } });
+    runs.push(run);
+    await run.waitForOutput(/running .*10-hold/);
+    const waiting = steward(runDir, ['wait', '--up', 'web', '--timeout', '20000']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(join(etc, 'go'), '');
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    // A name that never comes is still unknown once the boot is over.
+    const unknown = await steward(runDir, ['wait', '--up', 'nosuch', '--timeout', '20000']);
+    assert.equal(unknown.code, 3, unknown.stderr);
+    run.kill('SIGTERM');
+    await run.exited;
+  });
+});
+
 describe('steward graph', { skip }, () => {
   it('shows each service with its state, what it follows, and boot timings; --json for scripts', async () => {
     const container = await boot();
