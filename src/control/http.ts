@@ -103,6 +103,13 @@ function answer(request: IncomingMessage, response: ServerResponse, target: Cont
   }
 }
 
+/** How long a service that died on its own must stay up again before it counts as ready. */
+const SETTLE_AFTER_CRASH_MS = 2000;
+
+function describeExit(exit: { readonly code: number | null; readonly signal: string | null }): string {
+  return exit.signal === null ? `exited ${exit.code ?? 0}` : `was killed by ${exit.signal}`;
+}
+
 /** Why the container is not ready: one reason per service that should be up and is not. */
 export function notReady(target: ControlTarget, time: number): { name: string; state: string; reason: string }[] {
   if (target.isStopping()) return [{ name: '*', state: 'stopping', reason: 'the container is stopping' }];
@@ -122,7 +129,16 @@ export function notReady(target: ControlTarget, time: number): { name: string; s
       reasons.push({ name: record.name, state: record.state, reason: 'failed for good (its finish script exited 125)' });
       continue;
     }
-    if (!record.wantUp || (record.pid !== null && record.ready)) continue;
+    if (!record.wantUp) continue;
+    if (record.pid !== null && record.ready) {
+      // Back after dying on its own: ready once it has stayed up a while, so that a crash loop
+      // does not answer ready between two deaths (a probe would keep sending it traffic).
+      const { lastExit, runStartedAt } = supervisor.status;
+      const upForMs = runStartedAt === null ? 0 : time - runStartedAt;
+      if (lastExit === null || lastExit.requested || upForMs >= SETTLE_AFTER_CRASH_MS) continue;
+      reasons.push({ name: record.name, state: record.state, reason: `restarted ${Math.round(upForMs)} ms ago after it ${describeExit(lastExit)}; ready once it has run ${SETTLE_AFTER_CRASH_MS / 1000} s` });
+      continue;
+    }
     const reason =
       record.pid === null
         ? record.spawnError !== null

@@ -215,6 +215,25 @@ describe('probe endpoints', { skip }, () => {
     assert.match(every.stdout, /^init-bad +oneshot +failed /m);
   });
 
+  it('/readyz stays 503 while a service crash-loops, rather than 200 between two deaths; a restart asked for is ready at once', async () => {
+    const probed = await boot({
+      'services.d/crashy/run': '#!/bin/sh\nsleep 0.2\nexit 1\n',
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    await eventually(async () => ((await probed.restartsOf('crashy')) >= 1 ? true : undefined), 'crashy to restart');
+    const answers: number[] = [];
+    for (let sample = 0; sample < 15; sample++) {
+      answers.push((await get(probed.port, '/readyz')).status);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    assert.deepEqual([...new Set(answers)], [503]);
+    assert.equal((await probed.cli('stop', 'crashy')).code, 0);
+    assert.equal((await probed.cli('restart', 'web')).code, 0);
+    assert.equal((await get(probed.port, '/readyz')).status, 200);
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
   it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {
     const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
     assert.equal((await get(probed.port, '/healthz', 'POST')).status, 405);
