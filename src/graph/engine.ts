@@ -8,6 +8,11 @@ export type TransitionResult = { readonly ok: true } | { readonly ok: false; rea
 export interface TransitionRunner {
   up(atomic: RcAtomic, abortSignal: AbortSignal): Promise<TransitionResult>;
   down(atomic: RcAtomic): Promise<TransitionResult>;
+  /**
+   * Whether a longrun the graph brought up is still meant to run: one stopped outside the graph
+   * (steward stop, s6-svc -d) is started again by the next bring-up that needs it.
+   */
+  stillUp?(atomic: RcAtomic): boolean;
 }
 
 export type AtomicState = 'down' | 'starting' | 'up' | 'failed' | 'blocked' | 'stopping';
@@ -90,7 +95,10 @@ export class Engine {
   async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal): Promise<boolean> {
     const atomic = this.graph.atomics.get(name);
     if (atomic === undefined) return false;
-    if (this.#states.get(name) === 'up') return true;
+    if (this.#states.get(name) === 'up') {
+      if (this.runner.stillUp?.(atomic) !== false) return true;
+      this.#states.set(name, 'down');
+    }
     const needs = [...(this.graph.dependencies.get(name) ?? [])];
     const ready = await Promise.all(needs.map(start));
     const missing = needs.filter((_, index) => ready[index] !== true);

@@ -39,7 +39,15 @@ export function controlTarget(
       return context.shutdown.request({ kind: 'halt' });
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
-    dependencyUp: (name) => engine()?.state(name) === 'up',
+    // A longrun by its supervisor: one stopped outside the graph (steward stop) is not up.
+    dependencyUp: (name) => {
+      const current = engine();
+      if (current?.graph.atomics.get(name)?.kind === 'longrun') {
+        const status = services.supervisors.get(name)?.status;
+        return current.state(name) === 'up' && status?.wantUp === true && status.pid !== null;
+      }
+      return current?.state(name) === 'up';
+    },
     get rc() {
       const current = engine();
       return current === undefined ? undefined : rcOperations(current, context.layout.serviceDir, context.shutdown.signal);

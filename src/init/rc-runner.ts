@@ -59,6 +59,9 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
       if (atomic.kind === 'longrun') return longrunUp(services, atomic, abortSignal, install);
       return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
     },
+    stillUp(atomic) {
+      return atomic.kind !== 'longrun' || services.supervisors.get(atomic.name)?.status.wantUp === true;
+    },
     async down(atomic) {
       if (atomic.kind === 'longrun') return longrunDown(context, services, atomic);
       return runAction(context, atomic, atomic.down, 'down', new AbortController().signal, stages);

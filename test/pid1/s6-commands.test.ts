@@ -810,6 +810,24 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
     expect(output, 'marks_end', 'up down up down up down up down up ');
   });
 
+  it('steward start on a longrun brings up a longrun it depends on that steward stop took down', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
+    const { code, output } = await container(
+      { ...rcd('db', longrun()), ...rcd('api', longrun({ 'dependencies.d/db': '' })), ...rcd('user', { type: 'bundle\n', 'contents.d/api': '' }) },
+      `
+s6-svwait -u -t 10000 /run/service/api
+${steward} stop db api; echo "stop=$?"
+${steward} start api; echo "start=$?"
+echo "db_up=$(s6-svstat -o up /run/service/db)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'stop', '0');
+    expect(output, 'start', '0');
+    expect(output, 'db_up', 'true');
+  });
+
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
     const { code, output } = await container(
       {
