@@ -820,12 +820,15 @@ s6-svwait -u -t 10000 /run/service/api
 ${steward} stop db api; echo "stop=$?"
 ${steward} start api; echo "start=$?"
 echo "db_up=$(s6-svstat -o up /run/service/db)"
+echo "bundle_status=$(${steward} status user | grep -c '^api ')"
 `,
     );
     assert.equal(code, 0, output);
     expect(output, 'stop', '0');
     expect(output, 'start', '0');
     expect(output, 'db_up', 'true');
+    // A bundle stands for the services it holds.
+    expect(output, 'bundle_status', '1');
   });
 
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
