@@ -33,7 +33,7 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
 
 /**
  * A service that failed for good will never come up, and one whose run script could not be
- * executed will not before someone fixes it (it is retried every minute): a wait for it is over.
+ * executed will not before someone fixes it (it is retried every 10 seconds): a wait for it is over.
  */
 function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
   if (condition === 'down' || condition === 'finished') return false;

@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { cannotStart, PERMANENT_FAILURE_EXIT, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { cannotStart, PERMANENT_FAILURE_EXIT, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
@@ -208,7 +208,7 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
-        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in 60 seconds (or at once on steward start ${supervisor.name})`);
+        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})`);
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);

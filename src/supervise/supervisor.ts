@@ -6,7 +6,7 @@ import { describeTermination, type ServiceExit } from './exit.js';
 import { assertTransition, isRunning, type ServiceState } from './state.js';
 
 /** s6 waits this long before retrying a run that could not be executed at all. */
-export const SPAWN_RETRY_MS = 60_000;
+export const SPAWN_RETRY_MS = 10_000;
 /** s6's finish exit code for "do not restart me". */
 export const PERMANENT_FAILURE_EXIT = 125;
 
@@ -47,7 +47,7 @@ export interface ServiceStatus {
 
 /**
  * Whether the service's run script could not be executed and no new attempt is under way:
- * it will not come up before someone fixes it (it is retried every minute), so whatever
+ * it will not come up before someone fixes it (it is retried every 10 seconds, as s6-supervise does), so whatever
  * waits for it being up is over.
  */
 export function cannotStart(status: ServiceStatus): boolean {
