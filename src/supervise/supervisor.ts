@@ -182,12 +182,11 @@ export class ServiceSupervisor {
 
   /**
    * Restarts a running service: down-signal and SIGCONT, then the normal restart path
-   * (s6-svc -r). Does nothing to a service that is not running, as s6.
+   * (s6-svc -r). Does nothing to a service that is not running, and changes nothing of
+   * whether it is wanted up, as s6: one run with -o, or wanted down, stays down after it.
    */
   restart(): boolean {
     if (this.#pid === null || !isRunning(this.#state) || this.#state === 'stopping') return false;
-    this.#wantUp = true;
-    this.#restartOnExit = true;
     this.#stopRequested = true;
     this.port.signal(this.#pid, this.definition.downSignal);
     this.port.signal(this.#pid, 'SIGCONT');

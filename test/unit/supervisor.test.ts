@@ -125,6 +125,18 @@ describe('ServiceSupervisor: restarts', () => {
     assert.equal(supervisor.status.starts, 2);
   });
 
+  it('restart() (s6-svc -r) signals the run but leaves whether it is wanted up alone: a run started with once() stays down after', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.once();
+    clock.advance(5000);
+    assert.equal(supervisor.restart(), true);
+    assert.deepEqual(port.signalsTo(port.last.pid), ['SIGTERM', 'SIGCONT']);
+    port.exit(port.last.pid, { signal: 'SIGTERM' });
+    clock.advance(5000);
+    assert.equal(port.processes.length, 1);
+    assert.equal(supervisor.status.wantUp, false);
+  });
+
   it('restarts at once a run that lived longer than the restart interval, passing through backoff', () => {
     const { clock, port, supervisor, events, states } = harness();
     supervisor.up();

@@ -101,7 +101,9 @@ function apply(action: Action, supervisor: ServiceSupervisor): void {
       supervisor.restart();
       return;
     case 'restart-or-start':
-      if (!supervisor.restart()) supervisor.up();
+      // steward restart: running again afterwards, and kept up, whatever it was before.
+      supervisor.restart();
+      supervisor.up();
       return;
     case 'once':
       supervisor.once();
