@@ -143,8 +143,8 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
-        const found = findExecutable(file, context.childEnv['PATH']);
-        if (error.code === 'ENOEXEC' && file !== '/bin/sh' && 'path' in found) {
+        const found = error.code === 'ENOEXEC' && file !== '/bin/sh' ? findExecutable(file, context.childEnv['PATH']) : undefined;
+        if (found !== undefined && 'path' in found) {
           // No shebang line: run with /bin/sh, as a shell (and s6-overlay's rc.init) would run it.
           context.reporter.debug('steward', `the command ${file} has no shebang line: running it with /bin/sh`);
           spawnCommand(context, '/bin/sh', [found.path, ...args], exited, spawned);

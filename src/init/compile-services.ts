@@ -69,7 +69,7 @@ export function nameClash(name: string, servicesDirPath: string, rcSource: strin
     severity: 'error',
     error: new StewardError('ERR_CONFIG', `service ${name} is defined twice: here and in ${rcSource}; the services.d one is not started`, {
       path: servicesDirPath,
-      hint: 'Rename one of them: both would be /run/service/' + name,
+      hint: `Rename one of them: both would be /run/service/${name}`,
     }),
   };
 }

@@ -113,8 +113,7 @@ export class ServiceSet {
         supervisor.down({ signal: false });
         // A logger stopped with its producers (services.d: NAME and NAME/log) reads on while
         // they stop, however long their graceful stop takes: what they print then is logged.
-        const producers = [...this.supervisors.values()].filter((producer) => producer.definition.loggerName === supervisor.name);
-        await waitForAll(producers, isStopped, giveUp.signal);
+        await waitForAll(this.#producersOf(supervisor.name), isStopped, giveUp.signal);
         this.#closePipeIfDrained(supervisor.name);
         // Its producers are down: it should read the rest of its input and leave. A child a
         // producer left behind (a run script's sleep) may hold the pipe open, and then the
@@ -146,12 +145,15 @@ export class ServiceSet {
     return names.map((name) => (this.supervisors.get(name)?.status.state === 'finishing' ? `${name} (its finish script)` : name)).join(', ');
   }
 
+  #producersOf(consumer: string): ServiceSupervisor[] {
+    return [...this.supervisors.values()].filter((supervisor) => supervisor.definition.loggerName === consumer);
+  }
+
   /** Closes a consumer's pipe once no producer of it runs any more. */
   #closePipeIfDrained(consumer: string): void {
     const pipe = this.#pipes.get(consumer);
     if (pipe === undefined) return;
-    const producers = [...this.supervisors.values()].filter((supervisor) => supervisor.definition.loggerName === consumer);
-    if (producers.some((producer) => !isStopped(producer.status))) return;
+    if (this.#producersOf(consumer).some((producer) => !isStopped(producer.status))) return;
     if (pipe.writeFd >= 0) closeSync(pipe.writeFd);
     pipe.writeFd = -1;
     this.#closeReadEndIfDone(consumer);

@@ -72,26 +72,17 @@ export class Reaper {
   reap(): number {
     let orphans = 0;
     const exits: [(status: number) => void, number][] = [];
-    const children = this.children();
+    let children = this.children();
     if (children === undefined) {
       // Out of descriptors even with the spare (something took its slot): the children we
-      // started are known by pid and need no descriptor. Orphans wait for a listing; an exit
-      // not collected now would wait for the next SIGCHLD, which may never come, so the
-      // listing is tried again shortly.
-      for (const [pid, watcher] of this.#watchers) {
-        const status = reapIfExited(pid);
-        if (status === undefined) continue;
-        this.#watchers.delete(pid);
-        exits.push([watcher, status]);
-      }
-      for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
-      if (this.#retry === undefined) {
-        this.#retry = setTimeout(() => {
-          this.#retry = undefined;
-          this.reap();
-        }, LIST_RETRY_MS);
-      }
-      return 0;
+      // started are known by pid and need no descriptor, so they are collected now. Orphans
+      // wait for a listing; an exit not collected now would wait for the next SIGCHLD, which
+      // may never come, so the listing is tried again shortly.
+      children = [...this.#watchers.keys()];
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        this.reap();
+      }, LIST_RETRY_MS);
     }
     for (const pid of children) {
       if (ownChildren.has(pid)) continue;
