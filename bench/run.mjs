@@ -208,7 +208,7 @@ async function checkSteward(workRoot, settings) {
  */
 async function bootPhase(peers, results, workRoot, settings) {
   for (const { services, reps } of settings.bootPlan) {
-    const samples = Object.fromEntries(peers.map((p) => [p.id, { boot: [], firstService: [], perServiceAfterFirst: [], shutdown: [] }]));
+    const samples = Object.fromEntries(peers.map((p) => [p.id, { boot: [], firstService: [], perServiceAfterFirst: [], shutdown: [], bootCpuSupervisor: [], bootCpuServices: [] }]));
     for (let rep = 0; rep < reps; rep++) {
       const order = rep % 2 ? [...peers].reverse() : peers;
       for (const peer of order) {
@@ -222,6 +222,8 @@ async function bootPhase(peers, results, workRoot, settings) {
         // Start-up cost apart: what each further service adds, in this repetition.
         samples[peer.id].perServiceAfterFirst.push((r.bootMs - r.firstMs) / Math.max(1, services - 1));
         samples[peer.id].shutdown.push(r.shutdownMs);
+        samples[peer.id].bootCpuSupervisor.push(r.bootCpu.supervisorMs);
+        samples[peer.id].bootCpuServices.push(r.bootCpu.servicesMs);
         if (r.memory) results[peer.id].memory[services] = r.memory;
       }
     }
@@ -369,7 +371,7 @@ async function cliPhase(peers, results, workRoot, settings) {
 }
 
 function emptyResult() {
-  return { restart: {}, boot: {}, busyBoot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, memory: {}, graph: {}, cli: {}, errors: [] };
+  return { restart: {}, boot: {}, busyBoot: {}, firstService: {}, perServiceAfterFirst: {}, shutdown: {}, bootCpuSupervisor: {}, bootCpuServices: {}, memory: {}, graph: {}, cli: {}, errors: [] };
 }
 
 function addDerived(results, settings) {

@@ -32,6 +32,7 @@ export function bootCycle(peer, workRoot, services, { memory, settings }) {
     const allUp = await instance.allStarted(settings.bootTimeoutMs);
     const firstUp = Math.min(...[...instance.starts.values()].map((s) => s[0].t));
     const result = { bootMs: allUp - instance.t0, firstMs: firstUp - instance.t0 };
+    result.bootCpu = await bootCpu(instance, settings);
     if (memory) result.memory = await idleMemory(instance, settings);
     result.shutdownMs = await instance.stop(settings.stopTimeoutMs);
     return result;
@@ -90,6 +91,28 @@ async function idleMemory(instance, settings) {
     localPssKB: Math.round(localPssKB),
     pssReadingsKB: readings.map((r) => r.pssKB),
     idleCpuMsPerS: (cpuEnd.ns - cpuStart.ns) / 1e6 / ((cpuEnd.t - cpuStart.t) / 1000),
+  };
+}
+
+/**
+ * CPU time used since the launch, once every service has exec'd its command: by the
+ * supervisor's own processes (all threads) and by the services' (each one's run script,
+ * then its command's start). On a machine with few CPUs the boot is bound by the sum of
+ * the two, so this tells how much of it each supervisor adds, apart from its start-up
+ * latency. Read after the boot time was taken, so the /proc walk costs the boot nothing.
+ */
+async function bootCpu(instance, settings) {
+  const deadline = performance.now() + settings.bootTimeoutMs;
+  let members = instance.members();
+  // A service has announced itself from its run script; it may not have exec'd yet.
+  while (members.filter((p) => p.name === SERVICE_COMMAND).length < instance.serviceCount && performance.now() < deadline) {
+    await sleep(10);
+    members = instance.members();
+  }
+  const sum = (processes) => processes.reduce((total, p) => total + cpuTimeNs(p.pid), 0) / 1e6;
+  return {
+    supervisorMs: sum(members.filter((p) => p.name !== SERVICE_COMMAND)),
+    servicesMs: sum(members.filter((p) => p.name === SERVICE_COMMAND)),
   };
 }
 

@@ -60,6 +60,14 @@ export function tableRows(results, settings) {
       (r) => medianOf(r?.perServiceAfterFirst?.[services])));
   }
   for (const { services, reps } of settings.bootPlan) {
+    rows.push(row(`CPU time of the supervisor's own processes, launch until ${services} services running (median of ${reps})`,
+      (r) => medianOf(r?.bootCpuSupervisor?.[services])));
+  }
+  for (const { services, reps } of settings.bootPlan) {
+    rows.push(row(`CPU time of the ${services} services' own processes (run script, then \`sleep\`) at boot (median of ${reps})`,
+      (r) => medianOf(r?.bootCpuServices?.[services])));
+  }
+  for (const { services, reps } of settings.bootPlan) {
     rows.push(row(`Shutdown with ${services} prompt services (median of ${reps})`,
       (r) => medianOf(r?.shutdown?.[services])));
   }
