@@ -22,12 +22,18 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** As s6-svstat: what it is, what it is wanted to be when that differs (after s6-svc -O, say), and paused (s6-svc -p). */
+function stateText(service: StatusRecord): string {
+  const wanted = service.pid !== null && !service.wantUp ? ', want down' : service.pid === null && service.wantUp && service.state === 'down' ? ', want up' : '';
+  // `=== true`: a record from a Steward that predates the field has none.
+  return `${service.state}${wanted}${service.paused === true ? ', paused' : ''}`;
+}
+
 export function statusTable(services: readonly StatusRecord[], oneshots: readonly OneshotNode[] = []): string {
   const rows = services.map((service) => [
     service.name,
     service.kind,
-    // As s6-svstat: what it is, and what it is wanted to be when that differs (after s6-svc -O, say).
-    service.pid !== null && !service.wantUp ? `${service.state}, want down` : service.pid === null && service.wantUp && service.state === 'down' ? `${service.state}, want up` : service.state,
+    stateText(service),
     service.pid === null ? '-' : String(service.pid),
     service.uptimeMs === null ? '-' : formatDuration(service.uptimeMs),
     String(service.restarts),

@@ -28,6 +28,8 @@ export interface StatusRecord {
   readonly dir: string;
   /** Why the run script could not be executed at the last start (an errno code such as EACCES); null once it was. */
   readonly spawnError: string | null;
+  /** Stopped by SIGSTOP (s6-svc -p, steward signal STOP) and not continued since. */
+  readonly paused: boolean;
 }
 
 export function statusRecord(target: ControlTarget, supervisor: ServiceSupervisor, now: number): StatusRecord {
@@ -60,5 +62,6 @@ export function statusRecord(target: ControlTarget, supervisor: ServiceSuperviso
     waitingFor: target.dependenciesOf(status.name).filter((name) => !(target.dependencyUp?.(name) ?? target.supervisors.get(name)?.status.ready === true)),
     dir: supervisor.definition.liveDir,
     spawnError: status.spawnError,
+    paused: status.paused,
   };
 }

@@ -43,6 +43,8 @@ export interface ServiceStatus {
   readonly lastExit: ServiceExit | null;
   /** Why the last start could not run the run script (EACCES, ENOENT...); null once one did. */
   readonly spawnError: string | null;
+  /** Stopped with SIGSTOP (s6-svc -p) and not continued since; s6-svstat says "paused". */
+  readonly paused: boolean;
 }
 
 /**
@@ -71,6 +73,7 @@ export class ServiceSupervisor {
   #starts = 0;
   #lastExit: ServiceExit | null = null;
   #spawnError: string | null = null;
+  #paused = false;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
   /** A start is under way: its pid is not known yet. */
@@ -115,6 +118,7 @@ export class ServiceSupervisor {
       runStartedAt: this.#pid === null ? null : this.#lastSpawnAt,
       lastExit: this.#lastExit,
       spawnError: this.#spawnError,
+      paused: this.#paused && this.#pid !== null,
     };
   }
 
@@ -170,7 +174,7 @@ export class ServiceSupervisor {
     this.#stopRequested = true;
     if (this.#state !== 'stopping') this.#transition('stopping');
     this.port.signal(this.#pid, this.definition.downSignal);
-    this.port.signal(this.#pid, 'SIGCONT');
+    this.#continue(this.#pid);
     if (this.definition.timeoutKillMs > 0 && this.#cancelKillTimer === null) {
       const pid = this.#pid;
       this.#cancelKillTimer = this.clock.schedule(this.definition.timeoutKillMs, () => {
@@ -189,14 +193,22 @@ export class ServiceSupervisor {
     if (this.#pid === null || !isRunning(this.#state) || this.#state === 'stopping') return false;
     this.#stopRequested = true;
     this.port.signal(this.#pid, this.definition.downSignal);
-    this.port.signal(this.#pid, 'SIGCONT');
+    this.#continue(this.#pid);
     return true;
   }
 
-  /** Sends a signal to the run process, if there is one. */
+  /** Sends a signal to the run process, if there is one. SIGSTOP pauses it and SIGCONT resumes it, as s6-svc -p and -c. */
   signal(signal: NodeJS.Signals): boolean {
     if (this.#pid === null || !isRunning(this.#state)) return false;
-    return this.port.signal(this.#pid, signal);
+    const sent = this.port.signal(this.#pid, signal);
+    if (sent && signal === 'SIGSTOP') this.#paused = true;
+    if (sent && signal === 'SIGCONT') this.#paused = false;
+    return sent;
+  }
+
+  /** SIGCONT after a down-signal, so that a paused process gets it. */
+  #continue(pid: number): void {
+    if (this.port.signal(pid, 'SIGCONT')) this.#paused = false;
   }
 
   /**
@@ -288,6 +300,7 @@ export class ServiceSupervisor {
     this.#spawning = false;
     this.#spawnError = null;
     this.#pid = pid;
+    this.#paused = false;
     this.#starts++;
     if (this.#firstStart.spawnedAt === null) {
       const now = this.clock.now();

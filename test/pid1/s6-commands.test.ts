@@ -541,6 +541,43 @@ s6-svstat -o nosuchfield /run/service/web; echo "bad_field=$?"
     expect(output, 'bad_field', '100');
   });
 
+  it('s6-svc -p pauses the run (s6-svstat and steward status say so), -c continues it, and -d stops a paused run', async () => {
+    const services = {
+      'services.d/ticker/run': '#!/bin/sh\nwhile :; do date +%s%N > /run/tick; sleep 0.05; done\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/ticker
+sleep 0.2
+s6-svc -p /run/service/ticker
+sleep 0.2
+before=$(cat /run/tick); sleep 0.3; after=$(cat /run/tick)
+echo "stopped_ticking=$([ "$before" = "$after" ] && echo yes)"
+echo "paused_line=$(s6-svstat /run/service/ticker)"
+echo "paused_field=$(s6-svstat -o up,paused /run/service/ticker)"
+echo "paused_status=$(${repoRoot}/bin/steward status ticker | tail -n 1)"
+s6-svc -c /run/service/ticker
+sleep 0.2
+before=$(cat /run/tick); sleep 0.3; after=$(cat /run/tick)
+echo "ticking_again=$([ "$before" != "$after" ] && echo yes)"
+echo "continued_field=$(s6-svstat -o paused /run/service/ticker)"
+s6-svc -p /run/service/ticker
+s6-svc -wd -d -T 5000 /run/service/ticker; echo "down_while_paused=$?"
+echo "down_field=$(s6-svstat -o up,paused /run/service/ticker)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'stopped_ticking', 'yes');
+    assert.match(value(output, 'paused_line'), /^up \(pid (\d+) pgid \1\) \d+ seconds, paused$/);
+    expect(output, 'paused_field', 'true true');
+    assert.match(value(output, 'paused_status'), /^ticker\s+longrun\s+up, paused\s/);
+    expect(output, 'ticking_again', 'yes');
+    expect(output, 'continued_field', 'false');
+    expect(output, 'down_while_paused', '0');
+    expect(output, 'down_field', 'false false');
+  });
+
   it('s6-svwait waits for up, ready, down, finished and restarts, for all (-a) or one (-o); 99 on timeout', async () => {
     const services = {
       'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',

@@ -111,6 +111,8 @@ say web_down "$(/command/s6-svstat -o up,wantedup,normallyup,signal $S/web)"
 /command/s6-svc -wu -T 5000 -u $S/web; say svc_up $?
 say web_up "$(/command/s6-svstat -o up,wantedup $S/web)"
 /command/s6-svc -u $S/idle; /command/s6-svwait -u -t 5000 $S/idle; say idle_up $?
+/command/s6-svc -p $S/idle; sleep 0.3; say idle_paused "$(/command/s6-svstat $S/idle | sed 's/[0-9][0-9]*/N/g')"
+/command/s6-svc -c $S/idle; sleep 0.3; say idle_continued "$(/command/s6-svstat -o paused $S/idle)"
 pid=$(/command/s6-svstat -o pid $S/web)
 /command/s6-svc -k $S/web
 /command/s6-svwait -d -t 5000 $S/web; /command/s6-svwait -u -t 5000 $S/web; say restarted $?
@@ -134,6 +136,9 @@ say crashy "$(/command/s6-svstat -o up,wantedup $S/crashy) after $(wc -l < /run/
     expect(output, 'svc_up', '0');
     expect(output, 'web_up', 'true true');
     expect(output, 'idle_up', '0');
+    // skarnet's s6-svstat reads the paused flag from the status file Steward keeps.
+    expect(output, 'idle_paused', 'up (pid N) N seconds, normally down, paused');
+    expect(output, 'idle_continued', 'false');
     expect(output, 'restarted', '0');
     expect(output, 'new_pid_differs', 'yes');
     // max-death-tally 1: only the last death is kept.

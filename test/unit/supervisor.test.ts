@@ -137,6 +137,26 @@ describe('ServiceSupervisor: restarts', () => {
     assert.equal(supervisor.status.wantUp, false);
   });
 
+  it('SIGSTOP marks the run paused until SIGCONT, a down-signal (followed by SIGCONT) or a new run', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.up();
+    assert.equal(supervisor.status.paused, false);
+    assert.equal(supervisor.signal('SIGSTOP'), true);
+    assert.equal(supervisor.status.paused, true);
+    assert.equal(supervisor.signal('SIGCONT'), true);
+    assert.equal(supervisor.status.paused, false);
+    supervisor.signal('SIGSTOP');
+    clock.advance(5000);
+    assert.equal(supervisor.restart(), true);
+    assert.equal(supervisor.status.paused, false);
+    supervisor.signal('SIGSTOP');
+    port.exit(port.last.pid, { signal: 'SIGKILL' });
+    assert.equal(supervisor.status.paused, false, 'a run that is gone is not paused');
+    clock.advance(5000);
+    assert.equal(port.processes.length, 2);
+    assert.equal(supervisor.status.paused, false);
+  });
+
   it('restarts at once a run that lived longer than the restart interval, passing through backoff', () => {
     const { clock, port, supervisor, events, states } = harness();
     supervisor.up();

@@ -68,6 +68,7 @@ export function humanLine(record: StatusRecord, now: number, numeric: boolean): 
     parts.push(`up (pid ${record.pid} pgid ${record.pid}) ${since} seconds`);
     if (!record.normallyUp) parts.push('normally down');
     if (!record.wantUp) parts.push('want down');
+    if (record.paused) parts.push('paused');
   } else {
     const exit = record.lastExit;
     // A service never started reads as exit code 0, as s6-supervise's fresh status file does.
@@ -95,7 +96,7 @@ function fieldValue(field: string, record: StatusRecord, now: number, numeric: b
     case 'ready':
       return String(isUp(record) && record.hasReadiness && record.ready);
     case 'paused':
-      return 'false';
+      return String(isUp(record) && record.paused);
     case 'pid':
     case 'pgid':
       return String(record.pid ?? -1);

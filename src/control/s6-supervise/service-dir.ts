@@ -39,7 +39,6 @@ export class ServiceDir {
   #stampMs: number;
   #readyStampMs: number;
   #waitStatus = 0;
-  #paused = false;
   #deaths: Buffer[] = [];
 
   constructor(supervisor: ServiceSupervisor, options: ServiceDirOptions) {
@@ -78,10 +77,6 @@ export class ServiceDir {
   }
 
   #onLetters(letters: string): void {
-    for (const letter of letters) {
-      if (letter === 'p') this.#paused = true;
-      else if (letter === 'c') this.#paused = false;
-    }
     // Letters that change nothing visible (say, O) still change what the status says.
     this.#options.applyLetters(this.#supervisor, letters).then(
       () => this.#writeStatus(),
@@ -95,7 +90,6 @@ export class ServiceDir {
     switch (event.type) {
       case 'spawned':
         this.#stampMs = now;
-        this.#paused = false;
         letters = 'u';
         break;
       case 'exited': {
@@ -151,7 +145,7 @@ export class ServiceDir {
         pid: status.pid ?? 0,
         pgid: status.pid ?? 0,
         waitStatus: this.#waitStatus,
-        paused: running && this.#paused,
+        paused: status.paused,
         finishing,
         wantUp: status.wantUp,
         // s6's meaning: up and said so on its notification-fd, or down with nothing left to clean up.
