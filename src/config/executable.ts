@@ -105,15 +105,14 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
   const words = firstLine.subarray(2).toString('utf8').trim().split(/\s+/);
   const interpreter = words[0] ?? '';
   const problems = basename(interpreter) === 'execlineb' ? inspectExeclineScript(path) : [];
-  // #!/usr/bin/env zsh: env looks the program up in PATH when the script runs.
-  const viaEnv = basename(interpreter) === 'env' ? words.slice(1).find((word) => !word.startsWith('-') && !word.includes('=')) : undefined;
-  if (viaEnv !== undefined && !viaEnv.includes('/') && 'error' in findExecutable(viaEnv, process.env['PATH'])) {
+  const program = launchedProgram(words);
+  if (program !== undefined && !programExists(program)) {
     problems.push({
       severity: 'warning',
-      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${viaEnv} through ${interpreter}, and no ${viaEnv} is in PATH`, {
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${program} through ${interpreter}, and ${program.includes('/') ? `${program} is not installed here` : `no ${program} is in PATH`}`, {
         path,
         line: 1,
-        hint: `Install ${viaEnv} in the image, or change the shebang`,
+        hint: `Install ${basename(program)} in the image (say, bash: apk add bash on Alpine), or change the shebang`,
       }),
     });
   }
@@ -131,6 +130,22 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
     });
   }
   return problems;
+}
+
+/**
+ * The program a launcher in a shebang runs: `#!/usr/bin/env zsh` looks zsh up in PATH when the
+ * script runs, and so does `#!/usr/bin/with-contenv bash` (linuxserver.io's images), a
+ * missing bash being otherwise only a bare "can't execute 'bash'" from env at each start.
+ */
+function launchedProgram(words: readonly string[]): string | undefined {
+  const launcher = basename(words[0] ?? '');
+  if (launcher === 'env') return words.slice(1).find((word) => !word.startsWith('-') && !word.includes('='));
+  if (launcher === 'with-contenv') return words[1];
+  return undefined;
+}
+
+function programExists(program: string): boolean {
+  return program.includes('/') ? interpreterExists(program) : !('error' in findExecutable(program, process.env['PATH']));
 }
 
 /** Interpreters Steward links into /command itself. */

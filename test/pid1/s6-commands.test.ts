@@ -216,7 +216,7 @@ describe('shell commands', () => {
     assert.equal(result.stdout, 'one\ntwo||unset');
   });
 
-  it('s6-setuidgid changes user through Steward itself when the image has no setpriv, su-exec or gosu', { skip: !isRoot && 'needs root to change user' }, async () => {
+  it("s6-setuidgid changes user through Steward itself when the image has no setpriv, su-exec or gosu, or only BusyBox's setpriv", { skip: !isRoot && 'needs root to change user' }, async () => {
     // A PATH with what the command and node need, and none of the three helpers.
     const bin = tempDir();
     chmodSync(bin, 0o755); // nobody runs id from it
@@ -228,6 +228,35 @@ describe('shell commands', () => {
     const result = await run(shim('s6-setuidgid'), ['nobody', 'id', '-u'], { PATH: bin });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '65534\n');
+    // BusyBox's setpriv has none of util-linux's long options: it is not used.
+    writeFileSync(join(bin, 'setpriv'), "#!/bin/sh\necho \"setpriv: unrecognized option '$1'\" >&2\nexit 1\n", { mode: 0o755 });
+    const busybox = await run(shim('s6-setuidgid'), ['nobody', 'id', '-u'], { PATH: bin });
+    assert.equal(busybox.code, 0, busybox.stderr);
+    assert.equal(busybox.stdout, '65534\n');
+  });
+
+  it("s6-maximumtime and with-retries keep their limits to the millisecond and s6's exit codes, whatever timeout the image has", async () => {
+    // BusyBox's timeout rounds to whole seconds and exits with the program's status: not used.
+    const bin = tempDir();
+    writeFileSync(join(bin, 'timeout'), '#!/bin/sh\nshift\nexec "$@"\n', { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` };
+    assert.equal((await run(shim('s6-maximumtime'), ['300', 'sleep', '0.9'], env)).code, 99);
+    assert.match((await run(shim('s6-maximumtime'), ['300', 'sleep', '0.9'], env)).stderr, /s6-maximumtime: fatal: timed out/);
+    assert.equal((await run(shim('s6-maximumtime'), ['-0', '200', 'sleep', '0.9'], env)).code, 99);
+    assert.equal((await run(shim('s6-maximumtime'), ['-k', '200', 'sleep', '5'], env)).code, 99);
+    // A program killed by a signal before the limit: 128 plus the signal, as a shell says.
+    assert.equal((await run(shim('s6-maximumtime'), ['5000', 'sh', '-c', 'kill -USR1 $$'], env)).code, 138);
+    const missing = await run(shim('s6-maximumtime'), ['5000', 'no-such-program-here'], env);
+    assert.equal(missing.code, 111);
+    assert.match(missing.stderr, /s6-maximumtime: fatal: unable to spawn no-such-program-here: ENOENT/);
+    assert.equal((await run(shim('s6-maximumtime'), ['soon', 'true'], env)).code, 100);
+    assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '200', 'sleep', '0.9'], env)).code, 1);
+    assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '2000', 'sleep', '0.1'], env)).code, 0);
+  });
+
+  it("Steward's s6 commands find node where images install it when a script's PATH leaves it out", { skip: !['/usr/bin/node', '/usr/local/bin/node'].includes(process.execPath) && 'node is installed elsewhere here' }, async () => {
+    const result = await run(join(repoRoot, 'bin', 's6-tool'), ['s6-maximumtime', '1000', '/bin/sh', '-c', 'exit 5'], { PATH: '/nonexistent' });
+    assert.equal(result.code, 5, result.stderr);
   });
 
   it("s6-portable-utils' commands behave as skarnet's: s6-echo, s6-test, s6-maximumtime, s6-dumpenv, s6-hiercopy, s6-chown", async () => {
@@ -1005,6 +1034,27 @@ say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc 
     // Not one per crash: at most daemon's own, which polls forever (-n 0).
     assert.ok(Number(value(output, 'pollers')) <= 1, output);
     expect(output, 'daemon_children', '0');
+  });
+
+  it("s6-notifyoncheck -t limits each check to its milliseconds with BusyBox's timeout too", async () => {
+    // BusyBox's timeout rounds to whole seconds and exits with the program's status.
+    const fakeTimeout = `mkdir -p /run/fakebin; printf '#!/bin/sh\\nshift\\nexec "$@"\\n' > /run/fakebin/timeout; chmod +x /run/fakebin/timeout; PATH=/run/fakebin:$PATH`;
+    const { code, output } = await container(
+      {
+        'services.d/slowcheck/notification-fd': '3\n',
+        // Every check takes 600 ms against a limit of 200: three failures, never ready.
+        'services.d/slowcheck/run': `#!/bin/sh\n${fakeTimeout}\nexec s6-notifyoncheck -t 200 -n 3 -w 50 -c "sleep 0.6" sleep 1000\n`,
+        'services.d/quickcheck/notification-fd': '3\n',
+        'services.d/quickcheck/run': `#!/bin/sh\n${fakeTimeout}\nexec s6-notifyoncheck -t 3000 -n 3 -w 50 -c "sleep 0.1" sleep 1000\n`,
+      },
+      `
+s6-svwait -U -t 10000 /run/service/quickcheck; echo "quick=$?"
+s6-svwait -U -t 3000 /run/service/slowcheck; echo "slow=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'quick', '0');
+    expect(output, 'slow', '99');
   });
 
   it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {

@@ -8,6 +8,7 @@ import { hasErrors } from '../../src/config/diagnostic.js';
 import { legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
 import { listEntries } from '../../src/config/scan.js';
 import { readSettings } from '../../src/config/settings.js';
+import { repoRoot } from '../helpers/pid1.js';
 import { script, treesRemovedAfter, type TreeEntry } from '../helpers/tree.js';
 
 const RUN_DIR = '/run-test';
@@ -241,6 +242,18 @@ describe('readLegacyTree: run and finish scripts', () => {
     assert.match(missing.result.diagnostics[0]?.error.message ?? '', /runs no-such-shell-here through \/usr\/bin\/env, and no no-such-shell-here is in PATH/);
     service(missing.result, 'web');
     const found = readFiles({ 'services.d/web/run': script('exec true\n', '#!/usr/bin/env sh') });
+    assert.deepEqual(found.result.diagnostics, []);
+  });
+
+  it('warns when a with-contenv shebang names a shell that is not installed (#!/usr/bin/with-contenv bash without bash)', () => {
+    const withContenv = join(repoRoot, 'shims', 'with-contenv');
+    const missing = readFiles({ 'services.d/web/run': script('exec true\n', `#!${withContenv} no-such-shell-here`) });
+    assert.equal(hasErrors(missing.result.diagnostics), false);
+    assert.equal(missing.result.diagnostics.length, 1, JSON.stringify(missing.result.diagnostics));
+    assert.match(missing.result.diagnostics[0]?.error.message ?? '', /runs no-such-shell-here through .*with-contenv, and no no-such-shell-here is in PATH/);
+    const absent = readFiles({ 'services.d/web/run': script('exec true\n', `#!${withContenv} /no/such/bash`) });
+    assert.match(absent.result.diagnostics[0]?.error.message ?? '', /runs \/no\/such\/bash through .*with-contenv, and \/no\/such\/bash is not installed here/);
+    const found = readFiles({ 'services.d/web/run': script('exec true\n', `#!${withContenv} sh`) });
     assert.deepEqual(found.result.diagnostics, []);
   });
 

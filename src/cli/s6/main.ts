@@ -11,6 +11,7 @@ import { s6svok, USAGE as SVOK_USAGE } from './svok.js';
 import { s6svscanctl, USAGE as SVSCANCTL_USAGE } from './svscanctl.js';
 import { s6svstat, USAGE as SVSTAT_USAGE } from './svstat.js';
 import { s6svwait, USAGE as SVWAIT_USAGE } from './svwait.js';
+import { maximumTime, MAXIMUMTIME_USAGE, withRetries, WITH_RETRIES_USAGE } from './time-limit.js';
 import { writeErr } from '../output.js';
 
 /**
@@ -24,6 +25,9 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-svok': { run: s6svok, usage: SVOK_USAGE },
   's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
   's6-rc': { run: s6rc, usage: RC_USAGE },
+  // Run by their shell commands in /command, for a time limit to the millisecond whatever `timeout` the image has.
+  's6-maximumtime': { run: maximumTime, usage: MAXIMUMTIME_USAGE },
+  'with-retries': { run: withRetries, usage: WITH_RETRIES_USAGE },
   // Not a client: an interpreter for execline scripts, for images without s6-overlay's.
   execlineb: { run: (args) => Promise.resolve(execlineb(args, selfCommand())), usage: EXECLINEB_USAGE },
   // execline's chain-loading commands run as programs; s6-setuidgid is the shell command's
