@@ -11,7 +11,7 @@ const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscan
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's versions of
  * them live in the package: every POSIX shell command in shims/ (with-contenv, s6-setuidgid,
- * the s6-portable-utils...), and bin/s6-tool for the others.
+ * the s6-portable-utils...), bin/s6-tool for the others, and the steward CLI.
  */
 function shellCommands(root: string): string[] {
   try {
@@ -26,6 +26,8 @@ export function commandLinks(dir: string, root = packageRoot()): [string, string
   return [
     ...shellCommands(root).map((name): [string, string] => [join(dir, name), join(root, 'shims', name)]),
     ...CONTROL_TOOLS.map((name): [string, string] => [join(dir, name), join(root, 'bin', 's6-tool')]),
+    // The CLI itself, for scripts and health checks in images where npm's bin directory is not in PATH.
+    [join(dir, 'steward'), join(root, 'bin', 'steward')],
   ];
 }
 

@@ -92,6 +92,7 @@ describe('steward install', () => {
         if (dir === 'command' && name === 's6-rc') continue;
         assert.equal(readlinkSync(join(root, dir, name)), join(repoRoot, 'bin', 's6-tool'), `${dir}/${name}`);
       }
+      assert.equal(readlinkSync(join(root, dir, 'steward')), join(repoRoot, 'bin', 'steward'), `${dir}/steward`);
     }
     assert.ok(!lstatSync(join(root, 'command', 's6-rc')).isSymbolicLink(), 'a file the image had was replaced');
     assert.match(first.stdout, new RegExp(`${root}/command/s6-rc: kept \\(a file the image already has\\)`));
