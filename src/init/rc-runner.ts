@@ -153,14 +153,11 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
 }
 
 async function longrunDown(context: InitContext, services: ServiceSet, atomic: RcLongrun): Promise<TransitionResult> {
-  // With no timeout-down, the services grace time bounds it (the final kill follows anyway),
-  // but never below the longrun's own timeout-kill and finish time: its supervisor escalates to
-  // SIGKILL then, and its finish script runs, as under s6-overlay.
-  const ownTime = atomic.longrun.timeoutKillMs > 0 ? atomic.longrun.timeoutKillMs + atomic.longrun.timeoutFinishMs : 0;
-  const graceMs = atomic.timeoutDownMs > 0 ? atomic.timeoutDownMs : Math.max(context.settings.servicesGraceTimeMs, ownTime);
-  const stillUp = await services.stopForGood([atomic.name], graceMs, context.shutdown.reason !== undefined);
+  // As s6-rc's `s6-svc -dwD`: within timeout-down when there is one, else as long as it takes
+  // (a graceful drain on its down-signal may need more than a few seconds; S6_SERVICES_GRACETIME
+  // is services.d's alone). Its supervisor escalates to SIGKILL after its timeout-kill.
+  const stillUp = await services.stopForGood([atomic.name], atomic.timeoutDownMs, context.shutdown.reason !== undefined);
   if (stillUp.length === 0) return OK;
-  const bound = atomic.timeoutDownMs > 0 ? 'timeout-down' : graceMs === ownTime ? 'its timeout-kill and timeout-finish' : 'S6_SERVICES_GRACETIME';
   const what = services.describeStillUp(stillUp) === atomic.name ? 'still running' : 'its finish script still running';
-  return { ok: false, reason: `${what} after ${graceMs} ms (${bound})` };
+  return { ok: false, reason: `${what} after ${atomic.timeoutDownMs} ms (timeout-down)` };
 }

@@ -75,6 +75,11 @@ export class ServiceSet {
     for (const supervisor of this.supervisors.values()) supervisor.down({ signal: false });
   }
 
+  /** The container's last SIGKILL: no finish script runs any more (see ServiceSupervisor.skipFinishScripts). */
+  skipFinishScripts(): void {
+    for (const supervisor of this.supervisors.values()) supervisor.skipFinishScripts();
+  }
+
   /** Brings up a service and its logger (first, so output has a reader), unless they have a `down` file. */
   start(name: string): void {
     const supervisor = this.supervisors.get(name);
@@ -108,9 +113,12 @@ export class ServiceSet {
     const giveUp = new AbortController();
     // One listener per service is expected here, not a leak.
     setMaxListeners(0, giveUp.signal);
+    // Loggers let go without a signal, waiting for the end of their input.
+    const unsignalled = new Set<ServiceSupervisor>();
     const done = targets.map(async (supervisor) => {
       if (this.#consumers.has(supervisor.name) && final) {
         supervisor.down({ signal: false });
+        unsignalled.add(supervisor);
         // A logger stopped with its producers (services.d: NAME and NAME/log) reads on while
         // they stop, however long their graceful stop takes: what they print then is logged.
         await waitForAll(this.#producersOf(supervisor.name), isStopped, giveUp.signal);
@@ -122,7 +130,10 @@ export class ServiceSet {
         const cancel = this.clock.schedule(LOGGER_DRAIN_MS, () => drained.abort());
         const left = await supervisor.waitFor(isStopped, AbortSignal.any([giveUp.signal, drained.signal]));
         cancel();
-        if (!left && !giveUp.signal.aborted) supervisor.down();
+        if (!left && !giveUp.signal.aborted) {
+          unsignalled.delete(supervisor);
+          supervisor.down();
+        }
       } else {
         supervisor.down();
       }
@@ -135,8 +146,10 @@ export class ServiceSet {
     await raceWithLimits(Promise.all(done), giveUp.signal, graceMs);
     giveUp.abort();
     const stillUp = targets.filter((supervisor) => !isStopped(supervisor.status));
-    // A consumer that ignored the end of its input gets its down-signal now; the final kill follows.
-    for (const supervisor of stillUp) supervisor.down();
+    // A consumer that ignored the end of its input gets its down-signal now; the final kill
+    // follows. The others had theirs: a second one can mean "stop at once" to a daemon
+    // draining its work (celery, php-fpm's second SIGQUIT).
+    for (const supervisor of stillUp) if (unsignalled.has(supervisor)) supervisor.down();
     return stillUp.map((supervisor) => supervisor.name);
   }
 

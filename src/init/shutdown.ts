@@ -16,7 +16,7 @@ const AFTER_KILL_WAIT_MS = 2000;
 /**
  * Stops the container, in s6-overlay's order, and returns the exit code:
  *   1. the service graph comes down in reverse dependency order: services.d and s6-rc
- *      longruns get their down-signal (within S6_SERVICES_GRACETIME, or timeout-down),
+ *      longruns get their down-signal (within S6_SERVICES_GRACETIME and timeout-down),
  *      oneshots run their down scripts, and cont-finish.d runs (each script within
  *      S6_KILL_FINISH_MAXTIME) once the services that depend on base are down;
  *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
@@ -28,13 +28,10 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // What is still supervised now (flag-essential longruns, a service the graph could not stop)
   // dies in the last stage, as under s6-overlay, whose supervisors are gone by then: it must
   // not be restarted when it exits (again: a boot cut short may have started one since the
-  // stop began). Its finish script still runs.
+  // stop began). Its finish script still runs if the SIGTERM ends it, not after the SIGKILL.
   services.noMoreRestarts();
   context.shutdown.enterLastStage();
   await terminateEverything(context, services);
-  // A service the last step killed runs its finish script now, and what that writes (the exit
-  // code file) counts, as under s6-overlay, where finish scripts run before the final kill.
-  if (await finishScriptsDone(services)) await terminateEverything(context, services);
   if (context.settings.syncDisks) await syncDisks(context);
   const result = readExitCode(context.layout);
   if ('problem' in result) {
@@ -47,17 +44,6 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
 
 function finishing(services: ServiceSet): ServiceSupervisor[] {
   return [...services.supervisors.values()].filter((supervisor) => supervisor.status.state === 'finishing');
-}
-
-/** Waits for the finish scripts under way, each within its timeout-finish. True when there were some. */
-async function finishScriptsDone(services: ServiceSet): Promise<boolean> {
-  const finishing = [...services.supervisors.values()].filter((supervisor) => supervisor.status.state === 'finishing');
-  if (finishing.length === 0) return false;
-  const never = new AbortController().signal;
-  await Promise.all(
-    finishing.map((supervisor) => raceWithLimits(supervisor.waitFor((status) => status.state !== 'finishing', never), never, supervisor.definition.timeoutFinishMs + AFTER_KILL_WAIT_MS)),
-  );
-  return true;
 }
 
 /**
@@ -84,6 +70,9 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   reaper.reap();
   if (!reaper.hasChildren()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
+  // As under s6-overlay, whose supervisors this kill ends too: a service it kills runs no
+  // finish script, so one that reports deaths by signal cannot turn a stop into exit 137.
+  services.skipFinishScripts();
   if (context.isPid1) signalEverything(context, 'SIGKILL');
   else killDescendants(context);
   await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);

@@ -74,6 +74,7 @@ export class ServiceSupervisor {
   #lastExit: ServiceExit | null = null;
   #spawnError: string | null = null;
   #paused = false;
+  #finishScriptsOff = false;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
   /** A start is under way: its pid is not known yet. */
@@ -204,6 +205,15 @@ export class ServiceSupervisor {
     if (sent && signal === 'SIGSTOP') this.#paused = true;
     if (sent && signal === 'SIGCONT') this.#paused = false;
     return sent;
+  }
+
+  /**
+   * From now on a run that ends does not run its finish script: the container's last SIGKILL
+   * is under way, which under s6-overlay kills the supervisors too, so a finish script that
+   * reports a death by signal (writing 137 to the exit code file, say) never runs there.
+   */
+  skipFinishScripts(): void {
+    this.#finishScriptsOff = true;
   }
 
   /** SIGCONT after a down-signal, so that a paused process gets it. */
@@ -355,7 +365,7 @@ export class ServiceSupervisor {
     this.#lastExit = exit;
     if (!this.#restartOnExit) this.#wantUp = false;
     this.#emit({ type: 'exited', exit, description: describeTermination(termination) });
-    if (this.definition.finishPath === null) {
+    if (this.definition.finishPath === null || this.#finishScriptsOff) {
       this.#afterFinish(false);
       return;
     }
