@@ -1037,7 +1037,7 @@ say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc 
     expect(output, 'daemon_children', '0');
   });
 
-  it("s6-notifyoncheck -t limits each check to its milliseconds with BusyBox's timeout too", async () => {
+  it("s6-notifyoncheck -t limits each check to its milliseconds with BusyBox's timeout too, and shows the check's output", async () => {
     // BusyBox's timeout rounds to whole seconds and exits with the program's status.
     const fakeTimeout = `mkdir -p /run/fakebin; printf '#!/bin/sh\\nshift\\nexec "$@"\\n' > /run/fakebin/timeout; chmod +x /run/fakebin/timeout; PATH=/run/fakebin:$PATH`;
     const { code, output } = await container(
@@ -1046,7 +1046,8 @@ say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc 
         // Every check takes 600 ms against a limit of 200: three failures, never ready.
         'services.d/slowcheck/run': `#!/bin/sh\n${fakeTimeout}\nexec s6-notifyoncheck -t 200 -n 3 -w 50 -c "sleep 0.6" sleep 1000\n`,
         'services.d/quickcheck/notification-fd': '3\n',
-        'services.d/quickcheck/run': `#!/bin/sh\n${fakeTimeout}\nexec s6-notifyoncheck -t 3000 -n 3 -w 50 -c "sleep 0.1" sleep 1000\n`,
+        // Its check's output goes where the service's does, as with skarnet's s6-notifyoncheck.
+        'services.d/quickcheck/run': `#!/bin/sh\n${fakeTimeout}\nexec s6-notifyoncheck -t 3000 -n 3 -w 50 -c "echo quickcheck-probing; sleep 0.1" sleep 1000\n`,
       },
       `
 s6-svwait -U -t 10000 /run/service/quickcheck; echo "quick=$?"
@@ -1056,6 +1057,7 @@ s6-svwait -U -t 3000 /run/service/slowcheck; echo "slow=$?"
     assert.equal(code, 0, output);
     expect(output, 'quick', '0');
     expect(output, 'slow', '99');
+    assert.match(output, /quickcheck-probing/);
   });
 
   it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {
