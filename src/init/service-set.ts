@@ -12,6 +12,9 @@ import { errorMessage } from '../errors.js';
 import { whyNotExecutable } from './spawn-failure.js';
 import { raceWithLimits } from '../util/race.js';
 import { waitForAll } from '../supervise/wait-all.js';
+import { counted } from '../util/counted.js';
+import { formatDuration } from '../util/duration.js';
+import { CrashLoops, SHORT_RUN_MS } from '../log/crash-loop.js';
 
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
@@ -198,11 +201,37 @@ export class ServiceSet {
     return hint;
   }
 
+  readonly #crashLoops = new CrashLoops(() => this.clock.now());
+
+  /** A death the service did not ask for, after which it is restarted: one line each, unless it is in a crash loop. */
+  #reportDeath(stage: string, name: string, exited: Extract<SupervisorEvent, { type: 'exited' }>): void {
+    const line = `${exited.description} unexpectedly; it will be restarted`;
+    const report = this.#crashLoops.died(name, exited.exit.durationMs);
+    switch (report.kind) {
+      case 'each':
+        this.reporter.warn(stage, `${line}${this.#hintOnce(name, daemonHint(exited.exit))}`);
+        return;
+      case 'loop-begins':
+        this.reporter.warn(
+          stage,
+          `${exited.description} unexpectedly, ${report.deaths} times in a row within ${SHORT_RUN_MS / 1000} seconds of starting; it is restarted each time, and from now on only said once in a while (S6_VERBOSITY=3 shows every restart)${this.#hintOnce(name, daemonHint(exited.exit))}`,
+        );
+        return;
+      case 'silent':
+        this.reporter.debug(stage, line);
+        return;
+      case 'reminder':
+        this.reporter.warn(stage, `still restarting: ${counted(report.untold, 'more death')} in the last ${formatDuration(report.sinceMs)}, the last one ${exited.description}`);
+        return;
+    }
+  }
+
   #report(event: SupervisorEvent, supervisor: ServiceSupervisor): void {
     const stage = `service ${supervisor.name}`;
     switch (event.type) {
       case 'spawned':
-        this.reporter.info(stage, `started (pid ${event.pid})`);
+        if (this.#crashLoops.showsStarts(supervisor.name)) this.reporter.info(stage, `started (pid ${event.pid})`);
+        else this.reporter.debug(stage, `started (pid ${event.pid})`);
         return;
       case 'state':
         if (event.to === 'ready') this.reporter.info(stage, 'ready');
@@ -210,13 +239,15 @@ export class ServiceSet {
         return;
       case 'exited': {
         if (event.exit.requested || !supervisor.status.wantUp) {
+          this.#crashLoops.settled(supervisor.name);
           this.reporter.info(stage, event.description);
         } else if (supervisor.definition.finishPath === null) {
-          this.reporter.warn(stage, `${event.description} unexpectedly; it will be restarted${this.#hintOnce(supervisor.name, daemonHint(event.exit))}`);
+          this.#reportDeath(stage, supervisor.name, event);
         } else {
           // The finish script may still decide otherwise (s6-svc -d, exit 125, halt): a service
           // meant to run once is not warned about. Said once the finish script is done.
-          this.reporter.info(stage, `${event.description}; its finish script runs`);
+          if (this.#crashLoops.showsStarts(supervisor.name)) this.reporter.info(stage, `${event.description}; its finish script runs`);
+          else this.reporter.debug(stage, `${event.description}; its finish script runs`);
           this.#exitsToJudge.set(supervisor.name, event);
         }
         return;
@@ -233,9 +264,8 @@ export class ServiceSet {
         const exited = this.#exitsToJudge.get(supervisor.name);
         this.#exitsToJudge.delete(supervisor.name);
         const permanent = event.termination.signal === null && event.termination.code === PERMANENT_FAILURE_EXIT;
-        if (exited !== undefined && supervisor.status.wantUp && !permanent) {
-          this.reporter.warn(stage, `${exited.description} unexpectedly; it will be restarted${this.#hintOnce(supervisor.name, daemonHint(exited.exit))}`);
-        }
+        if (exited !== undefined && supervisor.status.wantUp && !permanent) this.#reportDeath(stage, supervisor.name, exited);
+        else this.#crashLoops.settled(supervisor.name);
         return;
       }
       case 'permanent-failure':

@@ -180,6 +180,19 @@ test('an s6-rc longrun without timeout-down gets its down-signal once and all th
   assert.doesNotMatch(run.output(), /sending all processes the KILL signal/);
 });
 
+test('a service that dies again and again at once gets a few lines, then one saying so, not two lines per restart', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/frontend/run': `#!/bin/sh\necho run >> "$MARK"/runs\nexit 0\n` });
+  const run = init(etc, { STEWARD_RESTART_THROTTLE: '50', S6_KEEP_ENV: '1', MARK: etc });
+  // Many restarts: well past the few that are reported one by one.
+  while (!existsSync(join(etc, 'runs')) || readFileSync(join(etc, 'runs'), 'utf8').split('\n').length < 20) await new Promise((resolve) => setTimeout(resolve, 50));
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.output());
+  const output = run.output();
+  assert.equal(output.match(/service frontend: warning: exited 0 unexpectedly; it will be restarted/g)?.length, 2, output);
+  assert.equal(output.match(/service frontend: warning: exited 0 unexpectedly, 3 times in a row within 10 seconds of starting; it is restarted each time/g)?.length, 1, output);
+  assert.equal(output.match(/service frontend: info: started/g)?.length, 3, output);
+});
+
 test('services that stop promptly do not wait for the kill grace time', { skip }, async () => {
   const etc = scriptTree({ 'services.d/prompt/run': `#!/bin/sh\nexec sleep 1000\n` });
   const run = init(etc, { S6_KILL_GRACETIME: '60000', S6_SERVICES_GRACETIME: '60000' });
