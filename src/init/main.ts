@@ -19,6 +19,7 @@ import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { linkCommandsAtBoot } from './shims.js';
+import { ensureVarRunLink } from './var-run.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
@@ -71,6 +72,9 @@ async function main(command: readonly string[]): Promise<number> {
   reaper.start();
   const port = canPosixSpawn() ? posixProcessPort(reaper) : createNodeProcessPort(await import('node:child_process'));
 
+  // As s6-overlay's preinit, before anything uses it: many scripts reach /run through /var/run.
+  // Only as PID 1 with the real /run (a container), never on a host.
+  if (settings.runDir === '/run' && isPid1) ensureVarRunLink(reporter);
   const layout = runtimeLayout(settings.runDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };

@@ -33,3 +33,21 @@ export function mountOf(path: string, mountinfo = '/proc/self/mountinfo'): Mount
   }
   return best;
 }
+
+/** Mount points at `dir` or below it, from /proc/self/mountinfo; undefined when /proc cannot tell. */
+export function mountPointsUnder(dir: string, mountinfo = '/proc/self/mountinfo'): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(mountinfo, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const found: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const mountPoint = unescape(field);
+    if (mountPoint === dir || mountPoint.startsWith(`${dir}/`)) found.push(mountPoint);
+  }
+  return found;
+}
