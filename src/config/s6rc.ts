@@ -71,6 +71,11 @@ export interface OverlayPatches {
   readonly definitions: Map<string, RcDefinition>;
   /** Names an image added to the contents of s6-overlay's bundles or the dependencies of its stages. */
   readonly additions: Map<string, string[]>;
+  /**
+   * The whole contents of `base` and `top` as the image's copy of s6-overlay's sources lists
+   * them, when it has one: images take stages out (legacy-cont-init, legacy-services) there.
+   */
+  readonly bundleContents: Map<string, string[]>;
 }
 
 /**
@@ -82,20 +87,23 @@ export interface OverlayPatches {
 export function readOverlayPatches(dir: string, settings: Settings, diagnostics: Diagnostic[]): OverlayPatches {
   const definitions = new Map<string, RcDefinition>();
   const additions = new Map<string, string[]>();
+  const bundleContents = new Map<string, string[]>();
   const entries = listDirents(dir, []);
   for (const name of [...entries.keys()].sort()) {
     if (!isListedDirectory(dir, entries.get(name)) || RESERVED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     const path = join(dir, name);
     if (OVERLAY_OWN.has(name)) {
       const names = directoryNames(path);
-      const listed = [...readNameList(path, names, 'contents', diagnostics), ...readNameList(path, names, 'dependencies', diagnostics)];
+      const contents = readNameList(path, names, 'contents', diagnostics);
+      const listed = [...contents, ...readNameList(path, names, 'dependencies', diagnostics)];
       if (listed.length > 0) additions.set(name, listed);
+      if ((name === 'base' || name === 'top') && (names.has('contents.d') || names.has('contents'))) bundleContents.set(name, contents);
       continue;
     }
     const definition = readDefinition(path, name, settings, diagnostics);
     if (definition !== undefined) definitions.set(name, definition);
   }
-  return { definitions, additions };
+  return { definitions, additions, bundleContents };
 }
 
 /** Where s6-overlay keeps its own sources, when the image has s6-overlay installed. */

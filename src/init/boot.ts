@@ -57,6 +57,9 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   const compiled = compileServices(context.settings, process.env, { legacyServices: false });
   reporter.info('steward', `Steward ${VERSION} (pid ${process.pid}): ${compiled.summary}`);
   reporter.diagnostics('steward', compiled.diagnostics);
+  if (compiled.stagesLeftOut.length > 0) {
+    reporter.info('steward', `the image's copy of s6-overlay's sources leaves out ${compiled.stagesLeftOut.join(', ')}: not run, as under s6-overlay`);
+  }
   if (compiled.graphErrors) {
     reporter.error('steward', 'the s6-rc service definitions have errors (listed above), so nothing can start in a reliable order; stopping the container. Run steward check to list them');
     if (shutdown.reason === undefined) writeExitCode(context.layout, 1);

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../config/diagnostic.js';
 import { StewardError } from '../errors.js';
 import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';
-import { withOverlaySources } from '../config/overlay-sources.js';
+import { membersLeftOut, withOverlaySources } from '../config/overlay-sources.js';
 import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
 import { type CompiledGraph, compileGraph } from '../graph/compile.js';
@@ -20,6 +20,8 @@ export interface CompiledServices {
   /** An error in the legacy directories: the faulty items are left out. */
   readonly legacyErrors: boolean;
   readonly summary: string;
+  /** What the image's copy of s6-overlay's sources leaves out of base and top (legacy-cont-init: cont-init.d is not run). */
+  readonly stagesLeftOut: readonly string[];
 }
 
 /**
@@ -36,7 +38,7 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   // What an image added among s6-overlay's own sources (the add-on base images do).
   const patches = readOverlayPatches(options.overlaySourcesDir ?? OVERLAY_SOURCES_DIR, settings, rcDiagnostics);
   for (const [name, definition] of patches.definitions) if (!image.has(name)) image.set(name, definition);
-  const definitions = withOverlaySources(image, rcDiagnostics, patches.additions);
+  const definitions = withOverlaySources(image, rcDiagnostics, patches.additions, patches.bundleContents);
   // Directories whose definition could not be read: reported once, not again by each name that lists them.
   const unreadable = new Set(sources.dirs.flatMap((dir) => [...listDirents(dir, []).keys()]).filter((name) => !definitions.has(name)));
   const graph = compileGraph(definitions, rcDiagnostics, unreadable);
@@ -60,6 +62,7 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
     graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error' && diagnostic.scope !== 'service'),
     legacyErrors: legacyDiagnostics.some((diagnostic) => diagnostic.severity === 'error'),
     summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
+    stagesLeftOut: membersLeftOut(patches.bundleContents),
   };
 }
 

@@ -335,6 +335,28 @@ describe("what an image added to s6-overlay's own sources", () => {
     // The stage itself stays Steward's: its up is not the overlay's script.
     const stage = graph.atomics.get('legacy-cont-init');
     assert.equal(stage?.kind === 'oneshot' ? stage.up.kind : undefined, 'builtin');
+    assert.deepEqual(compiled.stagesLeftOut, []);
+  });
+
+  it('leaves out the stages it took out of base and top (cont-init.d and services.d are then not run), and says which', () => {
+    const root = tree({ ...longrun('svc-app'), ...inUser('svc-app') });
+    // As hassio-addons' base-no-legacy-s6-overlay leaves them.
+    const overlay = tree({
+      'base/type': 'bundle\n',
+      'base/contents.d/fix-attrs': '',
+      'top/type': 'bundle\n',
+      'top/contents.d/base': '',
+      'top/contents.d/user': '',
+      'top/contents.d/user2': '',
+    });
+    const env = envFor(root);
+    const compiled = compileServices(readSettings(env).settings, env, { overlaySourcesDir: overlay });
+    assert.deepEqual(problems(compiled.diagnostics), []);
+    const started = closure(compiled.graph, ['top']);
+    assert.ok(started.has('svc-app') && started.has('fix-attrs'));
+    assert.equal(started.has('legacy-cont-init'), false);
+    assert.equal(started.has('legacy-services'), false);
+    assert.deepEqual(compiled.stagesLeftOut, ['legacy-cont-init (base)', 'legacy-services (top)']);
   });
 });
 
