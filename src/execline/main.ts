@@ -129,6 +129,8 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   'pipeline',
   'heredoc',
   'forx',
+  // Shell scripts have theirs built in; some images' run scripts call it through a chain all the same.
+  'exec',
 ];
 
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */

@@ -327,6 +327,13 @@ describe("execline's commands run as programs, as shell run scripts chain them",
     assert.equal(stdout, '/usr\n65534\n');
   });
 
+  it('exec runs the program, with -a giving it another argv[0], as /command/exec', () => {
+    const plain = asProgram('exec', ['sh', '-c', 'echo "$0 $1"', 'ignored-name', 'word']);
+    assert.equal(plain.stdout, 'ignored-name word\n', plain.stderr);
+    const renamed = asProgram('exec', ['-a', 'myname', 'sh', '-c', 'echo $0']);
+    assert.equal(renamed.stdout, 'myname\n', renamed.stderr);
+  });
+
   it('blocks come as execline encodes them in argv; a failure exits as execline does', () => {
     const blocks = asProgram('foreground', [...encodeArgv([{ block: ['sh', '-c', 'echo one'], line: 0 }]), 'echo', 'two']);
     assert.equal(blocks.stdout, 'one\ntwo\n', blocks.stderr);
