@@ -129,7 +129,38 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
+  if (runsMissingLogger(head)) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs s6-log, which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
+        path,
+        hint: "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6), or keep s6-overlay's tarballs in the image",
+      }),
+    });
+  }
   return problems;
+}
+
+/**
+ * A logger's run script that calls skarnet's s6-log, in an image without it: after removing
+ * s6-overlay's tarballs, the usual migration step, every such logger would fail at each start
+ * and its service block once the pipe is full. Read from the script's first bytes, where a
+ * logger's one command line is; comment lines are skipped.
+ */
+function runsMissingLogger(head: Buffer): boolean {
+  const code = head
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n');
+  return /(^|[\s;&|(])s6-log(?=\s|$)/.test(code) && !loggerInstalled();
+}
+
+let loggerFound: boolean | undefined;
+
+function loggerInstalled(): boolean {
+  loggerFound ??= !('error' in findExecutable('s6-log', `/command:${process.env['PATH'] ?? '/usr/bin:/bin'}`));
+  return loggerFound;
 }
 
 /**

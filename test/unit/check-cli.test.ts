@@ -115,6 +115,22 @@ describe('steward check', () => {
     assert.ok(result.stdout.includes(`error: ${run}:1: the run script of service web has no shebang line`), result.stdout);
   });
 
+  it("warns when a logger runs s6-log and the image has none (s6-overlay's tarballs removed), not when it has", () => {
+    const root = tree({
+      'services.d/web/run': script('exec sleep 1000\n'),
+      'services.d/web/log/run': script('# s6-log would be nice here, says a comment\nexec s6-log -b n20 s1000000 T /var/log/web\n'),
+    });
+    const logRun = join(root, 'services.d/web/log/run');
+    const missing = check(['--etc', root], { PATH: '/nonexistent' });
+    assert.equal(missing.status, 0, missing.stdout);
+    assert.ok(missing.stdout.includes(`warning: ${logRun}: the run script of service web/log runs s6-log, which is not installed here`), missing.stdout);
+    assert.match(missing.stdout, /apk add s6/);
+    // An s6-log in PATH: nothing to say.
+    const bin = tree({ 's6-log': script('exit 0\n') });
+    const present = check(['--etc', root], { PATH: bin });
+    assert.doesNotMatch(present.stdout, /s6-log/);
+  });
+
   it('names a service directory without a run script', () => {
     const root = tree({ 'services.d/web/finish': script() });
     const result = check(['--etc', root]);
