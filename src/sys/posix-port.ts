@@ -7,6 +7,7 @@ import { BACKGROUND_CALLS, createPipe, errnoName, type FdSource, posixSpawn, pos
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
+import { openForChild } from './stdio.js';
 import { findExecutable } from './which.js';
 
 function spawnError(code: string, path: string): NodeJS.ErrnoException {
@@ -43,8 +44,13 @@ function envArray(env: NodeJS.ProcessEnv): readonly string[] {
   return array;
 }
 
-function fdSource(target: StdioTarget): FdSource {
-  return target === 'ignore' ? 'null' : target;
+/** Where a child's descriptor comes from; a fresh open file goes into `opened`, to be closed once the child has it. */
+function fdSource(target: StdioTarget, opened: number[]): FdSource {
+  if (target === 'ignore') return 'null';
+  if (typeof target !== 'object') return target;
+  const { fd, fresh } = openForChild(target);
+  if (fresh) opened.push(fd);
+  return fd;
 }
 
 /**
@@ -61,10 +67,11 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         return;
       }
       const path = found.path;
+      const opened: number[] = [];
       const fds = new Map<number, FdSource>([
-        [0, fdSource(spec.stdin)],
-        [1, fdSource(spec.stdout)],
-        [2, fdSource(spec.stderr)],
+        [0, fdSource(spec.stdin, opened)],
+        [1, fdSource(spec.stdout, opened)],
+        [2, fdSource(spec.stderr, opened)],
       ]);
       const readiness = spec.notificationFd === undefined ? undefined : createPipe();
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
@@ -78,6 +85,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         }
         // Only the child may hold the write end: its exit must close the pipe.
         if (readiness !== undefined) closeSync(readiness.writeFd);
+        for (const fd of opened) closeSync(fd);
         if (result < 0) {
           if (readiness !== undefined) closeSync(readiness.readFd);
           reaper.spawnSettled();

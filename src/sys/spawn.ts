@@ -14,7 +14,18 @@ export interface Termination {
   signal: NodeJS.Signals | null;
 }
 
-export type StdioTarget = 'ignore' | 'inherit' | number;
+export type StdioTarget = 'ignore' | 'inherit' | number | FreshPipe;
+
+/**
+ * The container's output pipe at `freshFrom`, opened anew for each child: a child that makes
+ * its output non-blocking (s6-log does, on its stdout) changes its own open file only, not
+ * every other service's. `fallback` (one blocking open file all children share) when a new
+ * one cannot be opened.
+ */
+export interface FreshPipe {
+  readonly freshFrom: number;
+  readonly fallback: number;
+}
 
 export interface SpawnSpec {
   file: string;
@@ -54,7 +65,8 @@ export const ownChildren = new Set<number>();
 export const childEvents = new EventEmitter();
 
 function stdioFor(spec: SpawnSpec): StdioOptions {
-  const stdio: (StdioTarget | 'pipe')[] = [spec.stdin, spec.stdout, spec.stderr];
+  const plain = (target: StdioTarget): 'ignore' | 'inherit' | number => (typeof target === 'object' ? target.fallback : target);
+  const stdio: ('ignore' | 'inherit' | number | 'pipe')[] = [plain(spec.stdin), plain(spec.stdout), plain(spec.stderr)];
   if (spec.notificationFd !== undefined) {
     // Descriptors between 3 and the notification fd stay closed in the child.
     while (stdio.length < spec.notificationFd) stdio.push('ignore');

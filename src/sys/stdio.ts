@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 
 import { clearStatusFlags } from './ffi.js';
-import type { StdioTarget } from './spawn.js';
+import type { FreshPipe, StdioTarget } from './spawn.js';
 
 /**
  * The container's stdout and stderr: what children get, and how Steward writes its own lines.
@@ -15,7 +15,8 @@ import type { StdioTarget } from './spawn.js';
  * unavailable"). Under s6 those writes wait.
  *
  * So Steward does not touch those streams. Children get the pipe opened again through /proc,
- * in blocking mode. Steward writes its lines through an open file of its own in
+ * in blocking mode, each its own open file: a child that makes its output non-blocking
+ * (s6-log does) must not do it for all the others. Steward writes its lines through an open file of its own in
  * non-blocking mode, so PID 1 never waits on a slow log reader; what the pipe cannot take
  * at once goes to Node's stream, which queues it.
  */
@@ -31,7 +32,7 @@ export function childStdio(): { stdout: StdioTarget; stderr: StdioTarget } {
 
 function childTarget(fd: 1 | 2, name: 'stdout' | 'stderr'): StdioTarget {
   const reopened = reopenPipe(fd, 'blocking');
-  if (reopened !== undefined) return reopened;
+  if (reopened !== undefined) return { freshFrom: fd, fallback: reopened };
   // Not a pipe (a terminal, a file, a socket), or one this user may not open: children share
   // the descriptor, so if Node ever makes its stream, that stream must write in blocking mode.
   sharedAsIs[name] = true;
@@ -57,6 +58,16 @@ function reopenPipe(fd: number, mode: 'blocking' | 'non-blocking'): number | und
   if (mode === 'non-blocking' || clearStatusFlags(reopened)) return reopened;
   closeSync(reopened);
   return undefined;
+}
+
+/**
+ * A blocking open file of its own on the pipe, for one child (see FreshPipe); the caller
+ * closes it once the child has it. The shared fallback when none can be opened (out of
+ * descriptors, say).
+ */
+export function openForChild(target: FreshPipe): { fd: number; fresh: boolean } {
+  const fd = reopenPipe(target.freshFrom, 'blocking');
+  return fd === undefined ? { fd: target.fallback, fresh: false } : { fd, fresh: true };
 }
 
 let stderrTarget: number | undefined;

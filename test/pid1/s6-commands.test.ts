@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,7 @@ wait_lines() { i=0; while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do i=$
  * with its commands at boot, as in an image without them), runs `cmd` as the CMD, and
  * returns its output once the container has exited.
  */
-async function container(services: Record<string, string>, cmd: string): Promise<{ code: number | null; output: string }> {
+async function container(services: Record<string, string>, cmd: string, options: { fifoOutput?: boolean } = {}): Promise<{ code: number | null; output: string }> {
   const etc = scriptTree(services);
   trees.push(etc);
   const commandDir = tempDir();
@@ -56,6 +56,7 @@ async function container(services: Record<string, string>, cmd: string): Promise
     binds: [[commandDir, '/command']],
     env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', GREETING: 'hello from the container', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin' },
     args: ['sh', '-c', `${PRELUDE}\n${cmd}`],
+    ...(options.fifoOutput === true ? { fifoOutput: true } : {}),
   });
   runs.push(init);
   const { code } = await init.exited;
@@ -1058,6 +1059,37 @@ s6-svwait -U -t 3000 /run/service/slowcheck; echo "slow=$?"
     expect(output, 'quick', '0');
     expect(output, 'slow', '99');
     assert.match(output, /quickcheck-probing/);
+  });
+
+  it("a logger that makes its stdout non-blocking (skarnet's s6-log) leaves every other service's output blocking", { skip: spawnSync('sh', ['-c', 'command -v s6-log']).status !== 0 && "needs skarnet's s6-log" }, async () => {
+    const { code, output } = await container(
+      {
+        'services.d/writer/run': '#!/bin/sh\nexec sleep 1000\n',
+        'services.d/other/run': '#!/bin/sh\nexec sleep 1000\n',
+        'services.d/other/log/run': '#!/bin/sh\nmkdir -p /run/other-log\nexec s6-log -b n3 s200000 /run/other-log\n',
+      },
+      `
+s6-svwait -u -t 10000 /run/service/writer /run/service/other
+i=0; while ! grep -q s6-log /proc/*/comm 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+sleep 0.3
+flags() { awk '/^flags/{print $2}' /proc/$1/fdinfo/$2; }
+nonblocking() { [ $(( 0$(flags $1 $2) & 04000 )) -ne 0 ] && echo yes || echo no; }
+logger=$(for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = s6-log ] && basename $p; done | head -n 1)
+writer=$(s6-svstat -o pid /run/service/writer)
+echo "logger_stdout_nonblocking=$(nonblocking $logger 1)"
+echo "writer_stdout_nonblocking=$(nonblocking $writer 1)"
+echo "writer_stderr_nonblocking=$(nonblocking $writer 2)"
+echo "cmd_stdout_nonblocking=$(nonblocking $$ 1)"
+`,
+      // As under Docker or Kubernetes: the container's output is a pipe (a socket cannot be opened again).
+      { fifoOutput: true },
+    );
+    assert.equal(code, 0, output);
+    // s6-log did make its own stdout non-blocking: the test sees what it is meant to.
+    expect(output, 'logger_stdout_nonblocking', 'yes');
+    expect(output, 'writer_stdout_nonblocking', 'no');
+    expect(output, 'writer_stderr_nonblocking', 'no');
+    expect(output, 'cmd_stdout_nonblocking', 'no');
   });
 
   it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {
