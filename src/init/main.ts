@@ -114,7 +114,8 @@ async function main(command: readonly string[]): Promise<number> {
     childEnv,
     isPid1,
     workdir,
-    output: catchAll === undefined ? childStdio() : { stdout: catchAll.writeFd, stderr: catchAll.writeFd },
+    // Each child its own open file on the catch-all pipe too (see FreshPipe).
+    output: catchAll === undefined ? childStdio() : { stdout: { freshFrom: catchAll.writeFd, fallback: catchAll.writeFd }, stderr: { freshFrom: catchAll.writeFd, fallback: catchAll.writeFd } },
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output);

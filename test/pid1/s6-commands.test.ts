@@ -46,7 +46,7 @@ wait_lines() { i=0; while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do i=$
  * with its commands at boot, as in an image without them), runs `cmd` as the CMD, and
  * returns its output once the container has exited.
  */
-async function container(services: Record<string, string>, cmd: string, options: { fifoOutput?: boolean } = {}): Promise<{ code: number | null; output: string }> {
+async function container(services: Record<string, string>, cmd: string, options: { fifoOutput?: boolean; env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
   const etc = scriptTree(services);
   trees.push(etc);
   const commandDir = tempDir();
@@ -54,7 +54,7 @@ async function container(services: Record<string, string>, cmd: string, options:
   const init = startInit({
     privateRun: true,
     binds: [[commandDir, '/command']],
-    env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', GREETING: 'hello from the container', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin' },
+    env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', GREETING: 'hello from the container', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env },
     args: ['sh', '-c', `${PRELUDE}\n${cmd}`],
     ...(options.fifoOutput === true ? { fifoOutput: true } : {}),
   });
@@ -1061,7 +1061,7 @@ s6-svwait -U -t 3000 /run/service/slowcheck; echo "slow=$?"
     assert.match(output, /quickcheck-probing/);
   });
 
-  it("a logger that makes its stdout non-blocking (skarnet's s6-log) leaves every other service's output blocking", { skip: spawnSync('sh', ['-c', 'command -v s6-log']).status !== 0 && "needs skarnet's s6-log" }, async () => {
+  for (const logging of ['0', '1']) it(`a logger that makes its stdout non-blocking (skarnet's s6-log) leaves every other service's output blocking, S6_LOGGING=${logging}`, { skip: spawnSync('sh', ['-c', 'command -v s6-log']).status !== 0 && "needs skarnet's s6-log" }, async () => {
     const { code, output } = await container(
       {
         'services.d/writer/run': '#!/bin/sh\nexec sleep 1000\n',
@@ -1082,7 +1082,7 @@ echo "writer_stderr_nonblocking=$(nonblocking $writer 2)"
 echo "cmd_stdout_nonblocking=$(nonblocking $$ 1)"
 `,
       // As under Docker or Kubernetes: the container's output is a pipe (a socket cannot be opened again).
-      { fifoOutput: true },
+      { fifoOutput: true, env: { S6_LOGGING: logging } },
     );
     assert.equal(code, 0, output);
     // s6-log did make its own stdout non-blocking: the test sees what it is meant to.
