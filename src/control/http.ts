@@ -12,7 +12,14 @@ import type { ControlTarget } from './target.js';
  *   /status   the status records as JSON
  * Every limit is tight: probes are tiny, and a slow client must not hold resources.
  */
-const LIMITS = { headersTimeoutMs: 2000, requestTimeoutMs: 3000, keepAliveTimeoutMs: 1000, maxConnections: 64, checkIntervalMs: 500 };
+const LIMITS = { connectionLifetimeMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 64 };
+
+/**
+ * Node enforces its header and request timeouts from a timer that runs every so often whether
+ * or not a connection is open: an idle PID 1 would wake up for nothing. This one is as far off
+ * as a timer goes; each connection has a deadline of its own instead (see limitLifetime).
+ */
+const NODE_CHECK_INTERVAL_MS = 2_147_483_647;
 
 export interface HttpAddress {
   readonly host: string;
@@ -36,18 +43,17 @@ export function parseHttpAddress(text: string): HttpAddress {
 /** node:http is loaded on first use: most containers serve no probes, and it costs start-up time. */
 export async function probeServer(target: ControlTarget, now: () => number): Promise<Server> {
   const { createServer } = await import('node:http');
-  // Node enforces both timeouts only when it checks its connections (every 30 s by default):
-  // without a short interval, slow clients would hold every connection that long.
-  const options = { requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: LIMITS.headersTimeoutMs, connectionsCheckingInterval: LIMITS.checkIntervalMs };
+  const options = { requestTimeout: 0, headersTimeout: 0, connectionsCheckingInterval: NODE_CHECK_INTERVAL_MS };
   const server = createServer(options, (request, response) => {
     answer(request, response, target, now);
   });
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
   keepNewestConnections(server, LIMITS.maxConnections);
+  limitLifetime(server, LIMITS.connectionLifetimeMs);
   // A request Node cannot parse gets an answer a client can act on (as Node's own default
   // does), then the connection is closed; a socket already gone is only destroyed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    // A client too slow to finish its request (the header timeout) is dropped, not answered.
+    // A socket already gone, or a timeout error (none is set: see limitLifetime), is only destroyed.
     if (!socket.writable || socket.destroyed || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       socket.destroy();
       return;
@@ -62,9 +68,22 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
 }
 
 /**
+ * Every connection is closed `lifetimeMs` after it opened, whatever it is doing: a probe is
+ * answered as soon as its request is in, so only a client that trickles its request (or
+ * keeps one connection for many) meets this, and a timer per connection runs only while
+ * the connection does.
+ */
+function limitLifetime(server: Server, lifetimeMs: number): void {
+  server.on('connection', (socket: Socket) => {
+    const deadline = setTimeout(() => socket.destroy(), lifetimeMs);
+    socket.once('close', () => clearTimeout(deadline));
+  });
+}
+
+/**
  * At most `limit` connections, the newest: past it, the oldest is dropped. Refusing the new
  * one instead (Node's maxConnections) would let a few dozen idle or trickling clients keep
- * out the orchestrator's probes until the header timeout drops them; a probe is answered as
+ * out the orchestrator's probes until their lifetime ends; a probe is answered as
  * soon as its request is in, so the oldest connection is never one being answered.
  */
 function keepNewestConnections(server: Server, limit: number): void {

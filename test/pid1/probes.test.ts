@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -305,10 +305,25 @@ describe('probe endpoints', { skip }, () => {
     const stats = { opened: 0, answered: 0, closed: 0 };
     // More than the 64 connections the endpoint keeps: the oldest are dropped at once.
     for (let index = 0; index < 70; index++) slowClient(probed.port, stats, { reconnect: false });
-    // The header timeout is 2 s: well within this bound every one of them must be gone.
+    // A connection lives 5 s at most: well within this bound every one of them must be gone.
     await eventually(() => Promise.resolve(stats.closed === 70 ? true : undefined), `the server to drop the slow clients (${stats.closed} of 70 dropped)`, 10_000);
     assert.equal(stats.answered, 0);
     assert.equal((await get(probed.port, '/healthz')).status, 200);
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
+  it('an idle PID 1 serving probes does not wake up while no client is connected', async () => {
+    const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    assert.equal((await get(probed.port, '/healthz')).status, 200);
+    // Past the boot summary, the keep-alive and the first collections.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const pid = probed.run.initPid();
+    const switches = (): number => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1]);
+    const before = switches();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Node's own connection check ran every 500 ms here: six wake-ups or more.
+    assert.ok(switches() - before <= 1, `PID 1's main thread woke ${switches() - before} times in 3 s with nothing to do`);
     probed.run.kill('SIGTERM');
     await probed.run.exited;
   });
