@@ -17,13 +17,44 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
  */
 export async function sendRequest(path: string, request: Record<string, unknown>, quickLimitMs = QUICK_ANSWER_LIMIT_MS): Promise<Response> {
   try {
-    return await exchange(path, request, quickLimitMs);
+    return await exchangeWhenAccepted(path, request, quickLimitMs);
   } catch (error) {
     // Another user: what only reads goes to the status socket, which every user may use.
     if (error instanceof StewardError && error.code === 'ERR_PERMISSION' && onlyReads(request)) {
-      return exchange(statusSocketPath(path), request, quickLimitMs).catch(() => Promise.reject(error));
+      return exchangeWhenAccepted(statusSocketPath(path), request, quickLimitMs).catch(() => Promise.reject(error));
     }
     throw error;
+  }
+}
+
+/** Connections refused because Steward's backlog is full (EAGAIN): nothing was sent, so trying again is safe. */
+const notAccepted = new WeakSet<Error>();
+const FIRST_RETRY_MS = 10;
+const LONGEST_RETRY_MS = 250;
+
+/**
+ * A Steward busy for a moment (a burst of clients, a long piece of work) lets its socket's
+ * backlog fill, and a connection is then refused with EAGAIN: the request is tried again
+ * until it is accepted or the time it may take is over, as a wait on a busy server would.
+ */
+async function exchangeWhenAccepted(path: string, request: Record<string, unknown>, quickLimitMs: number): Promise<Response> {
+  const limitMs = answerLimitMs(request, quickLimitMs) ?? Number.POSITIVE_INFINITY;
+  const started = Date.now();
+  let delayMs = FIRST_RETRY_MS;
+  for (;;) {
+    try {
+      return await exchange(path, request, quickLimitMs);
+    } catch (error) {
+      if (!(error instanceof Error) || !notAccepted.has(error)) throw error;
+      const waited = Date.now() - started;
+      if (waited + delayMs >= limitMs) {
+        throw new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward did not accept the connection within ${Math.round(waited / 1000)} s: it is busy, its control socket's backlog is full (${path})`, {
+          hint: 'Try again in a moment; if it lasts, see its log',
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs * 2, LONGEST_RETRY_MS);
+    }
   }
 }
 
@@ -58,7 +89,16 @@ function exchange(path: string, request: Record<string, unknown>, quickLimitMs: 
     socket.on('data', (chunk: string) => {
       received += chunk;
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => reject(connectionError(path, error)));
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const failure = connectionError(path, error);
+      if (error.code === 'EAGAIN' && !connected) notAccepted.add(failure);
+      reject(failure);
+    });
     socket.on('close', () => {
       clearTimeout(timer);
       const line = received.split('\n')[0] ?? '';
