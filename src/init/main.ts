@@ -20,6 +20,7 @@ import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnviro
 import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
+import { closeEarlyInspector } from './early-inspector.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
@@ -36,6 +37,9 @@ import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
  * kernel.
  */
 const BOOT_SETTLE_MARGIN_MS = 2000;
+
+/** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
+const EARLY_INSPECTOR_CHECK_MS = 1000;
 
 /**
  * The container entrypoint. Every argument is the container's command, as with
@@ -167,6 +171,12 @@ async function main(command: readonly string[]): Promise<number> {
       shutdownRequest.request({ kind: 'internal-error', message: errorMessage(error) });
     },
   );
+
+  // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
+  // Once the boot is over, or a second in at the latest when it takes longer.
+  Promise.race([bootOver, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
+    .then(() => closeEarlyInspector(reporter, shutdownRequest))
+    .catch(() => undefined);
 
   // Nothing else may be pending (services asleep, no control socket): waiting for children and
   // signals is this process's work, and Node must not leave an event loop it thinks is empty.

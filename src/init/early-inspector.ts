@@ -1,0 +1,24 @@
+import { errorMessage } from '../errors.js';
+import type { Reporter } from '../log/reporter.js';
+import type { ShutdownRequest } from './shutdown-request.js';
+
+/**
+ * A SIGUSR1 that reaches Node before the entry point's first statement meets Node's own
+ * handler, which opens its debugger on 127.0.0.1:9229: anything that can reach that port in
+ * the container's network (every container of a Kubernetes pod) could run code as PID 1. Node
+ * 20 has no switch to turn that handler off, and looking costs a few milliseconds (loading
+ * node:inspector), so it is done once the boot is over, off the start-up path: a debugger
+ * found open is closed, and the SIGUSR1 is taken for what it means to an init, a graceful
+ * shutdown.
+ */
+export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest): Promise<void> {
+  try {
+    const inspector = await import('node:inspector');
+    if (inspector.url() === undefined) return;
+    inspector.close();
+    reporter.warn('steward', "a SIGUSR1 came before Steward could take signals, and Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks");
+    shutdown.request({ kind: 'signal', signal: 'SIGUSR1' });
+  } catch (error) {
+    reporter.error('steward', `cannot check for Node's debugger: ${errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const MODULE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'init', 'early-inspector.js');
+
+/** Runs closeEarlyInspector in a Node whose debugger is open (as an early SIGUSR1 leaves it) or not. */
+function probe(inspect: boolean): { lines: string[]; requests: unknown[]; urlAfter: string } {
+  const script = `
+    const { closeEarlyInspector } = await import(${JSON.stringify(MODULE)});
+    const inspector = await import('node:inspector');
+    const lines = [];
+    const requests = [];
+    const reporter = { warn: (stage, text) => lines.push(stage + ': ' + text), error: (stage, text) => lines.push(stage + ': ' + text) };
+    const shutdown = { request: (reason) => { requests.push(reason); return true; } };
+    await closeEarlyInspector(reporter, shutdown);
+    process.stdout.write(JSON.stringify({ lines, requests, urlAfter: String(inspector.url()) }));
+  `;
+  const result = spawnSync(process.execPath, [...(inspect ? ['--inspect=127.0.0.1:0'] : []), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as { lines: string[]; requests: unknown[]; urlAfter: string };
+}
+
+describe("closeEarlyInspector: Node's debugger opened by a SIGUSR1 before Steward's handlers", () => {
+  it('closes it, says so and asks for the graceful shutdown SIGUSR1 means', () => {
+    const { lines, requests, urlAfter } = probe(true);
+    assert.equal(urlAfter, 'undefined');
+    assert.deepEqual(requests, [{ kind: 'signal', signal: 'SIGUSR1' }]);
+    assert.match(lines.join('\n'), /Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks/);
+  });
+
+  it('does nothing when there is none', () => {
+    assert.deepEqual(probe(false), { lines: [], requests: [], urlAfter: 'undefined' });
+  });
+});
