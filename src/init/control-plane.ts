@@ -164,16 +164,35 @@ function isStage(engine: Engine | undefined, name: string): boolean {
  * s6-rc's change, list and listall over the engine's graph. Transitions started here stop
  * only for a shutdown (`stopSignal`), never because a client stopped waiting.
  */
+/** The changes asked of each engine, one after the other: the last one's end. */
+const changeQueues = new WeakMap<Engine, { tail: Promise<unknown> }>();
+
+function changeQueueOf(engine: Engine): { tail: Promise<unknown> } {
+  let queue = changeQueues.get(engine);
+  if (queue === undefined) {
+    queue = { tail: Promise.resolve() };
+    changeQueues.set(engine, queue);
+  }
+  return queue;
+}
+
 function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal): RcOperations {
   const { graph } = engine;
   const isUp = (name: string): boolean => engine.state(name) === 'up';
   const planOf = (direction: 'up' | 'down', names: readonly string[], options: RcSelectionOptions): ChangePlan =>
     changePlan(graph, selectionOf(graph, names, options.active === true, isUp), direction, options.prune === true, options.essentialToo !== true);
+  const queue = changeQueueOf(engine);
   return {
     unknown: (names) => names.filter((name) => !graph.bundles.has(name) && !graph.atomics.has(name)),
     async change(direction, names, timeoutMs, abortSignal, options = {}) {
-      const plan = planOf(direction, names, options);
-      const transition = carryOut(engine, plan, stopSignal, options.essentialToo !== true);
+      // One change at a time, each planned when its turn comes, as s6-rc's lock makes them:
+      // a start arriving while a stop runs would otherwise run a oneshot's up beside its down.
+      let plan = planOf(direction, names, options);
+      const transition = queue.tail.then(() => {
+        plan = planOf(direction, names, options);
+        return carryOut(engine, plan, stopSignal, options.essentialToo !== true);
+      });
+      queue.tail = transition.catch(() => undefined);
       if (await raceWithLimits(transition, abortSignal, timeoutMs)) return { failed: await transition, timedOut: false };
       // Out of time: what has not reached its state yet is what s6-rc would name.
       const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
