@@ -75,7 +75,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       ]);
       const readiness = spec.notificationFd === undefined ? undefined : createPipe();
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
-      reaper.spawnStarted();
+      const settled = reaper.spawnStarted();
       const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
       let retries = TEXT_BUSY_RETRIES;
       const attempt = (): void => launch(request, (result) => {
@@ -88,7 +88,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         for (const fd of opened) closeSync(fd);
         if (result < 0) {
           if (readiness !== undefined) closeSync(readiness.readFd);
-          reaper.spawnSettled();
+          settled();
           callbacks.onSpawnError(spawnError(errnoName(-result), path));
           return;
         }
@@ -97,9 +97,13 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
           notifications?.destroy();
           callbacks.onExit(decodeWaitStatus(status));
         });
-        callbacks.onSpawned(result);
-        // After the watch and onSpawned: an exit collected now is delivered after them.
-        reaper.spawnSettled();
+        try {
+          callbacks.onSpawned(result);
+        } finally {
+          // After the watch and onSpawned: an exit collected now is delivered after them. And
+          // always: a start never counted as over would hold every orphan back.
+          settled();
+        }
       });
       attempt();
     },

@@ -11,6 +11,11 @@ import { childEvents, ownChildren } from './spawn.js';
  */
 /** How soon to list the children again when they could not be listed. */
 const LIST_RETRY_MS = 100;
+/**
+ * A start still under way after this long is stuck (a child blocked before its exec): it no
+ * longer holds orphans back, or a single stuck start would leave every orphan a zombie.
+ */
+const STUCK_SPAWN_MS = 2000;
 
 export class Reaper {
   #reaped = 0;
@@ -19,8 +24,9 @@ export class Reaper {
    * so until they are done an unknown child may be one of them, not an orphan, and is
    * left for later rather than reaped with its status lost.
    */
-  #spawnsInFlight = 0;
+  readonly #spawnsInFlight = new Set<{ readonly startedAt: number }>();
   #deferred = false;
+  #deferredRetry: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
   readonly #watchers = new Map<number, (status: number) => void>();
@@ -42,6 +48,8 @@ export class Reaper {
     childEvents.off('exit', this.#onChildExit);
     clearTimeout(this.#retry);
     this.#retry = undefined;
+    clearTimeout(this.#deferredRetry);
+    this.#deferredRetry = undefined;
   }
 
   /** Orphans collected so far (not counting watched children). */
@@ -54,18 +62,29 @@ export class Reaper {
     this.#watchers.set(pid, onExit);
   }
 
-  /** A start whose pid is not known yet has begun. */
-  spawnStarted(): void {
-    this.#spawnsInFlight++;
+  /**
+   * A start whose pid is not known yet has begun. Call what it returns once it is over and its
+   * pid (if any) is watched: what was left for later is collected then. Calling it again does
+   * nothing.
+   */
+  spawnStarted(): () => void {
+    const start = { startedAt: performance.now() };
+    this.#spawnsInFlight.add(start);
+    return () => {
+      if (!this.#spawnsInFlight.delete(start)) return;
+      if (this.#spawnsInFlight.size === 0 && this.#deferred) {
+        this.#deferred = false;
+        this.reap();
+      }
+    };
   }
 
-  /** That start is over, and its pid (if any) is watched: what was left for later is collected. */
-  spawnSettled(): void {
-    this.#spawnsInFlight--;
-    if (this.#spawnsInFlight === 0 && this.#deferred) {
-      this.#deferred = false;
-      this.reap();
-    }
+  /** The starts under way that still hold orphans back: those not stuck. */
+  #recentSpawns(): number {
+    const now = performance.now();
+    let recent = 0;
+    for (const start of this.#spawnsInFlight) if (now - start.startedAt < STUCK_SPAWN_MS) recent++;
+    return recent;
   }
 
   /** Collects every exited child now. Returns how many orphans were collected. */
@@ -84,11 +103,17 @@ export class Reaper {
         this.reap();
       }, LIST_RETRY_MS);
     }
+    const holdOrphans = this.#recentSpawns() > 0;
     for (const pid of children) {
       if (ownChildren.has(pid)) continue;
       const watcher = this.#watchers.get(pid);
-      if (watcher === undefined && this.#spawnsInFlight > 0) {
+      if (watcher === undefined && holdOrphans) {
         this.#deferred = true;
+        // Collected when the starts are over, or once they count as stuck at the latest.
+        this.#deferredRetry ??= setTimeout(() => {
+          this.#deferredRetry = undefined;
+          this.reap();
+        }, STUCK_SPAWN_MS);
         continue;
       }
       const status = reapIfExited(pid);

@@ -40,4 +40,33 @@ setTimeout(() => {
     assert.equal(outcome.during, 7);
     assert.equal(outcome.after, 7);
   });
+
+  it('holds an unknown child back while a start is under way, but not behind a start stuck for seconds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
+    const script = join(dir, 'stuck.mjs');
+    const sys = join(repoRoot, '.build', 'src', 'sys');
+    writeFileSync(
+      script,
+      `
+import { posixSpawn } from '${join(sys, 'ffi.js')}';
+import { Reaper } from '${join(sys, 'reaper.js')}';
+const reaper = new Reaper();
+reaper.start();
+// A start whose pid never comes (its child blocked before its exec): never settled.
+reaper.spawnStarted();
+// A child the reaper does not know, as an orphan is: it exits at once.
+posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'exit 0'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+setTimeout(() => {
+  const held = reaper.reapedCount;
+  setTimeout(() => { console.log(JSON.stringify({ held, later: reaper.reapedCount })); reaper.stop(); }, 2500);
+}, 500);
+`,
+    );
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const outcome = JSON.parse(result.stdout.trim()) as { held: number; later: number };
+    // Held back at first (it could have been the start's own child), collected once the start counts as stuck.
+    assert.equal(outcome.held, 0);
+    assert.equal(outcome.later, 1);
+  });
 });
