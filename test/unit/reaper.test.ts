@@ -7,17 +7,22 @@ import { describe, it } from 'node:test';
 
 import { repoRoot } from '../helpers/pid1.js';
 
+/** Runs a module that imports the built ffi and reaper (as FFI and REAPER), under `shell` (a ulimit, say); returns its JSON line. */
+function runModule<T>(body: string, shell = 'exec'): T {
+  const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
+  const script = join(dir, 'reaper.mjs');
+  const sys = join(repoRoot, '.build', 'src', 'sys');
+  writeFileSync(script, `import { posixSpawn } from '${join(sys, 'ffi.js')}';\nimport { Reaper } from '${join(sys, 'reaper.js')}';\n${body}`);
+  const result = spawnSync('sh', ['-c', `${shell} "${process.execPath}" "${script}"`], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout.trim()) as T;
+}
+
 describe('Reaper', () => {
   it('collects an exit that happens while every descriptor is in use, with the descriptor it holds back', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
-    const script = join(dir, 'exhaust.mjs');
-    const sys = join(repoRoot, '.build', 'src', 'sys');
-    writeFileSync(
-      script,
+    const outcome = runModule<{ during: number | null; after: number | null }>(
       `
 import { openSync, closeSync } from 'node:fs';
-import { posixSpawn } from '${join(sys, 'ffi.js')}';
-import { Reaper } from '${join(sys, 'reaper.js')}';
 const reaper = new Reaper();
 reaper.start();
 const pid = posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'sleep 0.3; exit 7'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
@@ -32,24 +37,15 @@ setTimeout(() => {
   setTimeout(() => { console.log(JSON.stringify({ during, after: exited })); reaper.stop(); }, 500);
 }, 800);
 `,
+      'ulimit -n 64 && exec',
     );
-    const result = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${script}"`], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(result.status, 0, result.stderr);
-    const outcome = JSON.parse(result.stdout.trim()) as { during: number | null; after: number | null };
     // Listing /proc takes a descriptor: the reaper's spare, when no other one is free.
     assert.equal(outcome.during, 7);
     assert.equal(outcome.after, 7);
   });
 
   it('holds an unknown child back while a start is under way, but not behind a start stuck for seconds', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
-    const script = join(dir, 'stuck.mjs');
-    const sys = join(repoRoot, '.build', 'src', 'sys');
-    writeFileSync(
-      script,
-      `
-import { posixSpawn } from '${join(sys, 'ffi.js')}';
-import { Reaper } from '${join(sys, 'reaper.js')}';
+    const outcome = runModule<{ held: number; later: number }>(`
 const reaper = new Reaper();
 reaper.start();
 // A start whose pid never comes (its child blocked before its exec): never settled.
@@ -60,11 +56,7 @@ setTimeout(() => {
   const held = reaper.reapedCount;
   setTimeout(() => { console.log(JSON.stringify({ held, later: reaper.reapedCount })); reaper.stop(); }, 2500);
 }, 500);
-`,
-    );
-    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(result.status, 0, result.stderr);
-    const outcome = JSON.parse(result.stdout.trim()) as { held: number; later: number };
+`);
     // Held back at first (it could have been the start's own child), collected once the start counts as stuck.
     assert.equal(outcome.held, 0);
     assert.equal(outcome.later, 1);
