@@ -73,7 +73,13 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         [1, fdSource(spec.stdout, opened)],
         [2, fdSource(spec.stderr, opened)],
       ]);
-      const readiness = spec.notificationFd === undefined ? undefined : createPipe();
+      let readiness: ReturnType<typeof createPipe> | undefined;
+      try {
+        readiness = spec.notificationFd === undefined ? undefined : createPipe();
+      } catch (error) {
+        for (const fd of opened) closeSync(fd);
+        throw error;
+      }
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
       const settled = reaper.spawnStarted();
       const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };

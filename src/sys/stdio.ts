@@ -66,8 +66,16 @@ function reopenPipe(fd: number, mode: 'blocking' | 'non-blocking'): number | und
  * descriptors, say).
  */
 export function openForChild(target: FreshPipe): { fd: number; fresh: boolean } {
-  const fd = reopenPipe(target.freshFrom, 'blocking');
-  return fd === undefined ? { fd: target.fallback, fresh: false } : { fd, fresh: true };
+  let fd: number;
+  try {
+    // Known to be a pipe (childStdio looked): no fstat again. Non-blocking for the open itself only.
+    fd = openSync(`/proc/self/fd/${target.freshFrom}`, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return { fd: target.fallback, fresh: false };
+  }
+  if (clearStatusFlags(fd)) return { fd, fresh: true };
+  closeSync(fd);
+  return { fd: target.fallback, fresh: false };
 }
 
 let stderrTarget: number | undefined;
