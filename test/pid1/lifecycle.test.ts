@@ -482,7 +482,13 @@ test('S6_LOGGING=1 copies service output and Steward lines into the catch-all lo
   await run.waitForOutput(/hello from talker/);
   const current = join(etc, 'run', 'uncaught-logs', 'current');
   const deadline = Date.now() + 10_000;
-  while (!(existsSync(current) && readFileSync(current, 'utf8').includes('hello from talker')) && Date.now() < deadline) {
+  // Both lines: the service may print before Steward has heard that its start is over.
+  const logged = (): boolean => {
+    if (!existsSync(current)) return false;
+    const text = readFileSync(current, 'utf8');
+    return text.includes('hello from talker') && text.includes('service talker: info: started');
+  };
+  while (!logged() && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const log = readFileSync(current, 'utf8');
