@@ -21,6 +21,7 @@ import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.j
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { closeEarlyInspector } from './early-inspector.js';
+import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
@@ -172,6 +173,27 @@ async function main(command: readonly string[]): Promise<number> {
     },
   );
 
+  // The s6-supervise stand-in, off the start-up path: once the boot is over, then after each
+  // service directory installed since (a scan, a longrun brought in at run time).
+  const superviseNames = new SuperviseNames(context);
+  let namesShown = false;
+  let showPending = false;
+  const showNames = (): void => superviseNames.show([...services.supervisors.keys()]);
+  services.whenInstalled(() => {
+    if (!namesShown || showPending) return;
+    showPending = true;
+    setImmediate(() => {
+      showPending = false;
+      showNames();
+    });
+  });
+  bootOver
+    .then(() => {
+      namesShown = true;
+      showNames();
+    })
+    .catch(() => undefined);
+
   // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
   // Once the boot is over, or a second in at the latest when it takes longer.
   Promise.race([bootOver, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
@@ -189,6 +211,7 @@ async function main(command: readonly string[]): Promise<number> {
   // a restart would run it only to kill it, and run its finish script twice (the second time
   // with a SIGTERM that could overwrite the exit code the first one wrote).
   services.noMoreRestarts();
+  superviseNames.close();
   // Boot notices the request at once (every wait in it listens); let it get out of the way.
   await raceWithLimits(booted, new AbortController().signal, settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,

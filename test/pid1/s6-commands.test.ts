@@ -1092,6 +1092,44 @@ echo "cmd_stdout_nonblocking=$(nonblocking $$ 1)"
     expect(output, 'cmd_stdout_nonblocking', 'no');
   });
 
+  it('pgrep -f "s6-supervise NAME" finds each supervised service, as scripts written for s6-overlay test it', async () => {
+    const { code, output } = await container(
+      {
+        'services.d/svc-nginx/run': '#!/bin/sh\nexec sleep 1000\n',
+        'services.d/svc-nginx/log/run': '#!/bin/sh\nexec cat >/dev/null\n',
+        's6-overlay/s6-rc.d/svc-php/type': 'longrun\n',
+        's6-overlay/s6-rc.d/svc-php/run': '#!/bin/sh\nexec sleep 1000\n',
+        's6-overlay/s6-rc.d/user/contents.d/svc-php': '',
+      },
+      `
+found() { pgrep -f "s6-supervise $1" >/dev/null && echo yes || echo no; }
+i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+echo "nginx=$(found svc-nginx)"
+echo "nginx_log=$(found svc-nginx/log)"
+echo "php=$(found svc-php)"
+echo "nosuch=$(found svc-nosuch)"
+# linuxserver swag's renewal hooks: stop nginx, renew, start it again if it is supervised.
+s6-svc -wD -d /run/service/svc-nginx
+if pgrep -f "s6-supervise svc-nginx" >/dev/null; then s6-svc -wu -u /run/service/svc-nginx; fi
+echo "after_renewal=$(s6-svstat -o up /run/service/svc-nginx)"
+# A service added to the scan directory at run time shows up too.
+mkdir -p /run/extra && printf '#!/bin/sh\\nexec sleep 1000\\n' > /run/extra/run && chmod +x /run/extra/run && ln -s /run/extra /run/service/svc-extra
+s6-svscanctl -a /run/service
+i=0; while [ "$(found svc-extra)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+echo "extra=$(found svc-extra)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'nginx', 'yes');
+    expect(output, 'nginx_log', 'yes');
+    expect(output, 'php', 'yes');
+    expect(output, 'nosuch', 'no');
+    expect(output, 'after_renewal', 'true');
+    expect(output, 'extra', 'yes');
+    // The stand-in ends with the shutdown's first step: nothing is left for a last TERM.
+    assert.doesNotMatch(output, /sending all processes the TERM signal/);
+  });
+
   it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {
     const { code, output } = await container(
       {

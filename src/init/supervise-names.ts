@@ -1,0 +1,72 @@
+import { closeSync } from 'node:fs';
+
+import { errorMessage } from '../errors.js';
+import { createPipe } from '../sys/ffi.js';
+import type { InitContext } from './context.js';
+
+/**
+ * s6-overlay has one `s6-supervise NAME` process per service, and images test for it: after a
+ * certificate renewal, linuxserver's swag starts nginx again only when
+ * `pgrep -f "s6-supervise svc-nginx"` finds one, and left it down for good under Steward.
+ * Steward supervises from its own process, so it keeps one small stand-in whose command line
+ * names every service as s6-supervise's would: `sh -c 'read _' s6-supervise NAME ...`,
+ * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
+ * Steward's own end. One shell in all, not one process per service.
+ */
+export class SuperviseNames {
+  #current: { writeFd: number } | undefined;
+  #shown = '';
+  #closed = false;
+
+  constructor(private readonly context: InitContext) {}
+
+  /** Shows these names, replacing the stand-in when they changed. */
+  show(names: readonly string[]): void {
+    const key = [...names].sort().join('\n');
+    if (this.#closed || key === this.#shown) return;
+    this.#shown = key;
+    const previous = this.#current;
+    this.#current = names.length === 0 ? undefined : this.#start([...names].sort());
+    if (previous !== undefined) closeSync(previous.writeFd);
+  }
+
+  /** At shutdown, before the services stop: s6-overlay's supervisors end with them. */
+  close(): void {
+    this.#closed = true;
+    if (this.#current !== undefined) closeSync(this.#current.writeFd);
+    this.#current = undefined;
+  }
+
+  #start(names: readonly string[]): { writeFd: number } | undefined {
+    let pipe: { readFd: number; writeFd: number };
+    try {
+      pipe = createPipe();
+    } catch (error) {
+      this.context.reporter.debug('steward', `no s6-supervise stand-in: ${errorMessage(error)}`);
+      return undefined;
+    }
+    const { reporter } = this.context;
+    this.context.port.spawn(
+      {
+        file: '/bin/sh',
+        // $0 is the first word after the script: the command line reads "s6-supervise NAME s6-supervise NAME2 ...".
+        args: ['-c', 'read _', ...names.flatMap((name) => ['s6-supervise', name])],
+        cwd: '/',
+        env: { PATH: '/usr/bin:/bin' },
+        stdin: pipe.readFd,
+        stdout: 'ignore',
+        stderr: 'ignore',
+        newSession: true,
+      },
+      {
+        onSpawned: () => closeSync(pipe.readFd),
+        onExit: () => undefined,
+        onSpawnError: (error) => {
+          closeSync(pipe.readFd);
+          reporter.debug('steward', `no s6-supervise stand-in: ${errorMessage(error)}`);
+        },
+      },
+    );
+    return { writeFd: pipe.writeFd };
+  }
+}
