@@ -17,7 +17,7 @@ import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
-import { prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { noteRunOwner, prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { closeEarlyInspector } from './early-inspector.js';
@@ -86,6 +86,7 @@ async function main(command: readonly string[]): Promise<number> {
   try {
     await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
+    if (settings.runDir === '/run') noteRunOwner(layout, reporter);
     await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { Reporter } from '../log/reporter.js';
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -74,10 +75,33 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
       path: layout.runDir,
       hint: readOnly
         ? 'Give the container a tmpfs there (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes); as root with CAP_SYS_ADMIN, S6_READ_ONLY_ROOT=1 mounts one itself'
-        : `Give the container a ${layout.runDir} this user can write: a tmpfs (docker run --tmpfs /run:exec), an emptyDir in Kubernetes, or the image's ${layout.runDir} owned by the user or writable by its group. Services and s6's commands expect /run/s6 and /run/service, so moving it with STEWARD_RUN is for runs on a host`,
+        : `Give the container a ${layout.runDir} this user can write: a tmpfs (docker run --tmpfs /run:exec,uid=${process.getuid?.() ?? 'UID'},gid=${process.getgid?.() ?? 'GID'}), an emptyDir in Kubernetes, or the image's ${layout.runDir} owned by the user or writable by its group. Services and s6's commands expect /run/s6 and /run/service, so moving it with STEWARD_RUN is for runs on a host`,
       cause: error,
     });
   }
+}
+
+/**
+ * As a non-root user, a /run that belongs to someone else (a root tmpfs with mode 1777) works
+ * for Steward, but s6-overlay's preinit, running as root through its setuid helper, would have
+ * given it to the user, and images tell a non-root container that way (linuxserver's
+ * docker-mods: /run not owned by root). Said, with how to get the same.
+ */
+export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0) return;
+  let owner: number;
+  try {
+    owner = statSync(layout.runDir).uid;
+  } catch {
+    return;
+  }
+  if (owner === uid) return;
+  const gid = process.getgid?.() ?? uid;
+  reporter.info(
+    'steward',
+    `${layout.runDir} belongs to uid ${owner}, not to uid ${uid} that Steward runs as: s6-overlay would have given it to uid ${uid}, and some images tell a non-root container by that (linuxserver's). For the same, give the container its own: docker run --tmpfs ${layout.runDir}:exec,uid=${uid},gid=${gid} (in Kubernetes, an emptyDir with fsGroup)`,
+  );
 }
 
 /** "/run belongs to uid 0 (mode 0755)", for a message about a directory that refused. */
