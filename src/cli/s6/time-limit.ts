@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 
 import { errnoCode } from '../../errors.js';
-import { signalNumber } from '../../sys/signals.js';
 import { writeErr } from '../output.js';
 import { S6_EXIT } from './call.js';
 import { getopt, UsageError } from './getopt.js';
@@ -32,7 +31,7 @@ const SIGNAL_OPTIONS: Readonly<Record<string, NodeJS.Signals | null>> = {
   '2': 'SIGUSR2',
 };
 
-type Outcome = { kind: 'exited'; code: number } | { kind: 'timed-out'; child: ChildProcess } | { kind: 'not-started'; reason: string };
+type Outcome = { kind: 'exited'; code: number } | { kind: 'killed'; signal: NodeJS.Signals } | { kind: 'timed-out'; child: ChildProcess } | { kind: 'not-started'; reason: string };
 
 function parseCount(text: string | undefined, what: string): number {
   if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number`);
@@ -56,8 +55,7 @@ async function runWithLimit(argv: readonly string[], limitMs: number, signal: No
     });
     child.once('exit', (code, killedBy) => {
       clearTimeout(timer);
-      // As a shell reports it: 128 plus the signal that ended it.
-      resolve({ kind: 'exited', code: code ?? 128 + (killedBy === null ? 0 : signalNumber(killedBy)) });
+      resolve(killedBy === null ? { kind: 'exited', code: code ?? 0 } : { kind: 'killed', signal: killedBy });
     });
     if (limitMs > 0) {
       timer = setTimeout(() => {
@@ -80,13 +78,17 @@ export async function maximumTime(args: readonly string[]): Promise<number> {
   switch (outcome.kind) {
     case 'exited':
       return outcome.code;
+    case 'killed':
+      // skarnet's words and code for a program a signal ended before the limit.
+      writeErr('s6-maximumtime: warning: child process crashed\n');
+      return S6_EXIT.system;
     case 'not-started':
       writeErr(`s6-maximumtime: fatal: ${outcome.reason}\n`);
       return S6_EXIT.system;
     case 'timed-out':
-      // As skarnet's: it leaves at once; the program, signalled, is the supervisor's to reap.
+      // As skarnet's: it leaves at once, with its words; the program, signalled, is the supervisor's to reap.
       outcome.child.unref();
-      writeErr('s6-maximumtime: fatal: timed out\n');
+      writeErr('s6-maximumtime: warning: unable to wait for child process: Connection timed out\n');
       return TIMED_OUT;
   }
 }
