@@ -28,6 +28,7 @@ export class Reaper {
   #deferred = false;
   #deferredRetry: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #firstReap: NodeJS.Immediate | undefined;
   #idleWaiters: (() => void)[] = [];
   readonly #watchers = new Map<number, (status: number) => void>();
   readonly #onSignal = (): void => {
@@ -39,11 +40,14 @@ export class Reaper {
     reserveSpareDescriptors();
     process.on('SIGCHLD', this.#onSignal);
     childEvents.on('exit', this.#onChildExit);
-    // Children may have died before the handler existed.
-    this.reap();
+    // Children may have died before the handler existed (an entry point script that left some
+    // before it exec'd the init): collected at the first turn of the event loop, not now, so
+    // that listing them (a read per thread) is not on the way to the first service's start.
+    this.#firstReap = setImmediate(() => this.reap());
   }
 
   stop(): void {
+    clearImmediate(this.#firstReap);
     process.off('SIGCHLD', this.#onSignal);
     childEvents.off('exit', this.#onChildExit);
     clearTimeout(this.#retry);
