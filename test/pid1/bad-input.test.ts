@@ -145,7 +145,7 @@ test('a runtime directory left by another user names the directory that refused'
   assert.equal(result.status, 100, result.stderr);
   assert.match(result.stderr, new RegExp(`cannot prepare the runtime directory: E(ACCES|PERM) \\(${join(runDir, 's6')} belongs to uid 0 \\(mode 0755\\); Steward runs as uid 65534\\)`));
   // The fix keeps /run where images expect it.
-  assert.match(result.stderr, /a tmpfs \(docker run --tmpfs \/run:exec\), an emptyDir in Kubernetes/);
+  assert.match(result.stderr, /a tmpfs \(docker run --tmpfs \/run:exec,uid=65534,gid=65534\), an emptyDir in Kubernetes/);
 });
 
 test('a STEWARD_CONTROL_GROUP the user cannot give files to keeps the control socket private instead of losing it', { skip: !isRoot && 'needs root to switch users' }, () => {
