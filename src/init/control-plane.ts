@@ -187,18 +187,22 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
     async change(direction, names, timeoutMs, abortSignal, options = {}) {
       // One change at a time, each planned when its turn comes, as s6-rc's lock makes them:
       // a start arriving while a stop runs would otherwise run a oneshot's up beside its down.
-      // As with s6-rc, whose lock ends with its process, the next change waits only as long as
-      // this one's client does: a change that ran out of time (or lost its client) before its
-      // turn is not carried out, and one under way goes on without holding the others back.
+      // As with s6-rc, whose lock ends with its process: a change whose client ran out of time
+      // (or went away) before its turn is not carried out and holds nothing back beyond the
+      // changes before it; one under way goes on without holding the next ones back.
       let plan = planOf(direction, names, options);
       let clientGone = false;
-      const transition = queue.tail.then(() => {
+      const before = queue.tail;
+      const transition = before.then(() => {
         if (clientGone) return [];
         plan = planOf(direction, names, options);
         return carryOut(engine, plan, stopSignal, options.essentialToo !== true);
       });
       const answered = raceWithLimits(transition, abortSignal, timeoutMs);
-      queue.tail = answered.catch(() => undefined);
+      queue.tail = answered.then(
+        (done) => (done ? undefined : before),
+        () => undefined,
+      );
       if (await answered) return { failed: await transition, timedOut: false };
       clientGone = true;
       // Out of time: what has not reached its state yet is what s6-rc would name.

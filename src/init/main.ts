@@ -78,8 +78,8 @@ async function main(command: readonly string[]): Promise<number> {
   const port = canPosixSpawn() ? posixProcessPort(reaper) : createNodeProcessPort(await import('node:child_process'));
 
   // As s6-overlay's preinit, before anything uses it: many scripts reach /run through /var/run.
-  // Only as PID 1 with the real /run (a container), never on a host.
-  if (settings.runDir === '/run' && isPid1) ensureVarRunLink(reporter);
+  // With the real /run only (behind docker run --init or tini too), as /command is linked.
+  if (settings.runDir === '/run') ensureVarRunLink(reporter);
   const layout = runtimeLayout(settings.runDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };

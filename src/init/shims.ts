@@ -5,8 +5,9 @@ import { EXECLINE_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
 import { packageRoot } from '../util/package-root.js';
 
-// The s6 clients of the control socket, the execline interpreter and execline's commands, all in bin/s6-tool.
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', ...EXECLINE_PROGRAMS];
+// The s6 clients of the control socket, the execline interpreter and execline's commands, and
+// the timing commands (to the millisecond, whatever `timeout` the image has): all bin/s6-tool.
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS];
 
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's versions of
@@ -38,13 +39,29 @@ export type LinkOutcome = 'linked' | 'kept' | 'failed';
  * /command as its symlinks tarball links /usr/bin): skarnet's tools, which work under
  * Steward and need nothing that Steward's versions need (setpriv for s6-setuidgid, say).
  */
-export function isOverlayToolLink(link: string): boolean {
+export function isOverlayToolLink(link: string, root = '/'): boolean {
   try {
     if (!lstatSync(link).isSymbolicLink()) return false;
-    return /\/package\/admin\/[^/]+\/command\/[^/]+$/.test(realpathSync(link));
+    return /\/package\/admin\/[^/]+\/command\/[^/]+$/.test(root === '/' ? realpathSync(link) : resolveWithin(root, link));
   } catch {
     return false;
   }
+}
+
+/** MAXSYMLINKS, as the kernel counts them. */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Where a link leads inside a root file system being built (steward install --root): an
+ * absolute target such as /package/admin/... is the root's, not the host's.
+ */
+function resolveWithin(root: string, link: string): string {
+  let current = link;
+  for (let hop = 0; hop < MAX_LINK_HOPS && lstatSync(current, { throwIfNoEntry: false })?.isSymbolicLink() === true; hop++) {
+    const target = readlinkSync(current);
+    current = target.startsWith('/') ? join(root, target) : join(dirname(current), target);
+  }
+  return current;
 }
 
 /**
@@ -61,8 +78,8 @@ export function isOverlayRcLink(link: string): boolean {
 }
 
 /** What `steward install` replaces: its own and other links, but not s6-overlay's tools (its s6-rc excepted). */
-export function replacedByInstall(link: string): boolean {
-  return isOverlayRcLink(link) || !isOverlayToolLink(link);
+export function replacedByInstall(link: string, root = '/'): boolean {
+  return isOverlayRcLink(link) || !isOverlayToolLink(link, root);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ after(() => {
   trees.forEach(removeTree);
 });
 
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb'];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', 's6-maximumtime', 'with-retries'];
 // Every command in shims/ is linked: a new one cannot be forgotten in the list of links.
 const SHELL_SHIMS = readdirSync(join(repoRoot, 'shims'));
 
@@ -111,8 +111,15 @@ describe('steward install', () => {
       mkdirSync(join(root, 'command'), { recursive: true });
       symlinkSync(`../package/admin/${pkg}/command/${name}`, join(root, 'command', name));
     }
-    const result = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    // Absolute links, as s6-overlay's symlinks tarball makes them: the root's /package and /command, not the host's.
+    writeFileSync(join(root, 'package', 'admin', 's6-2.13.1.0', 'command', 's6-envdir'), '#!/bin/sh\n', { mode: 0o755 });
+    symlinkSync('/package/admin/s6-2.13.1.0/command/s6-envdir', join(root, 'command', 's6-envdir'));
+    mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
+    symlinkSync('/command/s6-setuidgid', join(root, 'usr', 'bin', 's6-setuidgid'));
+    const result = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root, '--usr-bin']);
     assert.equal(result.code, 0, result.stderr);
+    assert.equal(readlinkSync(join(root, 'command', 's6-envdir')), '/package/admin/s6-2.13.1.0/command/s6-envdir');
+    assert.equal(readlinkSync(join(root, 'usr', 'bin', 's6-setuidgid')), '/command/s6-setuidgid');
     assert.equal(readlinkSync(join(root, 'command', 's6-setuidgid')), '../package/admin/s6-2.13.1.0/command/s6-setuidgid');
     assert.equal(readlinkSync(join(root, 'command', 's6-svc')), '../package/admin/s6-2.13.1.0/command/s6-svc');
     assert.equal(readlinkSync(join(root, 'command', 'with-contenv')), '../package/admin/s6-overlay-3.2.0.2/command/with-contenv');
@@ -165,7 +172,10 @@ describe('steward install', () => {
 });
 
 describe('shell commands', () => {
-  const shim = (name: string): string => join(repoRoot, 'shims', name);
+  // s6-maximumtime and with-retries are bin/s6-tool under their names, as /command links them.
+  const toolLinks = mkdtempSync(join(tmpdir(), 'steward-tool-links-'));
+  for (const name of ['s6-maximumtime', 'with-retries']) symlinkSync(join(repoRoot, 'bin', 's6-tool'), join(toolLinks, name));
+  const shim = (name: string): string => (existsSync(join(toolLinks, name)) ? join(toolLinks, name) : join(repoRoot, 'shims', name));
 
   it('s6-envdir sets the first line of each file, unsets for an empty file wherever it sorts, and keeps an empty line as an empty value', async () => {
     const dir = tempDir();
@@ -252,7 +262,7 @@ describe('shell commands', () => {
     assert.match(crashed.stderr, /^s6-maximumtime: warning: child process crashed$/m);
     const missing = await run(shim('s6-maximumtime'), ['5000', 'no-such-program-here'], env);
     assert.equal(missing.code, 111);
-    assert.match(missing.stderr, /s6-maximumtime: fatal: unable to spawn no-such-program-here: ENOENT/);
+    assert.match(missing.stderr, /s6-maximumtime: fatal: unable to spawn no-such-program-here: No such file or directory/);
     assert.equal((await run(shim('s6-maximumtime'), ['soon', 'true'], env)).code, 100);
     assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '200', 'sleep', '0.9'], env)).code, 1);
     assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '2000', 'sleep', '0.1'], env)).code, 0);
@@ -261,6 +271,9 @@ describe('shell commands', () => {
   it("Steward's s6 commands find node where images install it when a script's PATH leaves it out", { skip: !['/usr/bin/node', '/usr/local/bin/node'].includes(process.execPath) && 'node is installed elsewhere here' }, async () => {
     const result = await run(join(repoRoot, 'bin', 's6-tool'), ['s6-maximumtime', '1000', '/bin/sh', '-c', 'exit 5'], { PATH: '/nonexistent' });
     assert.equal(result.code, 5, result.stderr);
+    // Run by their names, as /command links them: no other program from PATH is needed either.
+    const linked = await run(shim('with-retries'), ['-n', '1', '/bin/sh', '-c', 'exit 0'], { PATH: '/nonexistent' });
+    assert.equal(linked.code, 0, linked.stderr);
   });
 
   it("s6-portable-utils' commands behave as skarnet's: s6-echo, s6-test, s6-maximumtime, s6-dumpenv, s6-hiercopy, s6-chown", async () => {
@@ -1110,6 +1123,12 @@ s6-svwait -u -t 10000 /run/service/svc
 ${repoRoot}/bin/steward stop a & sleep 0.4; ${repoRoot}/bin/steward start svc; wait
 echo "order=$(tr '\\n' ' ' < /run/order)"
 echo "states=$(${repoRoot}/bin/steward status --json a b svc | grep -o '"state": "[a-z]*"' | tr -d '"' | tr '\\n' ' ')"
+# A change that runs out of time while waiting its turn is not carried out, and the next one
+# still waits for the change under way.
+: > /run/order
+${repoRoot}/bin/steward stop a & sleep 0.3; s6-rc -t 200 -u change hang; echo "queued=$?"; ${repoRoot}/bin/steward start svc; wait
+echo "order2=$(tr '\\n' ' ' < /run/order)"
+echo "hang_state=$(${repoRoot}/bin/steward status --json hang | grep -o '"state": "[a-z]*"' | tr -d '"')"
 # A change that runs out of time, its oneshot still running: the next one is not held back.
 s6-rc -t 500 -u change hang; echo "hang=$?"
 s6-rc -t 5000 -d change svc; echo "svc_down=$?"
@@ -1120,6 +1139,9 @@ echo "svc_after=$(s6-svstat -o up /run/service/svc)"
     // a's up ran again only after its down was over, and what depends on it came up after it.
     expect(output, 'order', 'a-up b-up b-down a-down a-up b-up ');
     expect(output, 'states', 'state: up state: up state: up ');
+    expect(output, 'queued', '2');
+    expect(output, 'order2', 'b-down a-down a-up b-up ');
+    expect(output, 'hang_state', 'state: down');
     expect(output, 'hang', '2');
     expect(output, 'svc_down', '0');
     expect(output, 'svc_after', 'false');

@@ -50,7 +50,7 @@ export const installCommand: Command = {
       }
     }
     for (const [link, target] of links) {
-      const overlayTool = !replacedByInstall(link);
+      const overlayTool = !replacedByInstall(link, root);
       // The image's own /init (a link to tini, dumb-init or a script of its own) is kept as a
       // file would be; only a link to a Steward (an earlier install) is replaced.
       const isInit = link === overlayInit;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { getSystemErrorMap } from 'node:util';
 
 import { errnoCode } from '../../errors.js';
 import { writeErr } from '../output.js';
@@ -49,9 +50,9 @@ async function runWithLimit(argv: readonly string[], limitMs: number, signal: No
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: 'inherit' });
     let timer: NodeJS.Timeout | undefined;
-    child.once('error', (error) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve({ kind: 'not-started', reason: `unable to spawn ${file}: ${errnoCode(error) ?? error.message}` });
+      resolve({ kind: 'not-started', reason: `unable to spawn ${file}: ${systemMessage(error)}` });
     });
     child.once('exit', (code, killedBy) => {
       clearTimeout(timer);
@@ -64,6 +65,13 @@ async function runWithLimit(argv: readonly string[], limitMs: number, signal: No
       }, limitMs);
     }
   });
+}
+
+/** The C library's words for an errno, as skarnet's tools print them ("No such file or directory"). */
+function systemMessage(error: NodeJS.ErrnoException): string {
+  const message = error.errno === undefined ? undefined : getSystemErrorMap().get(error.errno)?.[1];
+  if (message === undefined) return errnoCode(error) ?? error.message;
+  return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
 /** s6-maximumtime: prog's own exit code, or 99 when it ran out of time (it got the signal first). */
