@@ -105,7 +105,18 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
   const words = firstLine.subarray(2).toString('utf8').trim().split(/\s+/);
   const interpreter = words[0] ?? '';
   const problems = basename(interpreter) === 'execlineb' ? inspectExeclineScript(path) : [];
-  const program = launchedProgram(words);
+  if (unsplitEnvArguments(words)) {
+    const rest = words.slice(1).join(' ');
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${JSON.stringify(rest)} through ${interpreter}, which gets it as one word (the kernel passes a shebang's arguments as one): no such program`, {
+        path,
+        line: 1,
+        hint: `Write #!${interpreter} -S ${rest}, or name the interpreter by its path: #!/bin/${rest}`,
+      }),
+    });
+  }
+  const program = unsplitEnvArguments(words) ? undefined : launchedProgram(words);
   if (program !== undefined && !programExists(program)) {
     problems.push({
       severity: 'warning',
@@ -151,9 +162,11 @@ function runsMissingLogger(head: Buffer): boolean {
   const code = head
     .toString('utf8')
     .split('\n')
-    .filter((line) => !line.trimStart().startsWith('#'))
+    // Comments out, whole lines and trailing ones.
+    .map((line) => (line.trimStart().startsWith('#') ? '' : line.replace(/\s#.*$/, '')))
     .join('\n');
-  return /(^|[\s;&|(])s6-log(?=\s|$)/.test(code) && !loggerInstalled();
+  // By name or by path (/command/s6-log, /usr/bin/s6-log).
+  return /(^|[\s;&|(/])s6-log(?=\s|$)/.test(code) && !loggerInstalled();
 }
 
 let loggerFound: boolean | undefined;
@@ -170,9 +183,32 @@ function loggerInstalled(): boolean {
  */
 function launchedProgram(words: readonly string[]): string | undefined {
   const launcher = basename(words[0] ?? '');
-  if (launcher === 'env') return words.slice(1).find((word) => !word.startsWith('-') && !word.includes('='));
   if (launcher === 'with-contenv') return words[1];
+  if (launcher !== 'env') return undefined;
+  const args = words.slice(1);
+  for (let index = 0; index < args.length; index++) {
+    const word = args[index] ?? '';
+    // -S and --split-string: the rest is split again; -Sbash carries the program itself.
+    if (word === '-S' || word.startsWith('--split-string')) continue;
+    if (word.startsWith('-S')) return word.slice(2).split(/\s+/)[0];
+    // Options that take the next word as their value.
+    if (word === '-u' || word === '-C' || word === '--unset' || word === '--chdir') {
+      index++;
+      continue;
+    }
+    if (word.startsWith('-') || word.includes('=')) continue;
+    return word;
+  }
   return undefined;
+}
+
+/**
+ * `#!/usr/bin/env bash -e`: Linux hands env everything after its name as one word, "bash -e",
+ * a program no PATH has. Only `env -S` splits it.
+ */
+function unsplitEnvArguments(words: readonly string[]): boolean {
+  if (basename(words[0] ?? '') !== 'env' || words.length < 3) return false;
+  return !words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));
 }
 
 function programExists(program: string): boolean {
@@ -208,7 +244,8 @@ function readHead(path: string): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const buffer = Buffer.alloc(256);
+    // A logger's command may follow a few lines (a mkdir, a comment header): 4 KiB, one read.
+    const buffer = Buffer.alloc(4096);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, length);
   } catch {

@@ -4,7 +4,7 @@ import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/
 import { membersLeftOut, withOverlaySources } from '../config/overlay-sources.js';
 import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
-import { type CompiledGraph, compileGraph } from '../graph/compile.js';
+import { type CompiledGraph, closure, compileGraph } from '../graph/compile.js';
 import { listDirents } from '../config/scan.js';
 import { counted } from '../util/counted.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -62,8 +62,15 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
     graphErrors: rcDiagnostics.some((diagnostic) => diagnostic.severity === 'error' && diagnostic.scope !== 'service'),
     legacyErrors: legacyDiagnostics.some((diagnostic) => diagnostic.severity === 'error'),
     summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
-    stagesLeftOut: membersLeftOut(patches.bundleContents),
+    // Said only of a stage nothing else brings back in (a user2 service that depends on legacy-services does).
+    stagesLeftOut: stagesNotStarted(membersLeftOut(patches.bundleContents), graph),
   };
+}
+
+/** Of the members left out ("legacy-services (top)"), those the boot does not start after all. */
+function stagesNotStarted(leftOut: readonly string[], graph: CompiledGraph): string[] {
+  const started = closure(graph, ['top']);
+  return leftOut.filter((entry) => !started.has(entry.slice(0, entry.indexOf(' '))));
 }
 
 /** A services.d service that has the name of an s6-rc one (defined at `rcSource`). */

@@ -11,14 +11,23 @@ import type { ShutdownRequest } from './shutdown-request.js';
  * found open is closed, and the SIGUSR1 is taken for what it means to an init, a graceful
  * shutdown.
  */
-export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest): Promise<void> {
+export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest, recheckMs: readonly number[] = RECHECK_MS): Promise<void> {
   try {
     const inspector = await import('node:inspector');
     if (inspector.url() === undefined) return;
     inspector.close();
     reporter.warn('steward', "a SIGUSR1 came before Steward could take signals, and Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks");
     shutdown.request({ kind: 'signal', signal: 'SIGUSR1' });
+    // Node may open it once more a few milliseconds after (the start the signal asked for,
+    // still under way): looked at again, and closed again, for as long as that can happen.
+    for (const delayMs of recheckMs) {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (inspector.url() !== undefined) inspector.close();
+    }
   } catch (error) {
     reporter.error('steward', `cannot check for Node's debugger: ${errorMessage(error)}`);
   }
 }
+
+/** When to look again after closing it: soon, then less often, about five seconds in all. */
+const RECHECK_MS = [5, 20, 100, 500, 1000, 3500];

@@ -1,4 +1,5 @@
-import { lstatSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import { errnoCode } from '../errors.js';
 import type { Reporter } from '../log/reporter.js';
@@ -17,8 +18,8 @@ export function ensureVarRunLink(reporter: Reporter, paths: { varRun: string; ru
   try {
     isLink = lstatSync(varRun).isSymbolicLink();
   } catch (error) {
-    // No /var/run (or no /var): make the link when /var is there, as s6-overlay's preinit does.
-    if (errnoCode(error) !== 'ENOENT') return;
+    // No /var/run: make the link when /var is there, as s6-overlay's preinit does; no /var, nothing to do.
+    if (errnoCode(error) !== 'ENOENT' || !existsSync(dirname(varRun))) return;
     isLink = false;
   }
   if (isLink && resolvesTo(varRun, run)) return;

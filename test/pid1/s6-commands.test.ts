@@ -265,6 +265,16 @@ describe('shell commands', () => {
     assert.match(missing.stderr, /s6-maximumtime: fatal: unable to spawn no-such-program-here: No such file or directory/);
     assert.equal((await run(shim('s6-maximumtime'), ['soon', 'true'], env)).code, 100);
     assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '200', 'sleep', '0.9'], env)).code, 1);
+    // Past what a Node timer holds (24.8 days): a limit, not a time-out at once; past 32 bits: a usage error, as skarnet's.
+    assert.equal((await run(shim('s6-maximumtime'), ['3000000000', 'sh', '-c', 'exit 4'], env)).code, 4);
+    assert.equal((await run(shim('s6-maximumtime'), ['5000000000', 'true'], env)).code, 100);
+    // At a time-out the next attempt starts, as s6-overlay's does, even if the last one outlives its SIGTERM.
+    const slowDir = tempDir();
+    const ends = join(slowDir, 'ends');
+    const stubborn = await run(shim('with-retries'), ['-n', '2', '-t', '200', 'sh', '-c', `exec >/dev/null 2>&1; trap '' TERM; sleep 1.5; echo end >> ${ends}`], env);
+    assert.equal(stubborn.code, 1);
+    // (Its attempts let go of the output, so the harness does not wait for them either.)
+    assert.equal(existsSync(ends), false, 'with-retries waited for an attempt that outlived its SIGTERM');
     assert.equal((await run(shim('with-retries'), ['-n', '2', '-t', '2000', 'sleep', '0.1'], env)).code, 0);
   });
 

@@ -125,6 +125,16 @@ describe('steward check', () => {
     assert.equal(missing.status, 0, missing.stdout);
     assert.ok(missing.stdout.includes(`warning: ${logRun}: the run script of service web/log runs s6-log, which is not installed here`), missing.stdout);
     assert.match(missing.stdout, /apk add s6/);
+    // By path, after a few lines, and not when only a trailing comment names it.
+    const more = tree({
+      'services.d/a/run': script('exec sleep 1000\n'),
+      'services.d/a/log/run': script(`# ${'header '.repeat(60)}\nmkdir -p /var/log/a\nexec /command/s6-log n20 /var/log/a\n`),
+      'services.d/b/run': script('exec sleep 1000\n'),
+      'services.d/b/log/run': script('exec logger -t b  # was: s6-log n20 /var/log/b\n'),
+    });
+    const byPath = check(['--etc', more], { PATH: '/nonexistent' });
+    assert.ok(byPath.stdout.includes(`${join(more, 'services.d/a/log/run')}: the run script of service a/log runs s6-log`), byPath.stdout);
+    assert.ok(!byPath.stdout.includes(join(more, 'services.d/b/log/run')), byPath.stdout);
     // An s6-log in PATH: nothing to say.
     const bin = tree({ 's6-log': script('exit 0\n') });
     const present = check(['--etc', root], { PATH: bin });

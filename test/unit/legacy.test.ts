@@ -245,6 +245,16 @@ describe('readLegacyTree: run and finish scripts', () => {
     assert.deepEqual(found.result.diagnostics, []);
   });
 
+  it('warns about #!/usr/bin/env bash -e, which env gets as one word, and reads env options that take a value', () => {
+    const joined = readFiles({ 'services.d/web/run': script('exec true\n', '#!/usr/bin/env sh -e') });
+    assert.equal(joined.result.diagnostics.length, 1, JSON.stringify(joined.result.diagnostics));
+    assert.match(joined.result.diagnostics[0]?.error.message ?? '', /runs "sh -e" through \/usr\/bin\/env, which gets it as one word/);
+    assert.match(joined.result.diagnostics[0]?.error.hint ?? '', /#!\/usr\/bin\/env -S sh -e/);
+    for (const shebang of ['#!/usr/bin/env -S sh -e', '#!/usr/bin/env -Ssh', '#!/usr/bin/env -S -u HOME sh']) {
+      assert.deepEqual(readFiles({ 'services.d/web/run': script('exec true\n', shebang) }).result.diagnostics, [], shebang);
+    }
+  });
+
   it('warns when a with-contenv shebang names a shell that is not installed (#!/usr/bin/with-contenv bash without bash)', () => {
     const withContenv = join(repoRoot, 'shims', 'with-contenv');
     const missing = readFiles({ 'services.d/web/run': script('exec true\n', `#!${withContenv} no-such-shell-here`) });

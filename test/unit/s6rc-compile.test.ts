@@ -358,6 +358,15 @@ describe("what an image added to s6-overlay's own sources", () => {
     assert.equal(started.has('legacy-services'), false);
     assert.deepEqual(compiled.stagesLeftOut, ['legacy-cont-init (base)', 'legacy-services (top)']);
   });
+
+  it('does not say a stage is left out when a service that depends on it brings it back', () => {
+    const root = tree({ ...longrun('svc-late'), 's6-overlay/s6-rc.d/svc-late/dependencies.d/legacy-services': '', 's6-overlay/s6-rc.d/user2/contents.d/svc-late': '' });
+    const overlay = tree({ 'top/type': 'bundle\n', 'top/contents.d/base': '', 'top/contents.d/user': '', 'top/contents.d/user2': '' });
+    const env = envFor(root);
+    const compiled = compileServices(readSettings(env).settings, env, { overlaySourcesDir: overlay });
+    assert.equal(closure(compiled.graph, ['top']).has('legacy-services'), true);
+    assert.deepEqual(compiled.stagesLeftOut, []);
+  });
 });
 
 describe('steward check on an s6-rc.d tree', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -42,6 +42,13 @@ describe('ensureVarRunLink: /var/run made a link to /run at every boot, as s6-ov
     symlinkSync(elsewhere, other);
     ensureVarRunLink(reporter, { varRun: other, run, mountinfo });
     assert.equal(readlinkSync(other), run);
+  });
+
+  it('says nothing and does nothing when there is no /var at all', () => {
+    const { dir, run, mountinfo, lines, reporter } = setup();
+    ensureVarRunLink(reporter, { varRun: join(dir, 'no-var', 'run'), run, mountinfo });
+    assert.deepEqual(lines, []);
+    assert.equal(existsSync(join(dir, 'no-var')), false);
   });
 
   it('leaves a directory holding a mount (a bind-mounted docker.sock) alone, with a warning that names it', () => {

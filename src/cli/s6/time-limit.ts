@@ -5,6 +5,7 @@ import { errnoCode } from '../../errors.js';
 import { writeErr } from '../output.js';
 import { S6_EXIT } from './call.js';
 import { getopt, UsageError } from './getopt.js';
+import { MAX_TIMER_MS } from '../../util/race.js';
 
 /**
  * s6-maximumtime and with-retries. They were shell scripts over `timeout`, which only
@@ -34,9 +35,22 @@ const SIGNAL_OPTIONS: Readonly<Record<string, NodeJS.Signals | null>> = {
 
 type Outcome = { kind: 'exited'; code: number } | { kind: 'killed'; signal: NodeJS.Signals } | { kind: 'timed-out'; child: ChildProcess } | { kind: 'not-started'; reason: string };
 
+/** skarnet's tools read these as 32-bit unsigned numbers. */
+const MAX_UINT32 = 4_294_967_295;
+
 function parseCount(text: string | undefined, what: string): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number`);
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) > MAX_UINT32) throw new UsageError(`${what} must be a whole number up to ${MAX_UINT32}`);
   return Number(text);
+}
+
+/** setTimeout past what a Node timer holds (about 24.8 days, beyond which it fires at once): in steps. */
+function afterLong(ms: number, action: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const step = (left: number): void => {
+    timer = setTimeout(() => (left > MAX_TIMER_MS ? step(left - MAX_TIMER_MS) : action()), Math.min(left, MAX_TIMER_MS));
+  };
+  step(ms);
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -49,20 +63,20 @@ async function runWithLimit(argv: readonly string[], limitMs: number, signal: No
   const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: 'inherit' });
-    let timer: NodeJS.Timeout | undefined;
+    let cancel = (): void => undefined;
     child.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      cancel();
       resolve({ kind: 'not-started', reason: `unable to spawn ${file}: ${systemMessage(error)}` });
     });
     child.once('exit', (code, killedBy) => {
-      clearTimeout(timer);
+      cancel();
       resolve(killedBy === null ? { kind: 'exited', code: code ?? 0 } : { kind: 'killed', signal: killedBy });
     });
     if (limitMs > 0) {
-      timer = setTimeout(() => {
+      cancel = afterLong(limitMs, () => {
         if (signal !== null) child.kill(signal);
         resolve({ kind: 'timed-out', child });
-      }, limitMs);
+      });
     }
   });
 }
@@ -103,7 +117,7 @@ export async function maximumTime(args: readonly string[]): Promise<number> {
 
 /**
  * s6-overlay's with-retries: up to `-n` attempts (3), one after the other, each stopped with
- * SIGTERM after `-t` ms (500; 0: no limit). 0 at the first success, 1 when all failed.
+ * SIGTERM after `-t` ms (500; 0: no limit), the next one starting then. 0 at the first success, 1 when all failed.
  */
 export async function withRetries(args: readonly string[]): Promise<number> {
   const { options, operands } = getopt(args, 'n:t:');
@@ -118,8 +132,9 @@ export async function withRetries(args: readonly string[]): Promise<number> {
     const outcome = await runWithLimit(operands, limitMs, 'SIGTERM');
     if (outcome.kind === 'exited' && outcome.code === 0) return 0;
     if (outcome.kind === 'not-started') writeErr(`with-retries: ${outcome.reason}\n`);
-    // The next attempt must not overlap one that ignores SIGTERM for a while.
-    if (outcome.kind === 'timed-out') await new Promise((resolve) => outcome.child.once('exit', resolve));
+    // As s6-overlay's: at a time-out the next attempt starts, whether or not the last one has
+    // ended on its SIGTERM; one that outlives it is the supervisor's to reap.
+    if (outcome.kind === 'timed-out') outcome.child.unref();
   }
   return 1;
 }
