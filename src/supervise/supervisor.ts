@@ -186,15 +186,17 @@ export class ServiceSupervisor {
   }
 
   /**
-   * Restarts a running service: down-signal and SIGCONT, then the normal restart path
+   * Restarts a running service: down-signal (and SIGCONT, unless `resume` is false), then the normal restart path
    * (s6-svc -r). Does nothing to a service that is not running, and changes nothing of
    * whether it is wanted up, as s6: one run with -o, or wanted down, stays down after it.
    */
-  restart(): boolean {
+  restart(options: { resume?: boolean } = {}): boolean {
     if (this.#pid === null || !isRunning(this.#state) || this.#state === 'stopping') return false;
     this.#stopRequested = true;
     this.port.signal(this.#pid, this.definition.downSignal);
-    this.#continue(this.#pid);
+    // s6-svc -r sends the down-signal alone: a paused run stays paused, the signal pending,
+    // until s6-svc -c. steward restart resumes it, so that the restart happens.
+    if (options.resume !== false) this.#continue(this.#pid);
     return true;
   }
 

@@ -332,6 +332,9 @@ describe("execline's commands run as programs, as shell run scripts chain them",
     assert.equal(plain.stdout, 'ignored-name word\n', plain.stderr);
     const renamed = asProgram('exec', ['-a', 'myname', 'sh', '-c', 'echo $0']);
     assert.equal(renamed.stdout, 'myname\n', renamed.stderr);
+    const nothing = asProgram('exec', []);
+    assert.equal(nothing.code, 100);
+    assert.match(nothing.stderr, /usage: exec /);
   });
 
   it('blocks come as execline encodes them in argv; a failure exits as execline does', () => {

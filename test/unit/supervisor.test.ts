@@ -149,7 +149,13 @@ describe('ServiceSupervisor: restarts', () => {
     clock.advance(5000);
     assert.equal(supervisor.restart(), true);
     assert.equal(supervisor.status.paused, false);
+    // s6-svc -r: the down-signal alone; a paused run stays paused, the signal pending.
     supervisor.signal('SIGSTOP');
+    const paused = port.last.pid;
+    const before = port.signalsTo(paused).length;
+    assert.equal(supervisor.restart({ resume: false }), true);
+    assert.deepEqual(port.signalsTo(paused).slice(before), ['SIGTERM']);
+    assert.equal(supervisor.status.paused, true);
     port.exit(port.last.pid, { signal: 'SIGKILL' });
     assert.equal(supervisor.status.paused, false, 'a run that is gone is not paused');
     clock.advance(5000);

@@ -98,7 +98,8 @@ function apply(action: Action, supervisor: ServiceSupervisor): void {
       supervisor.down();
       return;
     case 'restart':
-      supervisor.restart();
+      // s6-svc -r: the down-signal only, as s6-supervise sends it.
+      supervisor.restart({ resume: false });
       return;
     case 'restart-or-start':
       // steward restart: running again afterwards, and kept up, whatever it was before.

@@ -121,6 +121,8 @@ const exec: Command = {
   usage: 'exec [ -c ] [ -l ] [ -a argv0 ] prog...',
   run(args, context) {
     const { flags, rest } = parseOptions(args, 'cla:', this.usage);
+    // As execline's: nothing to execute is a usage error, not success.
+    if (rest.length === 0) throw new ExeclineError(`usage: ${this.usage}`);
     if (flags.has('c')) context.state.env.clear();
     const argv0 = flags.get('a');
     const login = flags.has('l');
