@@ -143,7 +143,7 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
   if (runsMissingLogger(head)) {
     problems.push({
       severity: 'warning',
-      error: new StewardError('ERR_SCRIPT', `the ${role} runs s6-log, which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs s6-log (directly or through logutil-service), which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
         path,
         hint: "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6), or keep s6-overlay's tarballs in the image",
       }),
@@ -165,8 +165,8 @@ function runsMissingLogger(head: Buffer): boolean {
     // Comments out, whole lines and trailing ones.
     .map((line) => (line.trimStart().startsWith('#') ? '' : line.replace(/\s#.*$/, '')))
     .join('\n');
-  // By name or by path (/command/s6-log, /usr/bin/s6-log).
-  return /(^|[\s;&|(/])s6-log(?=\s|$)/.test(code) && !loggerInstalled();
+  // By name or by path (/command/s6-log, /usr/bin/s6-log); s6-overlay's logutil-service runs it too.
+  return /(^|[\s;&|(/])(s6-log|logutil-service)(?=\s|$)/.test(code) && !loggerInstalled();
 }
 
 let loggerFound: boolean | undefined;

@@ -123,7 +123,7 @@ describe('steward check', () => {
     const logRun = join(root, 'services.d/web/log/run');
     const missing = check(['--etc', root], { PATH: '/nonexistent' });
     assert.equal(missing.status, 0, missing.stdout);
-    assert.ok(missing.stdout.includes(`warning: ${logRun}: the run script of service web/log runs s6-log, which is not installed here`), missing.stdout);
+    assert.ok(missing.stdout.includes(`warning: ${logRun}: the run script of service web/log runs s6-log (directly or through logutil-service), which is not installed here`), missing.stdout);
     assert.match(missing.stdout, /apk add s6/);
     // By path, after a few lines, and not when only a trailing comment names it.
     const more = tree({
@@ -131,10 +131,13 @@ describe('steward check', () => {
       'services.d/a/log/run': script(`# ${'header '.repeat(60)}\nmkdir -p /var/log/a\nexec /command/s6-log n20 /var/log/a\n`),
       'services.d/b/run': script('exec sleep 1000\n'),
       'services.d/b/log/run': script('exec logger -t b  # was: s6-log n20 /var/log/b\n'),
+      'services.d/c/run': script('exec sleep 1000\n'),
+      'services.d/c/log/run': script('exec logutil-service /var/log/c\n'),
     });
     const byPath = check(['--etc', more], { PATH: '/nonexistent' });
-    assert.ok(byPath.stdout.includes(`${join(more, 'services.d/a/log/run')}: the run script of service a/log runs s6-log`), byPath.stdout);
+    assert.ok(byPath.stdout.includes(`${join(more, 'services.d/a/log/run')}: the run script of service a/log runs s6-log (directly or through logutil-service)`), byPath.stdout);
     assert.ok(!byPath.stdout.includes(join(more, 'services.d/b/log/run')), byPath.stdout);
+    assert.ok(byPath.stdout.includes(`${join(more, 'services.d/c/log/run')}: the run script of service c/log runs s6-log (directly or through logutil-service)`), byPath.stdout);
     // An s6-log in PATH: nothing to say.
     const bin = tree({ 's6-log': script('exit 0\n') });
     const present = check(['--etc', root], { PATH: bin });
