@@ -174,26 +174,9 @@ async function main(command: readonly string[]): Promise<number> {
     },
   );
 
-  // The s6-supervise stand-in, off the start-up path: once the boot is over, then after each
-  // service directory installed since (a scan, a longrun brought in at run time).
+  // The s6-supervise stand-in, off the start-up path.
   const superviseNames = new SuperviseNames(context);
-  let namesShown = false;
-  let showPending = false;
-  const showNames = (): void => superviseNames.show([...services.supervisors.keys()]);
-  services.whenInstalled(() => {
-    if (!namesShown || showPending) return;
-    showPending = true;
-    setImmediate(() => {
-      showPending = false;
-      showNames();
-    });
-  });
-  bootOver
-    .then(() => {
-      namesShown = true;
-      showNames();
-    })
-    .catch(() => undefined);
+  superviseNames.follow(services, bootOver);
 
   // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
   // Once the boot is over, or a second in at the latest when it takes longer.

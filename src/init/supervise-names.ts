@@ -3,6 +3,7 @@ import { closeSync } from 'node:fs';
 import { errorMessage } from '../errors.js';
 import { createPipe } from '../sys/ffi.js';
 import type { InitContext } from './context.js';
+import type { ServiceSet } from './service-set.js';
 
 /**
  * s6-overlay has one `s6-supervise NAME` process per service, and images test for it: after a
@@ -19,6 +20,31 @@ export class SuperviseNames {
   #closed = false;
 
   constructor(private readonly context: InitContext) {}
+
+  /**
+   * Shows the supervised services once the boot is over, then again after each service
+   * directory installed since (a scan, a longrun brought in at run time), once per turn of
+   * the event loop at most.
+   */
+  follow(services: ServiceSet, bootOver: Promise<void>): void {
+    let following = false;
+    let pending = false;
+    const showAll = (): void => this.show([...services.supervisors.keys()]);
+    services.whenInstalled(() => {
+      if (!following || pending) return;
+      pending = true;
+      setImmediate(() => {
+        pending = false;
+        showAll();
+      });
+    });
+    bootOver
+      .then(() => {
+        following = true;
+        showAll();
+      })
+      .catch(() => undefined);
+  }
 
   /** Shows these names, replacing the stand-in when they changed. */
   show(names: readonly string[]): void {
