@@ -15,8 +15,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 /** As s6-svstat: what it is, what it is wanted to be when that differs (after s6-svc -O, say), and paused (s6-svc -p). */
 function stateText(service: StatusRecord): string {
   const wanted = service.pid !== null && !service.wantUp ? ', want down' : service.pid === null && service.wantUp && service.state === 'down' ? ', want up' : '';
-  // `=== true`: a record from a Steward that predates the field has none.
-  return `${service.state}${wanted}${service.paused === true ? ', paused' : ''}`;
+  return `${service.state}${wanted}${service.paused ? ', paused' : ''}`;
 }
 
 export function statusTable(services: readonly StatusRecord[], oneshots: readonly OneshotNode[] = []): string {

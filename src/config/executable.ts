@@ -105,7 +105,8 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
   const words = firstLine.subarray(2).toString('utf8').trim().split(/\s+/);
   const interpreter = words[0] ?? '';
   const problems = basename(interpreter) === 'execlineb' ? inspectExeclineScript(path) : [];
-  if (unsplitEnvArguments(words)) {
+  const unsplit = unsplitEnvArguments(words);
+  if (unsplit) {
     const rest = words.slice(1).join(' ');
     problems.push({
       severity: 'warning',
@@ -116,7 +117,7 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
-  const program = unsplitEnvArguments(words) ? undefined : launchedProgram(words);
+  const program = unsplit ? undefined : launchedProgram(words);
   if (program !== undefined && !programExists(program)) {
     problems.push({
       severity: 'warning',

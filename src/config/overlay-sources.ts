@@ -23,10 +23,12 @@ function bundle(name: string, contents: string[]): RcBundle {
   return { kind: 'bundle', name, source: BUILT_IN, contents, essential: false };
 }
 
+/** What s6-overlay's own bundles hold: base, its stages before the user's services; top, everything. */
+const OWN_MEMBERS = { base: ['fix-attrs', 'legacy-cont-init'], top: ['base', 'user', 'legacy-services', 'user2'] } as const;
+
 /** The members of base and top that an image's copy of s6-overlay's sources leaves out, as "member (bundle)". */
 export function membersLeftOut(bundleContents: ReadonlyMap<string, readonly string[]>): string[] {
-  const own: Record<string, string[]> = { base: ['fix-attrs', 'legacy-cont-init'], top: ['base', 'user', 'legacy-services', 'user2'] };
-  return Object.entries(own).flatMap(([name, members]) => {
+  return Object.entries(OWN_MEMBERS).flatMap(([name, members]) => {
     const listed = bundleContents.get(name);
     return listed === undefined ? [] : members.filter((member) => !listed.includes(member)).map((member) => `${member} (${name})`);
   });
@@ -47,16 +49,16 @@ export function withOverlaySources(
   // An image may add to them (see readOverlayPatches): more contents, more dependencies.
   const more = (name: string, own: string[]): string[] => [...new Set([...own, ...(additions.get(name) ?? [])])];
   // And take members out of base and top, in its copy of s6-overlay's sources.
-  const kept = (name: string, own: string[]): string[] => {
+  const kept = (name: keyof typeof OWN_MEMBERS): string[] => {
     const listed = bundleContents.get(name);
-    return listed === undefined ? own : own.filter((member) => listed.includes(member));
+    return OWN_MEMBERS[name].filter((member) => listed === undefined || listed.includes(member));
   };
   const internal: RcDefinition[] = [
     stage('fix-attrs', 'fix-attrs', more('fix-attrs', [])),
     stage('legacy-cont-init', 'legacy-cont-init', more('legacy-cont-init', ['fix-attrs'])),
-    bundle('base', more('base', kept('base', ['fix-attrs', 'legacy-cont-init']))),
+    bundle('base', more('base', kept('base'))),
     stage('legacy-services', 'legacy-services', more('legacy-services', ['base', 'user'])),
-    bundle('top', more('top', kept('top', ['base', 'user', 'legacy-services', 'user2']))),
+    bundle('top', more('top', kept('top'))),
   ];
   const all = new Map<string, RcDefinition>();
   for (const definition of internal) {

@@ -53,8 +53,7 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
   // A request Node cannot parse gets an answer a client can act on (as Node's own default
   // does), then the connection is closed; a socket already gone is only destroyed.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    // A socket already gone, or a timeout error (none is set: see limitLifetime), is only destroyed.
-    if (!socket.writable || socket.destroyed || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    if (!socket.writable || socket.destroyed) {
       socket.destroy();
       return;
     }

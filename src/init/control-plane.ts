@@ -160,10 +160,6 @@ function isStage(engine: Engine | undefined, name: string): boolean {
   return atomic?.kind === 'oneshot' && atomic.up.kind === 'builtin';
 }
 
-/**
- * s6-rc's change, list and listall over the engine's graph. Transitions started here stop
- * only for a shutdown (`stopSignal`), never because a client stopped waiting.
- */
 /** The changes asked of each engine, one after the other: the last one's end. */
 const changeQueues = new WeakMap<Engine, { tail: Promise<unknown> }>();
 
@@ -176,6 +172,10 @@ function changeQueueOf(engine: Engine): { tail: Promise<unknown> } {
   return queue;
 }
 
+/**
+ * s6-rc's change, list and listall over the engine's graph. Transitions started here stop
+ * only for a shutdown (`stopSignal`), never because a client stopped waiting.
+ */
 function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal): RcOperations {
   const { graph } = engine;
   const isUp = (name: string): boolean => engine.state(name) === 'up';

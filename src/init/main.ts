@@ -7,7 +7,7 @@ import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
 import { sendSignal } from '../sys/signals.js';
 import { takeHeldSignals } from '../sys/held-signals.js';
-import { createNodeProcessPort } from '../sys/spawn.js';
+import { createNodeProcessPort, type StdioTarget } from '../sys/spawn.js';
 import { childStdio, guardStandardStreams, stderrFlushed, writeStderr } from '../sys/stdio.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,8 +120,7 @@ async function main(command: readonly string[]): Promise<number> {
     childEnv,
     isPid1,
     workdir,
-    // Each child its own open file on the catch-all pipe too (see FreshPipe).
-    output: catchAll === undefined ? childStdio() : { stdout: { freshFrom: catchAll.writeFd, fallback: catchAll.writeFd }, stderr: { freshFrom: catchAll.writeFd, fallback: catchAll.writeFd } },
+    output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output);
@@ -208,6 +207,12 @@ async function main(command: readonly string[]): Promise<number> {
   (await probesStarted)?.close();
   catchAll?.close();
   return code;
+}
+
+/** stdout and stderr of every child on the catch-all pipe, each child with an open file of its own (see FreshPipe). */
+function catchAllStdio(writeFd: number): { stdout: StdioTarget; stderr: StdioTarget } {
+  const fresh = { freshFrom: writeFd, fallback: writeFd };
+  return { stdout: fresh, stderr: fresh };
 }
 
 /**

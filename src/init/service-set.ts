@@ -226,12 +226,17 @@ export class ServiceSet {
     }
   }
 
+  /** A line about one run: info, or debug while the service is in a crash loop. */
+  #unlessLooping(stage: string, name: string, text: string): void {
+    if (this.#crashLoops.showsStarts(name)) this.reporter.info(stage, text);
+    else this.reporter.debug(stage, text);
+  }
+
   #report(event: SupervisorEvent, supervisor: ServiceSupervisor): void {
     const stage = `service ${supervisor.name}`;
     switch (event.type) {
       case 'spawned':
-        if (this.#crashLoops.showsStarts(supervisor.name)) this.reporter.info(stage, `started (pid ${event.pid})`);
-        else this.reporter.debug(stage, `started (pid ${event.pid})`);
+        this.#unlessLooping(stage, supervisor.name, `started (pid ${event.pid})`);
         return;
       case 'state':
         if (event.to === 'ready') this.reporter.info(stage, 'ready');
@@ -246,8 +251,7 @@ export class ServiceSet {
         } else {
           // The finish script may still decide otherwise (s6-svc -d, exit 125, halt): a service
           // meant to run once is not warned about. Said once the finish script is done.
-          if (this.#crashLoops.showsStarts(supervisor.name)) this.reporter.info(stage, `${event.description}; its finish script runs`);
-          else this.reporter.debug(stage, `${event.description}; its finish script runs`);
+          this.#unlessLooping(stage, supervisor.name, `${event.description}; its finish script runs`);
           this.#exitsToJudge.set(supervisor.name, event);
         }
         return;

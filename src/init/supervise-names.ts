@@ -48,11 +48,12 @@ export class SuperviseNames {
 
   /** Shows these names, replacing the stand-in when they changed. */
   show(names: readonly string[]): void {
-    const key = [...names].sort().join('\n');
+    const sorted = [...names].sort();
+    const key = sorted.join('\n');
     if (this.#closed || key === this.#shown) return;
     this.#shown = key;
     const previous = this.#current;
-    this.#current = names.length === 0 ? undefined : this.#start([...names].sort());
+    this.#current = sorted.length === 0 ? undefined : this.#start(sorted);
     if (previous !== undefined) closeSync(previous.writeFd);
   }
 

@@ -35,7 +35,6 @@ export function ensureVarRunLink(reporter: Reporter, paths: { varRun: string; ru
     rmSync(varRun, { recursive: true, force: true });
     symlinkSync(run, varRun);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return; // no /var at all
     reporter.warn('steward', `cannot make ${varRun} a link to ${run} (${errnoCode(error) ?? String(error)}); scripts that write under ${varRun}/s6 will not reach ${run}/s6. Please ${fix}`);
   }
 }

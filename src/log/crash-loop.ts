@@ -37,13 +37,13 @@ export class CrashLoops {
 
   /** A death the service did not ask for, after a run of `runMs`. */
   died(name: string, runMs: number): DeathReport {
-    const loop = this.#loops.get(name) ?? { deaths: 0, quiet: false, untold: 0, lastToldAt: 0, reminderMs: FIRST_REMINDER_MS };
-    this.#loops.set(name, loop);
     if (runMs >= SHORT_RUN_MS) {
       // It ran a while: whatever came before, this death is news.
-      Object.assign(loop, { deaths: 0, quiet: false, untold: 0, reminderMs: FIRST_REMINDER_MS });
+      this.settled(name);
       return { kind: 'each' };
     }
+    const loop = this.#loops.get(name) ?? { deaths: 0, quiet: false, untold: 0, lastToldAt: 0, reminderMs: FIRST_REMINDER_MS };
+    this.#loops.set(name, loop);
     loop.deaths++;
     if (!loop.quiet) {
       if (loop.deaths < CRASH_LOOP_DEATHS) return { kind: 'each' };

@@ -48,6 +48,11 @@ function reopenPipe(fd: number, mode: 'blocking' | 'non-blocking'): number | und
   } catch {
     return undefined; // closed: nothing to share
   }
+  return openAgain(fd, mode);
+}
+
+/** The pipe at `fd` (known to be one) opened again through /proc; undefined when it cannot be. */
+function openAgain(fd: number, mode: 'blocking' | 'non-blocking'): number | undefined {
   let reopened: number;
   try {
     // O_NONBLOCK for the open itself in any case: opening a pipe nobody reads would wait forever.
@@ -66,16 +71,9 @@ function reopenPipe(fd: number, mode: 'blocking' | 'non-blocking'): number | und
  * descriptors, say).
  */
 export function openForChild(target: FreshPipe): { fd: number; fresh: boolean } {
-  let fd: number;
-  try {
-    // Known to be a pipe (childStdio looked): no fstat again. Non-blocking for the open itself only.
-    fd = openSync(`/proc/self/fd/${target.freshFrom}`, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch {
-    return { fd: target.fallback, fresh: false };
-  }
-  if (clearStatusFlags(fd)) return { fd, fresh: true };
-  closeSync(fd);
-  return { fd: target.fallback, fresh: false };
+  // Known to be a pipe (childStdio looked): no fstat again.
+  const fd = openAgain(target.freshFrom, 'blocking');
+  return fd === undefined ? { fd: target.fallback, fresh: false } : { fd, fresh: true };
 }
 
 let stderrTarget: number | undefined;

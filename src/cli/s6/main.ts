@@ -25,7 +25,7 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-svok': { run: s6svok, usage: SVOK_USAGE },
   's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
   's6-rc': { run: s6rc, usage: RC_USAGE },
-  // Run by their shell commands in /command, for a time limit to the millisecond whatever `timeout` the image has.
+  // Linked in /command under their names: a time limit to the millisecond whatever `timeout` the image has.
   's6-maximumtime': { run: maximumTime, usage: MAXIMUMTIME_USAGE },
   'with-retries': { run: withRetries, usage: WITH_RETRIES_USAGE },
   // Not a client: an interpreter for execline scripts, for images without s6-overlay's.

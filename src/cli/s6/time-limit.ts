@@ -8,8 +8,8 @@ import { getopt, UsageError } from './getopt.js';
 import { MAX_TIMER_MS } from '../../util/race.js';
 
 /**
- * s6-maximumtime and with-retries. They were shell scripts over `timeout`, which only
- * behaves as they need in GNU coreutils: BusyBox's counts whole seconds and exits with the
+ * s6-maximumtime and with-retries, in Node rather than as shell scripts over `timeout`, which
+ * only behaves as they need in GNU coreutils: BusyBox's counts whole seconds and exits with the
  * program's status, so a time limit was missed and its exit code lost in Alpine-like images.
  * Here the limit is kept to the millisecond whatever the image has.
  */
