@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { handleControl } from './commands/control.js';
+import { handleDeaths } from './commands/deaths.js';
 import type { CommandContext } from './commands/context.js';
 import { handleGraph } from './commands/graph.js';
 import { handleHalt } from './commands/halt.js';
@@ -38,6 +39,8 @@ export async function dispatch(message: unknown, context: CommandContext): Promi
         return await handleRc(request, context);
       case 'scan':
         return handleScan(request, context);
+      case 'deaths':
+        return handleDeaths(request, context);
     }
   } catch (error) {
     return failure('ERR_INTERNAL', `the ${request.cmd} request failed: ${errorMessage(error)}`);

@@ -48,6 +48,8 @@ export type Request =
   | { readonly cmd: 'graph' }
   | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
   | { readonly cmd: 'scan'; readonly prune: boolean }
+  /** The death tally of services (s6-svdt); `clear` empties it first (s6-svdt-clear). */
+  | ({ readonly cmd: 'deaths'; readonly clear: boolean } & Targets)
   | {
       readonly cmd: 'rc';
       readonly op: 'change' | 'list' | 'listall';
@@ -168,8 +170,15 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (typeof prune !== 'boolean') return bad('prune must be true or false');
       return { cmd, prune };
     }
+    case 'deaths': {
+      const targets = readTargets(fields, false);
+      if ('code' in targets) return targets;
+      const clear = fields['clear'] ?? false;
+      if (typeof clear !== 'boolean') return bad('clear must be true or false');
+      return { cmd, ...targets, clear };
+    }
     default:
-      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc, scan`);
+      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc, scan, deaths`);
   }
 }
 

@@ -6,9 +6,11 @@
 /** What the status socket answers. */
 export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['ping', 'status', 'wait', 'graph']);
 
-/** Whether a request only reads: those commands, and s6-rc's list, listall and dry runs (not a real change). */
+/** Whether a request only reads: those commands, a death tally read, and s6-rc's list, listall and dry runs (not a real change). */
 export function onlyReads(message: unknown): boolean {
-  const fields = typeof message === 'object' && message !== null ? (message as { cmd?: unknown; op?: unknown; dryRun?: unknown }) : {};
+  const fields = typeof message === 'object' && message !== null ? (message as { cmd?: unknown; op?: unknown; dryRun?: unknown; clear?: unknown }) : {};
+  // s6-svdt reads the death tally (world-readable under s6); s6-svdt-clear changes it.
+  if (fields.cmd === 'deaths') return fields.clear !== true;
   if (fields.cmd === 'rc') return fields.op === 'list' || fields.op === 'listall' || (fields.op === 'change' && fields.dryRun === true);
   return READ_ONLY_COMMANDS.has(String(fields.cmd));
 }

@@ -133,6 +133,12 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   'exec',
 ];
 
+/**
+ * s6's chain-loading commands that the interpreter runs itself (they set up the program's
+ * account, limits or a lock), linked in /command as programs too.
+ */
+export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
+
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
 export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): number {
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };

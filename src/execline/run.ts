@@ -2,12 +2,15 @@ import { closeSync, constants as fsConstants, existsSync, openSync } from 'node:
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-import { becomeUser, duplicateAbove, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
+import { becomeUser, duplicateAbove, setSoftLimit, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
 import { environmentCommands } from './commands/environment.js';
 import { flowCommands } from './commands/flow.js';
+import { identityCommands } from './commands/identity.js';
+import { limitCommands } from './commands/limits.js';
+import { lockCommands } from './commands/lock.js';
 import { processCommands } from './commands/process.js';
 import { ExeclineError } from './options.js';
 import { report } from './report.js';
@@ -20,7 +23,7 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * the chain reaches a program: then the main chain replaces this process with it (the
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands]);
+const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {
@@ -106,6 +109,7 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
         if (fd !== action.fd) closeSync(fd);
       }
     }
+    for (const limit of state.limits) setSoftLimit(limit.resource, limit.value);
     if (state.runAs !== undefined) becomeUser(state.runAs.uid, state.runAs.gid, state.runAs.groups);
   } catch (error) {
     report('execlineb', error instanceof Error ? error.message : String(error));
@@ -207,11 +211,13 @@ function unopenableFile(actions: readonly FileAction[]): ExeclineError | undefin
 
 /** Starts a program in a child with the chain's state. Returns its pid, or throws. */
 function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
-  if (state.runAs !== undefined) {
-    // Only a process of its own can change user: a new interpreter does it, then executes the program.
-    const script = serializeScript(['s6-setuidgid', state.runAs.spec, ...argv]);
+  if (state.reapply.length > 0) {
+    // Only a process of its own can change user or limits: a new interpreter does it, then executes the program.
+    const script = serializeScript([...state.reapply, ...argv]);
     const forwarded = state.copy();
     forwarded.runAs = undefined;
+    forwarded.limits = [];
+    forwarded.reapply = [];
     return spawnProgram([...interpreter.self, '-P', '-c', script], forwarded, interpreter);
   }
   const resolved = resolveProgram(argv, state);

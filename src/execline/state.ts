@@ -1,11 +1,20 @@
 import type { FileAction } from '../sys/ffi.js';
 
-/** Who the program runs as, after s6-setuidgid. `spec` is the account as written, for a new interpreter. */
+/**
+ * Who the program runs as, after s6-setuidgid or s6-applyuidgid; null leaves that part as it
+ * is. `spec` names it in messages.
+ */
 export interface RunAs {
   readonly spec: string;
-  readonly uid: number;
-  readonly gid: number;
-  readonly groups: readonly number[];
+  readonly uid: number | null;
+  readonly gid: number | null;
+  readonly groups: readonly number[] | null;
+}
+
+/** A soft limit (s6-softlimit) for the program: a number, or 'hard' for the hard limit. */
+export interface ResourceLimit {
+  readonly resource: number;
+  readonly value: bigint | 'hard';
 }
 
 /**
@@ -22,6 +31,12 @@ export class ChainState {
     public runAs: RunAs | undefined = undefined,
     /** argv[0] for the program, when `exec -a` or `exec -l` changed it. */
     public argv0: ((file: string) => string) | undefined = undefined,
+    public limits: ResourceLimit[] = [],
+    /**
+     * The commands that set runAs and limits, as written: a block's program runs in a child,
+     * which only a new interpreter running them again can give to it.
+     */
+    public reapply: string[] = [],
   ) {}
 
   static fromProcess(): ChainState {
@@ -32,7 +47,7 @@ export class ChainState {
   }
 
   copy(): ChainState {
-    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.runAs, this.argv0);
+    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.runAs, this.argv0, [...this.limits], [...this.reapply]);
   }
 
   envArray(): string[] {

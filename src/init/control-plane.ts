@@ -16,6 +16,7 @@ import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import type { ServiceScanner } from './scan.js';
 import type { Engine } from '../graph/engine.js';
+import { runsOn } from '../supervise/supervisor.js';
 
 /** The container as the control plane sees it. */
 export function controlTarget(
@@ -39,12 +40,13 @@ export function controlTarget(
       return context.shutdown.request({ kind: 'halt' });
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
-    // A longrun by its supervisor: one stopped outside the graph (steward stop) is not up.
+    // A longrun by its supervisor: one stopped outside the graph (steward stop) is not up; one
+    // running but not to be restarted (s6-svc -O, as Frigate's run script does) still is.
     dependencyUp: (name) => {
       const current = engine();
       if (current?.graph.atomics.get(name)?.kind === 'longrun') {
         const status = services.supervisors.get(name)?.status;
-        return current.state(name) === 'up' && status?.wantUp === true && status.pid !== null;
+        return current.state(name) === 'up' && status !== undefined && runsOn(status);
       }
       return current?.state(name) === 'up';
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
 import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
-import { cannotStart, type ServiceStatus } from '../supervise/supervisor.js';
+import { cannotStart, runsOn, type ServiceStatus } from '../supervise/supervisor.js';
 import { abortAfter } from '../util/abort.js';
 import { raceWithLimits } from '../util/race.js';
 import { removeIfPresent } from '../util/remove.js';
@@ -60,7 +60,9 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
       return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
     },
     stillUp(atomic) {
-      return atomic.kind !== 'longrun' || services.supervisors.get(atomic.name)?.status.wantUp === true;
+      if (atomic.kind !== 'longrun') return true;
+      const status = services.supervisors.get(atomic.name)?.status;
+      return status !== undefined && (status.wantUp || runsOn(status));
     },
     async down(atomic) {
       if (atomic.kind === 'longrun') return longrunDown(context, services, atomic);

@@ -1,13 +1,14 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { EXECLINE_PROGRAMS } from '../execline/main.js';
+import { EXECLINE_PROGRAMS, S6_CHAIN_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
+import { SKARNET_COMMANDS } from '../model/skarnet-commands.js';
 import { packageRoot } from '../util/package-root.js';
 
 // The s6 clients of the control socket, the execline interpreter and execline's commands, and
 // the timing commands (to the millisecond, whatever `timeout` the image has): all bin/s6-tool.
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 's6-svdt', 's6-svdt-clear', 's6-permafailon', 'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS];
 
 /**
  * The commands s6-overlay images call by path or by name, and where Steward's versions of
@@ -30,6 +31,38 @@ export function commandLinks(dir: string, root = packageRoot()): [string, string
     // The CLI itself, for scripts and health checks in images where npm's bin directory is not in PATH.
     [join(dir, 'steward'), join(root, 'bin', 'steward')],
   ];
+}
+
+/**
+ * [link, target] pairs for the image's own copies of skarnet's programs that Steward does not
+ * provide (s6-log, s6-fghack, execline's loopwhilex...), where a distribution's s6 or execline
+ * package put them: scripts written for s6-overlay call them by /command path (Frigate's
+ * logutil runs /command/s6-envuidgid). Targets are paths inside the image. Only looked for when
+ * such a package is there (one lstat each), as reading /usr/bin costs a millisecond at boot.
+ */
+export function imageToolLinks(dir: string, root = '/'): [string, string][] {
+  const provided = new Set(commandLinks(dir).map(([link]) => basename(link)));
+  const binDirs = ['/usr/bin', '/bin'].filter((bin, index) => index === 0 || !isLinkTo(join(root, bin)));
+  const hasPackage = binDirs.some((bin) => ['s6-svscan', 'execlineb'].some((name) => lstatSync(join(root, bin, name), { throwIfNoEntry: false }) !== undefined));
+  if (!hasPackage) return [];
+  const links = new Map<string, string>();
+  for (const bin of binDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, bin));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (SKARNET_COMMANDS.has(name) && !provided.has(name) && !links.has(name)) links.set(name, join(bin, name));
+    }
+  }
+  return [...links].map(([name, target]) => [join(dir, name), target]);
+}
+
+/** Whether a directory is a link (/bin to usr/bin in merged-/usr images). */
+function isLinkTo(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
 }
 
 export type LinkOutcome = 'linked' | 'kept' | 'failed';
@@ -108,6 +141,8 @@ export function linkCommandsAtBoot(dir: string, reporter: Reporter): void {
     const overlayRc = isOverlayRcLink(link);
     return { link, overlayRc, outcome: placeLink(link, target, overlayRc) };
   });
+  // The image's own skarnet programs where /command lacks them; quietly, as they are extras.
+  for (const [link, target] of imageToolLinks(dir)) placeLink(link, target, false);
   const unlinked = links.filter(({ outcome }) => outcome === 'failed');
   if (unlinked.length > 0) {
     // Scripts calling them would fail with a bare "not found": say why here, once.

@@ -2,6 +2,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import { signalNumber } from '../sys/signals.js';
 import type { ProcessPort, StdioTarget, Termination } from '../sys/spawn.js';
 import type { Clock } from './clock.js';
+import { DeathTally } from './death-tally.js';
 import { describeTermination, type ServiceExit } from './exit.js';
 import { assertTransition, isRunning, type ServiceState } from './state.js';
 
@@ -25,7 +26,9 @@ export type SupervisorEvent =
   | { type: 'finish-timeout'; timeoutMs: number }
   | { type: 'finish-exited'; termination: Termination }
   | { type: 'permanent-failure' }
-  | { type: 'throttled'; delayMs: number };
+  | { type: 'throttled'; delayMs: number }
+  /** s6-svdt-clear emptied the death tally. */
+  | { type: 'deaths-cleared' };
 
 export interface ServiceStatus {
   readonly name: string;
@@ -57,12 +60,22 @@ export function cannotStart(status: ServiceStatus): boolean {
 }
 
 /**
+ * Whether the run process is there and not being stopped: what s6-rc counts as up. A run that
+ * is no longer to be restarted (s6-svc -O) still is, until it ends.
+ */
+export function runsOn(status: ServiceStatus): boolean {
+  return status.pid !== null && status.state !== 'stopping';
+}
+
+/**
  * Supervises one longrun as s6-supervise does: runs `run`, restarts it when it dies
  * (no faster than the throttle), runs `finish` with the exit code and signal, and
  * stops it with its down-signal. Driven only by events and timers.
  */
 export class ServiceSupervisor {
   readonly definition: LongrunDefinition;
+  /** The last deaths of the run process (max-death-tally of them), for s6-svdt and s6-permafailon. */
+  readonly deaths: DeathTally;
   #state: ServiceState = 'down';
   #wantUp = false;
   #restartOnExit = true;
@@ -92,6 +105,7 @@ export class ServiceSupervisor {
     private readonly io: SupervisorIo,
   ) {
     this.definition = definition;
+    this.deaths = new DeathTally(definition.maxDeathTally);
     this.#since = clock.now();
   }
 
@@ -126,6 +140,12 @@ export class ServiceSupervisor {
   /** When the first run was spawned and first became ready (up, without readiness), for boot reports. */
   get firstStart(): { readonly spawnedAt: number | null; readonly readyAt: number | null } {
     return this.#firstStart;
+  }
+
+  /** Forgets the recorded deaths (s6-svdt-clear). */
+  clearDeaths(): void {
+    this.deaths.clear();
+    this.#emit({ type: 'deaths-cleared' });
   }
 
   subscribe(listener: (event: SupervisorEvent, supervisor: ServiceSupervisor) => void): () => void {
@@ -365,6 +385,8 @@ export class ServiceSupervisor {
     const pgid = this.#pid ?? 0;
     this.#pid = null;
     this.#lastExit = exit;
+    // Before the finish script runs: s6-permafailon in it counts this death too.
+    this.deaths.record({ at: exit.at, code: exit.code, signal: exit.signal });
     if (!this.#restartOnExit) this.#wantUp = false;
     this.#emit({ type: 'exited', exit, description: describeTermination(termination) });
     if (this.definition.finishPath === null || this.#finishScriptsOff) {

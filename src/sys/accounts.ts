@@ -44,3 +44,17 @@ export function groupsOf(name: string, gid: number, groupPath = '/etc/group'): n
   }
   return groups;
 }
+
+/**
+ * The groups that list `name` as a member, not counting its primary group unless listed:
+ * s6-envuidgid's GIDLIST.
+ */
+export function supplementaryGroupsOf(name: string, groupPath = '/etc/group'): number[] {
+  const groups: number[] = [];
+  for (const fields of readTable(groupPath)) {
+    const [, , id, members] = fields;
+    if (id === undefined || members === undefined) continue;
+    if (members.split(',').includes(name) && !groups.includes(Number(id))) groups.push(Number(id));
+  }
+  return groups;
+}

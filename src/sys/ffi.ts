@@ -32,6 +32,7 @@ interface ExecCalls {
   setgroups: Fn<[count: number, groups: Uint32Array]>;
   setgid: Fn<[gid: number]>;
   setuid: Fn<[uid: number]>;
+  prlimit: Fn<[pid: number, resource: number, limit: Buffer | null, old: Buffer | null]>;
   sigprocmask: Fn<[how: number, set: Buffer, old: null]>;
   signal: (signal: number, handler: null) => unknown;
 }
@@ -167,6 +168,7 @@ function load(): LibC {
       setgroups: fn('int setgroups(size_t count, const uint32_t *groups)'),
       setgid: fn('int setgid(uint32_t gid)'),
       setuid: fn('int setuid(uint32_t uid)'),
+      prlimit: fn('int prlimit(int pid, int resource, const void *limit, void *old)'),
       sigprocmask: fn('int sigprocmask(int how, void *set, void *old)'),
       signal: loaded.func('void *signal(int sig, void *handler)') as ExecCalls['signal'],
     },
@@ -428,11 +430,31 @@ export function clearStatusFlags(fd: number): boolean {
 }
 
 /** Changes user and groups for good, as s6-applyuidgid does: groups first, then gid, then uid. */
-export function becomeUser(uid: number, gid: number, groups: readonly number[]): void {
+export function becomeUser(uid: number | null, gid: number | null, groups: readonly number[] | null): void {
   const calls = load().exec;
-  if (calls.setgroups(groups.length, Uint32Array.from(groups)) !== 0) throw new Error(`setgroups failed: errno ${load().errno()}`);
-  if (calls.setgid(gid) !== 0) throw new Error(`setgid ${gid} failed: errno ${load().errno()}`);
-  if (calls.setuid(uid) !== 0) throw new Error(`setuid ${uid} failed: errno ${load().errno()}`);
+  if (groups !== null && calls.setgroups(groups.length, Uint32Array.from(groups)) !== 0) throw new Error(`unable to set the supplementary groups: ${errnoName(load().errno())}`);
+  if (gid !== null && calls.setgid(gid) !== 0) throw new Error(`unable to setgid ${gid}: ${errnoName(load().errno())}`);
+  if (uid !== null && calls.setuid(uid) !== 0) throw new Error(`unable to setuid ${uid}: ${errnoName(load().errno())}`);
+}
+
+/** RLIM_INFINITY, as prlimit reads and writes it. */
+const RLIMIT_INFINITY = 0xffffffffffffffffn;
+
+/**
+ * Sets this process's soft limit for `resource` (RLIMIT_*), kept across exec: a number,
+ * capped at the hard limit as s6-softlimit does, or 'hard' for the hard limit itself.
+ */
+export function setSoftLimit(resource: number, value: bigint | 'hard'): void {
+  const calls = load().exec;
+  const current = Buffer.alloc(16); // struct rlimit64: rlim_cur, rlim_max
+  if (calls.prlimit(0, resource, null, current) !== 0) throw new Error(`unable to read limit ${resource}: ${errnoName(load().errno())}`);
+  const hard = current.readBigUInt64LE(8);
+  const wanted = value === 'hard' ? hard : value;
+  const soft = hard !== RLIMIT_INFINITY && wanted > hard ? hard : wanted;
+  const next = Buffer.alloc(16);
+  next.writeBigUInt64LE(soft, 0);
+  next.writeBigUInt64LE(hard, 8);
+  if (calls.prlimit(0, resource, next, null) !== 0) throw new Error(`unable to set limit ${resource}: ${errnoName(load().errno())}`);
 }
 
 /**
@@ -492,6 +514,8 @@ function systemCallError(syscall: string, path: string): NodeJS.ErrnoException {
 }
 
 const F_SETLK = 6;
+const F_SETLKW = 7;
+const F_RDLCK = 0;
 const F_WRLCK = 1;
 /** struct flock on 64-bit Linux (glibc and musl): short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid. */
 const FLOCK_SIZE = 32;
@@ -502,9 +526,24 @@ const FLOCK_SIZE = 32;
  * The lock lasts until this process closes any descriptor of the file.
  */
 export function lockWholeFile(fd: number): boolean {
+  return lockFile(fd, { shared: false, wait: false }) === 'locked';
+}
+
+/**
+ * A POSIX record lock on the whole file, as skalibs' fd_lock takes it (s6-setlock): shared
+ * (a read lock) or exclusive, waiting for it or not. 'busy' when another process holds a
+ * conflicting one and `wait` is false; otherwise the errno's name when it fails.
+ */
+export function lockFile(fd: number, options: { shared: boolean; wait: boolean }): 'locked' | 'busy' | { readonly errno: string } {
   const request = Buffer.alloc(FLOCK_SIZE); // l_whence SEEK_SET, l_start 0, l_len 0: the whole file
-  request.writeInt16LE(F_WRLCK, 0);
-  return load().exec.fcntl(fd, F_SETLK, 'void *', request) === 0;
+  request.writeInt16LE(options.shared ? F_RDLCK : F_WRLCK, 0);
+  for (;;) {
+    if (load().exec.fcntl(fd, options.wait ? F_SETLKW : F_SETLK, 'void *', request) === 0) return 'locked';
+    const errno = load().errno();
+    if (errno === osConstants.errno.EINTR) continue;
+    if (errno === osConstants.errno.EAGAIN || errno === osConstants.errno.EACCES) return 'busy';
+    return { errno: errnoName(errno) };
+  }
 }
 
 /** ENOENT for 2: the name Node gives an errno in its errors' `code`. */

@@ -1,7 +1,7 @@
 import { closeSync, lstatSync, openSync, readlinkSync, readSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-import { commandLinks, placeLink, replacedByInstall } from '../../init/shims.js';
+import { commandLinks, imageToolLinks, placeLink, replacedByInstall } from '../../init/shims.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { Command } from '../command.js';
 import { parseOptions, refuseWords } from '../command.js';
@@ -20,7 +20,8 @@ export const installCommand: Command = {
     'It links /init to steward-init, and with-contenv, printcontenv, s6-svc, s6-svstat, s6-svwait,',
     's6-svok, s6-svscanctl, s6-rc, s6-setuidgid, s6-envdir, s6-notifyoncheck, fdmove, redirfd, logutil-service,',
     'with-retries, the s6-portable-utils commands scripts call (s6-echo, s6-test...), execline\'s',
-    'chain-loading commands and steward itself into /command.',
+    'chain-loading commands and steward itself into /command, and the image\'s own copies of the other',
+    's6 and execline programs (from a distribution\'s s6 or execline package in /usr/bin or /bin).',
     '  --root DIR   install under DIR instead of / (for building a root file system)',
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
     "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
@@ -37,6 +38,8 @@ export const installCommand: Command = {
       [join(root, 'init'), join(packageDir, 'bin', 'steward-init')],
       ...commandLinks(join(root, 'command'), packageDir),
       ...(flags.has('usr-bin') ? commandLinks(join(root, 'usr', 'bin'), packageDir) : []),
+      // The image's own s6 or execline programs that Steward does not provide, for scripts calling them by /command path.
+      ...imageToolLinks(join(root, 'command'), root),
     ];
     let failed = 0;
     const overlayInit = join(root, 'init');

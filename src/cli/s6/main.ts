@@ -2,8 +2,9 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
-import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram } from '../../execline/main.js';
+import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram, S6_CHAIN_PROGRAMS } from '../../execline/main.js';
 import { S6_EXIT } from './call.js';
+import { permafailon, PERMAFAILON_USAGE, s6svdt, s6svdtClear, SVDT_CLEAR_USAGE, SVDT_USAGE } from './deaths.js';
 import { UsageError } from './getopt.js';
 import { s6rc, USAGE as RC_USAGE } from './rc.js';
 import { s6svc, USAGE as SVC_USAGE } from './svc.js';
@@ -25,6 +26,15 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   's6-svok': { run: s6svok, usage: SVOK_USAGE },
   's6-svscanctl': { run: s6svscanctl, usage: SVSCANCTL_USAGE },
   's6-rc': { run: s6rc, usage: RC_USAGE },
+  's6-svdt': { run: s6svdt, usage: SVDT_USAGE },
+  's6-svdt-clear': { run: s6svdtClear, usage: SVDT_CLEAR_USAGE },
+  's6-permafailon': {
+    async run(args) {
+      const decision = await permafailon(args);
+      return 'exit' in decision ? decision.exit : execlineProgram('exec', ['--', ...decision.prog], selfCommand());
+    },
+    usage: PERMAFAILON_USAGE,
+  },
   // Linked in /command under their names: a time limit to the millisecond whatever `timeout` the image has.
   's6-maximumtime': { run: maximumTime, usage: MAXIMUMTIME_USAGE },
   'with-retries': { run: withRetries, usage: WITH_RETRIES_USAGE },
@@ -35,7 +45,7 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   // redirfd is a shell command in /command; with -n or -b (non-blocking opens of fifos, which
   // a shell cannot do) it hands over to this one.
   ...Object.fromEntries(
-    [...EXECLINE_PROGRAMS, 's6-setuidgid', 'redirfd'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
+    [...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS, 's6-setuidgid', 'redirfd'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
   ),
 };
 

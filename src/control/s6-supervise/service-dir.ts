@@ -39,7 +39,6 @@ export class ServiceDir {
   #stampMs: number;
   #readyStampMs: number;
   #waitStatus = 0;
-  #deaths: Buffer[] = [];
 
   constructor(supervisor: ServiceSupervisor, options: ServiceDirOptions) {
     this.#supervisor = supervisor;
@@ -58,7 +57,7 @@ export class ServiceDir {
     makeEventDir(this.#eventDir);
     this.#lockFd = openSync(join(this.#superviseDir, 'lock'), 'w', 0o644);
     lockWholeFile(this.#lockFd);
-    writeFileSync(join(this.#superviseDir, 'death_tally'), '');
+    this.#writeDeathTally();
     this.#writeStatus();
     this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
     this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
@@ -96,11 +95,13 @@ export class ServiceDir {
         this.#stampMs = now;
         const { code, signal } = event.exit;
         this.#waitStatus = waitStatusOf(code, signal);
-        const signalNo = signal === null ? 0 : signalNumber(signal);
-        this.#recordDeath(now, signal === null ? (code ?? 0) : 128 + signalNo, signalNo);
+        this.#writeDeathTally();
         letters = 'd';
         break;
       }
+      case 'deaths-cleared':
+        this.#writeDeathTally();
+        return;
       case 'permanent-failure':
         letters = 'O';
         break;
@@ -121,17 +122,17 @@ export class ServiceDir {
     if (letters !== '') notifyListeners(this.#eventDir, letters);
   }
 
-  #recordDeath(now: number, exitCode: number, signal: number): void {
-    const record = Buffer.alloc(DEATH_RECORD_SIZE);
-    packTai64n(now, record, 0);
-    record[12] = exitCode & 0xff;
-    record[13] = signal & 0xff;
-    // max-death-tally: how many the file keeps (0: none), as s6-supervise.
-    const keep = this.#supervisor.definition.maxDeathTally;
-    if (keep === 0) return;
-    this.#deaths.push(record);
-    if (this.#deaths.length > keep) this.#deaths = this.#deaths.slice(-keep);
-    this.#replace('death_tally', Buffer.concat(this.#deaths));
+  /** supervise/death_tally from the supervisor's tally: one record per death, oldest first. */
+  #writeDeathTally(): void {
+    const records = this.#supervisor.deaths.entries.map((death) => {
+      const record = Buffer.alloc(DEATH_RECORD_SIZE);
+      const signal = death.signal === null ? 0 : signalNumber(death.signal);
+      packTai64n(death.at, record, 0);
+      record[12] = (death.signal === null ? (death.code ?? 0) : 128 + signal) & 0xff;
+      record[13] = signal & 0xff;
+      return record;
+    });
+    this.#replace('death_tally', Buffer.concat(records));
   }
 
   #writeStatus(): void {

@@ -138,7 +138,7 @@ export function resolveAccount(spec: string): RunAs {
     return { spec, uid: Number(numeric[1]), gid, groups: [gid] };
   }
   const account = lookupUser(spec);
-  if (account === undefined) throw new ExeclineError(`unknown user: ${spec}`, 111);
+  if (account === undefined) throw new ExeclineError(`unknown user: ${spec}`, 1);
   return { spec, uid: account.uid, gid: account.gid, groups: groupsOf(spec, account.gid) };
 }
 
@@ -146,7 +146,10 @@ const s6setuidgid: Command = {
   usage: 's6-setuidgid account prog...',
   run(args, context) {
     const [spec, rest] = takeWord(args, 'the account', this.usage);
+    // An empty account changes nothing, as s6's.
+    if (spec === '') return { rest };
     context.state.runAs = resolveAccount(spec);
+    context.state.reapply.push('s6-setuidgid', spec);
     return { rest };
   },
 };

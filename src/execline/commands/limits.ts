@@ -1,0 +1,55 @@
+import type { Command } from '../command.js';
+import { ExeclineError } from '../options.js';
+import type { ResourceLimit } from '../state.js';
+
+const USAGE = 's6-softlimit [ -a allbytes ] [ -c corebytes ] [ -d databytes ] [ -f filebytes ] [ -l lockbytes ] [ -m membytes ] [ -o openfiles ] [ -p processes ] [ -r residentbytes ] [ -s stackbytes ] [ -t cpusecs ] prog...';
+
+// Linux's RLIMIT_* numbers (the same on x86-64 and arm64).
+const RLIMIT = { cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9 } as const;
+
+const BY_LETTER: Readonly<Record<string, readonly number[]>> = {
+  a: [RLIMIT.as],
+  c: [RLIMIT.core],
+  d: [RLIMIT.data],
+  f: [RLIMIT.fsize],
+  l: [RLIMIT.memlock],
+  // -m: every memory limit at once, as s6-softlimit's.
+  m: [RLIMIT.as, RLIMIT.data, RLIMIT.stack, RLIMIT.memlock, RLIMIT.rss],
+  o: [RLIMIT.nofile],
+  p: [RLIMIT.nproc],
+  r: [RLIMIT.rss],
+  s: [RLIMIT.stack],
+  t: [RLIMIT.cpu],
+};
+
+/**
+ * s6-softlimit: soft resource limits for the program, each a number or "=" for the hard
+ * limit; a number above the hard limit gets the hard limit, as s6's. Applied when the program
+ * is executed, not to the interpreter (a small address-space limit would stop Node itself).
+ */
+const s6softlimit: Command = {
+  usage: USAGE,
+  run(args, context) {
+    const limits: ResourceLimit[] = [];
+    const words: string[] = [];
+    let index = 0;
+    while (index < args.length) {
+      const word = args[index];
+      if (typeof word !== 'string' || !word.startsWith('-') || word === '-') break;
+      index++;
+      if (word === '--') break;
+      const letter = word[1] ?? '';
+      const resources = BY_LETTER[letter];
+      if (resources === undefined) throw new ExeclineError(`unknown option ${word}; usage: ${this.usage}`);
+      const value = word.length > 2 ? word.slice(2) : args[index++];
+      if (typeof value !== 'string' || !/^(=|\d+)$/.test(value)) throw new ExeclineError(`-${letter} takes a number or "="; usage: ${this.usage}`);
+      for (const resource of resources) limits.push({ resource, value: value === '=' ? 'hard' : BigInt(value) });
+      words.push(`-${letter}`, value);
+    }
+    context.state.limits.push(...limits);
+    if (words.length > 0) context.state.reapply.push('s6-softlimit', ...words);
+    return { rest: args.slice(index) };
+  },
+};
+
+export const limitCommands: ReadonlyMap<string, Command> = new Map([['s6-softlimit', s6softlimit]]);
