@@ -3,6 +3,8 @@ import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { parseScript } from '../execline/script.js';
+import { providedCommands } from '../model/provided-commands.js';
+import { skarnetPackageOf } from '../model/skarnet-commands.js';
 import { findExecutable } from '../sys/which.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -141,7 +143,17 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
-  if (runsMissingLogger(head)) {
+  const code = codeOf(head);
+  for (const program of missingSkarnetPrograms(code)) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${program}, a program of s6-overlay's /command that Steward does not provide and that is not installed here`, {
+        path,
+        hint: installHint(program),
+      }),
+    });
+  }
+  if (runsMissingLogger(code)) {
     problems.push({
       severity: 'warning',
       error: new StewardError('ERR_SCRIPT', `the ${role} runs s6-log (directly or through logutil-service), which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
@@ -159,15 +171,55 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
  * and its service block once the pipe is full. Read from the script's first bytes, where a
  * logger's one command line is; comment lines are skipped.
  */
-function runsMissingLogger(head: Buffer): boolean {
-  const code = head
-    .toString('utf8')
-    .split('\n')
-    // Comments out, whole lines and trailing ones.
-    .map((line) => (line.trimStart().startsWith('#') ? '' : line.replace(/\s#.*$/, '')))
-    .join('\n');
+function runsMissingLogger(code: string): boolean {
   // By name or by path (/command/s6-log, /usr/bin/s6-log); s6-overlay's logutil-service runs it too.
   return /(^|[\s;&|(/])(s6-log|logutil-service)(?=\s|$)/.test(code) && !loggerInstalled();
+}
+
+/** A script's first bytes without its comments, whole lines and trailing ones. */
+function codeOf(head: Buffer): string {
+  return head
+    .toString('utf8')
+    .split('\n')
+    .map((line) => (line.trimStart().startsWith('#') ? '' : line.replace(/\s#.*$/, '')))
+    .join('\n');
+}
+
+/**
+ * skarnet's s6-* programs a script runs, by name or path, that neither Steward nor the image
+ * has: without s6-overlay's tarballs, each would fail with a bare "not found" at every start
+ * (paperless-ngx's s6-setlock, s6-svdt in health checks). s6-log has its own message.
+ */
+function missingSkarnetPrograms(code: string): string[] {
+  const missing = new Set<string>();
+  for (const match of code.matchAll(/(?:^|[\s;&|(`{])(?:\/[\w/.-]*\/)?(s6-[a-z0-9-]+)(?=[\s;&|)`}]|$)/gm)) {
+    const name = match[1] ?? '';
+    if (name === 's6-log' || skarnetPackageOf(name) === undefined || providedCommands().has(name) || skarnetProgramInstalled(name)) continue;
+    missing.add(name);
+  }
+  return [...missing];
+}
+
+const installedPrograms = new Map<string, boolean>();
+
+function skarnetProgramInstalled(name: string): boolean {
+  let installed = installedPrograms.get(name);
+  if (installed === undefined) {
+    installed = !('error' in findExecutable(name, `/command:${process.env['PATH'] ?? '/usr/bin:/bin'}`));
+    installedPrograms.set(name, installed);
+  }
+  return installed;
+}
+
+function installHint(program: string): string {
+  switch (skarnetPackageOf(program)) {
+    case 's6-portable-utils':
+      return `Install s6-portable-utils (Alpine: apk add s6-portable-utils; Debian has no package: use the system's own tool instead of ${program}), or keep s6-overlay's tarballs in the image`;
+    case 's6-linux-utils':
+      return `Install s6-linux-utils (Alpine: apk add s6-linux-utils), or use the system's own tool instead of ${program}`;
+    default:
+      return "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6): Steward links its programs into /command at boot. Or keep s6-overlay's tarballs in the image";
+  }
 }
 
 let loggerFound: boolean | undefined;

@@ -9,5 +9,7 @@ import { packageRoot } from '../util/package-root.js';
  */
 export function haltCommand(): (stewardPid: number) => string {
   const cli = join(packageRoot(), 'bin', 'steward');
-  return (stewardPid) => `"${process.execPath}" "${cli}" halt >/dev/null 2>&1 || exec kill -USR2 ${stewardPid}`;
+  // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),
+  // which is what halt asks for: no signal then, and no line about it.
+  return (stewardPid) => `"${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}`;
 }

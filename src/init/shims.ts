@@ -1,33 +1,19 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-import { EXECLINE_PROGRAMS, S6_CHAIN_PROGRAMS } from '../execline/main.js';
 import type { Reporter } from '../log/reporter.js';
+import { NODE_COMMANDS, shellCommands } from '../model/provided-commands.js';
 import { SKARNET_COMMANDS } from '../model/skarnet-commands.js';
 import { packageRoot } from '../util/package-root.js';
 
-// The s6 clients of the control socket, the execline interpreter and execline's commands, and
-// the timing commands (to the millisecond, whatever `timeout` the image has): all bin/s6-tool.
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 's6-svdt', 's6-svdt-clear', 's6-permafailon', 'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS];
-
 /**
- * The commands s6-overlay images call by path or by name, and where Steward's versions of
- * them live in the package: every POSIX shell command in shims/ (with-contenv, s6-setuidgid,
- * the s6-portable-utils...), bin/s6-tool for the others, and the steward CLI.
+ * [link, target] pairs for every command, linked into `dir`: the commands s6-overlay images
+ * call by path or by name, where Steward's versions of them live in the package, and the CLI.
  */
-function shellCommands(root: string): string[] {
-  try {
-    return readdirSync(join(root, 'shims'));
-  } catch {
-    return [];
-  }
-}
-
-/** [link, target] pairs for every command, linked into `dir`. */
 export function commandLinks(dir: string, root = packageRoot()): [string, string][] {
   return [
     ...shellCommands(root).map((name): [string, string] => [join(dir, name), join(root, 'shims', name)]),
-    ...CONTROL_TOOLS.map((name): [string, string] => [join(dir, name), join(root, 'bin', 's6-tool')]),
+    ...NODE_COMMANDS.map((name): [string, string] => [join(dir, name), join(root, 'bin', 's6-tool')]),
     // The CLI itself, for scripts and health checks in images where npm's bin directory is not in PATH.
     [join(dir, 'steward'), join(root, 'bin', 'steward')],
   ];

@@ -32,4 +32,20 @@ const EXECLINE = [
 ];
 const OVERLAY_HELPERS = ['logutil-newfifo', 'logutil-service', 'printcontenv', 'with-contenv', 'with-retries'];
 
-export const SKARNET_COMMANDS: ReadonlySet<string> = new Set([...S6, ...S6_RC, ...PORTABLE_UTILS, ...LINUX_UTILS, ...EXECLINE, ...OVERLAY_HELPERS]);
+export type SkarnetPackage = 's6' | 's6-rc' | 's6-portable-utils' | 's6-linux-utils' | 'execline' | 's6-overlay';
+
+const PACKAGES: ReadonlyMap<string, SkarnetPackage> = new Map([
+  ...S6.map((name) => [name, 's6'] as const),
+  ...S6_RC.map((name) => [name, 's6-rc'] as const),
+  ...PORTABLE_UTILS.map((name) => [name, 's6-portable-utils'] as const),
+  ...LINUX_UTILS.map((name) => [name, 's6-linux-utils'] as const),
+  ...EXECLINE.map((name) => [name, 'execline'] as const),
+  ...OVERLAY_HELPERS.map((name) => [name, 's6-overlay'] as const),
+]);
+
+export const SKARNET_COMMANDS: ReadonlySet<string> = new Set(PACKAGES.keys());
+
+/** Which of skarnet's packages (or s6-overlay itself) a program of s6-overlay's /command comes from. */
+export function skarnetPackageOf(name: string): SkarnetPackage | undefined {
+  return PACKAGES.get(name);
+}

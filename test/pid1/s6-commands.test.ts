@@ -16,7 +16,7 @@ after(() => {
   trees.forEach(removeTree);
 });
 
-const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 'execlineb', 's6-maximumtime', 'with-retries'];
+const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 's6-svdt', 's6-svdt-clear', 's6-permafailon', 'execlineb', 's6-maximumtime', 'with-retries', 's6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
 // Every command in shims/ is linked: a new one cannot be forgotten in the list of links.
 const SHELL_SHIMS = readdirSync(join(repoRoot, 'shims'));
 
@@ -158,10 +158,31 @@ describe('steward install', () => {
     assert.equal(readlinkSync(join(again, 'init')), join(repoRoot, 'bin', 'steward-init'));
   });
 
+  it("links the image's own s6 and execline programs that Steward does not provide, from a distribution's package", async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
+    for (const name of ['s6-svscan', 's6-log', 's6-fghack', 's6-svc', 'loopwhilex-not-skarnet', 'ls']) writeFileSync(join(root, 'usr', 'bin', name), '#!/bin/sh\n', { mode: 0o755 });
+    const result = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(result.code, 0, result.stderr);
+    // Paths inside the image, for scripts that call them as /command/NAME.
+    assert.equal(readlinkSync(join(root, 'command', 's6-log')), '/usr/bin/s6-log');
+    assert.equal(readlinkSync(join(root, 'command', 's6-fghack')), '/usr/bin/s6-fghack');
+    // Steward's own where it has one; nothing for programs that are not skarnet's.
+    assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
+    assert.ok(!existsSync(join(root, 'command', 'ls')));
+    assert.ok(!existsSync(join(root, 'command', 'loopwhilex-not-skarnet')));
+    // Without the package (no s6-svscan, no execlineb), /usr/bin is not read at all.
+    const bare = tempDir();
+    mkdirSync(join(bare, 'usr', 'bin'), { recursive: true });
+    writeFileSync(join(bare, 'usr', 'bin', 's6-log'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', bare])).code, 0);
+    assert.ok(!existsSync(join(bare, 'command', 's6-log')));
+  });
+
   it('each linked control tool runs as the command it is named after', async () => {
     const root = tempDir();
     assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root])).code, 0);
-    for (const name of ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl']) {
+    for (const name of ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-svdt', 's6-svdt-clear', 's6-permafailon']) {
       const { code, stderr } = await run(join(root, 'command', name), []);
       assert.equal(code, 100, `${name}: ${stderr}`);
       assert.match(stderr, new RegExp(`^${name}: usage: ${name} `), name);
@@ -1240,5 +1261,102 @@ echo "still-running-after-svscanctl"
     assert.doesNotMatch(output, /still-running-after-svscanctl/);
     assert.match(output, /halt requested through the control socket/);
     assert.equal(code, 9, output);
+  });
+
+  it('s6-svdt lists the deaths of a service, s6-svdt-clear forgets them, and s6-permafailon in its finish script stops the restarts', async () => {
+    const services = {
+      'services.d/crash/run': '#!/bin/sh\necho started >> /run/crash.starts\nexit 3\n',
+      // Three deaths with exit code 3 within a minute: permanent failure, no more restarts.
+      'services.d/crash/finish': '#!/bin/sh\nexec s6-permafailon 60 3 1-5,SIGSEGV true\n',
+    };
+    const { output } = await container(
+      services,
+      `
+wait_lines /run/crash.starts 3
+sleep 1
+echo "starts=$(wc -l < /run/crash.starts)"
+echo "tally=$(s6-svdt /run/service/crash | cut -d' ' -f2- | tr '\n' ',')"
+echo "last=$(s6-svdt -n 1 /run/service/crash | wc -l)"
+echo "stamp=$(s6-svdt /run/service/crash | head -n 1 | cut -c1-9)"
+s6-svdt-clear /run/service/crash; echo "clear=$?"
+echo "after_clear=$(s6-svdt /run/service/crash | wc -l)"
+s6-svdt /run/service/nothing-here; echo "missing=$?"
+`,
+    );
+    expect(output, 'starts', '3');
+    expect(output, 'tally', 'exitcode 3,exitcode 3,exitcode 3,');
+    expect(output, 'last', '1');
+    // A TAI64N label: 2^62 + seconds.
+    expect(output, 'stamp', '@40000000');
+    expect(output, 'clear', '0');
+    expect(output, 'after_clear', '0');
+    expect(output, 'missing', '111');
+    assert.match(output, /s6-permafailon: info: permanent failure: 3 deaths/);
+  });
+
+  it("a longrun that s6-svc -O leaves running still counts as up for its dependents, and s6-rc -u change of one of them does not undo the -O", async () => {
+    const services = {
+      ...rcd('daemon', { type: 'longrun\n', run: '#!/bin/sh\n# As Frigate does: no restart for this one.\ns6-svc -O .\nexec sleep 1000\n' }),
+      ...rcd('web', { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/daemon': '' }),
+      ...rcd('user', { type: 'bundle\n', 'contents.d/daemon': '', 'contents.d/web': '' }),
+    };
+    const { output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web
+sleep 0.5
+echo "web_status=$(steward status web | tail -n 1 | tr -s ' ')"
+s6-rc -u change web; echo "change=$?"
+echo "daemon=$(s6-svstat /run/service/daemon | sed 's/[0-9]* seconds/N seconds/')"
+kill "$(s6-svstat -p /run/service/daemon)"
+s6-svwait -d -t 5000 /run/service/daemon; echo "died=$?"
+sleep 0.5
+echo "daemon_after=$(s6-svstat -u /run/service/daemon)"
+`,
+    );
+    assert.doesNotMatch(value(output, 'web_status'), /daemon/, 'web shown as waiting for the daemon, which runs');
+    expect(output, 'change', '0');
+    assert.match(value(output, 'daemon'), /^up \(pid \d+( pgid \d+)?\) N seconds, want down$/);
+    expect(output, 'died', '0');
+    expect(output, 'daemon_after', 'false');
+  });
+
+  it("s6's account, lock, limit and pause commands work from /command: s6-envuidgid, s6-applyuidgid, s6-setlock, s6-softlimit, s6-pause", async () => {
+    const { output } = await container(
+      {},
+      `
+echo "env=$(s6-envuidgid nobody sh -c 'echo $UID:$GID:[$GIDLIST]')"
+s6-envuidgid no-such-user-here true; echo "unknown=$?"
+echo "applied=$(s6-envuidgid nobody s6-applyuidgid -U -z sh -c 'echo $(id -u):$(id -g):\${UID-unset}')"
+s6-setlock /run/lock sh -c 's6-setlock -n /run/lock true; echo "busy=$?"; s6-setlock -t 100 /run/lock true; echo "timed=$?"'
+s6-setlock -n /run/lock true; echo "free=$?"
+echo "files=$(s6-softlimit -o 77 sh -c 'ulimit -n')"
+s6-pause -t & pause=$!
+sleep 0.3; kill -TERM $pause; sleep 0.3
+echo "pause_after_term=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
+kill -HUP $pause; sleep 0.3
+echo "pause_after_hup=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
+`,
+    );
+    expect(output, 'env', '65534:65534:[]');
+    expect(output, 'unknown', '1');
+    expect(output, 'applied', '65534:65534:unset');
+    expect(output, 'busy', '1');
+    expect(output, 'timed', '1');
+    expect(output, 'free', '0');
+    expect(output, 'files', '77');
+    expect(output, 'pause_after_term', 'alive');
+    expect(output, 'pause_after_hup', 'gone');
+  });
+
+  it('halt in a finish script while the container stops says nothing more: the stop it asks for is under way', async () => {
+    const services = {
+      'services.d/app/run': '#!/bin/sh\nexec sleep 1000\n',
+      // As Frigate's finish scripts: halt at every exit, docker stop included.
+      'services.d/app/finish': '#!/bin/sh\n/run/s6/basedir/bin/halt\necho "halt=$?" >> /run/halt.log\n',
+    };
+    const { code, output } = await container(services, 's6-svwait -u -t 10000 /run/service/app\necho started');
+    assert.equal(code, 0, output);
+    assert.doesNotMatch(output, /already stopping/);
   });
 });

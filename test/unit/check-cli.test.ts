@@ -115,6 +115,35 @@ describe('steward check', () => {
     assert.ok(result.stdout.includes(`error: ${run}:1: the run script of service web has no shebang line`), result.stdout);
   });
 
+  it("warns about s6's programs a script runs that neither Steward nor the image has, by name or path, with the package to install", () => {
+    const root = tree({
+      'services.d/web/run': script(
+        [
+          '# s6-fghack in a comment is not a call',
+          'echo "s6-svscan is only a word here"',
+          's6-setlock -n /run/lock true',
+          '/command/s6-fghack sleep 1',
+          'user=$(s6-cut -d: -f1 /etc/passwd | head -n 1)',
+          'exec s6-svdt .',
+          '',
+        ].join('\n'),
+      ),
+    });
+    const run = join(root, 'services.d/web/run');
+    const missing = check(['--etc', root], { PATH: '/nonexistent' });
+    assert.equal(missing.status, 0, missing.stdout);
+    assert.ok(missing.stdout.includes(`warning: ${run}: the run script of service web runs s6-fghack, a program of s6-overlay's /command that Steward does not provide and that is not installed here`), missing.stdout);
+    assert.match(missing.stdout, /s6-fghack[^\n]*apt-get install s6/);
+    assert.match(missing.stdout, /runs s6-cut, [^\n]*apk add s6-portable-utils/);
+    // Steward's own (s6-setlock, s6-svdt), a word in a string and a comment: nothing.
+    assert.doesNotMatch(missing.stdout, /runs s6-(setlock|svdt|svscan),/);
+    assert.match(missing.stdout, /: 0 errors, 2 warnings/);
+    // Installed in the image: nothing to say.
+    const bin = tree({ 's6-fghack': script('exit 0\n'), 's6-cut': script('exit 0\n') });
+    const present = check(['--etc', root], { PATH: bin });
+    assert.match(present.stdout, /: 0 errors, 0 warnings/);
+  });
+
   it("warns when a logger runs s6-log and the image has none (s6-overlay's tarballs removed), not when it has", () => {
     const root = tree({
       'services.d/web/run': script('exec sleep 1000\n'),

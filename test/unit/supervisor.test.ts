@@ -700,3 +700,39 @@ describe('ServiceSupervisor: a start whose pid comes later (posix_spawn on anoth
   });
 });
 
+
+describe('ServiceSupervisor: death tally', () => {
+  it('records each death, oldest first, before the finish script runs, keeping max-death-tally of them', () => {
+    const { port, supervisor, clock, events } = harness({ finishPath: FINISH, maxDeathTally: 2 });
+    const tallies: number[] = [];
+    supervisor.subscribe((event) => {
+      if (event.type === 'exited') tallies.push(supervisor.deaths.entries.length);
+    });
+    supervisor.up();
+    clock.advance(100);
+    port.exit(port.last.pid, { code: 3 });
+    // What s6-permafailon in the finish script reads has this death already.
+    assert.equal(tallies[0], 1);
+    assert.deepEqual(supervisor.deaths.entries, [{ at: clock.now(), code: 3, signal: null }]);
+    port.exit(port.last.pid); // the finish script
+    clock.advance(2000);
+    port.exit(port.last.pid, { signal: 'SIGSEGV' });
+    port.exit(port.last.pid);
+    clock.advance(2000);
+    port.exit(port.last.pid, { code: 1 });
+    assert.deepEqual(
+      supervisor.deaths.entries.map((death) => death.signal ?? death.code),
+      ['SIGSEGV', 1],
+    );
+    supervisor.clearDeaths();
+    assert.deepEqual(supervisor.deaths.entries, []);
+    assert.equal(events.at(-1)?.type, 'deaths-cleared');
+  });
+
+  it('keeps none with a max-death-tally of 0', () => {
+    const { port, supervisor } = harness({ maxDeathTally: 0 });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 1 });
+    assert.deepEqual(supervisor.deaths.entries, []);
+  });
+});
