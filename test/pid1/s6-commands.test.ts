@@ -189,6 +189,9 @@ describe('steward install', () => {
     }
     const execline = await run(join(root, 'command', 'execlineb'), ['-Pc', 'foreground { echo one } echo two']);
     assert.equal(execline.stdout, 'one\ntwo\n', execline.stderr);
+    // The shell that finds node exports a PWD of its own; the program must not get it.
+    const environment = await run(join(root, 'command', 'execlineb'), ['-Pc', 'env'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
+    assert.doesNotMatch(environment.stdout, /^PWD=/m, environment.stdout);
   });
 });
 
