@@ -1,14 +1,16 @@
 import { StewardError } from '../errors.js';
-import { lexScript, type ScriptWord } from '../execline/script.js';
+import { ExeclineError, parseOptions } from '../execline/options.js';
+import { isBuiltinCommand } from '../execline/run.js';
+import { lexScript, type ScriptNode, type ScriptWord } from '../execline/script.js';
 import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
 import { findExecutable } from '../sys/which.js';
 
 /**
  * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
  * words, double quotes with backslash escapes, # comments, and the block commands
- * foreground, background and if. Steward runs that subset itself, with no process
- * for the interpreter; a file that needs more (variables, other block commands) is
- * run by Steward's execlineb instead (`'needs-interpreter'`).
+ * foreground, background and if (-n). Steward runs that subset itself, with no process
+ * for the interpreter; a file that needs more (variables, other block commands, other
+ * options) is run by Steward's execlineb instead (`'needs-interpreter'`).
  */
 export type ExeclineProgram =
   | { readonly kind: 'exec'; readonly argv: readonly string[] }
@@ -20,16 +22,19 @@ export type ExeclineProgram =
 type Token = ScriptWord;
 
 /**
- * Commands that make a file need the interpreter: execline's variables and other block
- * commands, and the chain-loaders an image without s6-overlay has no program for
- * (`cd`, `export`...) or only a shell stand-in for (`fdmove`, `with-contenv`...).
+ * The options of the block commands the subset runs, as Steward's execlineb reads them
+ * (commands/flow.ts): getopt's letters, `x:` taking a value. They are checked here, so a
+ * wrong one is reported when the tree is read; with any but `if -n`, the file is handed to
+ * the interpreter, which gives each its meaning.
  */
-const NEEDS_INTERPRETER = new Set([
-  'importas', 'import', 'multisubstitute', 'backtick', 'define', 'forx', 'ifelse', 'ifte', 'ifthenelse', 'pipeline',
-  'heredoc', 'getpid', 'getcwd',
-  'export', 'unexport', 'emptyenv', 'cd', 'execline-cd', 'umask', 'execline-umask', 'exec', 'exit',
-  'fdmove', 'fdclose', 'fdswap', 'redirfd', 'with-contenv', 's6-envdir', 's6-setuidgid', 'eltest',
-]);
+const BLOCK_COMMAND_OPTIONS: Readonly<Record<string, string>> = { foreground: '', background: 'd', if: 'nXtx:' };
+
+/**
+ * Commands that make a file need the interpreter: every command Steward's execlineb runs
+ * itself (variables, other block commands, the chain-loaders an image without s6-overlay has
+ * no program for, `cd`, `export`...), and those /command has only a shell stand-in for.
+ */
+const needsInterpreter = (command: string): boolean => isBuiltinCommand(command) || command === 'eltest';
 
 /** The words of an up or down file, read as execlineb reads them; errors are ERR_CONFIG here. */
 export function tokenize(text: string, path: string): Token[] {
@@ -52,6 +57,26 @@ function parseSubset(text: string, path: string): ExeclineProgram {
   const tokens = tokenize(text, path);
   let position = 0;
 
+  /** The options after a block command, checked as its interpreter reads them; `position` moves past them. */
+  const takeOptions = (command: Token): ReadonlyMap<string, string> => {
+    // What follows, as the interpreter's getopt sees it: words, and a block where a { opens one.
+    const following = tokens.slice(position).map((word): ScriptNode => (!word.quoted && word.text === '{' ? { block: [], line: word.line } : word.text));
+    const spec = BLOCK_COMMAND_OPTIONS[command.text] ?? '';
+    try {
+      const { flags, rest } = parseOptions(following, spec, '');
+      position += following.length - rest.length;
+      return flags;
+    } catch (error) {
+      if (!(error instanceof ExeclineError)) throw error;
+      const letters = spec.replaceAll(':', '').split('').map((letter) => `-${letter}`).join(', ');
+      throw new StewardError('ERR_CONFIG', `${command.text}: ${error.message.replace(/; usage: $/, '')}`, {
+        path,
+        line: command.line,
+        hint: letters === '' ? `${command.text} takes no options` : `${command.text} takes ${letters}`,
+      });
+    }
+  };
+
   const parse = (end: 'eof' | 'block'): ExeclineProgram => {
     const words: Token[] = [];
     while (position < tokens.length) {
@@ -63,15 +88,14 @@ function parseSubset(text: string, path: string): ExeclineProgram {
       }
       if (words.length === 0 && !token.quoted && (token.text === 'foreground' || token.text === 'background' || token.text === 'if')) {
         position++;
-        let negate = false;
-        if (token.text === 'if' && tokens[position]?.text === '-n' && tokens[position]?.quoted === false) {
-          negate = true;
-          position++;
-        }
+        const options = takeOptions(token);
         const open = tokens[position];
         if (open === undefined || open.quoted || open.text !== '{') {
           throw new StewardError('ERR_CONFIG', `${token.text} must be followed by a { block }`, { path, line: token.line });
         }
+        // Only if -n is in the subset; if -t, -x, -X and background -d are the interpreter's.
+        const negate = options.has('n');
+        if ([...options.keys()].some((letter) => letter !== 'n')) throw new BeyondSubset();
         position++;
         const block = parse('block');
         const close = tokens[position];
@@ -90,7 +114,7 @@ function parseSubset(text: string, path: string): ExeclineProgram {
           hint: 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)',
         });
       }
-      if (words.length === 0 && !token.quoted && NEEDS_INTERPRETER.has(token.text)) throw new BeyondSubset();
+      if (words.length === 0 && !token.quoted && needsInterpreter(token.text)) throw new BeyondSubset();
       // A block for any other command (ifelse, an external program): the interpreter's job.
       if (!token.quoted && token.text === '{') throw new BeyondSubset();
       words.push(token);

@@ -143,6 +143,16 @@ describe('execline subset: blocks', () => {
     assert.deepEqual(parse('foreground { echo only }'), { kind: 'foreground', block: exec('echo', 'only'), then: { kind: 'noop' } });
   });
 
+  it('an option a block command does not take is an error naming the command, the option and the file', () => {
+    const error = rejection('# comment\nif -z { true } echo x\n');
+    assert.match(error.message, /^if: unknown option -z/);
+    assert.equal(error.line, 2);
+    assert.match(error.hint ?? '', /if takes -n, -X, -t, -x/);
+    assert.match(rejection('background -n { true } echo x').message, /^background: unknown option -n/);
+    assert.match(rejection('foreground -d { true } echo x').message, /^foreground: unknown option -d/);
+    assert.match(rejection('if -x { true } echo x').message, /^if: option -x needs a value/);
+  });
+
   it('a block keyword not followed by { is an error at its line', () => {
     const error = rejection('# comment\nforeground echo hi\n');
     assert.match(error.message, /foreground must be followed by a \{ block \}/);
@@ -188,6 +198,27 @@ describe('execline subset: what it leaves to the interpreter', () => {
 
   it('inside a block too', () => {
     assert.equal(parse('foreground {\n  importas X X\n  echo $X\n}\necho done\n'), 'needs-interpreter');
+  });
+
+  const optionCases: string[] = [
+    'if -t { test -e /run/optional-feature }\nforeground { echo optional feature on }\ntrue\n',
+    'if -x 3 { false } true',
+    'if -x3 { false } true',
+    'if -X -n { false } true',
+    'if -nt { false } true',
+    'background -d { sleep 1 } true',
+    'foreground {\n  if -t { test -d /config }\n  chown -R app /config\n}\ntrue\n',
+  ];
+  for (const text of optionCases) {
+    it(`the options of the block commands the subset runs: ${JSON.stringify(text)}`, () => {
+      assert.equal(parse(text), 'needs-interpreter');
+    });
+  }
+
+  it('every command the interpreter runs itself', () => {
+    for (const text of ['eltest -v HOME', 'getpid PID echo $PID', 's6-envuidgid app /app/init', 'fdmove -c 2 1 /app/init', 'redirfd -w 1 /run/log /app/init']) {
+      assert.equal(parse(text), 'needs-interpreter', text);
+    }
   });
 
   it('only in command position: as an argument it is a plain word', () => {
