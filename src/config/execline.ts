@@ -29,13 +29,6 @@ type Token = ScriptWord;
  */
 const BLOCK_COMMAND_OPTIONS: Readonly<Record<string, string>> = { foreground: '', background: 'd', if: 'nXtx:' };
 
-/**
- * Commands that make a file need the interpreter: every command Steward's execlineb runs
- * itself (variables, other block commands, the chain-loaders an image without s6-overlay has
- * no program for, `cd`, `export`...), and those /command has only a shell stand-in for.
- */
-const needsInterpreter = (command: string): boolean => isBuiltinCommand(command) || command === 'eltest';
-
 /** The words of an up or down file, read as execlineb reads them; errors are ERR_CONFIG here. */
 export function tokenize(text: string, path: string): Token[] {
   return lexScript(text, path, 'ERR_CONFIG');
@@ -114,7 +107,9 @@ function parseSubset(text: string, path: string): ExeclineProgram {
           hint: 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)',
         });
       }
-      if (words.length === 0 && !token.quoted && needsInterpreter(token.text)) throw new BeyondSubset();
+      // Every other command Steward's execlineb runs itself (variables, other block commands, the
+      // chain-loaders an image without s6-overlay has no program for, eltest) needs it.
+      if (words.length === 0 && !token.quoted && isBuiltinCommand(token.text)) throw new BeyondSubset();
       // A block for any other command (ifelse, an external program): the interpreter's job.
       if (!token.quoted && token.text === '{') throw new BeyondSubset();
       words.push(token);

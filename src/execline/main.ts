@@ -131,6 +131,9 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   'forx',
   // Shell scripts have theirs built in; some images' run scripts call it through a chain all the same.
   'exec',
+  'eltest',
+  // s6-portable-utils' name for eltest, which s6-overlay has in /command too.
+  's6-test',
 ];
 
 /**
@@ -139,11 +142,18 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
  */
 export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
 
+/**
+ * Programs that end the chain and take only words: their arguments are not read as
+ * execline's encoding of blocks, where a word that starts with a space would open one.
+ */
+const WORDS_ONLY_PROGRAMS: ReadonlySet<string> = new Set(['eltest', 's6-test']);
+
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
 export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): number {
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
   try {
-    return runChain([name, ...decodeArgv(args)], ChainState.fromProcess(), { kind: 'replace' }, interpreter);
+    const nodes = WORDS_ONLY_PROGRAMS.has(name) ? args : decodeArgv(args);
+    return runChain([name, ...nodes], ChainState.fromProcess(), { kind: 'replace' }, interpreter);
   } catch (error) {
     if (error instanceof ExeclineError) {
       report(name, error.message);

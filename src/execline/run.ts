@@ -6,6 +6,7 @@ import { becomeUser, duplicateAbove, setSoftLimit, errnoName, type FdSource, typ
 import { findExecutable } from '../sys/which.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
+import { testCommands } from './commands/eltest.js';
 import { environmentCommands } from './commands/environment.js';
 import { flowCommands } from './commands/flow.js';
 import { identityCommands } from './commands/identity.js';
@@ -23,7 +24,7 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * the chain reaches a program: then the main chain replaces this process with it (the
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands]);
+const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {
@@ -35,8 +36,6 @@ export function isBuiltinCommand(name: string): boolean {
  * mapped to their usual equivalents; used only when the name is not found in PATH.
  */
 const STAND_INS: Readonly<Record<string, readonly string[]>> = {
-  'eltest': ['test'],
-  's6-test': ['test'],
   's6-echo': ['echo'],
   's6-sleep': ['sleep'],
   's6-mkdir': ['mkdir'],

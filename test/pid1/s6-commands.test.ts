@@ -196,9 +196,9 @@ describe('steward install', () => {
 });
 
 describe('shell commands', () => {
-  // s6-maximumtime and with-retries are bin/s6-tool under their names, as /command links them.
+  // s6-maximumtime, with-retries, s6-test and eltest are bin/s6-tool under their names, as /command links them.
   const toolLinks = mkdtempSync(join(tmpdir(), 'steward-tool-links-'));
-  for (const name of ['s6-maximumtime', 'with-retries']) symlinkSync(join(repoRoot, 'bin', 's6-tool'), join(toolLinks, name));
+  for (const name of ['s6-maximumtime', 'with-retries', 's6-test', 'eltest']) symlinkSync(join(repoRoot, 'bin', 's6-tool'), join(toolLinks, name));
   const shim = (name: string): string => (existsSync(join(toolLinks, name)) ? join(toolLinks, name) : join(repoRoot, 'shims', name));
 
   it('s6-envdir sets the first line of each file, unsets for an empty file wherever it sorts, and keeps an empty line as an empty value', async () => {
