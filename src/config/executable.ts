@@ -2,7 +2,8 @@ import { accessSync, closeSync, constants, openSync, readFileSync, readSync, typ
 import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
-import { parseScript } from '../execline/script.js';
+import { lexScript, parseScript } from '../execline/script.js';
+import { unsupportedUses } from '../execline/unsupported.js';
 import { providedCommands } from '../model/provided-commands.js';
 import { skarnetPackageOf } from '../model/skarnet-commands.js';
 import { findExecutable } from '../sys/which.js';
@@ -271,11 +272,17 @@ function programExists(program: string): boolean {
 /** Interpreters Steward links into /command itself. */
 const STEWARD_INTERPRETERS = new Set(['execlineb', 'with-contenv']);
 
-/** An execline script's syntax, so a missing } is reported now, with its line, not when the service starts. */
+/**
+ * An execline script's syntax, so a missing } is reported now, with its line, not when the
+ * service starts; and the execline commands it calls that Steward's execlineb does not run.
+ */
 function inspectExeclineScript(path: string): Diagnostic[] {
   try {
-    parseScript(readFileSync(path, 'utf8'), path);
-    return [];
+    const text = readFileSync(path, 'utf8');
+    parseScript(text, path);
+    return unsupportedUses(lexScript(text, path), process.env['PATH']).map(({ command, line }) =>
+      failure(path, `the execline command ${command} is not provided by Steward's execlineb, and no ${command} is in PATH: the script stops there with exit 127`, 'Install execline in the image (apk add execline, apt-get install execline), or move this logic into a shell script', line),
+    );
   } catch (error) {
     if (error instanceof StewardError) return [{ severity: 'error', error }];
     return [];

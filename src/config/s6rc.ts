@@ -7,7 +7,8 @@ import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type L
 import { parseSignal } from '../sys/signals.js';
 import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
-import { parseExecline } from './execline.js';
+import { unsupportedUses } from '../execline/unsupported.js';
+import { parseExecline, tokenize } from './execline.js';
 import { inspectExecutable } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
 import type { Settings } from './settings.js';
@@ -205,9 +206,13 @@ function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | un
   try {
     const program = parseExecline(text, file);
     if (program === 'needs-interpreter') {
-      // The interpreter reads it at run time; its syntax errors are found now.
+      // The interpreter reads it at run time; its syntax errors, and commands it cannot run, are found now.
       parseScript(text, file);
-      return { kind: 'execline-script', file };
+      const unsupported = unsupportedUses(tokenize(text, file), process.env['PATH']);
+      for (const { command, line } of unsupported) {
+        diagnostics.push(error(`the execline command ${command} is not supported in up and down files`, file, 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)', line));
+      }
+      return unsupported.length > 0 ? undefined : { kind: 'execline-script', file };
     }
     return program.kind === 'noop' ? { kind: 'noop' } : { kind: 'execline', program, file };
   } catch (cause) {

@@ -91,7 +91,7 @@ export function execlineb(argv: readonly string[], self: readonly string[]): num
     state.env.set('0', name);
     args.forEach((arg, position) => state.env.set(String(position + 1), arg));
   }
-  const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
+  const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), ...('file' in invocation.script ? { script: invocation.script.file } : {}) };
   return runChain(nodes, state, { kind: 'replace' }, interpreter);
 }
 
@@ -134,6 +134,19 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   'eltest',
   // s6-portable-utils' name for eltest, which s6-overlay has in /command too.
   's6-test',
+  'loopwhilex',
+  'forstdin',
+  'forbacktickx',
+  'envfile',
+  'withstdinas',
+  'homeof',
+  'tryexec',
+  'elglob',
+  'shift',
+  'elgetpositionals',
+  'dollarat',
+  'getpid',
+  'getcwd',
 ];
 
 /**

@@ -8,6 +8,10 @@ import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
 import { testCommands } from './commands/eltest.js';
 import { environmentCommands } from './commands/environment.js';
+import { inputCommands } from './commands/input.js';
+import { lookupCommands } from './commands/lookup.js';
+import { loopCommands } from './commands/loops.js';
+import { positionalCommands } from './commands/positionals.js';
 import { flowCommands } from './commands/flow.js';
 import { identityCommands } from './commands/identity.js';
 import { limitCommands } from './commands/limits.js';
@@ -24,7 +28,8 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * the chain reaches a program: then the main chain replaces this process with it (the
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands]);
+const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands,
+  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {
@@ -54,12 +59,14 @@ export interface Interpreter {
   readonly self: readonly string[];
   /** Descriptors this process inherited, which its program and children inherit in turn. */
   readonly inherited: readonly number[];
+  /** The script file being run, for messages that must say where the problem is. */
+  readonly script?: string;
 }
 
 
 type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ExeclineError };
 
-function resolveProgram(argv: readonly string[], state: ChainState): Resolved {
+function resolveProgram(argv: readonly string[], state: ChainState, script: string | undefined): Resolved {
   const [file = ''] = argv;
   const pathVariable = state.env.get('PATH');
   const found = findExecutable(file, pathVariable);
@@ -75,7 +82,8 @@ function resolveProgram(argv: readonly string[], state: ChainState): Resolved {
     if ('path' in replacement) return { path: replacement.path, argv: [program, ...extra, ...argv.slice(1)] };
   }
   if (UNSUPPORTED_COMMANDS.has(file) && found.error === 'ENOENT') {
-    return { error: new ExeclineError(`unable to exec ${file}: Steward's execlineb does not provide it and no ${file} is in PATH; install execline, or move this logic into a shell script`, 127) };
+    const where = script === undefined ? '' : `${script} uses ${file}, and `;
+    return { error: new ExeclineError(`unable to exec ${file}: ${where}Steward's execlineb does not provide it and no ${file} is in PATH; install execline, or move this logic into a shell script`, 127) };
   }
   const reason = found.error === 'ENOENT' ? 'No such file or directory' : 'Permission denied';
   return { error: new ExeclineError(`unable to exec ${file}: ${reason}`, found.error === 'ENOENT' ? 127 : 126) };
@@ -83,7 +91,7 @@ function resolveProgram(argv: readonly string[], state: ChainState): Resolved {
 
 /** Applies the chain's state to this process and executes the program. Returns an exit code only on failure. */
 function replaceWith(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
-  const resolved = resolveProgram(argv, state);
+  const resolved = resolveProgram(argv, state, interpreter.script);
   if ('error' in resolved) {
     report('execlineb', resolved.error.message);
     return resolved.error.exitCode;
@@ -219,7 +227,7 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
     forwarded.reapply = [];
     return spawnProgram([...interpreter.self, '-P', '-c', script], forwarded, interpreter);
   }
-  const resolved = resolveProgram(argv, state);
+  const resolved = resolveProgram(argv, state, interpreter.script);
   if ('error' in resolved) throw resolved.error;
   const previousMask = process.umask(state.umask);
   try {

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+import { expandGlob } from '../../sys/glob.js';
+import { findExecutable } from '../../sys/which.js';
+import { writeChainOutput } from '../chain-input.js';
+import type { Command } from '../command.js';
+import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
+import { substitute } from '../substitute.js';
+
+/** The commands that look something up: an account's home (homeof), a program (tryexec), files (elglob). */
+
+const homeof: Command = {
+  usage: 'homeof user',
+  run(args, context) {
+    const [user] = takeWord(args, 'the user', this.usage);
+    let passwd = '';
+    try {
+      passwd = readFileSync('/etc/passwd', 'utf8');
+    } catch (error) {
+      throw new ExeclineError(`unable to read /etc/passwd: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+    }
+    const home = passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === user)?.[5];
+    if (home === undefined) throw new ExeclineError(`unable to get passwd entry for ${user}: no such user`, 111);
+    writeChainOutput(context.state, `${home}\n`);
+    return { exit: 0 };
+  },
+};
+
+const tryexec: Command = {
+  usage: 'tryexec [ -c ] [ -l ] [ -a argv0 ] { prog1... } prog2...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'cla:', this.usage);
+    const [first, fallback] = takeBlock(afterOptions, 'the program to try', this.usage);
+    const [program] = first;
+    // What the interpreter runs itself always "executes"; a program, when it can be found and run.
+    const runnable = typeof program === 'string' && 'path' in findExecutable(program, context.state.env.get('PATH'));
+    if (!runnable) return { rest: fallback };
+    const exec: string[] = ['exec'];
+    if (flags.has('c')) exec.push('-c');
+    if (flags.has('l')) exec.push('-l');
+    if (flags.has('a')) exec.push('-a', flags.get('a') ?? '');
+    return { rest: exec.length > 1 ? [...exec, ...first] : first };
+  },
+};
+
+const elglob: Command = {
+  usage: 'elglob [ -v ] [ -w ] [ -s ] [ -m ] [ -e ] [ -0 ] key pattern prog...',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, 'vwsme0', this.usage);
+    const [key, afterKey] = takeWord(afterOptions, 'the substitution key', this.usage);
+    const [pattern, rest] = takeWord(afterKey, 'the pattern', this.usage);
+    // Relative patterns are matched in the chain's directory, which this process has not moved to.
+    const cwd = context.state.cwd;
+    const found = expandGlob(isAbsolute(pattern) ? pattern : join(cwd, pattern));
+    const matched = found.length !== 1 || found[0] !== (isAbsolute(pattern) ? pattern : join(cwd, pattern));
+    const paths = matched ? found.map((path) => (isAbsolute(pattern) ? path : path.slice(cwd.length + (cwd.endsWith('/') ? 0 : 1)))) : flags.has('0') ? [] : [pattern];
+    return { rest: substitute(rest, new Map([[key, paths]])) };
+  },
+};
+
+export const lookupCommands: ReadonlyMap<string, Command> = new Map([
+  ['homeof', homeof],
+  ['tryexec', tryexec],
+  ['elglob', elglob],
+]);

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { parseEnvfile } from '../../src/execline/commands/input.js';
+import { lexScript } from '../../src/execline/script.js';
+import { unsupportedUses } from '../../src/execline/unsupported.js';
+import { repoRoot } from '../helpers/pid1.js';
+
+/** execline's loops, input readers, positional commands and lookups, against skarnet's. */
+const TOOL = join(repoRoot, 'bin', 's6-tool');
+const REAL_EXECLINEB = '/usr/bin/execlineb';
+const BASE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+const work = mkdtempSync(join(tmpdir(), 'steward-execline-commands-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+mkdirSync(join(work, 'conf.d'));
+for (const name of ['a.conf', 'b.conf', 'c.txt']) writeFileSync(join(work, 'conf.d', name), '');
+writeFileSync(join(work, 'app.env'), '# settings\nA=1\n  B = two words  \nC=\n\nD="  q\\tx "\nE=a\\\nb\n');
+writeFileSync(join(work, 'bad.env'), 'A=1\nno equals here\n');
+writeFileSync(join(work, 'counter'), '0');
+
+interface Outcome {
+  readonly status: number | null;
+  readonly output: string;
+}
+
+/** Arguments for the scripts that read positional parameters from the environment (no -P). */
+const positionals = (flags: readonly string[]): string[] => (flags.includes('-P') ? [] : ['a', 'b c', 'd']);
+
+function ours(script: string, input: string, flags: readonly string[]): Outcome {
+  const result = spawnSync(process.execPath, [TOOL, 'execlineb', ...flags, '-c', script, ...positionals(flags)], { input, encoding: 'utf8', cwd: work, env: { PATH: BASE_PATH }, timeout: 20_000 });
+  return { status: result.status, output: result.stdout };
+}
+
+function skarnets(script: string, input: string, flags: readonly string[]): Outcome {
+  const result = spawnSync(REAL_EXECLINEB, [...flags, '-c', script, ...positionals(flags)], { input, encoding: 'utf8', cwd: work, env: { PATH: `/usr/lib/execline/bin:${BASE_PATH}` }, timeout: 20_000 });
+  return { status: result.status, output: result.stdout };
+}
+
+const COUNT_TO_3 = 'sh -c "c=$(cat counter); c=$((c+1)); echo $c > counter; echo run $c; [ $c -ge 3 ] && exit 5; exit 0"';
+
+const CASES: readonly { readonly script: string; readonly input?: string; readonly flags?: readonly string[] }[] = [
+  { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex ${COUNT_TO_3}` },
+  { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex -x 5 ${COUNT_TO_3}` },
+  { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex -n -o 5 ${COUNT_TO_3}` },
+  { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex -o 0,4 ${COUNT_TO_3}` },
+  { script: 'loopwhilex sh -c "kill -9 $$"' },
+  { script: 'forstdin X importas X X echo =$X', input: 'a b\nc\n\n' },
+  { script: 'forstdin -E X echo =$X', input: 'a\nb' },
+  { script: 'forstdin -C -E X echo =$X', input: 'a\n\n\nb\n' },
+  { script: 'forstdin -d " " -E X echo =$X', input: 'a b c\n' },
+  { script: 'forstdin -E X echo =$X', input: '' },
+  { script: 'forstdin -x 3 -E X sh -c "echo $X; exit 3"', input: 'one\ntwo\n' },
+  { script: 'pipeline { printf "p\\nq\\n" } forstdin -E X echo piped $X' },
+  { script: 'forbacktickx -E X { printf "1 2\\n3" } echo item $X' },
+  { script: 'forbacktickx -E X { sh -c "printf \\"1\\\\n\\"; exit 3" } echo item $X' },
+  { script: 'withstdinas V importas V V echo =$V', input: 'x y\n\n' },
+  { script: 'withstdinas -N V sh -c "printf %s \\"$V\\""', input: 'x y\n' },
+  { script: 'withstdinas -E V echo =$V', input: 'x y\n' },
+  { script: 'redirfd -r 0 app.env withstdinas -E V echo $V' },
+  { script: 'envfile app.env sh -c "echo \\"[$A] [$B] [$C] [$D] [$E]\\""' },
+  { script: 'envfile bad.env true' },
+  { script: 'envfile no-such.env true' },
+  { script: 'homeof root' },
+  { script: 'homeof no-such-user' },
+  { script: 'tryexec { no-such-program } echo fallback' },
+  { script: 'tryexec { echo first } echo fallback' },
+  { script: 'elglob -s F conf.d/*.conf echo $F' },
+  { script: 'cd conf.d elglob -s F *.txt echo $F' },
+  { script: 'forbacktickx -E X { sh -c "exit 3" } echo item $X' },
+  { script: 'elglob F /no-such-dir/* echo [ $F ]' },
+  { script: 'elglob -0 F /no-such-dir/* echo [ $F ]' },
+  { script: 'shift importas N "#" importas A 1 echo $N $A', flags: [] },
+  { script: 'shift -n 2 importas N "#" importas A 1 echo $N $A', flags: [] },
+  { script: 'elgetpositionals echo $# $1 $@', flags: [] },
+  { script: 'dollarat', flags: [] },
+  { script: 'dollarat -n -d ,', flags: [] },
+  { script: 'getpid P importas P P sh -c "test $P -gt 0 && echo ok"' },
+];
+
+describe("execline's other commands: the same results as skarnet's", { skip: !existsSync(REAL_EXECLINEB) && "needs Debian's execline package" }, () => {
+  for (const { script, input = '', flags = ['-P'] } of CASES) {
+    it(`${flags.join(' ')} ${script}${input === '' ? '' : ` < ${JSON.stringify(input)}`}`, () => {
+      writeFileSync(join(work, 'counter'), '0');
+      const real = skarnets(script, input, flags);
+      writeFileSync(join(work, 'counter'), '0');
+      const mine = ours(script, input, flags);
+      assert.deepEqual(mine, real);
+    });
+  }
+});
+
+describe('envfile reads its format', () => {
+  it('key = value lines, comments, continuations, quoted values with C escapes; a line without = is an error naming the file and line', () => {
+    assert.deepEqual(Object.fromEntries(parseEnvfile('# c\nA=1\n  B = two words  \nC=\n\nD="  q\\tx "\nE=a\\\nb\n', 'f')), { A: '1', B: 'two words', C: '', D: '  q\tx ', E: 'ab' });
+    assert.throws(() => parseEnvfile('A=1\nbad\n', '/etc/app.env'), /in \/etc\/app.env: syntax error line 2/);
+  });
+});
+
+describe('the new commands as /command programs', () => {
+  it('loopwhilex and envfile run by their names, as s6-overlay links them', () => {
+    const dir = mkdtempSync(join(work, 'links-'));
+    for (const name of ['loopwhilex', 'envfile']) symlinkSync(TOOL, join(dir, name));
+    const result = spawnSync(join(dir, 'envfile'), ['app.env', join(dir, 'loopwhilex'), '-x', '0', 'sh', '-c', 'echo $B; exit 0'], { encoding: 'utf8', cwd: work, env: { PATH: BASE_PATH } });
+    assert.equal(result.stdout, 'two words\n', result.stderr);
+    assert.equal(result.status, 0);
+  });
+});
+
+describe('steward check: the commands Steward still lacks, where a command stands', () => {
+  it('at the start, in and after blocks and after chain-loaders; not as an argument', () => {
+    const text = '#!/command/execlineb -P\ntrap { term { echo bye } }\nimportas -D x V V\ncase -- $V { x { echo wait } }\nforeground { wait { } }\necho case\n';
+    const uses = unsupportedUses(lexScript(text, 'run'), '/nonexistent');
+    assert.deepEqual(uses, [{ command: 'trap', line: 2 }, { command: 'case', line: 4 }, { command: 'wait', line: 5 }]);
+  });
+});
