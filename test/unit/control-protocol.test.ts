@@ -44,9 +44,16 @@ describe('parseRequest: the envelope', () => {
     for (const v of [2, 0, '1', null]) rejected({ v, cmd: 'ping' }, /protocol version .* is not supported; this server speaks 1/);
   });
 
+  it('reads a deaths request: services, and whether to clear their tallies', () => {
+    assert.deepEqual(parseRequest({ cmd: 'deaths', dirs: ['/run/service/web'] }), { cmd: 'deaths', names: [], dirs: ['/run/service/web'], clear: false });
+    assert.deepEqual(parseRequest({ cmd: 'deaths', names: ['web'], clear: true }), { cmd: 'deaths', names: ['web'], dirs: [], clear: true });
+    rejected({ cmd: 'deaths', names: ['web'], clear: 'yes' }, /clear must be true or false/);
+    rejected({ cmd: 'deaths' }, /name at least one service/);
+  });
+
   it('rejects an unknown or missing command and lists the known ones', () => {
     const error = rejected({ cmd: 'reboot-now' }, /unknown command "reboot-now"/);
-    assert.match(error.message, /known: ping, status, control, signal, wait, graph, halt, rc, scan$/);
+    assert.match(error.message, /known: ping, status, control, signal, wait, graph, halt, rc, scan, deaths$/);
     rejected({}, /unknown command undefined/);
     rejected({ cmd: ['status'] }, /unknown command/);
   });

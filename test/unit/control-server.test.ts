@@ -213,6 +213,11 @@ describe('ControlServer: the status socket', () => {
     assert.deepEqual(listed.ok ? listed.result : listed.error, { names: ['web'] });
     const change = response(await exchange(statusPath, '{"cmd":"rc","op":"change","direction":"down","names":["web"]}\n'));
     assert.equal(change.ok ? undefined : change.error.code, 'ERR_PERMISSION');
+    // s6-svdt reads the death tally, as any user may read s6's; s6-svdt-clear changes it.
+    const deaths = response(await exchange(statusPath, '{"cmd":"deaths","names":["web"]}\n'));
+    assert.deepEqual(deaths.ok ? deaths.result : deaths.error, { services: [{ name: 'web', deaths: [] }] });
+    const clear = response(await exchange(statusPath, '{"cmd":"deaths","names":["web"],"clear":true}\n'));
+    assert.equal(clear.ok ? undefined : clear.error.code, 'ERR_PERMISSION');
   });
 });
 
