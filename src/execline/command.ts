@@ -16,7 +16,14 @@ export interface CommandContext {
    * not a child of this one (nor of the program it becomes, which may not reap it).
    */
   start(chain: readonly ScriptNode[], state: ChainState, detached?: boolean): number;
+  /**
+   * Starts a chain in a child and does not wait, for a caller that must read its output while
+   * it runs: its pid, or its raw wait status when it ended without starting any process.
+   */
+  begin(chain: readonly ScriptNode[], state: ChainState): Begun;
 }
+
+export type Begun = { readonly pid: number } | { readonly status: number };
 
 export interface Command {
   readonly usage: string;

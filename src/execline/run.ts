@@ -249,7 +249,11 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
   }
 }
 
-type Ending = { readonly kind: 'replace' } | { readonly kind: 'wait' } | { readonly kind: 'start'; readonly detached?: boolean };
+type Ending =
+  | { readonly kind: 'replace' }
+  | { readonly kind: 'wait' }
+  /** `ended`: told the raw wait status when the chain ends without starting a process. */
+  | { readonly kind: 'start'; readonly detached?: boolean; readonly ended?: (status: number) => void };
 
 /** The raw wait status of a chain that ended without a program: exit code in bits 8-15. */
 const exited = (code: number): number => (code & 0xff) << 8;
@@ -265,12 +269,17 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     state,
     wait: (chain, childState) => runChain(chain, childState, { kind: 'wait' }, interpreter),
     start: (chain, childState, detached = false) => runChain(chain, childState, { kind: 'start', detached }, interpreter),
+    begin: (chain, childState) => {
+      let status = 0;
+      const pid = runChain(chain, childState, { kind: 'start', ended: (raw) => (status = raw) }, interpreter);
+      return pid > 0 ? { pid } : { status };
+    },
   };
   let rest = nodes;
   for (;;) {
     const head = rest[0];
     // An empty chain: exit 0, a wait status of 0, or no process started (0 as well).
-    if (head === undefined) return 0;
+    if (head === undefined) return endWith(0, ending);
     if (typeof head !== 'string') {
       const error = new ExeclineError('a { block } stands where a command was expected');
       return fail('execlineb', error, ending);
@@ -287,7 +296,7 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     } catch (error) {
       return fail(head, error, ending);
     }
-    if ('exit' in step) return ending.kind === 'wait' ? exited(step.exit) : ending.kind === 'start' ? 0 : step.exit;
+    if ('exit' in step) return endWith(step.exit, ending);
     rest = step.rest;
   }
 }
@@ -295,9 +304,15 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
 function fail(name: string, error: unknown, ending: Ending): number {
   const failure = error instanceof ExeclineError ? error : new ExeclineError(error instanceof Error ? error.message : String(error), 111);
   report(name, failure.message);
-  if (ending.kind === 'wait') return exited(failure.exitCode);
-  if (ending.kind === 'start') return 0;
-  return failure.exitCode;
+  return endWith(failure.exitCode, ending);
+}
+
+/** What runChain returns for a chain that ends with `code` and no program. */
+function endWith(code: number, ending: Ending): number {
+  if (ending.kind === 'replace') return code;
+  if (ending.kind === 'wait') return exited(code);
+  ending.ended?.(exited(code));
+  return 0;
 }
 
 function finish(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {

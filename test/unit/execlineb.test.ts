@@ -112,13 +112,25 @@ sh -c "echo exported=\${EXPORTED-none} dropped=\${DROPPED-none} path=\${PATH:+se
     const { stdout, stderr } = run(`
 backtick -E HOST { echo box-1 }
 backtick SAVED { printf two-lines\\\\nsecond\\\\n }
-foreground { sh -c "echo host=$HOST saved=\\"$SAVED\\"" }
+foreground { sh -c "echo host=$1 saved=\\"$SAVED\\"" x $HOST }
 foreground { pipeline { printf "b\\\\na\\\\n" } sort }
 foreground { heredoc 0 "from heredoc\\n" cat }
 forx X { 1 2 } importas X X echo item-$X
 `);
-    // SAVED is in the environment (no -E): the shell expands it, without the last newline.
+    // HOST is substituted (-E), SAVED is in the environment: the shell expands it, without the last newline.
     assert.equal(stdout, 'host=box-1 saved=two-lines\nsecond\na\nb\nfrom heredoc\nitem-1\nitem-2\n', stderr);
+  });
+
+  it('backtick reads the block while it runs: more than a pipe holds, from a program or from a chain of commands', () => {
+    const { stdout, stderr, code } = run(`
+backtick -N A { sh -c "yes | head -c 100000" }
+backtick -N B { foreground { sh -c "yes | head -c 70000" } sh -c "yes | head -c 30000" }
+sh -c "echo \${#A} \${#B}"
+`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, '100000 100000\n');
+    const failed = run('backtick X { exit 3 } echo never');
+    assert.equal(failed.code, 3, failed.stderr);
   });
 
   it('forx -E substitutes the value in the loop (autoimport), forx -e leaves it to importas, -S names both the same', () => {
@@ -282,6 +294,10 @@ describe('execlineb: the same results as skarnet\'s', { skip: !existsSync(REAL_E
     'importas -D def UNSETVAR UNSETVAR echo a $UNSETVAR pre$UNSETVAR b',
     'backtick -E X { printf "a\\nb\\n\\n" } echo [${X}]',
     'backtick -E -D dflt X { false } echo $X',
+    'backtick -E T { echo tok } sh -c "echo $1 ${T-unset}" x $T',
+    'backtick -I X { sh -c "echo partial; exit 3" } sh -c "echo ${X-unset}"',
+    'backtick -x X { sh -c "echo partial; exit 3" } sh -c "echo ${X-unset}"',
+    'backtick -N X { sh -c "yes | head -c 100000" } sh -c "echo ${#X}"',
     'ifelse { false } { echo then } echo else',
     'ifte { echo then } { echo else } true',
     'ifthenelse { false } { echo then } { echo else } echo after',

@@ -1,11 +1,10 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 
-import { createPipe } from '../../sys/ffi.js';
-import { type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
+import { createPipe, waitBlocking } from '../../sys/ffi.js';
+import { type Begun, type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
 import { report } from '../report.js';
-import { substitute } from '../substitute.js';
 
 /** The commands that run blocks: sequencing, conditions, capture and loops. */
 
@@ -118,7 +117,7 @@ function readAll(fd: number): string {
 }
 
 const backtick: Command = {
-  usage: 'backtick [ -i | -I | -D default ] [ -N | -n ] [ -E ] variable { prog... } prog...',
+  usage: 'backtick [ -i | -I | -x | -D default ] [ -N | -n ] [ -E ] variable { prog... } prog...',
   blocking: true,
   run(args, context): Step {
     const { flags, rest: afterOptions } = parseOptions(args, 'iID:NnEx', this.usage);
@@ -127,10 +126,12 @@ const backtick: Command = {
     const pipe = createPipe();
     const state = context.state.copy();
     state.actions.push({ kind: 'dup', from: pipe.writeFd, to: 1 });
-    let status: number;
+    // Read while the block runs, as execline does: a block writing more than a pipe holds would
+    // otherwise wait forever for a reader, and this command forever for the block.
+    let begun: Begun;
     let output: string;
     try {
-      status = context.wait(block, state);
+      begun = context.begin(block, state);
     } finally {
       closeSync(pipe.writeFd);
     }
@@ -139,11 +140,16 @@ const backtick: Command = {
     } finally {
       closeSync(pipe.readFd);
     }
+    const status = 'pid' in begun ? waitBlocking(begun.pid) : begun.status;
     let value: string | undefined = flags.has('N') ? output : output.replace(/\n$/, '');
     if (value.includes('\0')) throw new ExeclineError(`the output of the block for ${name} contains a NUL byte`, 111);
     if (status !== 0) {
+      // On failure: -D gives the default, -I keeps what the block wrote, -x leaves the variable
+      // unset; otherwise (-i, the default) the chain ends with the block's code.
       if (flags.has('D')) value = flags.get('D') ?? '';
-      else if (flags.has('I')) value = undefined;
+      else if (flags.has('I')) {
+        // The output as it is.
+      } else if (flags.has('x')) value = undefined;
       else {
         report(context.name, (status & 0x7f) !== 0 ? `child crashed with signal ${status & 0x7f}` : 'child process exited non-zero');
         return { exit: exitCodeOf(status) };
@@ -151,7 +157,9 @@ const backtick: Command = {
     }
     if (value === undefined) context.state.env.delete(name);
     else context.state.env.set(name, value);
-    return { rest: flags.has('E') ? substitute(rest, new Map([[name, value]])) : rest };
+    // -E: substituted into the rest of the chain and not left in its environment, as execline's
+    // own hand-over to importas -ui (which also refuses to go on when -x left it unset).
+    return { rest: flags.has('E') ? ['importas', '-ui', name, name, ...rest] : rest };
   },
 };
 
