@@ -1,6 +1,6 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 
-import { createPipe, waitBlocking } from '../../sys/ffi.js';
+import { createPipe, reapIfExited, waitBlocking } from '../../sys/ffi.js';
 import { type Begun, type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
@@ -180,6 +180,33 @@ const pipeline: Command = {
   },
 };
 
+/** How long forx -p sleeps between looks at its loops: there is no event loop to wait on here. */
+const PARALLEL_POLL_MS = 5;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The raw wait statuses of loops started together, in the order they end. */
+function statusesAsTheyEnd(started: readonly Begun[]): number[] {
+  const ended: number[] = [];
+  const running: number[] = [];
+  for (const loop of started) {
+    if ('pid' in loop) running.push(loop.pid);
+    else ended.push(loop.status);
+  }
+  while (running.length > 0) {
+    for (let index = running.length - 1; index >= 0; index--) {
+      const status = reapIfExited(running[index] ?? 0);
+      if (status === undefined) continue;
+      ended.push(status);
+      running.splice(index, 1);
+    }
+    if (running.length > 0) sleepSync(PARALLEL_POLL_MS);
+  }
+  return ended;
+}
+
 const forx: Command = {
   usage: 'forx [ -p ] [ -o okcodes | -x breakcodes ] [ -e | -E ] variable { values... } loop...',
   blocking: true,
@@ -192,17 +219,26 @@ const forx: Command = {
     const codes = (list: string | undefined): number[] => (list ?? '').split(',').filter((code) => code !== '').map(Number);
     const ok = codes(flags.get('o'));
     const breaking = codes(flags.get('x'));
-    let last = 0;
-    for (const value of values) {
+    // forx itself exits 0 whatever its loops exit with, unless -o or -x name the codes that end it.
+    const ends = (code: number): boolean => breaking.includes(code) || (flags.has('o') && !ok.includes(code));
+    const iterations = values.map((value) => {
       if (typeof value !== 'string') throw new ExeclineError('the values must be words, not blocks');
       // The value is in the loop's environment, not substituted: the loop reads it with importas.
       const iteration = context.state.copy();
       iteration.env.set(name, value);
-      const status = context.wait(loop, iteration);
-      last = exitCodeOf(status);
-      if (breaking.includes(last) || (flags.has('o') && !ok.includes(last))) return { exit: last };
+      return iteration;
+    });
+    if (flags.has('p')) {
+      // -p: every loop at once; the first to end with a code that ends forx gives its exit code.
+      const statuses = statusesAsTheyEnd(iterations.map((iteration) => context.begin(loop, iteration)));
+      const ending = statuses.map(exitCodeOf).find(ends);
+      return { exit: ending ?? 0 };
     }
-    return { exit: flags.has('o') || flags.has('x') ? 0 : last };
+    for (const iteration of iterations) {
+      const code = exitCodeOf(context.wait(loop, iteration));
+      if (ends(code)) return { exit: code };
+    }
+    return { exit: 0 };
   },
 };
 
