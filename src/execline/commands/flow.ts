@@ -32,11 +32,12 @@ const background: Command = {
 
 /**
  * Runs a test block: true when it exited 0 (or not 0, negated); false with its exit code.
- * A crash ends the chain with 128 + signal.
+ * A crash ends the chain with 128 + signal, unless `crashIsFalse` (-X): then it is a failure
+ * like any other (and so true when negated).
  */
-function test(block: readonly ScriptNode[], context: CommandContext, negate: boolean): { passed: boolean; code: number } | { exit: number } {
+function test(block: readonly ScriptNode[], context: CommandContext, negate: boolean, crashIsFalse: boolean): { passed: boolean; code: number } | { exit: number } {
   const status = context.wait(block, context.state.copy());
-  if ((status & 0x7f) !== 0) {
+  if ((status & 0x7f) !== 0 && !crashIsFalse) {
     report(context.name, `child crashed with signal ${status & 0x7f}`);
     return { exit: exitCodeOf(status) };
   }
@@ -49,7 +50,7 @@ const ifCommand: Command = {
   run(args, context) {
     const { flags, rest: afterOptions } = parseOptions(args, 'ntXx:', this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the test', this.usage);
-    const result = test(block, context, flags.has('n'));
+    const result = test(block, context, flags.has('n'), flags.has('X'));
     if ('exit' in result) return result;
     if (result.passed) return { rest };
     // The test's own code (1 when -n and it succeeded), 0 with -t, or the -x code.
@@ -66,7 +67,7 @@ const ifelse: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, rest] = takeBlock(afterTest, 'the program to run when the test succeeds', this.usage);
-    const result = test(testBlock, context, flags.has('n'));
+    const result = test(testBlock, context, flags.has('n'), flags.has('X'));
     if ('exit' in result) return result;
     return { rest: result.passed ? thenBlock : rest };
   },
@@ -79,21 +80,21 @@ const ifte: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
     const [thenBlock, afterThen] = takeBlock(afterOptions, 'the program to run when the test succeeds', this.usage);
     const [elseBlock, testChain] = takeBlock(afterThen, 'the program to run when the test fails', this.usage);
-    const result = test(testChain, context, flags.has('n'));
+    const result = test(testChain, context, flags.has('n'), flags.has('X'));
     if ('exit' in result) return result;
     return { rest: result.passed ? thenBlock : elseBlock };
   },
 };
 
 const ifthenelse: Command = {
-  usage: 'ifthenelse [ -s ] { test... } { then... } { else... } prog...',
+  usage: 'ifthenelse [ -s ] [ -X ] { test... } { then... } { else... } prog...',
   blocking: true,
   run(args, context) {
     const { flags, rest: afterOptions } = parseOptions(args, 'sX', this.usage);
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, afterThen] = takeBlock(afterTest, 'the then block', this.usage);
     const [elseBlock, rest] = takeBlock(afterThen, 'the else block', this.usage);
-    const result = test(testBlock, context, false);
+    const result = test(testBlock, context, false, flags.has('X'));
     if ('exit' in result) return result;
     const chosen = result.passed ? thenBlock : elseBlock;
     // -s: the chosen block's commands apply to the rest of the chain.
