@@ -91,7 +91,7 @@ ifte { echo ifte-then } { echo ifte-else } false
     const { stdout, stderr } = run(
       `
 importas -D fallback MISSING MISSING
-importas -s WORDS WORDS
+importas -sC WORDS WORDS
 define GREETING "hello world"
 multisubstitute { importas -D d1 A A define B b-value }
 export EXPORTED yes
@@ -307,6 +307,11 @@ describe('execlineb: the same results as skarnet\'s', { skip: !existsSync(REAL_E
     'ifte { echo then } { echo else } true',
     'ifthenelse { false } { echo then } { echo else } echo after',
     'define -s L "x y" echo pre$L ${L}-${L}',
+    'define -s X " a  b  " printf [%s] $X',
+    'define -sC X " a  b  " printf [%s] $X',
+    'define -sn X " a b  " printf [%s] $X',
+    'define -sd: X "a::b:" printf [%s] $X',
+    'export F "--a  --b" importas -s F F printf [%s] $F',
     'multisubstitute { define A 1 define B $A } echo $A $B',
     'forx X { a b } importas X X echo item $X',
     'foreground { forx v { 1 2 } exit 3 } importas S ? echo $S',

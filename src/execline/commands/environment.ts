@@ -11,14 +11,26 @@ import { substitute } from '../substitute.js';
 
 type Binding = readonly [string, string | readonly string[] | undefined];
 
-function split(value: string, delimiters: string): string[] {
+/**
+ * Splits a value as execline's -s: each delimiter ends a word, so two in a row make an empty
+ * word and one at the start an empty first word; what follows the last one is a word unless
+ * empty. -C (crunch) takes a run of delimiters as one; -n (chomp) drops one at the very end.
+ */
+function split(value: string, delimiters: string, crunch: boolean, chomp: boolean): string[] {
+  const text = chomp && value !== '' && delimiters.includes(value.slice(-1)) ? value.slice(0, -1) : value;
   const words: string[] = [];
   let current = '';
-  for (const char of value) {
-    if (delimiters.includes(char)) {
-      if (current !== '') words.push(current);
-      current = '';
-    } else current += char;
+  let afterDelimiter = false;
+  for (const char of text) {
+    if (!delimiters.includes(char)) {
+      current += char;
+      afterDelimiter = false;
+      continue;
+    }
+    if (crunch && afterDelimiter) continue;
+    words.push(current);
+    current = '';
+    afterDelimiter = true;
   }
   if (current !== '') words.push(current);
   return words;
@@ -26,11 +38,11 @@ function split(value: string, delimiters: string): string[] {
 
 function shape(value: string | undefined, flags: ReadonlyMap<string, string>): string | readonly string[] | undefined {
   if (value === undefined || !flags.has('s')) return value;
-  return split(value, flags.get('d') ?? ' \t\n\r');
+  return split(value, flags.get('d') ?? ' \t\n\r', flags.has('C'), flags.has('n'));
 }
 
-const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s ] [ -d delim ] variable envvar prog... (or importas [ options ] -S variable prog...)';
-const DEFINE_USAGE = 'define [ -s ] [ -d delim ] variable value prog...';
+const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s [ -C ] [ -n ] [ -d delim ] ] variable envvar prog... (or importas [ options ] -S variable prog...)';
+const DEFINE_USAGE = 'define [ -s [ -C ] [ -n ] [ -d delim ] ] variable value prog...';
 
 function readImportas(args: readonly ScriptNode[], state: ChainState): [Binding, readonly ScriptNode[]] {
   const { flags, rest: afterOptions } = parseOptions(args, 'iD:uSsCcnNd:', IMPORTAS_USAGE);
