@@ -225,6 +225,19 @@ exec -a renamed sh -c "echo argv0=$0"
     assert.equal(kept.stdout, 'kept\n', kept.stderr);
   });
 
+  it('s6-envdir: -c gives what a NUL becomes, -n keeps trailing blanks, a sub-directory is an error', () => {
+    const envdir = join(work, 'envdir-options');
+    mkdirSync(envdir);
+    writeFileSync(join(envdir, 'PADDED'), 'a b  \nline two\n');
+    writeFileSync(join(envdir, 'WITH_NUL'), 'x\0y\n');
+    const { stdout, stderr } = run(`s6-envdir -n -c @ ${envdir} sh -c "printf [%s][%s] \\"$PADDED\\" \\"$WITH_NUL\\""`);
+    assert.equal(stdout, '[a b  ][x@y]', stderr);
+    mkdirSync(join(envdir, 'SUB'));
+    const refused = run(`s6-envdir ${envdir} echo never`);
+    assert.equal(refused.code, 111);
+    assert.match(refused.stderr, /^s6-envdir: fatal: unable to envdir .*: EISDIR/);
+  });
+
   it('s6-setuidgid switches user in the program and in a block', { skip: !isRoot && 'needs root' }, () => {
     const { stdout, stderr } = run('foreground { s6-setuidgid nobody id -u } s6-setuidgid nobody sh -c "id -u; id -g"');
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);

@@ -170,42 +170,44 @@ const getcwd: Command = {
 interface EnvdirOptions {
   /** The whole file (its last newline removed unless `keepNewline`), not the first line. */
   readonly wholeFile: boolean;
+  /** -n: the first line keeps its trailing blanks, the whole file its last newline. */
   readonly keepNewline: boolean;
+  /** What a NUL byte in a value becomes (-c): a newline unless told otherwise. */
+  readonly nullChar?: string;
 }
 
 /** s6-envdir's reading of one file: undefined unsets the variable (an empty file). */
 function envdirValue(path: string, options: EnvdirOptions): string | undefined {
   const text = readFileSync(path, 'utf8');
   if (text === '') return undefined;
-  let value = options.wholeFile ? text : (text.split('\n')[0] ?? '').replace(/[ \t]+$/, '');
-  if (options.wholeFile && !options.keepNewline) value = value.replace(/\n$/, '');
-  return value.replaceAll('\0', '\n');
+  let value = options.wholeFile ? text : (text.split('\n')[0] ?? '');
+  if (!options.keepNewline) value = options.wholeFile ? value.replace(/\n$/, '') : value.replace(/[ \t]+$/, '');
+  return value.replaceAll('\0', options.nullChar ?? '\n');
 }
 
+/**
+ * Sets a variable for each file of `dir`, as s6-envdir: a file that cannot be read (a
+ * sub-directory, say) is an error, not a variable quietly left out.
+ */
 export function applyEnvdir(dir: string, env: Map<string, string>, options: EnvdirOptions): void {
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.') || name.includes('=')) continue;
-    const path = join(dir, name);
-    try {
-      if (!statSync(path).isFile()) continue;
-    } catch {
-      continue;
-    }
-    const value = envdirValue(path, options);
+    const value = envdirValue(join(dir, name), options);
     if (value === undefined) env.delete(name);
     else env.set(name, value);
   }
 }
 
 const s6envdir: Command = {
-  usage: 's6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c ] dir prog...',
+  usage: 's6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c nullchar ] dir prog...',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'IinfLc', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, 'IinfLc:', this.usage);
     const [dir, rest] = takeWord(afterOptions, 'the directory', this.usage);
+    const nullChar = flags.get('c');
     try {
-      applyEnvdir(dir, context.state.env, { wholeFile: flags.has('f'), keepNewline: flags.has('n') });
+      applyEnvdir(dir, context.state.env, { wholeFile: flags.has('f'), keepNewline: flags.has('n'), ...(nullChar === undefined ? {} : { nullChar: nullChar.slice(0, 1) }) });
     } catch (error) {
-      if (flags.has('I') && (error as NodeJS.ErrnoException).code === 'ENOENT') return { rest };
+      if (flags.has('I') && (error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === dir) return { rest };
       throw new ExeclineError(`unable to envdir ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
     }
     return { rest };
