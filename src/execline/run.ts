@@ -2,7 +2,7 @@ import { closeSync, constants as fsConstants, existsSync, openSync } from 'node:
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-import { becomeUser, duplicateAbove, setSoftLimit, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
+import { duplicateAbove, setSoftLimit, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
@@ -97,7 +97,8 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
     return resolved.error.exitCode;
   }
   try {
-    process.chdir(state.cwd);
+    const cwd = unlessCurrent(state.cwd);
+    if (cwd !== undefined) process.chdir(cwd);
     process.umask(state.umask);
     // Node marked the inherited descriptors close-on-exec; the program needs them.
     for (const fd of interpreter.inherited) {
@@ -117,7 +118,6 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
       }
     }
     for (const limit of state.limits) setSoftLimit(limit.resource, limit.value);
-    if (state.runAs !== undefined) becomeUser(state.runAs.uid, state.runAs.gid, state.runAs.groups);
   } catch (error) {
     report('execlineb', error instanceof Error ? error.message : String(error));
     return 111;
@@ -125,9 +125,17 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
   const errno = replaceProcess(resolved.path, resolved.argv, state.envArray());
   const code = errnoName(errno);
   // As the user it became, the program may be out of reach: say so rather than only EACCES.
-  const hint = code === 'EACCES' && state.runAs !== undefined ? ` (as ${state.runAs.spec}, who may not read or search its directory)` : '';
+  const hint = code === 'EACCES' && state.account !== undefined ? ` (as ${state.account}, who may not read or search its directory)` : '';
   report('execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
   return code === 'ENOENT' ? 127 : 126;
+}
+
+/**
+ * The directory to change to, or undefined when the process is in it already: as with execline,
+ * a program inherits a directory it could not enter itself (after s6-setuidgid) unless a cd asks.
+ */
+function unlessCurrent(cwd: string): string | undefined {
+  return cwd === process.cwd() ? undefined : cwd;
 }
 
 type OpenAction = Extract<FileAction, { kind: 'open' }>;
@@ -216,16 +224,23 @@ function unopenableFile(actions: readonly FileAction[]): ExeclineError | undefin
   return undefined;
 }
 
+/**
+ * A new interpreter to run the rest of a chain in a process of its own, with the state so
+ * far: the limits are set again there (s6-softlimit first), for they reach a program only
+ * through the process that executes it, and must not bind the new interpreter itself.
+ */
+function handOver(nodes: readonly ScriptNode[], state: ChainState, interpreter: Interpreter): [string[], ChainState, Interpreter] {
+  const forwarded = state.copy();
+  forwarded.limits = [];
+  forwarded.reapply = [];
+  return [[...interpreter.self, '-P', '-c', serializeScript([...state.reapply, ...nodes])], forwarded, interpreter];
+}
+
 /** Starts a program in a child with the chain's state. Returns its pid, or throws. */
 function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
   if (state.reapply.length > 0) {
-    // Only a process of its own can change user or limits: a new interpreter does it, then executes the program.
-    const script = serializeScript([...state.reapply, ...argv]);
-    const forwarded = state.copy();
-    forwarded.runAs = undefined;
-    forwarded.limits = [];
-    forwarded.reapply = [];
-    return spawnProgram([...interpreter.self, '-P', '-c', script], forwarded, interpreter);
+    // Only a process of its own can take the limits: a new interpreter does, then executes the program.
+    return spawnProgram(...handOver(argv, state, interpreter));
   }
   const resolved = resolveProgram(argv, state, interpreter.script);
   if ('error' in resolved) throw resolved.error;
@@ -235,7 +250,7 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
     const { actions, opened } = state.actions.some(needsOwnOpen) ? preopen(state.actions) : { actions: state.actions, opened: [] };
     let pid: number;
     try {
-      pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: state.cwd, fds, actions, newSession: false });
+      pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: unlessCurrent(state.cwd), fds, actions, newSession: false });
     } finally {
       for (const fd of opened) closeQuietly(fd);
     }
@@ -286,9 +301,15 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     }
     const command = COMMANDS.get(head);
     if (command === undefined) return finish(rest, state, ending, interpreter);
-    if (ending.kind === 'start' && command.blocking === true) {
-      // A chain in the background must not hold up this one: a new interpreter runs it.
-      return startProgram([...interpreter.self, '-P', '-c', serializeScript(rest)], state, ending, interpreter);
+    // A chain in the background must not hold up this one, and a block's chain must not change
+    // this process's account: a new interpreter runs the rest.
+    if ((ending.kind === 'start' && command.blocking === true) || (ending.kind !== 'replace' && command.changesAccount === true)) {
+      const [argv, forwarded] = handOver(rest, state, interpreter);
+      try {
+        return ending.kind === 'start' ? startProgram(argv, forwarded, ending, interpreter) : waitBlocking(spawnProgram(argv, forwarded, interpreter));
+      } catch (error) {
+        return fail('execlineb', error, ending);
+      }
     }
     let step;
     try {

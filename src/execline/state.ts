@@ -1,8 +1,8 @@
 import type { FileAction } from '../sys/ffi.js';
 
 /**
- * Who the program runs as, after s6-setuidgid or s6-applyuidgid; null leaves that part as it
- * is. `spec` names it in messages.
+ * An account to become, for s6-setuidgid or s6-applyuidgid; null leaves that part as it is.
+ * `spec` names it in messages.
  */
 export interface RunAs {
   readonly spec: string;
@@ -19,8 +19,10 @@ export interface ResourceLimit {
 
 /**
  * What the commands of a chain have set up for the program at its end: environment,
- * directory, umask, descriptors and account. The interpreter changes nothing in its own
- * process until that program is executed, so a block can be run in a child with a copy.
+ * directory, umask, descriptors and limits. The interpreter changes none of these in its own
+ * process until that program is executed, so a block can be run in a child with a copy. The
+ * account is the exception: s6-setuidgid changes the interpreter's own, so that the rest of
+ * the chain (opens, reads, blocks) runs as the account, as with execline.
  */
 export class ChainState {
   constructor(
@@ -28,13 +30,14 @@ export class ChainState {
     public cwd: string,
     public umask: number,
     public actions: FileAction[] = [],
-    public runAs: RunAs | undefined = undefined,
+    /** The account s6-setuidgid or s6-applyuidgid switched to, to name it in messages. */
+    public account: string | undefined = undefined,
     /** argv[0] for the program, when `exec -a` or `exec -l` changed it. */
     public argv0: ((file: string) => string) | undefined = undefined,
     public limits: ResourceLimit[] = [],
     /**
-     * The commands that set runAs and limits, as written: a block's program runs in a child,
-     * which only a new interpreter running them again can give to it.
+     * The commands that set the limits, as written: a block's program runs in a child, which
+     * only a new interpreter running them again can give them to (this one keeps its own).
      */
     public reapply: string[] = [],
   ) {}
@@ -47,7 +50,7 @@ export class ChainState {
   }
 
   copy(): ChainState {
-    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.runAs, this.argv0, [...this.limits], [...this.reapply]);
+    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.account, this.argv0, [...this.limits], [...this.reapply]);
   }
 
   envArray(): string[] {

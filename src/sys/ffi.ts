@@ -228,7 +228,8 @@ export interface PosixSpawnRequest {
   path: string;
   argv: readonly string[];
   env: readonly string[];
-  cwd: string;
+  /** The child's directory; undefined keeps this process's (which it may no longer be allowed to enter). */
+  cwd: string | undefined;
   /** Child descriptor number to its source. */
   fds: ReadonlyMap<number, FdSource>;
   /** Applied after `fds`. */
@@ -301,7 +302,7 @@ function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSp
       else if (action.kind === 'open') added(calls.addOpen(actions, action.fd, action.path, action.flags, action.mode));
       else added(calls.addClose(actions, action.fd));
     }
-    added(calls.addChdir(actions, request.cwd));
+    if (request.cwd !== undefined) added(calls.addChdir(actions, request.cwd));
     // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
     const signals = fixedSignalSets(calls);
     calls.setSigDefault(attributes, signals.all);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -241,6 +241,35 @@ exec -a renamed sh -c "echo argv0=$0"
   it('s6-setuidgid switches user in the program and in a block', { skip: !isRoot && 'needs root' }, () => {
     const { stdout, stderr } = run('foreground { s6-setuidgid nobody id -u } s6-setuidgid nobody sh -c "id -u; id -g"');
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);
+  });
+
+  it('after s6-setuidgid, the rest of the chain runs as the account: its opens, reads and cd, in a block too', { skip: !isRoot && 'needs root' }, () => {
+    // Outside the test's own temporary directory, which the account may not enter.
+    const dir = mkdtempSync('/tmp/steward-account-');
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    const open = join(dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const closed = join(dir, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    writeFileSync(join(closed, 'SECRET'), 'root only\n');
+    const { stdout, stderr, code } = run(`
+foreground { s6-setuidgid nobody redirfd -w 1 ${open}/from-block id -u }
+foreground { s6-setuidgid nobody cd ${closed} echo never }
+importas -u cdStatus ?
+foreground { s6-softlimit -o 50 foreground { s6-setuidgid nobody sh -c "ulimit -n" } true }
+foreground { stat -c %U ${open}/from-block }
+s6-setuidgid nobody
+foreground { redirfd -w 1 ${open}/from-main true }
+foreground { stat -c %U ${open}/from-main }
+foreground { s6-envdir ${closed} echo never }
+importas -u envdirStatus ?
+echo cd=$cdStatus envdir=$envdirStatus
+`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, '50\nnobody\nnobody\ncd=111 envdir=111\n', stderr);
+    assert.equal(readFileSync(join(open, 'from-block'), 'utf8'), '65534\n');
   });
 
   it('s6-portable-utils names fall back to the usual programs when not in PATH', () => {

@@ -1,6 +1,7 @@
 import { lookupGroup, lookupUser, supplementaryGroupsOf } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions, takeWord } from '../options.js';
+import { becomeAccount } from './process.js';
 
 /** s6's commands that set up an account for the program: by environment (s6-envuidgid) or at exec (s6-applyuidgid). */
 
@@ -101,6 +102,7 @@ function groupList(text: string, what: string): number[] {
  */
 const s6applyuidgid: Command = {
   usage: APPLYUIDGID_USAGE,
+  changesAccount: true,
   run(args, context) {
     const { flags, rest } = parseOptions(args, 'zUu:g:G:', this.usage);
     const env = context.state.env;
@@ -120,14 +122,14 @@ const s6applyuidgid: Command = {
     if (flags.has('G')) groups = groupList(flags.get('G') ?? '', '-G');
     if (rest.length === 0) throw new ExeclineError(`no program to run; usage: ${this.usage}`);
     const primary = gid !== 0 ? gid : (process.getegid?.() ?? 0);
-    context.state.runAs = {
+    const account = {
       spec: `uid ${uid === 0 ? '(unchanged)' : uid}, gid ${gid === 0 ? '(unchanged)' : gid}`,
       uid: uid === 0 ? null : uid,
       gid: gid === 0 ? null : gid,
       // The primary group first, then the others, as skalibs' setgroups_and_gid.
       groups: groups === null ? null : [primary, ...groups.filter((group) => group !== primary)],
     };
-    context.state.reapply.push('s6-applyuidgid', ...(uid === 0 ? [] : ['-u', String(uid)]), ...(gid === 0 ? [] : ['-g', String(gid)]), ...(groups === null ? [] : ['-G', groups.join(',')]));
+    becomeAccount(account, context.state);
     if (flags.has('z')) for (const name of ['UID', 'GID', 'GIDLIST']) env.delete(name);
     return { rest };
   },

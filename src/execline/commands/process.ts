@@ -1,10 +1,11 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { groupsOf, lookupUser } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
-import type { RunAs } from '../state.js';
+import { becomeUser } from '../../sys/ffi.js';
+import type { ChainState, RunAs } from '../state.js';
 
 /** The commands that change what the program inherits: directory, umask, descriptors, account, argv[0]. */
 
@@ -16,6 +17,8 @@ const cd: Command = {
     let isDirectory = false;
     try {
       isDirectory = statSync(target).isDirectory();
+      // As chdir would: a directory the account (after s6-setuidgid) may not search is refused.
+      if (isDirectory) accessSync(target, constants.X_OK);
     } catch (error) {
       throw new ExeclineError(`unable to chdir to ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
     }
@@ -142,14 +145,28 @@ export function resolveAccount(spec: string): RunAs {
   return { spec, uid: account.uid, gid: account.gid, groups: groupsOf(spec, account.gid) };
 }
 
+/**
+ * Changes this process's account for good, as s6-setuidgid's exec into the rest of the chain
+ * does: what follows (opens, reads, blocks, the program) runs as the account. Only the main
+ * chain comes here; a block hands the rest of its chain to a process of its own first.
+ */
+export function becomeAccount(account: RunAs, state: ChainState): void {
+  try {
+    becomeUser(account.uid, account.gid, account.groups);
+  } catch (error) {
+    throw new ExeclineError(`unable to become ${account.spec}: ${error instanceof Error ? error.message : String(error)}`, 111);
+  }
+  state.account = account.spec;
+}
+
 const s6setuidgid: Command = {
   usage: 's6-setuidgid account prog...',
+  changesAccount: true,
   run(args, context) {
     const [spec, rest] = takeWord(args, 'the account', this.usage);
     // An empty account changes nothing, as s6's.
     if (spec === '') return { rest };
-    context.state.runAs = resolveAccount(spec);
-    context.state.reapply.push('s6-setuidgid', spec);
+    becomeAccount(resolveAccount(spec), context.state);
     return { rest };
   },
 };
