@@ -29,6 +29,8 @@ export interface Command {
   readonly usage: string;
   /** It waits for a child, so a chain started in the background needs a process of its own to run it. */
   readonly blocking?: boolean;
+  /** Whether, with these arguments, it may wait (an open of a fifo until its other end is opened): then as `blocking`. */
+  mayWait?(args: readonly ScriptNode[], state: ChainState): boolean;
   /**
    * It changes the account of the process running the chain, for the rest of it: run by the
    * main chain's own process; a block's chain hands the rest to a new interpreter for it.

@@ -1,8 +1,8 @@
-import { closeSync, constants as fsConstants, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-import { duplicateAbove, setSoftLimit, errnoName, type FdSource, type FileAction, moveDescriptor, posixSpawn, replaceProcess, setBlocking, waitBlocking } from '../sys/ffi.js';
+import { setSoftLimit, errnoName, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
@@ -18,6 +18,7 @@ import { limitCommands } from './commands/limits.js';
 import { lockCommands } from './commands/lock.js';
 import { processCommands } from './commands/process.js';
 import { ExeclineError } from './options.js';
+import { closeOpened } from './redirection.js';
 import { report } from './report.js';
 import { encodeArgv, type ScriptNode, serializeScript } from './script.js';
 import type { ChainState } from './state.js';
@@ -110,12 +111,7 @@ function replaceWith(argv: readonly string[], state: ChainState, interpreter: In
     }
     for (const action of state.actions) {
       if (action.kind === 'dup') moveDescriptor(action.from, action.to);
-      else if (action.kind === 'close') closeQuietly(action.fd);
-      else {
-        const fd = openRedirection(action);
-        moveDescriptor(fd, action.fd);
-        if (fd !== action.fd) closeSync(fd);
-      }
+      else closeQuietly(action.fd);
     }
     for (const limit of state.limits) setSoftLimit(limit.resource, limit.value);
   } catch (error) {
@@ -138,90 +134,12 @@ function unlessCurrent(cwd: string): string | undefined {
   return cwd === process.cwd() ? undefined : cwd;
 }
 
-type OpenAction = Extract<FileAction, { kind: 'open' }>;
-
-/**
- * Opens a redirfd file as execline does. A fifo opened for writing without blocking fails
- * (ENXIO) while nobody reads it; execline then holds a read end for the moment of the open,
- * so the open succeeds at once (writes wait for a reader, or fail once the pipe is full).
- * redirfd -b then switches the blocking mode.
- */
-function openRedirection(action: OpenAction): number {
-  let fd: number;
-  try {
-    fd = openSync(action.path, action.flags, action.mode);
-  } catch (error) {
-    const writeOnly = (action.flags & 3) === fsConstants.O_WRONLY;
-    if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || !writeOnly || (action.flags & fsConstants.O_NONBLOCK) === 0) throw error;
-    const reader = openSync(action.path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-    try {
-      fd = openSync(action.path, action.flags, action.mode);
-    } finally {
-      closeSync(reader);
-    }
-  }
-  if (action.then !== undefined) setBlocking(fd, action.then === 'blocking');
-  return fd;
-}
-
-/** Whether posix_spawn's own open cannot do it: a non-blocking open, or a mode change after. */
-const needsOwnOpen = (action: FileAction): action is OpenAction => action.kind === 'open' && ((action.flags & fsConstants.O_NONBLOCK) !== 0 || action.then !== undefined);
-
-/** Above the descriptors scripts name, so that the child's earlier moves cannot land on them before their turn. */
-const PREOPENED_LOWEST_FD = 100;
-
-/**
- * The actions for posix_spawn, with the opens it cannot do opened here first and given to the
- * child as moves. Returns them and the descriptors to close once the child has started.
- */
-function preopen(actions: readonly FileAction[]): { actions: FileAction[]; opened: number[] } {
-  const opened: number[] = [];
-  try {
-    const result = actions.map((action): FileAction => {
-      if (!needsOwnOpen(action)) return action;
-      let fd = openRedirection(action);
-      const high = duplicateAbove(fd, PREOPENED_LOWEST_FD);
-      if (high >= 0) {
-        closeSync(fd);
-        fd = high;
-      }
-      opened.push(fd);
-      return { kind: 'dup', from: fd, to: action.fd };
-    });
-    return { actions: result, opened };
-  } catch (error) {
-    for (const fd of opened) closeQuietly(fd);
-    const path = error instanceof Error && 'path' in error ? String(error.path) : '';
-    throw new ExeclineError(`redirfd: unable to open ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
-  }
-}
-
 function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {
     // Already closed, as execline's fdclose allows.
   }
-}
-
-/**
- * The redirections (redirfd) are opened by posix_spawn in the child, so a file that cannot be
- * opened fails the start like a missing program. Which file it was is found by opening each
- * again here, as execline's redirfd reports it: "redirfd: fatal: unable to open FILE".
- */
-function unopenableFile(actions: readonly FileAction[]): ExeclineError | undefined {
-  for (const action of actions) {
-    if (action.kind !== 'open') continue;
-    try {
-      // Without blocking: a fifo with no writer must not hang this check.
-      closeSync(openSync(action.path, action.flags | fsConstants.O_NONBLOCK, action.mode));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENXIO') continue; // a fifo with no reader yet: the child's blocking open would have waited, not failed
-      return new ExeclineError(`redirfd: unable to open ${action.path}: ${code ?? String(error)}`, 111);
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -247,16 +165,10 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
   const previousMask = process.umask(state.umask);
   try {
     const fds = new Map<number, FdSource>(interpreter.inherited.map((fd) => [fd, 'inherit']));
-    const { actions, opened } = state.actions.some(needsOwnOpen) ? preopen(state.actions) : { actions: state.actions, opened: [] };
-    let pid: number;
-    try {
-      pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: unlessCurrent(state.cwd), fds, actions, newSession: false });
-    } finally {
-      for (const fd of opened) closeQuietly(fd);
-    }
+    const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: unlessCurrent(state.cwd), fds, actions: state.actions, newSession: false });
     if (pid < 0) {
       const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
-      throw unopenableFile(state.actions) ?? new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
+      throw new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
     }
     return pid;
   } finally {
@@ -279,6 +191,16 @@ const exited = (code: number): number => (code & 0xff) << 8;
  * "start" starts it and returns the pid (0 when the chain ended without a program).
  */
 export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+  if (ending.kind === 'replace') return runSteps(nodes, state, ending, interpreter);
+  try {
+    return runSteps(nodes, state, ending, interpreter);
+  } finally {
+    // A block's redirections are its process's now (or it ended without one): not this one's to keep.
+    closeOpened(state);
+  }
+}
+
+function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
   const context: CommandContext = {
     name: 'execlineb',
     state,
@@ -303,7 +225,8 @@ export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending
     if (command === undefined) return finish(rest, state, ending, interpreter);
     // A chain in the background must not hold up this one, and a block's chain must not change
     // this process's account: a new interpreter runs the rest.
-    if ((ending.kind === 'start' && command.blocking === true) || (ending.kind !== 'replace' && command.changesAccount === true)) {
+    const waits = command.blocking === true || command.mayWait?.(rest.slice(1), state) === true;
+    if ((ending.kind === 'start' && waits) || (ending.kind !== 'replace' && command.changesAccount === true)) {
       const [argv, forwarded] = handOver(rest, state, interpreter);
       try {
         return ending.kind === 'start' ? startProgram(argv, forwarded, ending, interpreter) : waitBlocking(spawnProgram(argv, forwarded, interpreter));

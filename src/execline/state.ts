@@ -11,6 +11,12 @@ export interface RunAs {
   readonly groups: readonly number[] | null;
 }
 
+/**
+ * A descriptor move or close for the program, replayed in order; files are opened by redirfd
+ * itself, and reach the program as a move from the descriptor holding them.
+ */
+export type DescriptorAction = Exclude<FileAction, { readonly kind: 'open' }>;
+
 /** A soft limit (s6-softlimit) for the program: a number, or 'hard' for the hard limit. */
 export interface ResourceLimit {
   readonly resource: number;
@@ -29,7 +35,7 @@ export class ChainState {
     public env: Map<string, string>,
     public cwd: string,
     public umask: number,
-    public actions: FileAction[] = [],
+    public actions: DescriptorAction[] = [],
     /** The account s6-setuidgid or s6-applyuidgid switched to, to name it in messages. */
     public account: string | undefined = undefined,
     /** argv[0] for the program, when `exec -a` or `exec -l` changed it. */
@@ -40,6 +46,11 @@ export class ChainState {
      * only a new interpreter running them again can give them to (this one keeps its own).
      */
     public reapply: string[] = [],
+    /**
+     * Descriptors this chain's own commands opened (redirfd) and the interpreter holds for it:
+     * closed once the chain's process has them. A block's copy starts with none of its own.
+     */
+    public opened: number[] = [],
   ) {}
 
   static fromProcess(): ChainState {

@@ -177,11 +177,31 @@ sh -c "echo stderr-now-stdout >&2; cat <&0 2>/dev/null || echo stdin-closed"
     assert.match(missing.stderr, /redirfd: fatal: unable to open/);
   });
 
+  it('redirfd opens its file once: blocks and the program share it, -w truncates once and -x creates once', () => {
+    const shared = join(work, 'shared.log');
+    const created = join(work, 'created.log');
+    const { stderr, code } = run(`
+redirfd -w 1 ${shared}
+redirfd -x 2 ${created}
+foreground { echo line1 }
+foreground { sh -c "echo err1 >&2" }
+forx i { 2 3 } importas i i echo line$i
+`);
+    assert.equal(code, 0, stderr);
+    assert.equal(readFileSync(shared, 'utf8'), 'line1\nline2\nline3\n');
+    assert.equal(readFileSync(created, 'utf8'), 'err1\n');
+    // A fifo's open waits for the other end: in the background, it must not hold up the main chain that opens it.
+    const fifo = join(work, 'redirfd-fifo');
+    spawnSync('mkfifo', [fifo]);
+    const through = run(`background { redirfd -w 1 ${fifo} echo through-fifo } redirfd -r 0 ${fifo} cat`);
+    assert.equal(through.stdout, 'through-fifo\n', through.stderr);
+  });
+
   it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
     const { stdout, stderr, code } = run(`foreground { redirfd -w 1 ${join(work, 'no-such-dir', 'out')} echo hidden } echo after`);
     assert.equal(code, 0, stderr);
     assert.equal(stdout, 'after\n');
-    assert.match(stderr, new RegExp(`redirfd: unable to open ${join(work, 'no-such-dir', 'out')}: ENOENT`));
+    assert.match(stderr, new RegExp(`^redirfd: fatal: unable to open ${join(work, 'no-such-dir', 'out')}: ENOENT`));
     assert.doesNotMatch(stderr, /unable to spawn echo/);
   });
 

@@ -5,6 +5,7 @@ import { groupsOf, lookupUser } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
 import { becomeUser } from '../../sys/ffi.js';
+import { redirect } from '../redirection.js';
 import type { ChainState, RunAs } from '../state.js';
 
 /** The commands that change what the program inherits: directory, umask, descriptors, account, argv[0]. */
@@ -97,6 +98,18 @@ const REDIRFD_MODES: Readonly<Record<string, number>> = {
 
 const redirfd: Command = {
   usage: 'redirfd -r|-w|-u|-a|-c|-x [ -n ] [ -b ] fd file prog...',
+  // A fifo opened without -n waits for its other end; a chain in the background must not make
+  // the interpreter wait with it, when what opens that end may come later in the main chain.
+  mayWait(args, state) {
+    const { flags, rest } = parseOptions(args, 'rwuacxnb', this.usage);
+    const file = rest[1];
+    if (flags.has('n') || typeof file !== 'string') return false;
+    try {
+      return statSync(resolve(state.cwd, file)).isFIFO();
+    } catch {
+      return false;
+    }
+  },
   run(args, context) {
     const { flags, rest: afterOptions } = parseOptions(args, 'rwuacxnb', this.usage);
     const modes = Object.keys(REDIRFD_MODES).filter((mode) => flags.has(mode));
@@ -108,14 +121,8 @@ const redirfd: Command = {
     const nonblocking = flags.has('n');
     const openFlags = (REDIRFD_MODES[modes[0] ?? 'r'] ?? O_RDONLY) | (nonblocking ? O_NONBLOCK : 0);
     const then = flags.has('b') ? (nonblocking ? ('blocking' as const) : ('nonblocking' as const)) : undefined;
-    context.state.actions.push({
-      kind: 'open',
-      fd: parseDescriptor(fdWord, this.usage),
-      path: resolve(context.state.cwd, file),
-      flags: openFlags,
-      mode: 0o666,
-      ...(then === undefined ? {} : { then }),
-    });
+    const fd = parseDescriptor(fdWord, this.usage);
+    redirect(context.state, fd, file, { path: resolve(context.state.cwd, file), flags: openFlags, mode: 0o666, ...(then === undefined ? {} : { then }) });
     return { rest };
   },
 };
