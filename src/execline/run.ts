@@ -67,9 +67,13 @@ export interface Interpreter {
 
 type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ExeclineError };
 
-function resolveProgram(argv: readonly string[], state: ChainState, script: string | undefined): Resolved {
+/**
+ * Finds the program in `pathVariable`: as with execline, the PATH of the process that executes
+ * it, which is the environment before the last command (exec -c, emptyenv, export PATH...)
+ * changed it for the program. `script` names the file in errors.
+ */
+function resolveProgram(argv: readonly string[], state: ChainState, pathVariable: string | undefined, script: string | undefined): Resolved {
   const [file = ''] = argv;
-  const pathVariable = state.env.get('PATH');
   const found = findExecutable(file, pathVariable);
   const argv0 = state.argv0?.(file) ?? file;
   if ('path' in found) return { path: found.path, argv: [argv0, ...argv.slice(1)] };
@@ -91,8 +95,8 @@ function resolveProgram(argv: readonly string[], state: ChainState, script: stri
 }
 
 /** Applies the chain's state to this process and executes the program. Returns an exit code only on failure. */
-function replaceWith(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
-  const resolved = resolveProgram(argv, state, interpreter.script);
+function replaceWith(argv: readonly string[], state: ChainState, searchPath: string | undefined, interpreter: Interpreter): number {
+  const resolved = resolveProgram(argv, state, searchPath, interpreter.script);
   if ('error' in resolved) {
     report('execlineb', resolved.error.message);
     return resolved.error.exitCode;
@@ -155,12 +159,12 @@ function handOver(nodes: readonly ScriptNode[], state: ChainState, interpreter: 
 }
 
 /** Starts a program in a child with the chain's state. Returns its pid, or throws. */
-function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter): number {
+function spawnProgram(argv: readonly string[], state: ChainState, interpreter: Interpreter, searchPath = state.env.get('PATH')): number {
   if (state.reapply.length > 0) {
     // Only a process of its own can take the limits: a new interpreter does, then executes the program.
     return spawnProgram(...handOver(argv, state, interpreter));
   }
-  const resolved = resolveProgram(argv, state, interpreter.script);
+  const resolved = resolveProgram(argv, state, searchPath, interpreter.script);
   if ('error' in resolved) throw resolved.error;
   const previousMask = process.umask(state.umask);
   try {
@@ -213,6 +217,8 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
     },
   };
   let rest = nodes;
+  // Where the program is looked up: the PATH before the last command, which executes it in execline.
+  let searchPath = state.env.get('PATH');
   for (;;) {
     const head = rest[0];
     // An empty chain: exit 0, a wait status of 0, or no process started (0 as well).
@@ -222,7 +228,7 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
       return fail('execlineb', error, ending);
     }
     const command = COMMANDS.get(head);
-    if (command === undefined) return finish(rest, state, ending, interpreter);
+    if (command === undefined) return finish(rest, state, searchPath, ending, interpreter);
     // A chain in the background must not hold up this one, and a block's chain must not change
     // this process's account: a new interpreter runs the rest.
     const waits = command.blocking === true || command.mayWait?.(rest.slice(1), state) === true;
@@ -234,6 +240,7 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
         return fail('execlineb', error, ending);
       }
     }
+    searchPath = state.env.get('PATH');
     let step;
     try {
       step = command.run(rest.slice(1), { ...context, name: head });
@@ -259,12 +266,12 @@ function endWith(code: number, ending: Ending): number {
   return 0;
 }
 
-function finish(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+function finish(nodes: readonly ScriptNode[], state: ChainState, searchPath: string | undefined, ending: Ending, interpreter: Interpreter): number {
   const argv = encodeArgv(nodes);
-  if (ending.kind === 'replace') return replaceWith(argv, state, interpreter);
+  if (ending.kind === 'replace') return replaceWith(argv, state, searchPath, interpreter);
   try {
-    if (ending.kind === 'start') return startProgram(argv, state, ending, interpreter);
-    return waitBlocking(spawnProgram(argv, state, interpreter));
+    if (ending.kind === 'start') return startProgram(argv, state, ending, interpreter, searchPath);
+    return waitBlocking(spawnProgram(argv, state, interpreter, searchPath));
   } catch (error) {
     return fail('execlineb', error, ending);
   }
@@ -275,8 +282,8 @@ function finish(nodes: readonly ScriptNode[], state: ChainState, ending: Ending,
  * as execline's double fork: the program is then reparented (to Steward, which reaps it).
  * Returns the pid of what this process started.
  */
-function startProgram(argv: readonly string[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
-  if (ending.kind !== 'start' || ending.detached !== true) return spawnProgram(argv, state, interpreter);
+function startProgram(argv: readonly string[], state: ChainState, ending: Ending, interpreter: Interpreter, searchPath = state.env.get('PATH')): number {
+  if (ending.kind !== 'start' || ending.detached !== true) return spawnProgram(argv, state, interpreter, searchPath);
   const intermediate = spawnProgram(['/bin/sh', '-c', '"$@" &', 'sh', ...argv], state, interpreter);
   waitBlocking(intermediate);
   return intermediate;

@@ -197,6 +197,20 @@ forx i { 2 3 } importas i i echo line$i
     assert.equal(through.stdout, 'through-fifo\n', through.stderr);
   });
 
+  it('the program is looked up in the PATH before the last command changed the environment, as execline executes it', () => {
+    const bin = join(work, 'lookup-bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'only-here'), '#!/bin/sh\necho found\n', { mode: 0o755 });
+    const env = { PATH: `${bin}:${BASE_ENV.PATH}` };
+    assert.equal(run('emptyenv only-here', { env }).stdout, 'found\n');
+    assert.equal(run('exec -c only-here', { env }).stdout, 'found\n');
+    assert.equal(run('export PATH /nowhere only-here', { env }).stdout, 'found\n');
+    const earlier = run('unexport PATH export A b only-here', { env });
+    assert.equal(earlier.code, 127, earlier.stderr);
+    const block = run('export PATH /nowhere foreground { only-here } true', { env });
+    assert.match(block.stderr, /unable to exec only-here/);
+  });
+
   it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
     const { stdout, stderr, code } = run(`foreground { redirfd -w 1 ${join(work, 'no-such-dir', 'out')} echo hidden } echo after`);
     assert.equal(code, 0, stderr);
