@@ -81,7 +81,8 @@ export function execlineb(argv: readonly string[], self: readonly string[]): num
     }
     throw error;
   }
-  const state = ChainState.fromProcess();
+  const inherited = inheritedDescriptors();
+  const state = ChainState.fromProcess(inherited);
   const name = 'file' in invocation.script ? invocation.script.file : 'execlineb';
   const { positional, args } = invocation;
   if (positional.mode === 'substitute') nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
@@ -91,7 +92,7 @@ export function execlineb(argv: readonly string[], self: readonly string[]): num
     state.env.set('0', name);
     args.forEach((arg, position) => state.env.set(String(position + 1), arg));
   }
-  const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), ...('file' in invocation.script ? { script: invocation.script.file } : {}) };
+  const interpreter: Interpreter = { self, inherited, ...('file' in invocation.script ? { script: invocation.script.file } : {}) };
   return runChain(nodes, state, { kind: 'replace' }, interpreter);
 }
 
@@ -166,7 +167,7 @@ export function execlineProgram(name: string, args: readonly string[], self: rea
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
   try {
     const nodes = WORDS_ONLY_PROGRAMS.has(name) ? args : decodeArgv(args);
-    return runChain([name, ...nodes], ChainState.fromProcess(), { kind: 'replace' }, interpreter);
+    return runChain([name, ...nodes], ChainState.fromProcess(interpreter.inherited), { kind: 'replace' }, interpreter);
   } catch (error) {
     if (error instanceof ExeclineError) {
       report(name, error.message);

@@ -51,17 +51,32 @@ export class ChainState {
      * closed once the chain's process has them. A block's copy starts with none of its own.
      */
     public opened: number[] = [],
+    /** The descriptors the interpreter inherited, which the program inherits in turn unless moved or closed. */
+    public readonly inherited: readonly number[] = [0, 1, 2],
   ) {}
 
-  static fromProcess(): ChainState {
+  static fromProcess(inherited: readonly number[]): ChainState {
     const env = new Map<string, string>();
     for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
     const mask = process.umask();
-    return new ChainState(env, process.cwd(), mask);
+    return new ChainState(env, process.cwd(), mask, [], undefined, undefined, [], [], [], inherited);
   }
 
   copy(): ChainState {
-    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.account, this.argv0, [...this.limits], [...this.reapply]);
+    return new ChainState(new Map(this.env), this.cwd, this.umask, [...this.actions], this.account, this.argv0, [...this.limits], [...this.reapply], [], this.inherited);
+  }
+
+  /**
+   * Whether the program will have `fd` open, as the moves and closes so far leave it: the
+   * interpreter's own descriptors (Node's event loop) are not the script's to hand over.
+   */
+  hasDescriptor(fd: number): boolean {
+    const open = new Set(this.inherited);
+    for (const action of this.actions) {
+      if (action.kind === 'dup') open.add(action.to);
+      else open.delete(action.fd);
+    }
+    return open.has(fd);
   }
 
   envArray(): string[] {

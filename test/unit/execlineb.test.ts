@@ -211,6 +211,23 @@ forx i { 2 3 } importas i i echo line$i
     assert.match(block.stderr, /unable to exec only-here/);
   });
 
+  it('fdmove and fdswap refuse a descriptor the script does not have, never one of the interpreter\'s own', () => {
+    for (const script of ['fdmove 1 9 echo never', 'fdmove -c 1 9 echo never', 'fdswap 1 9 echo never', 'fdmove -c 9 1 fdclose 9 fdmove 1 9 echo never']) {
+      const result = run(script);
+      assert.equal(result.code, 111, script);
+      assert.equal(result.stdout, '', script);
+      assert.match(result.stderr, /^fd(move|swap): fatal: unable to (move fd 9 to fd 1|swap fds): EBADF/, script);
+    }
+    assert.equal(run('fdmove 9 1 fdmove 1 9 echo back').stdout, 'back\n');
+    const target = join(work, 'inherited-fd3');
+    const fd = openSync(target, 'w');
+    const file = scriptFile('fdmove 1 3 echo through-3\n');
+    const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-P', file], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+    closeSync(fd);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(readFileSync(target, 'utf8'), 'through-3\n');
+  });
+
   it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
     const { stdout, stderr, code } = run(`foreground { redirfd -w 1 ${join(work, 'no-such-dir', 'out')} echo hidden } echo after`);
     assert.equal(code, 0, stderr);

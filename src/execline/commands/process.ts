@@ -47,6 +47,7 @@ const fdmove: Command = {
     const [fromWord, rest] = takeWord(afterTo, 'the source descriptor', this.usage);
     const to = parseDescriptor(toWord, this.usage);
     const from = parseDescriptor(fromWord, this.usage);
+    if (!context.state.hasDescriptor(from)) throw new ExeclineError(`unable to move fd ${from} to fd ${to}: EBADF (the script has no descriptor ${from})`, 111);
     if (to === from) return { rest };
     context.state.actions.push({ kind: 'dup', from, to });
     if (!flags.has('c')) context.state.actions.push({ kind: 'close', fd: from });
@@ -73,6 +74,8 @@ const fdswap: Command = {
     const [secondWord, rest] = takeWord(afterFirst, 'the second descriptor', this.usage);
     const first = parseDescriptor(firstWord, this.usage);
     const second = parseDescriptor(secondWord, this.usage);
+    const missing = [first, second].find((fd) => !context.state.hasDescriptor(fd));
+    if (missing !== undefined) throw new ExeclineError(`unable to swap fds: EBADF (the script has no descriptor ${missing})`, 111);
     context.state.actions.push({ kind: 'dup', from: first, to: SWAP_FD }, { kind: 'dup', from: second, to: first }, { kind: 'dup', from: SWAP_FD, to: second }, { kind: 'close', fd: SWAP_FD });
     return { rest };
   },
