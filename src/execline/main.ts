@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { StewardError } from '../errors.js';
 import { inheritedDescriptors } from '../sys/proc.js';
 import { ExeclineError } from './options.js';
-import { report } from './report.js';
+import { report, warn } from './report.js';
 import { runChain, type Interpreter } from './run.js';
 import { decodeArgv, parseScript, type ScriptNode } from './script.js';
 import { ChainState } from './state.js';
@@ -85,7 +85,11 @@ export function execlineb(argv: readonly string[], self: readonly string[]): num
   const state = ChainState.fromProcess(inherited);
   const name = 'file' in invocation.script ? invocation.script.file : 'execlineb';
   const { positional, args } = invocation;
-  if (positional.mode === 'substitute') nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
+  if (positional.mode === 'substitute') {
+    // Fewer than asked for: said, and the missing ones are empty, as execline's.
+    if (args.length < positional.min) warn('execlineb', `too few arguments: expecting at least ${positional.min} but got ${args.length}`);
+    nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
+  }
   if (positional.mode === 'push') {
     for (const key of [...state.env.keys()]) if (/^(#|\d+)$/.test(key)) state.env.delete(key);
     state.env.set('#', String(args.length));

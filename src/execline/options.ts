@@ -10,6 +10,19 @@ export class ExeclineError extends Error {
   }
 }
 
+/**
+ * A block that is a program alone, which could not be started: the command running the block
+ * reports it as its own failure (111), or, for foreground, as a warning and a `?` of 127.
+ */
+export class SpawnFailure extends ExeclineError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`unable to spawn ${file}: ${reason}`, 111);
+  }
+}
+
 export interface ParsedOptions {
   readonly flags: ReadonlyMap<string, string>;
   readonly rest: readonly ScriptNode[];

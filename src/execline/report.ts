@@ -8,3 +8,12 @@ export function report(name: string, message: string): void {
     // Nowhere to say it.
   }
 }
+
+/** A warning as execline words them: `NAME: warning: MESSAGE` on stderr; the chain goes on. */
+export function warn(name: string, message: string): void {
+  try {
+    writeSync(2, `${name}: warning: ${message}\n`);
+  } catch {
+    // Nowhere to say it.
+  }
+}

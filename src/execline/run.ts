@@ -17,7 +17,7 @@ import { identityCommands } from './commands/identity.js';
 import { limitCommands } from './commands/limits.js';
 import { lockCommands } from './commands/lock.js';
 import { processCommands } from './commands/process.js';
-import { ExeclineError } from './options.js';
+import { ExeclineError, SpawnFailure } from './options.js';
 import { closeOpened } from './redirection.js';
 import { report } from './report.js';
 import { encodeArgv, type ScriptNode, serializeScript } from './script.js';
@@ -65,7 +65,19 @@ export interface Interpreter {
 }
 
 
-type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ExeclineError };
+/** A program that could not be executed: its name and why, which a block's caller may word as its own. */
+class ProgramError extends ExeclineError {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    exitCode: 111 | 126 | 127,
+    verb = 'exec',
+  ) {
+    super(`unable to ${verb} ${file}: ${reason}`, exitCode);
+  }
+}
+
+type Resolved = { readonly path: string; readonly argv: string[] } | { readonly error: ProgramError };
 
 /**
  * Finds the program in `pathVariable`: as with execline, the PATH of the process that executes
@@ -88,10 +100,10 @@ function resolveProgram(argv: readonly string[], state: ChainState, pathVariable
   }
   if (UNSUPPORTED_COMMANDS.has(file) && found.error === 'ENOENT') {
     const where = script === undefined ? '' : `${script} uses ${file}, and `;
-    return { error: new ExeclineError(`unable to exec ${file}: ${where}Steward's execlineb does not provide it and no ${file} is in PATH; install execline, or move this logic into a shell script`, 127) };
+    return { error: new ProgramError(file, `${where}Steward's execlineb does not provide it and no ${file} is in PATH; install execline, or move this logic into a shell script`, 127) };
   }
   const reason = found.error === 'ENOENT' ? 'No such file or directory' : 'Permission denied';
-  return { error: new ExeclineError(`unable to exec ${file}: ${reason}`, found.error === 'ENOENT' ? 127 : 126) };
+  return { error: new ProgramError(file, reason, found.error === 'ENOENT' ? 127 : 126) };
 }
 
 /** Applies the chain's state to this process and executes the program. Returns an exit code only on failure. */
@@ -172,7 +184,7 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
     const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: unlessCurrent(state.cwd), fds, actions: state.actions, newSession: false });
     if (pid < 0) {
       const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
-      throw new ExeclineError(`unable to spawn ${argv[0] ?? ''}: ${code}`, 111);
+      throw new ProgramError(argv[0] ?? '', code, 111, 'spawn');
     }
     return pid;
   } finally {
@@ -228,7 +240,7 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
       return fail('execlineb', error, ending);
     }
     const command = COMMANDS.get(head);
-    if (command === undefined) return finish(rest, state, searchPath, ending, interpreter);
+    if (command === undefined) return finish(rest, state, searchPath, ending, interpreter, rest === nodes);
     // A chain in the background must not hold up this one, and a block's chain must not change
     // this process's account: a new interpreter runs the rest.
     const waits = command.blocking === true || command.mayWait?.(rest.slice(1), state) === true;
@@ -266,13 +278,15 @@ function endWith(code: number, ending: Ending): number {
   return 0;
 }
 
-function finish(nodes: readonly ScriptNode[], state: ChainState, searchPath: string | undefined, ending: Ending, interpreter: Interpreter): number {
+/** `alone`: the chain is the program alone, so a failure to start it is its caller's to report. */
+function finish(nodes: readonly ScriptNode[], state: ChainState, searchPath: string | undefined, ending: Ending, interpreter: Interpreter, alone: boolean): number {
   const argv = encodeArgv(nodes);
   if (ending.kind === 'replace') return replaceWith(argv, state, searchPath, interpreter);
   try {
     if (ending.kind === 'start') return startProgram(argv, state, ending, interpreter, searchPath);
     return waitBlocking(spawnProgram(argv, state, interpreter, searchPath));
   } catch (error) {
+    if (alone && error instanceof ProgramError) throw new SpawnFailure(error.file, error.reason);
     return fail('execlineb', error, ending);
   }
 }

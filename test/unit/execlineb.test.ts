@@ -208,7 +208,7 @@ forx i { 2 3 } importas i i echo line$i
     const earlier = run('unexport PATH export A b only-here', { env });
     assert.equal(earlier.code, 127, earlier.stderr);
     const block = run('export PATH /nowhere foreground { only-here } true', { env });
-    assert.match(block.stderr, /unable to exec only-here/);
+    assert.match(block.stderr, /unable to spawn only-here/);
   });
 
   it('fdmove and fdswap refuse a descriptor the script does not have, never one of the interpreter\'s own', () => {
@@ -335,6 +335,9 @@ describe('execlineb: positional parameters', () => {
     assert.equal(file(['-S2'], 'echo $1 $2 $3 $# $@', ['a', 'b c']), 'a b c $3 2 a b c\n');
     assert.equal(file(['-s1'], 'echo $1 -- $@', ['a', 'b', 'c']), 'a -- b c\n');
     assert.equal(file(['-p'], 'foreground { printenv 1 } printenv "#"', ['x', 'y']), 'x\n2\n');
+    const few = run('echo [${1}] [${2}]', { flags: ['-S2'], args: ['one'] });
+    assert.equal(few.stdout, '[one] []\n');
+    assert.equal(few.stderr, 'execlineb: warning: too few arguments: expecting at least 2 but got 1\n');
   });
 
   it('-c runs a script given on the command line', () => {
@@ -384,6 +387,10 @@ describe('execlineb: the same results as skarnet\'s', { skip: !existsSync(REAL_E
     'foreground { sh -c "exit 3" } importas S ? echo $S',
     'if { sh -c "exit 4" } echo no',
     'if -n { true } echo no',
+    'if { no-such-program } echo never',
+    'backtick X { no-such-program } echo never',
+    'foreground { no-such-program } importas r ? echo ?=$r',
+    'pipeline { no-such-program } cat',
     'foreground { if -X { sh -c "kill -9 $$" } echo no } importas S ? echo $S',
     'if -nX { sh -c "kill -9 $$" } echo yes',
     'ifelse -X { sh -c "kill -9 $$" } { echo then } echo else',

@@ -2,9 +2,9 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 
 import { createPipe, reapIfExited, waitBlocking } from '../../sys/ffi.js';
 import { type Begun, type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
-import { ExeclineError, parseDescriptor, parseOptions, takeBlock, takeWord } from '../options.js';
+import { ExeclineError, parseDescriptor, parseOptions, SpawnFailure, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
-import { report } from '../report.js';
+import { report, warn } from '../report.js';
 
 /** The commands that run blocks: sequencing, conditions, capture and loops. */
 
@@ -13,8 +13,16 @@ const foreground: Command = {
   blocking: true,
   run(args, context) {
     const [block, rest] = takeBlock(args, 'the program to run first', this.usage);
-    const status = context.wait(block, context.state.copy());
-    context.state.env.set('?', String(execlineStatus(status)));
+    let status: number;
+    try {
+      status = execlineStatus(context.wait(block, context.state.copy()));
+    } catch (error) {
+      // A program that cannot be started does not stop the chain: it is said, and ? is 127.
+      if (!(error instanceof SpawnFailure)) throw error;
+      warn(context.name, error.message);
+      status = 127;
+    }
+    context.state.env.set('?', String(status));
     return { rest };
   },
 };
@@ -133,6 +141,9 @@ const backtick: Command = {
     let output: string;
     try {
       begun = context.begin(block, state);
+    } catch (error) {
+      closeSync(pipe.readFd);
+      throw error;
     } finally {
       closeSync(pipe.writeFd);
     }
