@@ -1,26 +1,23 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readSync, writeSync } from 'node:fs';
 
 import type { ChainState } from './state.js';
 
 /**
  * A descriptor of the chain (its standard input or output) as a descriptor of this process.
- * The interpreter has applied none of the chain's descriptor actions to itself, so fd 0 of the
- * chain may be a pipe end (pipeline), a file (redirfd) or another inherited descriptor
- * (fdmove): the actions are followed to find it. `close` is true when it was opened for this.
+ * The interpreter has applied none of the chain's descriptor moves to itself, so fd 0 of the
+ * chain may be a pipe end (pipeline), a file redirfd opened or another inherited descriptor
+ * (fdmove): the moves are followed to find it. `close` is true when it was opened for this.
  */
 export function chainDescriptor(state: ChainState, target: number): { readonly fd: number; readonly close: boolean } | undefined {
-  type Source = { readonly fd: number } | { readonly path: string; readonly flags: number; readonly mode: number } | 'closed';
-  const sources = new Map<number, Source>();
-  const sourceOf = (fd: number): Source => sources.get(fd) ?? { fd };
+  const sources = new Map<number, number | 'closed'>();
+  const sourceOf = (fd: number): number | 'closed' => sources.get(fd) ?? fd;
   for (const action of state.actions) {
     if (action.kind === 'dup') sources.set(action.to, sourceOf(action.from));
-    else if (action.kind === 'close') sources.set(action.fd, 'closed');
-    else sources.set(action.fd, { path: action.path, flags: action.flags, mode: action.mode });
+    else sources.set(action.fd, 'closed');
   }
   const source = sourceOf(target);
   if (source === 'closed') return undefined;
-  if ('fd' in source) return { fd: source.fd, close: false };
-  return { fd: openSync(source.path, source.flags, source.mode), close: true };
+  return { fd: source, close: false };
 }
 
 /**

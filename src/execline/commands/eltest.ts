@@ -145,30 +145,16 @@ function statOf(path: string, follow = true): BigIntStats | undefined {
 }
 
 /**
- * access(2) for the account the chain will run its program as: after s6-setuidgid, the
- * answer is that account's, worked out from the mode bits, as the kernel would (root reads
- * and writes anything, and executes what has an x bit or is a directory).
+ * access(2) as the account the chain runs as: s6-setuidgid changes the interpreter's own
+ * (a block goes on in a process of its own), so the answer is this process's.
  */
-function accessible(path: string, mode: number, state: ChainState): boolean {
-  const runAs = state.runAs;
-  if (runAs === undefined || runAs.uid === null || runAs.uid === process.getuid?.()) {
-    try {
-      accessSync(path, mode);
-      return true;
-    } catch {
-      return false;
-    }
+function accessible(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
   }
-  const stats = statOf(path);
-  if (stats === undefined) return false;
-  if (mode === constants.F_OK) return true;
-  const bits = Number(stats.mode);
-  if (runAs.uid === 0) return mode !== constants.X_OK || (bits & 0o111) !== 0 || (bits & 0o170000) === 0o040000;
-  const gid = runAs.gid ?? process.getgid?.();
-  const inGroup = Number(stats.gid) === gid || (runAs.groups ?? []).includes(Number(stats.gid));
-  const shift = Number(stats.uid) === runAs.uid ? 6 : inGroup ? 3 : 0;
-  const wanted = (mode & constants.R_OK ? 4 : 0) | (mode & constants.W_OK ? 2 : 0) | (mode & constants.X_OK ? 1 : 0);
-  return ((bits >> shift) & wanted) === wanted;
 }
 
 const FILE_TYPES: Readonly<Record<string, number>> = { '-b': 0o060000, '-c': 0o020000, '-d': 0o040000, '-f': 0o100000, '-p': 0o010000, '-S': 0o140000, '-h': 0o120000, '-L': 0o120000 };
@@ -183,10 +169,10 @@ function unary(operator: string, operand: string, state: ChainState): boolean {
     return isatty(Number(operand));
   }
   const path = resolve(state.cwd, operand);
-  if (operator === '-e') return accessible(path, constants.F_OK, state);
-  if (operator === '-r') return accessible(path, constants.R_OK, state);
-  if (operator === '-w') return accessible(path, constants.W_OK, state);
-  if (operator === '-x') return accessible(path, constants.X_OK, state);
+  if (operator === '-e') return accessible(path, constants.F_OK);
+  if (operator === '-r') return accessible(path, constants.R_OK);
+  if (operator === '-w') return accessible(path, constants.W_OK);
+  if (operator === '-x') return accessible(path, constants.X_OK);
   const stats = statOf(path, operator !== '-h' && operator !== '-L');
   if (stats === undefined) return false;
   const type = FILE_TYPES[operator];
@@ -195,8 +181,8 @@ function unary(operator: string, operand: string, state: ChainState): boolean {
   if (bit !== undefined) return (Number(stats.mode) & bit) !== 0;
   if (operator === '-s') return stats.size > 0n;
   if (operator === '-N') return stats.mtimeNs > stats.atimeNs;
-  if (operator === '-O' || operator === '-U') return Number(stats.uid) === (state.runAs?.uid ?? process.geteuid?.());
-  return Number(stats.gid) === (state.runAs?.gid ?? process.getegid?.());
+  if (operator === '-O' || operator === '-U') return Number(stats.uid) === process.geteuid?.();
+  return Number(stats.gid) === process.getegid?.();
 }
 
 function binary(operator: string, left: string, right: string, state: ChainState): boolean {
