@@ -11,5 +11,6 @@ export function haltCommand(): (stewardPid: number) => string {
   const cli = join(packageRoot(), 'bin', 'steward');
   // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),
   // which is what halt asks for: no signal then, and no line about it.
-  return (stewardPid) => `"${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}`;
+  // Steward's Node, not the application's: without its NODE_OPTIONS (an --inspect would fail it).
+  return (stewardPid) => `NODE_OPTIONS= "${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}`;
 }

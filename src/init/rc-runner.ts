@@ -11,6 +11,7 @@ import { removeIfPresent } from '../util/remove.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
 import { copyTree } from './runtime-dir.js';
+import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';
 import type { ServiceSet } from './service-set.js';
 
@@ -105,7 +106,8 @@ async function runAction(
         : action.kind === 'execline-script'
           ? { kind: 'exec' as const, argv: [process.execPath, join(packageRoot(), 'bin', 's6-tool'), 'execlineb', '-P', action.file] }
           : action.program;
-    result = await runProgram(program, context.port, context.clock, { env, cwd: '/', abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output });
+    // Steward's execlineb is Steward's Node: without the application's NODE_OPTIONS, which it gives back to the script.
+    result = await runProgram(program, context.port, context.clock, { env: action.kind === 'execline-script' ? withNodeOptionsAside(env) : env, cwd: '/', abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output });
   } finally {
     limit.dispose();
   }

@@ -1362,4 +1362,32 @@ echo "pause_after_hup=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
     assert.equal(code, 0, output);
     assert.doesNotMatch(output, /already stopping/);
   });
+
+  it("the container's NODE_OPTIONS reaches the application's Node, not Steward's own (PID 1, steward, execlineb, s6-svc)", async () => {
+    const dir = tempDir();
+    const log = join(dir, 'preloads');
+    const preload = join(dir, 'preload.js');
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(1).join(' ') + '\\n');\n`);
+    const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web; echo "svwait=$?"
+steward status web >/dev/null; echo "status=$?"
+# As services and scripts get the container's environment: with-contenv.
+echo "through_execline=$(with-contenv execlineb -Pc 'importas -D none OPTIONS NODE_OPTIONS echo $OPTIONS')"
+echo "in_cmd=$(with-contenv sh -c 'echo $NODE_OPTIONS')"
+with-contenv node -e 0 app-process
+echo "preloads=$(tr '\\n' ',' < ${log})"
+`,
+      { env: { NODE_OPTIONS: `--require ${preload}` } },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'svwait', '0');
+    expect(output, 'status', '0');
+    expect(output, 'through_execline', `--require ${preload}`);
+    expect(output, 'in_cmd', `--require ${preload}`);
+    // Only the application's node ran the preload.
+    expect(output, 'preloads', 'app-process,');
+  });
 });
