@@ -156,9 +156,10 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
 
 /**
  * s6's chain-loading commands that the interpreter runs itself (they set up the program's
- * account, limits or a lock), linked in /command as programs too.
+ * environment, account, limits or a lock), linked in /command as programs too: s6-envdir
+ * in Node reads thousands of files in one pass and keeps any variable name.
  */
-export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
+export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envdir', 's6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
 
 /**
  * Programs that end the chain and take only words: their arguments are not read as
@@ -168,7 +169,7 @@ const WORDS_ONLY_PROGRAMS: ReadonlySet<string> = new Set(['eltest', 's6-test']);
 
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
 export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): number {
-  const interpreter: Interpreter = { self, inherited: inheritedDescriptors() };
+  const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), name };
   try {
     const nodes = WORDS_ONLY_PROGRAMS.has(name) ? args : decodeArgv(args);
     return runChain([name, ...nodes], ChainState.fromProcess(interpreter.inherited), { kind: 'replace' }, interpreter);

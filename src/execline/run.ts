@@ -63,6 +63,8 @@ export interface Interpreter {
   readonly inherited: readonly number[];
   /** The script file being run, for messages that must say where the problem is. */
   readonly script?: string;
+  /** Who speaks in the messages about the program: execlineb, or the command run by its own name (s6-envdir). */
+  readonly name?: string;
 }
 
 
@@ -111,7 +113,7 @@ function resolveProgram(argv: readonly string[], state: ChainState, pathVariable
 function replaceWith(argv: readonly string[], state: ChainState, searchPath: string | undefined, interpreter: Interpreter): number {
   const resolved = resolveProgram(argv, state, searchPath, interpreter.script);
   if ('error' in resolved) {
-    report('execlineb', resolved.error.message);
+    report(interpreter.name ?? 'execlineb', resolved.error.message);
     return resolved.error.exitCode;
   }
   try {
@@ -132,14 +134,14 @@ function replaceWith(argv: readonly string[], state: ChainState, searchPath: str
     }
     for (const limit of state.limits) setSoftLimit(limit.resource, limit.value);
   } catch (error) {
-    report('execlineb', error instanceof Error ? error.message : String(error));
+    report(interpreter.name ?? 'execlineb', error instanceof Error ? error.message : String(error));
     return 111;
   }
   const errno = replaceProcess(resolved.path, resolved.argv, state.envArray());
   const code = errnoName(errno);
   // As the user it became, the program may be out of reach: say so rather than only EACCES.
   const hint = code === 'EACCES' && state.account !== undefined ? ` (as ${state.account}, who may not read or search its directory)` : '';
-  report('execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
+  report(interpreter.name ?? 'execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
   return code === 'ENOENT' ? 127 : 126;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -196,9 +196,9 @@ describe('steward install', () => {
 });
 
 describe('shell commands', () => {
-  // s6-maximumtime, with-retries, s6-test and eltest are bin/s6-tool under their names, as /command links them.
+  // s6-maximumtime, with-retries, s6-test, eltest and s6-envdir are bin/s6-tool under their names, as /command links them.
   const toolLinks = mkdtempSync(join(tmpdir(), 'steward-tool-links-'));
-  for (const name of ['s6-maximumtime', 'with-retries', 's6-test', 'eltest']) symlinkSync(join(repoRoot, 'bin', 's6-tool'), join(toolLinks, name));
+  for (const name of ['s6-maximumtime', 'with-retries', 's6-test', 'eltest', 's6-envdir']) symlinkSync(join(repoRoot, 'bin', 's6-tool'), join(toolLinks, name));
   const shim = (name: string): string => (existsSync(join(toolLinks, name)) ? join(toolLinks, name) : join(repoRoot, 'shims', name));
 
   it('s6-envdir sets the first line of each file, unsets for an empty file wherever it sorts, and keeps an empty line as an empty value', async () => {
@@ -225,6 +225,36 @@ describe('shell commands', () => {
     const missing = await run(shim('s6-envdir'), [dir, '/nonexistent/program'], { PATH: process.env['PATH'] });
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /s6-envdir: fatal: unable to exec \/nonexistent\/program/);
+  });
+
+  it('with-contenv and s6-envdir read thousands of variables in one pass, and keep names a shell could not (spring.profiles.active)', async () => {
+    const run6 = tempDir();
+    const dir = join(run6, 's6', 'container_environment');
+    mkdirSync(dir, { recursive: true });
+    // As a Kubernetes pod in a namespace with 1000 Services: eight variables each.
+    for (let service = 0; service < 1000; service++) {
+      for (const suffix of ['SERVICE_HOST', 'SERVICE_PORT', 'PORT', 'PORT_80_TCP', 'PORT_80_TCP_ADDR', 'PORT_80_TCP_PORT', 'PORT_80_TCP_PROTO', 'SERVICE_PORT_HTTP']) {
+        writeFileSync(join(dir, `SVC_${service}_${suffix}`), `10.0.${service >> 8}.${service & 255}\n`);
+      }
+    }
+    writeFileSync(join(dir, 'spring.profiles.active'), 'prod\n');
+    writeFileSync(join(dir, 'QUOTES'), `it's "x" $HOME \\ \n2nd line\n`);
+    mkdirSync(join(dir, 'not-a-variable'));
+    // env itself shows them: a shell in between would drop the name with dots.
+    const check = (stdout: string): void => {
+      assert.equal(stdout.split('\n').filter((line) => line.startsWith('SVC_')).length, 8000);
+      assert.match(stdout, /^spring\.profiles\.active=prod$/m);
+      assert.ok(stdout.includes(`QUOTES=it's "x" $HOME \\ \n2nd line\n`), stdout.slice(0, 200));
+    };
+    const contenv = await run(shim('with-contenv'), ['env'], { PATH: process.env['PATH'], STEWARD_RUN: run6 });
+    assert.equal(contenv.code, 0, contenv.stderr);
+    check(contenv.stdout);
+    const envdir = await run(shim('s6-envdir'), ['-f', dir, 'env'], { PATH: process.env['PATH'] });
+    assert.equal(envdir.code, 111, 'a sub-directory in the envdir is an error, as with s6');
+    rmSync(join(dir, 'not-a-variable'), { recursive: true });
+    const envdirOk = await run(shim('s6-envdir'), ['-f', dir, 'env'], { PATH: process.env['PATH'] });
+    assert.equal(envdirOk.code, 0, envdirOk.stderr);
+    check(envdirOk.stdout);
   });
 
   it("logutil-newfifo makes the fifo anew with its mode and owner, as s6-overlay's deprecated one does", async () => {
