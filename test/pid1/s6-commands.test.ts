@@ -978,6 +978,32 @@ echo "bundle_status=$(${steward} status user | grep -c '^api ')"
     expect(output, 'bundle_status', '1');
   });
 
+  it('steward stop on a longrun takes down what depends on it first, as s6-rc -d change (a preStop hook stopping the database)', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const longrun = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
+      type: 'longrun\n',
+      run: `#!/bin/sh\ntrap 'echo ${name} >> /run/stopped; exit 0' TERM\nsleep 1000 & wait\n`,
+      ...extra,
+    });
+    const { code, output } = await container(
+      { ...rcd('db', longrun('db')), ...rcd('api', longrun('api', { 'dependencies.d/db': '' })), ...rcd('other', longrun('other')), ...rcd('user', { type: 'bundle\n', 'contents.d/api': '', 'contents.d/other': '' }) },
+      `
+s6-svwait -u -t 10000 /run/service/api /run/service/other
+${steward} stop db; echo "stop=$?"
+echo "order=$(tr '\\n' ' ' < /run/stopped)"
+echo "api_up=$(s6-svstat -o up /run/service/api) other_up=$(s6-svstat -o up /run/service/other)"
+${steward} start db; echo "start=$?"
+echo "db_up=$(s6-svstat -o up /run/service/db)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'stop', '0');
+    expect(output, 'order', 'api db ');
+    expect(output, 'api_up', 'false other_up=true');
+    expect(output, 'start', '0');
+    expect(output, 'db_up', 'true');
+  });
+
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
     const { code, output } = await container(
       {

@@ -41,8 +41,8 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const badSignal = request.actions.find((action) => action.includes(':') && parseSignal(action.slice(action.indexOf(':') + 1)) === undefined);
   if (badSignal !== undefined) return failure('ERR_BAD_SIGNAL', `${JSON.stringify(badSignal)} does not name a signal`);
-  // Awaited only when there is something to start first: otherwise the actions apply at once.
-  const dependencies = startDependencies(request, supervisors, context);
+  // Awaited only when there is something to start or stop first: otherwise the actions apply at once.
+  const dependencies = startDependencies(request, supervisors, context) ?? stopWithDependents(request, supervisors, context);
   if (dependencies !== undefined) {
     const failed = await dependencies;
     if (failed !== undefined) return failed;
@@ -119,6 +119,29 @@ function apply(action: Action, supervisor: ServiceSupervisor): void {
       rmSync(join(supervisor.definition.liveDir, 'down'), { force: true });
       return;
   }
+}
+
+/**
+ * `steward stop NAME` on an s6-rc longrun that services still up depend on takes them down
+ * first, as `s6-rc -d change` does (a Kubernetes preStop hook stopping the database must not
+ * leave the app running without it); the longrun itself goes down with them. Only for
+ * services given by name, as startDependencies. Returns a failure when the change failed.
+ */
+function stopWithDependents(request: Extract<Request, { cmd: 'control' }>, supervisors: readonly ServiceSupervisor[], context: CommandContext): Promise<Response | undefined> | undefined {
+  const rc = context.target.rc;
+  if (rc === undefined || !request.actions.includes('down') || request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start')) return undefined;
+  const named = new Set(request.names);
+  const up = new Set(rc.list([], true));
+  const cascading = supervisors
+    .filter((supervisor) => named.has(supervisor.name) && rc.unknown([supervisor.name]).length === 0)
+    .filter((supervisor) => rc.listAll([supervisor.name], 'down').some((name) => name !== supervisor.name && up.has(name)))
+    .map((supervisor) => supervisor.name);
+  if (cascading.length === 0) return undefined;
+  return rc.change('down', cascading, request.timeoutMs, context.abortSignal).then((outcome) => {
+    if (outcome.timedOut) return failure('ERR_TIMEOUT', `what depends on ${cascading.join(', ')} was not down after ${request.timeoutMs} ms`, { names: outcome.failed });
+    if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring down what depends on ${cascading.join(', ')}: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
+    return undefined;
+  });
 }
 
 /**
