@@ -12,7 +12,10 @@ import type { ControlTarget } from './target.js';
  *   /status   the status records as JSON
  * Every limit is tight: probes are tiny, and a slow client must not hold resources.
  */
-const LIMITS = { connectionLifetimeMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 64 };
+const LIMITS = { connectionLifetimeMs: 5000, keepAliveTimeoutMs: 1000, maxConnections: 64, closeNoticeMs: 2000 };
+
+/** When each connection opened: answers near the end of its lifetime tell the client to close it. */
+const openedAt = new WeakMap<Socket, number>();
 
 /**
  * Node enforces its header and request timeouts from a timer that runs every so often whether
@@ -68,12 +71,13 @@ export async function probeServer(target: ControlTarget, now: () => number): Pro
 
 /**
  * Every connection is closed `lifetimeMs` after it opened, whatever it is doing: a probe is
- * answered as soon as its request is in, so only a client that trickles its request (or
- * keeps one connection for many) meets this, and a timer per connection runs only while
- * the connection does.
+ * answered as soon as its request is in, so only a client that trickles its request meets
+ * this (one that keeps its connection is told to close it beforehand, see answer), and a
+ * timer per connection runs only while the connection does.
  */
 function limitLifetime(server: Server, lifetimeMs: number): void {
   server.on('connection', (socket: Socket) => {
+    openedAt.set(socket, Date.now());
     const deadline = setTimeout(() => socket.destroy(), lifetimeMs);
     socket.once('close', () => clearTimeout(deadline));
   });
@@ -101,6 +105,10 @@ function keepNewestConnections(server: Server, limit: number): void {
 
 function answer(request: IncomingMessage, response: ServerResponse, target: ControlTarget, now: () => number): void {
   response.on('error', () => undefined);
+  // A client that keeps one connection for its probes (one a second, say) is told to close it
+  // in time, rather than finding it gone under a request when its lifetime ends.
+  const opened = openedAt.get(request.socket);
+  if (opened !== undefined && Date.now() - opened >= LIMITS.connectionLifetimeMs - LIMITS.closeNoticeMs) response.setHeader('Connection', 'close');
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, { error: 'use GET' });
   const path = (request.url ?? '/').split('?')[0];
   const time = now();

@@ -258,6 +258,33 @@ describe('probe endpoints', { skip }, () => {
     await probed.run.exited;
   });
 
+  it('a client keeping its connection for probe after probe is told to close it before its lifetime ends, not cut off under a request', async () => {
+    const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    const socket = connect(probed.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    const probe = async (): Promise<string> => {
+      const before = received.length;
+      socket.write('GET /healthz HTTP/1.1\r\nHost: probe\r\n\r\n');
+      await eventually(() => Promise.resolve(/\r\n\r\n\{[^}]*\}\s*$/.test(received.slice(before)) ? true : undefined), 'an answer');
+      return received.slice(before);
+    };
+    // One probe every half second (within the keep-alive timeout), until the connection is told to close.
+    const answers: string[] = [];
+    for (let count = 0; count < 20 && !/Connection: close/i.test(answers.at(-1) ?? ''); count++) {
+      if (count > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      answers.push(await probe());
+    }
+    assert.match(answers[0] ?? '', /^HTTP\/1\.1 200 [^]*Connection: keep-alive/i);
+    assert.ok(answers.every((answer) => answer.startsWith('HTTP/1.1 200 ')), answers.join('\n'));
+    assert.match(answers.at(-1) ?? '', /Connection: close/i, `${answers.length} answers, none said to close the connection`);
+    await closed;
+    probed.run.kill('SIGTERM');
+    await probed.run.exited;
+  });
+
   it('slow clients sending headers byte by byte do not stall supervision or the health probe', async () => {
     const probed = await boot({ 'services.d/crasher/run': '#!/bin/sh\nexit 1\n' }, { STEWARD_RESTART_THROTTLE: '100' });
     const stats = { opened: 0, answered: 0, closed: 0 };
