@@ -148,7 +148,13 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
     return { ok: false, reason: `its run script ${atomic.longrun.runPath} cannot be executed (${supervisor.status.spawnError ?? 'error'}, see above)` };
   }
   if (arrived && supervisor.status.state !== 'failed') return OK;
-  // As s6-rc: a longrun that did not come up in time is taken down again.
+  if (abortSignal.aborted && supervisor.status.state !== 'failed') {
+    // S6_CMD_WAIT_FOR_SERVICES_MAXTIME (or the stop) ends the wait, not the start, as s6-rc -t
+    // leaves the transitions under way: a slow first start (a migration, a paused container)
+    // becomes ready afterwards instead of being killed. A stop takes it down with the rest.
+    return { ok: false, reason: String(abortSignal.reason) };
+  }
+  // As s6-rc: a longrun that did not come up within its timeout-up is taken down again.
   supervisor.down();
   if (supervisor.status.state === 'failed') return { ok: false, reason: 'its finish script exited 125 (permanent failure)' };
   if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };

@@ -978,6 +978,24 @@ echo "bundle_status=$(${steward} status user | grep -c '^api ')"
     expect(output, 'bundle_status', '1');
   });
 
+  it('a longrun still starting when S6_CMD_WAIT_FOR_SERVICES_MAXTIME runs out goes on starting, as s6-rc -t leaves it, and becomes ready', async () => {
+    const services = {
+      ...rcd('slow', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1.5\necho >&3\nexec sleep 1000\n' }),
+      ...rcd('user', { type: 'bundle\n', 'contents.d/slow': '' }),
+    };
+    const { output } = await container(
+      services,
+      `
+s6-svwait -U -t 10000 /run/service/slow; echo "ready=$?"
+echo "restarts=$(steward status --json slow | tr -d ' ' | grep -o '"restarts":[0-9]*')"
+`,
+      { env: { S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '300', S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' } },
+    );
+    assert.match(output, /S6_CMD_WAIT_FOR_SERVICES_MAXTIME \(300 ms\)/);
+    expect(output, 'ready', '0');
+    expect(output, 'restarts', '"restarts":0');
+  });
+
   it('steward stop on a longrun takes down what depends on it first, as s6-rc -d change (a preStop hook stopping the database)', async () => {
     const steward = `${repoRoot}/bin/steward`;
     const longrun = (name: string, extra: Record<string, string> = {}): Record<string, string> => ({
