@@ -3,6 +3,7 @@ import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, 
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
+import { noNewPrivileges } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { removeIfPresent } from '../util/remove.js';
 import { isOverlayV2Image } from './overlay-v2.js';
@@ -96,11 +97,13 @@ export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
   } catch {
     return;
   }
-  if (owner === uid) return;
+  // With no-new-privileges (Kubernetes' restricted profile, OpenShift's restricted SCC),
+  // s6-overlay's setuid helper cannot become root either: /run would be as it is now.
+  if (owner === uid || noNewPrivileges()) return;
   const gid = process.getgid?.() ?? uid;
   reporter.info(
     'steward',
-    `${layout.runDir} belongs to uid ${owner}, not to uid ${uid} that Steward runs as: s6-overlay would have given it to uid ${uid}, and some images tell a non-root container by that (linuxserver's). For the same, give the container its own: docker run --tmpfs ${layout.runDir}:exec,uid=${uid},gid=${gid} (in Kubernetes, an emptyDir with fsGroup)`,
+    `${layout.runDir} belongs to uid ${owner}, not to uid ${uid} that Steward runs as: s6-overlay would have given it to uid ${uid}, and some images tell a non-root container by that (linuxserver's). For the same, give the container its own: docker run --tmpfs ${layout.runDir}:exec,uid=${uid},gid=${gid}`,
   );
 }
 

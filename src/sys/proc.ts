@@ -98,3 +98,12 @@ export function inheritedDescriptors(): number[] {
     .map(([fd]) => fd)
     .sort((a, b) => a - b);
 }
+
+/** Whether this process runs with no_new_privs, under which a setuid program gains nothing. */
+export function noNewPrivileges(): boolean {
+  try {
+    return /^NoNewPrivs:\s*1$/m.test(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -45,7 +45,7 @@ function tempDir(prefix: string, mode: number): string {
  * (still writable), and / remounted read-only (a bind remount: this namespace only).
  * Then it drops to USER:GROUP with no supplementary groups and execs the init.
  */
-function runContainer(env: NodeJS.ProcessEnv, commandDir: string, state: string, cmd: string): Promise<{ code: number | null; output: string }> {
+function runContainer(env: NodeJS.ProcessEnv, commandDir: string, state: string, cmd: string, options: { noNewPrivileges?: boolean } = {}): Promise<{ code: number | null; output: string }> {
   noteMountPoint('/command');
   const wrapper = [
     'set -e',
@@ -57,7 +57,7 @@ function runContainer(env: NodeJS.ProcessEnv, commandDir: string, state: string,
     `mount --bind '${commandDir}' /command`,
     `mount --bind '${state}' '${state}'`,
     'mount -o remount,bind,ro /',
-    `exec setpriv --reuid ${USER} --regid ${GROUP} --clear-groups "$0" "$@"`,
+    `exec setpriv --reuid ${USER} --regid ${GROUP} --clear-groups ${options.noNewPrivileges === true ? '--no-new-privs ' : ''}"$0" "$@"`,
   ].join('\n');
   const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', wrapper, initBin, 'sh', '-c', cmd], {
     env: { PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin', ...env },
@@ -77,6 +77,19 @@ function runContainer(env: NodeJS.ProcessEnv, commandDir: string, state: string,
     });
   });
 }
+
+describe('non-root with no-new-privileges (Kubernetes restricted, OpenShift restricted SCC)', { skip }, () => {
+  it("does not say s6-overlay would have given /run to the user: its setuid helper could not have either", async () => {
+    const etc = tempDir('steward-etc-', 0o755);
+    const state = tempDir('steward-state-', 0o777);
+    const root = tempDir('steward-install-', 0o755);
+    assert.equal(spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'install', '--root', root], { encoding: 'utf8' }).status, 0);
+    const result = await runContainer({ STEWARD_ETC: etc }, join(root, 'command'), state, 'grep NoNewPrivs /proc/self/status', { noNewPrivileges: true });
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /NoNewPrivs:\s*1/);
+    assert.doesNotMatch(result.output, /s6-overlay would have given/);
+  });
+});
 
 describe('the realistic tree as a non-root user, with a read-only root', { skip }, () => {
   let etc = '';
