@@ -53,7 +53,8 @@ export async function prepareWritableRun(settings: Settings, reporter: Reporter)
   const { spawnSync } = await import('node:child_process');
   const result = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,exec', 'tmpfs', dir], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
   if (result.status !== 0) {
-    const why = (result.stderr ?? '').trim().split('\n').pop() ?? '';
+    // util-linux's mount ends with a hint about dmesg: the error is its first line.
+    const why = mountError(result.stderr ?? '');
     reporter.warn('steward', `could not mount a tmpfs on ${dir}${why === '' ? '' : ` (${why})`}: mounting needs CAP_SYS_ADMIN, which Docker does not give by default; give the container one instead (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes)`);
   }
 }
@@ -87,4 +88,9 @@ export async function ensureExecutableRun(settings: Settings, reporter: Reporter
     'steward',
     `${settings.runDir} is on a noexec mount (${mount.mountPoint}): no service can run from it. Mount it with exec: docker run --tmpfs /run:exec (Docker's --tmpfs is noexec by default), or an emptyDir in Kubernetes`,
   );
+}
+/** What mount said went wrong: its first line, without the "mount: " prefix and the hints after it. */
+export function mountError(stderr: string): string {
+  const first = stderr.split('\n').map((line) => line.trim()).find((line) => line !== '' && !/dmesg\(1\)/.test(line)) ?? '';
+  return first.replace(/^mount: /, '').replace(/\.$/, '');
 }
