@@ -32,8 +32,8 @@ export function droppedNodeVariables() {
 /**
  * Base environment for both peers and the commands timed: the harness's own,
  * minus Steward's settings (so "default" really means the default) and, see
- * above, Node's; with this Node first on PATH because bin/steward-init's launcher
- * looks node up there.
+ * above, Node's; with this Node first on PATH because bin/steward-init starts
+ * with `#!/usr/bin/env node`.
  */
 export function baseEnv() {
   const env = { ...process.env };

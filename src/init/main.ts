@@ -18,6 +18,7 @@ import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { noteRunOwner, prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { closeEarlyInspector } from './early-inspector.js';
@@ -272,6 +273,7 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
 /** How long the exit waits, at most, for Steward's last lines to get through a full log pipe. */
 const OUTPUT_FLUSH_MS = 2000;
 
+startAgainWithoutNodeOptions((message) => writeStderr(`steward: warning: ${message}\n`));
 main(process.argv.slice(2))
   .catch((error: unknown) => {
     writeStderr(`steward: error: ${errorMessage(error)}\n`);

@@ -3,9 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
-import { SET_ASIDE_NODE_OPTIONS } from '../util/node-options.js';
-
 export { holdSignals } from '../sys/held-signals.js';
+export { takeNodeOptionsBack } from '../util/node-options.js';
 
 /**
  * Runs a bundle from dist/ with a V8 code cache, when one was made for it: V8 then
@@ -93,23 +92,11 @@ export function loadBundle(bundle: string): LoadedBundle {
 }
 
 /**
- * The launchers in bin/ start Node without the container's NODE_OPTIONS, kept aside in
- * STEWARD_NODE_OPTIONS: put back, for the services, scripts and programs Steward runs.
- */
-function restoreNodeOptions(): void {
-  const saved = process.env[SET_ASIDE_NODE_OPTIONS];
-  if (saved === undefined) return;
-  process.env['NODE_OPTIONS'] = saved;
-  delete process.env[SET_ASIDE_NODE_OPTIONS];
-}
-
-/**
  * The entry points' loader. STEWARD_WRITE_CODE_CACHE=1 makes the run write the cache
  * when the process exits, so that it holds what that run compiled (the build does this
  * with a short boot). Nothing here may stop the bundle from running.
  */
 export function runBundle(bundle: string): void {
-  restoreNodeOptions();
   let loaded: LoadedBundle;
   try {
     loaded = loadBundle(bundle);

@@ -1441,7 +1441,7 @@ echo "pause_after_hup=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
     const dir = tempDir();
     const log = join(dir, 'preloads');
     const preload = join(dir, 'preload.js');
-    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(1).join(' ') + '\\n');\n`);
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(1).join(' ').replace(/\\n/g, ' ') + '\\n');\n`);
     const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
     const { code, output } = await container(
       services,
@@ -1452,7 +1452,8 @@ steward status web >/dev/null; echo "status=$?"
 echo "through_execline=$(with-contenv execlineb -Pc 'importas -D none OPTIONS NODE_OPTIONS echo $OPTIONS')"
 echo "in_cmd=$(with-contenv sh -c 'echo $NODE_OPTIONS')"
 with-contenv node -e 0 app-process
-echo "preloads=$(tr '\\n' ',' < ${log})"
+echo "preloads=$(grep -v "^$" ${log} | grep -vc '^app-process$')"
+echo "app=$(grep -c '^app-process$' ${log})"
 `,
       { env: { NODE_OPTIONS: `--require ${preload}` } },
     );
@@ -1461,7 +1462,25 @@ echo "preloads=$(tr '\\n' ',' < ${log})"
     expect(output, 'status', '0');
     expect(output, 'through_execline', `--require ${preload}`);
     expect(output, 'in_cmd', `--require ${preload}`);
-    // Only the application's node ran the preload.
-    expect(output, 'preloads', 'app-process,');
+    // The application's node ran the preload; of Steward's, only PID 1 before it starts itself
+    // again without NODE_OPTIONS (Node runs it before any of Steward's code).
+    expect(output, 'app', '1');
+    expect(output, 'preloads', '1');
+  });
+
+  it("PID 1 keeps the container's variables whose names no shell takes (spring.profiles.active), NODE_OPTIONS set or not", async () => {
+    for (const nodeOptions of [undefined, '--no-warnings']) {
+      const etc = scriptTree({});
+      trees.push(etc);
+      const runDir = tempDir();
+      const init = startInit({
+        env: { STEWARD_ETC: etc, STEWARD_RUN: runDir, 'spring.profiles.active': 'prod', ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
+        args: ['cat', `${runDir}/s6/container_environment/spring.profiles.active`],
+      });
+      runs.push(init);
+      const { code } = await init.exited;
+      assert.equal(code, 0, init.output());
+      assert.match(init.output(), /^prod$/m, init.output());
+    }
   });
 });
