@@ -1,6 +1,5 @@
 import type { Command } from '../command.js';
-import { ExeclineError } from '../options.js';
-import type { ResourceLimit } from '../state.js';
+import { ExeclineError, parseOptions } from '../options.js';
 
 const USAGE = 's6-softlimit [ -a allbytes ] [ -c corebytes ] [ -d databytes ] [ -f filebytes ] [ -l lockbytes ] [ -m membytes ] [ -o openfiles ] [ -p processes ] [ -r residentbytes ] [ -s stackbytes ] [ -t cpusecs ] prog...';
 
@@ -30,25 +29,15 @@ const BY_LETTER: Readonly<Record<string, readonly number[]>> = {
 const s6softlimit: Command = {
   usage: USAGE,
   run(args, context) {
-    const limits: ResourceLimit[] = [];
+    const { flags, rest } = parseOptions(args, 'a:c:d:f:l:m:o:p:r:s:t:', this.usage);
     const words: string[] = [];
-    let index = 0;
-    while (index < args.length) {
-      const word = args[index];
-      if (typeof word !== 'string' || !word.startsWith('-') || word === '-') break;
-      index++;
-      if (word === '--') break;
-      const letter = word[1] ?? '';
-      const resources = BY_LETTER[letter];
-      if (resources === undefined) throw new ExeclineError(`unknown option ${word}; usage: ${this.usage}`);
-      const value = word.length > 2 ? word.slice(2) : args[index++];
-      if (typeof value !== 'string' || !/^(=|\d+)$/.test(value)) throw new ExeclineError(`-${letter} takes a number or "="; usage: ${this.usage}`);
-      for (const resource of resources) limits.push({ resource, value: value === '=' ? 'hard' : BigInt(value) });
+    for (const [letter, value] of flags) {
+      if (!/^(=|\d+)$/.test(value)) throw new ExeclineError(`-${letter} takes a number or "="; usage: ${this.usage}`);
+      for (const resource of BY_LETTER[letter] ?? []) context.state.limits.push({ resource, value: value === '=' ? 'hard' : BigInt(value) });
       words.push(`-${letter}`, value);
     }
-    context.state.limits.push(...limits);
     if (words.length > 0) context.state.reapply.push('s6-softlimit', ...words);
-    return { rest: args.slice(index) };
+    return { rest };
   },
 };
 

@@ -75,26 +75,36 @@ function takeValues(pending: string, split: Splitting): { values: string[]; left
 
 const LOOP_OPTIONS = 'Eepo:x:NnCc0d:';
 
+/**
+ * Runs `loop` for each value of the chain state's standard input as it comes, until a loop
+ * says to stop. Returns that stop code (undefined when the input ended) and whether any input
+ * came at all: forstdin and forbacktickx exit 1 when none did.
+ */
+function loopOverInput(input: ChainState, loop: readonly ScriptNode[], name: string, flags: ReadonlyMap<string, string>, context: CommandContext): { stop: number | undefined; readSomething: boolean } {
+  const split = splitting(flags, '\n');
+  let pending = '';
+  let stop: number | undefined;
+  let readSomething = false;
+  readChainInput(input, (chunk) => {
+    readSomething = true;
+    const { values, left } = takeValues(pending + chunk.toString('utf8'), split);
+    pending = left;
+    for (const value of values) {
+      stop = runLoop(loop, name, value, flags, context);
+      if (stop !== undefined) return false;
+    }
+    return true;
+  });
+  return { stop, readSomething };
+}
+
 const forstdin: Command = {
   usage: 'forstdin [ -E | -e ] [ -p | -o okcode,okcode,... | -x breakcode,breakcode,... ] [ -N | -n ] [ -C | -c ] [ -0 | -d delim ] variable loop...',
   blocking: true,
   run(args, context) {
     const { flags, rest: afterOptions } = parseOptions(args, `${LOOP_OPTIONS}P:`, this.usage);
     const [name, loop] = takeWord(afterOptions, 'the variable name', this.usage);
-    const split = splitting(flags, '\n');
-    let pending = '';
-    let readSomething = false;
-    let stop: number | undefined;
-    readChainInput(context.state, (chunk) => {
-      readSomething = true;
-      const { values, left } = takeValues(pending + chunk.toString('utf8'), split);
-      pending = left;
-      for (const value of values) {
-        stop = runLoop(loop, name, value, flags, context);
-        if (stop !== undefined) return false;
-      }
-      return true;
-    });
+    const { stop, readSomething } = loopOverInput(context.state, loop, name, flags, context);
     if (stop !== undefined) return { exit: stop };
     return { exit: readSomething ? 0 : 1 };
   },
@@ -107,7 +117,6 @@ const forbacktickx: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, `${LOOP_OPTIONS}P:`, this.usage);
     const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
     const [generator, loop] = takeBlock(afterName, 'the program whose output gives the values', this.usage);
-    const split = splitting(flags, '\n');
     // The generator writes into a pipe this process reads as it goes, so its output has no size limit.
     const pipe = createPipe();
     const writer = context.state.copy();
@@ -120,23 +129,13 @@ const forbacktickx: Command = {
     }
     const reader = context.state.copy();
     reader.actions.push({ kind: 'dup', from: pipe.readFd, to: 0 });
-    let pending = '';
-    let stop: number | undefined;
-    let readSomething = false;
+    let outcome: { stop: number | undefined; readSomething: boolean };
     try {
-      readChainInput(reader, (chunk) => {
-        readSomething = true;
-        const { values, left } = takeValues(pending + chunk.toString('utf8'), split);
-        pending = left;
-        for (const value of values) {
-          stop = runLoop(loop, name, value, flags, context);
-          if (stop !== undefined) return false;
-        }
-        return true;
-      });
+      outcome = loopOverInput(reader, loop, name, flags, context);
     } finally {
       closeSync(pipe.readFd);
     }
+    const { stop, readSomething } = outcome;
     if (pid > 0) waitBlocking(pid);
     if (stop !== undefined) return { exit: stop };
     // As forstdin reading the generator through a pipe: 0 when it gave something, whatever its exit code.
