@@ -1407,6 +1407,8 @@ s6-envuidgid no-such-user-here true; echo "unknown=$?"
 echo "applied=$(s6-envuidgid nobody s6-applyuidgid -U -z sh -c 'echo $(id -u):$(id -g):\${UID-unset}')"
 s6-setlock /run/lock sh -c 's6-setlock -n /run/lock true; echo "busy=$?"; s6-setlock -t 100 /run/lock true; echo "timed=$?"'
 s6-setlock -n /run/lock true; echo "free=$?"
+chmod 0644 /run/lock
+echo "shared_as_nobody=$(s6-setuidgid nobody s6-setlock -r -n /run/lock echo taken)"
 echo "files=$(s6-softlimit -o 77 sh -c 'ulimit -n')"
 s6-pause -t & pause=$!
 sleep 0.3; kill -TERM $pause; sleep 0.3
@@ -1421,6 +1423,8 @@ echo "pause_after_hup=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
     expect(output, 'busy', '1');
     expect(output, 'timed', '1');
     expect(output, 'free', '0');
+    // A shared lock needs only read access, as with s6's.
+    expect(output, 'shared_as_nobody', 'taken');
     expect(output, 'files', '77');
     expect(output, 'pause_after_term', 'alive');
     expect(output, 'pause_after_hup', 'gone');

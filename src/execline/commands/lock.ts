@@ -31,8 +31,9 @@ const s6setlock: Command = {
     const path = file.startsWith('/') ? file : `${context.state.cwd}/${file}`;
     let fd: number;
     try {
-      // Read and write: a shared lock needs the file open for reading, an exclusive one for writing.
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      // A shared lock needs the file open for reading, an exclusive one for writing, as s6's
+      // opens it: an account that may only read the file still takes a shared lock.
+      fd = openSync(path, (shared ? constants.O_RDONLY : constants.O_WRONLY) | constants.O_CREAT, 0o644);
     } catch (error) {
       throw new ExeclineError(`unable to open ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
     }
