@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 
 import { setSoftLimit, errnoName, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
 import { findExecutable } from '../sys/which.js';
-import { SET_ASIDE_NODE_OPTIONS } from '../util/node-options.js';
+import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Command, CommandContext } from './command.js';
 import { testCommands } from './commands/eltest.js';
@@ -171,11 +171,7 @@ function handOver(nodes: readonly ScriptNode[], state: ChainState, interpreter: 
   forwarded.limits = [];
   forwarded.reapply = [];
   // The new interpreter is Steward's Node, not the application's (it puts the options back for its program).
-  const options = forwarded.env.get('NODE_OPTIONS');
-  if (options !== undefined) {
-    forwarded.env.set(SET_ASIDE_NODE_OPTIONS, options);
-    forwarded.env.delete('NODE_OPTIONS');
-  }
+  forwarded.env = new Map(Object.entries(withNodeOptionsAside(Object.fromEntries(forwarded.env))));
   return [[...interpreter.self, '-P', '-c', serializeScript([...state.reapply, ...nodes])], forwarded, interpreter];
 }
 

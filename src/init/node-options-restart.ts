@@ -1,6 +1,6 @@
 import { errnoName, moveDescriptor, replaceProcess } from '../sys/ffi.js';
 import { inheritedDescriptors } from '../sys/proc.js';
-import { SET_ASIDE_NODE_OPTIONS, takeNodeOptionsBack } from '../util/node-options.js';
+import { takeNodeOptionsBack, withNodeOptionsAside } from '../util/node-options.js';
 
 /**
  * PID 1 started with the container's NODE_OPTIONS, which is the application's (an APM agent's
@@ -14,7 +14,7 @@ export function startAgainWithoutNodeOptions(warn: (message: string) => void): v
   if (takeNodeOptionsBack()) return;
   const options = process.env['NODE_OPTIONS'];
   if (options === undefined || options.trim() === '') return;
-  const env = Object.entries({ ...process.env, [SET_ASIDE_NODE_OPTIONS]: options }).flatMap(([name, value]) => (name === 'NODE_OPTIONS' || value === undefined ? [] : [`${name}=${value}`]));
+  const env = Object.entries(withNodeOptionsAside(process.env)).flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
   // Node marked what it inherited close-on-exec: the new start needs its output, and the rest.
   for (const fd of inheritedDescriptors()) {
     try {

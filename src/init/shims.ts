@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, 
 import { basename, dirname, join } from 'node:path';
 
 import type { Reporter } from '../log/reporter.js';
-import { NODE_COMMANDS, shellCommands } from '../model/provided-commands.js';
+import { NODE_COMMANDS, providedCommands, shellCommands } from '../model/provided-commands.js';
 import { SKARNET_COMMANDS } from '../model/skarnet-commands.js';
 import { packageRoot } from '../util/package-root.js';
 
@@ -27,7 +27,6 @@ export function commandLinks(dir: string, root = packageRoot()): [string, string
  * such a package is there (one lstat each), as reading /usr/bin costs a millisecond at boot.
  */
 export function imageToolLinks(dir: string, root = '/'): [string, string][] {
-  const provided = new Set(commandLinks(dir).map(([link]) => basename(link)));
   const binDirs = ['/usr/bin', '/bin'].filter((bin, index) => index === 0 || !isLinkTo(join(root, bin)));
   const hasPackage = binDirs.some((bin) => ['s6-svscan', 'execlineb'].some((name) => lstatSync(join(root, bin, name), { throwIfNoEntry: false }) !== undefined));
   if (!hasPackage) return [];
@@ -40,7 +39,7 @@ export function imageToolLinks(dir: string, root = '/'): [string, string][] {
       continue;
     }
     for (const name of names) {
-      if (SKARNET_COMMANDS.has(name) && !provided.has(name) && !links.has(name)) links.set(name, join(bin, name));
+      if (SKARNET_COMMANDS.has(name) && !providedCommands().has(name) && !links.has(name)) links.set(name, join(bin, name));
     }
   }
   return [...links].map(([name, target]) => [join(dir, name), target]);
