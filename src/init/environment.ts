@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errnoCode, StewardError } from '../errors.js';
@@ -39,35 +39,68 @@ export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, f
 
 /**
  * How the files hold their values: followed by a newline (s6-overlay 3.2.2.0 and later,
- * whose with-contenv drops it), or bare (earlier releases, whose with-contenv reads each
- * file whole with s6-envdir -Lfn, so a newline would end up in every value).
+ * whose with-contenv drops it), or bare (s6-overlay v2 and v3 before 3.2.2.0, whose
+ * with-contenv reads each file whole with s6-envdir -fn or -Lfn, so a newline would end up
+ * in every value).
  */
 export type EnvironmentFormat = 'newline' | 'bare';
 
 /** The release whose with-contenv changed to reading values followed by a newline. */
 const NEWLINE_FORMAT_SINCE = [3, 2, 2, 0];
 
+/** Where scripts find with-contenv: v3's /command, and /usr/bin (v2's own, or v3's links). */
+const WITH_CONTENV_PATHS = ['/command/with-contenv', '/usr/bin/with-contenv'];
+
+/** A with-contenv larger than this is no execline script of s6-overlay's: not read. */
+const SCRIPT_SIZE_LIMIT = 64 * 1024;
+
 /**
- * The format the image's with-contenv expects: bare when it is s6-overlay's own, from a
- * release before 3.2.2.0 (told by its /package/admin/s6-overlay-VERSION path), else newline.
- * Steward's with-contenv reads both.
+ * The format the image's with-contenv programs expect: bare when one of them is s6-overlay's
+ * own from before 3.2.2.0 (told by its /package/admin/s6-overlay-VERSION path, or, for v2's
+ * /usr/bin/with-contenv, which has no version in its path, by its s6-envdir keeping newlines),
+ * else newline. Steward's with-contenv reads both.
  */
-export function environmentFormatFor(withContenv = '/command/with-contenv'): EnvironmentFormat {
+export function environmentFormatFor(withContenvPaths: readonly string[] = WITH_CONTENV_PATHS): EnvironmentFormat {
+  return withContenvPaths.some(readsBareValues) ? 'bare' : 'newline';
+}
+
+function readsBareValues(withContenv: string): boolean {
   let real: string;
   try {
     real = realpathSync(withContenv);
   } catch {
-    return 'newline';
+    return false;
   }
   const match = /\/s6-overlay-(\d+(?:\.\d+)*)\//.exec(real);
-  if (match?.[1] === undefined) return 'newline';
-  const version = match[1].split('.').map(Number);
+  if (match?.[1] !== undefined) return olderThanNewlineFormat(match[1]);
+  return keepsNewlines(real);
+}
+
+function olderThanNewlineFormat(release: string): boolean {
+  const version = release.split('.').map(Number);
   for (let index = 0; index < NEWLINE_FORMAT_SINCE.length; index++) {
     const have = version[index] ?? 0;
     const since = NEWLINE_FORMAT_SINCE[index] ?? 0;
-    if (have !== since) return have < since ? 'bare' : 'newline';
+    if (have !== since) return have < since;
   }
-  return 'newline';
+  return false;
+}
+
+/** Whether an execline script reads the envdir with s6-envdir -n (keep the trailing newline), as v2's did. */
+function keepsNewlines(script: string): boolean {
+  let text: string;
+  try {
+    if (statSync(script).size > SCRIPT_SIZE_LIMIT) return false;
+    text = readFileSync(script, 'latin1');
+  } catch {
+    return false;
+  }
+  const firstLine = text.split('\n', 1)[0] ?? '';
+  if (!firstLine.startsWith('#!') || !firstLine.includes('execlineb')) return false;
+  for (const call of text.matchAll(/\bs6-envdir((?:\s+-[A-Za-z]+)*)/g)) {
+    if (/-[A-Za-z]*n/.test(call[1] ?? '')) return true;
+  }
+  return false;
 }
 
 /** Reads the envdir back as with-contenv does: last newline dropped, empty file unsets. */

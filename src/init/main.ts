@@ -21,6 +21,7 @@ import { noteRunOwner, prepareRuntimeDir, runtimeLayout, writeExitCode } from '.
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
+import { isOverlayV2Image } from './overlay-v2.js';
 import { closeEarlyInspector } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
@@ -124,7 +125,8 @@ async function main(command: readonly string[]): Promise<number> {
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
   };
 
-  const services = new ServiceSet(port, realClock, childEnv, reporter, context.output);
+  // An image made for s6-overlay v2 keeps its scripts written for the s6 that v2 ships.
+  const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, isOverlayV2Image() ? 's6-2.10' : 'current');
 
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;

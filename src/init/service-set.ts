@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { cannotStart, PERMANENT_FAILURE_EXIT, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { cannotStart, PERMANENT_FAILURE_EXIT, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
@@ -37,6 +37,7 @@ export class ServiceSet {
     private readonly env: NodeJS.ProcessEnv,
     private readonly reporter: Reporter,
     private readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget } = { stdout: 'inherit', stderr: 'inherit' },
+    private readonly scriptArguments: ScriptArguments = 'current',
   ) {}
 
   /** Creates the supervisors (nothing starts yet) and the pipes between producers and consumers. */
@@ -54,6 +55,7 @@ export class ServiceSet {
         stdout: pipeOut?.writeFd ?? this.output.stdout,
         stderr: this.output.stderr,
         env: this.env,
+        scriptArguments: this.scriptArguments,
       });
       supervisor.subscribe((event, source) => this.#report(event, source));
       this.supervisors.set(definition.name, supervisor);

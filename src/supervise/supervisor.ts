@@ -1,3 +1,5 @@
+import { basename, dirname } from 'node:path';
+
 import type { LongrunDefinition } from '../model/service.js';
 import { signalNumber } from '../sys/signals.js';
 import type { ProcessPort, StdioTarget, Termination } from '../sys/spawn.js';
@@ -16,6 +18,26 @@ export interface SupervisorIo {
   stdout: StdioTarget;
   stderr: StdioTarget;
   env: NodeJS.ProcessEnv;
+  /** The arguments run and finish get; 'current' when not given. */
+  scriptArguments?: ScriptArguments;
+}
+
+/**
+ * The arguments of run and finish, as the s6 an image was made for passes them: 'current'
+ * (s6 2.11 and later, in s6-overlay v3) gives run the service name, and finish the exit code,
+ * the signal, the name and the process group; 's6-2.10' (what s6-overlay v2 ships) gives run
+ * none and finish the first two. Scripts see the difference: a finish script that looks for
+ * its service's processes with `ps | grep NAME` finds itself when the name is among its own
+ * arguments.
+ */
+export type ScriptArguments = 'current' | 's6-2.10';
+
+/**
+ * How s6-supervise runs a script of the service directory: `./run`, `./finish`, from that
+ * directory, so that `$0` is that and `ps` shows no absolute path (with the service's name in it).
+ */
+function fromServiceDir(path: string, serviceDir: string): string {
+  return dirname(path) === serviceDir ? `./${basename(path)}` : path;
 }
 
 export type SupervisorEvent =
@@ -307,8 +329,8 @@ export class ServiceSupervisor {
     const startedAt = this.#lastSpawnAt;
     this.port.spawn(
       {
-        file: definition.runPath,
-        args: [definition.name],
+        file: fromServiceDir(definition.runPath, definition.liveDir),
+        args: this.io.scriptArguments === 's6-2.10' ? [] : [definition.name],
         cwd: definition.liveDir,
         env: this.io.env,
         stdin: this.io.stdin,
@@ -402,13 +424,12 @@ export class ServiceSupervisor {
     const args = [
       termination.signal === null ? String(termination.code ?? 0) : '256',
       termination.signal === null ? '0' : String(signalNumber(termination.signal)),
-      this.definition.name,
-      String(pgid),
+      ...(this.io.scriptArguments === 's6-2.10' ? [] : [this.definition.name, String(pgid)]),
     ];
     let cancelTimeout: (() => void) | null = null;
     this.port.spawn(
       {
-        file: finishPath,
+        file: fromServiceDir(finishPath, this.definition.liveDir),
         args,
         cwd: this.definition.liveDir,
         env: this.io.env,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, Termination } from '../../src/sys/spawn.js';
 
 export interface FakeProcess {
@@ -107,9 +108,9 @@ export class FakeProcessPort implements ProcessPort {
     return last;
   }
 
-  /** Processes started from `file`, in order. */
+  /** Processes started from `file` (a path, or as given to spawn: ./run from its directory), in order. */
   spawnsOf(file: string): FakeProcess[] {
-    return this.processes.filter((process) => process.spec.file === file);
+    return this.processes.filter((process) => process.spec.file === file || resolve(process.spec.cwd, process.spec.file) === file);
   }
 
   signalsTo(pid: number): NodeJS.Signals[] {

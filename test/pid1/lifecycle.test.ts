@@ -232,15 +232,17 @@ test('S6_CMD_ARG0 is put before the CMD', { skip }, async () => {
 
 test('a finish script that writes the exit code and calls halt ends the container with it', { skip }, async () => {
   const etc = scriptTree({
-    'services.d/worker/run': '#!/bin/sh\nsleep 0.2\nexit 1\n',
+    'services.d/worker/run': '#!/bin/sh\necho "run as: $0 $*" >&2\nsleep 0.2\nexit 1\n',
     'services.d/worker/finish':
-      '#!/bin/sh\necho "finish args: $1 $2 $3" >&2\necho 42 > /run/s6-linux-init-container-results/exitcode\nexec /run/s6/basedir/bin/halt\n',
+      '#!/bin/sh\necho "finish args: $1 $2 $3, as $0 in $PWD" >&2\necho 42 > /run/s6-linux-init-container-results/exitcode\nexec /run/s6/basedir/bin/halt\n',
   });
   const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 42, run.output());
-  assert.match(run.output(), /finish args: 1 0 worker/);
+  // As s6-supervise runs them: ./run and ./finish from the service directory.
+  assert.match(run.output(), /run as: \.\/run worker\n/);
+  assert.match(run.output(), /finish args: 1 0 worker, as \.\/finish in \/run\/s6\/legacy-services\/worker\n/);
   assert.match(run.output(), /halt requested/);
 });
 

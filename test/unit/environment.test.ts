@@ -139,18 +139,34 @@ describe('the format of the container environment', () => {
   }
 
   it("is bare for the with-contenv of an s6-overlay before 3.2.2.0, which keeps a value's newline", () => {
-    assert.equal(environmentFormatFor(overlayWithContenv('3.1.6.2')), 'bare');
-    assert.equal(environmentFormatFor(overlayWithContenv('3.2.0.2')), 'bare');
-    assert.equal(environmentFormatFor(overlayWithContenv('3.2.1.0')), 'bare');
+    assert.equal(environmentFormatFor([overlayWithContenv('3.1.6.2')]), 'bare');
+    assert.equal(environmentFormatFor([overlayWithContenv('3.2.0.2')]), 'bare');
+    assert.equal(environmentFormatFor([overlayWithContenv('3.2.1.0')]), 'bare');
   });
 
   it('is a newline after each value from 3.2.2.0 on, for any other with-contenv, and when there is none', () => {
-    assert.equal(environmentFormatFor(overlayWithContenv('3.2.2.0')), 'newline');
-    assert.equal(environmentFormatFor(overlayWithContenv('3.3.0.0')), 'newline');
+    assert.equal(environmentFormatFor([overlayWithContenv('3.2.2.0')]), 'newline');
+    assert.equal(environmentFormatFor([overlayWithContenv('3.3.0.0')]), 'newline');
     const root = makeTree({ 'shims/with-contenv': { content: '#!/bin/sh\n', mode: 0o755 } });
     roots.push(root);
-    assert.equal(environmentFormatFor(join(root, 'shims', 'with-contenv')), 'newline');
-    assert.equal(environmentFormatFor(join(root, 'missing', 'with-contenv')), 'newline');
+    assert.equal(environmentFormatFor([join(root, 'shims', 'with-contenv')]), 'newline');
+    assert.equal(environmentFormatFor([join(root, 'missing', 'with-contenv')]), 'newline');
+  });
+
+  it("is bare for s6-overlay v2's own /usr/bin/with-contenv, whose s6-envdir -fn keeps a value's newline", () => {
+    const v2 = '#!/bin/execlineb -S0\n/bin/importas -D 0 S6_KEEP_ENV S6_KEEP_ENV\n/bin/ifelse { s6-test ${S6_KEEP_ENV} -eq 0 }\n{\n  /bin/exec -c --\n  /bin/s6-envdir -fn -- /var/run/s6/container_environment\n  /bin/exec --\n  $@\n}\n\n$@\n';
+    const current = '#!/command/execlineb -S0\nifelse\n{\n  importas -D 0 S6_KEEP_ENV S6_KEEP_ENV\n  eltest 0${S6_KEEP_ENV} -eq 0\n}\n{\n  emptyenv -p\n  s6-envdir -Lf -- /run/s6/container_environment\n  exec\n  $@\n}\n\n$@\n';
+    const root = makeTree({
+      'v2/usr/bin/with-contenv': { content: v2, mode: 0o755 },
+      'current/usr/bin/with-contenv': { content: current, mode: 0o755 },
+      'shell/usr/bin/with-contenv': { content: '#!/bin/sh\n# s6-envdir -fn is what v2 ran\nexec "$@"\n', mode: 0o755 },
+    });
+    roots.push(root);
+    assert.equal(environmentFormatFor([join(root, 'missing', 'with-contenv'), join(root, 'v2', 'usr', 'bin', 'with-contenv')]), 'bare');
+    assert.equal(environmentFormatFor([join(root, 'current', 'usr', 'bin', 'with-contenv')]), 'newline');
+    assert.equal(environmentFormatFor([join(root, 'shell', 'usr', 'bin', 'with-contenv')]), 'newline');
+    // Any one with-contenv that keeps newlines decides: bare values read the same through the others.
+    assert.equal(environmentFormatFor([join(root, 'current', 'usr', 'bin', 'with-contenv'), join(root, 'v2', 'usr', 'bin', 'with-contenv')]), 'bare');
   });
 
   it('bare files hold the value alone, and read back the same', () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { LongrunDefinition } from '../../src/model/service.js';
 import type { ServiceState } from '../../src/supervise/state.js';
 import { assertTransition, isRunning } from '../../src/supervise/state.js';
-import { PERMANENT_FAILURE_EXIT, SPAWN_RETRY_MS, ServiceSupervisor, type SupervisorEvent } from '../../src/supervise/supervisor.js';
+import { PERMANENT_FAILURE_EXIT, type ScriptArguments, SPAWN_RETRY_MS, ServiceSupervisor, type SupervisorEvent } from '../../src/supervise/supervisor.js';
 import { longrunDefinition } from '../helpers/definitions.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeProcessPort, settle } from '../helpers/fake-port.js';
@@ -17,11 +17,12 @@ function definition(overrides: Partial<LongrunDefinition> = {}): LongrunDefiniti
   return longrunDefinition('web', { liveDir: LIVE, runPath: RUN, ...overrides });
 }
 
-function harness(overrides: Partial<LongrunDefinition> = {}) {
+function harness(overrides: Partial<LongrunDefinition> = {}, scriptArguments?: ScriptArguments) {
   const clock = new FakeClock();
   const port = new FakeProcessPort();
   const env = { PATH: '/command:/usr/bin:/bin' };
-  const supervisor = new ServiceSupervisor(definition(overrides), port, clock, { stdin: 'ignore', stdout: 'inherit', stderr: 7, env });
+  const io = { stdin: 'ignore' as const, stdout: 'inherit' as const, stderr: 7, env, ...(scriptArguments === undefined ? {} : { scriptArguments }) };
+  const supervisor = new ServiceSupervisor(definition(overrides), port, clock, io);
   const events: SupervisorEvent[] = [];
   supervisor.subscribe((event) => events.push(event));
   const states = (): string[] => events.flatMap((event) => (event.type === 'state' ? [`${event.from}->${event.to}`] : []));
@@ -29,12 +30,13 @@ function harness(overrides: Partial<LongrunDefinition> = {}) {
 }
 
 describe('ServiceSupervisor: starting', () => {
-  it('up() spawns the run script with the service name as its argument, in the live directory, in a new session', () => {
+  it('up() spawns ./run with the service name as its argument, in the live directory, in a new session', () => {
     const { port, supervisor, env } = harness();
     supervisor.up();
     assert.equal(port.processes.length, 1);
     const { spec } = port.last;
-    assert.equal(spec.file, RUN);
+    // As s6-supervise runs it: $0 is ./run, and ps shows no path with the service's name in it.
+    assert.equal(spec.file, './run');
     assert.deepEqual(spec.args, ['web']);
     assert.equal(spec.cwd, LIVE);
     assert.equal(spec.newSession, true);
@@ -213,12 +215,28 @@ describe('ServiceSupervisor: finish script', () => {
     port.exit(run.pid, { code: 3 });
     assert.equal(supervisor.state, 'finishing');
     const finish = port.last;
-    assert.equal(finish.spec.file, FINISH);
+    assert.equal(finish.spec.file, './finish');
     assert.deepEqual(finish.spec.args, ['3', '0', 'web', String(run.pid)]);
     assert.equal(finish.spec.cwd, LIVE);
     assert.equal(finish.spec.newSession, true);
     port.exit(finish.pid, { code: 0 });
     assert.deepEqual(states(), ['down->up', 'up->finishing', 'finishing->backoff']);
+  });
+
+  it("gives run no argument and finish only the exit code and signal for an image made for s6-overlay v2's s6", () => {
+    const { port, supervisor } = harness({ finishPath: FINISH }, 's6-2.10');
+    supervisor.up();
+    const run = port.last;
+    assert.deepEqual(run.spec.args, []);
+    port.exit(run.pid, { signal: 'SIGTERM' });
+    assert.equal(port.last.spec.file, './finish');
+    assert.deepEqual(port.last.spec.args, ['256', '15']);
+  });
+
+  it('runs a script outside the live directory by its path', () => {
+    const { port, supervisor } = harness({ runPath: '/elsewhere/run' });
+    supervisor.up();
+    assert.equal(port.last.spec.file, '/elsewhere/run');
   });
 
   it('passes 256 and the signal number to finish when the run was killed by a signal', () => {
