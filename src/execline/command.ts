@@ -1,8 +1,12 @@
 import type { ScriptNode } from './script.js';
 import type { ChainState } from './state.js';
 
-/** What a command does to the chain: go on with the rest, or end it with an exit code. */
-export type Step = { readonly rest: readonly ScriptNode[] } | { readonly exit: number };
+/**
+ * What a command does to the chain: go on with the rest, end it with an exit code, or end it
+ * with the exit code a command gets later, after watching its children and signals (trap);
+ * only a command that `ownsProcess` may return the last, as it runs in the main chain only.
+ */
+export type Step = { readonly rest: readonly ScriptNode[] } | { readonly exit: number } | { readonly settled: Promise<number> };
 
 export interface CommandContext {
   readonly name: string;
@@ -36,6 +40,12 @@ export interface Command {
    * main chain's own process; a block's chain hands the rest to a new interpreter for it.
    */
   readonly changesAccount?: boolean;
+  /**
+   * What it does is the process's own, the one that goes on with the chain (its pid, its
+   * children, its signals): as for `changesAccount`, a block's chain hands the rest to a new
+   * interpreter, whose main chain it is, as execline's block runs in a process of its own.
+   */
+  readonly ownsProcess?: boolean;
   run(args: readonly ScriptNode[], context: CommandContext): Step;
 }
 

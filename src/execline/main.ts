@@ -4,7 +4,7 @@ import { StewardError } from '../errors.js';
 import { inheritedDescriptors } from '../sys/proc.js';
 import { ExeclineError } from './options.js';
 import { report, warn } from './report.js';
-import { runChain, type Interpreter } from './run.js';
+import { type Interpreter, type Outcome, runChain } from './run.js';
 import { decodeArgv, parseScript, type ScriptNode } from './script.js';
 import { ChainState } from './state.js';
 import { type Bindings, substitute } from './substitute.js';
@@ -60,9 +60,9 @@ function positionalBindings(name: string, args: readonly string[], min: number, 
 /**
  * execlineb: reads a script, sets its positional parameters and runs it, replacing this
  * process with the script's program. Returns an exit code when the script ends without
- * one (exit, a failed if) or fails.
+ * one (exit, a failed if) or fails, or the one trap ends with once its program has.
  */
-export function execlineb(argv: readonly string[], self: readonly string[]): number {
+export function execlineb(argv: readonly string[], self: readonly string[]): Outcome {
   let invocation: Invocation;
   let nodes: ScriptNode[];
   try {
@@ -168,7 +168,7 @@ export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envdir', 's6-envuidgid'
 const WORDS_ONLY_PROGRAMS: ReadonlySet<string> = new Set(['eltest', 's6-test']);
 
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
-export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): number {
+export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): Outcome {
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), name };
   try {
     const nodes = WORDS_ONLY_PROGRAMS.has(name) ? args : decodeArgv(args);

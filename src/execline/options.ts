@@ -3,8 +3,8 @@ import type { ScriptNode } from './script.js';
 export class ExeclineError extends Error {
   constructor(
     message: string,
-    /** execline's exit codes: 100 for wrong usage, 111 for a system error; s6's commands also 1 (an unknown account, a lock taken). */
-    readonly exitCode: 1 | 100 | 111 | 126 | 127 = 100,
+    /** execline's exit codes: 100 for wrong usage, 111 for a system error, 99 for wait -i's time limit; s6's commands also 1 (an unknown account, a lock taken). */
+    readonly exitCode: 1 | 99 | 100 | 111 | 126 | 127 = 100,
   ) {
     super(message);
   }

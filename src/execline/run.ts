@@ -14,6 +14,7 @@ import { lookupCommands } from './commands/lookup.js';
 import { loopCommands } from './commands/loops.js';
 import { positionalCommands } from './commands/positionals.js';
 import { flowCommands } from './commands/flow.js';
+import { childCommands } from './commands/children.js';
 import { identityCommands } from './commands/identity.js';
 import { limitCommands } from './commands/limits.js';
 import { lockCommands } from './commands/lock.js';
@@ -31,7 +32,7 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands,
-  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands]);
+  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands, ...childCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {
@@ -206,33 +207,46 @@ type Ending =
 /** The raw wait status of a chain that ended without a program: exit code in bits 8-15. */
 const exited = (code: number): number => (code & 0xff) << 8;
 
+/** A chain's end: its exit code or wait status, or, for trap in the main chain, the exit code once it is known. */
+export type Outcome = number | Promise<number>;
+
 /**
  * Runs `nodes` to their program. "replace" executes it in this process (and returns an
- * exit code only if it cannot); "wait" runs it in a child and returns the raw wait status;
- * "start" starts it and returns the pid (0 when the chain ended without a program).
+ * exit code only if it cannot, or the exit code trap ends with); "wait" runs it in a child
+ * and returns the raw wait status; "start" starts it and returns the pid (0 when the chain
+ * ended without a program).
  */
-export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+export function runChain(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): Outcome {
   if (ending.kind === 'replace') return runSteps(nodes, state, ending, interpreter);
   try {
-    return runSteps(nodes, state, ending, interpreter);
+    return known(runSteps(nodes, state, ending, interpreter));
   } finally {
     // A block's redirections are its process's now (or it ended without one): not this one's to keep.
     closeOpened(state);
   }
 }
 
-function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+/** A block's outcome, which is always known at once: the commands that settle later own their process, so a block hands them over. */
+function known(outcome: Outcome): number {
+  if (typeof outcome !== 'number') throw new Error('internal error: a command that owns its process ran in a block of this one');
+  return outcome;
+}
+
+function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): Outcome {
   const context: CommandContext = {
     name: 'execlineb',
     state,
-    wait: (chain, childState) => runChain(chain, childState, { kind: 'wait' }, interpreter),
-    start: (chain, childState, detached = false) => runChain(chain, childState, { kind: 'start', detached }, interpreter),
+    wait: (chain, childState) => known(runChain(chain, childState, { kind: 'wait' }, interpreter)),
+    start: (chain, childState, detached = false) => known(runChain(chain, childState, { kind: 'start', detached }, interpreter)),
     begin: (chain, childState) => {
       let status = 0;
-      const pid = runChain(chain, childState, { kind: 'start', ended: (raw) => (status = raw) }, interpreter);
+      const pid = known(runChain(chain, childState, { kind: 'start', ended: (raw) => (status = raw) }, interpreter));
       return pid > 0 ? { pid } : { status };
     },
   };
+  // wait waits for the children of the process running the chain, which background may start
+  // before it: a block with a wait runs in a process of its own from the start, as execline's.
+  if (ending.kind !== 'replace' && nodes.includes('wait')) return inNewInterpreter(nodes, state, ending, interpreter);
   let rest = nodes;
   // Where the program is looked up: the PATH before the last command, which executes it in execline.
   let searchPath = state.env.get('PATH');
@@ -249,13 +263,9 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
     // A chain in the background must not hold up this one, and a block's chain must not change
     // this process's account: a new interpreter runs the rest.
     const waits = command.blocking === true || command.mayWait?.(rest.slice(1), state) === true;
-    if ((ending.kind === 'start' && waits) || (ending.kind !== 'replace' && command.changesAccount === true)) {
-      const [argv, forwarded] = handOver(rest, state, interpreter);
-      try {
-        return ending.kind === 'start' ? startProgram(argv, forwarded, ending, interpreter) : waitBlocking(spawnProgram(argv, forwarded, interpreter));
-      } catch (error) {
-        return fail('execlineb', error, ending);
-      }
+    const ownsProcess = command.changesAccount === true || command.ownsProcess === true;
+    if ((ending.kind === 'start' && waits) || (ending.kind !== 'replace' && ownsProcess)) {
+      return inNewInterpreter(rest, state, ending, interpreter);
     }
     searchPath = state.env.get('PATH');
     let step;
@@ -265,7 +275,18 @@ function runSteps(nodes: readonly ScriptNode[], state: ChainState, ending: Endin
       return fail(head, error, ending);
     }
     if ('exit' in step) return endWith(step.exit, ending);
+    if ('settled' in step) return step.settled;
     rest = step.rest;
+  }
+}
+
+/** Runs the rest of a block's chain in a new interpreter, a process of its own, as `ending` asks. */
+function inNewInterpreter(rest: readonly ScriptNode[], state: ChainState, ending: Ending, interpreter: Interpreter): number {
+  const [argv, forwarded] = handOver(rest, state, interpreter);
+  try {
+    return ending.kind === 'start' ? startProgram(argv, forwarded, ending, interpreter) : waitBlocking(spawnProgram(argv, forwarded, interpreter));
+  } catch (error) {
+    return fail('execlineb', error, ending);
   }
 }
 

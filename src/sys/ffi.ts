@@ -186,6 +186,26 @@ export function reapIfExited(pid: number): number | undefined {
   return load().waitpid(pid, status, WNOHANG) === pid ? (status[0] ?? 0) : undefined;
 }
 
+/** What one waitpid call found: a child that ended (pid and raw status), none ended yet, or no such child. */
+export type WaitResult = { readonly pid: number; readonly status: number } | 'running' | 'no-child';
+
+/**
+ * One waitpid for `pid` (-1: any child), blocking or not. Only for a process whose children
+ * are all its own, like execlineb's: libuv's would have their statuses taken.
+ */
+export function waitForChild(pid: number, block: boolean): WaitResult {
+  const status = [0];
+  for (;;) {
+    const result = load().waitpid(pid, status, block ? 0 : WNOHANG);
+    if (result > 0) return { pid: result, status: status[0] ?? 0 };
+    if (result === 0) return 'running';
+    const errno = load().errno();
+    if (errno === EINTR) continue;
+    if (errno === ECHILD) return 'no-child';
+    throw new Error(`waitpid ${pid} failed with errno ${errno}`);
+  }
+}
+
 /** Whether `fd` is a terminal; through the C library, so node:tty (and node:net, which it loads) stay unloaded. */
 export function isTerminal(fd: number): boolean {
   return load().isatty(fd) === 1;
@@ -392,6 +412,7 @@ export function waitBlocking(pid: number): number {
 }
 
 const EINTR = 4;
+const ECHILD = 10;
 const F_SETFD = 2;
 const SIG_SETMASK = 2;
 /** Signals 1 to 31 but KILL and STOP: the ones a program may have ignored or caught. */

@@ -113,8 +113,8 @@ describe('the new commands as /command programs', () => {
 
 describe('steward check: the commands Steward still lacks, where a command stands', () => {
   it('at the start, in and after blocks and after chain-loaders; not as an argument', () => {
-    const text = '#!/command/execlineb -P\ntrap { term { echo bye } }\nimportas -D x V V\ncase -- $V { x { echo wait } }\nforeground { wait { } }\necho case\n';
+    const text = '#!/command/execlineb -P\nelgetopt a: { echo x }\nimportas -D x V V\nfdreserve 2 { echo runblock }\nforeground { runblock 1 }\necho fdreserve\n';
     const uses = unsupportedUses(lexScript(text, 'run'), '/nonexistent');
-    assert.deepEqual(uses, [{ command: 'trap', line: 2 }, { command: 'case', line: 4 }, { command: 'wait', line: 5 }]);
+    assert.deepEqual(uses, [{ command: 'elgetopt', line: 2 }, { command: 'fdreserve', line: 4 }, { command: 'runblock', line: 5 }]);
   });
 });

@@ -228,9 +228,9 @@ describe('execline subset: what it leaves to the interpreter', () => {
 
 describe('execline subset: unsupported constructs', () => {
   const cases: [string, string, number][] = [
-    ['case', 'case -- $X { x { app } }\n', 1],
-    ['wait', '\n\nwait { }\necho done\n', 3],
-    ['trap', 'trap { term { echo bye } } sleep 9\n', 1],
+    ['fdreserve', 'fdreserve 2 app\n', 1],
+    ['runblock', '\n\nrunblock 1\necho done\n', 3],
+    ['elgetopt', 'elgetopt a: app\n', 1],
   ];
   for (const [construct, text, line] of cases) {
     it(`${construct}: refused, naming the file, the line and the construct`, () => {
@@ -244,11 +244,11 @@ describe('execline subset: unsupported constructs', () => {
 
   it("is left to the image's own command when its execline is in PATH (Debian's, Alpine's)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'steward-execline-path-'));
-    writeFileSync(join(dir, 'case'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'fdreserve'), '#!/bin/sh\n', { mode: 0o755 });
     const saved = process.env['PATH'];
     process.env['PATH'] = `${dir}:${saved ?? '/usr/bin:/bin'}`;
     try {
-      assert.equal(parseExecline('case -- $X { x { app } }\n', FILE), 'needs-interpreter');
+      assert.equal(parseExecline('fdreserve 2 app\n', FILE), 'needs-interpreter');
     } finally {
       process.env['PATH'] = saved;
       rmSync(dir, { recursive: true, force: true });
@@ -256,8 +256,8 @@ describe('execline subset: unsupported constructs', () => {
   });
 
   it('inside a block too', () => {
-    const error = rejection('foreground {\n  trap { term { echo bye } } sleep 9\n}\necho done\n');
-    assert.match(error.message, /trap is not supported/);
+    const error = rejection('foreground {\n  runblock 1\n}\necho done\n');
+    assert.match(error.message, /runblock is not supported/);
     assert.equal(error.line, 2);
   });
 });

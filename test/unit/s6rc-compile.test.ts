@@ -219,18 +219,18 @@ describe('compile-time errors, each naming its file', () => {
   });
 
   it('an unsupported execline construct in a file the interpreter runs, found past its first command', () => {
-    const up = 'importas -D /config DIR DIR\nforeground { trap { term { echo bye } } sleep 9 }\necho $DIR\n';
+    const up = 'importas -D /config DIR DIR\nforeground { runblock 1 }\necho $DIR\n';
     const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
     const found = only(problems(compile(root).diagnostics), /execline/);
-    assert.equal(found.message, 'the execline command trap is not supported in up and down files');
+    assert.equal(found.message, 'the execline command runblock is not supported in up and down files');
     assert.equal(found.line, 2);
   });
 
   it('an unsupported execline construct, naming the file, the line and the construct', () => {
-    const up = '# wait for the workers\nwait { }\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
+    const up = '# reserve descriptors\nfdreserve 2\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
     const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
     const found = only(problems(compile(root).diagnostics), /execline/);
-    assert.equal(found.message, 'the execline command wait is not supported in up and down files');
+    assert.equal(found.message, 'the execline command fdreserve is not supported in up and down files');
     assert.equal(found.path, join(root, RC, 'init-app/up'));
     assert.equal(found.line, 2);
     assert.match(found.hint ?? '', /script/);
