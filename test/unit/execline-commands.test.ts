@@ -80,6 +80,11 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'dollarat', flags: [] },
   { script: 'dollarat -n -d ,', flags: [] },
   { script: 'getpid P importas P P sh -c "test $P -gt 0 && echo ok"' },
+  // The pid of the process that runs the rest of the chain: in a block, the block's program's.
+  { script: 'getpid P importas P P sh -c "test $P = $$ && echo main"' },
+  { script: 'foreground { getpid P importas P P sh -c "test $P = $$ && echo block" } echo after' },
+  { script: 'background { getpid P importas P P sh -c "test $P = $$ && echo background" } foreground { sleep 0.5 } echo after' },
+  { script: 'if { getpid P importas P P sh -c "test $P = $$" } echo same in if' },
 ];
 
 describe("execline's other commands: the same results as skarnet's", { skip: !existsSync(REAL_EXECLINEB) && "needs Debian's execline package" }, () => {

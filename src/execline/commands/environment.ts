@@ -149,8 +149,13 @@ const emptyenv: Command = {
   },
 };
 
+/**
+ * getpid: the pid of the process that goes on with the chain and becomes its program, as with
+ * execline; in a block that is not the interpreter's, so a new interpreter runs the rest there.
+ */
 const getpid: Command = {
   usage: 'getpid variable prog...',
+  ownsProcess: true,
   run(args, context) {
     const [name, rest] = takeWord(args, 'the variable name', this.usage);
     context.state.env.set(name, String(process.pid));
