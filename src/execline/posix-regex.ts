@@ -25,7 +25,7 @@ const CLASSES: Readonly<Record<string, string>> = {
 export class RegexSyntaxError extends Error {}
 
 /** A bracket expression starting at `pattern[start]` ('['): its JavaScript form and where it ends. */
-function bracket(pattern: string, start: number): { source: string; end: number } {
+export function bracket(pattern: string, start: number): { source: string; end: number } {
   let index = start + 1;
   let source = '[';
   if (pattern[index] === '^') {

@@ -15,6 +15,7 @@ import { loopCommands } from './commands/loops.js';
 import { positionalCommands } from './commands/positionals.js';
 import { flowCommands } from './commands/flow.js';
 import { childCommands } from './commands/children.js';
+import { dispatchCommands } from './commands/dispatch.js';
 import { identityCommands } from './commands/identity.js';
 import { limitCommands } from './commands/limits.js';
 import { lockCommands } from './commands/lock.js';
@@ -32,7 +33,7 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
 const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands,
-  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands, ...childCommands]);
+  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands, ...childCommands, ...dispatchCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {

@@ -3,12 +3,12 @@ import type { ScriptWord } from './script.js';
 
 /**
  * execline commands Steward's execlineb does not run: rare in service scripts, and each
- * needs machinery of its own (regular-expression dispatch, option parsing, descriptor
- * reservations). An image that has the real program in
+ * needs machinery of its own (option parsing, descriptor reservations, blocks as
+ * positional parameters). An image that has the real program in
  * PATH gets it; otherwise the error names the command and the script.
  */
 export const UNSUPPORTED_COMMANDS: ReadonlySet<string> = new Set([
-  'case', 'elgetopt', 'runblock', 'multidefine', 'piperw', 'fdreserve', 'fdblock',
+  'elgetopt', 'runblock', 'piperw', 'fdreserve', 'fdblock',
 ]);
 
 /**

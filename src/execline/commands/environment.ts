@@ -109,6 +109,31 @@ const multisubstitute: Command = {
   },
 };
 
+/**
+ * multidefine: splits a value as define -s and binds its words to the variables in order; a
+ * variable without a word is empty (removed with -0), and with -r the last takes the words
+ * left; an empty name skips a word.
+ */
+const multidefine: Command = {
+  usage: 'multidefine [ -0 ] [ -r ] [ -N | -n ] [ -C | -c ] [ -d delim ] value { vars... } prog...',
+  run(args) {
+    const { flags, rest: afterOptions } = parseOptions(args, '0rNnCcd:', this.usage);
+    const [value, afterValue] = takeWord(afterOptions, 'the value', this.usage);
+    const [names, rest] = takeBlock(afterValue, 'the variable names', this.usage);
+    if (names.length === 0) throw new ExeclineError('empty block');
+    const words = split(value, flags.get('d') ?? ' \t\n\r', flags.has('C'), flags.has('n'));
+    const bindings = new Map<string, Binding[1]>();
+    names.forEach((name, position) => {
+      if (typeof name !== 'string') throw new ExeclineError(`the variable names must be words, not a { block }; usage: ${this.usage}`);
+      if (name === '') return;
+      if (bindings.has(name)) throw new ExeclineError(`the variable ${name} is named twice`, 111);
+      const takesRest = flags.has('r') && position === names.length - 1 && position < words.length;
+      bindings.set(name, takesRest ? words.slice(position) : (words[position] ?? (flags.has('0') ? undefined : '')));
+    });
+    return { rest: substitute(rest, bindings) };
+  },
+};
+
 const exportCommand: Command = {
   usage: 'export variable value prog...',
   run(args, context) {
@@ -250,6 +275,7 @@ export const environmentCommands: ReadonlyMap<string, Command> = new Map([
   ['importas', importas],
   ['import', importCommand],
   ['define', define],
+  ['multidefine', multidefine],
   ['multisubstitute', multisubstitute],
   ['export', exportCommand],
   ['unexport', unexport],
