@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
 export { holdSignals } from '../sys/held-signals.js';
+export { defaultDebuggerSignal } from '../sys/debugger-signal.js';
 export { takeNodeOptionsBack } from '../util/node-options.js';
 
 /**

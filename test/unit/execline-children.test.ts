@@ -43,6 +43,8 @@ const TRAP_CASES: readonly string[] = [
   `trap -x { default { echo default } } sh -c "trap \\"echo child got TERM; exit 7\\" TERM; kill -TERM $PPID; sleep 0.5"`,
   // A signal without a directive and without -x: its default action, on trap (the program goes on).
   `trap { usr1 { echo usr1 } } sh -c "kill -TERM $PPID; sleep 0.3; echo orphan"`,
+  // SIGUSR1 ends the interpreter waiting for a block, as it ends execline's (Node would open its debugger).
+  'foreground { sh -c "kill -USR1 $PPID; sleep 0.5" } echo after',
   // The program's end: its exit code, 128 plus the signal that killed it.
   'trap { term { echo no } } sh -c "exit 9"',
   'trap { term { echo no } } sh -c "kill -9 $$"',
