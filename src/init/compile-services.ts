@@ -51,7 +51,8 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;
   const summary = [
     counted(userServices, 's6-rc service'),
-    counted(readServices ? tree.services.length : countLegacyServices(settings), 'services.d service'),
+    // Loggers (log/ sub-directories) go with their service, as the boot counts them.
+    counted(readServices ? tree.services.filter((service) => service.producers.length === 0).length : countLegacyServices(settings), 'services.d service'),
     `${tree.contInit.length} cont-init and ${counted(tree.contFinish.length, 'cont-finish script')}`,
   ].join(', ');
   return {
