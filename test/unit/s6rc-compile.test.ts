@@ -395,7 +395,7 @@ describe('steward check on an s6-rc.d tree', () => {
       ...longrun('s6rc-mine'),
       [`${RC}/init-noup/type`]: 'oneshot\n',
       [`${RC}/svc-norun/type`]: 'longrun\n',
-      ...oneshot('init-importas', 'importas -D x F F\ncase -- $F { x { true } }\n'),
+      ...oneshot('init-importas', 'importas -D x F F\nfdreserve 2 true\n'),
       [`${RC}/svc-starts/type`]: 'longrun\n',
       [`${RC}/svc-starts/run`]: script(`touch ${marker}\nexec sleep 1000\n`),
       [`${BUNDLES}/user/contents.d/svc-a`]: '',
@@ -415,7 +415,7 @@ describe('steward check on an s6-rc.d tree', () => {
       `error: ${join(root, RC, 's6rc-mine')}: the name s6rc-mine starts with a prefix reserved`,
       `error: ${join(root, RC, 'init-noup/up')}: oneshot init-noup has no up file`,
       `error: ${join(root, RC, 'svc-norun/run')}: longrun svc-norun has no run file`,
-      `error: ${join(root, RC, 'init-importas/up')}:2: the execline command case is not supported in up and down files`,
+      `error: ${join(root, RC, 'init-importas/up')}:2: the execline command fdreserve is not supported in up and down files`,
     ];
     for (const line of expected) assert.match(out, new RegExp(`^${line}`, 'm'), `${line}\nnot in:\n${out}`);
     assert.match(out, /: 8 errors, 1 warning\n$/, out);
