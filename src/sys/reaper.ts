@@ -1,3 +1,4 @@
+import { monotonicMs } from '../util/monotonic.js';
 import { reapIfExited } from './ffi.js';
 import { listChildren } from './proc.js';
 import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
@@ -72,7 +73,7 @@ export class Reaper {
    * nothing.
    */
   spawnStarted(): () => void {
-    const start = { startedAt: performance.now() };
+    const start = { startedAt: monotonicMs() };
     this.#spawnsInFlight.add(start);
     return () => {
       if (!this.#spawnsInFlight.delete(start)) return;
@@ -85,7 +86,7 @@ export class Reaper {
 
   /** The starts under way that still hold orphans back: those not stuck. */
   #recentSpawns(): number {
-    const now = performance.now();
+    const now = monotonicMs();
     let recent = 0;
     for (const start of this.#spawnsInFlight) if (now - start.startedAt < STUCK_SPAWN_MS) recent++;
     return recent;
