@@ -44,6 +44,9 @@ export function parseOptions(args: readonly ScriptNode[], spec: string, usage: s
       const letter = word[at] ?? '';
       const position = spec.indexOf(letter);
       if (position < 0) throw new ExeclineError(`unknown option -${letter}; usage: ${usage}`);
+      // Deleted first, so that the map's order is the order of each option's last use: of two
+      // that undo each other (wait's -I and -i), the last one given wins, as with getopt.
+      flags.delete(letter);
       if (spec[position + 1] !== ':') {
         flags.set(letter, '');
         continue;
@@ -56,6 +59,13 @@ export function parseOptions(args: readonly ScriptNode[], spec: string, usage: s
     }
   }
   return { flags, rest: args.slice(index) };
+}
+
+/** Of `letters`, the one given last, if any: for options that undo each other. */
+export function lastGiven(flags: ReadonlyMap<string, string>, letters: string): string | undefined {
+  let last: string | undefined;
+  for (const letter of flags.keys()) if (letters.includes(letter)) last = letter;
+  return last;
 }
 
 /** The next word, which must not be a block. */

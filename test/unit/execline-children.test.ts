@@ -47,6 +47,10 @@ const TRAP_CASES: readonly string[] = [
   'foreground { sh -c "kill -USR1 $PPID; sleep 0.5" } echo after',
   // The program's end: its exit code, 128 plus the signal that killed it.
   'trap { term { echo no } } sh -c "exit 9"',
+  // Trapped signals still coming as trap ends (a stream of HUPs) do not change its exit code.
+  'trap { hup { true } } sh -c "(while kill -HUP $PPID 2>/dev/null; do :; done) & sleep 0.3; exit 3"',
+  // A background in a directive leaves no zombie child of trap behind.
+  `trap { hup { background { true } true } } sh -c "kill -HUP $PPID; sleep 0.3; kill -HUP $PPID; sleep 0.3; for p in $(cat /proc/$PPID/task/*/children); do grep -h ^State /proc/$p/status; done | grep -c zombie; exit 4"`,
   'trap { term { echo no } } sh -c "kill -9 $$"',
   // Whether the command line for a signal still runs or not, trap ends with the program.
   `trap { term { sh -c "echo slow; sleep 0.4; echo done" } } ${sending('TERM TERM', 2)}`,
@@ -70,6 +74,9 @@ const WAIT_CASES: readonly string[] = [
   'wait -o { } importas -D unset Q ? importas -D unset P ! echo none $Q $P',
   'background { sh -c "sleep 0.5; echo late" } wait -t 100 { } echo timed out',
   'background { sleep 0.5 } wait -i -t 100 { } echo not here',
+  // Of -I and -i, the last one given wins.
+  'background { sleep 0.5 } wait -I -i -t 100 { } echo not here',
+  'background { sleep 0.5 } wait -i -I -t 100 { } echo here',
   'background { sh -c "sleep 0.3; echo late" } wait -r { } echo reaped',
   'wait { 1 } echo not a child',
   'wait { x } echo bad',

@@ -92,6 +92,10 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'case -- abc { "a.*" { echo re } } echo default' },
   { script: 'case abc { "b" { echo no } "a(b)(c)" { echo yes } } echo default' },
   { script: 'case abc { "b|abc" { echo anchored as text } } echo default' },
+  // Bytes, not characters: é is two of them.
+  { script: 'case é { "." { echo one } ".." { echo two } } echo default' },
+  { script: 'case -s é { "?" { echo one } "??" { echo two } } echo default' },
+  { script: 'case -N aéb { "a(.*)b" { importas O 1 echo $O } }' },
   { script: 'case -N abc { "a(b)(c)" { importas N "#" importas Z 0 importas O 1 importas T 2 echo $N $Z $O $T } }' },
   { script: 'case -n abc { "a(b)(c)" { importas -D unset N "#" echo $N } }' },
   { script: 'case -s abc { "a*" { echo glob } } echo default' },

@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 
 import { waitForChild } from '../../sys/ffi.js';
 import { type Command, type CommandContext, exitCodeOf } from '../command.js';
-import { ExeclineError, parseOptions, takeBlock } from '../options.js';
+import { ExeclineError, lastGiven, parseOptions, takeBlock } from '../options.js';
 import { report } from '../report.js';
 import type { ScriptNode } from '../script.js';
 
@@ -87,23 +87,38 @@ function watchChild(prog: readonly ScriptNode[], directives: ReadonlyMap<number,
   return new Promise((resolve) => {
     /** The command line running for each signal, by pid. */
     const running = new Map<number, number>();
-    const listeners = new Map<NodeJS.Signals, () => void>();
     let child = 0;
     let done = false;
     const finish = (code: number): void => {
       if (done) return;
       done = true;
-      for (const [signal, listener] of listeners) process.off(signal, listener);
-      process.off('SIGCHLD', reap);
-      clearInterval(safetyNet);
+      clearInterval(keepAlive);
       resolve(code);
+      // trap is the last command of its process (a process of its own): it ends it at once,
+      // its signals still caught, as execline's trap returns. Node winding down instead hands
+      // them back to their default action for a moment, and a trapped signal coming then (a
+      // stream of HUPs from a log rotator) would end the process by it, turning the program's
+      // exit code into the signal's. Its messages are written synchronously: none is lost.
+      process.exit(code);
     };
     const reap = (): void => {
       if (done || child === 0) return;
-      for (const [signal, pid] of running) if (waitForChild(pid, false) !== 'running') running.delete(signal);
-      const ended = waitForChild(child, false);
-      if (typeof ended === 'object') finish(exitCodeOf(ended.status));
-      else if (ended === 'no-child') finish(111);
+      // Every child of this process, not only the program and the command lines: a background
+      // or pipeline in them runs here and leaves children of its own, which would stay zombies
+      // for as long as trap runs. The interpreter starts none through Node, so none is stolen.
+      for (;;) {
+        const ended = waitForChild(-1, false);
+        if (ended === 'running') return;
+        if (ended === 'no-child') {
+          finish(111);
+          return;
+        }
+        for (const [signal, pid] of running) if (pid === ended.pid) running.delete(signal);
+        if (ended.pid === child) {
+          finish(exitCodeOf(ended.status));
+          return;
+        }
+      }
     };
     const onSignal = (signal: number): void => {
       if (done) return;
@@ -126,13 +141,12 @@ function watchChild(prog: readonly ScriptNode[], directives: ReadonlyMap<number,
     };
     // Listening before the child exists, so that a signal it sends at once is not missed.
     for (const signal of trappedSignals(directives, forward)) {
-      const listener = (): void => onSignal(constants.signals[signal]);
-      listeners.set(signal, listener);
-      process.on(signal, listener);
+      process.on(signal, () => onSignal(constants.signals[signal]));
     }
     process.on('SIGCHLD', reap);
-    // Keeps the event loop alive (signal listeners do not), and reaps should a SIGCHLD be merged with another.
-    const safetyNet = setInterval(reap, 1000);
+    // Keeps the event loop alive until the program ends (signal listeners do not). Nothing to
+    // poll: each SIGCHLD collects every child that has ended, so merged ones lose nothing.
+    const keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
     try {
       child = context.start(prog, context.state.copy());
     } catch (error) {
@@ -144,6 +158,9 @@ function watchChild(prog: readonly ScriptNode[], directives: ReadonlyMap<number,
     setImmediate(reap);
   });
 }
+
+/** The longest a timer may be set for: it never fires while trap waits. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 const WAIT_USAGE = 'wait [ -I | -i ] [ -a | -o ] [ -r | -t timeout ] { pids... } [ prog... ]';
 
@@ -195,7 +212,7 @@ const waitCommand: Command = {
       if (one && ended !== undefined) break;
       if (pids.length > 0 ? remaining.size === 0 : !left) break;
       if (Date.now() >= deadline) {
-        if (flags.has('i') && !flags.has('I')) throw new ExeclineError('unable to wait: Connection timed out', 99);
+        if (lastGiven(flags, 'Ii') === 'i') throw new ExeclineError('unable to wait: Connection timed out', 99);
         break;
       }
       if (!blocking) sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));

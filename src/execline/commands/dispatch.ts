@@ -68,6 +68,18 @@ function shellMatches(pattern: string, value: string, flags: ShellFlags): boolea
   return shellPattern(pattern, flags).test(value);
 }
 
+/**
+ * Text as its UTF-8 bytes, one character each: execline's case matches bytes (it never sets a
+ * locale), so `.` is one byte, and a two-byte é is `..`. fromBytes turns a match back.
+ */
+function bytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+function fromBytes(text: string): string {
+  return Buffer.from(text, 'latin1').toString('utf8');
+}
+
 /** The subexpressions for the program (-N): # their count, 0 the expression, 1... each match. */
 function subexpressions(expression: string, match: RegExpExecArray): Map<string, string> {
   const variables = new Map([['#', String(match.length - 1)], ['0', expression]]);
@@ -90,20 +102,20 @@ const caseCommand: Command = {
       const prog = block[index + 1];
       if (typeof expression !== 'string' || prog === undefined || typeof prog === 'string') throw new ExeclineError('malformed case block');
       if (shell) {
-        if (shellMatches(expression, value, { escapes: extended, period: ignoreCase, pathname: subexpressionsWanted })) return { rest: prog.block };
+        if (shellMatches(bytes(expression), bytes(value), { escapes: extended, period: ignoreCase, pathname: subexpressionsWanted })) return { rest: prog.block };
         continue;
       }
       let regex: RegExp;
       try {
         // Anchored as execline's, by the text around it: ^a|b$ is ^a or b$.
-        regex = posixExtendedRegex(`^${extended ? expression : basicToExtended(expression)}$`, ignoreCase ? 'im' : 'm');
+        regex = posixExtendedRegex(bytes(`^${extended ? expression : basicToExtended(expression)}$`), ignoreCase ? 'im' : 'm');
       } catch (error) {
         if (!(error instanceof RegexSyntaxError)) throw error;
         throw new ExeclineError(`unable to regcomp "^${expression}$": ${error.message}`);
       }
-      const match = regex.exec(value);
+      const match = regex.exec(bytes(value));
       if (match === null) continue;
-      if (subexpressionsWanted) for (const [name, text] of subexpressions(expression, match)) context.state.env.set(name, text);
+      if (subexpressionsWanted) for (const [name, text] of subexpressions(expression, match)) context.state.env.set(name, fromBytes(text));
       return { rest: prog.block };
     }
     return { rest: progDefault };
