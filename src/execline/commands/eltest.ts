@@ -1,7 +1,7 @@
 import { accessSync, constants, lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { resolve } from 'node:path';
-import { isatty } from 'node:tty';
 
+import { isTerminal } from '../../sys/ffi.js';
 import type { Command } from '../command.js';
 import { ExeclineError } from '../options.js';
 import { posixExtendedRegex, RegexSyntaxError } from '../posix-regex.js';
@@ -166,7 +166,9 @@ function unary(operator: string, operand: string, state: ChainState): boolean {
   if (operator === '-v') return state.env.has(operand);
   if (operator === '-t') {
     if (!/^\d+$/.test(operand)) throw new ExeclineError(`${operator} requires an integer argument`);
-    return isatty(Number(operand));
+    // Through the C library: node:tty would load node:net and its streams into every start of
+    // PID 1 and of the s6 commands, a few milliseconds each, for this one rare test.
+    return isTerminal(Number(operand));
   }
   const path = resolve(state.cwd, operand);
   if (operator === '-e') return accessible(path, constants.F_OK);
