@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { lexScript, parseScript } from '../execline/script.js';
-import { unsupportedUses } from '../execline/unsupported.js';
+import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { providedCommands } from '../model/provided-commands.js';
 import { skarnetPackageOf } from '../model/skarnet-commands.js';
 import { findExecutable } from '../sys/which.js';
@@ -280,9 +280,13 @@ function inspectExeclineScript(path: string): Diagnostic[] {
   try {
     const text = readFileSync(path, 'utf8');
     parseScript(text, path);
-    return unsupportedUses(lexScript(text, path), process.env['PATH']).map(({ command, line }) =>
-      failure(path, `the execline command ${command} is not provided by Steward's execlineb, and no ${command} is in PATH: the script stops there with exit 127`, 'Install execline in the image (apk add execline, apt-get install execline), or move this logic into a shell script', line),
-    );
+    const words = lexScript(text, path);
+    return [
+      ...unsupportedUses(words, process.env['PATH']).map(({ command, line }) =>
+        failure(path, `the execline command ${command} is not provided by Steward's execlineb, and no ${command} is in PATH: the script stops there with exit 127`, 'Install execline in the image (apk add execline, apt-get install execline), or move this logic into a shell script', line),
+      ),
+      ...unknownOptionUses(words).map(({ command, option, line }) => failure(path, unknownOptionMessage(command, option), UNKNOWN_OPTION_HINT, line)),
+    ];
   } catch (error) {
     if (error instanceof StewardError) return [{ severity: 'error', error }];
     return [];

@@ -7,7 +7,7 @@ import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type L
 import { parseSignal } from '../sys/signals.js';
 import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
-import { unsupportedUses } from '../execline/unsupported.js';
+import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { parseExecline, tokenize } from './execline.js';
 import { inspectExecutable } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
@@ -212,7 +212,9 @@ function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | un
       for (const { command, line } of unsupported) {
         diagnostics.push(error(`the execline command ${command} is not supported in up and down files`, file, 'Put the logic in a shell script and write its path in this file (the usual s6-overlay idiom)', line));
       }
-      return unsupported.length > 0 ? undefined : { kind: 'execline-script', file };
+      const unknownOptions = unknownOptionUses(tokenize(text, file));
+      for (const { command, option, line } of unknownOptions) diagnostics.push(error(unknownOptionMessage(command, option), file, UNKNOWN_OPTION_HINT, line));
+      return unsupported.length + unknownOptions.length > 0 ? undefined : { kind: 'execline-script', file };
     }
     return program.kind === 'noop' ? { kind: 'noop' } : { kind: 'execline', program, file };
   } catch (cause) {

@@ -31,6 +31,8 @@ export type Begun = { readonly pid: number } | { readonly status: number };
 
 export interface Command {
   readonly usage: string;
+  /** Its options as getopt's letters (':' after one that takes a value), for it and for `steward check`; none when left out. */
+  readonly options?: string;
   /** It waits for a child, so a chain started in the background needs a process of its own to run it. */
   readonly blocking?: boolean;
   /** Whether, with these arguments, it may wait (an open of a fifo until its other end is opened): then as `blocking`. */

@@ -32,7 +32,7 @@ export interface ParsedOptions {
  * getopt for the commands' own options: `spec` lists the letters, a letter followed by
  * ':' takes a value (`-x 3` or `-x3`). Stops at `--`, at the first non-option and at a block.
  */
-export function parseOptions(args: readonly ScriptNode[], spec: string, usage: string): ParsedOptions {
+export function parseOptions(args: readonly ScriptNode[], spec: string | undefined, usage: string): ParsedOptions {
   const flags = new Map<string, string>();
   let index = 0;
   while (index < args.length) {
@@ -42,12 +42,11 @@ export function parseOptions(args: readonly ScriptNode[], spec: string, usage: s
     if (word === '--') break;
     for (let at = 1; at < word.length; at++) {
       const letter = word[at] ?? '';
-      const position = spec.indexOf(letter);
-      if (position < 0) throw new ExeclineError(`unknown option -${letter}; usage: ${usage}`);
-      // Deleted first, so that the map's order is the order of each option's last use: of two
-      // that undo each other (wait's -I and -i), the last one given wins, as with getopt.
+      const position = (spec ?? '').indexOf(letter);
+      if (position < 0 || letter === ':') throw new ExeclineError(`unknown option -${letter}; usage: ${usage}`);
+      // Set anew, so that the order of the map is that of each letter's last appearance (lastOf).
       flags.delete(letter);
-      if (spec[position + 1] !== ':') {
+      if (spec?.[position + 1] !== ':') {
         flags.set(letter, '');
         continue;
       }
@@ -61,10 +60,13 @@ export function parseOptions(args: readonly ScriptNode[], spec: string, usage: s
   return { flags, rest: args.slice(index) };
 }
 
-/** Of `letters`, the one given last, if any: for options that undo each other. */
-export function lastGiven(flags: ReadonlyMap<string, string>, letters: string): string | undefined {
+/**
+ * Which of two options that undo each other (-E and -e, -P and -p) was given last, as
+ * execline's getopt loops leave it: undefined when neither was.
+ */
+export function lastOf(flags: ReadonlyMap<string, string>, first: string, second: string): string | undefined {
   let last: string | undefined;
-  for (const letter of flags.keys()) if (letters.includes(letter)) last = letter;
+  for (const letter of flags.keys()) if (letter === first || letter === second) last = letter;
   return last;
 }
 

@@ -6,20 +6,8 @@ import { setSoftLimit, errnoName, type FdSource, moveDescriptor, posixSpawn, rep
 import { findExecutable } from '../sys/which.js';
 import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';
-import type { Command, CommandContext } from './command.js';
-import { testCommands } from './commands/eltest.js';
-import { environmentCommands } from './commands/environment.js';
-import { inputCommands } from './commands/input.js';
-import { lookupCommands } from './commands/lookup.js';
-import { loopCommands } from './commands/loops.js';
-import { positionalCommands } from './commands/positionals.js';
-import { flowCommands } from './commands/flow.js';
-import { childCommands } from './commands/children.js';
-import { dispatchCommands } from './commands/dispatch.js';
-import { identityCommands } from './commands/identity.js';
-import { limitCommands } from './commands/limits.js';
-import { lockCommands } from './commands/lock.js';
-import { processCommands } from './commands/process.js';
+import type { CommandContext } from './command.js';
+import { BUILTIN_COMMANDS as COMMANDS } from './builtins.js';
 import { ExeclineError, SpawnFailure } from './options.js';
 import { closeOpened } from './redirection.js';
 import { report } from './report.js';
@@ -32,8 +20,6 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * the chain reaches a program: then the main chain replaces this process with it (the
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands,
-  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands, ...childCommands, ...dispatchCommands]);
 
 /** Whether the interpreter runs `name` itself rather than executing a program of that name. */
 export function isBuiltinCommand(name: string): boolean {

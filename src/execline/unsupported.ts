@@ -1,4 +1,5 @@
 import { findExecutable } from '../sys/which.js';
+import { BUILTIN_COMMANDS } from './builtins.js';
 import type { ScriptWord } from './script.js';
 
 /**
@@ -22,13 +23,18 @@ const CHAIN_LOADERS: Readonly<Record<string, readonly [string, number]>> = {
   exec: ['a', 0], withstdinas: ['D', 1], heredoc: ['', 2], shift: ['nb', 0], elgetpositionals: ['P', 0],
 };
 
+/** A word of a script where a command stands, with the index of the word after it. */
+interface CommandWord {
+  readonly word: ScriptWord;
+  readonly next: number;
+}
+
 /**
- * Where a script calls a command of UNSUPPORTED_COMMANDS that PATH has no program for, for
- * `steward check`: where a command stands, at the start of the script or of a block, after a
- * block (`foreground { ... } trap { ... } prog`) or after a chain-loader and its arguments.
+ * The words of a script where a command stands: at the start of the script or of a block,
+ * after a block (`foreground { ... } trap { ... } prog`) or after a chain-loader and its arguments.
  */
-export function unsupportedUses(words: readonly ScriptWord[], path: string | undefined): { readonly command: string; readonly line: number }[] {
-  const uses: { command: string; line: number }[] = [];
+function commandWords(words: readonly ScriptWord[]): CommandWord[] {
+  const found: CommandWord[] = [];
   let index = 0;
   let commandPosition = true;
   while (index < words.length) {
@@ -41,7 +47,7 @@ export function unsupportedUses(words: readonly ScriptWord[], path: string | und
     }
     commandPosition = false;
     if (word.quoted) continue;
-    if (UNSUPPORTED_COMMANDS.has(word.text) && 'error' in findExecutable(word.text, path)) uses.push({ command: word.text, line: word.line });
+    found.push({ word, next: index });
     const loader = CHAIN_LOADERS[word.text];
     if (loader === undefined) continue;
     const [valued, count] = loader;
@@ -54,5 +60,44 @@ export function unsupportedUses(words: readonly ScriptWord[], path: string | und
     index += count;
     commandPosition = true;
   }
+  return found;
+}
+
+/** Where a script calls a command of UNSUPPORTED_COMMANDS that PATH has no program for, for `steward check`. */
+export function unsupportedUses(words: readonly ScriptWord[], path: string | undefined): { readonly command: string; readonly line: number }[] {
+  return commandWords(words)
+    .filter(({ word }) => UNSUPPORTED_COMMANDS.has(word.text) && 'error' in findExecutable(word.text, path))
+    .map(({ word }) => ({ command: word.text, line: word.line }));
+}
+
+/**
+ * Where a script gives a command the interpreter runs itself an option it does not take (one
+ * of a later execline, or a typo), for `steward check`: the script would stop there, exit 100.
+ */
+export function unknownOptionUses(words: readonly ScriptWord[]): { readonly command: string; readonly option: string; readonly line: number }[] {
+  const uses: { command: string; option: string; line: number }[] = [];
+  for (const { word, next } of commandWords(words)) {
+    const spec = BUILTIN_COMMANDS.get(word.text)?.options;
+    if (spec === undefined) continue;
+    for (let index = next; index < words.length; index++) {
+      const text = words[index]?.text ?? '';
+      if (!text.startsWith('-') || text === '-' || text === '--' || (words[index]?.quoted === false && text === '{')) break;
+      const unknown = [...text.slice(1)].findIndex((letter) => letter === ':' || !spec.includes(letter));
+      const valued = [...text.slice(1)].findIndex((letter) => spec[spec.indexOf(letter) + 1] === ':');
+      if (unknown >= 0 && (valued < 0 || unknown < valued)) {
+        uses.push({ command: word.text, option: `-${text[unknown + 1] ?? ''}`, line: words[index]?.line ?? word.line });
+        break;
+      }
+      // An option that takes a value ends the word, and takes the next one when nothing follows it.
+      if (valued >= 0 && valued === text.length - 2) index++;
+      if (valued >= 0) continue;
+    }
+  }
   return uses;
 }
+
+export function unknownOptionMessage(command: string, option: string): string {
+  return `${command} ${option}: Steward's execlineb knows no such option of ${command}, so the script stops there with exit 100`;
+}
+
+export const UNKNOWN_OPTION_HINT = "Check the option against execline's documentation of the command (Steward's execlineb follows execline 2.9.3), or move this logic into a shell script";

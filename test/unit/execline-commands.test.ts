@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 
 import { parseEnvfile } from '../../src/execline/commands/input.js';
 import { lexScript } from '../../src/execline/script.js';
-import { unsupportedUses } from '../../src/execline/unsupported.js';
+import { unknownOptionUses, unsupportedUses } from '../../src/execline/unsupported.js';
 import { repoRoot } from '../helpers/pid1.js';
 
 /** execline's loops, input readers, positional commands and lookups, against skarnet's. */
@@ -19,6 +19,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 mkdirSync(join(work, 'conf.d'));
 for (const name of ['a.conf', 'b.conf', 'c.txt']) writeFileSync(join(work, 'conf.d', name), '');
+mkdirSync(join(work, 'conf.d', 'sub.d'));
 writeFileSync(join(work, 'app.env'), '# settings\nA=1\n  B = two words  \nC=\n\nD="  q\\tx "\nE=a\\\nb\n');
 writeFileSync(join(work, 'bad.env'), 'A=1\nno equals here\n');
 writeFileSync(join(work, 'counter'), '0');
@@ -115,6 +116,21 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'foreground { getpid P importas P P sh -c "test $P = $$ && echo block" } echo after' },
   { script: 'background { getpid P importas P P sh -c "test $P = $$ && echo background" } foreground { sleep 0.5 } echo after' },
   { script: 'if { getpid P importas P P sh -c "test $P = $$" } echo same in if' },
+  // The options execline 2.9.3 has for them: -E substitutes and leaves nothing in the environment, -e (the default) exports.
+  { script: 'getcwd -E cwd sh -c "echo ${cwd} [$cwd]"' },
+  { script: 'getcwd -e cwd importas cwd cwd echo ${cwd}' },
+  { script: 'getcwd -E -e cwd echo ${cwd}' },
+  { script: 'getpid -E P sh -c "test ${P} = $$ && echo [$P]"' },
+  { script: 'getpid -P P importas P P sh -c "test $P = $PPID && echo parent"' },
+  { script: 'foreground { getpid -P -E P sh -c "test ${P} = $PPID && echo parent in a block" } echo after' },
+  { script: 'backtick -e X { echo hi } importas X X echo X=${X}' },
+  { script: 'backtick -E -e X { echo hi } sh -c "echo [$X]"' },
+  { script: 'tryexec -n { echo fallback } no-such-program' },
+  { script: 'tryexec -n { echo fallback } echo first' },
+  { script: 'tryexec -n { echo fallback }' },
+  { script: 'elgetpositionals -P 4 echo [${1}] [${3}] [${4}] [${5}] ${#}', flags: [] },
+  { script: 'elglob -m -s F conf.d/* echo $F' },
+  { script: 'forx -E -e X { a } importas X X echo $X' },
 ];
 
 describe("execline's other commands: the same results as skarnet's", { skip: !existsSync(REAL_EXECLINEB) && "needs Debian's execline package" }, () => {
@@ -151,5 +167,12 @@ describe('steward check: the commands Steward still lacks, where a command stand
     const text = '#!/command/execlineb -P\nelgetopt a: { echo x }\nimportas -D x V V\nfdreserve 2 { echo runblock }\nforeground { runblock 1 }\necho fdreserve\n';
     const uses = unsupportedUses(lexScript(text, 'run'), '/nonexistent');
     assert.deepEqual(uses, [{ command: 'elgetopt', line: 2 }, { command: 'fdreserve', line: 4 }, { command: 'runblock', line: 5 }]);
+  });
+});
+
+describe('steward check: options the interpreter does not take', () => {
+  it('are found where a command stands, with the line; values of options and arguments are not options', () => {
+    const text = '#!/command/execlineb -P\ngetcwd -E cwd\nimportas -D -x V V\nbacktick -q X { echo -q }\nforeground { if -t -y { true } }\necho -y\n';
+    assert.deepEqual(unknownOptionUses(lexScript(text, 'run')), [{ command: 'backtick', option: '-q', line: 4 }, { command: 'if', option: '-y', line: 5 }]);
   });
 });

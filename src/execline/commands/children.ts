@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 
 import { waitForChild } from '../../sys/ffi.js';
 import { type Command, type CommandContext, exitCodeOf } from '../command.js';
-import { ExeclineError, lastGiven, parseOptions, takeBlock } from '../options.js';
+import { ExeclineError, lastOf, parseOptions, takeBlock } from '../options.js';
 import { report } from '../report.js';
 import type { ScriptNode } from '../script.js';
 
@@ -73,9 +73,10 @@ function trappedSignals(directives: ReadonlyMap<number, unknown>, forward: boole
  */
 const trap: Command = {
   usage: TRAP_USAGE,
+  options: 'x',
   ownsProcess: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'x', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [block, prog] = takeBlock(afterOptions, 'the directives', this.usage);
     const directives = readDirectives(block);
     if (prog.length === 0) throw new ExeclineError(`no program to run; usage: ${this.usage}`);
@@ -178,9 +179,10 @@ const WAIT_POLL_MS = 10;
  */
 const waitCommand: Command = {
   usage: WAIT_USAGE,
+  options: 'Iiaort:',
   ownsProcess: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'Iiaort:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the pids', this.usage);
     const pids = block.map((word) => {
       if (typeof word !== 'string' || !/^\d+$/.test(word)) throw new ExeclineError(`usage: ${this.usage}`);
@@ -212,7 +214,7 @@ const waitCommand: Command = {
       if (one && ended !== undefined) break;
       if (pids.length > 0 ? remaining.size === 0 : !left) break;
       if (Date.now() >= deadline) {
-        if (lastGiven(flags, 'Ii') === 'i') throw new ExeclineError('unable to wait: Connection timed out', 99);
+        if (lastOf(flags, 'I', 'i') === 'i') throw new ExeclineError('unable to wait: Connection timed out', 99);
         break;
       }
       if (!blocking) sleep(Math.min(WAIT_POLL_MS, Math.max(0, deadline - Date.now())));

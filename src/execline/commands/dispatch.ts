@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
+import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import { bracket, posixExtendedRegex, RegexSyntaxError } from '../posix-regex.js';
 
 /** case: the program of the first expression a value matches, as execline's. */
@@ -89,13 +89,14 @@ function subexpressions(expression: string, match: RegExpExecArray): Map<string,
 
 const caseCommand: Command = {
   usage: CASE_USAGE,
+  options: 'sSeEnNi',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'sSeEnNi', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [value, afterValue] = takeWord(afterOptions, 'the value', this.usage);
     const [block, progDefault] = takeBlock(afterValue, 'the expressions', this.usage);
-    const shell = flags.has('s') && !flags.has('S');
-    const extended = !flags.has('e') || flags.has('E');
-    const subexpressionsWanted = flags.has('N') && !flags.has('n');
+    const shell = lastOf(flags, 's', 'S') === 's';
+    const extended = lastOf(flags, 'e', 'E') !== 'e';
+    const subexpressionsWanted = lastOf(flags, 'N', 'n') === 'N';
     const ignoreCase = flags.has('i');
     for (let index = 0; index < block.length; index += 2) {
       const expression = block[index];

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Command } from '../command.js';
-import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
+import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
 import type { ChainState } from '../state.js';
 import { substitute } from '../substitute.js';
@@ -43,9 +43,11 @@ function shape(value: string | undefined, flags: ReadonlyMap<string, string>): s
 
 const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s [ -C ] [ -n ] [ -d delim ] ] variable envvar prog... (or importas [ options ] -S variable prog...)';
 const DEFINE_USAGE = 'define [ -s [ -C ] [ -n ] [ -d delim ] ] variable value prog...';
+const IMPORTAS_OPTIONS = 'iD:uSsCcnNd:';
+const DEFINE_OPTIONS = 'sCcnNd:';
 
 function readImportas(args: readonly ScriptNode[], state: ChainState): [Binding, readonly ScriptNode[]] {
-  const { flags, rest: afterOptions } = parseOptions(args, 'iD:uSsCcnNd:', IMPORTAS_USAGE);
+  const { flags, rest: afterOptions } = parseOptions(args, IMPORTAS_OPTIONS, IMPORTAS_USAGE);
   const [variable, afterVariable] = takeWord(afterOptions, 'the variable name', IMPORTAS_USAGE);
   // -S: the environment variable has the same name (importas -S VAR is importas VAR VAR).
   const [envvar, rest] = flags.has('S') ? [variable, afterVariable] : takeWord(afterVariable, 'the environment variable', IMPORTAS_USAGE);
@@ -57,7 +59,7 @@ function readImportas(args: readonly ScriptNode[], state: ChainState): [Binding,
 }
 
 function readDefine(args: readonly ScriptNode[]): [Binding, readonly ScriptNode[]] {
-  const { flags, rest: afterOptions } = parseOptions(args, 'sCcnNd:', DEFINE_USAGE);
+  const { flags, rest: afterOptions } = parseOptions(args, DEFINE_OPTIONS, DEFINE_USAGE);
   const [variable, afterVariable] = takeWord(afterOptions, 'the variable name', DEFINE_USAGE);
   const [value, rest] = takeWord(afterVariable, 'the value', DEFINE_USAGE);
   return [[variable, shape(value, flags)], rest];
@@ -65,6 +67,7 @@ function readDefine(args: readonly ScriptNode[]): [Binding, readonly ScriptNode[
 
 const importas: Command = {
   usage: IMPORTAS_USAGE,
+  options: IMPORTAS_OPTIONS,
   run(args, context) {
     const [binding, rest] = readImportas(args, context.state);
     return { rest: substitute(rest, new Map([binding])) };
@@ -74,8 +77,9 @@ const importas: Command = {
 /** The old form: import VAR is importas VAR VAR. */
 const importCommand: Command = {
   usage: 'import [ -i | -D default ] [ -u ] [ -s ] variable prog...',
+  options: 'iD:usCcnNd:',
   run(args, context) {
-    const { rest: afterOptions } = parseOptions(args, 'iD:usCcnNd:', this.usage);
+    const { rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [variable] = takeWord(afterOptions, 'the variable name', this.usage);
     const options = args.slice(0, args.length - afterOptions.length);
     const [binding, rest] = readImportas([...options, variable, ...afterOptions], context.state);
@@ -85,6 +89,7 @@ const importCommand: Command = {
 
 const define: Command = {
   usage: DEFINE_USAGE,
+  options: DEFINE_OPTIONS,
   run(args) {
     const [binding, rest] = readDefine(args);
     return { rest: substitute(rest, new Map([binding])) };
@@ -116,8 +121,9 @@ const multisubstitute: Command = {
  */
 const multidefine: Command = {
   usage: 'multidefine [ -0 ] [ -r ] [ -N | -n ] [ -C | -c ] [ -d delim ] value { vars... } prog...',
+  options: '0rNnCcd:',
   run(args) {
-    const { flags, rest: afterOptions } = parseOptions(args, '0rNnCcd:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [value, afterValue] = takeWord(afterOptions, 'the value', this.usage);
     const [names, rest] = takeBlock(afterValue, 'the variable names', this.usage);
     if (names.length === 0) throw new ExeclineError('empty block');
@@ -158,8 +164,9 @@ const POSITIONAL = /^(#|\d+)$/;
 
 const emptyenv: Command = {
   usage: 'emptyenv [ -p ] [ -c ] [ -o ] [ -P ] prog...',
+  options: 'pcoP',
   run(args, context) {
-    const { flags, rest } = parseOptions(args, 'pcoP', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     const env = context.state.env;
     if (flags.has('c') || flags.has('o') || flags.has('P')) {
       for (const name of [...env.keys()]) {
@@ -175,25 +182,38 @@ const emptyenv: Command = {
 };
 
 /**
+ * -E (autoimport): the value is substituted into the rest of the chain and not left in its
+ * environment, as execline's own hand-over to importas -ui; -e, the default, leaves it there.
+ */
+export function autoimport(name: string, rest: readonly ScriptNode[], flags: ReadonlyMap<string, string>): readonly ScriptNode[] {
+  return lastOf(flags, 'E', 'e') === 'E' ? ['importas', '-ui', name, name, ...rest] : rest;
+}
+
+/**
  * getpid: the pid of the process that goes on with the chain and becomes its program, as with
  * execline; in a block that is not the interpreter's, so a new interpreter runs the rest there.
+ * -P: its parent's pid instead.
  */
 const getpid: Command = {
-  usage: 'getpid variable prog...',
+  usage: 'getpid [ -E | -e ] [ -P | -p ] variable prog...',
+  options: 'EePp',
   ownsProcess: true,
   run(args, context) {
-    const [name, rest] = takeWord(args, 'the variable name', this.usage);
-    context.state.env.set(name, String(process.pid));
-    return { rest };
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
+    const [name, rest] = takeWord(afterOptions, 'the variable name', this.usage);
+    context.state.env.set(name, String(lastOf(flags, 'P', 'p') === 'P' ? process.ppid : process.pid));
+    return { rest: autoimport(name, rest, flags) };
   },
 };
 
 const getcwd: Command = {
-  usage: 'getcwd variable prog...',
+  usage: 'getcwd [ -E | -e ] variable prog...',
+  options: 'Ee',
   run(args, context) {
-    const [name, rest] = takeWord(args, 'the variable name', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
+    const [name, rest] = takeWord(afterOptions, 'the variable name', this.usage);
     context.state.env.set(name, context.state.cwd);
-    return { rest };
+    return { rest: autoimport(name, rest, flags) };
   },
 };
 
@@ -230,8 +250,9 @@ export function applyEnvdir(dir: string, env: Map<string, string>, options: Envd
 
 const s6envdir: Command = {
   usage: 's6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c nullchar ] dir prog...',
+  options: 'IinfLc:',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'IinfLc:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [dir, rest] = takeWord(afterOptions, 'the directory', this.usage);
     const nullChar = flags.get('c');
     try {

@@ -2,7 +2,8 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 
 import { createPipe, reapIfExited, waitBlocking } from '../../sys/ffi.js';
 import { type Begun, type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
-import { ExeclineError, parseDescriptor, parseOptions, SpawnFailure, takeBlock, takeWord } from '../options.js';
+import { ExeclineError, lastOf, parseDescriptor, parseOptions, SpawnFailure, takeBlock, takeWord } from '../options.js';
+import { autoimport } from './environment.js';
 import type { ScriptNode } from '../script.js';
 import { report, warn } from '../report.js';
 
@@ -29,8 +30,9 @@ const foreground: Command = {
 
 const background: Command = {
   usage: 'background [ -d ] { prog1... } prog2...',
+  options: 'd',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'd', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the program to start', this.usage);
     const pid = context.start(block, context.state.copy(), flags.has('d'));
     context.state.env.set('!', String(pid));
@@ -54,9 +56,10 @@ function test(block: readonly ScriptNode[], context: CommandContext, negate: boo
 
 const ifCommand: Command = {
   usage: 'if [ -n ] [ -t ] [ -x exitcode ] [ -X ] { prog1... } prog2...',
+  options: 'ntXx:',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'ntXx:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the test', this.usage);
     const result = test(block, context, flags.has('n'), flags.has('X'));
     if ('exit' in result) return result;
@@ -70,9 +73,10 @@ const ifCommand: Command = {
 
 const ifelse: Command = {
   usage: 'ifelse [ -n ] [ -X ] { prog1... } { prog2... } prog3...',
+  options: 'nX',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, rest] = takeBlock(afterTest, 'the program to run when the test succeeds', this.usage);
     const result = test(testBlock, context, flags.has('n'), flags.has('X'));
@@ -83,9 +87,10 @@ const ifelse: Command = {
 
 const ifte: Command = {
   usage: 'ifte [ -n ] [ -X ] { then... } { else... } test...',
+  options: 'nX',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'nX', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [thenBlock, afterThen] = takeBlock(afterOptions, 'the program to run when the test succeeds', this.usage);
     const [elseBlock, testChain] = takeBlock(afterThen, 'the program to run when the test fails', this.usage);
     const result = test(testChain, context, flags.has('n'), flags.has('X'));
@@ -96,9 +101,10 @@ const ifte: Command = {
 
 const ifthenelse: Command = {
   usage: 'ifthenelse [ -s ] [ -X ] { test... } { then... } { else... } prog...',
+  options: 'sX',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'sX', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [testBlock, afterTest] = takeBlock(afterOptions, 'the test', this.usage);
     const [thenBlock, afterThen] = takeBlock(afterTest, 'the then block', this.usage);
     const [elseBlock, rest] = takeBlock(afterThen, 'the else block', this.usage);
@@ -126,10 +132,11 @@ function readAll(fd: number): string {
 }
 
 const backtick: Command = {
-  usage: 'backtick [ -i | -I | -x | -D default ] [ -N | -n ] [ -E ] variable { prog... } prog...',
+  usage: 'backtick [ -i | -I | -x | -D default ] [ -N | -n ] [ -E | -e ] variable { prog... } prog...',
+  options: 'iID:NnEex',
   blocking: true,
   run(args, context): Step {
-    const { flags, rest: afterOptions } = parseOptions(args, 'iID:NnEx', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
     const [block, rest] = takeBlock(afterName, 'the program whose output is captured', this.usage);
     const pipe = createPipe();
@@ -169,16 +176,16 @@ const backtick: Command = {
     }
     if (value === undefined) context.state.env.delete(name);
     else context.state.env.set(name, value);
-    // -E: substituted into the rest of the chain and not left in its environment, as execline's
-    // own hand-over to importas -ui (which also refuses to go on when -x left it unset).
-    return { rest: flags.has('E') ? ['importas', '-ui', name, name, ...rest] : rest };
+    // -E: substituted, through importas -ui, which also refuses to go on when -x left it unset.
+    return { rest: autoimport(name, rest, flags) };
   },
 };
 
 const pipeline: Command = {
   usage: 'pipeline [ -d ] [ -r | -w ] { prog1... } prog2...',
+  options: 'drw',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'drw', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [block, rest] = takeBlock(afterOptions, 'the other side of the pipe', this.usage);
     const pipe = createPipe();
     const writes = flags.has('w');
@@ -221,13 +228,14 @@ function statusesAsTheyEnd(started: readonly Begun[]): number[] {
 
 const forx: Command = {
   usage: 'forx [ -p ] [ -o okcodes | -x breakcodes ] [ -e | -E ] variable { values... } loop...',
+  options: 'po:x:eE',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'po:x:eE', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
     const [values, body] = takeBlock(afterName, 'the values', this.usage);
     // -E (autoimport): the loop sees the value substituted for ${name}, as after importas -uSi; -e is the default.
-    const loop = flags.has('E') ? ['importas', '-uSi', name, ...body] : body;
+    const loop = lastOf(flags, 'E', 'e') === 'E' ? ['importas', '-uSi', name, ...body] : body;
     const codes = (list: string | undefined): number[] => (list ?? '').split(',').filter((code) => code !== '').map(Number);
     const ok = codes(flags.get('o'));
     const breaking = codes(flags.get('x'));
@@ -266,8 +274,9 @@ const exit: Command = {
 
 const heredoc: Command = {
   usage: 'heredoc [ -d ] fd string prog...',
+  options: 'd',
   run(args, context) {
-    const { rest: afterOptions } = parseOptions(args, 'd', this.usage);
+    const { rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [fdWord, afterFd] = takeWord(afterOptions, 'the descriptor', this.usage);
     const [text, rest] = takeWord(afterFd, 'the text', this.usage);
     const fd = parseDescriptor(fdWord, this.usage);

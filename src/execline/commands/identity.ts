@@ -33,8 +33,9 @@ function parseDefaults(text: string): Defaults {
  */
 const s6envuidgid: Command = {
   usage: ENVUIDGID_USAGE,
+  options: 'ugBniD:',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'ugBniD:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [account, rest] = takeWord(afterOptions, 'the account', this.usage);
     const what = flags.has('u') ? 'user' : flags.has('g') ? 'group' : flags.has('B') || flags.has('n') ? 'both' : 'account';
     const numericFallback = flags.has('n');
@@ -102,9 +103,10 @@ function groupList(text: string, what: string): number[] {
  */
 const s6applyuidgid: Command = {
   usage: APPLYUIDGID_USAGE,
+  options: 'zUu:g:G:',
   changesAccount: true,
   run(args, context) {
-    const { flags, rest } = parseOptions(args, 'zUu:g:G:', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     const env = context.state.env;
     let uid = 0;
     let gid = 0;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 
 import { readAllChainInput } from '../chain-input.js';
 import type { Command } from '../command.js';
-import { ExeclineError, parseOptions, takeWord } from '../options.js';
+import { ExeclineError, lastOf, parseOptions, takeWord } from '../options.js';
 import { substitute } from '../substitute.js';
 
 /** The commands that read values from a file or from standard input: envfile, withstdinas. */
@@ -43,8 +43,9 @@ export function parseEnvfile(text: string, file: string): Map<string, string> {
 
 const envfile: Command = {
   usage: 'envfile [ -i | -I ] file prog...',
+  options: 'iI',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'iI', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [file, rest] = takeWord(afterOptions, 'the file', this.usage);
     let text: string;
     try {
@@ -62,9 +63,10 @@ const envfile: Command = {
 
 const withstdinas: Command = {
   usage: 'withstdinas [ -i | -I | -D default ] [ -N | -n ] [ -E | -e ] variable prog...',
+  options: 'iID:NnEe',
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'iID:NnEe', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [name, rest] = takeWord(afterOptions, 'the variable name', this.usage);
     let value: string | undefined = readAllChainInput(context.state).toString('utf8');
     if (!flags.has('N')) value = value.replace(/\n$/, '');
@@ -76,7 +78,7 @@ const withstdinas: Command = {
     }
     if (value === undefined) context.state.env.delete(name);
     else context.state.env.set(name, value);
-    if (!flags.has('E')) return { rest };
+    if (lastOf(flags, 'E', 'e') !== 'E') return { rest };
     // -E: substituted into the rest, as importas -ui, not left in the environment.
     context.state.env.delete(name);
     return { rest: substitute(rest, new Map(value === undefined ? [] : [[name, value]])) };

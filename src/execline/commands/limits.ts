@@ -28,8 +28,9 @@ const BY_LETTER: Readonly<Record<string, readonly number[]>> = {
  */
 const s6softlimit: Command = {
   usage: USAGE,
+  options: 'a:c:d:f:l:m:o:p:r:s:t:',
   run(args, context) {
-    const { flags, rest } = parseOptions(args, 'a:c:d:f:l:m:o:p:r:s:t:', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     const words: string[] = [];
     for (const [letter, value] of flags) {
       if (!/^(=|\d+)$/.test(value)) throw new ExeclineError(`-${letter} takes a number or "="; usage: ${this.usage}`);

@@ -21,8 +21,9 @@ function sleepSync(ms: number): void {
  */
 const s6setlock: Command = {
   usage: USAGE,
+  options: 'nNrwt:d:',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'nNrwt:d:', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [file, rest] = takeWord(afterOptions, 'the lock file', this.usage);
     const shared = flags.has('r') && !flags.has('w');
     const timeoutText = flags.get('t');

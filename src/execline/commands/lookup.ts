@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 import { expandGlob } from '../../sys/glob.js';
@@ -27,11 +27,19 @@ const homeof: Command = {
   },
 };
 
+/**
+ * tryexec: the block's program if it can be executed (with exec's -c, -l and -a), else the rest;
+ * -n the other way round, the rest first and the block as the fallback.
+ */
 const tryexec: Command = {
-  usage: 'tryexec [ -c ] [ -l ] [ -a argv0 ] { prog1... } prog2...',
+  usage: 'tryexec [ -n ] [ -c ] [ -l ] [ -a argv0 ] { prog1... } prog2...',
+  options: 'ncla:',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'cla:', this.usage);
-    const [first, fallback] = takeBlock(afterOptions, 'the program to try', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
+    const [block, remainder] = takeBlock(afterOptions, 'the program to try', this.usage);
+    if (block.length === 0) throw new ExeclineError('empty block');
+    if (flags.has('n') && remainder.length === 0) throw new ExeclineError('empty remainder not allowed with -n');
+    const [first, fallback] = flags.has('n') ? [remainder, block] : [block, remainder];
     const [program] = first;
     // What the interpreter runs itself always "executes"; a program, when it can be found and run.
     const runnable = typeof program === 'string' && 'path' in findExecutable(program, context.state.env.get('PATH'));
@@ -44,20 +52,30 @@ const tryexec: Command = {
   },
 };
 
+/**
+ * elglob: substitutes the paths a pattern matches (the pattern itself when none, nothing with
+ * -0); -m marks directories with a trailing slash. Matches are sorted whether or not -s asks.
+ */
 const elglob: Command = {
   usage: 'elglob [ -v ] [ -w ] [ -s ] [ -m ] [ -e ] [ -0 ] key pattern prog...',
+  options: 'vwsme0',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'vwsme0', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [key, afterKey] = takeWord(afterOptions, 'the substitution key', this.usage);
     const [pattern, rest] = takeWord(afterKey, 'the pattern', this.usage);
     // Relative patterns are matched in the chain's directory, which this process has not moved to.
     const cwd = context.state.cwd;
     const found = expandGlob(isAbsolute(pattern) ? pattern : join(cwd, pattern));
     const matched = found.length !== 1 || found[0] !== (isAbsolute(pattern) ? pattern : join(cwd, pattern));
-    const paths = matched ? found.map((path) => (isAbsolute(pattern) ? path : path.slice(cwd.length + (cwd.endsWith('/') ? 0 : 1)))) : flags.has('0') ? [] : [pattern];
+    const marked = flags.has('m') && matched ? found.map((path) => (isDirectory(path) ? `${path}/` : path)) : found;
+    const paths = matched ? marked.map((path) => (isAbsolute(pattern) ? path : path.slice(cwd.length + (cwd.endsWith('/') ? 0 : 1)))) : flags.has('0') ? [] : [pattern];
     return { rest: substitute(rest, new Map([[key, paths]])) };
   },
 };
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
 
 export const lookupCommands: ReadonlyMap<string, Command> = new Map([
   ['homeof', homeof],

@@ -3,7 +3,7 @@ import { closeSync } from 'node:fs';
 import { createPipe, waitBlocking } from '../../sys/ffi.js';
 import { readChainInput } from '../chain-input.js';
 import { type Command, type CommandContext, exitCodeOf } from '../command.js';
-import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
+import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
 import type { ChainState } from '../state.js';
 
@@ -13,9 +13,10 @@ const codeList = (list: string | undefined): number[] => (list ?? '').split(',')
 
 const loopwhilex: Command = {
   usage: 'loopwhilex [ -n ] [ -o okcode,okcode,... | -x exitcode,exitcode,... ] prog...',
+  options: 'no:x:',
   blocking: true,
   run(args, context) {
-    const { flags, rest: loop } = parseOptions(args, 'no:x:', this.usage);
+    const { flags, rest: loop } = parseOptions(args, this.options, this.usage);
     if (loop.length === 0) throw new ExeclineError(`the program is missing; usage: ${this.usage}`);
     const ok = flags.has('o') ? codeList(flags.get('o')) : undefined;
     const exits = codeList(flags.get('x'));
@@ -49,7 +50,7 @@ function splitting(flags: ReadonlyMap<string, string>, defaultDelimiters: string
 function runLoop(loop: readonly ScriptNode[], name: string, value: string, flags: ReadonlyMap<string, string>, context: CommandContext): number | undefined {
   const iteration: ChainState = context.state.copy();
   iteration.env.set(name, value);
-  const body = flags.has('E') ? ['importas', '-uSi', name, ...loop] : loop;
+  const body = lastOf(flags, 'E', 'e') === 'E' ? ['importas', '-uSi', name, ...loop] : loop;
   const code = exitCodeOf(context.wait(body, iteration));
   if (flags.has('x') && codeList(flags.get('x')).includes(code)) return code;
   if (flags.has('o') && !codeList(flags.get('o')).includes(code)) return code;
@@ -100,9 +101,10 @@ function loopOverInput(input: ChainState, loop: readonly ScriptNode[], name: str
 
 const forstdin: Command = {
   usage: 'forstdin [ -E | -e ] [ -p | -o okcode,okcode,... | -x breakcode,breakcode,... ] [ -N | -n ] [ -C | -c ] [ -0 | -d delim ] variable loop...',
+  options: `${LOOP_OPTIONS}P:`,
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, `${LOOP_OPTIONS}P:`, this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [name, loop] = takeWord(afterOptions, 'the variable name', this.usage);
     const { stop, readSomething } = loopOverInput(context.state, loop, name, flags, context);
     if (stop !== undefined) return { exit: stop };
@@ -112,9 +114,10 @@ const forstdin: Command = {
 
 const forbacktickx: Command = {
   usage: 'forbacktickx [ -p | -o okcode,okcode,... | -x breakcode,breakcode,... ] [ -E | -e ] [ -N | -n ] [ -C | -c ] [ -0 | -d delim ] variable { backtickcmd... } command...',
+  options: `${LOOP_OPTIONS}P:`,
   blocking: true,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, `${LOOP_OPTIONS}P:`, this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [name, afterName] = takeWord(afterOptions, 'the variable name', this.usage);
     const [generator, loop] = takeBlock(afterName, 'the program whose output gives the values', this.usage);
     // The generator writes into a pipe this process reads as it goes, so its output has no size limit.

@@ -27,8 +27,9 @@ function positionals(state: ChainState): string[] {
 
 const shift: Command = {
   usage: 'shift [ -n arg# ] [ -b block# ] prog...',
+  options: 'n:b:',
   run(args, context) {
-    const { flags, rest } = parseOptions(args, 'n:b:', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     if (flags.has('b')) throw new ExeclineError("shift -b (blocks given to runblock) is not provided by Steward's execlineb; shift the arguments with -n instead", 100);
     const by = flags.get('n') ?? '1';
     if (!/^\d+$/.test(by)) throw new ExeclineError(`${JSON.stringify(by)} is not a number; usage: ${this.usage}`);
@@ -41,22 +42,30 @@ const shift: Command = {
   },
 };
 
+/**
+ * elgetpositionals: substitutes #, @, 0 and each positional parameter; -P num: the numbers up to
+ * num that no parameter was given for are substituted as empty words too, as with execlineb -S num.
+ */
 const elgetpositionals: Command = {
-  usage: 'elgetpositionals [ -P sharp ] prog...',
+  usage: 'elgetpositionals [ -P num ] prog...',
+  options: 'P:',
   run(args, context) {
-    const { rest } = parseOptions(args, 'P:', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
+    const minimum = flags.get('P') ?? '0';
+    if (!/^\d+$/.test(minimum)) throw new ExeclineError(`usage: ${this.usage}`);
     const values = positionals(context.state);
     const bindings = new Map<string, string | readonly string[]>([['#', String(values.length)], ['@', values]]);
     bindings.set('0', context.state.env.get('0') ?? '');
-    values.forEach((value, index) => bindings.set(String(index + 1), value));
+    for (let number = 1; number <= Math.max(values.length, Number(minimum)); number++) bindings.set(String(number), values[number - 1] ?? '');
     return { rest: substitute(rest, bindings) };
   },
 };
 
 const dollarat: Command = {
   usage: 'dollarat [ -n ] [ -0 | -d delimchar ]',
+  options: 'n0d:',
   run(args, context) {
-    const { flags } = parseOptions(args, 'n0d:', this.usage);
+    const { flags } = parseOptions(args, this.options, this.usage);
     const values = positionals(context.state);
     const delimiter = flags.has('0') ? '\0' : (flags.get('d') ?? '\n').slice(0, 1);
     let text: string;

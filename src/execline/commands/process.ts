@@ -41,8 +41,9 @@ const umask: Command = {
 
 const fdmove: Command = {
   usage: 'fdmove [ -c ] to from prog...',
+  options: 'c',
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'c', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [toWord, afterTo] = takeWord(afterOptions, 'the target descriptor', this.usage);
     const [fromWord, rest] = takeWord(afterTo, 'the source descriptor', this.usage);
     const to = parseDescriptor(toWord, this.usage);
@@ -101,10 +102,11 @@ const REDIRFD_MODES: Readonly<Record<string, number>> = {
 
 const redirfd: Command = {
   usage: 'redirfd -r|-w|-u|-a|-c|-x [ -n ] [ -b ] fd file prog...',
+  options: 'rwuacxnb',
   // A fifo opened without -n waits for its other end; a chain in the background must not make
   // the interpreter wait with it, when what opens that end may come later in the main chain.
   mayWait(args, state) {
-    const { flags, rest } = parseOptions(args, 'rwuacxnb', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     const file = rest[1];
     if (flags.has('n') || typeof file !== 'string') return false;
     try {
@@ -114,7 +116,7 @@ const redirfd: Command = {
     }
   },
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, 'rwuacxnb', this.usage);
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const modes = Object.keys(REDIRFD_MODES).filter((mode) => flags.has(mode));
     if (modes.length !== 1) throw new ExeclineError(`give exactly one of -r, -w, -u, -a, -c, -x; usage: ${this.usage}`);
     const [fdWord, afterFd] = takeWord(afterOptions, 'the descriptor', this.usage);
@@ -132,8 +134,9 @@ const redirfd: Command = {
 
 const exec: Command = {
   usage: 'exec [ -c ] [ -l ] [ -a argv0 ] prog...',
+  options: 'cla:',
   run(args, context) {
-    const { flags, rest } = parseOptions(args, 'cla:', this.usage);
+    const { flags, rest } = parseOptions(args, this.options, this.usage);
     // As execline's: nothing to execute is a usage error, not success.
     if (rest.length === 0) throw new ExeclineError(`usage: ${this.usage}`);
     if (flags.has('c')) context.state.env.clear();

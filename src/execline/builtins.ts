@@ -1,0 +1,20 @@
+import type { Command } from './command.js';
+import { childCommands } from './commands/children.js';
+import { dispatchCommands } from './commands/dispatch.js';
+import { testCommands } from './commands/eltest.js';
+import { environmentCommands } from './commands/environment.js';
+import { flowCommands } from './commands/flow.js';
+import { identityCommands } from './commands/identity.js';
+import { inputCommands } from './commands/input.js';
+import { limitCommands } from './commands/limits.js';
+import { lockCommands } from './commands/lock.js';
+import { lookupCommands } from './commands/lookup.js';
+import { loopCommands } from './commands/loops.js';
+import { positionalCommands } from './commands/positionals.js';
+import { processCommands } from './commands/process.js';
+
+/** Every command the interpreter runs itself, by name. */
+export const BUILTIN_COMMANDS: ReadonlyMap<string, Command> = new Map([
+  ...flowCommands, ...environmentCommands, ...processCommands, ...identityCommands, ...lockCommands, ...limitCommands, ...testCommands,
+  ...loopCommands, ...inputCommands, ...positionalCommands, ...lookupCommands, ...childCommands, ...dispatchCommands,
+]);
