@@ -8,6 +8,7 @@ import { type Interpreter, type Outcome, runChain } from './run.js';
 import { decodeArgv, parseScript, type ScriptNode } from './script.js';
 import { ChainState } from './state.js';
 import { type Bindings, substitute } from './substitute.js';
+import { POSITIONAL_PREFIXES, pushVariables } from './variable-stack.js';
 
 export const EXECLINEB_USAGE = 'execlineb [ -q | -w | -W ] [ -p | -P | -S nmin | -s nmin ] [ -e ] { -c script | scriptfile } [ args... ]';
 
@@ -91,7 +92,8 @@ export function execlineb(argv: readonly string[], self: readonly string[]): Out
     nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
   }
   if (positional.mode === 'push') {
-    for (const key of [...state.env.keys()]) if (/^(#|\d+)$/.test(key)) state.env.delete(key);
+    // The caller's own, if it was an execline script too, are kept under NAME:1, as execline's.
+    pushVariables(state.env, POSITIONAL_PREFIXES);
     state.env.set('#', String(args.length));
     state.env.set('0', name);
     args.forEach((arg, position) => state.env.set(String(position + 1), arg));

@@ -1,4 +1,4 @@
-import type { ScriptNode } from './script.js';
+import { decodeArgv, type ScriptNode } from './script.js';
 
 export class ExeclineError extends Error {
   constructor(
@@ -77,11 +77,35 @@ export function takeWord(args: readonly ScriptNode[], what: string, usage: strin
   return [word, args.slice(1)];
 }
 
-/** The next { block }. */
+/**
+ * The next { block }: one the script wrote, or one that came in execline's encoding, as words
+ * a script was given and put in its command line (`$@`, `${1}`...): words that start with a
+ * space, ended by an empty word, as execline's commands read a block from their arguments.
+ */
 export function takeBlock(args: readonly ScriptNode[], what: string, usage: string): [readonly ScriptNode[], readonly ScriptNode[]] {
   const block = args[0];
-  if (block === undefined || typeof block === 'string') throw new ExeclineError(`${what} must be a { block }${block === undefined ? '' : `, not ${JSON.stringify(block)}`}; usage: ${usage}`);
-  return [block.block, args.slice(1)];
+  if (block !== undefined && typeof block !== 'string') return [block.block, args.slice(1)];
+  if (block !== undefined && (block === '' || block.startsWith(' '))) return takeEncodedBlock(args);
+  throw new ExeclineError(`${what} must be a { block }${block === undefined ? '' : `, not ${JSON.stringify(block)}`}; usage: ${usage}`);
+}
+
+function takeEncodedBlock(args: readonly ScriptNode[]): [readonly ScriptNode[], readonly ScriptNode[]] {
+  const end = args.indexOf('');
+  if (end < 0) throw new ExeclineError('unterminated block');
+  const words = args.slice(0, end).map((word) => (typeof word === 'string' ? (word.startsWith(' ') ? word.slice(1) : word) : word));
+  // Blocks inside it come with one more space each: decoded in turn.
+  const nodes: ScriptNode[] = [];
+  let strings: string[] = [];
+  for (const word of words) {
+    if (typeof word === 'string') {
+      strings.push(word);
+      continue;
+    }
+    nodes.push(...decodeArgv(strings), word);
+    strings = [];
+  }
+  nodes.push(...decodeArgv(strings));
+  return [nodes, args.slice(end + 1)];
 }
 
 export function parseDescriptor(word: string, usage: string): number {

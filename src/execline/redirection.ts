@@ -53,10 +53,19 @@ export function redirect(state: ChainState, target: number, file: string, redire
   } catch (error) {
     throw new ExeclineError(`unable to open ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
   }
+  handToChain(state, fd, target, file);
+}
+
+/**
+ * Gives a descriptor this process opened to the chain's program at `target`: kept
+ * close-on-exec above every descriptor the chain names so far (and `target`), moved there when
+ * the program starts; the chain's state owns it from then on. `what` names it in errors.
+ */
+export function handToChain(state: ChainState, fd: number, target: number, what: string): void {
   const named = state.actions.map((action) => (action.kind === 'close' ? action.fd : action.to));
-  const kept = duplicateAbove(fd, Math.max(LOWEST_KEPT_FD, ...named.map((number) => number + 1)));
+  const kept = duplicateAbove(fd, Math.max(LOWEST_KEPT_FD, target + 1, ...named.map((number) => number + 1)));
   closeSync(fd);
-  if (kept < 0) throw new ExeclineError(`unable to keep the descriptor of ${file}: too many open files`, 111);
+  if (kept < 0) throw new ExeclineError(`unable to keep the descriptor of ${what}: too many open files`, 111);
   state.opened.push(kept);
   state.actions.push({ kind: 'dup', from: kept, to: target });
 }

@@ -17,3 +17,12 @@ export function warn(name: string, message: string): void {
     // Nowhere to say it.
   }
 }
+
+/** A message with no level, as getopt(3) words its own: `NAME: MESSAGE` on stderr. */
+export function say(name: string, message: string): void {
+  try {
+    writeSync(2, `${name}: ${message}\n`);
+  } catch {
+    // Nowhere to say it.
+  }
+}

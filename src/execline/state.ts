@@ -67,16 +67,22 @@ export class ChainState {
   }
 
   /**
-   * Whether the program will have `fd` open, as the moves and closes so far leave it: the
-   * interpreter's own descriptors (Node's event loop) are not the script's to hand over.
+   * The descriptors the program will have open, as the moves and closes so far leave them,
+   * each with the interpreter's descriptor it will be a copy of: the interpreter's own
+   * descriptors (Node's event loop) are not the script's to hand over.
    */
-  hasDescriptor(fd: number): boolean {
-    const open = new Set(this.inherited);
+  programDescriptors(): Map<number, number> {
+    const open = new Map(this.inherited.map((fd) => [fd, fd]));
     for (const action of this.actions) {
-      if (action.kind === 'dup') open.add(action.to);
+      if (action.kind === 'dup') open.set(action.to, open.get(action.from) ?? action.from);
       else open.delete(action.fd);
     }
-    return open.has(fd);
+    return open;
+  }
+
+  /** Whether the program will have `fd` open. */
+  hasDescriptor(fd: number): boolean {
+    return this.programDescriptors().has(fd);
   }
 
   envArray(): string[] {

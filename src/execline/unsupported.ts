@@ -3,14 +3,12 @@ import { BUILTIN_COMMANDS } from './builtins.js';
 import type { ScriptWord } from './script.js';
 
 /**
- * execline commands Steward's execlineb does not run: rare in service scripts, and each
- * needs machinery of its own (option parsing, descriptor reservations, blocks as
- * positional parameters). An image that has the real program in
- * PATH gets it; otherwise the error names the command and the script.
+ * execline commands Steward's execlineb does not run: the POSIX-conforming cd and umask
+ * (execline's own cd and umask are provided), and commands of execline releases after 2.9.3.
+ * An image that has the real program in PATH gets it; otherwise the error names the command
+ * and the script.
  */
-export const UNSUPPORTED_COMMANDS: ReadonlySet<string> = new Set([
-  'elgetopt', 'runblock', 'piperw', 'fdreserve', 'fdblock',
-]);
+export const UNSUPPORTED_COMMANDS: ReadonlySet<string> = new Set(['posix-cd', 'posix-umask', 'forqueue', 'export-array']);
 
 /**
  * The chain-loading commands scripts put before others, as [option letters that take a value,
@@ -21,6 +19,7 @@ const CHAIN_LOADERS: Readonly<Record<string, readonly [string, number]>> = {
   fdmove: ['', 2], fdclose: ['', 1], fdswap: ['', 2], redirfd: ['', 2], 's6-setuidgid': ['', 1], 's6-envdir': ['c', 1],
   'with-contenv': ['', 0], emptyenv: ['', 0], envfile: ['', 1], elglob: ['', 2], getpid: ['', 1], getcwd: ['', 1],
   exec: ['a', 0], withstdinas: ['D', 1], heredoc: ['', 2], shift: ['nb', 0], elgetpositionals: ['P', 0],
+  elgetopt: ['D', 1], runblock: ['n', 1], piperw: ['', 2], fdreserve: ['', 1], fdblock: ['', 1],
 };
 
 /** A word of a script where a command stands, with the index of the word after it. */

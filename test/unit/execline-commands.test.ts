@@ -32,19 +32,19 @@ interface Outcome {
 /** Arguments for the scripts that read positional parameters from the environment (no -P). */
 const positionals = (flags: readonly string[]): string[] => (flags.includes('-P') ? [] : ['a', 'b c', 'd']);
 
-function ours(script: string, input: string, flags: readonly string[]): Outcome {
-  const result = spawnSync(process.execPath, [TOOL, 'execlineb', ...flags, '-c', script, ...positionals(flags)], { input, encoding: 'utf8', cwd: work, env: { PATH: BASE_PATH }, timeout: 20_000 });
+function ours(script: string, input: string, flags: readonly string[], args: readonly string[] = positionals(flags)): Outcome {
+  const result = spawnSync(process.execPath, [TOOL, 'execlineb', ...flags, '-c', script, ...args], { input, encoding: 'utf8', cwd: work, env: { PATH: BASE_PATH }, timeout: 20_000 });
   return { status: result.status, output: result.stdout };
 }
 
-function skarnets(script: string, input: string, flags: readonly string[]): Outcome {
-  const result = spawnSync(REAL_EXECLINEB, [...flags, '-c', script, ...positionals(flags)], { input, encoding: 'utf8', cwd: work, env: { PATH: `/usr/lib/execline/bin:${BASE_PATH}` }, timeout: 20_000 });
+function skarnets(script: string, input: string, flags: readonly string[], args: readonly string[] = positionals(flags)): Outcome {
+  const result = spawnSync(REAL_EXECLINEB, [...flags, '-c', script, ...args], { input, encoding: 'utf8', cwd: work, env: { PATH: `/usr/lib/execline/bin:${BASE_PATH}` }, timeout: 20_000 });
   return { status: result.status, output: result.stdout };
 }
 
 const COUNT_TO_3 = 'sh -c "c=$(cat counter); c=$((c+1)); echo $c > counter; echo run $c; [ $c -ge 3 ] && exit 5; exit 0"';
 
-const CASES: readonly { readonly script: string; readonly input?: string; readonly flags?: readonly string[] }[] = [
+const CASES: readonly { readonly script: string; readonly input?: string; readonly flags?: readonly string[]; readonly args?: readonly string[] }[] = [
   { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex ${COUNT_TO_3}` },
   { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex -x 5 ${COUNT_TO_3}` },
   { script: `foreground { redirfd -w 1 counter echo 0 } loopwhilex -n -o 5 ${COUNT_TO_3}` },
@@ -131,15 +131,54 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'elgetpositionals -P 4 echo [${1}] [${3}] [${4}] [${5}] ${#}', flags: [] },
   { script: 'elglob -m -s F conf.d/* echo $F' },
   { script: 'forx -E -e X { a } importas X X echo $X' },
+  // elgetopt: the script's options as ELGETOPT_ variables, the operands as its positional parameters.
+  ...[['-a', '-b', 'val', '-c', 'x', 'y'], ['-ac', '-bval'], ['--', '-a'], ['x', '-a'], ['-', '-a'], ['-q', 'x'], ['-b'], []].map((args) => ({
+    script: 'elgetopt "ab:c" importas -D - A ELGETOPT_a importas -D - B ELGETOPT_b importas -D - C ELGETOPT_c importas N "#" importas -D - O1 1 importas -D - O2 2 echo $A $B $C $N $O1 $O2',
+    flags: [],
+    args,
+  })),
+  { script: 'elgetopt -D yes a importas A ELGETOPT_a echo $A', flags: [], args: ['-a'] },
+  { script: 'export ELGETOPT_a old elgetopt a importas A ELGETOPT_a importas O ELGETOPT_a:1 foreground { echo $A $O } emptyenv -o importas X ELGETOPT_a echo $X', flags: [], args: ['-a'] },
+  { script: 'elgetopt a', flags: [], args: ['-a'] },
+  // runblock: a block given to the script, its words quoted with a space and ended by an empty word.
+  { script: 'runblock 2 echo', flags: [], args: [' a', '', ' b', ' c', '', 'd'] },
+  { script: 'runblock -r 1 echo', flags: [], args: [' a', '', 'd', 'e'] },
+  { script: 'runblock -r 1 echo', flags: [], args: [' a', ''] },
+  { script: 'runblock -n 1 1 echo', flags: [], args: ['skip', ' a', ''] },
+  { script: 'runblock 1', flags: [], args: [' foreground', '  echo', '  in', ' ', ' echo', ' after', ''] },
+  { script: 'runblock 1 importas -D unset X 1 echo $X', flags: [], args: [' echo', ''] },
+  { script: 'runblock -P 1 importas -D unset X 1 echo $X', flags: [], args: [' echo', ''] },
+  { script: 'runblock 3 echo', flags: [], args: [' a', ''] },
+  { script: 'runblock 0 echo', flags: [], args: [' a', ''] },
+  { script: 'export EXECLINE_STRICT 2 runblock 1 echo', flags: [], args: ['a', ''] },
+  { script: 'shift -b 1 importas N "#" importas A 1 echo $N $A', flags: [], args: [' a', ' b', '', 'c'] },
+  { script: 'shift -n 1 -b 1 importas N "#" importas A 1 echo $N $A', flags: [], args: ['x', ' a', '', 'c', 'd'] },
+  { script: 'shift -b 2 echo', flags: [], args: [' a', ''] },
+  { script: 'shift -n 5 importas N "#" echo $N', flags: [] },
+  { script: 'export ! 1 export FD3 x export EXECLINE_STRICT 1 export ELGETOPT_a 1 export ELGETOPT_a:1 2 emptyenv -c pipeline { pipeline { env } grep -v ^PATH= } sort', flags: [] },
+  { script: 'export ELGETOPT_a 1 export ELGETOPT_a:1 2 export 1:1 z emptyenv -P pipeline { pipeline { env } grep -v ^PATH= } sort', flags: [] },
+  // A block a script was given, put in its command line by $@: read as execline's commands read it.
+  { script: 'elgetpositionals backtick -E X $@ echo [$X]', flags: [], args: [' echo', ' hi', ''] },
+  { script: 'elgetpositionals foreground $@ echo after', flags: [], args: [' if', '  false', ' ', ' echo', ' no', ''] },
+  { script: 'elgetpositionals foreground $@ echo after', flags: [], args: [' echo', ' in'] },
+  // piperw, fdreserve, fdblock: descriptors for the program.
+  { script: 'piperw 5 6 sh -c "echo through >&6; exec 6>&-; cat <&5"' },
+  { script: 'piperw 5 5 true' },
+  { script: 'fdreserve 3 importas A FD0 importas B FD1 importas C FD2 echo $A $B $C' },
+  { script: 'fdclose 3 redirfd -r 4 /dev/null fdreserve 2 importas A FD0 importas B FD1 echo $A $B' },
+  { script: 'fdreserve 1000000000 true' },
+  { script: 'redirfd -w -n 5 /dev/null fdblock 5 sh -c "grep flags /proc/self/fdinfo/5"' },
+  { script: 'redirfd -w 5 /dev/null fdblock -n 5 sh -c "grep flags /proc/self/fdinfo/5"' },
+  { script: 'fdblock 9 true' },
 ];
 
 describe("execline's other commands: the same results as skarnet's", { skip: !existsSync(REAL_EXECLINEB) && "needs Debian's execline package" }, () => {
-  for (const { script, input = '', flags = ['-P'] } of CASES) {
-    it(`${flags.join(' ')} ${script}${input === '' ? '' : ` < ${JSON.stringify(input)}`}`, () => {
+  for (const { script, input = '', flags = ['-P'], args } of CASES) {
+    it(`${flags.join(' ')} ${script}${args === undefined ? '' : ` ${JSON.stringify(args)}`}${input === '' ? '' : ` < ${JSON.stringify(input)}`}`, () => {
       writeFileSync(join(work, 'counter'), '0');
-      const real = skarnets(script, input, flags);
+      const real = skarnets(script, input, flags, args);
       writeFileSync(join(work, 'counter'), '0');
-      const mine = ours(script, input, flags);
+      const mine = ours(script, input, flags, args);
       assert.deepEqual(mine, real);
     });
   }
@@ -164,9 +203,9 @@ describe('the new commands as /command programs', () => {
 
 describe('steward check: the commands Steward still lacks, where a command stands', () => {
   it('at the start, in and after blocks and after chain-loaders; not as an argument', () => {
-    const text = '#!/command/execlineb -P\nelgetopt a: { echo x }\nimportas -D x V V\nfdreserve 2 { echo runblock }\nforeground { runblock 1 }\necho fdreserve\n';
+    const text = '#!/command/execlineb -P\nposix-cd /x { echo x }\nimportas -D x V V\nforqueue 2 { echo posix-umask }\nforeground { posix-umask 1 }\nelgetopt -D 1 a: fdreserve 1 export-array\necho forqueue\n';
     const uses = unsupportedUses(lexScript(text, 'run'), '/nonexistent');
-    assert.deepEqual(uses, [{ command: 'elgetopt', line: 2 }, { command: 'fdreserve', line: 4 }, { command: 'runblock', line: 5 }]);
+    assert.deepEqual(uses, [{ command: 'posix-cd', line: 2 }, { command: 'forqueue', line: 4 }, { command: 'posix-umask', line: 5 }, { command: 'export-array', line: 6 }]);
   });
 });
 

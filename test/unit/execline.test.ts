@@ -228,9 +228,9 @@ describe('execline subset: what it leaves to the interpreter', () => {
 
 describe('execline subset: unsupported constructs', () => {
   const cases: [string, string, number][] = [
-    ['fdreserve', 'fdreserve 2 app\n', 1],
-    ['runblock', '\n\nrunblock 1\necho done\n', 3],
-    ['elgetopt', 'elgetopt a: app\n', 1],
+    ['forqueue', 'forqueue 2 app\n', 1],
+    ['posix-cd', '\n\nposix-cd /x\necho done\n', 3],
+    ['export-array', 'export-array A x app\n', 1],
   ];
   for (const [construct, text, line] of cases) {
     it(`${construct}: refused, naming the file, the line and the construct`, () => {
@@ -244,11 +244,11 @@ describe('execline subset: unsupported constructs', () => {
 
   it("is left to the image's own command when its execline is in PATH (Debian's, Alpine's)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'steward-execline-path-'));
-    writeFileSync(join(dir, 'fdreserve'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'forqueue'), '#!/bin/sh\n', { mode: 0o755 });
     const saved = process.env['PATH'];
     process.env['PATH'] = `${dir}:${saved ?? '/usr/bin:/bin'}`;
     try {
-      assert.equal(parseExecline('fdreserve 2 app\n', FILE), 'needs-interpreter');
+      assert.equal(parseExecline('forqueue 2 app\n', FILE), 'needs-interpreter');
     } finally {
       process.env['PATH'] = saved;
       rmSync(dir, { recursive: true, force: true });
@@ -256,8 +256,8 @@ describe('execline subset: unsupported constructs', () => {
   });
 
   it('inside a block too', () => {
-    const error = rejection('foreground {\n  runblock 1\n}\necho done\n');
-    assert.match(error.message, /runblock is not supported/);
+    const error = rejection('foreground {\n  posix-cd /x\n}\necho done\n');
+    assert.match(error.message, /posix-cd is not supported/);
     assert.equal(error.line, 2);
   });
 });

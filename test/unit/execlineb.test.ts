@@ -360,9 +360,9 @@ describe('execlineb: errors name what is wrong', () => {
   });
 
   it('an execline command it does not provide: exit 127, naming it and the script, when no real one is in PATH', () => {
-    const result = run('fdreserve 2 echo x');
+    const result = run('forqueue 2 echo x');
     assert.equal(result.code, 127);
-    assert.match(result.stderr, /unable to exec fdreserve: .*script-\d+ uses fdreserve, and Steward's execlineb does not provide it/);
+    assert.match(result.stderr, /unable to exec forqueue: .*script-\d+ uses forqueue, and Steward's execlineb does not provide it/);
   });
 
   it('a bad argument: exit 100, naming the command and its usage', () => {

@@ -219,18 +219,18 @@ describe('compile-time errors, each naming its file', () => {
   });
 
   it('an unsupported execline construct in a file the interpreter runs, found past its first command', () => {
-    const up = 'importas -D /config DIR DIR\nforeground { runblock 1 }\necho $DIR\n';
+    const up = 'importas -D /config DIR DIR\nforeground { posix-cd /x }\necho $DIR\n';
     const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
     const found = only(problems(compile(root).diagnostics), /execline/);
-    assert.equal(found.message, 'the execline command runblock is not supported in up and down files');
+    assert.equal(found.message, 'the execline command posix-cd is not supported in up and down files');
     assert.equal(found.line, 2);
   });
 
   it('an unsupported execline construct, naming the file, the line and the construct', () => {
-    const up = '# reserve descriptors\nfdreserve 2\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
+    const up = '# reserve descriptors\nforqueue 2\n/etc/s6-overlay/s6-rc.d/init-app/run\n';
     const root = tree({ ...oneshot('init-app', up), ...inUser('init-app') });
     const found = only(problems(compile(root).diagnostics), /execline/);
-    assert.equal(found.message, 'the execline command fdreserve is not supported in up and down files');
+    assert.equal(found.message, 'the execline command forqueue is not supported in up and down files');
     assert.equal(found.path, join(root, RC, 'init-app/up'));
     assert.equal(found.line, 2);
     assert.match(found.hint ?? '', /script/);
@@ -395,7 +395,7 @@ describe('steward check on an s6-rc.d tree', () => {
       ...longrun('s6rc-mine'),
       [`${RC}/init-noup/type`]: 'oneshot\n',
       [`${RC}/svc-norun/type`]: 'longrun\n',
-      ...oneshot('init-importas', 'importas -D x F F\nfdreserve 2 true\n'),
+      ...oneshot('init-importas', 'importas -D x F F\nposix-cd $F true\n'),
       [`${RC}/svc-starts/type`]: 'longrun\n',
       [`${RC}/svc-starts/run`]: script(`touch ${marker}\nexec sleep 1000\n`),
       [`${BUNDLES}/user/contents.d/svc-a`]: '',
@@ -415,7 +415,7 @@ describe('steward check on an s6-rc.d tree', () => {
       `error: ${join(root, RC, 's6rc-mine')}: the name s6rc-mine starts with a prefix reserved`,
       `error: ${join(root, RC, 'init-noup/up')}: oneshot init-noup has no up file`,
       `error: ${join(root, RC, 'svc-norun/run')}: longrun svc-norun has no run file`,
-      `error: ${join(root, RC, 'init-importas/up')}:2: the execline command fdreserve is not supported in up and down files`,
+      `error: ${join(root, RC, 'init-importas/up')}:2: the execline command posix-cd is not supported in up and down files`,
     ];
     for (const line of expected) assert.match(out, new RegExp(`^${line}`, 'm'), `${line}\nnot in:\n${out}`);
     assert.match(out, /: 8 errors, 1 warning\n$/, out);

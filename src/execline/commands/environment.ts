@@ -6,6 +6,7 @@ import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../opt
 import type { ScriptNode } from '../script.js';
 import type { ChainState } from '../state.js';
 import { substitute } from '../substitute.js';
+import { POSITIONAL_PREFIXES, popVariables } from '../variable-stack.js';
 
 /** The commands that set variables: substitution into the rest of the script, and the environment. */
 
@@ -160,18 +161,29 @@ const unexport: Command = {
   },
 };
 
-const POSITIONAL = /^(#|\d+)$/;
+/** What emptyenv -c takes out: what execline's commands leave in the environment for each other. */
+function isExeclineVariable(name: string): boolean {
+  return name === '!' || name === '?' || /^(ELGETOPT_|EXECLINE_|FD|#|\d)/.test(name);
+}
 
+/**
+ * emptyenv: an empty environment (PATH kept with -p); -c takes out only execline's own
+ * variables; -P pops the positional parameters and -o elgetopt's ELGETOPT_ variables, giving
+ * back those a caller had pushed.
+ */
 const emptyenv: Command = {
-  usage: 'emptyenv [ -p ] [ -c ] [ -o ] [ -P ] prog...',
+  usage: 'emptyenv [ -p | -c | -o | -P ] prog...',
   options: 'pcoP',
   run(args, context) {
     const { flags, rest } = parseOptions(args, this.options, this.usage);
+    if (rest.length === 0) throw new ExeclineError(`usage: ${this.usage}`);
     const env = context.state.env;
-    if (flags.has('c') || flags.has('o') || flags.has('P')) {
-      for (const name of [...env.keys()]) {
-        if (POSITIONAL.test(name) || (flags.has('c') && (name.startsWith('ELGETOPT_') || name === 'EXECLINE_STRICT'))) env.delete(name);
-      }
+    if (flags.has('c')) {
+      for (const name of [...env.keys()]) if (isExeclineVariable(name)) env.delete(name);
+      return { rest };
+    }
+    if (flags.has('o') || flags.has('P')) {
+      popVariables(env, [...(flags.has('P') ? POSITIONAL_PREFIXES : []), ...(flags.has('o') ? ['ELGETOPT_'] : [])]);
       return { rest };
     }
     const path = env.get('PATH');

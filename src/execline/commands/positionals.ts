@@ -3,18 +3,13 @@ import type { Command } from '../command.js';
 import type { ChainState } from '../state.js';
 import { ExeclineError, parseOptions } from '../options.js';
 import { substitute } from '../substitute.js';
+import { warn } from '../report.js';
+import { positionalCount, readBlock, strictness } from './runblock.js';
 
 /**
  * The commands over the positional parameters execlineb puts in the environment (without -P
  * or -S): `#` their number, `0` the script, `1`, `2`... each one. shift, elgetpositionals, dollarat.
  */
-
-function positionalCount(state: ChainState): number {
-  const count = state.env.get('#');
-  if (count === undefined) throw new ExeclineError('# not set');
-  if (!/^\d+$/.test(count)) throw new ExeclineError(`# contains an invalid value: ${count}`);
-  return Number(count);
-}
 
 function positionals(state: ChainState): string[] {
   const count = positionalCount(state);
@@ -25,19 +20,36 @@ function positionals(state: ChainState): string[] {
   });
 }
 
+/**
+ * shift: takes the first positional parameters out (-n of them, 1 by default), and with -b
+ * the blocks that follow them too (0 parameters by default then), renumbering the others.
+ */
 const shift: Command = {
   usage: 'shift [ -n arg# ] [ -b block# ] prog...',
   options: 'n:b:',
   run(args, context) {
     const { flags, rest } = parseOptions(args, this.options, this.usage);
-    if (flags.has('b')) throw new ExeclineError("shift -b (blocks given to runblock) is not provided by Steward's execlineb; shift the arguments with -n instead", 100);
-    const by = flags.get('n') ?? '1';
-    if (!/^\d+$/.test(by)) throw new ExeclineError(`${JSON.stringify(by)} is not a number; usage: ${this.usage}`);
-    const values = positionals(context.state);
-    const kept = values.slice(Number(by));
-    for (let number = 1; number <= values.length; number++) context.state.env.delete(String(number));
-    kept.forEach((value, index) => context.state.env.set(String(index + 1), value));
-    context.state.env.set('#', String(kept.length));
+    const byWord = flags.get('n') ?? (flags.has('b') ? '0' : '1');
+    const blocks = flags.get('b') ?? '0';
+    if (!/^\d+$/.test(byWord) || !/^\d+$/.test(blocks) || rest.length === 0) throw new ExeclineError(`usage: ${this.usage}`);
+    const state = context.state;
+    const count = positionalCount(state);
+    if (Number(byWord) > count && strictness(state) > 0) {
+      const message = `unable to shift ${byWord} arguments: got ${count}`;
+      if (strictness(state) > 1) throw new ExeclineError(message);
+      warn(context.name, message);
+    }
+    let by = Math.min(Number(byWord), count);
+    for (let block = 0; block < Number(blocks); block++) {
+      by = readBlock(state, by, block, () => new ExeclineError(`unable to shift block ${block}: too few arguments`), context.name).end;
+    }
+    const values = Array.from({ length: count }, (_, index) => state.env.get(String(index + 1)));
+    for (let number = 1; number <= count; number++) {
+      const value = number <= count - by ? values[number - 1 + by] : undefined;
+      if (value === undefined) state.env.delete(String(number));
+      else state.env.set(String(number), value);
+    }
+    state.env.set('#', String(count - by));
     return { rest };
   },
 };
