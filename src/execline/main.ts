@@ -154,6 +154,17 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   'dollarat',
   'getpid',
   'getcwd',
+  'multidefine',
+  'case',
+  // A shell's own trap, wait and case come before PATH (special built-ins, reserved words,
+  // intrinsic utilities), so these are for what calls them as programs, as s6-overlay links them.
+  'trap',
+  'wait',
+  // Not elgetopt and runblock: they read the positional parameters from variables (#, 1...)
+  // that the sh line in front of Steward's Node commands drops; an image's own are linked instead.
+  'piperw',
+  'fdreserve',
+  'fdblock',
 ];
 
 /**

@@ -467,6 +467,24 @@ describe("execline's commands run as programs, as shell run scripts chain them",
     assert.match(nothing.stderr, /usage: exec /);
   });
 
+  it('case, multidefine, trap, wait and the descriptor commands run by their names too, as skarnet\'s programs do', { skip: !existsSync('/usr/lib/execline/bin/case') && "needs Debian's execline package" }, () => {
+    const calls: [string, string[]][] = [
+      ['case', ['abc', ...encodeArgv([{ block: ['a.*', { block: ['echo', 'matched'], line: 0 }], line: 0 }]), 'echo', 'default']],
+      ['multidefine', ['a b', ...encodeArgv([{ block: ['X', 'Y'], line: 0 }]), 'sh', '-c', 'echo "[$X] [$Y]"']],
+      ['trap', [...encodeArgv([{ block: ['SIGTERM', { block: ['echo', 'term'], line: 0 }], line: 0 }]), 'sh', '-c', 'kill -TERM $PPID; sleep 0.3; echo child']],
+      ['wait', ['', 'echo', 'no children']],
+      ['piperw', ['5', '6', 'sh', '-c', 'echo piped >&6; exec 6>&-; cat <&5']],
+      ['fdreserve', ['2', 'sh', '-c', 'echo $FD0 $FD1']],
+      ['fdblock', ['0', 'echo', 'blocking']],
+    ];
+    for (const [name, args] of calls) {
+      const env = { PATH: '/usr/bin:/bin' };
+      const real = spawnSync(`/usr/lib/execline/bin/${name}`, args, { encoding: 'utf8', env, cwd: work, timeout: 20_000 });
+      const mine = asProgram(name, args, env);
+      assert.deepEqual({ code: mine.code, stdout: mine.stdout }, { code: real.status, stdout: real.stdout }, `${name}: ${mine.stderr}`);
+    }
+  });
+
   it('blocks come as execline encodes them in argv; a failure exits as execline does', () => {
     const blocks = asProgram('foreground', [...encodeArgv([{ block: ['sh', '-c', 'echo one'], line: 0 }]), 'echo', 'two']);
     assert.equal(blocks.stdout, 'one\ntwo\n', blocks.stderr);
