@@ -21,7 +21,7 @@ import { noteRunOwner, prepareRuntimeDir, runtimeLayout, writeExitCode } from '.
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
-import { isOverlayV2Image } from './overlay-v2.js';
+import { isOverlayV2Etc } from './overlay-v2.js';
 import { closeEarlyInspector } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
@@ -83,11 +83,14 @@ async function main(command: readonly string[]): Promise<number> {
   // With the real /run only (behind docker run --init or tini too), as /command is linked.
   if (settings.runDir === '/run') ensureVarRunLink(reporter);
   const layout = runtimeLayout(settings.runDir);
+  // An image made for s6-overlay v2: its scripts expect v2's scan directory, stage-3
+  // environment and the arguments of the s6 that v2 ships.
+  const overlayV2 = isOverlayV2Etc(settings.etcDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   try {
     await prepareWritableRun(settings, reporter);
-    prepareRuntimeDir(layout, process.pid, workdir, haltCommand());
+    prepareRuntimeDir(layout, process.pid, workdir, haltCommand(), overlayV2);
     if (settings.runDir === '/run') noteRunOwner(layout, reporter);
     await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
@@ -125,8 +128,7 @@ async function main(command: readonly string[]): Promise<number> {
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
   };
 
-  // An image made for s6-overlay v2 keeps its scripts written for the s6 that v2 ships.
-  const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, isOverlayV2Image() ? 's6-2.10' : 'current');
+  const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, overlayV2 ? 's6-2.10' : 'current');
 
   const startedAt = realClock.now() - process.uptime() * 1000;
   let stage2: Stage2 | undefined;

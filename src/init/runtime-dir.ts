@@ -6,6 +6,7 @@ import { StewardError, errnoCode } from '../errors.js';
 import { noNewPrivileges } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { removeIfPresent } from '../util/remove.js';
+import { makeEnvStage3, recordStage2Exit } from './env-stage3.js';
 import { isOverlayV2Image } from './overlay-v2.js';
 
 /**
@@ -56,6 +57,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     // (ln -s /run/s6/legacy-services /run/s6/services), which would otherwise put a link
     // into /run/service. Steward's own commands do not need it.
     if (overlayV2) symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
+    if (overlayV2) makeEnvStage3(layout.s6Dir);
     writeFileSync(layout.exitCodeFile, '0\n');
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
@@ -168,6 +170,7 @@ export function readExitCode(layout: RuntimeLayout): { code: number } | { proble
 let unwrittenExitCode: number | undefined;
 
 export function writeExitCode(layout: RuntimeLayout, code: number): void {
+  recordStage2Exit(layout.s6Dir, code);
   try {
     withSpareDescriptor(() => writeFileSync(layout.exitCodeFile, `${code}\n`));
     unwrittenExitCode = undefined;

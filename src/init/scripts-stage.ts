@@ -13,7 +13,7 @@ export async function runScriptsStage(
   context: InitContext,
   stage: 'cont-init' | 'cont-finish',
   scripts: readonly Script[],
-  options: { timeLimitMs: number; abortSignal?: AbortSignal },
+  options: { timeLimitMs: number; abortSignal?: AbortSignal; env?: NodeJS.ProcessEnv },
 ): Promise<number> {
   let failures = 0;
   for (const script of scripts) {
@@ -28,7 +28,7 @@ export async function runScriptsStage(
     }
     context.reporter.info(stage, `running ${script.path}`);
     const result = await runScript(script.path, context.port, context.clock, {
-      env: context.childEnv,
+      env: options.env ?? context.childEnv,
       cwd: '/',
       timeLimitMs: options.timeLimitMs,
       shellFallback: true,

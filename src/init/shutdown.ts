@@ -3,6 +3,7 @@ import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { sendSignal } from '../sys/signals.js';
 import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
+import { scriptStage2Exit } from './env-stage3.js';
 import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
 import type { Stage2 } from './boot.js';
@@ -33,6 +34,12 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   context.shutdown.enterLastStage();
   await terminateEverything(context, services);
   if (context.settings.syncDisks) await syncDisks(context);
+  // An image made for s6-overlay v2 sets it as v2 reads it, in its stage-3 environment.
+  const v2Exit = scriptStage2Exit(context.layout.s6Dir);
+  if (v2Exit !== undefined) {
+    reporter.info('steward', `exiting with code ${v2Exit.code} (from ${v2Exit.from})`);
+    return v2Exit.code;
+  }
   const result = readExitCode(context.layout);
   if ('problem' in result) {
     reporter.error('steward', `${result.problem}; exiting with 1. Write a number from 0 to 255 there`);

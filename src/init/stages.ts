@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
 import type { InitContext } from './context.js';
+import { envStage3Variables } from './env-stage3.js';
 import { applyFixAttrs } from './fix-attrs.js';
 import type { BuiltinStages } from './rc-runner.js';
 import { installLiveService } from './runtime-dir.js';
@@ -76,7 +77,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },
     async contFinish() {
-      await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: context.settings.killFinishMaxTimeMs });
+      await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: context.settings.killFinishMaxTimeMs, env: finishEnvironment(context) });
       return OK;
     },
     async legacyServicesUp(abortSignal) {
@@ -114,6 +115,18 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return { ok: false, reason: message };
     },
   };
+}
+
+/** cont-finish.d's environment: with s6-overlay v2's stage-3 variables in an image made for v2 (S6_STAGE2_EXITED). */
+function finishEnvironment(context: InitContext): NodeJS.ProcessEnv {
+  const stage3 = Object.entries(envStage3Variables(context.layout.s6Dir));
+  if (stage3.length === 0) return context.childEnv;
+  const env = { ...context.childEnv };
+  for (const [name, value] of stage3) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
 }
 
 /**

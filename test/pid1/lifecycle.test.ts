@@ -246,6 +246,37 @@ test('a finish script that writes the exit code and calls halt ends the containe
   assert.match(run.output(), /halt requested/);
 });
 
+test("an image made for s6-overlay v2: v2's script arguments, and the exit code a finish script leaves in its stage-3 environment", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // What v2 leaves in an image.
+    's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+    'services.d/task/run': '#!/bin/sh\necho "task run with $# arguments" >&2\nexit 3\n',
+    // As v2 images do it (Cortex's task finish): the code into env-stage3, then stop the container.
+    'services.d/task/finish':
+      '#!/bin/sh\necho "finish as $0 $*" >&2\nprintf %s "$1" > /var/run/s6/env-stage3/S6_STAGE2_EXITED\nexec s6-svscanctl -t /var/run/s6/services\n',
+    'cont-finish.d/99-message': '#!/bin/sh\necho "stage 2 exited ${S6_STAGE2_EXITED-unset}" >&2\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 3, run.output());
+  assert.match(run.output(), /task run with 0 arguments/);
+  assert.match(run.output(), /finish as \.\/finish 3 0\n/);
+  assert.match(run.output(), /stage 2 exited 3\n/);
+});
+
+test("in an image made for s6-overlay v2, cont-finish scripts see the CMD's exit code as S6_STAGE2_EXITED", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+    'cont-finish.d/99-message': '#!/bin/sh\necho "stage 2 exited ${S6_STAGE2_EXITED-unset}" >&2\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc }, args: ['sh', '-c', 'exit 5'] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 5, run.output());
+  assert.match(run.output(), /stage 2 exited 5\n/);
+});
+
 test('a failing cont-init with S6_BEHAVIOUR_IF_STAGE2_FAILS=2 stops the container non-zero', { skip }, async () => {
   const etc = scriptTree({
     'cont-init.d/10-fail': '#!/bin/sh\necho failing >&2\nexit 4\n',

@@ -1,0 +1,73 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { withSpareDescriptor } from '../sys/spare-descriptor.js';
+
+/**
+ * s6-overlay v2's stage-3 environment: an envdir, /var/run/s6/env-stage3, that v2's stage 3
+ * reads before cont-finish.d runs and whose S6_STAGE2_EXITED (S6_CMD_EXITED before v1.22) is
+ * the container's exit code. v2 writes the CMD's exit code there; images write their own
+ * to end the container with it (a finish script: `redirfd -w 1
+ * /var/run/s6/env-stage3/S6_STAGE2_EXITED s6-echo -n -- ${1}`, then `s6-svscanctl -t`), and
+ * cont-finish scripts test $S6_STAGE2_EXITED. Made only in an image that keeps v2's files:
+ * v3 has no such directory.
+ */
+
+const EXIT_NAMES = ['S6_STAGE2_EXITED', 'S6_CMD_EXITED'] as const;
+
+/** What Steward last wrote as S6_STAGE2_EXITED: a different value there was written by a script. */
+let written: string | undefined;
+
+export function envStage3Dir(s6Dir: string): string {
+  return join(s6Dir, 'env-stage3');
+}
+
+export function makeEnvStage3(s6Dir: string): void {
+  mkdirSync(envStage3Dir(s6Dir), { mode: 0o755 });
+}
+
+/** The container's exit code so far, as v2 records the CMD's: for cont-finish scripts, and as the default at the end. */
+export function recordStage2Exit(s6Dir: string, code: number): void {
+  try {
+    withSpareDescriptor(() => writeFileSync(join(envStage3Dir(s6Dir), 'S6_STAGE2_EXITED'), String(code), { flag: 'w' }));
+    written = String(code);
+  } catch {
+    // Not a v2 image (no directory), or /run is full: the exit code file still has it.
+  }
+}
+
+/** The variables of the envdir, for cont-finish scripts (an empty file unsets, as s6-envdir); none when there is none. */
+export function envStage3Variables(s6Dir: string): Record<string, string | undefined> {
+  const dir = envStage3Dir(s6Dir);
+  const variables: Record<string, string | undefined> = {};
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return variables;
+  }
+  for (const name of names) {
+    if (name.startsWith('.') || name.includes('=')) continue;
+    try {
+      const value = readFileSync(join(dir, name), 'utf8').split('\n', 1)[0] ?? '';
+      variables[name] = value === '' ? undefined : value;
+    } catch {
+      // Removed since the listing, or unreadable: left out, as s6-envdir would.
+    }
+  }
+  return variables;
+}
+
+/**
+ * The exit code an image's script put in the envdir: S6_STAGE2_EXITED unless it still holds
+ * what Steward wrote, else S6_CMD_EXITED; a number from 0 to 255, or undefined when there is none.
+ */
+export function scriptStage2Exit(s6Dir: string): { code: number; from: string } | undefined {
+  const variables = envStage3Variables(s6Dir);
+  for (const name of EXIT_NAMES) {
+    const value = variables[name]?.trim();
+    if (value === undefined || (name === 'S6_STAGE2_EXITED' && value === written)) continue;
+    if (/^\d+$/.test(value)) return { code: Number(value) % 256, from: join(envStage3Dir(s6Dir), name) };
+  }
+  return undefined;
+}
