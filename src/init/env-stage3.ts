@@ -15,6 +15,9 @@ import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 
 const EXIT_NAMES = ['S6_STAGE2_EXITED', 'S6_CMD_EXITED'] as const;
 
+/** What execline's exit, and so v2's stage 3, ends with when given something that is not a number. */
+const NOT_A_NUMBER_EXIT = 100;
+
 /** What Steward last wrote as S6_STAGE2_EXITED: a different value there was written by a script. */
 let written: string | undefined;
 
@@ -60,14 +63,18 @@ export function envStage3Variables(s6Dir: string): Record<string, string | undef
 
 /**
  * The exit code an image's script put in the envdir: S6_STAGE2_EXITED unless it still holds
- * what Steward wrote, else S6_CMD_EXITED; a number from 0 to 255, or undefined when there is none.
+ * what Steward wrote, else S6_CMD_EXITED; undefined when there is none. As v2's stage 3 ends
+ * with `exit ${S6_STAGE2_EXITED}`: the file's first line, a number taken modulo 256; anything
+ * else (`failed`, ` 3`) makes execline's exit fail with 100, which is what the container gets.
  */
-export function scriptStage2Exit(s6Dir: string): { code: number; from: string } | undefined {
+export function scriptStage2Exit(s6Dir: string): { code: number; from: string; problem?: string } | undefined {
   const variables = envStage3Variables(s6Dir);
   for (const name of EXIT_NAMES) {
-    const value = variables[name]?.trim();
+    const value = variables[name];
     if (value === undefined || (name === 'S6_STAGE2_EXITED' && value === written)) continue;
-    if (/^\d+$/.test(value)) return { code: Number(value) % 256, from: join(envStage3Dir(s6Dir), name) };
+    const from = join(envStage3Dir(s6Dir), name);
+    if (/^\d+$/.test(value)) return { code: Number(value) % 256, from };
+    return { code: NOT_A_NUMBER_EXIT, from, problem: `${from} holds ${JSON.stringify(value)}, which is not an exit code: exiting with ${NOT_A_NUMBER_EXIT}, as s6-overlay v2's stage 3 would. Write a number from 0 to 255 there` };
   }
   return undefined;
 }

@@ -37,7 +37,8 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // An image made for s6-overlay v2 sets it as v2 reads it, in its stage-3 environment.
   const v2Exit = scriptStage2Exit(context.layout.s6Dir);
   if (v2Exit !== undefined) {
-    reporter.info('steward', `exiting with code ${v2Exit.code} (from ${v2Exit.from})`);
+    if (v2Exit.problem === undefined) reporter.info('steward', `exiting with code ${v2Exit.code} (from ${v2Exit.from})`);
+    else reporter.error('steward', v2Exit.problem);
     return v2Exit.code;
   }
   const result = readExitCode(context.layout);
