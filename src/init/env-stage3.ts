@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
+import { readEnvDirFiles } from './envdir.js';
 
 /**
  * s6-overlay v2's stage-3 environment: an envdir, /var/run/s6/env-stage3, that v2's stage 3
@@ -41,22 +42,11 @@ export function recordStage2Exit(s6Dir: string, code: number): void {
 
 /** The variables of the envdir, for cont-finish scripts (an empty file unsets, as s6-envdir); none when there is none. */
 export function envStage3Variables(s6Dir: string): Record<string, string | undefined> {
-  const dir = envStage3Dir(s6Dir);
   const variables: Record<string, string | undefined> = {};
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return variables;
-  }
-  for (const name of names) {
-    if (name.startsWith('.') || name.includes('=')) continue;
-    try {
-      const value = readFileSync(join(dir, name), 'utf8').split('\n', 1)[0] ?? '';
-      variables[name] = value === '' ? undefined : value;
-    } catch {
-      // Removed since the listing, or unreadable: left out, as s6-envdir would.
-    }
+  for (const [name, content] of readEnvDirFiles(envStage3Dir(s6Dir))) {
+    // s6-envdir without -f: the first line.
+    const value = content.split('\n', 1)[0] ?? '';
+    variables[name] = value === '' ? undefined : value;
   }
   return variables;
 }

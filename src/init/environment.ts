@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errnoCode, StewardError } from '../errors.js';
 import { removeIfPresent } from '../util/remove.js';
+import { readEnvDirFiles } from './envdir.js';
 
 /**
  * The container environment, as s6-overlay keeps it: one file per variable under
@@ -106,20 +107,7 @@ function keepsNewlines(script: string): boolean {
 /** Reads the envdir back as with-contenv does: last newline dropped, empty file unsets. */
 export function readContainerEnvironment(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return env;
-  }
-  for (const name of names) {
-    if (name.startsWith('.') || name.includes('=')) continue;
-    let value: string;
-    try {
-      value = readFileSync(join(dir, name), 'utf8');
-    } catch {
-      continue; // removed or unreadable since the listing: skip it as s6-envdir would
-    }
+  for (const [name, value] of readEnvDirFiles(dir)) {
     if (value === '') continue;
     env[name] = value.replace(/\n$/, '').replaceAll('\0', '\n');
   }
