@@ -56,8 +56,11 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     // them: v3 has no such path, and linuxserver.io's images make it themselves
     // (ln -s /run/s6/legacy-services /run/s6/services), which would otherwise put a link
     // into /run/service. Steward's own commands do not need it.
-    if (overlayV2) symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
-    if (overlayV2) makeEnvStage3(layout.s6Dir);
+    // And v2's stage-3 environment, where its scripts leave the container's exit code.
+    if (overlayV2) {
+      symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
+      makeEnvStage3(layout.s6Dir);
+    }
     writeFileSync(layout.exitCodeFile, '0\n');
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
