@@ -39,9 +39,16 @@ export function cachePathOf(bundle: string): string {
   return `${bundle}.v8-cache`;
 }
 
+/**
+ * The header naming the bundle and the Node that made the cache. The Node release too, not only
+ * V8's own check: every Node 20 release has the same V8 version, which V8 checks, yet a cache
+ * made by one of them crashed another (a segfault of PID 1 before its first line of output),
+ * as a package built with one Node 20 runs in an image with another.
+ */
 function stamp(source: string, size: number, mtimeMs: number): string {
   const buildLine = source.startsWith(BUILD_LINE) ? source.slice(BUILD_LINE.length, source.indexOf('\n')) : '';
-  return `steward-code-cache ${size} ${buildLine === '' ? `mtime ${Math.trunc(mtimeMs)}` : `build ${buildLine}`}\n`;
+  const bundle = buildLine === '' ? `mtime ${Math.trunc(mtimeMs)}` : `build ${buildLine}`;
+  return `steward-code-cache ${size} ${bundle} node ${process.version} v8 ${process.versions.v8} ${process.arch}\n`;
 }
 
 function readCache(path: string, expected: string): Buffer | 'stale' | undefined {

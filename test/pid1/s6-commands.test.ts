@@ -1472,6 +1472,20 @@ echo "app=$(grep -c '^app-process$' ${log})"
     expect(output, 'preloads', '1');
   });
 
+  it('a NODE_OPTIONS that would stop Steward\'s own Node (--no-addons, --permission) is named with what to do, not a stack trace', async () => {
+    // (--permission is Node 22's; Node 20 itself refuses it in NODE_OPTIONS.)
+    for (const nodeOptions of ['--no-addons', '--max-old-space-size=200 --no-addons']) {
+      const etc = scriptTree({});
+      trees.push(etc);
+      const init = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: tempDir(), NODE_OPTIONS: nodeOptions }, args: ['true'] });
+      runs.push(init);
+      const { code } = await init.exited;
+      assert.equal(code, 111, init.output());
+      assert.match(init.output(), /^steward-init: fatal: NODE_OPTIONS has --no-addons, which Node applies to Steward's own Node too.*in its run script/m);
+      assert.doesNotMatch(init.output(), /\n\s+at /, 'a stack trace');
+    }
+  });
+
   it("PID 1 keeps the container's variables whose names no shell takes (spring.profiles.active), NODE_OPTIONS set or not", async () => {
     for (const nodeOptions of [undefined, '--no-warnings']) {
       const etc = scriptTree({});

@@ -90,6 +90,21 @@ describe('code cache loader', () => {
     assert.deepEqual(loadInFreshProcess(bundle), { outcome: 'stale', output: 'built' });
   });
 
+  it("ignores a cache made by another Node release, which V8's own check lets through within a major version", () => {
+    const built = '// steward build cccc-3333\nprocess.stdout.write(String(6 * 7));\n';
+    const root = tree({ 'g.cjs': built });
+    const bundle = join(root, 'g.cjs');
+    loadBundle(bundle).writeCache();
+    assert.deepEqual(loadInFreshProcess(bundle), { outcome: 'used', output: '42' });
+    // The same cache, as another Node 20 release would have written it (same V8 version).
+    const cache = readFileSync(cachePathOf(bundle));
+    const header = cache.subarray(0, cache.indexOf(10)).toString();
+    assert.ok(header.includes(`node ${process.version} `), header);
+    const other = Buffer.concat([Buffer.from(header.replace(`node ${process.version} `, 'node v20.0.1 ')), cache.subarray(cache.indexOf(10))]);
+    writeFileSync(cachePathOf(bundle), other);
+    assert.deepEqual(loadInFreshProcess(bundle), { outcome: 'stale', output: '42' });
+  });
+
   it('falls back to compiling when V8 refuses the cache', () => {
     const root2 = tree({ 'd.cjs': 'process.stdout.write(String(1 + 1));\n' });
     const other = join(root2, 'd.cjs');
