@@ -5,7 +5,7 @@ import { inheritedDescriptors } from '../sys/proc.js';
 import { ExeclineError } from './options.js';
 import { report, warn } from './report.js';
 import { type Interpreter, type Outcome, runChain } from './run.js';
-import { decodeArgv, parseScript, type ScriptNode } from './script.js';
+import { parseScript, type ScriptNode } from './script.js';
 import { ChainState } from './state.js';
 import { type Bindings, substitute } from './substitute.js';
 import { POSITIONAL_PREFIXES, pushVariables } from './variable-stack.js';
@@ -174,18 +174,13 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
  */
 export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envdir', 's6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
 
-/**
- * Programs that end the chain and take only words: their arguments are not read as
- * execline's encoding of blocks, where a word that starts with a space would open one.
- */
-const WORDS_ONLY_PROGRAMS: ReadonlySet<string> = new Set(['eltest', 's6-test']);
-
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
 export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): Outcome {
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), name };
   try {
-    const nodes = WORDS_ONLY_PROGRAMS.has(name) ? args : decodeArgv(args);
-    return runChain([name, ...nodes], ChainState.fromProcess(interpreter.inherited), { kind: 'replace' }, interpreter);
+    // The arguments as words: a command that takes a block reads it from them where it stands,
+    // as execline's programs do, so a word that starts with a space elsewhere stays a word.
+    return runChain([name, ...args], ChainState.fromProcess(interpreter.inherited), { kind: 'replace' }, interpreter);
   } catch (error) {
     if (error instanceof ExeclineError) {
       report(name, error.message);

@@ -1,4 +1,4 @@
-import { decodeArgv, type ScriptNode } from './script.js';
+import { encodeArgv, type ScriptNode } from './script.js';
 
 export class ExeclineError extends Error {
   constructor(
@@ -89,23 +89,25 @@ export function takeBlock(args: readonly ScriptNode[], what: string, usage: stri
   throw new ExeclineError(`${what} must be a { block }${block === undefined ? '' : `, not ${JSON.stringify(block)}`}; usage: ${usage}`);
 }
 
+/**
+ * A block in execline's encoding, read as execline's commands read it: each word up to the empty
+ * one loses its leading space, and nothing more. A word that still starts with a space is an
+ * argument like any other; only a command that takes a block where it stands reads it as one.
+ */
 function takeEncodedBlock(args: readonly ScriptNode[]): [readonly ScriptNode[], readonly ScriptNode[]] {
-  const end = args.indexOf('');
-  if (end < 0) throw new ExeclineError('unterminated block');
-  const words = args.slice(0, end).map((word) => (typeof word === 'string' ? (word.startsWith(' ') ? word.slice(1) : word) : word));
-  // Blocks inside it come with one more space each: decoded in turn.
-  const nodes: ScriptNode[] = [];
-  let strings: string[] = [];
-  for (const word of words) {
-    if (typeof word === 'string') {
-      strings.push(word);
-      continue;
+  const words: ScriptNode[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const word = args[index];
+    if (word === undefined || word === '') return [words, args.slice(index + 1)];
+    if (typeof word !== 'string') {
+      // A block the script wrote, among encoded words: execline would have encoded it too,
+      // so its words end up in this block and its closing empty word ends this one.
+      words.push(...encodeArgv(word.block));
+      return [words, args.slice(index + 1)];
     }
-    nodes.push(...decodeArgv(strings), word);
-    strings = [];
+    words.push(word.startsWith(' ') ? word.slice(1) : word);
   }
-  nodes.push(...decodeArgv(strings));
-  return [nodes, args.slice(end + 1)];
+  throw new ExeclineError('unterminated block');
 }
 
 export function parseDescriptor(word: string, usage: string): number {

@@ -135,29 +135,6 @@ export function encodeArgv(nodes: readonly ScriptNode[]): string[] {
   return nodes.flatMap((node) => (typeof node === 'string' ? [node] : [...encodeArgv(node.block).map((word) => ` ${word}`), '']));
 }
 
-/**
- * The inverse of encodeArgv: a program's arguments as nodes, for an execline command run
- * as a program (`cd /config s6-setuidgid abc app` from a shell script). A block comes as
- * words with a leading space, ended by an empty word.
- */
-export function decodeArgv(words: readonly string[]): ScriptNode[] {
-  const nodes: ScriptNode[] = [];
-  let index = 0;
-  while (index < words.length) {
-    const word = words[index] ?? '';
-    if (!word.startsWith(' ')) {
-      nodes.push(word);
-      index++;
-      continue;
-    }
-    const inner: string[] = [];
-    while (index < words.length && words[index] !== '') inner.push((words[index++] ?? '').slice(1));
-    index++; // the empty word that ends the block
-    nodes.push({ block: decodeArgv(inner), line: 0 });
-  }
-  return nodes;
-}
-
 function quote(word: string): string {
   return `"${word.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }

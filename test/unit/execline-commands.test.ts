@@ -151,6 +151,10 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'runblock 3 echo', flags: [], args: [' a', ''] },
   { script: 'runblock 0 echo', flags: [], args: [' a', ''] },
   { script: 'export EXECLINE_STRICT 2 runblock 1 echo', flags: [], args: ['a', ''] },
+  // The block's words as they are, less one space: a word that still starts with one is a word.
+  { script: 'runblock 1 printf [%s]', flags: [], args: ['  x', ' y', ''] },
+  { script: 'foreground { runblock 1 } runblock -r 1', flags: [], args: [' printf', ' [%s]', ' ', '  lead', '', 'printf', '|%s', ' done'] },
+  { script: 'runblock 1', flags: [], args: [' case', ' -s', ' b', '  a', '   echo', '   A', '  ', '  b', '   echo', '   B', '  ', ' ', ' echo', ' none', ''] },
   { script: 'shift -b 1 importas N "#" importas A 1 echo $N $A', flags: [], args: [' a', ' b', '', 'c'] },
   { script: 'shift -n 1 -b 1 importas N "#" importas A 1 echo $N $A', flags: [], args: ['x', ' a', '', 'c', 'd'] },
   { script: 'shift -b 2 echo', flags: [], args: [' a', ''] },
@@ -161,6 +165,8 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'elgetpositionals backtick -E X $@ echo [$X]', flags: [], args: [' echo', ' hi', ''] },
   { script: 'elgetpositionals foreground $@ echo after', flags: [], args: [' if', '  false', ' ', ' echo', ' no', ''] },
   { script: 'elgetpositionals foreground $@ echo after', flags: [], args: [' echo', ' in'] },
+  { script: 'elgetpositionals case -s b $@ echo none', flags: [], args: [' a', '  echo', '  A', ' ', ' b', '  printf', '  [%s]', '   B', ' ', ''] },
+  { script: 'elgetpositionals trap $@ sh -c "kill -TERM $PPID; sleep 0.3; exit 4"', flags: [], args: [' SIGTERM', '  echo', '  caught', ' ', ''] },
   // piperw, fdreserve, fdblock: descriptors for the program.
   { script: 'piperw 5 6 sh -c "echo through >&6; exec 6>&-; cat <&5"' },
   { script: 'piperw 5 5 true' },

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 
 import { EXECLINE_PROGRAMS } from '../../src/execline/main.js';
 import { isBuiltinCommand } from '../../src/execline/run.js';
-import { decodeArgv, encodeArgv } from '../../src/execline/script.js';
+import { encodeArgv } from '../../src/execline/script.js';
 import { isRoot, repoRoot } from '../helpers/pid1.js';
 
 /** Steward's execlineb, run as images run it: a script file with its options, or -c. */
@@ -493,9 +493,10 @@ describe("execline's commands run as programs, as shell run scripts chain them",
     assert.match(missing.stderr, /^cd: fatal: .*no-such-dir/m);
   });
 
-  it('decodeArgv undoes encodeArgv, nested blocks included', () => {
-    // (A word starting with a space inside a block cannot be told from a nested block: execline's encoding has that limit.)
-    const nodes = ['if', { block: ['foreground', { block: ['echo', 'two words'], line: 0 }, 'true'], line: 0 }, 'echo', ''];
-    assert.deepEqual(decodeArgv(encodeArgv(nodes)), nodes);
+  it('a word that starts with a space is a block only where a command takes one, as with execline', () => {
+    const words = asProgram('cd', ['/', 'printf', '[%s]', ' y', '', 'z']);
+    assert.equal(words.stdout, '[ y][][z]', words.stderr);
+    const nested = asProgram('foreground', [' printf', ' [%s]', '  x', ' y', '', 'printf', '|%s', ' done']);
+    assert.equal(nested.stdout, '[ x][y]| done', nested.stderr);
   });
 });

@@ -46,17 +46,30 @@ function directiveSignal(word: string): number {
 function readDirectives(block: readonly ScriptNode[]): Map<number, readonly ScriptNode[]> {
   if (block.length === 0) throw new ExeclineError('empty block');
   const directives = new Map<number, readonly ScriptNode[]>();
-  for (let index = 0; index < block.length; index += 2) {
-    const keyword = block[index];
+  let entries = block;
+  while (entries.length > 0) {
+    const keyword = entries[0];
     if (typeof keyword !== 'string') throw new ExeclineError(`a directive must be a signal name or number, not a { block }; usage: ${TRAP_USAGE}`);
-    const command = block[index + 1];
-    if (command === undefined || typeof command === 'string') throw new ExeclineError(`unterminated internal block for directive ${keyword}`);
     const signal = directiveSignal(keyword);
+    const [command, next] = directiveBlock(entries.slice(1), keyword);
+    entries = next;
     if (directives.has(signal)) throw new ExeclineError(`duplicate directive: ${keyword}`);
-    if (command.block.length === 0) throw new ExeclineError(`empty internal block for directive ${keyword}`);
-    directives.set(signal, command.block);
+    if (command.length === 0) throw new ExeclineError(`empty internal block for directive ${keyword}`);
+    directives.set(signal, command);
   }
   return directives;
+}
+
+/** A directive's command line: a block the script wrote, or execline's encoding of one in a block given through $@. */
+function directiveBlock(entries: readonly ScriptNode[], keyword: string): [readonly ScriptNode[], readonly ScriptNode[]] {
+  const first = entries[0];
+  if (first === undefined || (typeof first === 'string' && first !== '' && !first.startsWith(' '))) throw new ExeclineError(`unterminated internal block for directive ${keyword}`);
+  try {
+    return takeBlock(entries, `the command line for ${keyword}`, TRAP_USAGE);
+  } catch (error) {
+    if (error instanceof ExeclineError) throw new ExeclineError(`unterminated internal block for directive ${keyword}`);
+    throw error;
+  }
 }
 
 /** The signals to listen to: the directives', and with -x or a `default` every one a listener may take. */

@@ -98,12 +98,15 @@ const caseCommand: Command = {
     const extended = lastOf(flags, 'e', 'E') !== 'e';
     const subexpressionsWanted = lastOf(flags, 'N', 'n') === 'N';
     const ignoreCase = flags.has('i');
-    for (let index = 0; index < block.length; index += 2) {
-      const expression = block[index];
-      const prog = block[index + 1];
-      if (typeof expression !== 'string' || prog === undefined || typeof prog === 'string') throw new ExeclineError('malformed case block');
+    let entries = block;
+    while (entries.length > 0) {
+      const [expression, afterExpression] = [entries[0], entries.slice(1)];
+      if (typeof expression !== 'string' || afterExpression.length === 0) throw new ExeclineError('malformed case block');
+      // The program's block: one the script wrote, or execline's encoding of it in a block given through $@.
+      const [prog, next] = takeBlock(afterExpression, `the program for ${JSON.stringify(expression)}`, this.usage);
+      entries = next;
       if (shell) {
-        if (shellMatches(bytes(expression), bytes(value), { escapes: extended, period: ignoreCase, pathname: subexpressionsWanted })) return { rest: prog.block };
+        if (shellMatches(bytes(expression), bytes(value), { escapes: extended, period: ignoreCase, pathname: subexpressionsWanted })) return { rest: prog };
         continue;
       }
       let regex: RegExp;
@@ -117,7 +120,7 @@ const caseCommand: Command = {
       const match = regex.exec(bytes(value));
       if (match === null) continue;
       if (subexpressionsWanted) for (const [name, text] of subexpressions(expression, match)) context.state.env.set(name, fromBytes(text));
-      return { rest: prog.block };
+      return { rest: prog };
     }
     return { rest: progDefault };
   },

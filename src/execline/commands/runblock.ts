@@ -1,7 +1,6 @@
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions, takeWord } from '../options.js';
 import { warn } from '../report.js';
-import { decodeArgv } from '../script.js';
 import type { ChainState } from '../state.js';
 import { POSITIONAL_PREFIXES, popVariables } from '../variable-stack.js';
 
@@ -82,7 +81,9 @@ const runblock: Command = {
       words = Array.from({ length: count - last }, (_, index) => positional(state, last + 1 + index));
     } else words = readBlock(state, last, Number(nWord), tooFew, context.name).words;
     if (!flags.has('P')) popVariables(state.env, POSITIONAL_PREFIXES);
-    return { rest: [...cmd, ...decodeArgv(words)] };
+    // The block's words as they are, as execline's runblock executes them: a nested block in it
+    // is read by the command that takes it, and a word that starts with a space is just a word.
+    return { rest: [...cmd, ...words] };
   },
 };
 
