@@ -17,12 +17,17 @@ type Positional = { readonly mode: 'push' | 'none' } | { readonly mode: 'substit
 interface Invocation {
   readonly script: { readonly text: string } | { readonly file: string };
   readonly positional: Positional;
+  /** -q, -w, -W: EXECLINE_STRICT for the script and what it runs (0 takes it out); undefined leaves it as it came. */
+  readonly strictness: number | undefined;
   readonly args: readonly string[];
 }
+
+const STRICTNESS_OPTIONS: ReadonlyMap<string, number> = new Map([['q', 0], ['w', 1], ['W', 2]]);
 
 function parseInvocation(argv: readonly string[]): Invocation {
   let positional: Positional = { mode: 'push' };
   let inline: string | undefined;
+  let strictness: number | undefined;
   let index = 0;
   while (index < argv.length) {
     const word = argv[index] ?? '';
@@ -31,8 +36,9 @@ function parseInvocation(argv: readonly string[]): Invocation {
     if (word === '--') break;
     for (let at = 1; at < word.length; at++) {
       const letter = word[at] ?? '';
-      if (letter === 'q' || letter === 'w' || letter === 'W' || letter === 'e') continue;
-      if (letter === 'p') positional = { mode: 'push' };
+      if (letter === 'e') continue;
+      if (STRICTNESS_OPTIONS.has(letter)) strictness = STRICTNESS_OPTIONS.get(letter);
+      else if (letter === 'p') positional = { mode: 'push' };
       else if (letter === 'P') positional = { mode: 'none' };
       else if (letter === 'S' || letter === 's' || letter === 'c') {
         const attached = word.slice(at + 1);
@@ -45,10 +51,10 @@ function parseInvocation(argv: readonly string[]): Invocation {
       } else throw new ExeclineError(`unknown option -${letter}; usage: ${EXECLINEB_USAGE}`);
     }
   }
-  if (inline !== undefined) return { script: { text: inline }, positional, args: argv.slice(index) };
+  if (inline !== undefined) return { script: { text: inline }, positional, strictness, args: argv.slice(index) };
   const file = argv[index];
   if (file === undefined) throw new ExeclineError(`no script given; usage: ${EXECLINEB_USAGE}`);
-  return { script: { file }, positional, args: argv.slice(index + 1) };
+  return { script: { file }, positional, strictness, args: argv.slice(index + 1) };
 }
 
 function positionalBindings(name: string, args: readonly string[], min: number, shift: boolean): Bindings {
@@ -85,10 +91,20 @@ export function execlineb(argv: readonly string[], self: readonly string[]): Out
   const inherited = inheritedDescriptors();
   const state = ChainState.fromProcess(inherited);
   const name = 'file' in invocation.script ? invocation.script.file : 'execlineb';
-  const { positional, args } = invocation;
+  const { positional, strictness, args } = invocation;
+  // As execline's: what the script runs reads it too (shift, runblock, elgetpositionals, a nested execlineb).
+  if (strictness === 0) state.env.delete('EXECLINE_STRICT');
+  else if (strictness !== undefined) state.env.set('EXECLINE_STRICT', String(strictness));
   if (positional.mode === 'substitute') {
-    // Fewer than asked for: said, and the missing ones are empty, as execline's.
-    if (args.length < positional.min) warn('execlineb', `too few arguments: expecting at least ${positional.min} but got ${args.length}`);
+    // Fewer than asked for: said (unless -q; -W stops there), and the missing ones are empty, as execline's.
+    if (args.length < positional.min && strictness !== 0) {
+      const message = `too few arguments: expecting at least ${positional.min} but got ${args.length}`;
+      if (strictness === 2) {
+        report('execlineb', message);
+        return 100;
+      }
+      warn('execlineb', message);
+    }
     nodes = substitute(nodes, positionalBindings(name, args, positional.min, positional.shift));
   }
   if (positional.mode === 'push') {

@@ -159,6 +159,14 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'shift -n 1 -b 1 importas N "#" importas A 1 echo $N $A', flags: [], args: ['x', ' a', '', 'c', 'd'] },
   { script: 'shift -b 2 echo', flags: [], args: [' a', ''] },
   { script: 'shift -n 5 importas N "#" echo $N', flags: [] },
+  // execlineb -w and -W set EXECLINE_STRICT for the script and what it runs, -q takes it out.
+  { script: 'importas -D unset S EXECLINE_STRICT echo $S', flags: ['-W'] },
+  { script: 'importas -D unset S EXECLINE_STRICT echo $S', flags: ['-w', '-P'] },
+  { script: 'shift -n 5 echo went on', flags: ['-W'] },
+  { script: 'echo $1 $2 $3 $4', flags: ['-W', '-S4'] },
+  { script: 'echo $1 $2 $3 $4', flags: ['-q', '-S4'] },
+  { script: 'export EXECLINE_STRICT 2 elgetpositionals -P 4 echo $1', flags: [] },
+  { script: 'export EXECLINE_STRICT 1 elgetpositionals -P 4 echo $1', flags: [] },
   { script: 'export ! 1 export FD3 x export EXECLINE_STRICT 1 export ELGETOPT_a 1 export ELGETOPT_a:1 2 emptyenv -c pipeline { pipeline { env } grep -v ^PATH= } sort', flags: [] },
   { script: 'export ELGETOPT_a 1 export ELGETOPT_a:1 2 export 1:1 z emptyenv -P pipeline { pipeline { env } grep -v ^PATH= } sort', flags: [] },
   // A block a script was given, put in its command line by $@: read as execline's commands read it.

@@ -56,7 +56,8 @@ const shift: Command = {
 
 /**
  * elgetpositionals: substitutes #, @, 0 and each positional parameter; -P num: the numbers up to
- * num that no parameter was given for are substituted as empty words too, as with execlineb -S num.
+ * num that no parameter was given for are substituted as empty words too, as with execlineb -S num
+ * (and said under EXECLINE_STRICT, as execlineb -w and -W say it).
  */
 const elgetpositionals: Command = {
   usage: 'elgetpositionals [ -P num ] prog...',
@@ -66,6 +67,11 @@ const elgetpositionals: Command = {
     const minimum = flags.get('P') ?? '0';
     if (!/^\d+$/.test(minimum)) throw new ExeclineError(`usage: ${this.usage}`);
     const values = positionals(context.state);
+    if (values.length < Number(minimum) && strictness(context.state) > 0) {
+      const message = `too few arguments: expected at least ${minimum} but got ${values.length}`;
+      if (strictness(context.state) > 1) throw new ExeclineError(message);
+      warn(context.name, message);
+    }
     const bindings = new Map<string, string | readonly string[]>([['#', String(values.length)], ['@', values]]);
     bindings.set('0', context.state.env.get('0') ?? '');
     for (let number = 1; number <= Math.max(values.length, Number(minimum)); number++) bindings.set(String(number), values[number - 1] ?? '');
