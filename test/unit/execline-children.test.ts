@@ -54,6 +54,9 @@ const TRAP_CASES: readonly string[] = [
   'trap { term { echo no } } sh -c "kill -9 $$"',
   // Whether the command line for a signal still runs or not, trap ends with the program.
   `trap { term { sh -c "echo slow; sleep 0.4; echo done" } } ${sending('TERM TERM', 2)}`,
+  // An empty command line: the signal is caught, nothing runs, the program goes on.
+  `trap { term { } } ${sending('TERM TERM', 5)}`,
+  `trap { default { } } ${sending('HUP USR1', 6)}`,
   // In a block, trap runs in a process of its own.
   `foreground { trap { term { echo handled } } ${sending('TERM', 5)} } importas Q ? echo after $Q`,
   // Mistakes: execline's exit codes.

@@ -54,7 +54,7 @@ function readDirectives(block: readonly ScriptNode[]): Map<number, readonly Scri
     const [command, next] = directiveBlock(entries.slice(1), keyword);
     entries = next;
     if (directives.has(signal)) throw new ExeclineError(`duplicate directive: ${keyword}`);
-    if (command.length === 0) throw new ExeclineError(`empty internal block for directive ${keyword}`);
+    // An empty command line is a directive too, as execline's: the signal is caught and nothing runs.
     directives.set(signal, command);
   }
   return directives;
