@@ -83,6 +83,17 @@ describe('eltest and s6-test in scripts', () => {
     assert.equal(script('importas -D no V V if { eltest $V =~ ^(yes|no)$ } echo matched').stdout, 'matched\n');
   });
 
+  it('-t asks about the descriptor the chain gives the program, after its redirfd, fdmove and fdclose, as execline\'s', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, () => {
+    const text = 'foreground { redirfd -w 1 /dev/null eltest -t 1 } importas A ? foreground { fdclose 0 eltest -t 0 } importas B ? foreground { fdmove -c 5 0 eltest -t 5 } importas C ? foreground { eltest -t 0 } importas D ? echo $A $B $C $D';
+    const onTerminal = (argv: readonly string[], path: string): string => {
+      const command = argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+      return spawnSync('/usr/bin/script', ['-qc', command, '/dev/null'], { encoding: 'utf8', env: { PATH: path }, cwd: work, timeout: 20_000 }).stdout.replaceAll('\r', '');
+    };
+    const mine = onTerminal([process.execPath, TOOL, 'execlineb', '-Pc', text], ENV.PATH);
+    assert.equal(mine, '1 1 0 0\n');
+    if (existsSync(REAL_ELTEST)) assert.equal(mine, onTerminal(['/usr/lib/execline/bin/execlineb', '-Pc', text], `/usr/lib/execline/bin:${ENV.PATH}`));
+  });
+
   it('ends the chain with its exit code: 100 and a message for an expression it cannot read', () => {
     const result = script('eltest a b');
     assert.equal(result.code, 100);

@@ -166,9 +166,11 @@ function unary(operator: string, operand: string, state: ChainState): boolean {
   if (operator === '-v') return state.env.has(operand);
   if (operator === '-t') {
     if (!/^\d+$/.test(operand)) throw new ExeclineError(`${operator} requires an integer argument`);
-    // Through the C library: node:tty would load node:net and its streams into every start of
-    // PID 1 and of the s6 commands, a few milliseconds each, for this one rare test.
-    return isTerminal(Number(operand));
+    // The program's descriptor, as the chain's redirfd, fdmove and fdclose leave it: the
+    // interpreter's own that it will be a copy of, if any. Through the C library: node:tty
+    // would load node:net and its streams into every start of PID 1 and of the s6 commands.
+    const source = state.programDescriptors().get(Number(operand));
+    return source !== undefined && isTerminal(source);
   }
   const path = resolve(state.cwd, operand);
   if (operator === '-e') return accessible(path, constants.F_OK);
