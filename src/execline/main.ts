@@ -176,8 +176,8 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
   // intrinsic utilities), so these are for what calls them as programs, as s6-overlay links them.
   'trap',
   'wait',
-  // Not elgetopt and runblock: they read the positional parameters from variables (#, 1...)
-  // that the sh line in front of Steward's Node commands drops; an image's own are linked instead.
+  // Not elgetopt and runblock: they read the positional parameters from variables (#, 1...) that
+  // the sh line in front of Steward's Node commands drops when a shell starts them; an image's own are linked instead.
   'piperw',
   'fdreserve',
   'fdblock',

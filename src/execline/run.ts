@@ -11,6 +11,7 @@ import { BUILTIN_COMMANDS as COMMANDS } from './builtins.js';
 import { ExeclineError, SpawnFailure } from './options.js';
 import { closeOpened } from './redirection.js';
 import { report } from './report.js';
+import { directExecution } from './own-launchers.js';
 import { encodeArgv, type ScriptNode, serializeScript } from './script.js';
 import type { ChainState } from './state.js';
 import { UNSUPPORTED_COMMANDS } from './unsupported.js';
@@ -125,12 +126,18 @@ function replaceWith(argv: readonly string[], state: ChainState, searchPath: str
     report(interpreter.name ?? 'execlineb', error instanceof Error ? error.message : String(error));
     return 111;
   }
-  const errno = replaceProcess(resolved.path, resolved.argv, state.envArray());
+  const execution = directExecution(resolved.path, resolved.argv, state.env, nodeOf(interpreter));
+  const errno = replaceProcess(execution.path, execution.argv, execution.env);
   const code = errnoName(errno);
   // As the user it became, the program may be out of reach: say so rather than only EACCES.
   const hint = code === 'EACCES' && state.account !== undefined ? ` (as ${state.account}, who may not read or search its directory)` : '';
   report(interpreter.name ?? 'execlineb', `unable to exec ${argv[0] ?? ''}: ${code}${hint}`);
   return code === 'ENOENT' ? 127 : 126;
+}
+
+/** The Node this interpreter runs on, which starts Steward's own commands too. */
+function nodeOf(interpreter: Interpreter): string {
+  return interpreter.self[0] ?? process.execPath;
 }
 
 /**
@@ -174,7 +181,8 @@ function spawnProgram(argv: readonly string[], state: ChainState, interpreter: I
   const previousMask = process.umask(state.umask);
   try {
     const fds = new Map<number, FdSource>(interpreter.inherited.map((fd) => [fd, 'inherit']));
-    const pid = posixSpawn({ path: resolved.path, argv: resolved.argv, env: state.envArray(), cwd: unlessCurrent(state.cwd), fds, actions: state.actions, newSession: false });
+    const execution = directExecution(resolved.path, resolved.argv, state.env, nodeOf(interpreter));
+    const pid = posixSpawn({ path: execution.path, argv: [...execution.argv], env: [...execution.env], cwd: unlessCurrent(state.cwd), fds, actions: state.actions, newSession: false });
     if (pid < 0) {
       const code = Object.entries(constants.errno).find(([, number]) => number === -pid)?.[0] ?? `errno ${-pid}`;
       throw new ProgramError(argv[0] ?? '', code, 111, 'spawn');

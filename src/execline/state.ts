@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import type { FileAction } from '../sys/ffi.js';
 
 /**
@@ -57,7 +59,15 @@ export class ChainState {
 
   static fromProcess(inherited: readonly number[]): ChainState {
     const env = new Map<string, string>();
-    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env.set(name, value);
+    const hidden = new Set<string>();
+    for (const name of Object.keys(process.env)) {
+      const value = process.env[name];
+      if (value !== undefined) env.set(name, value);
+      else hidden.add(name);
+    }
+    // Node's process.env lists a variable whose name is a number (the positional parameters 0, 1...
+    // a calling execline script leaves) but gives no value for it: read from what this process was given.
+    if (hidden.size > 0) for (const [name, value] of initialEnvironment()) if (hidden.has(name)) env.set(name, value);
     const mask = process.umask();
     return new ChainState(env, process.cwd(), mask, [], undefined, undefined, [], [], [], inherited);
   }
@@ -88,4 +98,18 @@ export class ChainState {
   envArray(): string[] {
     return [...this.env].map(([name, value]) => `${name}=${value}`);
   }
+}
+
+/** The environment this process was started with, as the kernel keeps it. */
+function initialEnvironment(): [string, string][] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/environ', 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\0')
+    .filter((entry) => entry.includes('='))
+    .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]);
 }

@@ -500,3 +500,26 @@ describe("execline's commands run as programs, as shell run scripts chain them",
     assert.equal(nested.stdout, '[ x][y]| done', nested.stderr);
   });
 });
+
+describe("Steward's own commands run from a script: the environment whole", () => {
+  const command = mkdtempSync(join(work, 'command-'));
+  for (const name of ['execlineb', 's6-envdir']) symlinkSync(TOOL, join(command, name));
+  const PATH = `${command}:${BASE_ENV.PATH}`;
+  const envdir = mkdtempSync(join(work, 'env-'));
+  const script = 'export spring.profiles.active prod execlineb -c "importas -D none p spring.profiles.active importas -D none v 1:1 importas -D none n 2:1 foreground { echo $p $v $n } emptyenv -P importas -D none w 1 echo popped $w" inner';
+
+  it('a nested /command/execlineb gets names no shell keeps, and the positional parameters its caller left, as execline\'s', () => {
+    const result = run(script, { flags: [], args: ['outer-a', 'outer-b'], env: { PATH, STEWARD_NODE_OPTIONS: '--no-such-option' } });
+    assert.equal(result.stdout, 'prod outer-a outer-b\npopped outer-a\n', result.stderr);
+    if (existsSync(REAL_EXECLINEB)) {
+      const real = spawnSync(REAL_EXECLINEB, [scriptFile(script), 'outer-a', 'outer-b'], { encoding: 'utf8', env: { PATH: `/usr/lib/execline/bin:${BASE_ENV.PATH}` }, cwd: work });
+      assert.equal(result.stdout, real.stdout, real.stderr);
+    }
+  });
+
+  // (The outer execlineb is started on Node here, with NODE_OPTIONS set aside as its launcher would.)
+  it('NODE_OPTIONS is set aside for its Node and given back to what it runs', () => {
+    const result = run(`s6-envdir ${envdir} sh -c "echo $NODE_OPTIONS"`, { env: { PATH, STEWARD_NODE_OPTIONS: '--no-such-option' } });
+    assert.equal(result.stdout, '--no-such-option\n', result.stderr);
+  });
+});
