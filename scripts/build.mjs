@@ -3,10 +3,9 @@
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 
-import { writeCodeCaches } from './code-cache.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const define = { STEWARD_VERSION: JSON.stringify(version) };
@@ -64,6 +63,8 @@ await build({
   define,
 });
 
-// A failed warm-up only costs start-up time: the bundles run without a cache.
-const problem = writeCodeCaches();
+// A failed warm-up only costs start-up time: the bundles run without a cache. The warm-up is
+// the one `steward install` runs for an image's own Node, from the sources just transpiled.
+const { writeCodeCaches } = await import('../.build/src/cli/code-cache-warm-up.js');
+const problem = writeCodeCaches(resolve(import.meta.dirname, '..'));
 if (problem !== undefined) console.warn(`build: no code cache for the bundles: ${problem}`);
