@@ -575,7 +575,11 @@ test('a logger whose producer left a child holding the pipe gets its down-signal
     's6-overlay/s6-rc.d/app-log/type': 'longrun\n',
     's6-overlay/s6-rc.d/app-log/consumer-for': 'app\n',
     's6-overlay/s6-rc.d/app-log/pipeline-name': 'app-pipeline\n',
-    's6-overlay/s6-rc.d/app-log/run': `#!/bin/sh\ntrap 'echo logger got TERM >> "${'$'}MARK"/logger.out; exit 0' TERM\nwhile read -r line; do echo "$line" >> "${'$'}MARK"/logger.out; done\n`,
+    // The shell waits for its cat with `wait`, which a trapped TERM cuts short at once (a `read`
+    // in dash may finish first, its trap then never running before the end of input). The cat
+    // reads the pipe through descriptor 3: dash gives a command in the background /dev/null
+    // for its input, even with <&0.
+    's6-overlay/s6-rc.d/app-log/run': `#!/bin/sh\ntrap 'echo logger got TERM >> "${'$'}MARK"/logger.out; exit 0' TERM\nexec 3<&0\ncat <&3 >> "${'$'}MARK"/logger.out &\nwait\n`,
     's6-overlay/s6-rc.d/user/contents.d/app-pipeline': '',
   });
   const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '20000' });
