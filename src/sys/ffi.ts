@@ -199,11 +199,22 @@ export function waitForChild(pid: number, block: boolean): WaitResult {
     const result = load().waitpid(pid, status, block ? 0 : WNOHANG);
     if (result > 0) return { pid: result, status: status[0] ?? 0 };
     if (result === 0) return 'running';
-    const errno = load().errno();
-    if (errno === EINTR) continue;
-    if (errno === ECHILD) return 'no-child';
-    throw new Error(`waitpid ${pid} failed with errno ${errno}`);
+    if (!block) return 'no-child'; // without blocking, ECHILD is the only failure
+    const ended = failedBlockingWait(pid, status);
+    if (ended !== 'interrupted') return ended;
   }
+}
+
+/**
+ * After a blocking waitpid returned -1: interrupted by a signal (EINTR), or no such child
+ * (ECHILD). Told apart by a look that does not block, not by errno: koffi gives the thread's
+ * errno as it is when asked, and V8 may have changed it since the call (an ENOMEM was read
+ * where waitpid had set ECHILD).
+ */
+function failedBlockingWait(pid: number, status: number[]): { readonly pid: number; readonly status: number } | 'no-child' | 'interrupted' {
+  const result = load().waitpid(pid, status, WNOHANG);
+  if (result > 0) return { pid: result, status: status[0] ?? 0 };
+  return result === 0 ? 'interrupted' : 'no-child';
 }
 
 /** Whether `fd` is a terminal; through the C library, so node:tty (and node:net, which it loads) stay unloaded. */
@@ -406,13 +417,12 @@ export function waitBlocking(pid: number): number {
   const status = [0];
   for (;;) {
     if (load().waitpid(pid, status, 0) === pid) return status[0] ?? 0;
-    const errno = load().errno();
-    if (errno !== EINTR) throw new Error(`waitpid ${pid} failed with errno ${errno}`);
+    const ended = failedBlockingWait(pid, status);
+    if (ended === 'no-child') throw new Error(`waitpid ${pid}: no such child`);
+    if (ended !== 'interrupted') return ended.status;
   }
 }
 
-const EINTR = 4;
-const ECHILD = 10;
 const F_SETFD = 2;
 const SIG_SETMASK = 2;
 /** Signals 1 to 31 but KILL and STOP: the ones a program may have ignored or caught. */
