@@ -9,7 +9,15 @@ export function isOverlayV2Image(marker = V2_OVERLAY_MARKER): boolean {
   return existsSync(marker);
 }
 
-/** The same, for the image's /etc at `etcDir` (STEWARD_ETC's, on a host). */
-export function isOverlayV2Etc(etcDir: string): boolean {
-  return isOverlayV2Image(join(etcDir, 's6', 'init', 'init-stage2'));
+/** Where s6-overlay v3 keeps its files: an image that has either was updated to v3. */
+const V3_OVERLAY_SIGNS = ['/package/admin/s6-overlay'];
+
+/**
+ * The same, for the image's /etc at `etcDir` (STEWARD_ETC's, on a host), unless the image was
+ * updated to v3 over a v2 base that left v2's files: v3's /etc/s6-overlay or its package
+ * directory say so, and its scripts expect v3's arguments and environment.
+ */
+export function isOverlayV2Etc(etcDir: string, v3Signs: readonly string[] = V3_OVERLAY_SIGNS): boolean {
+  if (!isOverlayV2Image(join(etcDir, 's6', 'init', 'init-stage2'))) return false;
+  return ![join(etcDir, 's6-overlay'), ...v3Signs].some((path) => existsSync(path));
 }
