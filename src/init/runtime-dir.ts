@@ -7,7 +7,6 @@ import { noNewPrivileges } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { removeIfPresent } from '../util/remove.js';
 import { makeEnvStage3, recordStage2Exit } from './env-stage3.js';
-import { isOverlayV2Image } from './overlay-v2.js';
 
 /**
  * The paths scripts in s6-overlay images rely on, under the runtime directory.
@@ -42,7 +41,7 @@ export function runtimeLayout(runDir: string): RuntimeLayout {
 /** The halt family: each asks this process, by pid, to shut down (SIGUSR2, as s6-overlay's halt). */
 const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 
-export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string, overlayV2 = isOverlayV2Image()): void {
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string, overlayV2: boolean): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,15 @@ function scriptFile(text: string): string {
 }
 
 const BASE_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+/** Runs a script with descriptor 3 open on a file named `name` (a notification-fd, say); returns what went into it. */
+function runWithDescriptor3(name: string, text: string): { result: SpawnSyncReturns<string>; written: string } {
+  const target = join(work, name);
+  const fd = openSync(target, 'w');
+  const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-P', scriptFile(text)], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+  closeSync(fd);
+  return { result, written: readFileSync(target, 'utf8') };
+}
 
 function run(text: string, options: { args?: string[]; flags?: string[]; env?: Record<string, string> } = {}): { code: number | null; stdout: string; stderr: string } {
   const file = scriptFile(text);
@@ -55,13 +64,9 @@ describe('execlineb: the program replaces the interpreter', () => {
   });
 
   it('keeps the descriptors it inherited (a notification-fd) for the program and for blocks', () => {
-    const target = join(work, 'fd3');
-    const fd = openSync(target, 'w');
-    const file = scriptFile('foreground { sh -c "echo from-block >&3" }\nsh -c "echo from-program >&3"\n');
-    const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-P', file], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
-    closeSync(fd);
+    const { result, written } = runWithDescriptor3('fd3', 'foreground { sh -c "echo from-block >&3" }\nsh -c "echo from-program >&3"\n');
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(readFileSync(target, 'utf8'), 'from-block\nfrom-program\n');
+    assert.equal(written, 'from-block\nfrom-program\n');
   });
 });
 
@@ -219,13 +224,9 @@ forx i { 2 3 } importas i i echo line$i
       assert.match(result.stderr, /^fd(move|swap): fatal: unable to (move fd 9 to fd 1|swap fds): EBADF/, script);
     }
     assert.equal(run('fdmove 9 1 fdmove 1 9 echo back').stdout, 'back\n');
-    const target = join(work, 'inherited-fd3');
-    const fd = openSync(target, 'w');
-    const file = scriptFile('fdmove 1 3 echo through-3\n');
-    const result = spawnSync(process.execPath, [TOOL, 'execlineb', '-P', file], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
-    closeSync(fd);
+    const { result, written } = runWithDescriptor3('inherited-fd3', 'fdmove 1 3 echo through-3\n');
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(readFileSync(target, 'utf8'), 'through-3\n');
+    assert.equal(written, 'through-3\n');
   });
 
   it('a redirection that cannot be opened is named as such, not blamed on the program', () => {
