@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { constants as osConstants } from 'node:os';
+import { endianness as osEndianness, constants as osConstants } from 'node:os';
 
 import type Koffi from 'koffi';
 
@@ -38,7 +38,7 @@ interface ExecCalls {
 }
 
 /** posix_spawn and its helpers; absent on a C library too old to have addchdir_np. */
-type PosixSpawnArgs = [pid: number[], path: string, actions: Buffer, attributes: Buffer, argv: (string | null)[], envp: (string | null)[]];
+type PosixSpawnArgs = [pid: number[], path: string, actions: Buffer, attributes: Buffer, argv: Buffer, envp: Buffer];
 
 interface SpawnCalls {
   /** With koffi's `async`, the same call on a libuv thread. */
@@ -75,6 +75,8 @@ const SIGSET_SIZE = 128;
 const LIBC_NAMES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1', 'libc.so'];
 
 let libc: LibC | undefined;
+/** koffi itself once loaded, for what is not a call: addresses and sizes. */
+let koffiModule: typeof Koffi | undefined;
 
 /** Linux folders of koffi's prebuilt native modules, glibc first, as koffi tries them. */
 function nativeFolders(): string[] {
@@ -109,6 +111,7 @@ export const BACKGROUND_CALLS = 8;
 function load(): LibC {
   if (libc !== undefined) return libc;
   const koffi = loadKoffi();
+  koffiModule = koffi;
   // Only possible before the first library is loaded; a koffi that refuses it still works.
   try {
     koffi.config({ resident_async_pools: BACKGROUND_CALLS });
@@ -131,7 +134,7 @@ function load(): LibC {
   let spawn: SpawnCalls | undefined;
   try {
     spawn = {
-      posixSpawn: loaded.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attributes, const char **argv, const char **envp)') as SpawnCalls['posixSpawn'],
+      posixSpawn: loaded.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attributes, void *argv, void *envp)') as SpawnCalls['posixSpawn'],
       actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
       actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
       addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -280,9 +283,57 @@ export function canPosixSpawn(): boolean {
 interface PreparedSpawn {
   readonly actions: Buffer;
   readonly attributes: Buffer;
-  readonly argv: (string | null)[];
-  readonly envp: (string | null)[];
+  readonly argv: CStringArray;
+  readonly envp: CStringArray;
   destroy(): void;
+}
+
+/**
+ * A NULL-terminated array of C strings in memory of our own, passed to C as it is. Given
+ * a `const char **`, koffi converts every string at every call: for an environment of a
+ * few hundred variables (Kubernetes' service links) that cost several times the start it
+ * was for, on the main thread. The services share one environment, converted once.
+ */
+interface CStringArray {
+  /** The strings' addresses, then a null pointer: what the C function gets. */
+  readonly pointers: Buffer;
+  /** The strings, each ending with a NUL; referenced here so that they live as long as `pointers`. */
+  readonly bytes: Buffer;
+}
+
+/** Arrays converted for each array of strings still in use: the services' shared environment. */
+const convertedArrays = new WeakMap<readonly string[], CStringArray>();
+
+function cStringArray(strings: readonly string[], keep: boolean): CStringArray {
+  const kept = convertedArrays.get(strings);
+  if (kept !== undefined) return kept;
+  const koffi = koffiModule;
+  if (koffi === undefined) throw new Error('koffi is not loaded');
+  const lengths = strings.map((value) => Buffer.byteLength(value));
+  // Not from Node's shared pool: the address of its first byte is taken below.
+  const bytes = Buffer.allocUnsafeSlow(lengths.reduce((total, length) => total + length + 1, 0) || 1);
+  const pointerSize = koffi.sizeof('void *');
+  const pointers = Buffer.alloc((strings.length + 1) * pointerSize);
+  const base = koffi.address(bytes);
+  let offset = 0;
+  strings.forEach((value, index) => {
+    bytes.write(value, offset, 'utf8');
+    bytes[offset + (lengths[index] ?? 0)] = 0;
+    writePointer(pointers, index * pointerSize, base + BigInt(offset), pointerSize);
+    offset += (lengths[index] ?? 0) + 1;
+  });
+  const array = { pointers, bytes };
+  if (keep) convertedArrays.set(strings, array);
+  return array;
+}
+
+function writePointer(target: Buffer, at: number, address: bigint, size: number): void {
+  const littleEndian = osEndianness() === 'LE';
+  if (size === 8) {
+    if (littleEndian) target.writeBigUInt64LE(address, at);
+    else target.writeBigUInt64BE(address, at);
+  } else if (littleEndian) target.writeUInt32LE(Number(address), at);
+  else target.writeUInt32BE(Number(address), at);
 }
 
 /** The two signal sets every start uses, filled once: all signals to default, none blocked. */
@@ -343,7 +394,7 @@ function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSp
     destroy();
     throw error;
   }
-  return { actions, attributes, argv: [...request.argv, null], envp: [...request.env, null], destroy };
+  return { actions, attributes, argv: cStringArray(request.argv, false), envp: cStringArray(request.env, true), destroy };
 }
 
 /** A file action posix_spawn was to carry out could not even be recorded. */
@@ -376,7 +427,7 @@ export function posixSpawn(request: PosixSpawnRequest): number {
   }
   try {
     const pid = [0];
-    return spawnOutcome(calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp), pid);
+    return spawnOutcome(calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv.pointers, prepared.envp.pointers), pid);
   } finally {
     prepared.destroy();
   }
@@ -400,7 +451,7 @@ export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result
     return;
   }
   const pid = [0];
-  calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv, prepared.envp, (error: unknown, result: number) => {
+  calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv.pointers, prepared.envp.pointers, (error: unknown, result: number) => {
     prepared.destroy();
     // koffi could not make the call at all: as if the system had no resources for it.
     done(error === null || error === undefined ? spawnOutcome(result, pid) : -osConstants.errno.EAGAIN);

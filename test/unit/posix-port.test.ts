@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -114,5 +114,37 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     const denied = await run(port, spec(join(dir, 'not-executable')));
     assert.deepEqual(denied.order, ['error']);
     assert.equal(denied.error?.code, 'EACCES');
+  });
+
+  it('gives each child its arguments and environment byte for byte, the shared environment of many starts included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steward-port-'));
+    dirs.push(dir);
+    // As the services' environment: frozen, shared by every start, and large (Kubernetes' service links).
+    const env: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin', EMPTY: '', 'spring.profiles.active': 'prod', ACCENTED: 'café ☕ 日本', SPACES: ' a  b ' };
+    for (let index = 0; index < 500; index++) env[`SERVICE_${index}_PORT`] = `tcp://10.0.${index % 256}.${index % 7}:${8000 + index}`;
+    Object.freeze(env);
+    const args = ['first', '', 'with space', 'ünïcode ☃', '--flag=value'];
+    const port = posixProcessPort(reaper);
+    // Run without a shell in between: dash leaves out variables whose names are no shell names.
+    const captured = async (file: string, fileArgs: readonly string[], output: string): Promise<string> => {
+      const fd = openSync(output, 'w');
+      try {
+        const outcome = await run(port, { ...spec(file, fileArgs), env, stdout: fd });
+        assert.deepEqual(outcome.termination, { code: 0, signal: null });
+      } finally {
+        closeSync(fd);
+      }
+      return readFileSync(output, 'utf8');
+    };
+    const expectedEnv = Object.entries(env)
+      .map(([name, value]) => `${name}=${value ?? ''}`)
+      .sort();
+    const runs = Array.from({ length: 12 }, (_, index) =>
+      Promise.all([captured('env', ['-0'], join(dir, `env-${index}`)), captured('printf', ['<%s>', ...args], join(dir, `args-${index}`))]),
+    );
+    for (const [seenEnv, seenArgs] of await Promise.all(runs)) {
+      assert.deepEqual(seenEnv.split('\0').filter((entry) => entry !== '').sort(), expectedEnv);
+      assert.equal(seenArgs, args.map((arg) => `<${arg}>`).join(''));
+    }
   });
 });
