@@ -19,7 +19,9 @@ export function inspectExecutable(path: string, role: string, options: { require
   try {
     stat = statSync(path);
   } catch (error) {
-    return [failure(path, `cannot read the ${role}: ${errnoCode(error) ?? String(error)}`, 'Check that the file exists and is readable')];
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return [failure(path, `cannot read the ${role}: there is no such file (ENOENT)`, 'Check the path, and that the file is in the image')];
+    return [failure(path, `cannot read the ${role}: ${code ?? String(error)}`, 'Check that the file exists and is readable')];
   }
   if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
   if (options.requireExecutable !== false) {

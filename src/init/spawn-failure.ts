@@ -11,5 +11,7 @@ export function whyNotExecutable(path: string, error: NodeJS.ErrnoException, rol
   const found = inspectExecutable(path, role).find((diagnostic) => diagnostic.error.message !== '');
   if (found === undefined) return errorMessage(error);
   const { message, hint } = found.error;
-  return `${message} (${error.code ?? 'error'})${hint === undefined ? '' : `. ${hint}`}`;
+  // The inspection may have met the same failure and named its code already.
+  const code = error.code === undefined || message.includes(error.code) ? '' : ` (${error.code})`;
+  return `${message}${code}${hint === undefined ? '' : `. ${hint}`}`;
 }
