@@ -3,7 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 
 import { netModule } from '../sys/builtins.js';
-import { listenOnUnixSocket } from '../sys/ffi.js';
+import { listenOnUnixSocket } from '../sys/ffi/descriptors.js';
 import { removeIfPresent } from '../util/remove.js';
 import { onlyReads } from './status-socket.js';
 import type { CommandContext } from './commands/context.js';

@@ -1,6 +1,6 @@
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 
-import { duplicateAbove, setBlocking } from '../sys/ffi.js';
+import { duplicateAbove, setBlocking } from '../sys/ffi/descriptors.js';
 import { ExeclineError } from './options.js';
 import type { ChainState } from './state.js';
 

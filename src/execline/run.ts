@@ -2,7 +2,15 @@ import { closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 
-import { setSoftLimit, errnoName, type FdSource, moveDescriptor, posixSpawn, replaceProcess, waitBlocking } from '../sys/ffi.js';
+import { waitBlocking } from '../sys/ffi/children.js';
+
+import { moveDescriptor } from '../sys/ffi/descriptors.js';
+
+import { errnoName } from '../sys/ffi/library.js';
+
+import { replaceProcess, setSoftLimit } from '../sys/ffi/process-image.js';
+
+import { type FdSource, posixSpawn } from '../sys/ffi/spawn.js';
 import { findExecutable } from '../sys/which.js';
 import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import type { FileAction } from '../sys/ffi.js';
+import type { FileAction } from '../sys/ffi/spawn.js';
 
 /**
  * An account to become, for s6-setuidgid or s6-applyuidgid; null leaves that part as it is.

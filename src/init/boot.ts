@@ -6,7 +6,7 @@ import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
-import { isTerminal } from '../sys/ffi.js';
+import { isTerminal } from '../sys/ffi/descriptors.js';
 import { findExecutable } from '../sys/which.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';

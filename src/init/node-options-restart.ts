@@ -1,4 +1,6 @@
-import { errnoName, moveDescriptor, replaceProcess } from '../sys/ffi.js';
+import { moveDescriptor } from '../sys/ffi/descriptors.js';
+import { errnoName } from '../sys/ffi/library.js';
+import { replaceProcess } from '../sys/ffi/process-image.js';
 import { inheritedDescriptors } from '../sys/proc.js';
 import { takeNodeOptionsBack, withNodeOptionsAside } from '../util/node-options.js';
 

@@ -6,7 +6,7 @@ import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
 import { cannotStart, PERMANENT_FAILURE_EXIT, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
-import { createPipe } from '../sys/ffi.js';
+import { createPipe } from '../sys/ffi/descriptors.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
 import { whyNotExecutable } from './spawn-failure.js';

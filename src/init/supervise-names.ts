@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 
 import { errorMessage } from '../errors.js';
-import { createPipe } from '../sys/ffi.js';
+import { createPipe } from '../sys/ffi/descriptors.js';
 import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
 

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 import { netModule } from '../sys/builtins.js';
-import { createPipe } from '../sys/ffi.js';
+import { createPipe } from '../sys/ffi/descriptors.js';
 import { whenStderrDrained, writeStderr } from '../sys/stdio.js';
 import { tai64n } from '../util/tai64n.js';
 

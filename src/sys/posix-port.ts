@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 
 import { netModule } from './builtins.js';
-import { BACKGROUND_CALLS, createPipe, errnoName, type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi.js';
+import { createPipe } from './ffi/descriptors.js';
+import { BACKGROUND_CALLS, errnoName } from './ffi/library.js';
+import { type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi/spawn.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';

@@ -1,5 +1,5 @@
 import { monotonicMs } from '../util/monotonic.js';
-import { reapIfExited } from './ffi.js';
+import { reapIfExited } from './ffi/children.js';
 import { listChildren } from './proc.js';
 import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
 import { childEvents, ownChildren } from './spawn.js';

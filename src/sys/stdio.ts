@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 
-import { clearStatusFlags } from './ffi.js';
+import { clearStatusFlags } from './ffi/descriptors.js';
 import type { FreshPipe, StdioTarget } from './spawn.js';
 
 /**

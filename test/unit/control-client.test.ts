@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 
 import { sendRequest } from '../../src/control/client.js';
 import { StewardError } from '../../src/errors.js';
-import { listenOnUnixSocket } from '../../src/sys/ffi.js';
+import { listenOnUnixSocket } from '../../src/sys/ffi/descriptors.js';
 
 /** Connections that sit in the backlog until none is taken any more (EAGAIN), as a busy Steward's do. */
 async function fillBacklog(path: string): Promise<Socket[]> {

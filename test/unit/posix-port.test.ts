@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { canPosixSpawn } from '../../src/sys/ffi.js';
+import { canPosixSpawn } from '../../src/sys/ffi/spawn.js';
 import { posixProcessPort } from '../../src/sys/posix-port.js';
 import { Reaper } from '../../src/sys/reaper.js';
 import type { ProcessPort, SpawnSpec, Termination } from '../../src/sys/spawn.js';

@@ -12,7 +12,7 @@ function runModule<T>(body: string, shell = 'exec'): T {
   const dir = mkdtempSync(join(tmpdir(), 'steward-reaper-'));
   const script = join(dir, 'reaper.mjs');
   const sys = join(repoRoot, '.build', 'src', 'sys');
-  writeFileSync(script, `import { posixSpawn } from '${join(sys, 'ffi.js')}';\nimport { Reaper } from '${join(sys, 'reaper.js')}';\n${body}`);
+  writeFileSync(script, `import { posixSpawn } from '${join(sys, 'ffi', 'spawn.js')}';\nimport { Reaper } from '${join(sys, 'reaper.js')}';\n${body}`);
   const result = spawnSync('sh', ['-c', `${shell} "${process.execPath}" "${script}"`], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout.trim()) as T;

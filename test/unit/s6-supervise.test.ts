@@ -9,7 +9,7 @@ import { notifyListeners } from '../../src/control/s6-supervise/event-dir.js';
 import { encodeStatus, statusFormatOf, type SuperviseStatus } from '../../src/control/s6-supervise/status-file.js';
 import { actionsOfLetter } from '../../src/control/s6-letters.js';
 import { findS6Tools, searchesEverywhere, versionInPath } from '../../src/init/s6-supervise.js';
-import { lockWholeFile, makeFifo } from '../../src/sys/ffi.js';
+import { lockWholeFile, makeFifo } from '../../src/sys/ffi/descriptors.js';
 import { removeTree } from '../helpers/tree.js';
 
 const dirs: string[] = [];

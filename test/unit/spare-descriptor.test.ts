@@ -52,7 +52,7 @@ import('node:fs').then(({ readdirSync }) => {
 import { openSync } from 'node:fs';
 const spare = await import(${JSON.stringify(join(sysDir, 'spare-descriptor.js'))});
 const { netModule } = await import(${JSON.stringify(join(sysDir, 'builtins.js'))});
-const { listenOnUnixSocket } = await import(${JSON.stringify(join(sysDir, 'ffi.js'))});
+const { listenOnUnixSocket } = await import(${JSON.stringify(join(sysDir, 'ffi', 'descriptors.js'))});
 if (${String(reserve)}) spare.reserveSpareDescriptors();
 const fd = listenOnUnixSocket(${JSON.stringify(path)}, 16);
 for (;;) { try { openSync('/dev/null', 'r'); } catch (error) { if (error.code !== 'EMFILE') throw error; break; } }

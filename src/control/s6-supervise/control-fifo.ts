@@ -2,7 +2,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 
 import { removeIfPresent } from '../../util/remove.js';
 import { netModule } from '../../sys/builtins.js';
-import { makeFifo } from '../../sys/ffi.js';
+import { makeFifo } from '../../sys/ffi/descriptors.js';
 
 export interface ControlFifo {
   close(): void;

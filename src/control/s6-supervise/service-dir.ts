@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { isRunning, type ServiceState } from '../../supervise/state.js';
 import type { ServiceSupervisor, SupervisorEvent } from '../../supervise/supervisor.js';
-import { lockWholeFile } from '../../sys/ffi.js';
+import { lockWholeFile } from '../../sys/ffi/descriptors.js';
 import { signalNumber } from '../../sys/signals.js';
 import { packTai64n } from '../../util/tai64n.js';
 import { openControlFifo, type ControlFifo } from './control-fifo.js';

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 
-import { waitForChild } from '../../sys/ffi.js';
+import { waitForChild } from '../../sys/ffi/children.js';
 import { type Command, type CommandContext, exitCodeOf } from '../command.js';
 import { ExeclineError, lastOf, parseOptions, takeBlock } from '../options.js';
 import { report } from '../report.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { createPipe, setBlocking } from '../../sys/ffi.js';
+import { createPipe, setBlocking } from '../../sys/ffi/descriptors.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
 import { handToChain } from '../redirection.js';

@@ -1,7 +1,7 @@
 import { accessSync, constants, lstatSync, statSync, type BigIntStats } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { isTerminal } from '../../sys/ffi.js';
+import { isTerminal } from '../../sys/ffi/descriptors.js';
 import type { Command } from '../command.js';
 import { ExeclineError } from '../options.js';
 import { posixExtendedRegex, RegexSyntaxError } from '../posix-regex.js';

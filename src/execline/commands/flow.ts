@@ -1,6 +1,8 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 
-import { createPipe, reapIfExited, waitBlocking } from '../../sys/ffi.js';
+import { reapIfExited, waitBlocking } from '../../sys/ffi/children.js';
+
+import { createPipe } from '../../sys/ffi/descriptors.js';
 import { type Begun, type Command, type CommandContext, execlineStatus, exitCodeOf, type Step } from '../command.js';
 import { ExeclineError, lastOf, parseDescriptor, parseOptions, SpawnFailure, takeBlock, takeWord } from '../options.js';
 import { autoimport } from './environment.js';

@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync } from 'node:fs';
 
-import { lockFile, moveDescriptor } from '../../sys/ffi.js';
+import { lockFile, moveDescriptor } from '../../sys/ffi/descriptors.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
 

@@ -1,6 +1,8 @@
 import { closeSync } from 'node:fs';
 
-import { createPipe, waitBlocking } from '../../sys/ffi.js';
+import { waitBlocking } from '../../sys/ffi/children.js';
+
+import { createPipe } from '../../sys/ffi/descriptors.js';
 import { readChainInput } from '../chain-input.js';
 import { type Command, type CommandContext, exitCodeOf } from '../command.js';
 import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';

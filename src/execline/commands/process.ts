@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { groupsOf, lookupUser } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
-import { becomeUser } from '../../sys/ffi.js';
+import { becomeUser } from '../../sys/ffi/process-image.js';
 import { redirect } from '../redirection.js';
 import type { ChainState, RunAs } from '../state.js';
 

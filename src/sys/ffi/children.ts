@@ -1,0 +1,62 @@
+import { libc } from './library.js';
+
+/** waitpid's option not to block, and prctl's to become a subreaper (same values everywhere on Linux). */
+const WNOHANG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
+
+/** Makes orphaned descendants reparent to this process instead of the real init. */
+export function becomeChildSubreaper(): boolean {
+  return libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+}
+
+/**
+ * Collects one exited child by pid without blocking. Returns its raw wait status, or
+ * undefined when it has not exited. Never called with -1: that would steal exit
+ * statuses from libuv's own children.
+ */
+export function reapIfExited(pid: number): number | undefined {
+  const status = [0];
+  return libc().waitpid(pid, status, WNOHANG) === pid ? (status[0] ?? 0) : undefined;
+}
+
+/** What one waitpid call found: a child that ended (pid and raw status), none ended yet, or no such child. */
+export type WaitResult = { readonly pid: number; readonly status: number } | 'running' | 'no-child';
+
+/**
+ * One waitpid for `pid` (-1: any child), blocking or not. Only for a process whose children
+ * are all its own, like execlineb's: libuv's would have their statuses taken.
+ */
+export function waitForChild(pid: number, block: boolean): WaitResult {
+  const status = [0];
+  for (;;) {
+    const result = libc().waitpid(pid, status, block ? 0 : WNOHANG);
+    if (result > 0) return { pid: result, status: status[0] ?? 0 };
+    if (result === 0) return 'running';
+    if (!block) return 'no-child'; // without blocking, ECHILD is the only failure
+    const ended = failedBlockingWait(pid, status);
+    if (ended !== 'interrupted') return ended;
+  }
+}
+
+/**
+ * After a blocking waitpid returned -1: interrupted by a signal (EINTR), or no such child
+ * (ECHILD). Told apart by a look that does not block, not by errno: koffi gives the thread's
+ * errno as it is when asked, and V8 may have changed it since the call (an ENOMEM was read
+ * where waitpid had set ECHILD).
+ */
+function failedBlockingWait(pid: number, status: number[]): { readonly pid: number; readonly status: number } | 'no-child' | 'interrupted' {
+  const result = libc().waitpid(pid, status, WNOHANG);
+  if (result > 0) return { pid: result, status: status[0] ?? 0 };
+  return result === 0 ? 'interrupted' : 'no-child';
+}
+
+/** Waits for one child, blocking the thread: for short-lived programs with no event loop to keep. */
+export function waitBlocking(pid: number): number {
+  const status = [0];
+  for (;;) {
+    if (libc().waitpid(pid, status, 0) === pid) return status[0] ?? 0;
+    const ended = failedBlockingWait(pid, status);
+    if (ended === 'no-child') throw new Error(`waitpid ${pid}: no such child`);
+    if (ended !== 'interrupted') return ended.status;
+  }
+}
