@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 
-import { StewardError, errnoCode } from '../errors.js';
+import { StewardError } from '../errors.js';
 import { lookupGroup, lookupUser } from '../sys/accounts.js';
+import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /**
@@ -20,13 +20,15 @@ export interface FixAttrsRule {
 }
 
 const MODE = /^[0-7]{3,4}$/;
+/** A fix-attrs.d file is a few lines; one larger than this is not one. */
+const FIX_ATTRS_FILE_LIMIT = 1024 * 1024;
 
 export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixAttrsRule[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, FIX_ATTRS_FILE_LIMIT).toString('utf8');
   } catch (error) {
-    diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', `cannot read: ${errnoCode(error) ?? String(error)}`, { path: file }) });
+    diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', `cannot read: ${whyUnreadable(error)}`, { path: file }) });
     return [];
   }
   const rules: FixAttrsRule[] = [];

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { StewardError, errnoCode } from '../errors.js';
+import { StewardError } from '../errors.js';
 import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../model/rc.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
+import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import { parseSignal } from '../sys/signals.js';
 import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
@@ -181,6 +181,9 @@ function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unkno
   };
 }
 
+/** An up or down file is a command line or a short script; one larger than this is neither. */
+const ACTION_FILE_LIMIT = 1024 * 1024;
+
 /**
  * An up or down file: one execline command line, as s6-rc compiles it. Steward also
  * runs a file that starts with a shell shebang as the script it plainly is, where s6-rc
@@ -189,9 +192,9 @@ function readOneshot(dir: string, name: string, names: ReadonlyMap<string, unkno
 function readAction(file: string, diagnostics: Diagnostic[]): OneshotAction | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, ACTION_FILE_LIMIT).toString('utf8');
   } catch (cause) {
-    diagnostics.push(error(`cannot read: ${errnoCode(cause) ?? String(cause)}`, file));
+    diagnostics.push(error(`cannot read: ${whyUnreadable(cause)}`, file));
     return undefined;
   }
   if (text.includes('\r')) {

@@ -1,6 +1,7 @@
-import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 
 import { StewardError, errnoCode } from '../errors.js';
+import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /** Entries of a directory in s6-ls | s6-sort order, dot-files skipped. Missing dir: none. */
@@ -48,6 +49,9 @@ export function isDirectory(path: string): boolean {
   }
 }
 
+/** A value file (a type, a number, a signal, a list of names) is never this large. */
+const VALUE_FILE_LIMIT = 64 * 1024;
+
 /**
  * Reads a one-value control file (notification-fd, timeout-kill...). Trailing white
  * space and CR are dropped: CRLF files are common and harmless here, so they only warn.
@@ -55,12 +59,12 @@ export function isDirectory(path: string): boolean {
 export function readValueFile(path: string, diagnostics: Diagnostic[]): string | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFile(path, VALUE_FILE_LIMIT).toString('utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     diagnostics.push({
       severity: 'error',
-      error: new StewardError('ERR_CONFIG', `cannot read the file: ${errnoCode(error) ?? String(error)}`, { path }),
+      error: new StewardError('ERR_CONFIG', `cannot read the file: ${whyUnreadable(error)}`, { path, hint: 'Make it a regular file holding the value' }),
     });
     return undefined;
   }

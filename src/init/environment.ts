@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errnoCode, StewardError } from '../errors.js';
+import { readRegularFile } from '../sys/regular-file.js';
 import { removeIfPresent } from '../util/remove.js';
 import { readEnvDirFiles } from './envdir.js';
 
@@ -91,8 +92,7 @@ function olderThanNewlineFormat(release: string): boolean {
 function keepsNewlines(script: string): boolean {
   let text: string;
   try {
-    if (statSync(script).size > SCRIPT_SIZE_LIMIT) return false;
-    text = readFileSync(script, 'latin1');
+    text = readRegularFile(script, SCRIPT_SIZE_LIMIT).toString('latin1');
   } catch {
     return false;
   }

@@ -1,9 +1,10 @@
 import type { Reporter } from '../log/reporter.js';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { noNewPrivileges } from '../sys/proc.js';
+import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { removeIfPresent } from '../util/remove.js';
 import { makeEnvStage3, recordStage2Exit } from './env-stage3.js';
@@ -150,15 +151,18 @@ export function installLiveService(layout: RuntimeLayout, name: string, sourceDi
   }
 }
 
+/** An exit code is a few digits; a file this large holds none. */
+const EXIT_CODE_FILE_LIMIT = 4096;
+
 /** Reads the exit code a finish script or the CMD left; undefined if none or unreadable. */
 export function readExitCode(layout: RuntimeLayout): { code: number } | { problem: string } {
   if (unwrittenExitCode !== undefined) return { code: unwrittenExitCode };
   let text: string;
   try {
-    text = withSpareDescriptor(() => readFileSync(layout.exitCodeFile, 'utf8')).trim();
+    text = withSpareDescriptor(() => readRegularFile(layout.exitCodeFile, EXIT_CODE_FILE_LIMIT)).toString('utf8').trim();
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { code: 0 };
-    return { problem: `cannot read ${layout.exitCodeFile}: ${errnoCode(error) ?? String(error)}` };
+    return { problem: `cannot read ${layout.exitCodeFile}: ${whyUnreadable(error)}` };
   }
   if (text === '') return { code: 0 };
   if (!/^\d+$/.test(text)) return { problem: `${layout.exitCodeFile} holds ${JSON.stringify(text)}, which is not an exit code` };

@@ -1,0 +1,68 @@
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+
+/**
+ * The small files an image gives Steward to read (an s6-rc `type` or `up`, a `notification-fd`,
+ * a fix-attrs.d list, the exit code file) are read with this rather than readFileSync: a FIFO
+ * left there would block PID 1 for good in open() or read() (no service started, SIGTERM never
+ * handled), and a link to /dev/zero would fill its memory until it died. Opened without
+ * blocking, such a file is refused at once, with what it is; so is one too large to be a
+ * setting.
+ */
+export function readRegularFile(path: string, maxBytes: number): Buffer {
+  // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer; no effect on a regular file.
+  // (libuv opens every file close-on-exec.)
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw notRegular(path, stat);
+    if (stat.size > maxBytes) throw tooLarge(path, maxBytes);
+    // One byte more than the size fstat gave: a file that grew meanwhile is told, not cut.
+    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length === buffer.length) {
+        if (length > maxBytes) throw tooLarge(path, maxBytes);
+        break;
+      }
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why readRegularFile refused a file; `code` is ENOTREG or EFBIG, `message` says it in words. */
+export interface RefusedFileError extends NodeJS.ErrnoException {
+  readonly code: 'ENOTREG' | 'EFBIG';
+}
+
+/** Why a file could not be read, in words: readRegularFile's refusal, else the errno's name. */
+export function whyUnreadable(error: unknown): string {
+  if (isRefusedFile(error)) return error.message;
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return String(error);
+}
+
+function isRefusedFile(error: unknown): error is RefusedFileError {
+  return error instanceof Error && 'code' in error && (error.code === 'ENOTREG' || error.code === 'EFBIG') && 'refused' in error;
+}
+
+function notRegular(path: string, stat: Stats): RefusedFileError {
+  return Object.assign(new Error(`it is ${kindOf(stat)}, not a regular file`), { code: 'ENOTREG' as const, path, refused: true });
+}
+
+function tooLarge(path: string, maxBytes: number): RefusedFileError {
+  return Object.assign(new Error(`it is larger than ${maxBytes} bytes, more than a setting or script of this kind holds`), { code: 'EFBIG' as const, path, refused: true });
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a file';
+}
