@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StewardError } from '../errors.js';
 import { PROTOCOL_VERSION, requestWaits, type Response } from './protocol.js';
 import { onlyReads, statusSocketPath } from './status-socket.js';
-import { MAX_TIMER_MS } from '../util/race.js';
+import { MAX_TIMER_MS } from '../util/long-timeout.js';
 
 /** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
 export function socketPath(env: NodeJS.ProcessEnv = process.env): string {

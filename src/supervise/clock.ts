@@ -1,3 +1,5 @@
+import { setLongTimeout } from '../util/long-timeout.js';
+
 /** Time as the supervisor sees it, so tests can drive it with a fake clock. */
 export interface Clock {
   now(): number;
@@ -12,8 +14,5 @@ const monotonicAtStart = process.hrtime.bigint();
 
 export const realClock: Clock = {
   now: () => wallAtStart + Number(process.hrtime.bigint() - monotonicAtStart) / 1e6,
-  schedule(ms, callback) {
-    const timer = setTimeout(callback, ms);
-    return () => clearTimeout(timer);
-  },
+  schedule: (ms, callback) => setLongTimeout(callback, ms),
 };

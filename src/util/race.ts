@@ -1,5 +1,4 @@
-/** The longest delay setTimeout keeps (2^31 - 1 ms); a longer one fires at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
+import { setLongTimeout } from './long-timeout.js';
 
 /**
  * Waits for `work`, but no longer than `timeoutMs` (0 = no limit) or until `abortSignal`
@@ -12,18 +11,17 @@ export async function raceWithLimits(work: Promise<unknown>, abortSignal: AbortS
     work.catch(() => undefined);
     return false;
   }
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<false>((resolve) => {
-    // Past what a timer can hold (about 24.8 days), Node would fire it at once: no limit then.
-    if (timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => resolve(false), timeoutMs);
+    if (timeoutMs > 0) cancelTimer = setLongTimeout(() => resolve(false), timeoutMs);
     onAbort = () => resolve(false);
     abortSignal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([work.then(() => true as const), limit]);
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     if (onAbort !== undefined) abortSignal.removeEventListener('abort', onAbort);
   }
 }

@@ -5,7 +5,7 @@ import { errnoCode } from '../../errors.js';
 import { writeErr } from '../output.js';
 import { S6_EXIT } from './call.js';
 import { getopt, UsageError } from './getopt.js';
-import { MAX_TIMER_MS } from '../../util/race.js';
+import { setLongTimeout } from '../../util/long-timeout.js';
 
 /**
  * s6-maximumtime and with-retries, in Node rather than as shell scripts over `timeout`, which
@@ -43,16 +43,6 @@ function parseCount(text: string | undefined, what: string): number {
   return Number(text);
 }
 
-/** setTimeout past what a Node timer holds (about 24.8 days, beyond which it fires at once): in steps. */
-function afterLong(ms: number, action: () => void): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  const step = (left: number): void => {
-    timer = setTimeout(() => (left > MAX_TIMER_MS ? step(left - MAX_TIMER_MS) : action()), Math.min(left, MAX_TIMER_MS));
-  };
-  step(ms);
-  return () => clearTimeout(timer);
-}
-
 /**
  * Runs `argv` with this process's descriptors and environment. After `limitMs` (0: never)
  * it gets `signal` (none when null) and the outcome is "timed-out" without waiting for it.
@@ -73,10 +63,10 @@ async function runWithLimit(argv: readonly string[], limitMs: number, signal: No
       resolve(killedBy === null ? { kind: 'exited', code: code ?? 0 } : { kind: 'killed', signal: killedBy });
     });
     if (limitMs > 0) {
-      cancel = afterLong(limitMs, () => {
+      cancel = setLongTimeout(() => {
         if (signal !== null) child.kill(signal);
         resolve({ kind: 'timed-out', child });
-      });
+      }, limitMs);
     }
   });
 }
