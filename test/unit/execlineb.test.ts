@@ -295,6 +295,21 @@ exec -a renamed sh -c "echo argv0=$0"
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);
   });
 
+  it('a uid or gid too large for one is refused with usage (100), not wrapped round to root', () => {
+    for (const command of ['s6-setuidgid 4294967296:4294967296 id -u', 's6-applyuidgid -u 4294967296 -g 1 id -u', 's6-applyuidgid -u 1 -G 1,4294967297 id -u', 's6-envuidgid -D 4294967296:0 nosuchuser id -u']) {
+      const refused = run(command);
+      assert.equal(refused.code, 100, `${command}: ${refused.stderr}`);
+      assert.equal(refused.stdout, '', command);
+      assert.match(refused.stderr, /not a uid(:gid| or gid)/, command);
+    }
+    // The shell command in /command too (it hands the numbers to setpriv, su-exec or gosu).
+    for (const account of ['4294967296:1', '1:4294967297', '4294967295:0', 'abc:1']) {
+      const shim = spawnSync(join(repoRoot, 'shims', 's6-setuidgid'), [account, 'echo', 'ran'], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(shim.status, 100, `${account}: ${shim.stderr}`);
+      assert.equal(shim.stdout, '', account);
+    }
+  });
+
   it('after s6-setuidgid, the rest of the chain runs as the account: its opens, reads and cd, in a block too', { skip: !isRoot && 'needs root' }, () => {
     // Outside the test's own temporary directory, which the account may not enter.
     const dir = mkdtempSync('/tmp/steward-account-');

@@ -1,6 +1,7 @@
 import { lookupGroup, lookupUser, supplementaryGroupsOf } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions, takeWord } from '../options.js';
+import { MAX_ACCOUNT_ID, parseAccountId } from '../account-id.js';
 import { becomeAccount } from './process.js';
 
 /** s6's commands that set up an account for the program: by environment (s6-envuidgid) or at exec (s6-applyuidgid). */
@@ -18,8 +19,9 @@ function parseDefaults(text: string): Defaults {
   const [uid = '', gid = '', list = '', ...extra] = text.split(':');
   const number = (word: string): number => {
     if (word === '') return 0;
-    if (!/^\d+$/.test(word)) throw new ExeclineError(`-D ${JSON.stringify(text)}: ${JSON.stringify(word)} is not a number; usage: ${ENVUIDGID_USAGE}`);
-    return Number(word);
+    const id = parseAccountId(word);
+    if (id === undefined) throw new ExeclineError(`-D ${JSON.stringify(text)}: ${JSON.stringify(word)} is not a uid or gid (a number up to ${MAX_ACCOUNT_ID}); usage: ${ENVUIDGID_USAGE}`);
+    return id;
   };
   if (extra.length > 0) throw new ExeclineError(`-D ${JSON.stringify(text)}: give uid:gid:gidlist; usage: ${ENVUIDGID_USAGE}`);
   return { uid: number(uid), gid: number(gid), groups: list === '' ? [] : list.split(',').map(number) };
@@ -53,7 +55,7 @@ const s6envuidgid: Command = {
       throw new ExeclineError(`unknown ${kind}: ${name}`, 1);
     };
     if (group !== undefined) {
-      const gid = lookupGroupByName(group) ?? (numericFallback && /^\d+$/.test(group) ? Number(group) : undefined);
+      const gid = lookupGroupByName(group) ?? (numericFallback ? parseAccountId(group) : undefined);
       if (gid !== undefined) values.gid = gid;
       else if (defaults === undefined) unknown('group', group);
     }
@@ -65,7 +67,7 @@ const s6envuidgid: Command = {
           values.gid = found.gid;
           values.groups = supplementaryGroupsOf(user);
         }
-      } else if (numericFallback && /^\d+$/.test(user)) values.uid = Number(user);
+      } else if (numericFallback && parseAccountId(user) !== undefined) values.uid = parseAccountId(user) ?? 0;
       else if (defaults === undefined) unknown('user', user);
     }
     const env = context.state.env;
@@ -88,8 +90,9 @@ function lookupGroupByName(name: string): number | undefined {
 const APPLYUIDGID_USAGE = 's6-applyuidgid [ -z ] [ -u uid ] [ -g gid ] [ -G gidlist ] [ -U ] prog...';
 
 function numberOption(text: string, what: string): number {
-  if (!/^\d+$/.test(text)) throw new ExeclineError(`${what} ${JSON.stringify(text)} is not a number; usage: ${APPLYUIDGID_USAGE}`);
-  return Number(text);
+  const id = parseAccountId(text);
+  if (id === undefined) throw new ExeclineError(`${what} ${JSON.stringify(text)} is not a uid or gid (a number up to ${MAX_ACCOUNT_ID}); usage: ${APPLYUIDGID_USAGE}`);
+  return id;
 }
 
 function groupList(text: string, what: string): number[] {

@@ -2,9 +2,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { groupsOf, lookupUser } from '../../sys/accounts.js';
+import { becomeUser } from '../../sys/ffi/process-image.js';
+import { MAX_ACCOUNT_ID, parseAccountId } from '../account-id.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
-import { becomeUser } from '../../sys/ffi/process-image.js';
 import { redirect } from '../redirection.js';
 import type { ChainState, RunAs } from '../state.js';
 
@@ -150,8 +151,10 @@ const exec: Command = {
 export function resolveAccount(spec: string): RunAs {
   const numeric = /^(\d+):(\d+)$/.exec(spec);
   if (numeric !== null) {
-    const gid = Number(numeric[2]);
-    return { spec, uid: Number(numeric[1]), gid, groups: [gid] };
+    const uid = parseAccountId(numeric[1] ?? '');
+    const gid = parseAccountId(numeric[2] ?? '');
+    if (uid === undefined || gid === undefined) throw new ExeclineError(`${spec}: not a uid:gid (each a number up to ${MAX_ACCOUNT_ID}); usage: s6-setuidgid account prog...`);
+    return { spec, uid, gid, groups: [gid] };
   }
   const account = lookupUser(spec);
   if (account === undefined) throw new ExeclineError(`unknown user: ${spec}`, 1);
