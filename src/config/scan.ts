@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { type Dirent, readdirSync, statSync } from 'node:fs';
 
 import { StewardError, errnoCode } from '../errors.js';
@@ -13,18 +14,57 @@ export function listEntries(dir: string, diagnostics: Diagnostic[], options: { i
     diagnostics.push(...unreadableDirectory(dir, error));
     return [];
   }
+  const undecodable = undecodableNames(dir, names, diagnostics);
   // Byte order, as s6-sort: the default sort compares UTF-16 code units.
-  return names.filter((name) => options.includeHidden === true || !name.startsWith('.')).sort();
+  return names.filter((name) => (options.includeHidden === true || !name.startsWith('.')) && !undecodable.has(name)).sort();
 }
 
 /** As listEntries, unsorted, with each entry's type: dot-files skipped, a missing dir has none. */
 export function listDirents(dir: string, diagnostics: Diagnostic[]): Map<string, Dirent> {
+  let entries: Dirent[];
   try {
-    return new Map(readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.name.startsWith('.') ? [] : [[entry.name, entry] as const])));
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     diagnostics.push(...unreadableDirectory(dir, error));
     return new Map();
   }
+  const undecodable = undecodableNames(
+    dir,
+    entries.map((entry) => entry.name),
+    diagnostics,
+  );
+  return new Map(entries.flatMap((entry) => (entry.name.startsWith('.') || undecodable.has(entry.name) ? [] : [[entry.name, entry] as const])));
+}
+
+/**
+ * Names in `dir` that are not valid UTF-8 (Latin-1 names from an old archive, say): Node reads
+ * them with U+FFFD in place of the bytes, a name that is not the file's, so the service or
+ * script would be looked for where it is not ("has no run script"). Each gets an error that
+ * shows its bytes and says to rename it, and is left out.
+ */
+function undecodableNames(dir: string, names: readonly string[], diagnostics: Diagnostic[]): Set<string> {
+  const undecodable = new Set<string>();
+  if (!names.some((name) => name.includes('\uFFFD'))) return undecodable;
+  let raw: Buffer[];
+  try {
+    raw = readdirSync(dir, { encoding: 'buffer' });
+  } catch {
+    return undecodable;
+  }
+  for (const bytes of raw) {
+    if (isUtf8(bytes)) continue;
+    const name = bytes.toString('utf8');
+    undecodable.add(name);
+    const shown = [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+    diagnostics.push({
+      severity: 'error',
+      error: new StewardError('ERR_CONFIG', `the name "${shown}" is not valid UTF-8, so it cannot be used: left out`, {
+        path: dir,
+        hint: `Rename it to a UTF-8 (or plain ASCII) name, for example: mv ${dir}/${name.replaceAll('\uFFFD', '?')} ${dir}/NEW-NAME (or convmv -f latin1 -t utf8 --notest)`,
+      }),
+    });
+  }
+  return undecodable;
 }
 
 function unreadableDirectory(dir: string, error: unknown): Diagnostic[] {
