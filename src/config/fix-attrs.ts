@@ -1,6 +1,6 @@
 
 import { StewardError } from '../errors.js';
-import { lookupGroup, lookupUser } from '../sys/accounts.js';
+import { lookupGroup, lookupUser, MAX_ACCOUNT_ID, parseAccountId } from '../sys/accounts.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -73,14 +73,17 @@ function resolveAccount(account: string): { uid: number; gid: number } | string 
   const [userName = '', groupName] = names.split(':', 2);
   let fallback: { uid: number; gid: number } | undefined;
   if (fallbackText !== undefined) {
-    const match = /^(\d+):(\d+)$/.exec(fallbackText);
-    if (match === null) return `fallback ${JSON.stringify(fallbackText)} is not uid:gid`;
-    fallback = { uid: Number(match[1]), gid: Number(match[2]) };
+    const [uidText = '', gidText = '', ...extra] = fallbackText.split(':');
+    const uid = parseAccountId(uidText);
+    const gid = parseAccountId(gidText);
+    if (uid === undefined || gid === undefined || extra.length > 0) return `fallback ${JSON.stringify(fallbackText)} is not uid:gid (each a number up to ${MAX_ACCOUNT_ID})`;
+    fallback = { uid, gid };
   }
   const user = lookupUser(userName);
   const uid = user?.uid ?? fallback?.uid;
   const gid = groupName === undefined ? (user?.gid ?? fallback?.gid) : (lookupGroup(groupName) ?? fallback?.gid);
-  if (uid === undefined) return `unknown user ${JSON.stringify(userName)}`;
-  if (gid === undefined) return `unknown group ${JSON.stringify(groupName)}`;
+  const tooLarge = (name: string): boolean => /^\d+$/.test(name) && parseAccountId(name) === undefined;
+  if (uid === undefined) return tooLarge(userName) ? `${userName} is not a uid (a number up to ${MAX_ACCOUNT_ID})` : `unknown user ${JSON.stringify(userName)}`;
+  if (gid === undefined) return tooLarge(groupName ?? '') ? `${groupName ?? ''} is not a gid (a number up to ${MAX_ACCOUNT_ID})` : `unknown group ${JSON.stringify(groupName)}`;
   return { uid, gid };
 }

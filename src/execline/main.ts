@@ -10,6 +10,9 @@ import { ChainState } from './state.js';
 import { type Bindings, substitute } from './substitute.js';
 import { POSITIONAL_PREFIXES, pushVariables } from './variable-stack.js';
 
+/** The most positional parameters -S and -s may ask for (a script names a handful). */
+const MAX_POSITIONALS = 1_000_000;
+
 export const EXECLINEB_USAGE = 'execlineb [ -q | -w | -W ] [ -p | -P | -S nmin | -s nmin ] [ -e ] { -c script | scriptfile } [ args... ]';
 
 type Positional = { readonly mode: 'push' | 'none' } | { readonly mode: 'substitute'; readonly min: number; readonly shift: boolean };
@@ -46,6 +49,8 @@ function parseInvocation(argv: readonly string[]): Invocation {
         if (value === undefined) throw new ExeclineError(`option -${letter} needs a value; usage: ${EXECLINEB_USAGE}`);
         if (letter === 'c') inline = value;
         else if (!/^\d+$/.test(value)) throw new ExeclineError(`-${letter} needs a number, not ${JSON.stringify(value)}`);
+        // Each of the nmin parameters is made a variable: past this many, memory would run out first.
+        else if (Number(value) > MAX_POSITIONALS) throw new ExeclineError(`-${letter} ${value}: at most ${MAX_POSITIONALS} positional parameters; usage: ${EXECLINEB_USAGE}`);
         else positional = { mode: 'substitute', min: Number(value), shift: letter === 's' };
         break;
       } else throw new ExeclineError(`unknown option -${letter}; usage: ${EXECLINEB_USAGE}`);

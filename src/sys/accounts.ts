@@ -2,6 +2,23 @@ import { readFileSync } from 'node:fs';
 
 /** User and group lookups from /etc/passwd and /etc/group, as s6-envuidgid does. */
 
+/**
+ * The largest uid or gid: they are 32-bit unsigned numbers, and the largest of those,
+ * 4294967295, is (uid_t)-1, which setresuid (and setpriv) read as "leave it as it is".
+ */
+export const MAX_ACCOUNT_ID = 4_294_967_294;
+
+/**
+ * A uid or gid written as a number, or undefined when it is not one: more digits than a uid
+ * holds are refused, as s6's do, rather than wrapped round (4294967296 became 0, and the
+ * program ran as root where a privilege drop was asked for).
+ */
+export function parseAccountId(text: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const id = Number(text);
+  return id <= MAX_ACCOUNT_ID ? id : undefined;
+}
+
 interface Account {
   readonly uid: number;
   readonly gid: number;
@@ -22,16 +39,15 @@ export function lookupUser(nameOrId: string, passwdPath = '/etc/passwd'): Accoun
   for (const fields of readTable(passwdPath)) {
     if (fields[0] === nameOrId || fields[2] === nameOrId) return { uid: Number(fields[2]), gid: Number(fields[3]) };
   }
-  if (/^\d+$/.test(nameOrId)) return { uid: Number(nameOrId), gid: Number(nameOrId) };
-  return undefined;
+  const id = parseAccountId(nameOrId);
+  return id === undefined ? undefined : { uid: id, gid: id };
 }
 
 export function lookupGroup(nameOrId: string, groupPath = '/etc/group'): number | undefined {
   for (const fields of readTable(groupPath)) {
     if (fields[0] === nameOrId || fields[2] === nameOrId) return Number(fields[2]);
   }
-  if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
-  return undefined;
+  return parseAccountId(nameOrId);
 }
 
 /** A user's groups for setgroups: its primary group first, then those listing it as a member. */

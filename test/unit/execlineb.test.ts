@@ -295,6 +295,15 @@ exec -a renamed sh -c "echo argv0=$0"
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);
   });
 
+  it('numbers too large for what they count are usage errors, not JavaScript ones', () => {
+    const limit = run('s6-softlimit -m 99999999999999999999999 true');
+    assert.equal(limit.code, 100, limit.stderr);
+    assert.match(limit.stderr, /^s6-softlimit: fatal: -m takes a number up to 18446744073709551615 or "="/);
+    const positionals = run('echo $1', { flags: ['-S', '99999999999'] });
+    assert.equal(positionals.code, 100, positionals.stderr);
+    assert.match(positionals.stderr, /^execlineb: fatal: -S 99999999999: at most 1000000 positional parameters/);
+  });
+
   it('a uid or gid too large for one is refused with usage (100), not wrapped round to root', () => {
     for (const command of ['s6-setuidgid 4294967296:4294967296 id -u', 's6-applyuidgid -u 4294967296 -g 1 id -u', 's6-applyuidgid -u 1 -G 1,4294967297 id -u', 's6-envuidgid -D 4294967296:0 nosuchuser id -u']) {
       const refused = run(command);

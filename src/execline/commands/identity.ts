@@ -1,7 +1,6 @@
-import { lookupGroup, lookupUser, supplementaryGroupsOf } from '../../sys/accounts.js';
+import { lookupGroup, lookupUser, MAX_ACCOUNT_ID, parseAccountId, supplementaryGroupsOf } from '../../sys/accounts.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions, takeWord } from '../options.js';
-import { MAX_ACCOUNT_ID, parseAccountId } from '../account-id.js';
 import { becomeAccount } from './process.js';
 
 /** s6's commands that set up an account for the program: by environment (s6-envuidgid) or at exec (s6-applyuidgid). */

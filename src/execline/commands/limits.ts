@@ -1,6 +1,9 @@
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions } from '../options.js';
 
+/** The largest value a resource limit holds (rlim_t is 64 bits; this one means unlimited). */
+const MAX_LIMIT = 0xffff_ffff_ffff_ffffn;
+
 const USAGE = 's6-softlimit [ -a allbytes ] [ -c corebytes ] [ -d databytes ] [ -f filebytes ] [ -l lockbytes ] [ -m membytes ] [ -o openfiles ] [ -p processes ] [ -r residentbytes ] [ -s stackbytes ] [ -t cpusecs ] prog...';
 
 // Linux's RLIMIT_* numbers (the same on x86-64 and arm64).
@@ -33,7 +36,8 @@ const s6softlimit: Command = {
     const { flags, rest } = parseOptions(args, this.options, this.usage);
     const words: string[] = [];
     for (const [letter, value] of flags) {
-      if (!/^(=|\d+)$/.test(value)) throw new ExeclineError(`-${letter} takes a number or "="; usage: ${this.usage}`);
+      // A limit is a 64-bit number, as s6's reads it: a longer one is a usage error, not Node's RangeError later.
+      if (!/^(=|\d+)$/.test(value) || (value !== '=' && BigInt(value) > MAX_LIMIT)) throw new ExeclineError(`-${letter} takes a number up to ${MAX_LIMIT} or "="; usage: ${this.usage}`);
       for (const resource of BY_LETTER[letter] ?? []) context.state.limits.push({ resource, value: value === '=' ? 'hard' : BigInt(value) });
       words.push(`-${letter}`, value);
     }

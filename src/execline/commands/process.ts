@@ -1,9 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { groupsOf, lookupUser } from '../../sys/accounts.js';
+import { groupsOf, lookupUser, MAX_ACCOUNT_ID, parseAccountId } from '../../sys/accounts.js';
 import { becomeUser } from '../../sys/ffi/process-image.js';
-import { MAX_ACCOUNT_ID, parseAccountId } from '../account-id.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseDescriptor, parseOptions, takeWord } from '../options.js';
 import { redirect } from '../redirection.js';
