@@ -1,5 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
+/** What is read at first when the size is not known (a /proc file says 0). */
+const INITIAL_READ = 4096;
+
 /**
  * The small files an image gives Steward to read (an s6-rc `type` or `up`, a `notification-fd`,
  * a fix-attrs.d list, the exit code file) are read with this rather than readFileSync: a FIFO
@@ -16,17 +19,20 @@ export function readRegularFile(path: string, maxBytes: number): Buffer {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw notRegular(path, stat);
     if (stat.size > maxBytes) throw tooLarge(path, maxBytes);
-    // One byte more than the size fstat gave: a file that grew meanwhile is told, not cut.
-    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    // Read to the end, not to the size fstat gave: /proc and /sys files say 0, and a file may
+    // have grown meanwhile. The buffer grows as needed, to one byte past the limit at most.
+    let buffer = Buffer.alloc(Math.min(Math.max(stat.size + 1, INITIAL_READ), maxBytes + 1));
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        if (length > maxBytes) throw tooLarge(path, maxBytes);
+        const larger = Buffer.alloc(Math.min(buffer.length * 2, maxBytes + 1));
+        buffer.copy(larger, 0, 0, length);
+        buffer = larger;
+      }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
-      if (length === buffer.length) {
-        if (length > maxBytes) throw tooLarge(path, maxBytes);
-        break;
-      }
     }
     return buffer.subarray(0, length);
   } finally {

@@ -38,6 +38,17 @@ describe('reading a small file an image gives', () => {
     assert.equal(readRegularFile(path, 8).toString(), 'longrun\n', 'a file of exactly the limit');
   });
 
+  it('reads to the end, not to the size the file system gives: /proc files say 0', () => {
+    const expected = execFileSync('cat', ['/proc/sys/kernel/pid_max'], { encoding: 'utf8' });
+    assert.ok(expected.length > 2);
+    assert.equal(readRegularFile('/proc/sys/kernel/pid_max', 1024).toString(), expected);
+    // Longer than the first read, and still under the limit.
+    const path = join(work, 'longer');
+    writeFileSync(path, 'y'.repeat(10_000));
+    assert.equal(readRegularFile(path, 10_000).length, 10_000);
+    assert.match(refusal('/proc/self/environ', 8), /^it is larger than 8 bytes/);
+  });
+
   // Each of these would block or exhaust PID 1 with readFileSync: the test returns at all only if they do not.
   it('refuses a FIFO at once instead of waiting for a writer that never comes', () => {
     assert.equal(refusal(fifo('notification-fd')), 'it is a FIFO (named pipe), not a regular file');
