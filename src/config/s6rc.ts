@@ -121,7 +121,8 @@ function readDefinition(dir: string, name: string, settings: Settings, diagnosti
   // A user bundle with contents but no type file is common (images up to 3.2.2): it is a bundle.
   const type = typeText ?? (USER_BUNDLES.includes(name) || names.has('contents.d') || names.has('contents') ? 'bundle' : undefined);
   if (type === undefined) {
-    diagnostics.push(error(`service ${name} has no type file`, join(dir, 'type'), 'Write oneshot, longrun or bundle in it'));
+    // A type file that is there but could not be read has been reported as such.
+    if (!names.has('type')) diagnostics.push(error(`service ${name} has no type file`, join(dir, 'type'), 'Write oneshot, longrun or bundle in it'));
     return undefined;
   }
   const essential = names.has('flag-essential');
