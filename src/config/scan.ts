@@ -14,7 +14,7 @@ export function listEntries(dir: string, diagnostics: Diagnostic[], options: { i
     diagnostics.push(...unreadableDirectory(dir, error));
     return [];
   }
-  const undecodable = undecodableNames(dir, names, diagnostics);
+  const undecodable = undecodableNames(dir, names, diagnostics, { includeHidden: options.includeHidden === true, directoriesOnly: false });
   // Byte order, as s6-sort: the default sort compares UTF-16 code units.
   return names.filter((name) => (options.includeHidden === true || !name.startsWith('.')) && !undecodable.has(name)).sort();
 }
@@ -32,6 +32,7 @@ export function listDirents(dir: string, diagnostics: Diagnostic[]): Map<string,
     dir,
     entries.map((entry) => entry.name),
     diagnostics,
+    { includeHidden: false, directoriesOnly: true },
   );
   return new Map(entries.flatMap((entry) => (entry.name.startsWith('.') || undecodable.has(entry.name) ? [] : [[entry.name, entry] as const])));
 }
@@ -39,32 +40,53 @@ export function listDirents(dir: string, diagnostics: Diagnostic[]): Map<string,
 /**
  * Names in `dir` that are not valid UTF-8 (Latin-1 names from an old archive, say): Node reads
  * them with U+FFFD in place of the bytes, a name that is not the file's, so the service or
- * script would be looked for where it is not ("has no run script"). Each gets an error that
- * shows its bytes and says to rename it, and is left out.
+ * script would be looked for where it is not ("has no run script"). Each that would be used
+ * gets an error that shows its bytes and says how to rename it, and is left out; one that
+ * would be skipped anyway (a dot-file, or a plain file where services are directories) is
+ * left alone, as s6-overlay leaves it.
  */
-function undecodableNames(dir: string, names: readonly string[], diagnostics: Diagnostic[]): Set<string> {
+function undecodableNames(dir: string, names: readonly string[], diagnostics: Diagnostic[], which: { includeHidden: boolean; directoriesOnly: boolean }): Set<string> {
   const undecodable = new Set<string>();
   if (!names.some((name) => name.includes('\uFFFD'))) return undecodable;
-  let raw: Buffer[];
+  let entries: Dirent<Buffer>[];
   try {
-    raw = readdirSync(dir, { encoding: 'buffer' });
+    entries = readdirSync(dir, { encoding: 'buffer', withFileTypes: true });
   } catch {
     return undecodable;
   }
-  for (const bytes of raw) {
+  for (const entry of entries) {
+    const bytes = entry.name;
     if (isUtf8(bytes)) continue;
     const name = bytes.toString('utf8');
     undecodable.add(name);
-    const shown = [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+    if (!which.includeHidden && bytes[0] === 0x2e) continue;
+    if (which.directoriesOnly && !entry.isDirectory() && !entry.isSymbolicLink()) continue;
     diagnostics.push({
       severity: 'error',
-      error: new StewardError('ERR_CONFIG', `the name "${shown}" is not valid UTF-8, so it cannot be used: left out`, {
+      error: new StewardError('ERR_CONFIG', `the name "${escapedBytes(bytes, '\\x')}" is not valid UTF-8, so it cannot be used: left out`, {
         path: dir,
-        hint: `Rename it to a UTF-8 (or plain ASCII) name, for example: mv ${dir}/${name.replaceAll('\uFFFD', '?')} ${dir}/NEW-NAME (or convmv -f latin1 -t utf8 --notest)`,
+        // printf's octal escapes name the bytes exactly in any sh, where a glob may match nothing.
+        hint: `Rename it to a UTF-8 (or plain ASCII) name, for example: mv "$(printf '${printfPath(dir)}/${escapedBytes(bytes, '\\')}')" '${dir.replaceAll("'", "'\\''")}/NEW-NAME'`,
       }),
     });
   }
   return undecodable;
+}
+
+/** Bytes as text, printable ASCII as it is and the rest escaped (\\xE9 or, for printf, \\351). */
+function escapedBytes(bytes: Buffer, style: '\\x' | '\\'): string {
+  return [...bytes]
+    .map((byte) => {
+      const printable = byte >= 0x20 && byte < 0x7f && byte !== 0x5c && !(style === '\\' && (byte === 0x25 || byte === 0x27));
+      if (printable) return String.fromCharCode(byte);
+      return style === '\\x' ? `\\x${byte.toString(16).padStart(2, '0')}` : `\\${byte.toString(8).padStart(3, '0')}`;
+    })
+    .join('');
+}
+
+/** A path as printf's format reads it back: its bytes, escaped where printf or the quotes would change them. */
+function printfPath(path: string): string {
+  return escapedBytes(Buffer.from(path), '\\');
 }
 
 function unreadableDirectory(dir: string, error: unknown): Diagnostic[] {
