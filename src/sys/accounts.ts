@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 /** User and group lookups from /etc/passwd and /etc/group, as s6-envuidgid does. */
 
 /**
- * The largest uid or gid: they are 32-bit unsigned numbers, and the largest of those,
- * 4294967295, is (uid_t)-1, which setresuid (and setpriv) read as "leave it as it is".
+ * The largest uid or gid: they are 32-bit unsigned numbers, as skarnet's tools scan them.
+ * (The largest, 4294967295, is (uid_t)-1: setuid and setgid refuse it, as they do for s6.)
  */
-export const MAX_ACCOUNT_ID = 4_294_967_294;
+export const MAX_ACCOUNT_ID = 4_294_967_295;
 
 /**
  * A uid or gid written as a number, or undefined when it is not one: more digits than a uid

@@ -312,11 +312,15 @@ exec -a renamed sh -c "echo argv0=$0"
       assert.match(refused.stderr, /not a uid(:gid| or gid)/, command);
     }
     // The shell command in /command too (it hands the numbers to setpriv, su-exec or gosu).
-    for (const account of ['4294967296:1', '1:4294967297', '4294967295:0', 'abc:1']) {
+    // 4294967295 is (uid_t)-1, which setuid refuses (111, as for s6) and setpriv would take for "unchanged".
+    for (const [account, code] of [['4294967296:1', 100], ['1:4294967297', 100], ['abc:1', 100], ['4294967295:0', 111]] as const) {
       const shim = spawnSync(join(repoRoot, 'shims', 's6-setuidgid'), [account, 'echo', 'ran'], { encoding: 'utf8', timeout: 20_000 });
-      assert.equal(shim.status, 100, `${account}: ${shim.stderr}`);
+      assert.equal(shim.status, code, `${account}: ${shim.stderr}`);
       assert.equal(shim.stdout, '', account);
     }
+    // What s6 takes, Steward takes: the largest uid as a value to export, and leading zeros.
+    const exported = run('s6-envuidgid -D 4294967295:4294967295 no-such-user-here sh -c "echo $UID:$GID"');
+    assert.equal(exported.stdout, '4294967295:4294967295\n', exported.stderr);
   });
 
   it('after s6-setuidgid, the rest of the chain runs as the account: its opens, reads and cd, in a block too', { skip: !isRoot && 'needs root' }, () => {

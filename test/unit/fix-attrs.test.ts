@@ -122,9 +122,9 @@ describe('parseFixAttrsFile', () => {
     ['an unknown group', '/data true root:no-such-group-here 0644 0755', /unknown group "no-such-group-here"/],
     ['a fallback that is not uid:gid', '/data true no-such-user-here,app 0644 0755', /fallback "app" is not uid:gid/],
     // Numbers too large for a uid were wrapped round (4294967296 to root) or failed with Node's ERR_OUT_OF_RANGE.
-    ['a uid too large for one', '/data true 4294967296 0644 0755', /4294967296 is not a uid \(a number up to 4294967294\)/],
+    ['a uid too large for one', '/data true 4294967296 0644 0755', /4294967296 is not a uid \(a number up to 4294967295\)/],
     ['a gid too large for one', '/data true root:4294967296 0644 0755', /4294967296 is not a gid/],
-    ['a fallback too large for a uid', '/data true no-such-user-here,4294967296:1 0644 0755', /fallback "4294967296:1" is not uid:gid \(each a number up to 4294967294\)/],
+    ['a fallback too large for a uid', '/data true no-such-user-here,4294967296:1 0644 0755', /fallback "4294967296:1" is not uid:gid \(each a number up to 4294967295\)/],
   ];
   for (const [what, line, message] of errors) {
     it(`reports ${what} with the file and the 1-based line`, () => {
