@@ -61,8 +61,8 @@ interface PreparedSpawn {
 /**
  * A NULL-terminated array of C strings in memory of our own, passed to C as it is. Given
  * a `const char **`, koffi converts every string at every call: for an environment of a
- * few hundred variables (Kubernetes' service links) that cost several times the start it
- * was for, on the main thread. The services share one environment, converted once.
+ * few hundred variables (Kubernetes' service links) that cost the main thread more than the
+ * rest of the start. The services share one environment, converted once.
  */
 interface CStringArray {
   /** The strings' addresses, then a null pointer: what the C function gets. */
