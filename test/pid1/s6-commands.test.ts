@@ -1340,6 +1340,31 @@ echo "still-running-after-svscanctl"
     assert.equal(code, 9, output);
   });
 
+  it("v2's /var/run/s6/services works with Steward's commands in an image without s6-overlay's files (no link there)", async () => {
+    const services = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /var/run/s6/services/web; echo "wait_up=$?"
+[ -e /var/run/s6/services ]; echo "link_made=$?"
+s6-svc -d /var/run/s6/services/web; echo "svc=$?"
+s6-svwait -d -t 10000 /var/run/s6/services/web; echo "wait_down=$?"
+s6-svok /var/run/s6/services/web; echo "svok=$?"
+echo 7 > /run/s6-linux-init-container-results/exitcode
+s6-svscanctl -t /var/run/s6/services
+sleep 30
+echo "still-running-after-svscanctl"
+`,
+    );
+    expect(output, 'wait_up', '0');
+    expect(output, 'link_made', '1');
+    expect(output, 'svc', '0');
+    expect(output, 'wait_down', '0');
+    expect(output, 'svok', '0');
+    assert.doesNotMatch(output, /still-running-after-svscanctl/);
+    assert.equal(code, 7, output);
+  });
+
   it('s6-svdt lists the deaths of a service, s6-svdt-clear forgets them, and s6-permafailon in its finish script stops the restarts', async () => {
     const services = {
       'services.d/crash/run': '#!/bin/sh\necho started >> /run/crash.starts\nexit 3\n',

@@ -1,10 +1,29 @@
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+
+/** s6-overlay v2's scan directory, which v2-era scripts name (`s6-svscanctl -t /var/run/s6/services`). */
+const V2_SCAN_DIRS = ['/var/run/s6/services', '/run/s6/services'];
+/** Where the services are, as s6-overlay v3 (and Steward) put them. */
+const SCAN_DIR = '/run/service';
+
+/**
+ * A directory named on the command line, with v2's scan directory read as /run/service when
+ * it is not there: an image moved to Steward from v2, with s6-overlay's files removed, has no
+ * link there (Steward makes one only for an image that keeps v2's stage 2), and its finish
+ * scripts still stop the container with `s6-svscanctl -t /var/run/s6/services`.
+ */
+export function serviceDirArgument(dir: string): string {
+  const absolute = resolve(dir);
+  for (const v2 of V2_SCAN_DIRS) {
+    if ((absolute === v2 || absolute.startsWith(`${v2}/`)) && !existsSync(v2) && existsSync(SCAN_DIR)) return `${SCAN_DIR}${absolute.slice(v2.length)}`;
+  }
+  return absolute;
+}
 
 /** Service directories as the server can match them: absolute, links resolved when they exist. */
 export function absoluteDirs(dirs: readonly string[]): string[] {
   return dirs.map((dir) => {
-    const absolute = resolve(dir);
+    const absolute = serviceDirArgument(dir);
     try {
       return realpathSync(absolute);
     } catch {
@@ -16,7 +35,7 @@ export function absoluteDirs(dirs: readonly string[]): string[] {
 /** Why a service directory cannot be used, in the words of the system's error, or null when it is a directory. */
 export function missingDirReason(dir: string): string | null {
   try {
-    return statSync(dir).isDirectory() ? null : 'Not a directory';
+    return statSync(serviceDirArgument(dir)).isDirectory() ? null : 'Not a directory';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'No such file or directory';

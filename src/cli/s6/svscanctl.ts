@@ -1,9 +1,8 @@
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 import { writeErr } from '../output.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
-import { missingDirReason } from './dirs.js';
+import { missingDirReason, serviceDirArgument } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
 
 export const USAGE = 's6-svscanctl [ -zabhitqnN ] svscandir';
@@ -59,9 +58,10 @@ async function checkScanDir(dir: string): Promise<number | null> {
 
 /** A directory as the system resolves it: /var/run/s6/services and /run/service are one. */
 function canonical(dir: string): string {
+  const named = serviceDirArgument(dir);
   try {
-    return realpathSync(dir);
+    return realpathSync(named);
   } catch {
-    return resolve(dir);
+    return named;
   }
 }
