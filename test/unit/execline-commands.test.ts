@@ -70,6 +70,10 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'homeof no-such-user' },
   { script: 'tryexec { no-such-program } echo fallback' },
   { script: 'tryexec { echo first } echo fallback' },
+  // Given as a path: missing, or a file that is not executable (exec fails, the rest runs).
+  { script: 'tryexec { /nonexistent/tool } echo fallback' },
+  { script: 'tryexec { ./app.env } echo fallback' },
+  { script: 'tryexec { /bin/echo by-path } echo fallback' },
   { script: 'elglob -s F conf.d/*.conf echo $F' },
   { script: 'cd conf.d elglob -s F *.txt echo $F' },
   { script: 'forbacktickx -E X { sh -c "exit 3" } echo item $X' },

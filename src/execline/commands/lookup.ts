@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 
 import { expandGlob } from '../../sys/glob.js';
 import { findExecutable } from '../../sys/which.js';
@@ -28,6 +28,22 @@ const homeof: Command = {
 };
 
 /**
+ * Whether exec would run `program`: looked up in PATH, or, given as a path, an executable
+ * file there (execline's tryexec falls back when the exec fails, a missing path included).
+ */
+function canExecute(program: string, path: string | undefined, cwd: string): boolean {
+  if (!program.includes('/')) return 'path' in findExecutable(program, path);
+  const file = resolve(cwd, program);
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * tryexec: the block's program if it can be executed (with exec's -c, -l and -a), else the rest;
  * -n the other way round, the rest first and the block as the fallback.
  */
@@ -42,7 +58,7 @@ const tryexec: Command = {
     const [first, fallback] = flags.has('n') ? [remainder, block] : [block, remainder];
     const [program] = first;
     // What the interpreter runs itself always "executes"; a program, when it can be found and run.
-    const runnable = typeof program === 'string' && 'path' in findExecutable(program, context.state.env.get('PATH'));
+    const runnable = typeof program === 'string' && canExecute(program, context.state.env.get('PATH'), context.state.cwd);
     if (!runnable) return { rest: fallback };
     const exec: string[] = ['exec'];
     if (flags.has('c')) exec.push('-c');
