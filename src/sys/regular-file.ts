@@ -1,5 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
+import { errnoCode } from '../errors.js';
+
 /** What is read at first when the size is not known (a /proc file says 0). */
 const INITIAL_READ = 4096;
 
@@ -48,8 +50,7 @@ export interface RefusedFileError extends NodeJS.ErrnoException {
 /** Why a file could not be read, in words: readRegularFile's refusal, else the errno's name. */
 export function whyUnreadable(error: unknown): string {
   if (isRefusedFile(error)) return error.message;
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return String(error);
+  return errnoCode(error) ?? String(error);
 }
 
 function isRefusedFile(error: unknown): error is RefusedFileError {

@@ -1,8 +1,8 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
 import { expandGlob } from '../../sys/glob.js';
-import { findExecutable } from '../../sys/which.js';
+import { executableFile, findExecutable } from '../../sys/which.js';
 import { writeChainOutput } from '../chain-input.js';
 import type { Command } from '../command.js';
 import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
@@ -33,14 +33,7 @@ const homeof: Command = {
  */
 function canExecute(program: string, path: string | undefined, cwd: string): boolean {
   if (!program.includes('/')) return 'path' in findExecutable(program, path);
-  const file = resolve(cwd, program);
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return executableFile(resolve(cwd, program)) === 'executable';
 }
 
 /**
