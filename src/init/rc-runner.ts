@@ -131,6 +131,8 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
 async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal, install: (atomic: RcLongrun) => void): Promise<TransitionResult> {
   const supervisor = services.supervisors.get(atomic.name);
   if (supervisor === undefined) return { ok: false, reason: 'it has no supervisor (internal error)' };
+  await services.startTurns.next();
+  if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
   try {
     install(atomic);
   } catch (error) {

@@ -15,6 +15,7 @@ import { waitForAll } from '../supervise/wait-all.js';
 import { counted } from '../util/counted.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashLoops, SHORT_RUN_MS } from '../log/crash-loop.js';
+import { TurnQueue } from '../util/turns.js';
 
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
@@ -28,6 +29,8 @@ export class ServiceSet {
   /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
   readonly #consumers = new Set<string>();
   readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
+  /** Each start (services.d's and s6-rc's longruns alike) is made in a turn of the event loop of its own. */
+  readonly startTurns = new TurnQueue();
   /** The container is stopping: nothing is started any more. */
   #stopping = false;
 

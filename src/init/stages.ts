@@ -97,6 +97,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         services.load(entry.definitions.filter((definition) => !services.supervisors.has(definition.name)));
         legacy.push(...entry.definitions);
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
+        await services.startTurns.next();
       }
       if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
       if (!context.settings.cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
