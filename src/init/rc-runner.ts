@@ -143,7 +143,8 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   const reached = (status: ServiceStatus): boolean => status.state === 'failed' || cannotStart(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
   const giveUp = new AbortController();
   const arrived = await raceWithLimits(supervisor.waitFor(reached, giveUp.signal), abortSignal, atomic.timeoutUpMs);
-  giveUp.abort();
+  // A wait that arrived has let go of the supervisor already; aborting costs an exception object.
+  if (!arrived) giveUp.abort();
   if (arrived && cannotStart(supervisor.status)) {
     // Left to its supervisor's retries (a fix in place is picked up), but what depends on it
     // is not started and the stage-2 policy applies, rather than the boot waiting forever.
