@@ -13,6 +13,12 @@ export interface TransitionRunner {
    * (steward stop, s6-svc -d) is started again by the next bring-up that needs it.
    */
   stillUp?(atomic: RcAtomic): boolean;
+  /**
+   * Resolves when the atomic's start may begin: a runner whose starts cost this thread
+   * noticeable work spreads them over turns of the event loop. A start the bring-up was
+   * stopped for meanwhile is abandoned, as one that never got its turn.
+   */
+  turn?(atomic: RcAtomic): Promise<void>;
 }
 
 export type AtomicState = 'down' | 'starting' | 'up' | 'failed' | 'blocked' | 'stopping';
@@ -111,6 +117,10 @@ export class Engine {
       return false;
     }
     if (abortSignal.aborted) return false;
+    if (this.runner.turn !== undefined) {
+      await this.runner.turn(atomic);
+      if (abortSignal.aborted) return false;
+    }
     this.#states.set(name, 'starting');
     const startedAt = this.now();
     // The first start's times are kept, as a longrun keeps its first start: the boot's timing.

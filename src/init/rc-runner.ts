@@ -56,6 +56,8 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
         }
       }
     },
+    // A longrun's start reads and copies its directory here: each takes its turn (see TurnQueue).
+    turn: (atomic) => (atomic.kind === 'longrun' ? services.startTurns.next() : Promise.resolve()),
     async up(atomic, abortSignal) {
       if (atomic.kind === 'longrun') return longrunUp(services, atomic, abortSignal, install);
       return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
@@ -131,8 +133,6 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
 async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal, install: (atomic: RcLongrun) => void): Promise<TransitionResult> {
   const supervisor = services.supervisors.get(atomic.name);
   if (supervisor === undefined) return { ok: false, reason: 'it has no supervisor (internal error)' };
-  await services.startTurns.next();
-  if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
   try {
     install(atomic);
   } catch (error) {

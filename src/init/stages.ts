@@ -88,7 +88,9 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       legacy = [];
       let errors = false;
       for (const entry of eachLegacyService(context.settings)) {
-        if (abortSignal.aborted) break;
+        // Only a stop ends it midway: a boot time limit that runs out meanwhile cuts the wait below,
+        // not the starts, as when they were all made in one go.
+        if (context.shutdown.signal.aborted) break;
         const clash = clashingService(entry.definitions, services);
         const diagnostics = clash === undefined ? entry.diagnostics : [...entry.diagnostics, nameClash(clash.name, clash.sourceDir, clash.otherSource)];
         context.reporter.diagnostics('services-up', diagnostics);
@@ -99,6 +101,8 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
         await services.startTurns.next();
       }
+      // Stopped between two turns: the rest of services.d is not started.
+      if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
       if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
       if (!context.settings.cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);

@@ -96,6 +96,27 @@ test('a SIGTERM while services are still being started stops every one of them, 
   assert.ok(count('stopped') >= count('started'), `${count('started')} started, ${count('stopped')} stopped:\n${output}`);
 });
 
+test('a SIGTERM that comes while services.d is being started cuts it short: the rest is not started, and the stage does not say it was', { skip, timeout: 60_000 }, async () => {
+  const files: Record<string, string> = {};
+  const count = 400;
+  for (let index = 0; index < count; index++) {
+    // The first one asks for the stop as soon as it runs, while the others are being read and copied.
+    const stop = index === 0 ? 'kill -TERM 1\n' : '';
+    files[`services.d/svc-${String(index).padStart(3, '0')}/run`] = `#!/bin/sh\ntrap 'echo stopped >> "${'$'}MARK"/stopped; exit 0' TERM\necho started >> "${'$'}MARK"/started\n${stop}while :; do sleep 0.05; done\n`;
+  }
+  const etc = scriptTree(files);
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /internal error|boot failed|still running after/, output);
+  const starts = output.match(/starting legacy longrun svc-/g)?.length ?? 0;
+  assert.ok(starts > 0 && starts < count, `${starts} of ${count} services started after the stop was asked for:\n${output.slice(-3000)}`);
+  assert.doesNotMatch(output, /service legacy-services successfully started/, output.slice(-3000));
+  const lines = (file: string): number => (existsSync(join(etc, file)) ? readFileSync(join(etc, file), 'utf8').split('\n').filter(Boolean).length : 0);
+  assert.ok(lines('stopped') >= lines('started'), `${lines('started')} started, ${lines('stopped')} stopped`);
+});
+
 test('a second SIGTERM during shutdown joins it instead of starting another', { skip }, async () => {
   const etc = scriptTree({
     'services.d/slow/run': `#!/bin/sh\ntrap 'sleep 0.5; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,

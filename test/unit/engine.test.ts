@@ -160,6 +160,32 @@ describe('Engine.bringUp', () => {
     assert.deepEqual(outcome.abandoned, ['after']);
     assert.ok(!runner.log.includes('up after'));
   });
+
+  it("waits for the runner's turn before a start, and a start still waiting when the bring-up is stopped is abandoned without a word", async () => {
+    const runner = new FakeRunner(true);
+    const waiting: (() => void)[] = [];
+    // Turns handed out by the test: one start at a time.
+    const withTurns: TransitionRunner = {
+      up: (atomic) => runner.up(atomic),
+      down: (atomic) => runner.down(atomic),
+      turn: () => new Promise((resolve) => waiting.push(resolve)),
+    };
+    const { engine: rc, events } = engine(graph(longrun('a'), longrun('b'), longrun('c')), withTurns);
+    const abort = new AbortController();
+    const done = rc.bringUp(['a', 'b', 'c'], abort.signal);
+    await settle();
+    assert.equal(runner.log.length, 0, 'nothing starts before its turn');
+    assert.deepEqual(events.lines, []);
+    waiting.shift()?.();
+    await settle();
+    assert.deepEqual(events.lines, ['starting a', 'started a']);
+    abort.abort('shutdown');
+    for (const resolve of waiting.splice(0)) resolve();
+    const outcome = await done;
+    assert.deepEqual([...outcome.abandoned].sort(), ['b', 'c']);
+    assert.ok(!runner.log.includes('up b') && !runner.log.includes('up c'), runner.log.join(', '));
+    assert.deepEqual(events.lines, ['starting a', 'started a'], 'no line for a start that never began');
+  });
 });
 
 describe('Engine.bringDown', () => {
