@@ -15,10 +15,11 @@ export interface TransitionRunner {
   stillUp?(atomic: RcAtomic): boolean;
   /**
    * Resolves when the atomic's start may begin: a runner whose starts cost this thread
-   * noticeable work spreads them over turns of the event loop. A start the bring-up was
-   * stopped for meanwhile is abandoned, as one that never got its turn.
+   * noticeable work spreads them over turns of the event loop. False abandons the start (the
+   * container began to stop meanwhile), as one that never got its turn. A start that was due
+   * when the bring-up's time limit ran out still goes ahead, as s6-rc had launched it.
    */
-  turn?(atomic: RcAtomic): Promise<void>;
+  turn?(atomic: RcAtomic): Promise<boolean>;
 }
 
 export type AtomicState = 'down' | 'starting' | 'up' | 'failed' | 'blocked' | 'stopping';
@@ -117,10 +118,7 @@ export class Engine {
       return false;
     }
     if (abortSignal.aborted) return false;
-    if (this.runner.turn !== undefined) {
-      await this.runner.turn(atomic);
-      if (abortSignal.aborted) return false;
-    }
+    if (this.runner.turn !== undefined && !(await this.runner.turn(atomic))) return false;
     this.#states.set(name, 'starting');
     const startedAt = this.now();
     // The first start's times are kept, as a longrun keeps its first start: the boot's timing.

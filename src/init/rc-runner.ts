@@ -57,7 +57,11 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
       }
     },
     // A longrun's start reads and copies its directory here: each takes its turn (see TurnQueue).
-    turn: (atomic) => (atomic.kind === 'longrun' ? services.startTurns.next() : Promise.resolve()),
+    async turn(atomic) {
+      if (atomic.kind !== 'longrun') return true;
+      await services.startTurns.next();
+      return !context.shutdown.signal.aborted;
+    },
     async up(atomic, abortSignal) {
       if (atomic.kind === 'longrun') return longrunUp(services, atomic, abortSignal, install);
       return runAction(context, atomic, atomic.up, 'up', abortSignal, stages);
