@@ -66,6 +66,14 @@ export type Request =
       readonly timeoutMs: number;
     };
 
+/** One step of a change as it happened, in order: what s6-rc prints of it at -v 2. */
+export interface RcTransition {
+  readonly name: string;
+  readonly event: 'starting' | 'started' | 'failed' | 'stopping' | 'stopped' | 'unstopped';
+  /** Why it failed to start or stop. */
+  readonly reason?: string;
+}
+
 export type ControlErrorCode =
   | 'ERR_BAD_REQUEST'
   | 'ERR_TOO_LARGE'
@@ -87,11 +95,13 @@ export interface ControlErrorBody {
   readonly hint?: string;
   /** Services concerned, for example the ones a wait did not see reach its condition. */
   readonly names?: readonly string[];
+  /** rc change: the steps taken before it failed or ran out of time, in order. */
+  readonly transitions?: readonly RcTransition[];
 }
 
 export type Response = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: ControlErrorBody };
 
-export function failure(code: ControlErrorCode, message: string, extra: { hint?: string; names?: readonly string[] } = {}): Response {
+export function failure(code: ControlErrorCode, message: string, extra: { hint?: string; names?: readonly string[]; transitions?: readonly RcTransition[] } = {}): Response {
   return { ok: false, error: { code, message, ...extra } };
 }
 

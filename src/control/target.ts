@@ -1,5 +1,5 @@
 import type { ServiceSupervisor } from '../supervise/supervisor.js';
-import type { HaltAction } from './protocol.js';
+import type { HaltAction, RcTransition } from './protocol.js';
 
 /**
  * What the control plane acts on. init/ implements it; control/ knows nothing else
@@ -62,7 +62,13 @@ export interface RcOperations {
    * of `timeoutMs`, or the client leaving, ends the wait only: as with s6-rc -t, the
    * transitions under way go on and nothing is taken down for it.
    */
-  change(direction: 'up' | 'down', names: readonly string[], timeoutMs: number, abortSignal: AbortSignal, options?: RcSelectionOptions): Promise<{ failed: string[]; timedOut: boolean }>;
+  change(
+    direction: 'up' | 'down',
+    names: readonly string[],
+    timeoutMs: number,
+    abortSignal: AbortSignal,
+    options?: RcSelectionOptions,
+  ): Promise<{ failed: string[]; timedOut: boolean; transitions: readonly RcTransition[] }>;
   /** The transitions `change` would run, in order, without running them (s6-rc -n). */
   plan?(direction: 'up' | 'down', names: readonly string[], options: RcSelectionOptions): RcStep[];
   /** Atomic services named (bundles expanded), plus those up with `active`; with `down`, every other one. */

@@ -52,6 +52,8 @@ export class Engine {
   readonly #upAt = new Map<string, number>();
   /** Why a service is failed or blocked now; gone once it starts again. */
   readonly #whyNotUp = new Map<string, string>();
+  /** Those told of every transition besides `events`, for as long as they watch (see observe). */
+  readonly #observers = new Set<Partial<EngineEvents>>();
 
   constructor(
     readonly graph: CompiledGraph,
@@ -60,6 +62,21 @@ export class Engine {
     private readonly now: () => number,
   ) {
     for (const name of graph.atomics.keys()) this.#states.set(name, 'down');
+  }
+
+  /**
+   * Tells `observer` of every transition from now on, as `events` is told, until the returned
+   * function is called: what s6-rc -v 2 prints of the change it asked for.
+   */
+  observe(observer: Partial<EngineEvents>): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  #notify<K extends keyof EngineEvents>(key: K, ...args: Parameters<EngineEvents[K]>): void {
+    type Listener = (...values: Parameters<EngineEvents[K]>) => void;
+    (this.events[key] as Listener)(...args);
+    for (const observer of this.#observers) (observer[key] as Listener | undefined)?.(...args);
   }
 
   state(name: string): AtomicState | undefined {
@@ -114,7 +131,7 @@ export class Engine {
       const because = `it depends on ${first}, which ${this.#states.get(first) === 'failed' ? 'failed to start' : 'did not start'}`;
       this.#states.set(name, 'blocked');
       this.#whyNotUp.set(name, because);
-      this.events.blocked(atomic, because);
+      this.#notify('blocked', atomic, because);
       return false;
     }
     if (abortSignal.aborted) return false;
@@ -123,17 +140,17 @@ export class Engine {
     const startedAt = this.now();
     // The first start's times are kept, as a longrun keeps its first start: the boot's timing.
     if (!this.#startedAt.has(name)) this.#startedAt.set(name, startedAt);
-    this.events.starting(atomic);
+    this.#notify('starting', atomic);
     const result = await this.runner.up(atomic, abortSignal);
     if (!result.ok) {
       this.#states.set(name, 'failed');
       this.#whyNotUp.set(name, result.reason);
-      this.events.failed(atomic, result.reason);
+      this.#notify('failed', atomic, result.reason);
       return false;
     }
     this.#states.set(name, 'up');
     if (!this.#upAt.has(name)) this.#upAt.set(name, this.now());
-    this.events.started(atomic, this.now() - startedAt);
+    this.#notify('started', atomic, this.now() - startedAt);
     return true;
   }
 
@@ -181,9 +198,9 @@ export class Engine {
     const needsDown = state === 'up' || (partial && (atomic.kind === 'longrun' || atomic.downAfterPartialUp));
     if (!needsDown) return;
     this.#states.set(name, 'stopping');
-    this.events.stopping(atomic);
+    this.#notify('stopping', atomic);
     const result = await this.runner.down(atomic);
     this.#states.set(name, 'down');
-    this.events.stopped(atomic, result);
+    this.#notify('stopped', atomic, result);
   }
 }

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
 import { statusSocketPath } from '../control/status-socket.js';
+import type { RcTransition } from '../control/protocol.js';
 import type { ControlTarget, RcOperations, RcSelectionOptions, RcStep } from '../control/target.js';
 import { type ChangePlan, changePlan, closedSelection, complementOf, selectionOf, transitionWaves } from '../graph/rc-selection.js';
 import type { RcAtomic } from '../model/rc.js';
@@ -15,7 +16,7 @@ import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import type { ServiceScanner } from './scan.js';
-import type { Engine } from '../graph/engine.js';
+import type { Engine, EngineEvents } from '../graph/engine.js';
 import { runsOn } from '../supervise/supervisor.js';
 
 /** The container as the control plane sees it. */
@@ -194,22 +195,28 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       // changes before it; one under way goes on without holding the next ones back.
       let plan = planOf(direction, names, options);
       let clientGone = false;
+      const transitions: RcTransition[] = [];
       const before = queue.tail;
-      const transition = before.then(() => {
+      const transition = before.then(async () => {
         if (clientGone) return [];
         plan = planOf(direction, names, options);
-        return carryOut(engine, plan, stopSignal, options.essentialToo !== true);
+        const stopRecording = engine.observe(transitionRecorder(new Set([...plan.down, ...plan.up]), transitions));
+        try {
+          return await carryOut(engine, plan, stopSignal, options.essentialToo !== true);
+        } finally {
+          stopRecording();
+        }
       });
       const answered = raceWithLimits(transition, abortSignal, timeoutMs);
       queue.tail = answered.then(
         (done) => (done ? undefined : before),
         () => undefined,
       );
-      if (await answered) return { failed: await transition, timedOut: false };
+      if (await answered) return { failed: await transition, timedOut: false, transitions };
       clientGone = true;
       // Out of time: what has not reached its state yet is what s6-rc would name.
       const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
-      return { failed: pending, timedOut: true };
+      return { failed: pending, timedOut: true, transitions: [...transitions] };
     },
     plan(direction, names, options) {
       const plan = planOf(direction, names, options);
@@ -224,6 +231,20 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       return [...(direction === 'down' ? complementOf(graph, selected) : selected)];
     },
     listAll: (names, direction, active = false) => [...closedSelection(graph, selectionOf(graph, names, active, isUp), direction)],
+  };
+}
+
+/** Notes the transitions of the services a change is about, as they happen. */
+function transitionRecorder(names: ReadonlySet<string>, into: RcTransition[]): Partial<EngineEvents> {
+  const note = (atomic: RcAtomic, event: RcTransition['event'], reason?: string): void => {
+    if (names.has(atomic.name)) into.push(reason === undefined ? { name: atomic.name, event } : { name: atomic.name, event, reason });
+  };
+  return {
+    starting: (atomic) => note(atomic, 'starting'),
+    started: (atomic) => note(atomic, 'started'),
+    failed: (atomic, reason) => note(atomic, 'failed', reason),
+    stopping: (atomic) => note(atomic, 'stopping'),
+    stopped: (atomic, result) => (result.ok ? note(atomic, 'stopped') : note(atomic, 'unstopped', result.reason)),
   };
 }
 

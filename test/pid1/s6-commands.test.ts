@@ -805,6 +805,43 @@ echo "after_big_d=$(s6-rc -a list | grep -cx keeper)"
     expect(output, 'after_big_d', '0');
   });
 
+  it("s6-rc -v 2 prints each start and stop of its change on stderr, as skarnet's s6-rc; the default verbosity only failures", async () => {
+    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
+    const services = {
+      ...rcd('web', longrun()),
+      ...rcd('app', longrun({ 'dependencies.d/web': '' })),
+      ...rcd('broken', { type: 'oneshot\n', up: '/bin/false\n' }),
+      ...rcd('user', { type: 'bundle\n', 'contents.d/web': '' }),
+    };
+    const { code, output } = await container(
+      services,
+      `
+s6-svwait -u -t 10000 /run/service/web
+s6-rc -v 2 -d change web 2> /run/down.err > /run/down.out; echo "down=$?"
+s6-rc -v 2 -u change app 2> /run/up.err; echo "up=$?"
+s6-rc -d change app 2> /run/quiet.err; echo "quiet=$?"
+s6-rc -u change broken 2> /run/broken.err; echo "broken=$?"
+echo "down_err=$(tr '\\n' '|' < /run/down.err)"
+echo "down_out=$(wc -c < /run/down.out)"
+echo "up_err=$(tr '\\n' '|' < /run/up.err)"
+echo "quiet_err=$(wc -c < /run/quiet.err)"
+echo "broken_err=$(grep -c 's6-rc: warning: unable to start service broken: ' /run/broken.err)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'down', '0');
+    expect(output, 'up', '0');
+    expect(output, 'quiet', '0');
+    expect(output, 'broken', '1');
+    // What depends on web goes down first (s6-overlay's legacy-services, through the user bundle).
+    assert.match(output, /^down_err=(s6-rc: info: service [a-z-]+: stopping\|s6-rc: info: service [a-z-]+ successfully stopped\|)*s6-rc: info: service web: stopping\|s6-rc: info: service web successfully stopped\|$/m, output);
+    expect(output, 'down_out', '0');
+    // Dependencies first, each start announced and then confirmed.
+    expect(output, 'up_err', 's6-rc: info: service web: starting|s6-rc: info: service web successfully started|s6-rc: info: service app: starting|s6-rc: info: service app successfully started|');
+    expect(output, 'quiet_err', '0');
+    expect(output, 'broken_err', '1');
+  });
+
   it("s6-rc's -a, -p, -n and -d list work as skarnet's s6-rc: -da change brings everything down, a dry run changes nothing", async () => {
     const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const services = {

@@ -5,7 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 
 import { dispatch } from '../../src/control/dispatch.js';
 import { notReady, parseHttpAddress } from '../../src/control/http.js';
-import type { ControlErrorBody, Response } from '../../src/control/protocol.js';
+import type { ControlErrorBody, RcTransition, Response } from '../../src/control/protocol.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import type { RcOperations } from '../../src/control/target.js';
 import { settle } from '../helpers/fake-port.js';
@@ -468,13 +468,13 @@ describe('dispatch: wait', () => {
 
 describe('dispatch: rc', () => {
   /** A service graph that answers as told and records what it was asked. */
-  function withGraph(fake: FakeTarget, outcome: { failed: string[]; timedOut: boolean }): { calls: string[] } {
+  function withGraph(fake: FakeTarget, outcome: { failed: string[]; timedOut: boolean; transitions?: RcTransition[] }): { calls: string[] } {
     const calls: string[] = [];
     const rc: RcOperations = {
       unknown: (names) => names.filter((name) => !['user', 'web', 'db'].includes(name)),
       change(direction, names, timeoutMs) {
         calls.push(`change ${direction} ${names.join(',')} ${timeoutMs}`);
-        return Promise.resolve(outcome);
+        return Promise.resolve({ transitions: [], ...outcome });
       },
       list: (names, active) => (active ? ['web'] : names.length === 0 ? ['db', 'web'] : ['web']),
       listAll: (names, direction) => (direction === 'up' ? [...names, 'db'] : [...names, 'app']),
@@ -498,17 +498,26 @@ describe('dispatch: rc', () => {
     assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'listall', direction: 'down', names: ['web'] }, fake.context())), { names: ['web', 'app'] });
   });
 
-  it('changes states, and tells a timeout from a failure', async () => {
+  it('changes states, and tells a timeout from a failure, with the transitions made either way', async () => {
     const fake = setup([{ name: 'web' }]);
-    const { calls } = withGraph(fake, { failed: [], timedOut: false });
-    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', names: ['user'], timeoutMs: 10 }, fake.context())), { changed: ['user'] });
+    const stopped: RcTransition[] = [
+      { name: 'web', event: 'stopping' },
+      { name: 'web', event: 'stopped' },
+    ];
+    const { calls } = withGraph(fake, { failed: [], timedOut: false, transitions: stopped });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', names: ['user'], timeoutMs: 10 }, fake.context())), { changed: ['user'], transitions: stopped });
     assert.deepEqual(calls, ['change down user 10']);
     withGraph(fake, { failed: ['db'], timedOut: true });
     assert.equal(error(await dispatch({ cmd: 'rc', op: 'change', names: ['db'], timeoutMs: 10 }, fake.context())).code, 'ERR_TIMEOUT');
-    withGraph(fake, { failed: ['db'], timedOut: false });
+    const unable: RcTransition[] = [
+      { name: 'db', event: 'starting' },
+      { name: 'db', event: 'failed', reason: 'command exited 1' },
+    ];
+    withGraph(fake, { failed: ['db'], timedOut: false, transitions: unable });
     const failed = error(await dispatch({ cmd: 'rc', op: 'change', names: ['db'] }, fake.context()));
     assert.equal(failed.code, 'ERR_PERMANENT_FAILURE');
     assert.deepEqual(failed.names, ['db']);
+    assert.deepEqual(failed.transitions, unable);
   });
 
   it("passes s6-rc's -a, -p and -d list on, answers a dry run with the plan without changing anything, and refuses -p -u during the boot", async () => {
@@ -519,7 +528,7 @@ describe('dispatch: rc', () => {
       unknown: () => [],
       change(direction, names, _timeoutMs, _abortSignal, options) {
         calls.push(`change ${direction} [${names.join(',')}] active=${String(options?.active)} prune=${String(options?.prune)}`);
-        return Promise.resolve({ failed: [], timedOut: false });
+        return Promise.resolve({ failed: [], timedOut: false, transitions: [] });
       },
       plan(direction, names, options) {
         calls.push(`plan ${direction} [${names.join(',')}] active=${String(options.active)} prune=${String(options.prune)}`);
@@ -531,7 +540,7 @@ describe('dispatch: rc', () => {
     Object.assign(fake.target, { rc });
     assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'list', direction: 'down', active: true }, fake.context())), { names: ['list active=true down'] });
     assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'listall', direction: 'up', active: true }, fake.context())), { names: ['listall active=true up'] });
-    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', active: true }, fake.context())), { changed: [] });
+    assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'down', active: true }, fake.context())), { changed: [], transitions: [] });
     assert.deepEqual(result(await dispatch({ cmd: 'rc', op: 'change', direction: 'up', names: ['web'], prune: true, dryRun: true }, fake.context())), { changed: [], plan: [step] });
     assert.deepEqual(calls, ['change down [] active=true prune=false', 'plan up [web] active=false prune=true']);
     // Pruning brings services down too: not while the boot brings them up.

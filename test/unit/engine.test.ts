@@ -161,6 +161,18 @@ describe('Engine.bringUp', () => {
     assert.ok(!runner.log.includes('up after'));
   });
 
+  it('tells an observer of every transition while it watches, as the events are told', async () => {
+    const runner = new FakeRunner(true);
+    const { engine: rc, events } = engine(graph(longrun('a'), longrun('b', ['a'])), runner);
+    const seen: string[] = [];
+    const stop = rc.observe({ starting: (atomic) => seen.push(`starting ${atomic.name}`), started: (atomic) => seen.push(`started ${atomic.name}`) });
+    await rc.bringUp(['b'], never);
+    stop();
+    await rc.bringDown(['a']);
+    assert.deepEqual(seen, ['starting a', 'started a', 'starting b', 'started b']);
+    assert.ok(events.lines.includes('stopped a'), "the engine's own events go on");
+  });
+
   it("waits for the runner's turn before a start; one the runner abandons meanwhile is left without a word", async () => {
     const runner = new FakeRunner(true);
     const waiting: ((go: boolean) => void)[] = [];

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { RcTransition } from '../../control/protocol.js';
 import type { RcStep } from '../../control/target.js';
 import { callForS6, exitForError, fatal } from './call.js';
 import { getopt, UsageError } from './getopt.js';
-import { writeOut } from '../output.js';
+import { writeErr, writeOut } from '../output.js';
 
 export const USAGE = 's6-rc [ -l live ] [ -v verbosity ] [ -t timeout ] [ -u | -d | -D ] [ -a ] [ -p ] [ -n dryrunthrottle ] help|list|listall|change|start|stop [ servicenames... ]';
 
@@ -95,7 +96,9 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
   const dryRun = options.dryRunThrottleMs !== null;
   const request = { cmd: 'rc', op: 'change', direction: options.direction, names, active: options.active, prune: options.prune, essential: options.essentialToo, dryRun, timeoutMs: options.timeoutMs };
   const call = await callForS6('s6-rc', request);
-  if (call.ok) return dryRun ? printDryRun((call.result as { plan: RcStep[] }).plan, options) : 0;
+  if (call.ok && dryRun) return printDryRun((call.result as { plan: RcStep[] }).plan, options);
+  printTransitions(call.ok ? (call.result as { transitions?: readonly RcTransition[] }).transitions : 'transitions' in call.error ? call.error.transitions : undefined, options.verbosity);
+  if (call.ok) return 0;
   switch (call.error.code) {
     case 'ERR_UNKNOWN_SERVICE':
       return unknownName(call.error.message);
@@ -107,6 +110,22 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
       return RC_EXIT.failed;
     default:
       return exitForError('s6-rc', call.error);
+  }
+}
+
+/**
+ * What s6-rc prints of each transition on stderr: a failure from verbosity 1, each start and
+ * stop from 2. Printed once the change is over (Steward carries it out, s6-rc only asks), in
+ * the order the transitions happened.
+ */
+function printTransitions(transitions: readonly RcTransition[] | undefined, verbosity: number): void {
+  for (const { name, event, reason } of transitions ?? []) {
+    if (event === 'failed' || event === 'unstopped') {
+      if (verbosity >= 1) writeErr(`s6-rc: warning: unable to ${event === 'failed' ? 'start' : 'stop'} service ${name}: ${reason ?? 'it failed'}\n`);
+    } else if (verbosity >= 2) {
+      const line = event === 'starting' || event === 'stopping' ? `: ${event}` : ` successfully ${event}`;
+      writeErr(`s6-rc: info: service ${name}${line}\n`);
+    }
   }
 }
 

@@ -25,9 +25,10 @@ export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context
       if (bringsUp && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
       if (bringsDown && context.target.booted?.() === false) return bootingFailure(request.names);
       const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal, options);
-      if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed });
-      if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `some transitions failed: ${outcome.failed.join(', ')}`, { names: outcome.failed });
-      return success({ changed: request.names });
+      const { transitions } = outcome;
+      if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed, transitions });
+      if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `some transitions failed: ${outcome.failed.join(', ')}`, { names: outcome.failed, transitions });
+      return success({ changed: request.names, transitions });
     }
   }
 }
