@@ -29,7 +29,7 @@ export class ServiceSet {
   /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
   readonly #consumers = new Set<string>();
   readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
-  /** Each start (services.d's and s6-rc's longruns alike) is made in a turn of the event loop of its own. */
+  /** Starts (services.d's and s6-rc's longruns alike) share out the event loop's turns: a few per turn (see TurnQueue). */
   readonly startTurns = new TurnQueue();
   /** The container is stopping: nothing is started any more. */
   #stopping = false;

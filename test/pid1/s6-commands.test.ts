@@ -805,6 +805,29 @@ echo "after_big_d=$(s6-rc -a list | grep -cx keeper)"
     expect(output, 'after_big_d', '0');
   });
 
+  it('s6-svwait in a run script waits for a sibling Steward has not put in /run/service yet, as s6-overlay has them all there first', async () => {
+    const services: Record<string, string> = {};
+    const count = 300;
+    for (let index = 0; index < count; index++) services[`services.d/s${String(index).padStart(3, '0')}/run`] = '#!/bin/sh\nexec sleep 1000\n';
+    // The first one to start waits for the last one, which is read and copied last.
+    services['services.d/s000/run'] = `#!/bin/sh\ns6-svwait -u -t 20000 /run/service/s${count - 1} ; echo "sibling=$?" > /run/sibling\nexec sleep 1000\n`;
+    const { code, output } = await container(
+      services,
+      `
+wait_lines /run/sibling 1
+echo "$(cat /run/sibling)"
+s6-svwait -u -t 2000 /run/service/nosuch; echo "unknown=$?"
+s6-svwait -u -t 2000 /run/nosuch/s001; echo "elsewhere=$?"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'sibling', '0');
+    // Once the boot is over, a directory that is not there is an error at once, as with s6.
+    expect(output, 'unknown', '111');
+    assert.match(output, /s6-svwait: fatal: unable to subscribe to events for \/run\/service\/nosuch: No such file or directory/);
+    expect(output, 'elsewhere', '111');
+  });
+
   it("s6-rc -v 2 prints each start and stop of its change on stderr, as skarnet's s6-rc; the default verbosity only failures", async () => {
     const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const services = {

@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** s6-overlay v2's scan directory, which v2-era scripts name (`s6-svscanctl -t /var/run/s6/services`). */
 const V2_SCAN_DIRS = ['/var/run/s6/services', '/run/s6/services'];
@@ -43,6 +43,17 @@ export function missingDirReason(dir: string): string | null {
     if (code === 'EACCES') return 'Permission denied';
     return code ?? 'cannot be read';
   }
+}
+
+/**
+ * Whether `dir` names a service of the scan directory (`/run/service/NAME`, or under
+ * STEWARD_RUN): one Steward may not have put in place yet while it boots, as s6-overlay puts
+ * every one in place before any starts. A wait for it is the server's to judge.
+ */
+export function inScanDir(dir: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const scanDir = env['STEWARD_RUN'] === undefined ? SCAN_DIR : join(env['STEWARD_RUN'], 'service');
+  const absolute = serviceDirArgument(dir);
+  return dirname(absolute) === scanDir || (absolute.endsWith('/log') && dirname(dirname(absolute)) === scanDir);
 }
 
 /** The first of `dirs` that cannot be used, with why: s6's tools fail with 111 on it before anything else. */

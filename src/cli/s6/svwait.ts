@@ -1,6 +1,6 @@
 import type { WaitCondition } from '../../control/protocol.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
-import { absoluteDirs, firstMissingDir } from './dirs.js';
+import { absoluteDirs, firstMissingDir, inScanDir } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
 
 export const USAGE = 's6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...';
@@ -21,7 +21,9 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
       timeoutMs = Number(value);
     } else condition = CONDITIONS[letter] ?? condition;
   }
-  const missing = firstMissingDir(operands);
+  // A service of the scan directory not in place yet is waited for while Steward boots (it puts
+  // them in place one after the other, where s6-overlay links them all before any starts).
+  const missing = firstMissingDir(operands.filter((dir) => !inScanDir(dir)));
   if (missing !== null) {
     fatal('s6-svwait', `unable to subscribe to events for ${missing.dir}: ${missing.reason}`);
     return S6_EXIT.system;
@@ -33,6 +35,11 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
     return 99;
   }
   if (call.error.code === 'ERR_PERMANENT_FAILURE') return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
+  const absent = firstMissingDir(operands);
+  if (call.error.code === 'ERR_UNKNOWN_SERVICE' && absent !== null) {
+    fatal('s6-svwait', `unable to subscribe to events for ${absent.dir}: ${absent.reason}`);
+    return S6_EXIT.system;
+  }
   if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
     // No supervisor there: s6 cannot read its status, a system failure for s6-svwait.
     fatal('s6-svwait', `unable to read the status of ${call.error.names?.join(', ') ?? operands.join(', ')}: s6-supervise not running. ${call.error.hint ?? ''}`.trim());
