@@ -52,6 +52,12 @@ export class Engine {
   readonly #upAt = new Map<string, number>();
   /** Why a service is failed or blocked now; gone once it starts again. */
   readonly #whyNotUp = new Map<string, string>();
+  /**
+   * The up transitions under way, by name: a second bring-up that needs one (a change asked
+   * for during the boot) waits for it instead of running it again, as s6-rc's lock would
+   * make it wait; a oneshot's up runs once.
+   */
+  readonly #upTransitions = new Map<string, Promise<boolean>>();
   /** Those told of every transition besides `events`, for as long as they watch (see observe). */
   readonly #observers = new Set<Partial<EngineEvents>>();
 
@@ -119,6 +125,8 @@ export class Engine {
   async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal): Promise<boolean> {
     const atomic = this.graph.atomics.get(name);
     if (atomic === undefined) return false;
+    const underWay = this.#upTransitions.get(name);
+    if (underWay !== undefined) return underWay;
     if (this.#states.get(name) === 'up') {
       if (this.runner.stillUp?.(atomic) !== false) return true;
       this.#states.set(name, 'down');
@@ -136,6 +144,21 @@ export class Engine {
     }
     if (abortSignal.aborted) return false;
     if (this.runner.turn !== undefined && !(await this.runner.turn(atomic))) return false;
+    // Another bring-up may have begun it, or brought it up, while this one waited.
+    const begun = this.#upTransitions.get(name);
+    if (begun !== undefined) return begun;
+    if (this.#states.get(name) === 'up') return true;
+    const transition = this.#transitionUp(atomic, abortSignal);
+    this.#upTransitions.set(name, transition);
+    try {
+      return await transition;
+    } finally {
+      if (this.#upTransitions.get(name) === transition) this.#upTransitions.delete(name);
+    }
+  }
+
+  async #transitionUp(atomic: RcAtomic, abortSignal: AbortSignal): Promise<boolean> {
+    const { name } = atomic;
     this.#states.set(name, 'starting');
     const startedAt = this.now();
     // The first start's times are kept, as a longrun keeps its first start: the boot's timing.

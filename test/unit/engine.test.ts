@@ -161,6 +161,26 @@ describe('Engine.bringUp', () => {
     assert.ok(!runner.log.includes('up after'));
   });
 
+  it('a second bring-up that needs a start the first has under way waits for it, instead of running it again', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(graph(oneshot('init'), longrun('app', ['init']), longrun('extra', ['init'])), runner);
+    const boot = rc.bringUp(['app'], never);
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up init']);
+    // A change during the boot: extra needs init, which the boot is running.
+    const change = rc.bringUp(['extra'], never);
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up init'], 'init must not run a second time');
+    runner.finish('up init');
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up app', 'up extra']);
+    runner.finish('up app');
+    runner.finish('up extra');
+    assert.deepEqual(await boot, { failed: [], blocked: [], abandoned: [] });
+    assert.deepEqual(await change, { failed: [], blocked: [], abandoned: [] });
+    assert.equal(runner.log.filter((entry) => entry === 'up init').length, 1, runner.log.join(', '));
+  });
+
   it('tells an observer of every transition while it watches, as the events are told', async () => {
     const runner = new FakeRunner(true);
     const { engine: rc, events } = engine(graph(longrun('a'), longrun('b', ['a'])), runner);
