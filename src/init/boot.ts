@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 
-import type { LegacyTree } from '../config/legacy.js';
+import { countLegacyServices, type LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
 import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
@@ -20,6 +20,9 @@ import { stageFailed } from './stage-failure.js';
 import { abortAfter } from '../util/abort.js';
 import { legacyStages } from './stages.js';
 import { runStage2Hook } from './stage2-hook.js';
+
+/** As when the runtime directory cannot be prepared at all (main.ts). */
+const RUN_NOT_EXECUTABLE_EXIT = 100;
 
 export interface BootHooks {
   /** The graph is compiled: the shutdown takes it down again. */
@@ -64,6 +67,14 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     reporter.error('steward', 'the s6-rc service definitions have errors (listed above), so nothing can start in a reliable order; stopping the container. Run steward check to list them');
     if (shutdown.reason === undefined) writeExitCode(context.layout, 1);
     shutdown.request({ kind: 'boot-failure', status: 1, message: 'the service definitions have errors' });
+    return undefined;
+  }
+  if (context.runNotExecutable !== undefined && (compiled.longruns.length > 0 || countLegacyServices(context.settings) > 0)) {
+    // Every service would fail to start and be retried for ever, the container looking up: as
+    // under s6-overlay, which cannot run at all there, it stops, for a restart policy to see.
+    reporter.error('steward', `stopping the container: its services cannot run (${context.runNotExecutable})`);
+    if (shutdown.reason === undefined) writeExitCode(context.layout, RUN_NOT_EXECUTABLE_EXIT);
+    shutdown.request({ kind: 'boot-failure', status: RUN_NOT_EXECUTABLE_EXIT, message: 'the runtime directory is on a noexec mount' });
     return undefined;
   }
   if (compiled.legacyErrors) stageFailed(context, 'steward', 'the legacy service tree has errors (listed above); what can run will run');

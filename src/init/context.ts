@@ -22,4 +22,6 @@ export interface InitContext {
   readonly workdir: string;
   /** Where children's output goes: the container's, or the catch-all log (S6_LOGGING). */
   readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
+  /** Why no service can run from the runtime directory (a noexec mount), when none can. */
+  readonly runNotExecutable?: string;
 }

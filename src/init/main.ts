@@ -90,11 +90,12 @@ async function main(command: readonly string[]): Promise<number> {
   const overlayV2 = isOverlayV2Etc(settings.etcDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
+  let runNotExecutable: string | undefined;
   try {
     await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand(), overlayV2);
     if (settings.runDir === '/run') noteRunOwner(layout, reporter);
-    await ensureExecutableRun(settings, reporter);
+    runNotExecutable = await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {
     reporter.error('steward', errorMessage(error));
@@ -128,6 +129,7 @@ async function main(command: readonly string[]): Promise<number> {
     isPid1,
     workdir,
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
+    ...(runNotExecutable === undefined ? {} : { runNotExecutable }),
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, overlayV2 ? 's6-2.10' : 'current');

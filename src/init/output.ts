@@ -71,23 +71,23 @@ function isWritableDir(dir: string): boolean {
 /**
  * Services run from the runtime directory (/run/s6/legacy-services, /run/s6-rc/servicedirs):
  * on a noexec mount, such as Docker's --tmpfs /run by default, none could start. As root the
- * mount is made exec, as s6-overlay's preinit does; otherwise the reason and the fix are said.
+ * mount is made exec, as s6-overlay's preinit does; otherwise the reason and the fix are said,
+ * and returned: the boot stops if the tree has services (see boot.ts).
  */
-export async function ensureExecutableRun(settings: Settings, reporter: Reporter): Promise<void> {
+export async function ensureExecutableRun(settings: Settings, reporter: Reporter): Promise<string | undefined> {
   const mount = mountOf(settings.runDir);
-  if (mount === undefined || !mount.options.includes('noexec')) return;
+  if (mount === undefined || !mount.options.includes('noexec')) return undefined;
   if (process.getuid?.() === 0) {
     const { spawnSync } = await import('node:child_process');
     const result = spawnSync('mount', ['-o', 'remount,exec', mount.mountPoint], { stdio: 'ignore', timeout: 10_000 });
     if (result.status === 0 && mountOf(settings.runDir)?.options.includes('noexec') === false) {
       reporter.info('steward', `${mount.mountPoint} was mounted noexec: remounted it exec, so services can run from ${settings.runDir}`);
-      return;
+      return undefined;
     }
   }
-  reporter.error(
-    'steward',
-    `${settings.runDir} is on a noexec mount (${mount.mountPoint}): no service can run from it. Mount it with exec: docker run --tmpfs /run:exec (Docker's --tmpfs is noexec by default), or an emptyDir in Kubernetes`,
-  );
+  const problem = `${settings.runDir} is on a noexec mount (${mount.mountPoint}): no service can run from it. Mount it with exec: docker run --tmpfs /run:exec (Docker's --tmpfs is noexec by default), or an emptyDir in Kubernetes`;
+  reporter.error('steward', problem);
+  return problem;
 }
 /** What mount said went wrong: its first line, without the "mount: " prefix and the hints after it. */
 export function mountError(stderr: string): string {

@@ -106,7 +106,9 @@ export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
   // s6-overlay's setuid helper cannot become root either: /run would be as it is now.
   if (owner === uid || noNewPrivileges()) return;
   const gid = process.getgid?.() ?? uid;
-  reporter.info(
+  // A warning, not information: linuxserver's images run with S6_VERBOSITY=1, and they are the
+  // ones that tell a non-root container by the owner of /run (their scripts then fail to chown).
+  reporter.warn(
     'steward',
     `${layout.runDir} belongs to uid ${owner}, not to uid ${uid} that Steward runs as: s6-overlay would have given it to uid ${uid}, and some images tell a non-root container by that (linuxserver's). For the same, give the container its own: docker run --tmpfs ${layout.runDir}:exec,uid=${uid},gid=${gid}`,
   );

@@ -115,20 +115,29 @@ test('a runtime directory on a read-only file system is named as such, with what
   assert.match(result.stderr, /cannot prepare the runtime directory: EROFS \(a read-only file system\)\. Give the container a tmpfs there/);
 });
 
-test('a runtime directory on a noexec mount is remounted exec as root, and named with the fix otherwise', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
+test('a runtime directory on a noexec mount is remounted exec as root; otherwise it is named with the fix, and a tree with services stops at once', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
   const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\necho web-ran\nexec sleep 1000\n' });
   const mountPoint = mkdtempSync(join(tmpdir(), 'steward-noexec-'));
-  const runAs = (prefix: string): ReturnType<typeof spawnSync> =>
-    spawnSync('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs -o noexec,mode=1777 tmpfs "${mountPoint}" && exec ${prefix} timeout -s TERM 3 "$0"`, initBin], {
+  const runAs = (prefix: string, tree = etc, args: string[] = []): ReturnType<typeof spawnSync> =>
+    spawnSync('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs -o noexec,mode=1777 tmpfs "${mountPoint}" && exec ${prefix} timeout -s TERM 3 "$0" "$@"`, initBin, ...args], {
       encoding: 'utf8',
-      env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: join(mountPoint, 'run') },
+      env: { PATH: process.env['PATH'], STEWARD_ETC: tree, STEWARD_RUN: join(mountPoint, 'run') },
       timeout: 20_000,
     });
   const asRoot = runAs('');
   assert.match(String(asRoot.stderr), /was mounted noexec: remounted it exec/, String(asRoot.stderr));
   assert.match(String(asRoot.stdout) + String(asRoot.stderr), /web-ran/);
-  const asNobody = runAs('setpriv --reuid=65534 --regid=65534 --clear-groups');
+  const nobody = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
+  const asNobody = runAs(nobody);
   assert.match(String(asNobody.stderr), /is on a noexec mount .*: no service can run from it\. Mount it with exec: docker run --tmpfs \/run:exec/, String(asNobody.stderr));
+  // Every service would fail and be retried for ever, the container looking up: it stops instead.
+  assert.equal(asNobody.status, 100, String(asNobody.stderr));
+  assert.match(String(asNobody.stderr), /stopping the container: its services cannot run/, String(asNobody.stderr));
+  assert.doesNotMatch(String(asNobody.stderr), /legacy-services successfully started/);
+  // Without services nothing needs to run from there: the CMD runs.
+  const commandOnly = runAs(nobody, scriptTree({ 'cont-init.d/10-hello': '#!/bin/sh\necho init-ran\n' }), ['sh', '-c', 'echo cmd-ran; exit 7']);
+  assert.equal(commandOnly.status, 7, String(commandOnly.stderr));
+  assert.match(String(commandOnly.stdout) + String(commandOnly.stderr), /init-ran[\s\S]*cmd-ran/);
 });
 
 test('a runtime directory left by another user names the directory that refused', { skip: !isRoot && 'needs root to prepare it' }, () => {

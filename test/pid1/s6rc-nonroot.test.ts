@@ -144,7 +144,7 @@ echo "$(date +%s%N) cmd done" >> "$T"
     // The services too: init-adduser prints the uid it runs as.
     assert.match(result.output, new RegExp(`User uid: +${USER}\\n`), details());
     // s6-overlay would have given /run to the user: said, with the way to get the same.
-    assert.match(result.output, new RegExp(`steward: info: /run belongs to uid 0, not to uid ${USER} that Steward runs as: .*docker run --tmpfs /run:exec,uid=${USER},gid=${GROUP}`), details());
+    assert.match(result.output, new RegExp(`steward: warning: /run belongs to uid 0, not to uid ${USER} that Steward runs as: .*docker run --tmpfs /run:exec,uid=${USER},gid=${GROUP}`), details());
   });
 
   it('keeps the dependency order up and down', () => {
