@@ -32,9 +32,12 @@ export function resolveTargets(target: ControlTarget, targets: Targets): Service
 function findByDir(target: ControlTarget, dir: string, byRealDir: ReadonlyMap<string, ServiceSupervisor>): ServiceSupervisor | undefined {
   const found = byRealDir.get(safeRealpath(dir));
   if (found !== undefined) return found;
-  // /run/service/NAME or /run/service/NAME/log when the directory is not there (yet).
-  const name = basename(dir) === 'log' ? `${basename(dirname(dir))}/log` : basename(dir);
-  return target.supervisors.get(name);
+  return target.supervisors.get(serviceNameOfDir(dir));
+}
+
+/** The service /run/service/NAME (or NAME/log) names when the directory is not there (yet). */
+export function serviceNameOfDir(dir: string): string {
+  return basename(dir) === 'log' ? `${basename(dirname(dir))}/log` : basename(dir);
 }
 
 function safeRealpath(path: string): string {

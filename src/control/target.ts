@@ -29,6 +29,11 @@ export interface ControlTarget {
   booted?(): boolean;
   /** Resolves once the boot is over (services.d has been read by then). */
   whenBooted?(): Promise<void>;
+  /**
+   * Resolves once every one of `names` is supervised with its directory in place, or the boot
+   * is over: a run script's s6-svwait on a sibling read after it waits for that sibling alone.
+   */
+  whenKnown?(names: readonly string[]): Promise<void>;
   /** s6-svscan's scan of the scan directory: supervise what appeared there; with `prune`, stop what left. */
   scan?(prune: boolean): ScanResult;
   /** The scan directory, as s6-svscanctl names it (its links resolved by the client). */

@@ -125,8 +125,7 @@ export class Engine {
   async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal): Promise<boolean> {
     const atomic = this.graph.atomics.get(name);
     if (atomic === undefined) return false;
-    const underWay = this.#upTransitions.get(name);
-    if (underWay !== undefined) return underWay;
+    if (!(await this.#afterStartUnderWay(name, abortSignal))) return false;
     if (this.#states.get(name) === 'up') {
       if (this.runner.stillUp?.(atomic) !== false) return true;
       this.#states.set(name, 'down');
@@ -145,8 +144,7 @@ export class Engine {
     if (abortSignal.aborted) return false;
     if (this.runner.turn !== undefined && !(await this.runner.turn(atomic))) return false;
     // Another bring-up may have begun it, or brought it up, while this one waited.
-    const begun = this.#upTransitions.get(name);
-    if (begun !== undefined) return begun;
+    if (!(await this.#afterStartUnderWay(name, abortSignal))) return false;
     if (this.#states.get(name) === 'up') return true;
     const transition = this.#transitionUp(atomic, abortSignal);
     this.#upTransitions.set(name, transition);
@@ -155,6 +153,20 @@ export class Engine {
     } finally {
       if (this.#upTransitions.get(name) === transition) this.#upTransitions.delete(name);
     }
+  }
+
+  /**
+   * Waits for a start of `name` another bring-up has under way. False when this bring-up was
+   * stopped meanwhile; true otherwise, the state then telling whether it is up. One that failed
+   * or was abandoned (its bring-up ran out of time) is this bring-up's to try again, as s6-rc
+   * tries again what a change before it left down.
+   */
+  async #afterStartUnderWay(name: string, abortSignal: AbortSignal): Promise<boolean> {
+    for (let underWay = this.#upTransitions.get(name); underWay !== undefined; underWay = this.#upTransitions.get(name)) {
+      await underWay;
+      if (abortSignal.aborted) return false;
+    }
+    return true;
   }
 
   async #transitionUp(atomic: RcAtomic, abortSignal: AbortSignal): Promise<boolean> {

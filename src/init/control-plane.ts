@@ -28,6 +28,7 @@ export function controlTarget(
   boot: { readonly done: () => boolean; readonly over: Promise<void> },
   scanner: ServiceScanner,
 ): ControlTarget {
+  const whenKnown = arrivals(services, boot.over);
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -57,6 +58,7 @@ export function controlTarget(
     },
     booted: boot.done,
     whenBooted: () => boot.over,
+    whenKnown,
     startFailures: () => {
       const current = engine();
       if (current === undefined) return [];
@@ -157,6 +159,34 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
   return server;
 }
 
+/**
+ * Waits for services to be supervised with their directory in place (as each services.d
+ * service is, once read and copied), or for the boot to be over, whichever comes first.
+ */
+function arrivals(services: ServiceSet, bootOver: Promise<void>): (names: readonly string[]) => Promise<void> {
+  const waiting = new Set<{ readonly names: readonly string[]; readonly resolve: () => void }>();
+  const known = (names: readonly string[]): boolean => names.every((name) => services.supervisors.has(name));
+  services.whenInstalled(() => {
+    for (const waiter of waiting) {
+      if (!known(waiter.names)) continue;
+      waiting.delete(waiter);
+      waiter.resolve();
+    }
+  });
+  return (names) =>
+    new Promise<void>((resolve) => {
+      if (known(names)) {
+        resolve();
+        return;
+      }
+      const waiter = { names, resolve };
+      waiting.add(waiter);
+      void bootOver.then(() => {
+        if (waiting.delete(waiter)) resolve();
+      });
+    });
+}
+
 /** s6-overlay's own stages (fix-attrs, legacy-cont-init...) are not shown as dependencies. */
 function isStage(engine: Engine | undefined, name: string): boolean {
   const atomic = engine?.graph.atomics.get(name);
@@ -200,7 +230,10 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       const transition = before.then(async () => {
         if (clientGone) return [];
         plan = planOf(direction, names, options);
-        const stopRecording = engine.observe(transitionRecorder(new Set([...plan.down, ...plan.up]), transitions));
+        // A stop is told of the services up when the change began, as s6-rc knows them: one whose
+        // start failed is taken down too (it may still run), without a word, as s6-rc has it down.
+        const upBefore = new Set([...plan.down].filter(isUp));
+        const stopRecording = engine.observe(transitionRecorder(new Set([...plan.down, ...plan.up]), upBefore, transitions));
         try {
           return await carryOut(engine, plan, stopSignal, options.essentialToo !== true);
         } finally {
@@ -234,10 +267,18 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
   };
 }
 
-/** Notes the transitions of the services a change is about, as they happen. */
-function transitionRecorder(names: ReadonlySet<string>, into: RcTransition[]): Partial<EngineEvents> {
+/**
+ * Notes the transitions of the services a change is about, as they happen. A start the change
+ * joined (the boot had it under way) began before it watched: its end is told with its start.
+ */
+function transitionRecorder(names: ReadonlySet<string>, upBefore: ReadonlySet<string>, into: RcTransition[]): Partial<EngineEvents> {
+  const starting = new Set<string>();
   const note = (atomic: RcAtomic, event: RcTransition['event'], reason?: string): void => {
-    if (names.has(atomic.name)) into.push(reason === undefined ? { name: atomic.name, event } : { name: atomic.name, event, reason });
+    if (!names.has(atomic.name)) return;
+    if ((event === 'stopping' || event === 'stopped' || event === 'unstopped') && !upBefore.has(atomic.name) && !starting.has(atomic.name)) return;
+    if (event === 'starting') starting.add(atomic.name);
+    else if ((event === 'started' || event === 'failed') && !starting.has(atomic.name)) into.push({ name: atomic.name, event: 'starting' });
+    into.push(reason === undefined ? { name: atomic.name, event } : { name: atomic.name, event, reason });
   };
   return {
     starting: (atomic) => note(atomic, 'starting'),

@@ -809,19 +809,31 @@ echo "after_big_d=$(s6-rc -a list | grep -cx keeper)"
     const services: Record<string, string> = {};
     const count = 300;
     for (let index = 0; index < count; index++) services[`services.d/s${String(index).padStart(3, '0')}/run`] = '#!/bin/sh\nexec sleep 1000\n';
-    // The first one to start waits for the last one, which is read and copied last.
-    services['services.d/s000/run'] = `#!/bin/sh\ns6-svwait -u -t 20000 /run/service/s${count - 1} ; echo "sibling=$?" > /run/sibling\nexec sleep 1000\n`;
+    // The first one to start waits for the last ones, read and copied last, named as run scripts
+    // name them; it is ready only then, and the boot waits for it (S6_CMD_WAIT_FOR_SERVICES):
+    // a wait for the whole boot would never end.
+    services['services.d/s000/notification-fd'] = '3\n';
+    services['services.d/s000/run'] = [
+      '#!/bin/sh',
+      `s6-svwait -u -t 20000 /var/run/service/s${count - 2} & other=$!`,
+      `s6-svwait -U -t 20000 ../s${count - 1}; sibling=$?`,
+      'wait $other; echo "sibling=$sibling varrun=$?" > /run/sibling',
+      'echo >&3',
+      'exec sleep 1000',
+      '',
+    ].join('\n');
     const { code, output } = await container(
       services,
       `
-wait_lines /run/sibling 1
 echo "$(cat /run/sibling)"
 s6-svwait -u -t 2000 /run/service/nosuch; echo "unknown=$?"
 s6-svwait -u -t 2000 /run/nosuch/s001; echo "elsewhere=$?"
 `,
+      { env: { S6_CMD_WAIT_FOR_SERVICES: '1', S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '20000' } },
     );
     assert.equal(code, 0, output);
-    expect(output, 'sibling', '0');
+    assert.doesNotMatch(output, /S6_CMD_WAIT_FOR_SERVICES_MAXTIME/, output);
+    expect(output, 'sibling', '0 varrun=0');
     // Once the boot is over, a directory that is not there is an error at once, as with s6.
     expect(output, 'unknown', '111');
     assert.match(output, /s6-svwait: fatal: unable to subscribe to events for \/run\/service\/nosuch: No such file or directory/);

@@ -181,6 +181,27 @@ describe('Engine.bringUp', () => {
     assert.equal(runner.log.filter((entry) => entry === 'up init').length, 1, runner.log.join(', '));
   });
 
+  it("a start joined from another bring-up that fails or is abandoned there is tried again by the one still running, as s6-rc's next change would", async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(graph(oneshot('init'), longrun('extra', ['init'])), runner);
+    const boot = new AbortController();
+    const first = rc.bringUp(['init'], boot.signal);
+    await settle();
+    const change = rc.bringUp(['extra'], never);
+    await settle();
+    // The boot's attempt fails (its time limit, or the script itself): the change runs init again.
+    boot.abort('time limit');
+    runner.finish('up init', { ok: false, reason: 'command exited 1' });
+    await first;
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up init'], runner.log.join(', '));
+    runner.finish('up init');
+    await settle();
+    runner.finish('up extra');
+    assert.deepEqual(await change, { failed: [], blocked: [], abandoned: [] });
+    assert.equal(runner.log.filter((entry) => entry === 'up init').length, 2, runner.log.join(', '));
+  });
+
   it('tells an observer of every transition while it watches, as the events are told', async () => {
     const runner = new FakeRunner(true);
     const { engine: rc, events } = engine(graph(longrun('a'), longrun('b', ['a'])), runner);

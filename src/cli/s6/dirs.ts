@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** s6-overlay v2's scan directory, which v2-era scripts name (`s6-svscanctl -t /var/run/s6/services`). */
 const V2_SCAN_DIRS = ['/var/run/s6/services', '/run/s6/services'];
@@ -46,14 +46,26 @@ export function missingDirReason(dir: string): string | null {
 }
 
 /**
- * Whether `dir` names a service of the scan directory (`/run/service/NAME`, or under
- * STEWARD_RUN): one Steward may not have put in place yet while it boots, as s6-overlay puts
- * every one in place before any starts. A wait for it is the server's to judge.
+ * Whether `dir` names a service where Steward puts them (`/run/service/NAME`, the live copies
+ * under /run/s6/legacy-services and /run/s6-rc/servicedirs, or NAME/log; under STEWARD_RUN
+ * when set), however it is spelled: `../NAME` from a run script's directory, /var/run/service.
+ * Such a directory may not be in place yet while Steward boots, where s6-overlay puts every
+ * one in place before any starts: a wait for it is the server's to judge.
  */
 export function inScanDir(dir: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const scanDir = env['STEWARD_RUN'] === undefined ? SCAN_DIR : join(env['STEWARD_RUN'], 'service');
+  const runDir = env['STEWARD_RUN'] ?? dirname(SCAN_DIR);
+  const parents = [join(runDir, 'service'), join(runDir, 's6', 'legacy-services'), join(runDir, 's6-rc', 'servicedirs')].map(realOrAsIs);
   const absolute = serviceDirArgument(dir);
-  return dirname(absolute) === scanDir || (absolute.endsWith('/log') && dirname(dirname(absolute)) === scanDir);
+  const serviceDir = basename(absolute) === 'log' ? dirname(absolute) : absolute;
+  return parents.includes(realOrAsIs(dirname(serviceDir)));
+}
+
+function realOrAsIs(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The first of `dirs` that cannot be used, with why: s6's tools fail with 111 on it before anything else. */

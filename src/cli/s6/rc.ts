@@ -106,7 +106,9 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
       fatal('s6-rc', `timed out after ${options.timeoutMs} ms; the transitions under way go on`);
       return RC_EXIT.timeout;
     case 'ERR_PERMANENT_FAILURE':
-      fatal('s6-rc', call.error.message);
+      // As s6-rc: a warning per failed transition (printed above, from -v 1), no summary; this
+      // one only when no transition was told (a server that does not tell them).
+      if (options.verbosity >= 1 && !(call.error.transitions ?? []).some((step) => step.event === 'failed' || step.event === 'unstopped')) fatal('s6-rc', call.error.message);
       return RC_EXIT.failed;
     default:
       return exitForError('s6-rc', call.error);

@@ -1,6 +1,6 @@
 import { raceWithLimits } from '../../util/race.js';
 import { failure, success, type ControlErrorBody, type Request, type Response } from '../protocol.js';
-import { resolveTargets } from '../resolve.js';
+import { resolveTargets, serviceNameOfDir } from '../resolve.js';
 import type { ServiceSupervisor } from '../../supervise/supervisor.js';
 import { waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
@@ -35,7 +35,11 @@ async function resolveOnceKnown(request: Extract<Request, { cmd: 'wait' }>, cont
   const first = resolveTargets(context.target, request);
   const { target } = context;
   if (Array.isArray(first) || first.code !== 'ERR_UNKNOWN_SERVICE' || target.booted?.() !== false || target.whenBooted === undefined) return first;
-  if (!(await raceWithLimits(target.whenBooted(), context.abortSignal, request.timeoutMs))) {
+  // Those services alone when the target can tell: the boot may wait for the waiter (its
+  // readiness with S6_CMD_WAIT_FOR_SERVICES), so waiting for the whole boot could never end.
+  const names = [...request.names, ...request.dirs.map(serviceNameOfDir)];
+  const arrived = target.whenKnown === undefined ? target.whenBooted() : target.whenKnown(names);
+  if (!(await raceWithLimits(arrived, context.abortSignal, request.timeoutMs))) {
     return { code: 'ERR_TIMEOUT', message: `the boot was not over after ${request.timeoutMs} ms, and ${request.names.join(', ')} not read yet`, names: [...request.names] };
   }
   return resolveTargets(target, request);
