@@ -856,11 +856,13 @@ s6-rc -v 2 -d change web 2> /run/down.err > /run/down.out; echo "down=$?"
 s6-rc -v 2 -u change app 2> /run/up.err; echo "up=$?"
 s6-rc -d change app 2> /run/quiet.err; echo "quiet=$?"
 s6-rc -u change broken 2> /run/broken.err; echo "broken=$?"
+s6-rc -v 0 -u change broken 2> /run/broken0.err; echo "broken0=$?"
 echo "down_err=$(tr '\\n' '|' < /run/down.err)"
 echo "down_out=$(wc -c < /run/down.out)"
 echo "up_err=$(tr '\\n' '|' < /run/up.err)"
 echo "quiet_err=$(wc -c < /run/quiet.err)"
-echo "broken_err=$(grep -c 's6-rc: warning: unable to start service broken: ' /run/broken.err)"
+echo "broken_err=$(grep -c 's6-rc: warning: unable to start service broken: ' /run/broken.err) lines=$(wc -l < /run/broken.err)"
+echo "broken0_err=$(wc -c < /run/broken0.err)"
 `,
     );
     assert.equal(code, 0, output);
@@ -874,7 +876,10 @@ echo "broken_err=$(grep -c 's6-rc: warning: unable to start service broken: ' /r
     // Dependencies first, each start announced and then confirmed.
     expect(output, 'up_err', 's6-rc: info: service web: starting|s6-rc: info: service web successfully started|s6-rc: info: service app: starting|s6-rc: info: service app successfully started|');
     expect(output, 'quiet_err', '0');
-    expect(output, 'broken_err', '1');
+    // A warning per failed transition and no summary line, as s6-rc; at -v 0 nothing.
+    expect(output, 'broken_err', '1 lines=1');
+    expect(output, 'broken0', '1');
+    expect(output, 'broken0_err', '0');
   });
 
   it("s6-rc's -a, -p, -n and -d list work as skarnet's s6-rc: -da change brings everything down, a dry run changes nothing", async () => {
