@@ -68,6 +68,11 @@ function rcd(name: string, files: Record<string, string>): Record<string, string
   return Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
 }
 
+/** An s6-rc longrun that sleeps, with more files of its definition. */
+function longrun(extra: Record<string, string> = {}): Record<string, string> {
+  return { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra };
+}
+
 /** Asserts a key=value line of the CMD, showing the whole output when it differs. */
 function expect(output: string, key: string, expected: string): void {
   assert.equal(value(output, key), expected, `${key}: unexpected value in the output:\n${output}`);
@@ -841,7 +846,6 @@ s6-svwait -u -t 2000 /run/nosuch/s001; echo "elsewhere=$?"
   });
 
   it("s6-rc -v 2 prints each start and stop of its change on stderr, as skarnet's s6-rc; the default verbosity only failures", async () => {
-    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const services = {
       ...rcd('web', longrun()),
       ...rcd('app', longrun({ 'dependencies.d/web': '' })),
@@ -883,7 +887,6 @@ echo "broken0_err=$(wc -c < /run/broken0.err)"
   });
 
   it("s6-rc's -a, -p, -n and -d list work as skarnet's s6-rc: -da change brings everything down, a dry run changes nothing", async () => {
-    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const services = {
       ...rcd('web', longrun()),
       ...rcd('app', longrun({ 'dependencies.d/web': '' })),
@@ -1036,7 +1039,6 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
 
   it('steward start on a longrun brings up a longrun it depends on that steward stop took down', async () => {
     const steward = `${repoRoot}/bin/steward`;
-    const longrun = (extra: Record<string, string> = {}): Record<string, string> => ({ type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', ...extra });
     const { code, output } = await container(
       { ...rcd('db', longrun()), ...rcd('api', longrun({ 'dependencies.d/db': '' })), ...rcd('user', { type: 'bundle\n', 'contents.d/api': '' }) },
       `
