@@ -14,15 +14,12 @@ import { compileServices } from './compile-services.js';
 import type { InitContext } from './context.js';
 import { engineReports, reportBoot } from './engine-reports.js';
 import { rcRunner } from './rc-runner.js';
-import { writeExitCode } from './runtime-dir.js';
+import { RUNTIME_DIR_UNUSABLE_EXIT, writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import { stageFailed } from './stage-failure.js';
 import { abortAfter } from '../util/abort.js';
 import { legacyStages } from './stages.js';
 import { runStage2Hook } from './stage2-hook.js';
-
-/** As when the runtime directory cannot be prepared at all (main.ts). */
-const RUN_NOT_EXECUTABLE_EXIT = 100;
 
 export interface BootHooks {
   /** The graph is compiled: the shutdown takes it down again. */
@@ -73,8 +70,8 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     // Every service would fail to start and be retried for ever, the container looking up: as
     // under s6-overlay, which cannot run at all there, it stops, for a restart policy to see.
     reporter.error('steward', `stopping the container: its services cannot run (${context.runNotExecutable})`);
-    if (shutdown.reason === undefined) writeExitCode(context.layout, RUN_NOT_EXECUTABLE_EXIT);
-    shutdown.request({ kind: 'boot-failure', status: RUN_NOT_EXECUTABLE_EXIT, message: 'the runtime directory is on a noexec mount' });
+    if (shutdown.reason === undefined) writeExitCode(context.layout, RUNTIME_DIR_UNUSABLE_EXIT);
+    shutdown.request({ kind: 'boot-failure', status: RUNTIME_DIR_UNUSABLE_EXIT, message: 'the runtime directory is on a noexec mount' });
     return undefined;
   }
   if (compiled.legacyErrors) stageFailed(context, 'steward', 'the legacy service tree has errors (listed above); what can run will run');

@@ -19,7 +19,7 @@ import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
-import { noteRunOwner, prepareRuntimeDir, runtimeLayout, writeExitCode } from './runtime-dir.js';
+import { noteRunOwner, prepareRuntimeDir, RUNTIME_DIR_UNUSABLE_EXIT, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
@@ -99,7 +99,7 @@ async function main(command: readonly string[]): Promise<number> {
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {
     reporter.error('steward', errorMessage(error));
-    return 100;
+    return RUNTIME_DIR_UNUSABLE_EXIT;
   }
   const catchAll = startCatchAll(settings, reporter, process.env);
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).

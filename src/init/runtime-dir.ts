@@ -42,6 +42,9 @@ export function runtimeLayout(runDir: string): RuntimeLayout {
 /** The halt family: each asks this process, by pid, to shut down (SIGUSR2, as s6-overlay's halt). */
 const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 
+/** The exit code when the runtime directory cannot serve: not writable, or no service can run from it. */
+export const RUNTIME_DIR_UNUSABLE_EXIT = 100;
+
 export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string, overlayV2: boolean): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });

@@ -35,12 +35,13 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
     return 99;
   }
   if (call.error.code === 'ERR_PERMANENT_FAILURE') return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
-  const absent = firstMissingDir(operands);
-  if (call.error.code === 'ERR_UNKNOWN_SERVICE' && absent !== null) {
-    fatal('s6-svwait', `unable to subscribe to events for ${absent.dir}: ${absent.reason}`);
-    return S6_EXIT.system;
-  }
   if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
+    // A directory left to the server above that is still not there once the boot is over.
+    const absent = firstMissingDir(operands);
+    if (absent !== null) {
+      fatal('s6-svwait', `unable to subscribe to events for ${absent.dir}: ${absent.reason}`);
+      return S6_EXIT.system;
+    }
     // No supervisor there: s6 cannot read its status, a system failure for s6-svwait.
     fatal('s6-svwait', `unable to read the status of ${call.error.names?.join(', ') ?? operands.join(', ')}: s6-supervise not running. ${call.error.hint ?? ''}`.trim());
     return S6_EXIT.system;

@@ -40,7 +40,7 @@ async function resolveOnceKnown(request: Extract<Request, { cmd: 'wait' }>, cont
   const names = [...request.names, ...request.dirs.map(serviceNameOfDir)];
   const arrived = target.whenKnown === undefined ? target.whenBooted() : target.whenKnown(names);
   if (!(await raceWithLimits(arrived, context.abortSignal, request.timeoutMs))) {
-    return { code: 'ERR_TIMEOUT', message: `the boot was not over after ${request.timeoutMs} ms, and ${request.names.join(', ')} not read yet`, names: [...request.names] };
+    return { code: 'ERR_TIMEOUT', message: `the boot was not over after ${request.timeoutMs} ms, and ${names.join(', ')} not read yet`, names };
   }
   return resolveTargets(target, request);
 }
