@@ -1,4 +1,4 @@
-import { chownSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -46,6 +46,10 @@ export function parseLoggingScript(script: string | undefined): Pick<CatchAllOpt
 /** s6-log's default line limit (-l): a longer line is logged in pieces of this many bytes. */
 export const LINE_LIMIT = 8192;
 const NEWLINE = Buffer.from('\n');
+/** setgid, and its owner's alone (s6-linux-init-maker's uncaught-logs). */
+export const CATCH_ALL_DIR_MODE = 0o2700;
+/** What Steward's own line reads from the pipe first, at most: a pipe's worth, and then some. */
+const OWN_LINE_READ_LIMIT = 1 << 20;
 
 export class CatchAllLog {
   readonly writeFd: number;
@@ -66,8 +70,14 @@ export class CatchAllLog {
 
   constructor(options: CatchAllOptions) {
     this.#options = options;
-    mkdirSync(options.dir, { recursive: true, mode: 0o755 });
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     if (options.owner !== null) chownSync(options.dir, options.owner.uid, options.owner.gid);
+    // As s6-linux-init-maker makes it: what every service printed is for its owner alone.
+    try {
+      chmodSync(options.dir, CATCH_ALL_DIR_MODE);
+    } catch {
+      // Someone else's directory (a non-root container given one): writable is what counts.
+    }
     this.#file = this.#openCurrent();
     this.#size = statSync(join(options.dir, 'current')).size;
     const pipe = createPipe();
@@ -118,8 +128,14 @@ export class CatchAllLog {
     }
   }
 
-  /** Steward's own lines: whole lines of their own, never joined to a service's unfinished one. */
+  /**
+   * Steward's own lines: whole lines of their own, never joined to a service's unfinished one.
+   * What the pipe holds is logged first: a service's last words were written before Steward
+   * saw it die, so they come before the line that says so (under s6-overlay both go through
+   * one FIFO). Not while the copy to stderr is behind: the pipe waits then, as the services do.
+   */
   writeOwn(text: string): void {
+    if (this.#socket !== undefined && !this.#stderrBehind) this.#readWaiting(OWN_LINE_READ_LIMIT);
     for (const line of text.split('\n')) if (line !== '') this.#logLine(Buffer.from(line));
   }
 
@@ -128,7 +144,10 @@ export class CatchAllLog {
    * is gone, so nothing more comes) is read first, then a last unfinished line.
    */
   close(): void {
-    if (this.#socket !== undefined) this.#drainPipe(this.#socket);
+    if (this.#socket !== undefined) {
+      this.#socket.pause();
+      this.#readWaiting();
+    }
     if (this.#partialBytes > 0) this.#flushLine();
     this.#socket?.destroy();
     try {
@@ -138,11 +157,14 @@ export class CatchAllLog {
     }
   }
 
-  /** Reads what the pipe still holds, without waiting: libuv made the descriptor non-blocking when the socket took it. */
-  #drainPipe(socket: Socket): void {
-    socket.pause();
-    const buffer = Buffer.alloc(65536);
-    for (;;) {
+  /**
+   * Reads what the pipe holds, without waiting: libuv made the descriptor non-blocking when the
+   * socket took it. At most `limit` bytes, so that a service writing without pause cannot keep
+   * Steward here; a fresh buffer each time, since an unfinished line keeps a view of it.
+   */
+  #readWaiting(limit = Number.POSITIVE_INFINITY): void {
+    for (let taken = 0; taken < limit; ) {
+      const buffer = Buffer.allocUnsafe(65536);
       let count: number;
       try {
         count = readSync(this.#readFd, buffer);
@@ -151,6 +173,7 @@ export class CatchAllLog {
       }
       if (count <= 0) break;
       this.write(buffer.subarray(0, count));
+      taken += count;
     }
   }
 
@@ -208,9 +231,8 @@ export class CatchAllLog {
     // Below the millisecond too, as s6-log's stamps are: nanosecond digits, microsecond precision.
     const now = performance.timeOrigin + performance.now();
     const tai = `${tai64n(now)} `;
-    const wholeMs = Math.floor(now);
     const nanoseconds = String(Math.round((now - Math.floor(now / 1000) * 1000) * 1_000_000)).padStart(9, '0').slice(0, 9);
-    const iso = `${new Date(wholeMs).toISOString().slice(0, 19).replace('T', ' ')}.${nanoseconds}  `;
+    const iso = `${localDateTime(new Date(Math.floor(now)))}.${nanoseconds}  `;
     switch (this.#options.timestamps) {
       case 'none':
         return '';
@@ -252,4 +274,10 @@ export class CatchAllLog {
     this.#file = undefined;
     closeSync(file);
   }
+}
+
+/** YYYY-MM-DD HH:MM:SS in the container's time zone (TZ, or /etc/localtime), as s6-log's T stamps are. */
+function localDateTime(date: Date): string {
+  const two = (value: number): string => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }

@@ -10,7 +10,7 @@ export interface ServiceExit {
   readonly durationMs: number;
   /** When it ended, by the supervisor's clock. */
   readonly at: number;
-  /** True when Steward asked it to stop; false when it died on its own. */
+  /** True when Steward asked it to stop, or it ended right after a signal an administrator sent it through Steward (s6-svc -t); false when it died on its own. */
   readonly requested: boolean;
 }
 

@@ -12,6 +12,14 @@ import { assertTransition, isRunning, type ServiceState } from './state.js';
 export const SPAWN_RETRY_MS = 10_000;
 /** s6's finish exit code for "do not restart me". */
 export const PERMANENT_FAILURE_EXIT = 125;
+/**
+ * A run that ends this soon after an administrator's signal (s6-svc -t to restart a logger,
+ * -k, -q) ended because of it: it is told as asked for, not as a crash. Later, the signal was
+ * not the cause (s6-svc -h made nginx reload, and it crashed an hour after).
+ */
+export const SIGNALLED_EXIT_MS = 10_000;
+/** Signals that pause, resume or tell a process something without ending it by default. */
+const KEEPS_RUNNING: ReadonlySet<NodeJS.Signals> = new Set(['SIGSTOP', 'SIGCONT', 'SIGWINCH', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGCHLD']);
 
 export interface SupervisorIo {
   stdin: StdioTarget;
@@ -112,6 +120,8 @@ export class ServiceSupervisor {
   #finishScriptsOff = false;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
   #stopRequested = false;
+  /** When a signal asked for through the control plane (s6-svc -t, -h, -k...) last reached the run, by the clock. */
+  #signalledAt: number | null = null;
   /** A start is under way: its pid is not known yet. */
   #spawning = false;
   /** down() came during that start: the process is stopped as soon as its pid is known. */
@@ -248,6 +258,7 @@ export class ServiceSupervisor {
     const sent = this.port.signal(this.#pid, signal);
     if (sent && signal === 'SIGSTOP') this.#paused = true;
     if (sent && signal === 'SIGCONT') this.#paused = false;
+    if (sent && !KEEPS_RUNNING.has(signal)) this.#signalledAt = this.clock.now();
     return sent;
   }
 
@@ -325,6 +336,7 @@ export class ServiceSupervisor {
     const definition = this.definition;
     this.#lastSpawnAt = this.clock.now();
     this.#stopRequested = false;
+    this.#signalledAt = null;
     this.#spawning = true;
     const startedAt = this.#lastSpawnAt;
     this.port.spawn(
@@ -402,7 +414,7 @@ export class ServiceSupervisor {
       signal: termination.signal,
       durationMs: this.clock.now() - startedAt,
       at: this.clock.now(),
-      requested: this.#stopRequested,
+      requested: this.#stopRequested || (this.#signalledAt !== null && this.clock.now() - this.#signalledAt <= SIGNALLED_EXIT_MS),
     };
     const pgid = this.#pid ?? 0;
     this.#pid = null;

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
-import { CatchAllLog, LINE_LIMIT } from '../../src/log/catch-all.js';
+import { CATCH_ALL_DIR_MODE, CatchAllLog, LINE_LIMIT } from '../../src/log/catch-all.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function catchAll(options: { maxFileBytes?: number; maxFiles?: number } = {}): { log: CatchAllLog; dir: string } {
+function catchAll(options: { maxFileBytes?: number; maxFiles?: number; timestamps?: 'none' | 'iso' } = {}): { log: CatchAllLog; dir: string } {
   const dir = join(mkdtempSync(join(tmpdir(), 'steward-catchall-')), 'uncaught-logs');
   dirs.push(join(dir, '..'));
-  const log = new CatchAllLog({ dir, copyToStderr: false, timestamps: 'none', maxFileBytes: options.maxFileBytes ?? 1_000_000, maxFiles: options.maxFiles ?? 10, owner: null });
+  const log = new CatchAllLog({ dir, copyToStderr: false, timestamps: options.timestamps ?? 'none', maxFileBytes: options.maxFileBytes ?? 1_000_000, maxFiles: options.maxFiles ?? 10, owner: null });
   return { log, dir };
 }
 
@@ -47,6 +47,43 @@ describe('the catch-all log', () => {
     log.write('service line\n');
     finish(log);
     assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'steward: info: a line of its own\nhalf of a service line\n');
+  });
+
+  it("logs what the pipe holds before Steward's own line: a service's last words come before the line about its death", () => {
+    const { log, dir } = catchAll();
+    log.start();
+    writeSync(log.writeFd, 'crash: FATAL: config missing\nhalf a line');
+    log.writeOwn('service crash: warning: exited 1 unexpectedly\n');
+    writeSync(log.writeFd, ', then the rest\n');
+    finish(log);
+    assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'crash: FATAL: config missing\nservice crash: warning: exited 1 unexpectedly\nhalf a line, then the rest\n');
+  });
+
+  it('keeps the directory to its owner, as s6-linux-init-maker makes it: every service prints there', () => {
+    const { log, dir } = catchAll();
+    finish(log);
+    assert.equal(statSync(dir).mode & 0o7777, CATCH_ALL_DIR_MODE);
+    assert.equal(CATCH_ALL_DIR_MODE, 0o2700);
+  });
+
+  it("stamps T in the container's time zone, as s6-log does", () => {
+    // Nine hours from UTC, so that a UTC stamp cannot pass; Node takes a new TZ at once.
+    const saved = process.env['TZ'];
+    process.env['TZ'] = 'Asia/Tokyo';
+    const { log, dir } = catchAll({ timestamps: 'iso' });
+    const before = new Date();
+    try {
+      log.writeOwn('stamped\n');
+      finish(log);
+    } finally {
+      if (saved === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = saved;
+    }
+    const stamp = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.\d{9} {2}stamped\n$/.exec(readFileSync(join(dir, 'current'), 'utf8'));
+    assert.ok(stamp, 'YYYY-MM-DD HH:MM:SS.nnnnnnnnn, two spaces, the line');
+    // Tokyo has no summer time: UTC+9 all year.
+    const asTokyo = Date.UTC(Number(stamp[1]), Number(stamp[2]) - 1, Number(stamp[3]), Number(stamp[4]), Number(stamp[5]), Number(stamp[6])) - 9 * 3600_000;
+    assert.ok(Math.abs(asTokyo - before.getTime()) < 5000, `${stamp[0]} read as Tokyo time is ${new Date(asTokyo).toISOString()}, the write was at ${before.toISOString()}`);
   });
 
   it(`logs a line longer than ${LINE_LIMIT} bytes in pieces of that size, however it arrives, and one of exactly that size whole`, () => {

@@ -439,6 +439,41 @@ describe('ServiceSupervisor: stopping', () => {
     assert.deepEqual(states(), ['down->up', 'up->down']);
   });
 
+  it('a run that ends soon after a signal sent on request (s6-svc -t) ended as asked; one that ends long after, or after a pause, did not', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.up();
+    let pid = port.last.pid;
+    clock.advance(1000);
+    assert.equal(supervisor.signal('SIGTERM'), true);
+    clock.advance(200);
+    port.exit(pid, { code: 0 });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+    assert.equal(supervisor.status.wantUp, true);
+
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGHUP');
+    clock.advance(60_000);
+    port.exit(pid, { signal: 'SIGSEGV' });
+    assert.equal(supervisor.status.lastExit?.requested, false);
+
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGSTOP');
+    supervisor.signal('SIGCONT');
+    port.exit(pid, { code: 1 });
+    assert.equal(supervisor.status.lastExit?.requested, false);
+
+    // The mark belongs to one run: the next run's crash is its own.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGTERM');
+    port.exit(pid, { code: 0 });
+    clock.advance(1000);
+    port.exit(port.last.pid, { code: 2 });
+    assert.equal(supervisor.status.lastExit?.requested, false);
+  });
+
   it('down() on a service that is down does nothing', () => {
     const { port, supervisor, events } = harness();
     supervisor.down();
