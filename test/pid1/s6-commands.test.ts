@@ -21,9 +21,9 @@ const CONTROL_TOOLS = ['s6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscan
 const SHELL_SHIMS = readdirSync(join(repoRoot, 'shims'));
 
 /** Runs a program to its end; `env` replaces the environment (the test's own by default). */
-function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv, options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 30_000, ...(env === undefined ? {} : { env }) }, (error, stdout, stderr) => {
+    execFile(file, args, { timeout: 30_000, ...options, ...(env === undefined ? {} : { env }) }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -197,6 +197,17 @@ describe('steward install', () => {
     // The shell that finds node exports a PWD of its own; the program must not get it.
     const environment = await run(join(root, 'command', 'execlineb'), ['-Pc', 'env'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
     assert.doesNotMatch(environment.stdout, /^PWD=/m, environment.stdout);
+    // The caller's own PWD, a path through a link (cd /var/run), reaches the program as a C
+    // chain loader would pass it on.
+    const real = tempDir();
+    const linked = `${real}-link`;
+    symlinkSync(real, linked);
+    try {
+      const logical = await run(join(root, 'command', 'execlineb'), ['-Pc', 'env'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin', PWD: linked }, { cwd: linked });
+      assert.match(logical.stdout, new RegExp(`^PWD=${linked}$`, 'm'), logical.stdout);
+    } finally {
+      rmSync(linked);
+    }
   });
 });
 
@@ -454,6 +465,29 @@ echo "notification_fd_closed=$([ -e /proc/$pid/fd/3 ] && echo no || echo yes)"
     expect(output, 'log', 'web: uid=65534 gid=65534 greeting=hello from the container from_envdir=envdir value|web: on stderr|');
     expect(output, 'runs_as', '65534');
     expect(output, 'notification_fd_closed', 'yes');
+  });
+
+  it('s6-notifyoncheck without a ./data/check runs the program all the same, up and never ready, as skarnet’s', async () => {
+    const services = {
+      'services.d/worker/run': "#!/bin/sh\nexec s6-notifyoncheck -w 50 -n 3 sh -c 'echo started >> /run/worker.out; exec sleep 1000'\n",
+      'services.d/worker/notification-fd': '3\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+wait_lines /run/worker.out 1
+first=$(s6-svstat -p /run/service/worker)
+sleep 1.5
+echo "state=$(s6-svstat -o up,ready /run/service/worker)"
+echo "same_run=$([ "$(s6-svstat -p /run/service/worker)" = "$first" ] && echo yes || echo no)"
+echo "starts=$(wc -l < /run/worker.out)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'state', 'true false');
+    expect(output, 'same_run', 'yes');
+    expect(output, 'starts', '1');
+    assert.match(output, /s6-notifyoncheck: warning: unable to spawn \.\/data\/check/, output);
   });
 
   it('execline run scripts and up files work without s6-overlay: Steward links its execlineb into /command', async () => {
