@@ -33,6 +33,7 @@ import { controlTarget, startControlPlane, startProbeEndpoint } from './control-
 import { shutdown } from './shutdown.js';
 import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
+import { reportRefusedSignals } from './refused-signals.js';
 
 /**
  * How long a shutdown waits for an interrupted boot to return, beyond S6_KILL_GRACETIME: a
@@ -58,6 +59,7 @@ async function main(command: readonly string[]): Promise<number> {
   const shutdownRequest = new ShutdownRequest();
   // Output that cannot be written (a closed pipe) must not become a crash of PID 1.
   guardStandardStreams();
+  reportRefusedSignals(reporter);
   // SIGHUP rescans the scan directory, as it makes s6-svscan do, once there is one to scan.
   let onHangup = (): void => reporter.debug('steward', 'SIGHUP before the boot: nothing to scan yet');
   installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined), () => onHangup());

@@ -25,14 +25,40 @@ export function parseSignal(text: string): NodeJS.Signals | undefined {
   return name in constants.signals ? (name as NodeJS.Signals) : undefined;
 }
 
-/** Sends a signal, treating "no such process" as already done. */
-export function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+/** What to do when the kernel refuses a signal to a process of the container. */
+export const SIGNAL_PERMISSION_HINT =
+  'Without the KILL capability Steward may signal only processes of its own user: keep CAP_KILL (Kubernetes: securityContext.capabilities.add: ["KILL"]; Docker: do not drop it, or --cap-add KILL), or run the service as the user Steward runs as';
+
+/** What became of a signal: delivered, no such process, or not permitted (EPERM). */
+export type SignalOutcome = 'sent' | 'gone' | 'refused';
+
+/**
+ * Sends a signal (0 checks only that it could be sent). EPERM is an outcome, not an error: a
+ * container without the KILL capability may not signal a service running as another user,
+ * and s6-supervise goes on as if its kill() had worked; PID 1 must not fall over it.
+ */
+export function trySignal(pid: number, signal: NodeJS.Signals | 0): SignalOutcome {
   try {
     process.kill(pid, signal);
-    return true;
+    return 'sent';
   } catch (error) {
-    // ESRCH: the process already exited; that is the outcome the caller wanted anyway.
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return 'gone';
+    if (code === 'EPERM') return 'refused';
     throw error;
   }
+}
+
+let onRefused: ((pid: number, signal: NodeJS.Signals) => void) | undefined;
+
+/** Who hears of a signal the kernel refused (one listener: PID 1 says it once per process). */
+export function setSignalRefusedListener(listener: (pid: number, signal: NodeJS.Signals) => void): void {
+  onRefused = listener;
+}
+
+/** Sends a signal; false when the process is gone (the outcome the caller wanted anyway) or may not be signalled. */
+export function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+  const outcome = trySignal(pid, signal);
+  if (outcome === 'refused') onRefused?.(pid, signal);
+  return outcome === 'sent';
 }

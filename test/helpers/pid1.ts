@@ -57,6 +57,8 @@ export interface InitOptions {
    * socket pairs Node's spawn makes.
    */
   fifoOutput?: boolean;
+  /** A program and its options that start the init inside the namespace (setpriv to drop capabilities, say). */
+  launcher?: readonly string[];
 }
 
 /** A FIFO the test reads, and its write end for the init; the FIFO's name is gone at once. */
@@ -95,7 +97,7 @@ export function startInit(options: InitOptions = {}): InitRun {
     argv = ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', script, initBin, ...args];
   } else {
     command = 'unshare';
-    argv = ['--pid', '--fork', '--mount-proc', initBin, ...args];
+    argv = ['--pid', '--fork', '--mount-proc', ...(options.launcher ?? []), initBin, ...args];
   }
   const fifos = options.fifoOutput === true ? [outputFifo(), outputFifo()] as const : undefined;
   const child = spawn(command, argv, {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,6 +15,35 @@ function init(etc: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): In
   runs.push(run);
   return run;
 }
+
+test("without the KILL capability, a service of another user that cannot be signalled is named, and the others still stop in order", { skip }, async () => {
+  const etc = scriptTree({
+    // Run as nobody: root without CAP_KILL may not signal it.
+    'services.d/other-user/run': '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000\n',
+    'services.d/graceful/run': `#!/bin/sh\ntrap 'echo drained > "${'$'}MARK"/graceful.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+    'cont-finish.d/10-bye': `#!/bin/sh\necho finished > "${'$'}MARK"/finish.done\n`,
+  });
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '1000', S6_KILL_GRACETIME: '500' },
+    // Root with only the capabilities to change user, as a hardened pod's drop: [ALL], add: [SETUID, SETGID].
+    launcher: ['setpriv', '--inh-caps=-all', '--bounding-set=-all,+setuid,+setgid'],
+  });
+  runs.push(run);
+  await run.waitForOutput(/service other-user: info: started/);
+  await run.waitForOutput(/service graceful: info: started/);
+  await run.waitForOutput(/^s6-rc: info: service legacy-services successfully started$/m);
+  // A stop asked for through the control socket is refused with the reason, and changes nothing.
+  const stop = spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'stop', '--no-wait', 'other-user'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+  assert.notEqual(stop.status, 0, stop.stderr);
+  assert.match(stop.stderr, /not permitted to signal other-user \(pid \d+\): the kernel refused \(EPERM\), so nothing was changed/, stop.stderr);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.notEqual(code, 111, output);
+  assert.match(output, /steward: warning: not permitted to send SIGTERM to pid \d+ \(sleep\) \(EPERM\): it keeps running\. Without the KILL capability/, output);
+  assert.equal(readFileSync(join(etc, 'graceful.term'), 'utf8'), 'drained\n', output);
+  assert.equal(readFileSync(join(etc, 'finish.done'), 'utf8'), 'finished\n', output);
+});
 
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
 import type { ServiceSupervisor } from '../../supervise/supervisor.js';
-import { parseSignal, sendSignal } from '../../sys/signals.js';
+import { parseSignal, sendSignal, SIGNAL_PERMISSION_HINT, trySignal } from '../../sys/signals.js';
 import { failure, success, type Action, type Request, type Response, type StateAction } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
@@ -47,6 +47,8 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
     const failed = await dependencies;
     if (failed !== undefined) return failed;
   }
+  const refused = refusedSignal(request.actions, supervisors);
+  if (refused !== undefined) return refused;
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
     for (const action of request.actions) {
@@ -77,6 +79,28 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const now = context.now();
   return success({ services: supervisors.map((supervisor) => statusRecord(context.target, supervisor, now)) });
+}
+
+/** Actions that signal the run process: down, restarts and the signals themselves. */
+function sendsSignal(action: Action): boolean {
+  return action === 'down' || action === 'restart' || action === 'restart-or-start' || action.includes(':');
+}
+
+/**
+ * A signal the kernel would refuse (EPERM: Steward without the KILL capability, the service
+ * running as another user), said before anything changes, rather than a stop that never comes.
+ */
+function refusedSignal(actions: readonly Action[], supervisors: readonly ServiceSupervisor[]): Response | undefined {
+  if (!actions.some(sendsSignal)) return undefined;
+  for (const supervisor of supervisors) {
+    const pid = supervisor.status.pid;
+    if (pid === null || trySignal(pid, 0) !== 'refused') continue;
+    return failure('ERR_PERMISSION', `not permitted to signal ${supervisor.name} (pid ${pid}): the kernel refused (EPERM), so nothing was changed`, {
+      hint: SIGNAL_PERMISSION_HINT,
+      names: [supervisor.name],
+    });
+  }
+  return undefined;
 }
 
 function apply(action: Action, supervisor: ServiceSupervisor): void {
