@@ -23,6 +23,12 @@ export interface RuntimeLayout {
   readonly serviceDir: string;
   readonly legacyServices: string;
   readonly workdirFile: string;
+  /**
+   * Where oneshots and cont-init and cont-finish scripts run: s6-overlay runs them from s6-rc's
+   * oneshot runner, in this directory. Not /: a `find $UNSET_VARIABLE` (linuxserver's older
+   * init-device-perms) or a relative path must not reach the whole file system.
+   */
+  readonly scriptsDir: string;
 }
 
 export function runtimeLayout(runDir: string): RuntimeLayout {
@@ -36,6 +42,7 @@ export function runtimeLayout(runDir: string): RuntimeLayout {
     serviceDir: join(runDir, 'service'),
     legacyServices: join(s6Dir, 'legacy-services'),
     workdirFile: join(s6Dir, 'workdir'),
+    scriptsDir: join(runDir, 's6-rc', 'servicedirs', 's6rc-oneshot-runner'),
   };
 }
 
@@ -54,6 +61,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     }
     mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
     mkdirSync(layout.legacyServices, { recursive: true, mode: 0o755 });
+    mkdirSync(layout.scriptsDir, { recursive: true, mode: 0o755 });
     // s6-overlay v2's scan directory, which v2 images' scripts name (s6-svscanctl -t
     // /var/run/s6/services), s6's own tools too: the same directory as /run/service. Only for
     // them: v3 has no such path, and linuxserver.io's images make it themselves

@@ -29,7 +29,7 @@ export async function runScriptsStage(
     context.reporter.info(stage, `running ${script.path}`);
     const result = await runScript(script.path, context.port, context.clock, {
       env: options.env ?? context.childEnv,
-      cwd: '/',
+      cwd: context.layout.scriptsDir,
       timeLimitMs: options.timeLimitMs,
       shellFallback: true,
       output: context.output,

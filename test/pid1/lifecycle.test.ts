@@ -45,6 +45,29 @@ test("without the KILL capability, a service of another user that cannot be sign
   assert.equal(readFileSync(join(etc, 'finish.done'), 'utf8'), 'finished\n', output);
 });
 
+test("cont-init, cont-finish and oneshots run in s6-rc's oneshot runner directory, as under s6-overlay, not in /", { skip }, async () => {
+  const record = (name: string): string => `#!/bin/sh\necho "$(pwd) $(find $UNSET_VARIABLE -maxdepth 1 | wc -l)" > "${'$'}MARK"/${name}.cwd\n`;
+  const etc = scriptTree({
+    'cont-init.d/10-where': record('cont-init'),
+    'cont-finish.d/10-where': record('cont-finish'),
+    's6-overlay/s6-rc.d/init-where/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-where/up': 'sh -c "echo $(pwd) $(find $UNSET_VARIABLE -maxdepth 1 | wc -l) > $MARK/oneshot.cwd"\n',
+    's6-overlay/s6-rc.d/user/contents.d/init-where': '',
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service init-where successfully started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  // A `find` with an unset variable lists the runner's directory: itself and little else.
+  for (const name of ['cont-init', 'oneshot', 'cont-finish']) {
+    const [cwd, count] = readFileSync(join(etc, `${name}.cwd`), 'utf8').trim().split(' ');
+    assert.equal(cwd, join(etc, 'run', 's6-rc', 'servicedirs', 's6rc-oneshot-runner'), `${name}: ${output}`);
+    assert.ok(Number(count) <= 2, `${name} found ${count} entries: ${output}`);
+  }
+});
+
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({
     'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
