@@ -1,5 +1,6 @@
 import { sendRequest, socketPath } from '../control/client.js';
 import { StewardError } from '../errors.js';
+import { ignoreTerminationUntilExit } from '../sys/ffi/process-image.js';
 import { exitCodeFor } from './exit-codes.js';
 import { writeErr } from './output.js';
 
@@ -22,4 +23,22 @@ export async function callSteward(command: string, request: Record<string, unkno
   const { code, message, hint } = response.error;
   writeErr(`steward ${command}: ${message}${hint === undefined ? '' : `. ${hint}`}\n`);
   return { ok: false, exitCode: exitCodeFor(code) };
+}
+
+/**
+ * For a client that asks for the shutdown (steward halt, s6-svscanctl -t): the shutdown ends
+ * with a SIGTERM to every process left, this one too if it has not quite exited (docker exec
+ * ... halt, a Kubernetes preStop hook), and dying of the outcome asked for would report a
+ * failure (exit 143). Returns how to leave once done: at once, TERM ignored till then.
+ */
+export function outliveTheShutdown(): (code: number) => number {
+  let leave: ((code: number) => never) | null = null;
+  try {
+    leave = ignoreTerminationUntilExit();
+  } catch {
+    // No koffi on this platform: the listener below, which covers all but Node's exit itself.
+  }
+  if (leave !== null) return leave;
+  process.once('SIGTERM', () => process.exit(0));
+  return (code) => code;
 }

@@ -76,7 +76,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
       const path = join(layout.basedirBin, command);
-      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\n${haltBody(stewardPid)}\n`);
+      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\n# The shutdown ends with a TERM to every process: not a failure of this one, which asked for it.\ntrap '' TERM\n${haltBody(stewardPid)}\n`);
       chmodSync(path, 0o755);
     }
   } catch (error) {

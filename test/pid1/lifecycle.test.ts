@@ -68,6 +68,29 @@ test("cont-init, cont-finish and oneshots run in s6-rc's oneshot runner director
   }
 });
 
+test('halt, steward halt and s6-svscanctl -t run inside the container (docker exec, a preStop hook) exit 0, not killed by the shutdown they asked for', { skip }, async () => {
+  const etc = scriptTree({
+    // A child left behind (linuxserver's svc-cron), so that the last stage's TERM to every process comes.
+    'services.d/cron/run': '#!/bin/bash\nsleep infinity\n',
+  });
+  const commands = [
+    [join(etc, 'run', 's6', 'basedir', 'bin', 'halt')],
+    [process.execPath, join(repoRoot, 'bin', 'steward'), 'halt'],
+    [process.execPath, join(repoRoot, 'bin', 's6-tool'), 's6-svscanctl', '-t', join(etc, 'run', 'service')],
+  ];
+  for (const command of commands) {
+    const run = init(etc);
+    await run.waitForOutput(/service cron: info: started/);
+    // Entered into the container's PID namespace, as docker exec does.
+    const halt = spawnSync('nsenter', ['-t', String(run.initPid()), '-p', '--', ...command], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+    const { code } = await run.exited;
+    const output = run.output();
+    assert.match(output, /sending all processes the TERM signal/, output);
+    assert.equal(halt.status, 0, `${command.join(' ')}: status ${halt.status}, signal ${halt.signal}: ${halt.stderr}\n${output}`);
+    assert.equal(code, 0, output);
+  }
+});
+
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({
     'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,

@@ -1,6 +1,6 @@
 import type { HaltAction } from '../../control/protocol.js';
 import { StewardError } from '../../errors.js';
-import { callSteward } from '../call.js';
+import { callSteward, outliveTheShutdown } from '../call.js';
 import type { Command } from '../command.js';
 import { parseOptions } from '../command.js';
 
@@ -17,11 +17,9 @@ function haltCommand(action: HaltAction): Command {
       }
       const text = values.get('exit-code');
       if (text !== undefined && !(/^\d+$/.test(text) && Number(text) <= 255)) throw new StewardError('ERR_USAGE', `steward ${action}: --exit-code takes a number from 0 to 255`);
-      // The stop asked for ends with a SIGTERM to every process left, this one too when it has
-      // not exited yet (docker exec ... steward halt in an idle container): the outcome asked for.
-      process.once('SIGTERM', () => process.exit(0));
+      const leave = outliveTheShutdown();
       const call = await callSteward(action, { cmd: 'halt', action, exitCode: text === undefined ? null : Number(text) });
-      return call.ok ? 0 : call.exitCode;
+      return leave(call.ok ? 0 : call.exitCode);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 
 import { writeErr } from '../output.js';
+import { outliveTheShutdown } from '../call.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
 import { missingDirReason, serviceDirArgument } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
@@ -25,9 +26,10 @@ export async function s6svscanctl(args: readonly string[]): Promise<number> {
     if (scan.ok) for (const problem of (scan.result as { problems?: string[] }).problems ?? []) writeErr(`s6-svscanctl: warning: ${problem}\n`);
   }
   if (!/[tiqb]/.test(letters)) return 0;
+  const leave = outliveTheShutdown();
   const call = await callForS6('s6-svscanctl', { cmd: 'halt', action: 'halt', exitCode: null });
-  if (call.ok || call.error.code === 'ERR_SHUTTING_DOWN') return 0;
-  return exitForError('s6-svscanctl', call.error);
+  if (call.ok || call.error.code === 'ERR_SHUTTING_DOWN') return leave(0);
+  return leave(exitForError('s6-svscanctl', call.error));
 }
 
 /**

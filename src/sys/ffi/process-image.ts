@@ -1,3 +1,5 @@
+import { constants as osConstants } from 'node:os';
+
 import { errnoName, libc, SIGSET_SIZE } from './library.js';
 
 const SIG_SETMASK = 2;
@@ -43,4 +45,18 @@ export function replaceProcess(path: string, argv: readonly string[], env: reado
   calls.sigprocmask(SIG_SETMASK, Buffer.alloc(SIGSET_SIZE), null);
   calls.execve(path, [...argv, null], [...env, null]);
   return libc().errno();
+}
+
+const SIG_IGN = 1;
+const SIG_ERR = -1;
+
+/**
+ * Ignores SIGTERM from now until the process is gone, which it leaves through `leave`: a
+ * JavaScript listener would not do, nor SIG_IGN alone, since Node gives SIGTERM back its
+ * default (death) while it exits. Returns null when the C library cannot be reached.
+ */
+export function ignoreTerminationUntilExit(): ((code: number) => never) | null {
+  const calls = libc().exec;
+  if (calls.signalByNumber(osConstants.signals.SIGTERM, SIG_IGN) === SIG_ERR) return null;
+  return (code) => calls.exitNow(code);
 }
