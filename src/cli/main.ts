@@ -5,6 +5,7 @@ import { checkCommand } from './commands/check.js';
 import { graphCommand } from './commands/graph.js';
 import { haltCommands } from './commands/halt.js';
 import { installCommand } from './commands/install.js';
+import { readyCommand } from './commands/ready.js';
 import { onceCommand, restartCommand, startCommand, stopCommand } from './commands/lifecycle.js';
 import { signalCommand } from './commands/signal.js';
 import { statusCommand } from './commands/status.js';
@@ -21,6 +22,7 @@ const commands: readonly Command[] = [
   onceCommand,
   signalCommand,
   waitCommand,
+  readyCommand,
   graphCommand,
   ...haltCommands,
   checkCommand,

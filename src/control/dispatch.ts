@@ -9,6 +9,7 @@ import { handleScan } from './commands/scan.js';
 import { handleSignal } from './commands/signal.js';
 import { handleStatus } from './commands/status.js';
 import { handleWait } from './commands/wait.js';
+import { notReady } from './readiness.js';
 import { failure, parseRequest, PROTOCOL_VERSION, success, type Response } from './protocol.js';
 
 /**
@@ -33,6 +34,10 @@ export async function dispatch(message: unknown, context: CommandContext): Promi
         return await handleWait(request, context);
       case 'graph':
         return handleGraph(context);
+      case 'ready': {
+        const reasons = notReady(context.target, context.now());
+        return success({ ready: reasons.length === 0, reasons });
+      }
       case 'halt':
         return handleHalt(request, context);
       case 'rc':

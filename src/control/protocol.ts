@@ -46,6 +46,7 @@ export type Request =
   | ({ readonly cmd: 'signal'; readonly signal: string; readonly group: boolean } & Targets)
   | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
   | { readonly cmd: 'graph' }
+  | { readonly cmd: 'ready' }
   | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
   | { readonly cmd: 'scan'; readonly prune: boolean }
   /** The death tally of services (s6-svdt); `clear` empties it first (s6-svdt-clear). */
@@ -121,6 +122,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
     case 'ping':
       return { cmd };
     case 'graph':
+    case 'ready':
       return { cmd };
     case 'status': {
       const targets = readTargets(fields, true);
@@ -188,7 +190,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       return { cmd, ...targets, clear };
     }
     default:
-      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, control, signal, wait, graph, halt, rc, scan, deaths`);
+      return bad(`unknown command ${JSON.stringify(cmd)}; known: ping, status, ready, control, signal, wait, graph, halt, rc, scan, deaths`);
   }
 }
 

@@ -188,7 +188,7 @@ export class ControlServer {
       checkClient.unref();
       if (this.options.readOnly === true && !onlyReads(message)) {
         respond(
-          failure('ERR_PERMISSION', 'this is the status socket: it answers ping, status, wait, graph, deaths (without clear) and s6-rc list, listall and dry runs only', {
+          failure('ERR_PERMISSION', 'this is the status socket: it answers ping, status, ready, wait, graph, deaths (without clear) and s6-rc list, listall and dry runs only', {
             hint: 'Control commands go to the control socket: run as the user Steward runs as (root in most containers), or ask for STEWARD_CONTROL_GROUP to grant your group access',
           }),
         );

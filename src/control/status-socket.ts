@@ -4,7 +4,7 @@
  */
 
 /** What the status socket answers. */
-export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['ping', 'status', 'wait', 'graph']);
+export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['ping', 'status', 'ready', 'wait', 'graph']);
 
 /** Whether a request only reads: those commands, a death tally read, and s6-rc's list, listall and dry runs (not a real change). */
 export function onlyReads(message: unknown): boolean {

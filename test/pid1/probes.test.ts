@@ -227,9 +227,18 @@ describe('probe endpoints', { skip }, () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     assert.deepEqual([...new Set(answers)], [503]);
+    // The exec probe says the same, with the reason (steward wait --ready would pass between two deaths).
+    for (let sample = 0; sample < 3; sample++) {
+      const notReady = await probed.cli('ready');
+      assert.equal(notReady.code, 1, notReady.stdout);
+      assert.match(notReady.stderr, /^steward ready: crashy: /m, notReady.stderr);
+    }
     assert.equal((await probed.cli('stop', 'crashy')).code, 0);
     assert.equal((await probed.cli('restart', 'web')).code, 0);
     assert.equal((await get(probed.port, '/readyz')).status, 200);
+    const ready = await probed.cli('ready');
+    assert.equal(ready.code, 0, ready.stderr);
+    assert.equal(ready.stdout, 'ready\n');
     probed.run.kill('SIGTERM');
     await probed.run.exited;
   });

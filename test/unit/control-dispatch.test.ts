@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
 import { dispatch } from '../../src/control/dispatch.js';
-import { notReady, parseHttpAddress } from '../../src/control/http.js';
+import { parseHttpAddress } from '../../src/control/http.js';
+import { notReady } from '../../src/control/readiness.js';
 import type { ControlErrorBody, RcTransition, Response } from '../../src/control/protocol.js';
 import type { StatusRecord } from '../../src/control/status.js';
 import type { RcOperations } from '../../src/control/target.js';
