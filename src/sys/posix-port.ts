@@ -83,10 +83,15 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         throw error;
       }
       if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
-      const settled = reaper.spawnStarted();
+      // Counted from the call itself, with the cell its pid comes in: a start still queued has no child yet.
+      let settled = (): void => undefined;
+      const launched = (pidCell: Int32Array): void => {
+        settled();
+        settled = reaper.spawnStarted(pidCell);
+      };
       const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
       let retries = TEXT_BUSY_RETRIES;
-      const attempt = (): void => launch(request, (result) => {
+      const attempt = (): void => launch(request, launched, (result) => {
         if (result === -constants.errno.ETXTBSY && retries-- > 0) {
           setTimeout(attempt, TEXT_BUSY_DELAY_MS);
           return;
@@ -124,7 +129,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
  * BACKGROUND_CALLS calls and refuses more than a few hundred at once), the others queued
  * in order. Should koffi refuse one anyway, it runs on this thread instead.
  */
-function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: number) => void) => void {
+function backgroundLauncher(): (request: PosixSpawnRequest, launched: (pidCell: Int32Array) => void, done: (result: number) => void) => void {
   let running = 0;
   const queue: (() => void)[] = [];
   const next = (): void => {
@@ -135,13 +140,19 @@ function backgroundLauncher(): (request: PosixSpawnRequest, done: (result: numbe
       start();
     }
   };
-  return (request, done) => {
+  return (request, launched, done) => {
     const start = (): void => {
+      const pidCell = new Int32Array(1);
+      launched(pidCell);
       try {
-        posixSpawnInBackground(request, (result) => {
-          next();
-          done(result);
-        });
+        posixSpawnInBackground(
+          request,
+          (result) => {
+            next();
+            done(result);
+          },
+          pidCell,
+        );
       } catch {
         next();
         done(posixSpawn(request));

@@ -13,10 +13,18 @@ import { childEvents, ownChildren } from './spawn.js';
 /** How soon to list the children again when they could not be listed. */
 const LIST_RETRY_MS = 100;
 /**
- * A start still under way after this long is stuck (a child blocked before its exec): it no
- * longer holds orphans back, or a single stuck start would leave every orphan a zombie.
+ * A start whose posix_spawn has run this long without a pid is stuck (a child blocked before
+ * its exec): it no longer holds orphans back, or a single stuck start would leave every orphan
+ * a zombie. Counted from the call itself, not from when the start was asked for: starts
+ * queued behind others (hundreds of oneshots, a CPU limit of 0.1) have no child yet.
  */
 const STUCK_SPAWN_MS = 2000;
+
+/** A start under way: when its call began, and the cell posix_spawn writes the pid into. */
+interface SpawnInFlight {
+  readonly startedAt: number;
+  readonly pidCell: Int32Array | undefined;
+}
 
 export class Reaper {
   #reaped = 0;
@@ -25,7 +33,9 @@ export class Reaper {
    * so until they are done an unknown child may be one of them, not an orphan, and is
    * left for later rather than reaped with its status lost.
    */
-  readonly #spawnsInFlight = new Set<{ readonly startedAt: number }>();
+  readonly #spawnsInFlight = new Set<SpawnInFlight>();
+  /** Children that had exited when seen, whose start had written their pid but not handed it over yet. */
+  readonly #exitedBeforeWatched = new Set<number>();
   #deferred = false;
   #deferredRetry: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -62,18 +72,24 @@ export class Reaper {
     return this.#reaped;
   }
 
-  /** Delivers the raw wait status of `pid` to `onExit` when it exits. */
+  /** Delivers the raw wait status of `pid` to `onExit` when it exits (after the current task, if it has already). */
   watch(pid: number, onExit: (status: number) => void): void {
     this.#watchers.set(pid, onExit);
+    if (!this.#exitedBeforeWatched.delete(pid)) return;
+    const status = reapIfExited(pid);
+    if (status === undefined) return;
+    this.#watchers.delete(pid);
+    queueMicrotask(() => onExit(status));
   }
 
   /**
-   * A start whose pid is not known yet has begun. Call what it returns once it is over and its
-   * pid (if any) is watched: what was left for later is collected then. Calling it again does
-   * nothing.
+   * A start whose pid is not known yet has begun: call this as posix_spawn is called, with the
+   * cell it writes the pid into (read on this thread while the call runs on another), and what
+   * it returns once the start is over and its pid (if any) is watched: what was left for
+   * later is collected then. Calling that again does nothing.
    */
-  spawnStarted(): () => void {
-    const start = { startedAt: monotonicMs() };
+  spawnStarted(pidCell?: Int32Array): () => void {
+    const start: SpawnInFlight = { startedAt: monotonicMs(), pidCell };
     this.#spawnsInFlight.add(start);
     return () => {
       if (!this.#spawnsInFlight.delete(start)) return;
@@ -84,12 +100,18 @@ export class Reaper {
     };
   }
 
-  /** The starts under way that still hold orphans back: those not stuck. */
+  /** The starts under way that still hold orphans back: those whose pid is not written yet, and not stuck. */
   #recentSpawns(): number {
     const now = monotonicMs();
     let recent = 0;
-    for (const start of this.#spawnsInFlight) if (now - start.startedAt < STUCK_SPAWN_MS) recent++;
+    for (const start of this.#spawnsInFlight) if ((start.pidCell?.[0] ?? 0) === 0 && now - start.startedAt < STUCK_SPAWN_MS) recent++;
     return recent;
+  }
+
+  /** Whether `pid` is the child of a start under way that has written its pid but not handed it over. */
+  #startedJustNow(pid: number): boolean {
+    for (const start of this.#spawnsInFlight) if (start.pidCell?.[0] === pid) return true;
+    return false;
   }
 
   /** Collects every exited child now. Returns how many orphans were collected. */
@@ -112,6 +134,11 @@ export class Reaper {
     for (const pid of children) {
       if (ownChildren.has(pid)) continue;
       const watcher = this.#watchers.get(pid);
+      if (watcher === undefined && this.#startedJustNow(pid)) {
+        // Ours: its start reaches watch() soon, which collects it if it has exited.
+        this.#exitedBeforeWatched.add(pid);
+        continue;
+      }
       if (watcher === undefined && holdOrphans) {
         this.#deferred = true;
         // Collected when the starts are over, or once they count as stuck at the latest.

@@ -61,4 +61,26 @@ setTimeout(() => {
     assert.equal(outcome.held, 0);
     assert.equal(outcome.later, 1);
   });
+
+  it("never takes a child as an orphan once its start has written its pid, however long the start takes to hand it over", () => {
+    const outcome = runModule<{ orphans: number; status: number | null }>(`
+const reaper = new Reaper();
+reaper.start();
+const cell = new Int32Array(1);
+const settled = reaper.spawnStarted(cell);
+const pid = posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'exit 7'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+// As posix_spawn writes it on libuv's thread, before the main thread hears of the start's end
+// (a CPU limit of 0.1 can keep it from running for seconds).
+cell[0] = pid;
+setTimeout(() => {
+  const orphans = reaper.reapedCount;
+  let status = null;
+  reaper.watch(pid, (raw) => { status = (raw >> 8) & 0xff; });
+  settled();
+  setTimeout(() => { console.log(JSON.stringify({ orphans, status })); reaper.stop(); }, 300);
+}, 2500);
+`);
+    assert.equal(outcome.orphans, 0);
+    assert.equal(outcome.status, 7);
+  });
 });

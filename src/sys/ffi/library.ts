@@ -45,7 +45,7 @@ export interface ExecCalls {
 }
 
 /** posix_spawn and its helpers; absent on a C library too old to have addchdir_np. */
-export type PosixSpawnArgs = [pid: number[], path: string, actions: Buffer, attributes: Buffer, argv: Buffer, envp: Buffer];
+export type PosixSpawnArgs = [pid: Int32Array, path: string, actions: Buffer, attributes: Buffer, argv: Buffer, envp: Buffer];
 
 export interface SpawnCalls {
   /** With koffi's `async`, the same call on a libuv thread. */
@@ -132,7 +132,8 @@ export function libc(): LibC {
   let spawn: SpawnCalls | undefined;
   try {
     spawn = {
-      posixSpawn: loaded.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attributes, void *argv, void *envp)') as SpawnCalls['posixSpawn'],
+      // The pid by pointer to the caller's own memory: the reaper reads it while the call still runs on another thread.
+      posixSpawn: loaded.func('int posix_spawn(void *pid, const char *path, void *actions, void *attributes, void *argv, void *envp)') as SpawnCalls['posixSpawn'],
       actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
       actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
       addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),

@@ -195,7 +195,7 @@ export function posixSpawn(request: PosixSpawnRequest): number {
     throw error;
   }
   try {
-    const pid = [0];
+    const pid = new Int32Array(1);
     return spawnOutcome(calls.posixSpawn(pid, request.path, prepared.actions, prepared.attributes, prepared.argv.pointers, prepared.envp.pointers), pid);
   } finally {
     prepared.destroy();
@@ -207,7 +207,7 @@ export function posixSpawn(request: PosixSpawnRequest): number {
  * several starts overlap their waits (on a busy machine each waits its turn on a CPU).
  * `done` gets the pid, or a negative errno, on this thread.
  */
-export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result: number) => void): void {
+export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result: number) => void, pidCell: Int32Array = new Int32Array(1)): void {
   const calls = spawnCalls();
   let prepared: PreparedSpawn;
   try {
@@ -219,15 +219,14 @@ export function posixSpawnInBackground(request: PosixSpawnRequest, done: (result
     queueMicrotask(() => done(-errno));
     return;
   }
-  const pid = [0];
-  calls.posixSpawn.async(pid, request.path, prepared.actions, prepared.attributes, prepared.argv.pointers, prepared.envp.pointers, (error: unknown, result: number) => {
+  calls.posixSpawn.async(pidCell, request.path, prepared.actions, prepared.attributes, prepared.argv.pointers, prepared.envp.pointers, (error: unknown, result: number) => {
     prepared.destroy();
     // koffi could not make the call at all: as if the system had no resources for it.
-    done(error === null || error === undefined ? spawnOutcome(result, pid) : -osConstants.errno.EAGAIN);
+    done(error === null || error === undefined ? spawnOutcome(result, pidCell) : -osConstants.errno.EAGAIN);
   });
 }
 
 /** posix_spawn's return (0 or an errno) and pid as one number: the pid, or a negative errno. */
-function spawnOutcome(result: number, pid: readonly number[]): number {
+function spawnOutcome(result: number, pid: Int32Array): number {
   return result === 0 ? (pid[0] ?? -1) : -result;
 }
