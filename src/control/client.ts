@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
+import { netModule } from '../sys/builtins.js';
 import { PROTOCOL_VERSION, requestWaits, type Response } from './protocol.js';
 import { onlyReads, statusSocketPath } from './status-socket.js';
 import { MAX_TIMER_MS } from '../util/long-timeout.js';
@@ -73,7 +73,7 @@ function answerLimitMs(request: Record<string, unknown>, quickLimitMs: number): 
 
 function exchange(path: string, request: Record<string, unknown>, quickLimitMs: number): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const socket = connect(path);
+    const socket = netModule().connect(path);
     const limitMs = answerLimitMs(request, quickLimitMs);
     // A Steward that cannot answer (overloaded, out of file descriptors) must not hang the caller.
     const timer =

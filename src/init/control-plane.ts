@@ -1,7 +1,9 @@
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Server } from 'node:http';
 
+import { sendRequest } from '../control/client.js';
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
 import { statusSocketPath } from '../control/status-socket.js';
@@ -91,8 +93,7 @@ export function controlTarget(
  * supervising matters more than being controllable.
  */
 export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> } | undefined> {
-  const chosen = env['STEWARD_SOCKET'] ?? '';
-  const path = chosen === '' ? join(context.settings.runDir, 'steward', 'control.sock') : chosen;
+  const path = controlSocketPath(context.settings.runDir, env);
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
   if (groupName !== '') {
@@ -100,7 +101,7 @@ export async function startControlPlane(context: InitContext, target: ControlTar
     if (group === null) context.reporter.error('steward', `STEWARD_CONTROL_GROUP=${groupName} is not a group here; the control socket stays private. Use a group name from /etc/group or a number`);
   }
   const now = (): number => context.clock.now();
-  const ownsDirectory = chosen === '';
+  const ownsDirectory = (env['STEWARD_SOCKET'] ?? '') === '';
   let server = new ControlServer(path, target, { group, now, ownsDirectory });
   const statusServer = new ControlServer(statusSocketPath(path), target, { group: null, now, readOnly: true });
   try {
@@ -318,4 +319,30 @@ function stepOf(atomic: RcAtomic | undefined, direction: 'up' | 'down', wave: nu
 
 function roundOrNull(time: number | null): number | null {
   return time === null ? null : Math.round(time);
+}
+
+/** Where the control socket is: STEWARD_SOCKET, or steward/control.sock in the runtime directory. */
+export function controlSocketPath(runDir: string, env: NodeJS.ProcessEnv): string {
+  const chosen = env['STEWARD_SOCKET'] ?? '';
+  return chosen === '' ? join(runDir, 'steward', 'control.sock') : chosen;
+}
+
+/**
+ * Whether another Steward serves this runtime directory already: /init run again inside a
+ * running container (docker exec ... /init, or CMD ["/init"]) would run cont-init again,
+ * start every service a second time and take /run over, removing the first one's socket as
+ * it leaves. A socket left by a Steward that is gone (a restarted container's /run on disk)
+ * does not answer.
+ */
+export async function stewardAlreadyServing(path: string): Promise<boolean> {
+  try {
+    lstatSync(path);
+  } catch {
+    return false;
+  }
+  try {
+    return (await sendRequest(path, { cmd: 'ping' })).ok;
+  } catch {
+    return false;
+  }
 }

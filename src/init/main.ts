@@ -29,7 +29,7 @@ import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
-import { controlTarget, startControlPlane, startProbeEndpoint } from './control-plane.js';
+import { controlSocketPath, controlTarget, startControlPlane, startProbeEndpoint, stewardAlreadyServing } from './control-plane.js';
 import { shutdown } from './shutdown.js';
 import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
@@ -70,6 +70,15 @@ async function main(command: readonly string[]): Promise<number> {
   });
 
   if (!isPid1) {
+    // PID 1 is alone in its namespace; anywhere else, another Steward may serve this /run already.
+    const socket = controlSocketPath(settings.runDir, process.env);
+    if (await stewardAlreadyServing(socket)) {
+      reporter.error(
+        'steward',
+        `another Steward runs this container already (its control socket ${socket} answers): a second one would run cont-init again, start every service twice and take /run over. To run a command in the container, run it directly (docker exec CONTAINER COMMAND); as the image's CMD, give the program, not /init`,
+      );
+      return RUNTIME_DIR_UNUSABLE_EXIT;
+    }
     const subreaper = becomeChildSubreaper();
     reporter.info(
       'steward',

@@ -91,6 +91,30 @@ test('halt, steward halt and s6-svscanctl -t run inside the container (docker ex
   }
 });
 
+test('/init run again inside a running container refuses with 100 and leaves the running one alone', { skip }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-count': `#!/bin/sh\necho init >> "${'$'}MARK"/cont-init.runs\n`,
+    'services.d/web/run': `#!/bin/sh\necho started >> "${'$'}MARK"/web.starts\nexec sleep 1000\n`,
+  });
+  const env = { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc };
+  const first = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await first.waitForOutput(/^s6-rc: info: service legacy-services successfully started$/m);
+  // docker exec CONTAINER /init, or CMD ["/init"]: not PID 1, the same /run.
+  const second = startInit({ env, pid1: false });
+  runs.push(second);
+  // Bounded: one that does not refuse runs on, as a second supervisor of the same services.
+  const { code } = await Promise.race([second.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the second init is still running:\n${second.output()}`)), 20_000).unref())]);
+  assert.equal(code, 100, second.output());
+  assert.match(second.output(), /steward: error: another Steward runs this container already \(its control socket .*control\.sock answers\)/, second.output());
+  assert.equal(readFileSync(join(etc, 'cont-init.runs'), 'utf8'), 'init\n');
+  assert.equal(readFileSync(join(etc, 'web.starts'), 'utf8'), 'started\n');
+  // The first one still answers on its socket.
+  const status = spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'status', 'web'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(status.status, 0, status.stderr);
+  first.kill('SIGTERM');
+  assert.equal((await first.exited).code, 0, first.output());
+});
+
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({
     'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
