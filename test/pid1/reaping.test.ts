@@ -35,12 +35,15 @@ test('as a subreaper (not PID 1), orphaned grandchildren are reparented to Stewa
   const etc = scriptTree({});
   // $PPID is Steward. The orphans must show up as its children, then disappear without zombies.
   const script = `${countZombies}
-for i in 1 2 3 4 5 6 7 8 9 10; do ( sleep 0.5 & ); done
-sleep 0.2
-n=0; for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue
-  rest=\${line##*) }; rest=\${rest#* }; ppid=\${rest%% *}; case $line in *"(sleep)"*) [ "$ppid" = "$PPID" ] && n=$((n+1));; esac; done
+for i in 1 2 3 4 5 6 7 8 9 10; do ( sleep 2 & ); done
+# Counted until all ten are seen (a loaded machine is slow to fork them), well before they end.
+tries=0; while :; do
+  n=0; for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue
+    rest=\${line##*) }; rest=\${rest#* }; ppid=\${rest%% *}; case $line in *"(sleep)"*) [ "$ppid" = "$PPID" ] && n=$((n+1));; esac; done
+  tries=$((tries+1)); [ $n -ge 10 ] || [ $tries -ge 15 ] && break; sleep 0.1
+done
 echo adopted=$n
-t=0; while [ "$(zombies $PPID)" != 0 ] || [ $t -lt 10 ]; do sleep 0.1; t=$((t+1)); [ $t -ge 60 ] && break; done
+t=0; while [ "$(zombies $PPID)" != 0 ] || [ $t -lt 30 ]; do sleep 0.1; t=$((t+1)); [ $t -ge 100 ] && break; done
 echo zombies=$(zombies $PPID)`;
   const run = startInit({ pid1: false, env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', script] });
   runs.push(run);

@@ -59,7 +59,7 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     dirs.forEach(removeTree);
   });
 
-  it('starts processes on other threads, and loses no exit status when many start and end at once', async () => {
+  it('starts processes on other threads, and loses no exit status when many start and end at once', { timeout: 120_000 }, async () => {
     const port = posixProcessPort(reaper);
     // Each exits at once: most exits reach the reaper while other starts are still under way,
     // when an unknown child may be one of ours rather than an orphan.
@@ -73,7 +73,7 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     assert.equal(reaper.reapedCount, 0, 'a child of ours was taken for an orphan');
   });
 
-  it('starts 400 processes asked for at once (more than koffi takes asynchronous calls at a time)', async () => {
+  it('starts 400 processes asked for at once (more than koffi takes asynchronous calls at a time)', { timeout: 120_000 }, async () => {
     const port = posixProcessPort(reaper);
     const outcomes = await Promise.all(Array.from({ length: 400 }, () => run(port, spec('true'))));
     assert.equal(outcomes.filter((outcome) => outcome.termination?.code === 0 && outcome.order.join() === 'spawned,exit').length, 400);
