@@ -7,7 +7,7 @@ import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
 import { isTerminal } from '../sys/ffi/descriptors.js';
-import { findExecutable } from '../sys/which.js';
+import { executableFile, findExecutable } from '../sys/which.js';
 import { signalNumber } from '../sys/signals.js';
 import { VERSION } from '../version.js';
 import { compileServices } from './compile-services.js';
@@ -16,6 +16,7 @@ import { engineReports, reportBoot } from './engine-reports.js';
 import { rcRunner } from './rc-runner.js';
 import { RUNTIME_DIR_UNUSABLE_EXIT, writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
+import { whyNotExecutable } from './spawn-failure.js';
 import { stageFailed } from './stage-failure.js';
 import { abortAfter } from '../util/abort.js';
 import { legacyStages } from './stages.js';
@@ -154,18 +155,22 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
-        const found = error.code === 'ENOEXEC' && file !== '/bin/sh' ? findExecutable(file, context.childEnv['PATH']) : undefined;
-        if (found !== undefined && 'path' in found) {
+        const found = file === '/bin/sh' ? undefined : findExecutable(file, context.childEnv['PATH']);
+        const path = found !== undefined && 'path' in found ? found.path : undefined;
+        if (error.code === 'ENOEXEC' && path !== undefined) {
           // No shebang line: run with /bin/sh, as a shell (and s6-overlay's rc.init) would run it.
-          context.reporter.debug('steward', `the command ${file} has no shebang line: running it with /bin/sh`);
-          spawnCommand(context, '/bin/sh', [found.path, ...args], exited, spawned);
+          context.reporter.warn('steward', `the command ${file} has no shebang line: running it with /bin/sh, as a shell would. Make its first line #!/bin/sh (or the interpreter it needs)`);
+          spawnCommand(context, '/bin/sh', [path, ...args], exited, spawned);
           return;
         }
         spawned(undefined);
         exited();
-        // 127 and 126, as a shell reports a command it cannot find or cannot execute.
-        const status = error.code === 'ENOENT' ? 127 : 126;
-        const why = error.code === 'ENOENT' ? `not found (PATH is ${context.childEnv['PATH'] ?? ''})` : errorMessage(error);
+        // 127 and 126, as a shell reports a command it cannot find or cannot execute; a file that
+        // is there but cannot run (its #! interpreter missing, CRLF line endings, no x bit) is 126,
+        // and the same checks as a run script's say why.
+        const missing = error.code === 'ENOENT' && (path === undefined || executableFile(path) === 'none');
+        const status = missing ? 127 : 126;
+        const why = missing ? `not found (PATH is ${context.childEnv['PATH'] ?? ''})` : path === undefined ? errorMessage(error) : whyNotExecutable(path, error, 'command');
         context.reporter.error('steward', `cannot run the command ${file}: ${why}`);
         writeExitCode(context.layout, status);
         context.shutdown.request({ kind: 'cmd-exit', status, description: `could not be started (${error.code ?? 'error'})` });

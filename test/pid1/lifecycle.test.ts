@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -342,6 +342,26 @@ test('a CMD that cannot be found exits 127 with a clear message', { skip }, asyn
   const { code } = await run.exited;
   assert.equal(code, 127);
   assert.match(run.output(), /cannot run the command no-such-program-here: not found/);
+});
+
+test('a CMD that is there but cannot run says why, as for a run script, and exits 126; a missing path 127', { skip }, async () => {
+  const etc = scriptTree({
+    'app/crlf': '#!/bin/sh\r\necho hi\r\n',
+    'app/interpreter': '#!/no/such/interpreter\necho hi\n',
+  });
+  writeFileSync(join(etc, 'app', 'not-executable'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
+  const cases: [string, number, RegExp][] = [
+    ['crlf', 126, /cannot run the command .*\/app\/crlf: the command has Windows \(CRLF\) line endings/],
+    ['interpreter', 126, /cannot run the command .*\/app\/interpreter: the command asks for the interpreter \/no\/such\/interpreter, which is not installed here/],
+    ['not-executable', 126, /cannot run the command .*\/app\/not-executable: the command is not executable \(EACCES\)\. Run chmod \+x/],
+    ['missing', 127, /cannot run the command .*\/app\/missing: not found/],
+  ];
+  for (const [name, status, message] of cases) {
+    const run = init(etc, {}, [join(etc, 'app', name)]);
+    const { code } = await run.exited;
+    assert.equal(code, status, run.output());
+    assert.match(run.output(), message, run.output());
+  }
 });
 
 test('S6_CMD_ARG0 is put before the CMD', { skip }, async () => {
