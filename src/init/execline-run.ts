@@ -12,9 +12,17 @@ export interface ProgramOptions {
   /** After an abort, how long a program has before SIGKILL. */
   abortKillMs: number;
   output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
+  /** A warning or fatal line of execline's own, as its foreground, background and if print them. */
+  warn?: (line: string) => void;
+  /** Told when the program's first process runs. */
+  onStarted?: () => void;
 }
 
-export type ProgramResult = { readonly status: number; readonly description: string };
+/** How a program ended; `spawnFailure` names the program that could not be started, and why. */
+export type ProgramResult = { readonly status: number; readonly description: string; readonly spawnFailure?: string };
+
+/** execline's exit code when a block it must start cannot be: its strerr_diefu "unable to spawn". */
+const UNABLE_TO_SPAWN = 111;
 
 /**
  * Runs an execline program from an up or down file: the exec chain, and the
@@ -27,15 +35,24 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
       return { status: 0, description: 'did nothing' };
     case 'exec':
       return runArgv(program.argv, port, clock, options);
-    case 'background':
-      // Started and not waited for; the reaper collects it.
-      void runProgram(program.block, port, clock, options);
+    case 'background': {
+      // Started and not waited for (the reaper collects it); one that cannot start ends the
+      // program with 111, as execline's background dies then.
+      const failure = await new Promise<ProgramResult | undefined>((resolve) => {
+        void runProgram(program.block, port, clock, { ...options, onStarted: () => resolve(undefined) }).then((result) => resolve(cannotStart(program.block, result) ? result : undefined));
+      });
+      if (failure !== undefined) return unableToSpawn('background', failure, options);
       return runProgram(program.then, port, clock, options);
-    case 'foreground':
-      await runProgram(program.block, port, clock, options);
+    }
+    case 'foreground': {
+      // A block that cannot start is a warning, and the program goes on, as execline's foreground.
+      const result = await runProgram(program.block, port, clock, options);
+      if (cannotStart(program.block, result)) options.warn?.(`foreground: warning: unable to spawn ${result.spawnFailure ?? ''}`);
       return runProgram(program.then, port, clock, options);
+    }
     case 'if': {
       const result = await runProgram(program.block, port, clock, options);
+      if (cannotStart(program.block, result)) return unableToSpawn('if', result, options);
       const succeeded = result.status === 0;
       if (succeeded === program.negate) return program.negate ? { status: 1, description: 'the if -n block succeeded' } : result;
       return runProgram(program.then, port, clock, options);
@@ -46,14 +63,28 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
 async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
   const [file, ...args] = argv;
   if (file === undefined) return { status: 0, description: 'did nothing' };
-  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, abortKillMs: options.abortKillMs, args, output: options.output });
+  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, abortKillMs: options.abortKillMs, args, output: options.output, ...(options.onStarted === undefined ? {} : { onStarted: options.onStarted }) });
   if (result.kind === 'spawn-error') {
     const notFound = result.error.code === 'ENOENT';
     // A file given by path that is there but cannot run (no interpreter, say) is told apart from one not found.
     const why = file.includes('/') ? whyNotExecutable(file, result.error, 'program') : notFound ? 'not found' : (result.error.code ?? result.error.message);
-    return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${why}` };
+    return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${why}`, spawnFailure: `${file}: ${why}` };
   }
   const { termination } = result;
   if (termination.signal !== null) return { status: 128 + signalNumber(termination.signal), description: `crashed with ${termination.signal}` };
   return { status: termination.code ?? 0, description: `exited ${termination.code ?? 0}` };
+}
+
+function unableToSpawn(command: string, failure: ProgramResult, options: ProgramOptions): ProgramResult {
+  const line = `${command}: fatal: unable to spawn ${failure.spawnFailure ?? failure.description}`;
+  options.warn?.(line);
+  return { status: UNABLE_TO_SPAWN, description: line };
+}
+
+/**
+ * Whether a block's own process could not be started. A block that is a chain (foreground
+ * inside foreground) did start: the program it execs last failing is that process's exit.
+ */
+function cannotStart(block: ExeclineProgram, result: ProgramResult): boolean {
+  return block.kind === 'exec' && result.spawnFailure !== undefined;
 }

@@ -113,7 +113,7 @@ async function runAction(
           ? { kind: 'exec' as const, argv: [process.execPath, join(packageRoot(), 'bin', 's6-tool'), 'execlineb', '-P', action.file] }
           : action.program;
     // Steward's execlineb is Steward's Node: without the application's NODE_OPTIONS, which it gives back to the script.
-    result = await runProgram(program, context.port, context.clock, { env: action.kind === 'execline-script' ? withNodeOptionsAside(env) : env, cwd: context.layout.scriptsDir, abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output });
+    result = await runProgram(program, context.port, context.clock, { env: action.kind === 'execline-script' ? withNodeOptionsAside(env) : env, cwd: context.layout.scriptsDir, abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output, warn: (line) => context.reporter.warn('s6-rc', `service ${atomic.name}: ${line}`) });
   } finally {
     limit.dispose();
   }

@@ -22,6 +22,8 @@ export interface ScriptOptions {
   shellFallback?: boolean;
   /** Where its output goes; the container's by default. */
   output?: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
+  /** Told once the process runs (execline's background goes on then). */
+  onStarted?: () => void;
 }
 
 export type ScriptResult =
@@ -50,6 +52,7 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
       if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
     };
     const onSpawned = (pid: number): void => {
+      options.onStarted?.();
       const group = -pid;
       if (options.timeLimitMs > 0) {
         cancelTimer = clock.schedule(options.timeLimitMs, () => {

@@ -115,6 +115,34 @@ test('/init run again inside a running container refuses with 100 and leaves the
   assert.equal((await first.exited).code, 0, first.output());
 });
 
+test("an up file's foreground block that cannot start is a warning and the rest runs; a background block that cannot start fails the oneshot with 111, as execline's", { skip }, async () => {
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/init-fg/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-fg/up': 'foreground { /no/such/program -p /run/app } sh -c "echo went on > $MARK/fg.out"\n',
+    's6-overlay/s6-rc.d/init-bg/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-bg/up': 'background { /no/such/program } sh -c "echo went on > $MARK/bg.out"\n',
+    's6-overlay/s6-rc.d/svc-after-bg/type': 'longrun\n',
+    's6-overlay/s6-rc.d/svc-after-bg/run': `#!/bin/sh\necho started > "${'$'}MARK"/after-bg.out\nexec sleep 1000\n`,
+    's6-overlay/s6-rc.d/svc-after-bg/dependencies.d/init-bg': '',
+    's6-overlay/s6-rc.d/user/contents.d/init-fg': '',
+    's6-overlay/s6-rc.d/user/contents.d/init-bg': '',
+    's6-overlay/s6-rc.d/user/contents.d/svc-after-bg': '',
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service init-fg successfully started/);
+  await run.waitForOutput(/unable to start service init-bg/);
+  await run.waitForOutput(/service svc-after-bg not started: it depends on init-bg/);
+  run.kill('SIGTERM');
+  await run.exited;
+  const output = run.output();
+  assert.match(output, /s6-rc: warning: service init-fg: foreground: warning: unable to spawn \/no\/such\/program: /, output);
+  assert.equal(readFileSync(join(etc, 'fg.out'), 'utf8'), 'went on\n', output);
+  assert.match(output, /s6-rc: warning: service init-bg: background: fatal: unable to spawn \/no\/such\/program: /, output);
+  assert.match(output, /unable to start service init-bg: command background: fatal: unable to spawn \/no\/such\/program/, output);
+  assert.equal(existsSync(join(etc, 'bg.out')), false, output);
+  assert.equal(existsSync(join(etc, 'after-bg.out')), false, output);
+});
+
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({
     'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
