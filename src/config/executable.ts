@@ -145,6 +145,21 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
           : 'Install it in the image or change the shebang',
       }),
     });
+  } else if (interpreter.startsWith('/')) {
+    const inner = missingInnerInterpreter(interpreter);
+    if (inner !== undefined) {
+      problems.push({
+        severity: 'warning',
+        error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, a script that itself needs ${inner}, which is not installed here`, {
+          path,
+          line: 1,
+          hint:
+            inner === '/bin/sh'
+              ? "Add a POSIX shell at /bin/sh (BusyBox's static binary is enough): Steward's commands in /command (execlineb, with-contenv, s6-svc...) are started through it"
+              : `Install ${inner} in the image, or change the shebang`,
+        }),
+      });
+    }
   }
   const code = codeOf(head);
   for (const program of missingSkarnetPrograms(code)) {
@@ -269,6 +284,31 @@ function unsplitEnvArguments(words: readonly string[]): boolean {
 
 function programExists(program: string): boolean {
   return program.includes('/') ? interpreterExists(program) : !('error' in findExecutable(program, process.env['PATH']));
+}
+
+/** What an interpreter that is itself a script (#!/bin/sh) needs and the image lacks, by interpreter: looked at once each. */
+const innerInterpreters = new Map<string, string | undefined>();
+
+/**
+ * The kernel runs an interpreter that is a script through its own #! line, and fails the
+ * service's script with a bare ENOENT when that one is missing: Steward's launchers in
+ * /command are #!/bin/sh, and an image without a shell (distroless) has none.
+ */
+function missingInnerInterpreter(interpreter: string): string | undefined {
+  if (innerInterpreters.has(interpreter)) return innerInterpreters.get(interpreter);
+  let missing: string | undefined;
+  const head = readHead(interpreter);
+  if (head !== undefined && head[0] === 0x23 && head[1] === 0x21) {
+    const end = head.indexOf(0x0a);
+    const inner = head
+      .subarray(2, end === -1 ? head.length : end)
+      .toString('utf8')
+      .trim()
+      .split(/\s+/)[0];
+    if (inner !== undefined && inner.startsWith('/') && !interpreterExists(inner)) missing = inner;
+  }
+  innerInterpreters.set(interpreter, missing);
+  return missing;
 }
 
 /** Interpreters Steward links into /command itself. */

@@ -3,14 +3,23 @@ import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 
 /**
- * The body of /run/s6/basedir/bin/halt (and poweroff, reboot): ask Steward through the
+ * The text of /run/s6/basedir/bin/halt (and poweroff, reboot): ask Steward through the
  * control socket, so it works even when S6_CMD_RECEIVE_SIGNALS hands signals to the CMD;
- * SIGUSR2 is the fallback when the socket cannot be reached.
+ * SIGUSR2 is the fallback when the socket cannot be reached. In JavaScript where the image
+ * has no /bin/sh (a distroless one), through the control socket alone.
  */
-export function haltCommand(): (stewardPid: number) => string {
+export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFile: string) => string {
   const cli = join(packageRoot(), 'bin', 'steward');
+  const header = (comment: string, stewardPid: number, exitCodeFile: string): string =>
+    `${comment} Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n${comment} ${exitCodeFile}.\n`;
+  if (!hasShell) {
+    return (stewardPid, exitCodeFile) =>
+      `#!${process.execPath}\n${header('//', stewardPid, exitCodeFile)}// In JavaScript: this image has no /bin/sh. Steward's CLI, in this process.\nprocess.argv.splice(2, process.argv.length, 'halt');\nrequire(${JSON.stringify(cli)});\n`;
+  }
+  // The shutdown ends with a TERM to every process: not a failure of this one, which asked for it.
   // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),
   // which is what halt asks for: no signal then, and no line about it.
   // Steward's Node, not the application's: without its NODE_OPTIONS (an --inspect would fail it).
-  return (stewardPid) => `NODE_OPTIONS= "${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}`;
+  return (stewardPid, exitCodeFile) =>
+    `#!/bin/sh\n${header('#', stewardPid, exitCodeFile)}trap '' TERM\nNODE_OPTIONS= "${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}\n`;
 }

@@ -11,9 +11,10 @@ import { sendSignal } from '../sys/signals.js';
 import { takeHeldSignals } from '../sys/held-signals.js';
 import { createNodeProcessPort, type StdioTarget } from '../sys/spawn.js';
 import { childStdio, guardStandardStreams, stderrFlushed, writeStderr } from '../sys/stdio.js';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haltCommand } from './halt-command.js';
+import { imageLacks } from './image-requirements.js';
 import { ensureExecutableRun, prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
@@ -104,7 +105,7 @@ async function main(command: readonly string[]): Promise<number> {
   let runNotExecutable: string | undefined;
   try {
     await prepareWritableRun(settings, reporter);
-    prepareRuntimeDir(layout, process.pid, workdir, haltCommand(), overlayV2);
+    prepareRuntimeDir(layout, process.pid, workdir, haltCommand(existsSync('/bin/sh')), overlayV2);
     if (settings.runDir === '/run') noteRunOwner(layout, reporter);
     runNotExecutable = await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
@@ -183,6 +184,8 @@ async function main(command: readonly string[]): Promise<number> {
     (pid) => {
       bootDone = true;
       markBootOver();
+      // Off the start-up path: what Steward's own commands need of the image.
+      for (const lack of imageLacks(childEnv['PATH'])) reporter.warn('steward', `${lack.what}. ${lack.hint}`);
       commandPid = pid;
       if (pid !== undefined && settings.cmdReceiveSignals) writeFileSync(join(layout.s6Dir, 'cmdpid'), `${pid}\n`);
     },

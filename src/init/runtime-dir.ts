@@ -52,7 +52,7 @@ const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 /** The exit code when the runtime directory cannot serve: not writable, or no service can run from it. */
 export const RUNTIME_DIR_UNUSABLE_EXIT = 100;
 
-export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltBody: (pid: number) => string, overlayV2: boolean): void {
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltScript: (pid: number, exitCodeFile: string) => string, overlayV2: boolean): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
@@ -76,7 +76,7 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
       const path = join(layout.basedirBin, command);
-      writeFileSync(path, `#!/bin/sh\n# Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n# ${layout.exitCodeFile}.\n# The shutdown ends with a TERM to every process: not a failure of this one, which asked for it.\ntrap '' TERM\n${haltBody(stewardPid)}\n`);
+      writeFileSync(path, haltScript(stewardPid, layout.exitCodeFile));
       chmodSync(path, 0o755);
     }
   } catch (error) {

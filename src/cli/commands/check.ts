@@ -6,6 +6,7 @@ import { legacyPaths } from '../../config/legacy.js';
 import { readSettings } from '../../config/settings.js';
 import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
+import { imageLacks } from '../../init/image-requirements.js';
 import type { Command } from '../command.js';
 import { parseOptions, refuseWords } from '../command.js';
 import { counted } from '../../util/counted.js';
@@ -38,7 +39,9 @@ export const checkCommand: Command = {
     const tree = compiled.tree;
     const fixAttrsProblems: Diagnostic[] = [];
     for (const file of tree.fixAttrsFiles) parseFixAttrsFile(file, fixAttrsProblems);
-    const all = [...settingProblems, ...compiled.diagnostics, ...fixAttrsProblems];
+    // In the image itself (no --etc): what Steward's own commands need of it.
+    const imageProblems: Diagnostic[] = etc === undefined ? imageLacks(env['PATH']).map(({ what, hint }) => ({ severity: 'warning', error: new StewardError('ERR_SCRIPT', what, { hint }) })) : [];
+    const all = [...settingProblems, ...compiled.diagnostics, ...fixAttrsProblems, ...imageProblems];
     const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = all.length - errors;
     if (flags.has('json')) {

@@ -1,7 +1,9 @@
-import { closeSync, lstatSync, openSync, readlinkSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
+import { imageLacks, type ImageLack } from '../../init/image-requirements.js';
 import { commandLinks, imageToolLinks, placeLink, replacedByInstall } from '../../init/shims.js';
+import { findExecutable } from '../../sys/which.js';
 import { packageRoot } from '../../util/package-root.js';
 import { bundlesWithoutUsableCache, writeCodeCaches } from '../code-cache-warm-up.js';
 import type { Command } from '../command.js';
@@ -68,8 +70,12 @@ export const installCommand: Command = {
         writeErr(`steward install: cannot link ${link}\n`);
       }
     }
-    // In the image itself, not a root file system being built: caches for its own Node.
-    if (root === '/') makeCodeCachesForThisNode(packageDir);
+    // In the image itself, not a root file system being built: caches for its own Node, and
+    // what Steward's commands need that the image lacks.
+    if (root === '/') {
+      makeCodeCachesForThisNode(packageDir);
+      for (const lack of [...imageLacks(process.env['PATH']), ...entryPointLacks(packageDir)]) writeErr(`steward install: warning: ${lack.what}. ${lack.hint}\n`);
+    }
     return Promise.resolve(failed === 0 ? 0 : 1);
   },
 };
@@ -121,4 +127,15 @@ function isOverlayInit(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * /init leads to bin/steward-init, which starts with #!/usr/bin/env node: without /usr/bin/env,
+ * or with no node in PATH, ENTRYPOINT ["/init"] fails before Steward runs ("no such file").
+ */
+function entryPointLacks(packageDir: string): ImageLack[] {
+  const entryPoint = `ENTRYPOINT ["${process.execPath}", "${join(packageDir, 'bin', 'steward-init')}"]`;
+  if (!existsSync('/usr/bin/env')) return [{ what: '/init starts with #!/usr/bin/env node, and this image has no /usr/bin/env', hint: `Start Steward with its Node instead: ${entryPoint}` }];
+  if ('error' in findExecutable('node', process.env['PATH'])) return [{ what: `/init starts with #!/usr/bin/env node, and no node is in PATH (this Node is ${process.execPath})`, hint: `Add its directory to PATH, or start Steward with its Node: ${entryPoint}` }];
+  return [];
 }

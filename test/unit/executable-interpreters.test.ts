@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { inspectExecutable } from '../../src/config/executable.js';
+
+const work = mkdtempSync(join(tmpdir(), 'steward-interpreters-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function script(name: string, text: string): string {
+  const path = join(work, name);
+  writeFileSync(path, text, { mode: 0o755 });
+  return path;
+}
+
+describe('interpreters that are scripts themselves', () => {
+  it('names the interpreter of the interpreter when that one is missing (execlineb is a #!/bin/sh launcher; a distroless image has no /bin/sh)', () => {
+    const launcher = script('launcher', '#!/no/such/shell\nexec node "$0" "$@"\n');
+    const run = script('run', `#!${launcher} -P\nforeground { echo hi }\n`);
+    const messages = inspectExecutable(run, 'run script').map((diagnostic) => diagnostic.error.describe());
+    assert.equal(messages.length, 1, messages.join('\n'));
+    assert.match(messages[0] ?? '', new RegExp(`the run script asks for the interpreter ${launcher}, a script that itself needs /no/such/shell, which is not installed here`));
+  });
+
+  it('says nothing of an interpreter whose own interpreter is there, nor of a binary one', () => {
+    const launcher = script('good-launcher', '#!/bin/sh\nexec cat "$@"\n');
+    assert.deepEqual(inspectExecutable(script('run-good', `#!${launcher}\nhello\n`), 'run script'), []);
+    assert.deepEqual(inspectExecutable(script('run-binary', '#!/bin/sh\necho hi\n'), 'run script'), []);
+  });
+});
