@@ -263,7 +263,12 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
-        else this.reporter.error(stage, `cannot execute ${event.path}: ${whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd)}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})`);
+        else {
+          // The fix belongs in the image: the copy under /run is made anew at each boot.
+          const { liveDir, sourceDir } = supervisor.definition;
+          const why = whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd).split(liveDir).join(sourceDir);
+          this.reporter.error(stage, `cannot execute ${event.path}: ${why}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})`);
+        }
         return;
       case 'finish-timeout':
         this.reporter.warn(stage, `finish script lifetime reached maximum value (${event.timeoutMs} ms) - sending it a SIGKILL`);
