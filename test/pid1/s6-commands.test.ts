@@ -317,6 +317,16 @@ describe('shell commands', () => {
     assert.equal(busybox.stdout, '65534\n');
   });
 
+  it('s6-setuidgid as root without the SETUID and SETGID capabilities exits 111 and says so, as skarnet’s', { skip: !isRoot && 'needs root' }, async () => {
+    const result = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-all', shim('s6-setuidgid'), 'nobody', 'id', '-u']);
+    assert.equal(result.code, 111, result.stderr);
+    assert.match(result.stderr, /^s6-setuidgid: fatal: unable to run as nobody \(uid 65534\): the container lacks the SETUID and SETGID capabilities/, result.stderr);
+    // With them, as hardened pods keep them: it works.
+    const kept = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-all,+setuid,+setgid', shim('s6-setuidgid'), 'nobody', 'id', '-u']);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stdout, '65534\n');
+  });
+
   it("s6-maximumtime and with-retries keep their limits to the millisecond and s6's exit codes, whatever timeout the image has", async () => {
     // BusyBox's timeout rounds to whole seconds and exits with the program's status: not used.
     const bin = tempDir();
