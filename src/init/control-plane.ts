@@ -153,7 +153,7 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
       });
     });
   } catch (error) {
-    context.reporter.error('steward', `cannot serve the probe endpoints on ${address.host}:${address.port}: ${errorMessage(error)}`);
+    context.reporter.error('steward', `cannot serve the probe endpoints on ${address.host}:${address.port}: ${errorMessage(error)}${probeBindHint(errnoCode(error), address.port)}`);
     return undefined;
   }
   context.reporter.info('steward', `probe endpoints on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (/healthz, /readyz, /status)`);
@@ -345,4 +345,12 @@ export async function stewardAlreadyServing(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** What to do when the probe port cannot be bound; the container runs on without probes. */
+function probeBindHint(code: string | undefined, port: number): string {
+  if (code === 'EACCES' && port < 1024) return `. Ports below 1024 need root or the NET_BIND_SERVICE capability: give STEWARD_HTTP a port from 1024 up (8080, say)`;
+  if (code === 'EADDRINUSE') return `. Another program uses port ${port}: give STEWARD_HTTP another one`;
+  if (code === 'EADDRNOTAVAIL') return '. The address is not one of this container\'s: use 0.0.0.0 (every address) or 127.0.0.1';
+  return '';
 }

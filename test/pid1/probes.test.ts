@@ -243,6 +243,23 @@ describe('probe endpoints', { skip }, () => {
     await probed.run.exited;
   });
 
+  it('a probe port another program holds is said with what to do, and the container runs on without probes', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+      const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), STEWARD_HTTP: `127.0.0.1:${port}` } });
+      runs.push(run);
+      await run.waitForOutput(/service web: info: started/);
+      await run.waitForOutput(new RegExp(`cannot serve the probe endpoints on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\. Another program uses port ${port}: give STEWARD_HTTP another one`));
+      run.kill('SIGTERM');
+      assert.equal((await run.exited).code, 0, run.output());
+    } finally {
+      holder.close();
+    }
+  });
+
   it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {
     const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
     assert.equal((await get(probed.port, '/healthz', 'POST')).status, 405);
