@@ -1,6 +1,6 @@
 import { sendRequest, socketPath } from '../control/client.js';
 import { StewardError } from '../errors.js';
-import { ignoreTerminationUntilExit } from '../sys/ffi/process-image.js';
+import { exitWithoutTeardown } from '../sys/ffi/process-image.js';
 import { exitCodeFor } from './exit-codes.js';
 import { writeErr } from './output.js';
 
@@ -27,18 +27,18 @@ export async function callSteward(command: string, request: Record<string, unkno
 
 /**
  * For a client that asks for the shutdown (steward halt, s6-svscanctl -t): the shutdown ends
- * with a SIGTERM to every process left, this one too if it has not quite exited (docker exec
- * ... halt, a Kubernetes preStop hook), and dying of the outcome asked for would report a
- * failure (exit 143). Returns how to leave once done: at once, TERM ignored till then.
+ * with a SIGTERM to every process left, this one too if it is still waiting for the answer or
+ * exiting (docker exec ... halt, a Kubernetes preStop hook). That TERM is the outcome asked
+ * for: it ends the client with 0, and the client leaves without Node's teardown, during which
+ * the TERM would kill it (143). Returns how to leave once done.
  */
 export function outliveTheShutdown(): (code: number) => number {
-  let leave: ((code: number) => never) | null = null;
+  let exitNow: ((code: number) => never) | undefined;
   try {
-    leave = ignoreTerminationUntilExit();
+    exitNow = exitWithoutTeardown();
   } catch {
-    // No koffi on this platform: the listener below, which covers all but Node's exit itself.
+    // No koffi on this platform: Node's own exit, whose teardown leaves a short window.
   }
-  if (leave !== null) return leave;
-  process.once('SIGTERM', () => process.exit(0));
-  return (code) => code;
+  process.once('SIGTERM', () => (exitNow ?? process.exit)(0));
+  return exitNow ?? ((code) => code);
 }

@@ -56,6 +56,8 @@ test("cont-init, cont-finish and oneshots run in s6-rc's oneshot runner director
   });
   const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
   await run.waitForOutput(/service init-where successfully started/);
+  // The oneshot does not wait for cont-init (it is not in base's dependents): both done first.
+  await run.waitForOutput(/10-where exited 0/);
   run.kill('SIGTERM');
   const { code } = await run.exited;
   const output = run.output();
@@ -563,18 +565,23 @@ test('S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds cont-init and names the slow scrip
 });
 
 test('services.d is read after cont-init.d, which may remove a service, add one or give one a down file', { skip }, async () => {
-  const longrun = (name: string): string => `#!/bin/sh\ntouch "${'$'}MARK"/${name}.ran\nexec sleep 30\n`;
+  // Ready once its mark is written, so that the CMD (S6_CMD_WAIT_FOR_SERVICES) comes after it on a busy machine too.
+  const longrun = (name: string): string => `#!/bin/sh\ntouch "${'$'}MARK"/${name}.ran\necho >&3\nexec sleep 30\n`;
   const etc = scriptTree({
     'services.d/removed/run': longrun('removed'),
+    'services.d/removed/notification-fd': '3\n',
     'services.d/parked/run': longrun('parked'),
+    'services.d/parked/notification-fd': '3\n',
     'services.d/kept/run': longrun('kept'),
+    'services.d/kept/notification-fd': '3\n',
     // As images do when a feature is switched off by a variable, or generated at boot.
     'cont-init.d/10-configure': [
       '#!/bin/sh',
       `rm -rf "${'$'}MARK"/services.d/removed`,
       `touch "${'$'}MARK"/services.d/parked/down`,
       `mkdir "${'$'}MARK"/services.d/added`,
-      `printf '#!/bin/sh\\ntouch "%s"/added.ran\\nexec sleep 30\\n' "${'$'}MARK" > "${'$'}MARK"/services.d/added/run`,
+      `printf '#!/bin/sh\\ntouch "%s"/added.ran\\necho >&3\\nexec sleep 30\\n' "${'$'}MARK" > "${'$'}MARK"/services.d/added/run`,
+      `echo 3 > "${'$'}MARK"/services.d/added/notification-fd`,
       `chmod +x "${'$'}MARK"/services.d/added/run`,
       '',
     ].join('\n'),

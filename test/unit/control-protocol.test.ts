@@ -53,7 +53,7 @@ describe('parseRequest: the envelope', () => {
 
   it('rejects an unknown or missing command and lists the known ones', () => {
     const error = rejected({ cmd: 'reboot-now' }, /unknown command "reboot-now"/);
-    assert.match(error.message, /known: ping, status, control, signal, wait, graph, halt, rc, scan, deaths$/);
+    assert.match(error.message, /known: ping, status, ready, control, signal, wait, graph, halt, rc, scan, deaths$/);
     rejected({}, /unknown command undefined/);
     rejected({ cmd: ['status'] }, /unknown command/);
   });
@@ -201,7 +201,7 @@ describe('responses', () => {
 
 describe('parseRequest: fuzzing', () => {
   const KEYS = ['v', 'cmd', 'names', 'dirs', 'actions', 'wait', 'timeoutMs', 'signal', 'group', 'condition', 'any', 'action', 'exitCode', 'op', 'direction', 'active', 'constructor'];
-  const COMMANDS = ['ping', 'status', 'control', 'signal', 'wait', 'graph', 'halt', 'rc'];
+  const COMMANDS = ['ping', 'status', 'ready', 'control', 'signal', 'wait', 'graph', 'halt', 'rc'];
   const WORDS = [...STATE_ACTIONS, ...WAIT_CONDITIONS, 'signal:HUP', 'halt', 'reboot', 'change', 'list', 'listall', ''];
 
   function value(next: () => number, depth: number): unknown {

@@ -38,8 +38,6 @@ export interface ExecCalls {
   prlimit: Fn<[pid: number, resource: number, limit: Buffer | null, old: Buffer | null]>;
   sigprocmask: Fn<[how: number, set: Buffer, old: null]>;
   signal: (signal: number, handler: null) => unknown;
-  /** signal() with a handler given as a number: SIG_IGN (1). */
-  signalByNumber: Fn<[signal: number, handler: number]>;
   /** _exit: gone at once, without Node's teardown. */
   exitNow: (status: number) => never;
 }
@@ -173,7 +171,6 @@ export function libc(): LibC {
       prlimit: fn('int prlimit(int pid, int resource, const void *limit, void *old)'),
       sigprocmask: fn('int sigprocmask(int how, void *set, void *old)'),
       signal: loaded.func('void *signal(int sig, void *handler)') as ExecCalls['signal'],
-      signalByNumber: fn('intptr_t signal(int sig, intptr_t handler)'),
       exitNow: loaded.func('void _exit(int status)') as unknown as ExecCalls['exitNow'],
     },
   };

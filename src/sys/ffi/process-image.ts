@@ -1,5 +1,3 @@
-import { constants as osConstants } from 'node:os';
-
 import { errnoName, libc, SIGSET_SIZE } from './library.js';
 
 const SIG_SETMASK = 2;
@@ -47,16 +45,12 @@ export function replaceProcess(path: string, argv: readonly string[], env: reado
   return libc().errno();
 }
 
-const SIG_IGN = 1;
-const SIG_ERR = -1;
-
 /**
- * Ignores SIGTERM from now until the process is gone, which it leaves through `leave`: a
- * JavaScript listener would not do, nor SIG_IGN alone, since Node gives SIGTERM back its
- * default (death) while it exits. Returns null when the C library cannot be reached.
+ * Ends this process at once with `code`, without Node's teardown: Node gives SIGTERM back its
+ * default (death) while it exits, and a client that asked for the shutdown (halt) must not die
+ * of the TERM that shutdown sends every process, nor report it (143).
  */
-export function ignoreTerminationUntilExit(): ((code: number) => never) | null {
+export function exitWithoutTeardown(): (code: number) => never {
   const calls = libc().exec;
-  if (calls.signalByNumber(osConstants.signals.SIGTERM, SIG_IGN) === SIG_ERR) return null;
   return (code) => calls.exitNow(code);
 }
