@@ -13,8 +13,19 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
   const header = (comment: string, stewardPid: number, exitCodeFile: string): string =>
     `${comment} Asks Steward (pid ${stewardPid}) to stop the container; the exit code is read from\n${comment} ${exitCodeFile}.\n`;
   if (!hasShell) {
+    // As the sh one: Steward's CLI without the application's NODE_OPTIONS (this script's own
+    // Node has them: nothing runs before Node applies them), 7 taken as done, SIGUSR2 else.
     return (stewardPid, exitCodeFile) =>
-      `#!${process.execPath}\n${header('//', stewardPid, exitCodeFile)}// In JavaScript: this image has no /bin/sh. Steward's CLI, in this process.\nprocess.argv.splice(2, process.argv.length, 'halt');\nrequire(${JSON.stringify(cli)});\n`;
+      [
+        `#!${process.execPath}`,
+        `${header('//', stewardPid, exitCodeFile).trimEnd()}`,
+        '// In JavaScript: this image has no /bin/sh.',
+        "process.once('SIGTERM', () => process.exit(0));",
+        "const { spawnSync } = require('node:child_process');",
+        `const { status } = spawnSync(process.execPath, [${JSON.stringify(cli)}, 'halt'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });`,
+        `if (status !== 0 && status !== 7) process.kill(${stewardPid}, 'SIGUSR2');`,
+        '',
+      ].join('\n');
   }
   // The shutdown ends with a TERM to every process: not a failure of this one, which asked for it.
   // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),

@@ -1,4 +1,5 @@
 import { chmodSync, symlinkSync } from 'node:fs';
+import { SIGNAL_PERMISSION_HINT, trySignal } from '../sys/signals.js';
 import { join } from 'node:path';
 
 import { errorMessage } from '../errors.js';
@@ -173,6 +174,12 @@ async function longrunDown(context: InitContext, services: ServiceSet, atomic: R
   // As s6-rc's `s6-svc -dwD`: within timeout-down when there is one, else as long as it takes
   // (a graceful drain on its down-signal may need more than a few seconds; S6_SERVICES_GRACETIME
   // is services.d's alone). Its supervisor escalates to SIGKILL after its timeout-kill.
+  // A signal the kernel would refuse fails the stop at once, rather than wait for one that
+  // cannot come: a change says why, and the shutdown goes on to its last stage.
+  const pid = services.supervisors.get(atomic.name)?.status.pid ?? null;
+  if (pid !== null && trySignal(pid, 0) === 'refused') {
+    return { ok: false, reason: `not permitted to signal it (pid ${pid}): the kernel refused (EPERM). ${SIGNAL_PERMISSION_HINT}` };
+  }
   const stillUp = await services.stopForGood([atomic.name], atomic.timeoutDownMs, context.shutdown.reason !== undefined);
   if (stillUp.length === 0) return OK;
   const what = services.describeStillUp(stillUp) === atomic.name ? 'still running' : 'its finish script still running';

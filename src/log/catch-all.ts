@@ -50,6 +50,11 @@ const NEWLINE = Buffer.from('\n');
 export const CATCH_ALL_DIR_MODE = 0o2700;
 /** What Steward's own line reads from the pipe first, at most: a pipe's worth, and then some. */
 const OWN_LINE_READ_LIMIT = 1 << 20;
+/**
+ * What the last read at exit takes, at most: a process the kernel would not let Steward kill
+ * (no KILL capability) may still be writing, and must not keep PID 1 from exiting.
+ */
+const CLOSE_READ_LIMIT = 16 << 20;
 
 export class CatchAllLog {
   readonly writeFd: number;
@@ -140,13 +145,14 @@ export class CatchAllLog {
   }
 
   /**
-   * Logs what is left and closes, at the very end: what the pipe still holds (every child
-   * is gone, so nothing more comes) is read first, then a last unfinished line.
+   * Logs what is left and closes, at the very end: what the pipe still holds (every child is
+   * gone, as a rule, so nothing more comes; at most CLOSE_READ_LIMIT) is read first, then a
+   * last unfinished line.
    */
   close(): void {
     if (this.#socket !== undefined) {
       this.#socket.pause();
-      this.#readWaiting();
+      this.#readWaiting(CLOSE_READ_LIMIT);
     }
     if (this.#partialBytes > 0) this.#flushLine();
     this.#socket?.destroy();

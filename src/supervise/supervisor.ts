@@ -262,6 +262,14 @@ export class ServiceSupervisor {
     return sent;
   }
 
+  /** Sends a signal to the run process's group (it leads one: s6-svc -P, -K...), if it runs. */
+  signalGroup(signal: NodeJS.Signals): boolean {
+    if (this.#pid === null || !isRunning(this.#state)) return false;
+    const sent = this.port.signal(-this.#pid, signal);
+    if (sent && !KEEPS_RUNNING.has(signal)) this.#signalledAt = this.clock.now();
+    return sent;
+  }
+
   /**
    * From now on a run that ends does not run its finish script: the container's last SIGKILL
    * is under way, which under s6-overlay kills the supervisors too, so a finish script that

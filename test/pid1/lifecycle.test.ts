@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -22,6 +22,9 @@ test("without the KILL capability, a service of another user that cannot be sign
     'services.d/other-user/run': '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000\n',
     'services.d/graceful/run': `#!/bin/sh\ntrap 'echo drained > "${'$'}MARK"/graceful.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
     'cont-finish.d/10-bye': `#!/bin/sh\necho finished > "${'$'}MARK"/finish.done\n`,
+    's6-overlay/s6-rc.d/rc-other-user/type': 'longrun\n',
+    's6-overlay/s6-rc.d/rc-other-user/run': '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000\n',
+    's6-overlay/s6-rc.d/user/contents.d/rc-other-user': '',
   });
   const run = startInit({
     env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '1000', S6_KILL_GRACETIME: '500' },
@@ -31,11 +34,21 @@ test("without the KILL capability, a service of another user that cannot be sign
   runs.push(run);
   await run.waitForOutput(/service other-user: info: started/);
   await run.waitForOutput(/service graceful: info: started/);
+  await run.waitForOutput(/service rc-other-user successfully started/);
   await run.waitForOutput(/^s6-rc: info: service legacy-services successfully started$/m);
   // A stop asked for through the control socket is refused with the reason, and changes nothing.
   const stop = spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'stop', '--no-wait', 'other-user'], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
   assert.notEqual(stop.status, 0, stop.stderr);
   assert.match(stop.stderr, /not permitted to signal other-user \(pid \d+\): the kernel refused \(EPERM\), so nothing was changed/, stop.stderr);
+  const cli = (...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+  // A signal: refused with the reason, not "not running".
+  const hangup = cli('signal', 'HUP', 'other-user');
+  assert.notEqual(hangup.status, 0, hangup.stderr);
+  assert.match(hangup.stderr, /not permitted to signal other-user/, hangup.stderr);
+  // An s6-rc longrun's stop fails at once, rather than waiting for a stop that cannot come.
+  const rcStop = cli('stop', 'rc-other-user');
+  assert.notEqual(rcStop.status, 0, rcStop.stderr);
+  assert.match(rcStop.stderr, /not permitted to signal rc-other-user/, rcStop.stderr);
   run.kill('SIGTERM');
   const { code } = await run.exited;
   const output = run.output();

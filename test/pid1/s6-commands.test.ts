@@ -197,6 +197,8 @@ describe('steward install', () => {
     // The shell that finds node exports a PWD of its own; the program must not get it.
     const environment = await run(join(root, 'command', 'execlineb'), ['-Pc', 'env'], { PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
     assert.doesNotMatch(environment.stdout, /^PWD=/m, environment.stdout);
+    // Nor an OLDPWD of its own (the shell's cd sets one).
+    assert.doesNotMatch(environment.stdout, /^OLDPWD=/m, environment.stdout);
     // The caller's own PWD, a path through a link (cd /var/run), reaches the program as a C
     // chain loader would pass it on.
     const real = tempDir();

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
 
 import { CATCH_ALL_DIR_MODE, CatchAllLog, LINE_LIMIT } from '../../src/log/catch-all.js';
 
@@ -57,6 +58,20 @@ describe('the catch-all log', () => {
     writeSync(log.writeFd, ', then the rest\n');
     finish(log);
     assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'crash: FATAL: config missing\nservice crash: warning: exited 1 unexpectedly\nhalf a line, then the rest\n');
+  });
+
+  it('stops reading at exit after a bounded amount when a writer it could not stop keeps writing', { timeout: 60_000 }, () => {
+    const { log, dir } = catchAll({ maxFileBytes: 1 << 20, maxFiles: 2 });
+    log.start();
+    // yes never stops on its own: as a service the kernel would not let Steward kill.
+    const writer = spawn('yes', ['a line that never ends being written'], { stdio: ['ignore', log.writeFd, 'ignore'] });
+    try {
+      log.close();
+    } finally {
+      writer.kill('SIGKILL');
+      closeSync(log.writeFd);
+    }
+    assert.ok(readdirSync(dir).includes('current'));
   });
 
   it('keeps the directory to its owner, as s6-linux-init-maker makes it: every service prints there', () => {

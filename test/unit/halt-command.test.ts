@@ -19,22 +19,24 @@ function runHalt(hasShell: boolean): { status: number | null; stderr: string } {
 }
 
 describe('the halt command written at boot', () => {
-  it('without /bin/sh, is JavaScript run by Steward\'s own Node that asks through the control socket', () => {
-    const { status, stderr } = runHalt(false);
-    assert.equal(status, 5, stderr);
-    assert.match(stderr, /^steward halt: Steward is not running here: no control socket at /, stderr);
-  });
-
-  it('with a shell, falls back to SIGUSR2 to Steward when the socket cannot be reached', async () => {
-    const received = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5000);
-      process.once('SIGUSR2', () => {
-        clearTimeout(timer);
-        resolve(true);
+  for (const hasShell of [true, false]) {
+    it(`${hasShell ? 'in sh' : 'in JavaScript, where the image has no /bin/sh,'} falls back to SIGUSR2 to Steward when the socket cannot be reached, and exits 0`, async () => {
+      const received = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5000);
+        process.once('SIGUSR2', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
+      const { status, stderr } = runHalt(hasShell);
+      assert.equal(status, 0, stderr);
+      assert.equal(await received, true);
     });
-    const { status, stderr } = runHalt(true);
-    assert.equal(status, 0, stderr);
-    assert.equal(await received, true);
+  }
+
+  it('in JavaScript, starts with its Node and asks Steward\'s CLI with NODE_OPTIONS cleared', () => {
+    const text = haltCommand(false)(1, '/run/s6-linux-init-container-results/exitcode');
+    assert.ok(text.startsWith(`#!${process.execPath}\n`), text);
+    assert.match(text, /NODE_OPTIONS: ''/);
   });
 });

@@ -464,6 +464,13 @@ describe('ServiceSupervisor: stopping', () => {
     port.exit(pid, { code: 1 });
     assert.equal(supervisor.status.lastExit?.requested, false);
 
+    // To the process group too (s6-svc -K, steward signal --group).
+    clock.advance(1000);
+    pid = port.last.pid;
+    assert.equal(supervisor.signalGroup('SIGKILL'), true);
+    port.exit(pid, { signal: 'SIGKILL' });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+
     // The mark belongs to one run: the next run's crash is its own.
     clock.advance(1000);
     pid = port.last.pid;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
 import type { ServiceSupervisor } from '../../supervise/supervisor.js';
-import { parseSignal, sendSignal, SIGNAL_PERMISSION_HINT, trySignal } from '../../sys/signals.js';
+import { parseSignal } from '../../sys/signals.js';
 import { failure, success, type Action, type Request, type Response, type StateAction } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
@@ -11,6 +11,7 @@ import { baselineOf, waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
 import { controlGraphNames, graphOnlyNames } from './graph-names.js';
 import { bootingFailure } from './rc.js';
+import { refusedSignal } from './refused-signal.js';
 
 /**
  * Changes what services should be doing (start, stop, restart, once, no-restart, the
@@ -41,14 +42,15 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const badSignal = request.actions.find((action) => action.includes(':') && parseSignal(action.slice(action.indexOf(':') + 1)) === undefined);
   if (badSignal !== undefined) return failure('ERR_BAD_SIGNAL', `${JSON.stringify(badSignal)} does not name a signal`);
+  // Before anything changes, what depends on them included.
+  const refused = request.actions.some(sendsSignal) ? refusedSignal(supervisors) : undefined;
+  if (refused !== undefined) return refused;
   // Awaited only when there is something to start or stop first: otherwise the actions apply at once.
   const dependencies = startDependencies(request, supervisors, context) ?? stopWithDependents(request, supervisors, context);
   if (dependencies !== undefined) {
     const failed = await dependencies;
     if (failed !== undefined) return failed;
   }
-  const refused = refusedSignal(request.actions, supervisors);
-  if (refused !== undefined) return refused;
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
     for (const action of request.actions) {
@@ -86,23 +88,6 @@ function sendsSignal(action: Action): boolean {
   return action === 'down' || action === 'restart' || action === 'restart-or-start' || action.includes(':');
 }
 
-/**
- * A signal the kernel would refuse (EPERM: Steward without the KILL capability, the service
- * running as another user), said before anything changes, rather than a stop that never comes.
- */
-function refusedSignal(actions: readonly Action[], supervisors: readonly ServiceSupervisor[]): Response | undefined {
-  if (!actions.some(sendsSignal)) return undefined;
-  for (const supervisor of supervisors) {
-    const pid = supervisor.status.pid;
-    if (pid === null || trySignal(pid, 0) !== 'refused') continue;
-    return failure('ERR_PERMISSION', `not permitted to signal ${supervisor.name} (pid ${pid}): the kernel refused (EPERM), so nothing was changed`, {
-      hint: SIGNAL_PERMISSION_HINT,
-      names: [supervisor.name],
-    });
-  }
-  return undefined;
-}
-
 function apply(action: Action, supervisor: ServiceSupervisor): void {
   const signalAction = /^(group-)?signal:(.+)$/.exec(action);
   if (signalAction !== null) {
@@ -111,7 +96,7 @@ function apply(action: Action, supervisor: ServiceSupervisor): void {
     if (signal === undefined || pid === null) return;
     // The run process leads its own group (new session), so -pid is the group.
     if (signalAction[1] === undefined) supervisor.signal(signal);
-    else sendSignal(-pid, signal);
+    else supervisor.signalGroup(signal);
     return;
   }
   switch (action as StateAction) {

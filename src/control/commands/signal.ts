@@ -1,7 +1,8 @@
-import { parseSignal, sendSignal } from '../../sys/signals.js';
+import { parseSignal } from '../../sys/signals.js';
 import { failure, success, type Request, type Response } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
 import type { CommandContext } from './context.js';
+import { refusedSignal } from './refused-signal.js';
 
 /** Sends a signal to services' run processes (or their process groups, as s6-svc -P/-C/-K). */
 export function handleSignal(request: Extract<Request, { cmd: 'signal' }>, context: CommandContext): Response {
@@ -11,12 +12,14 @@ export function handleSignal(request: Extract<Request, { cmd: 'signal' }>, conte
   }
   const supervisors = resolveTargets(context.target, request);
   if (!Array.isArray(supervisors)) return { ok: false, error: supervisors };
+  const refused = refusedSignal(supervisors);
+  if (refused !== undefined) return refused;
   const sent: string[] = [];
   const notRunning: string[] = [];
   for (const supervisor of supervisors) {
     const pid = supervisor.status.pid;
     // A run process leads its own group (it is started in a new session), so -pid is its group.
-    const delivered = pid !== null && (request.group ? sendSignal(-pid, signal) : supervisor.signal(signal));
+    const delivered = pid !== null && (request.group ? supervisor.signalGroup(signal) : supervisor.signal(signal));
     (delivered ? sent : notRunning).push(supervisor.name);
   }
   if (sent.length === 0) return failure('ERR_NOT_RUNNING', `not running: ${notRunning.join(', ')}`, { names: notRunning });
