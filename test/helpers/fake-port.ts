@@ -66,7 +66,8 @@ export class FakeProcessPort implements ProcessPort {
 
   signal(pid: number, signal: NodeJS.Signals): boolean {
     this.signals.push({ pid, signal });
-    return this.processes.some((process) => process.pid === pid && !process.exited);
+    // A negative pid is a process group, which each started process leads (a new session).
+    return this.processes.some((process) => process.pid === Math.abs(pid) && !process.exited);
   }
 
   /** Reports the pids of the starts deferred so far (see deferSpawns). */
