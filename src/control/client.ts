@@ -6,9 +6,13 @@ import { PROTOCOL_VERSION, requestWaits, type Response } from './protocol.js';
 import { onlyReads, statusSocketPath } from './status-socket.js';
 import { MAX_TIMER_MS } from '../util/long-timeout.js';
 
-/** Where clients find the socket: STEWARD_SOCKET, or under the runtime directory. */
-export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env['STEWARD_SOCKET'] ?? join(env['STEWARD_RUN'] ?? '/run', 'steward', 'control.sock');
+/**
+ * Where the control socket is, for the server and its clients alike: STEWARD_SOCKET, or
+ * steward/control.sock in the runtime directory (STEWARD_RUN, /run by default).
+ */
+export function socketPath(env: NodeJS.ProcessEnv = process.env, runDir = env['STEWARD_RUN'] ?? '/run'): string {
+  const chosen = env['STEWARD_SOCKET'] ?? '';
+  return chosen === '' ? join(runDir, 'steward', 'control.sock') : chosen;
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { Server } from 'node:http';
 
-import { sendRequest } from '../control/client.js';
+import { sendRequest, socketPath } from '../control/client.js';
 import { parseHttpAddress, probeServer } from '../control/http.js';
 import { ControlServer } from '../control/server.js';
 import { statusSocketPath } from '../control/status-socket.js';
@@ -93,7 +93,7 @@ export function controlTarget(
  * supervising matters more than being controllable.
  */
 export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> } | undefined> {
-  const path = controlSocketPath(context.settings.runDir, env);
+  const path = socketPath(env, context.settings.runDir);
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
   if (groupName !== '') {
@@ -319,12 +319,6 @@ function stepOf(atomic: RcAtomic | undefined, direction: 'up' | 'down', wave: nu
 
 function roundOrNull(time: number | null): number | null {
   return time === null ? null : Math.round(time);
-}
-
-/** Where the control socket is: STEWARD_SOCKET, or steward/control.sock in the runtime directory. */
-export function controlSocketPath(runDir: string, env: NodeJS.ProcessEnv): string {
-  const chosen = env['STEWARD_SOCKET'] ?? '';
-  return chosen === '' ? join(runDir, 'steward', 'control.sock') : chosen;
 }
 
 /**

@@ -30,11 +30,12 @@ import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
 import { startS6SuperviseDirs } from './s6-supervise.js';
-import { controlSocketPath, controlTarget, startControlPlane, startProbeEndpoint, stewardAlreadyServing } from './control-plane.js';
+import { controlTarget, startControlPlane, startProbeEndpoint, stewardAlreadyServing } from './control-plane.js';
 import { shutdown } from './shutdown.js';
 import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
 import { reportRefusedSignals } from './refused-signals.js';
+import { socketPath } from '../control/client.js';
 
 /**
  * How long a shutdown waits for an interrupted boot to return, beyond S6_KILL_GRACETIME: a
@@ -72,7 +73,7 @@ async function main(command: readonly string[]): Promise<number> {
 
   if (!isPid1) {
     // PID 1 is alone in its namespace; anywhere else, another Steward may serve this /run already.
-    const socket = controlSocketPath(settings.runDir, process.env);
+    const socket = socketPath(process.env, settings.runDir);
     if (await stewardAlreadyServing(socket)) {
       reporter.error(
         'steward',

@@ -72,6 +72,8 @@ export class CatchAllLog {
   #socket: Socket | undefined;
   /** The copy to stderr is behind (a slow reader of the container's output): reading waits. */
   #stderrBehind = false;
+  /** Where #readWaiting reads, made on first use. */
+  #scratch: Buffer | undefined;
 
   constructor(options: CatchAllOptions) {
     this.#options = options;
@@ -166,19 +168,20 @@ export class CatchAllLog {
   /**
    * Reads what the pipe holds, without waiting: libuv made the descriptor non-blocking when the
    * socket took it. At most `limit` bytes, so that a service writing without pause cannot keep
-   * Steward here; a fresh buffer each time, since an unfinished line keeps a view of it.
+   * Steward here. Into one buffer kept for it, what was read copied out: an unfinished line
+   * keeps a view of it, and most calls (one per line of Steward's own) find the pipe empty.
    */
   #readWaiting(limit = Number.POSITIVE_INFINITY): void {
+    this.#scratch ??= Buffer.allocUnsafe(65536);
     for (let taken = 0; taken < limit; ) {
-      const buffer = Buffer.allocUnsafe(65536);
       let count: number;
       try {
-        count = readSync(this.#readFd, buffer);
+        count = readSync(this.#readFd, this.#scratch);
       } catch {
         break; // EAGAIN: empty (Steward still holds a write end), or already closed
       }
       if (count <= 0) break;
-      this.write(buffer.subarray(0, count));
+      this.write(Buffer.from(this.#scratch.subarray(0, count)));
       taken += count;
     }
   }

@@ -255,17 +255,21 @@ export class ServiceSupervisor {
   /** Sends a signal to the run process, if there is one. SIGSTOP pauses it and SIGCONT resumes it, as s6-svc -p and -c. */
   signal(signal: NodeJS.Signals): boolean {
     if (this.#pid === null || !isRunning(this.#state)) return false;
-    const sent = this.port.signal(this.#pid, signal);
+    const sent = this.#sendAsked(this.#pid, signal);
     if (sent && signal === 'SIGSTOP') this.#paused = true;
     if (sent && signal === 'SIGCONT') this.#paused = false;
-    if (sent && !KEEPS_RUNNING.has(signal)) this.#signalledAt = this.clock.now();
     return sent;
   }
 
   /** Sends a signal to the run process's group (it leads one: s6-svc -P, -K...), if it runs. */
   signalGroup(signal: NodeJS.Signals): boolean {
     if (this.#pid === null || !isRunning(this.#state)) return false;
-    const sent = this.port.signal(-this.#pid, signal);
+    return this.#sendAsked(-this.#pid, signal);
+  }
+
+  /** A signal an administrator asked for: one that ends processes marks the run (see SIGNALLED_EXIT_MS). */
+  #sendAsked(target: number, signal: NodeJS.Signals): boolean {
+    const sent = this.port.signal(target, signal);
     if (sent && !KEEPS_RUNNING.has(signal)) this.#signalledAt = this.clock.now();
     return sent;
   }
