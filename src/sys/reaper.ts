@@ -1,5 +1,5 @@
 import { monotonicMs } from '../util/monotonic.js';
-import { reapIfExited } from './ffi/children.js';
+import { peekEndedChild, reapIfExited } from './ffi/children.js';
 import { listChildren } from './proc.js';
 import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
 import { childEvents, ownChildren } from './spawn.js';
@@ -7,8 +7,8 @@ import { childEvents, ownChildren } from './spawn.js';
 /**
  * Reaps every child that libuv does not: orphans the kernel reparented to us, and
  * the processes Steward starts itself with posix_spawn (their exit status goes to the
- * watcher registered for them). On each SIGCHLD it lists our children and waits for
- * each one by pid, skipping the ones Node spawned: waitpid(-1) would steal their statuses.
+ * watcher registered for them). On each SIGCHLD it collects each ended child by pid,
+ * skipping the ones Node spawned: waitpid(-1) would steal their statuses.
  */
 /** How soon to list the children again when they could not be listed. */
 const LIST_RETRY_MS = 100;
@@ -19,6 +19,9 @@ const LIST_RETRY_MS = 100;
  * queued behind others (hundreds of oneshots, a CPU limit of 0.1) have no child yet.
  */
 const STUCK_SPAWN_MS = 2000;
+
+/** A watcher and the raw wait status it is to get. */
+type Exit = [watcher: (status: number) => void, status: number];
 
 /** A start under way: when its call began, and the cell posix_spawn writes the pid into. */
 interface SpawnInFlight {
@@ -116,8 +119,36 @@ export class Reaper {
 
   /** Collects every exited child now. Returns how many orphans were collected. */
   reap(): number {
+    const exits: Exit[] = [];
+    const holdOrphans = this.#recentSpawns() > 0;
     let orphans = 0;
-    const exits: [(status: number) => void, number][] = [];
+    // Ended children one at a time, named by waitid without being collected: what a SIGCHLD
+    // costs no longer grows with the number of children (listing them read a file per thread,
+    // then one waitpid per child). A child that cannot be collected at once (Node's own, a
+    // start's not handed over yet, an orphan held back) would be named again and again: from
+    // there on, the children are listed, and each is dealt with as it comes.
+    let listing = false;
+    for (;;) {
+      const pid = peekEndedChild();
+      if (pid === 'none' || pid === 'no-child') break;
+      const collected = this.#disposition(pid, holdOrphans) === 'collect' ? this.#collect(pid, exits) : undefined;
+      if (collected === undefined) {
+        listing = true;
+        break;
+      }
+      if (collected === 'orphan') orphans++;
+    }
+    if (listing) orphans += this.#reapListed(holdOrphans, exits);
+    this.#reaped += orphans;
+    // Each in its own microtask: a watcher that throws cannot keep the others from running.
+    for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
+    this.#checkIdle();
+    return orphans;
+  }
+
+  /** Collects what has ended among the listed children; returns how many of them were orphans. */
+  #reapListed(holdOrphans: boolean, exits: Exit[]): number {
+    let orphans = 0;
     let children = this.children();
     if (children === undefined) {
       // Out of descriptors even with the spare (something took its slot): the children we
@@ -130,16 +161,15 @@ export class Reaper {
         this.reap();
       }, LIST_RETRY_MS);
     }
-    const holdOrphans = this.#recentSpawns() > 0;
     for (const pid of children) {
-      if (ownChildren.has(pid)) continue;
-      const watcher = this.#watchers.get(pid);
-      if (watcher === undefined && this.#startedJustNow(pid)) {
+      const disposition = this.#disposition(pid, holdOrphans);
+      if (disposition === 'node') continue;
+      if (disposition === 'ours-soon') {
         // Ours: its start reaches watch() soon, which collects it if it has exited.
         this.#exitedBeforeWatched.add(pid);
         continue;
       }
-      if (watcher === undefined && holdOrphans) {
+      if (disposition === 'held') {
         this.#deferred = true;
         // Collected when the starts are over, or once they count as stuck at the latest.
         this.#deferredRetry ??= setTimeout(() => {
@@ -148,20 +178,32 @@ export class Reaper {
         }, STUCK_SPAWN_MS);
         continue;
       }
-      const status = reapIfExited(pid);
-      if (status === undefined) continue;
-      if (watcher === undefined) {
-        orphans++;
-        continue;
-      }
-      this.#watchers.delete(pid);
-      exits.push([watcher, status]);
+      if (this.#collect(pid, exits) === 'orphan') orphans++;
     }
-    this.#reaped += orphans;
-    // Each in its own microtask: a watcher that throws cannot keep the others from running.
-    for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
-    this.#checkIdle();
     return orphans;
+  }
+
+  /**
+   * What becomes of a child of ours that may have ended: left to Node, which waits for its
+   * own; left for its start to hand it over; held back as a possible start's child while a
+   * start has no pid yet; or collected.
+   */
+  #disposition(pid: number, holdOrphans: boolean): 'node' | 'ours-soon' | 'held' | 'collect' {
+    if (ownChildren.has(pid)) return 'node';
+    if (this.#watchers.has(pid)) return 'collect';
+    if (this.#startedJustNow(pid)) return 'ours-soon';
+    return holdOrphans ? 'held' : 'collect';
+  }
+
+  /** Collects `pid` if it has ended: an orphan, or a watched child whose status is queued for its watcher. */
+  #collect(pid: number, exits: Exit[]): 'orphan' | 'watched' | undefined {
+    const status = reapIfExited(pid);
+    if (status === undefined) return undefined;
+    const watcher = this.#watchers.get(pid);
+    if (watcher === undefined) return 'orphan';
+    this.#watchers.delete(pid);
+    exits.push([watcher, status]);
+    return 'watched';
   }
 
   /** This process's children, or undefined when they cannot be listed even with the spare descriptor. */

@@ -83,4 +83,81 @@ setTimeout(() => {
     assert.equal(outcome.orphans, 0);
     assert.equal(outcome.status, 7);
   });
+
+  it('collects an ended child without listing the children, and names it to no one before then', () => {
+    const outcome = runModule<{ listings: number; status: number | null; running: boolean }>(`
+class CountingReaper extends Reaper {
+  listings = 0;
+  children() { this.listings++; return super.children(); }
+}
+const reaper = new CountingReaper();
+reaper.start();
+const spawn = (script) => posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+// Children that go on running: each SIGCHLD used to cost a listing and a waitpid for every one of them.
+const others = [spawn('sleep 5'), spawn('sleep 5'), spawn('sleep 5')];
+let status = null;
+setTimeout(() => {
+  const before = reaper.listings;
+  reaper.watch(spawn('sleep 0.2; exit 7'), (raw) => { status = (raw >> 8) & 0xff; });
+  setTimeout(() => {
+    const running = others.every((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } });
+    console.log(JSON.stringify({ listings: reaper.listings - before, status, running }));
+    for (const pid of others) process.kill(pid, 'SIGKILL');
+    reaper.stop();
+  }, 800);
+}, 100);
+`);
+    assert.equal(outcome.status, 7);
+    assert.equal(outcome.running, true);
+    assert.equal(outcome.listings, 0);
+  });
+
+  it("leaves the children Node started to Node while collecting the others, whichever ends first", () => {
+    const outcome = runModule<{ nodeCode: number | null; watched: number | null; orphans: number }>(`
+import childProcess from 'node:child_process';
+const { createNodeProcessPort } = await import(${JSON.stringify(join(repoRoot, '.build', 'src', 'sys', 'spawn.js'))});
+const reaper = new Reaper();
+reaper.start();
+const spawn = (script) => posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+let nodeCode = null;
+let watched = null;
+// Node's child ends first, so that waitid names it before the others: it must stay Node's.
+createNodeProcessPort(childProcess).spawn(
+  { file: '/bin/sh', args: ['-c', 'exit 3'], env: {}, cwd: '/', stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', newSession: false },
+  { onSpawned() {}, onExit(termination) { nodeCode = termination.code; }, onSpawnError(error) { throw error; } },
+);
+reaper.watch(spawn('sleep 0.1; exit 5'), (raw) => { watched = (raw >> 8) & 0xff; });
+spawn('sleep 0.1');
+setTimeout(() => { console.log(JSON.stringify({ nodeCode, watched, orphans: reaper.reapedCount })); reaper.stop(); }, 700);
+`);
+    assert.equal(outcome.nodeCode, 3);
+    assert.equal(outcome.watched, 5);
+    assert.equal(outcome.orphans, 1);
+  });
+
+  it('names an ended child without collecting it, then none once it is collected, and says when there are no children', () => {
+    const outcome = runModule<{ first: unknown; again: unknown; status: number | null; after: unknown; empty: unknown; pid: number }>(`
+const { peekEndedChild, reapIfExited } = await import(${JSON.stringify(join(repoRoot, '.build', 'src', 'sys', 'ffi', 'children.js'))});
+const spawn = (script) => posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+const running = spawn('sleep 5');
+const pid = spawn('exit 9');
+setTimeout(() => {
+  const first = peekEndedChild();
+  const again = peekEndedChild();
+  const raw = reapIfExited(pid);
+  const after = peekEndedChild();
+  process.kill(running, 'SIGKILL');
+  setTimeout(() => {
+    reapIfExited(running);
+    console.log(JSON.stringify({ first, again, status: raw === undefined ? null : (raw >> 8) & 0xff, after, empty: peekEndedChild(), pid }));
+  }, 200);
+}, 300);
+`);
+    assert.equal(outcome.first, outcome.pid);
+    assert.equal(outcome.again, outcome.pid);
+    assert.equal(outcome.status, 9);
+    assert.equal(outcome.after, 'none');
+    assert.equal(outcome.empty, 'no-child');
+  });
 });
+

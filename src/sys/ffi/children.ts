@@ -1,7 +1,13 @@
-import { libc } from './library.js';
+import { koffiItself, libc } from './library.js';
 
 /** waitpid's option not to block, and prctl's to become a subreaper (same values everywhere on Linux). */
 const WNOHANG = 1;
+/** waitid's: any child, ended ones, and leave the one found to be collected. */
+const P_ALL = 0;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+/** A siginfo_t is 128 bytes everywhere on Linux. */
+const SIGINFO_SIZE = 128;
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Makes orphaned descendants reparent to this process instead of the real init. */
@@ -17,6 +23,25 @@ export function becomeChildSubreaper(): boolean {
 export function reapIfExited(pid: number): number | undefined {
   const status = [0];
   return libc().waitpid(pid, status, WNOHANG) === pid ? (status[0] ?? 0) : undefined;
+}
+
+/** The siginfo waitid fills (in the machine's byte order), kept for every call; and which int of it is si_pid (after three ints, aligned for a pointer). */
+let peekInfo: { info: Int32Array; pidIndex: number } | undefined;
+
+/**
+ * The pid of one child that has ended, without collecting it (waitid with WNOWAIT): 'none'
+ * when none has, 'no-child' when there are no children at all. Lets the reaper collect
+ * exits one by one without listing every child it has on each SIGCHLD. The same child is
+ * named again until someone collects it.
+ */
+export function peekEndedChild(): number | 'none' | 'no-child' {
+  peekInfo ??= { info: new Int32Array(SIGINFO_SIZE / 4), pidIndex: koffiItself().sizeof('void *') === 8 ? 4 : 3 };
+  const { info, pidIndex } = peekInfo;
+  // Linux leaves si_pid at 0 when no child has ended; zeroed so that an old value is not read.
+  info.fill(0);
+  if (libc().waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) !== 0) return 'no-child';
+  const pid = info[pidIndex] ?? 0;
+  return pid > 0 ? pid : 'none';
 }
 
 /** What one waitpid call found: a child that ended (pid and raw status), none ended yet, or no such child. */

@@ -14,6 +14,7 @@ export type Fn<Args extends unknown[]> = (...args: Args) => number;
 
 export interface LibC {
   waitpid: Fn<[pid: number, status: number[], options: number]>;
+  waitid: Fn<[idType: number, id: number, info: Int32Array, options: number]>;
   prctl: Fn<[option: number, a2: number, a3: number, a4: number, a5: number]>;
   pipe2: Fn<[fds: Int32Array, flags: number]>;
   errno: () => number;
@@ -151,6 +152,7 @@ export function libc(): LibC {
   }
   declared = {
     waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),
+    waitid: fn('int waitid(int idtype, uint32_t id, void *info, int options)'),
     prctl: fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     pipe2: fn('int pipe2(int *fds, int flags)'),
     errno: () => koffi.errno(),
