@@ -31,6 +31,8 @@ export interface EngineEvents {
   blocked(atomic: RcAtomic, because: string): void;
   stopping(atomic: RcAtomic): void;
   stopped(atomic: RcAtomic, result: TransitionResult): void;
+  /** Left up by a change that wanted it down: something that needs it did not stop. */
+  kept(atomic: RcAtomic, because: string): void;
 }
 
 export interface UpOutcome {
@@ -198,11 +200,15 @@ export class Engine {
   async bringDown(names?: readonly string[], options: { keepEssential?: boolean } = {}): Promise<void> {
     const selected = names === undefined ? undefined : this.#withDependents(names);
     const keepEssential = selected === undefined || options.keepEssential === true;
-    const results = new Map<string, Promise<void>>();
-    const stop = (name: string): Promise<void> => {
+    // A change keeps up what a service that did not stop still needs, as s6-rc performs no
+    // transition that depends on a failed one. The container's own stop goes on with the rest:
+    // each service left running would only end in the final kill, without its own way down.
+    const keepNeeded = selected !== undefined;
+    const results = new Map<string, Promise<boolean>>();
+    const stop = (name: string): Promise<boolean> => {
       let result = results.get(name);
       if (result === undefined) {
-        result = this.#stopOne(name, stop, keepEssential);
+        result = this.#stopOne(name, stop, keepEssential, keepNeeded);
         results.set(name, result);
       }
       return result;
@@ -222,20 +228,30 @@ export class Engine {
     return result;
   }
 
-  async #stopOne(name: string, stop: (name: string) => Promise<void>, keepEssential: boolean): Promise<void> {
-    await Promise.all([...(this.graph.dependents.get(name) ?? [])].map(stop));
+  /** Resolves to whether the service is down (or was never up), once it is as down as it will get. */
+  async #stopOne(name: string, stop: (name: string) => Promise<boolean>, keepEssential: boolean, keepNeeded: boolean): Promise<boolean> {
+    const dependents = [...(this.graph.dependents.get(name) ?? [])];
+    const dependentsDown = await Promise.all(dependents.map(stop));
     const atomic = this.graph.atomics.get(name);
     const state = this.#states.get(name);
-    if (atomic === undefined || (atomic.essential && keepEssential)) return;
+    if (atomic === undefined || (atomic.essential && keepEssential)) return true;
     // A longrun whose start failed or was cut short may still run; a oneshot that did not
     // finish its up has nothing to undo, as with s6-rc.
     const partial = state === 'failed' || state === 'starting';
     const needsDown = state === 'up' || (partial && (atomic.kind === 'longrun' || atomic.downAfterPartialUp));
-    if (!needsDown) return;
+    if (!needsDown) return true;
+    const stillNeededBy = dependents.filter((_, index) => dependentsDown[index] === false);
+    if (keepNeeded && stillNeededBy.length > 0) {
+      this.#notify('kept', atomic, `${stillNeededBy.join(', ')}, which ${stillNeededBy.length === 1 ? 'needs' : 'need'} it, did not stop`);
+      return false;
+    }
     this.#states.set(name, 'stopping');
     this.#notify('stopping', atomic);
     const result = await this.runner.down(atomic);
-    this.#states.set(name, 'down');
+    // A down that failed leaves the service up (s6-rc updates its live state only on success):
+    // a longrun still runs, a oneshot counts as up until its down succeeds.
+    this.#states.set(name, result.ok ? 'down' : state === 'up' ? 'up' : 'failed');
     this.#notify('stopped', atomic, result);
+    return result.ok;
   }
 }

@@ -33,6 +33,7 @@ export function engineReports(context: InitContext): EngineEvents {
       if (result.ok) info(atomic, ' successfully stopped');
       else reporter.warn('s6-rc', `${shownName(atomic)} did not stop cleanly: ${result.reason}`);
     },
+    kept: (atomic, because) => problem(`${shownName(atomic)} not stopped: ${because}`),
   };
 }
 

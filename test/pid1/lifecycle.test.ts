@@ -49,6 +49,11 @@ test("without the KILL capability, a service of another user that cannot be sign
   const rcStop = cli('stop', 'rc-other-user');
   assert.notEqual(rcStop.status, 0, rcStop.stderr);
   assert.match(rcStop.stderr, /not permitted to signal rc-other-user/, rcStop.stderr);
+  // So does s6-rc's: the change fails (1) and the longrun, still running, is still listed as up.
+  const s6rc = (...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [join(repoRoot, 'bin', 's6-tool'), 's6-rc', ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+  const change = s6rc('-d', 'change', 'rc-other-user');
+  assert.equal(change.status, 1, `${change.stdout}${change.stderr}`);
+  assert.match(s6rc('-a', 'list').stdout, /^rc-other-user$/m);
   run.kill('SIGTERM');
   const { code } = await run.exited;
   const output = run.output();

@@ -64,6 +64,7 @@ function recordingEvents(): EngineEvents & { readonly lines: string[] } {
     blocked: (atomic, because) => lines.push(`blocked ${atomic.name}: ${because}`),
     stopping: (atomic) => lines.push(`stopping ${atomic.name}`),
     stopped: (atomic, result) => lines.push(`stopped ${atomic.name}${result.ok ? '' : `: ${result.reason}`}`),
+    kept: (atomic, because) => lines.push(`kept ${atomic.name}: ${because}`),
   };
 }
 
@@ -334,5 +335,39 @@ describe('Engine.bringDown', () => {
     await rc.bringDown();
     assert.ok(events.lines.includes('stopped b: still running after 3000 ms (S6_SERVICES_GRACETIME)'));
     assert.ok(runner.log.includes('down a'));
+    // It still runs: the engine does not call it down.
+    assert.equal(rc.state('b'), 'up');
+    assert.equal(rc.state('a'), 'down');
+  });
+
+  it('in a change, leaves up what did not stop and what it needs, and stops the rest (s6-rc -d)', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('down b', { ok: false, reason: 'the kernel refused SIGTERM' });
+    const { engine: rc, events } = engine(chain(), runner);
+    await upAll(rc, runner);
+    await rc.bringDown(['a']);
+    // c and d stopped; b did not, so a, which b needs, was not asked to.
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')).sort(), ['down b', 'down c', 'down d']);
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((name) => rc.state(name)), ['up', 'up', 'down', 'down', 'up']);
+    assert.ok(events.lines.includes('kept a: b, which needs it, did not stop'), events.lines.join('\n'));
+    // A later change tries again, as running the same s6-rc change again would.
+    runner.preset('down b', { ok: true });
+    runner.log.length = 0;
+    await rc.bringDown(['a']);
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')), ['down b', 'down a']);
+    assert.equal(rc.state('a'), 'down');
+  });
+
+  it('counts a oneshot whose down failed as up, so that the next way down runs it again', async () => {
+    const runner = new FakeRunner(true);
+    runner.preset('down e', { ok: false, reason: 'command exited 1' });
+    const { engine: rc } = engine(chain(), runner);
+    await upAll(rc, runner);
+    await rc.bringDown(['e']);
+    assert.equal(rc.state('e'), 'up');
+    runner.preset('down e', { ok: true });
+    await rc.bringDown();
+    assert.equal(rc.state('e'), 'down');
+    assert.equal(runner.log.filter((line) => line === 'down e').length, 2);
   });
 });
