@@ -2,13 +2,13 @@ import { koffiItself, libc } from './library.js';
 
 /** waitpid's option not to block, and prctl's to become a subreaper (same values everywhere on Linux). */
 const WNOHANG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
 /** waitid's: any child, ended ones, and leave the one found to be collected. */
 const P_ALL = 0;
 const WEXITED = 4;
 const WNOWAIT = 0x01000000;
 /** A siginfo_t is 128 bytes everywhere on Linux. */
 const SIGINFO_SIZE = 128;
-const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Makes orphaned descendants reparent to this process instead of the real init. */
 export function becomeChildSubreaper(): boolean {
