@@ -116,7 +116,7 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     cmdWaitForServicesMaxTimeMs: readNumber(env, { name: 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME', fallback: 0, what: ms }, diagnostics),
     killFinishMaxTimeMs: readNumber(env, { name: 'S6_KILL_FINISH_MAXTIME', fallback: 5000, what: ms }, diagnostics),
     servicesGraceTimeMs: readNumber(env, { name: 'S6_SERVICES_GRACETIME', fallback: 3000, what: ms }, diagnostics),
-    killGraceTimeMs: readNumber(env, { name: 'S6_KILL_GRACETIME', fallback: 3000, max: 300_000, what: ms }, diagnostics),
+    killGraceTimeMs: readKillGraceTime(env, diagnostics),
     keepEnv: readFlag(env, 'S6_KEEP_ENV', diagnostics),
     cmdArg0: (env['S6_CMD_ARG0'] ?? '').split(/[ \t\n]+/).filter((word) => word !== ''),
     fixAttrsHidden: readFlag(env, 'S6_FIX_ATTRS_HIDDEN', diagnostics),
@@ -124,7 +124,7 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     restartThrottleMs: readNumber(env, { name: 'STEWARD_RESTART_THROTTLE', fallback: 1000, what: ms }, diagnostics),
     etcDir: profile === '' ? etcBase : `${etcBase}/cont-profile.d/${profile}`,
     runDir: env['STEWARD_RUN'] ?? '/run',
-    logging: readNumber(env, { name: 'S6_LOGGING', fallback: 0, max: 2, what: 'a number: 0, 1 or 2' }, diagnostics),
+    logging: readLogging(env, diagnostics),
     catchallUser: env['S6_CATCHALL_USER']?.trim() || null,
     cmdUseTerminal: readFlag(env, 'S6_CMD_USE_TERMINAL', diagnostics),
     cmdReceiveSignals: readFlag(env, 'S6_CMD_RECEIVE_SIGNALS', diagnostics),
@@ -133,6 +133,33 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     s6Supervise: readS6Supervise(env, diagnostics),
   };
   return { settings, diagnostics };
+}
+
+/**
+ * S6_KILL_GRACETIME. 0 gives s6-overlay v3's default, as its stage 0 then passes no grace time
+ * at all: images set 0 to skip the blind sleep of s6-overlay v2, and got 3000 ms under v3.
+ * Steward never sleeps it out anyway: the last stage ends as soon as no process is left.
+ */
+function readKillGraceTime(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): number {
+  const fallback = 3000;
+  const value = readNumber(env, { name: 'S6_KILL_GRACETIME', fallback, max: 300_000, what: 'a whole number of milliseconds' }, diagnostics);
+  return value === 0 ? fallback : value;
+}
+
+/**
+ * S6_LOGGING: 1 and 2 turn the catch-all log on; any other number leaves everything on the
+ * container's output, as s6-overlay's stage 0 reads it (said once, since it is likely a typo).
+ */
+function readLogging(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): number {
+  const value = readNumber(env, { name: 'S6_LOGGING', fallback: 0, what: 'a number: 0, 1 or 2' }, diagnostics);
+  if (value <= 2) return value;
+  diagnostics.push({
+    severity: 'warning',
+    error: new StewardError('ERR_SETTING', `S6_LOGGING=${value} is not 0, 1 or 2; using 0 (all output on the container's stdout and stderr), as s6-overlay does`, {
+      hint: 'Set S6_LOGGING=1 to also keep a copy in /run/uncaught-logs, or 2 to send everything there',
+    }),
+  });
+  return 0;
 }
 
 function readS6Supervise(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): S6SuperviseSetting {

@@ -269,12 +269,9 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
     }
     stop('SIGINT');
   });
-  handlers.set('SIGHUP', () => {
-    // As under s6-overlay: the CMD's with S6_CMD_RECEIVE_SIGNALS, else s6-svscan's rescan.
-    const pid = toCommand ? runningCommand() : undefined;
-    if (pid !== undefined) sendSignal(pid, 'SIGHUP');
-    else onHangup();
-  });
+  // s6-svscan's rescan, S6_CMD_RECEIVE_SIGNALS or not: s6-overlay diverts only TERM, QUIT, INT,
+  // USR1, USR2, PWR and WINCH to the CMD.
+  handlers.set('SIGHUP', onHangup);
   for (const signal of ['SIGQUIT', 'SIGWINCH'] as const) {
     handlers.set(signal, () => {
       const pid = runningCommand();

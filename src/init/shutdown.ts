@@ -68,7 +68,7 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   signalEverything(context, 'SIGTERM');
   signalEverything(context, 'SIGCONT');
   const never = new AbortController().signal;
-  const deadline = clock.now() + (settings.killGraceTimeMs === 0 ? 1 : settings.killGraceTimeMs);
+  const deadline = clock.now() + settings.killGraceTimeMs;
   const left = (): number => Math.max(1, deadline - clock.now());
   await raceWithLimits(reaper.whenNoChildren(), never, left());
   for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {

@@ -412,6 +412,20 @@ test('a CMD that is there but cannot run says why, as for a run script, and exit
   }
 });
 
+test('with S6_CMD_RECEIVE_SIGNALS=1, SIGHUP stays a rescan, as under s6-overlay, and SIGTERM goes to the CMD', { skip }, async () => {
+  const etc = scriptTree({});
+  const run = init(etc, { S6_CMD_RECEIVE_SIGNALS: '1' }, ['sh', '-c', "trap 'exit 7' TERM; while :; do sleep 0.1; done"]);
+  // Written once the CMD counts as running, the signals it receives being its own from then on.
+  const cmdpid = join(etc, 'run', 's6', 'cmdpid');
+  for (let attempt = 0; attempt < 200 && !existsSync(cmdpid); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(existsSync(cmdpid), run.output());
+  run.kill('SIGHUP');
+  await run.waitForOutput(/SIGHUP: scanned .*, nothing new/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 7, run.output());
+});
+
 test('S6_CMD_ARG0 is put before the CMD', { skip }, async () => {
   const run = init(scriptTree({}), { S6_CMD_ARG0: 'sh -c' }, ['exit 5']);
   const { code } = await run.exited;

@@ -131,6 +131,21 @@ describe('readSettings', () => {
     assert.match(diagnostics[0]?.error.message ?? '', /300000/);
   });
 
+  it('reads S6_KILL_GRACETIME=0 as the default 3000, as s6-overlay v3 does', () => {
+    const { settings, diagnostics } = readSettings({ S6_KILL_GRACETIME: '0' });
+    assert.equal(settings.killGraceTimeMs, 3000);
+    assert.deepEqual(diagnostics, []);
+  });
+
+  it('leaves everything on the container output for an S6_LOGGING other than 1 or 2, with a warning', () => {
+    for (const [raw, expected] of [['1', 1], ['2', 2], ['0', 0]] as const) assert.equal(readSettings({ S6_LOGGING: raw }).settings.logging, expected);
+    const { settings, diagnostics } = readSettings({ S6_LOGGING: '3' });
+    assert.equal(settings.logging, 0);
+    assert.equal(diagnostics.length, 1);
+    assert.equal(diagnostics[0]?.severity, 'warning');
+    assert.match(diagnostics[0]?.error.message ?? '', /^S6_LOGGING=3 is not 0, 1 or 2; using 0/);
+  });
+
   it('accepts S6_KILL_GRACETIME at exactly the maximum', () => {
     const { settings, diagnostics } = readSettings({ S6_KILL_GRACETIME: '300000' });
     assert.equal(settings.killGraceTimeMs, 300_000);
