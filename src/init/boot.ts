@@ -44,15 +44,15 @@ export interface Stage2 {
  */
 export async function boot(context: InitContext, services: ServiceSet, command: readonly string[], hooks: BootHooks): Promise<number | undefined> {
   const { reporter, shutdown } = context;
-  // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t does.
-  const maxTimeMs = context.settings.cmdWaitForServicesMaxTimeMs;
+  if (!(await runStage2Hook(context))) return undefined;
+  if (shutdown.signal.aborted) return undefined;
+  // S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the whole bring-up, cont-init included, as s6-rc -t
+  // does; from after the hook, which s6-overlay's rc.init runs before it reads the limit.
+  const maxTimeMs = context.settingsNow().cmdWaitForServicesMaxTimeMs;
   const bootLimit = abortAfter(shutdown.signal, maxTimeMs, `S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms) reached`);
   const bootSignal = bootLimit.signal;
   // Every transition listens to it.
   setMaxListeners(0, bootSignal);
-
-  if (!(await runStage2Hook(context))) return undefined;
-  if (shutdown.signal.aborted) return undefined;
 
   // services.d is read when its stage runs, after cont-init.d (see legacyStages).
   const compiled = compileServices(context.settings, process.env, { legacyServices: false });
@@ -103,7 +103,7 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     reporter.debug('steward', 'no command: running until stopped');
     return undefined;
   }
-  return runCommand(context, [...context.settings.cmdArg0, ...command], hooks.commandExited);
+  return runCommand(context, [...context.settingsNow().cmdArg0, ...command], hooks.commandExited);
 }
 
 /** Runs the container's command; its end ends the container with its status. Resolves with its pid once it runs. */

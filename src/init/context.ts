@@ -8,7 +8,10 @@ import type { ShutdownRequest } from './shutdown-request.js';
 
 /** What the boot and shutdown stages share. Built once in main.ts; read-only after. */
 export interface InitContext {
+  /** As read at the start. */
   readonly settings: Settings;
+  /** As they are now: those s6-overlay reads when it uses them, from the container environment (see live-settings.ts). */
+  readonly settingsNow: () => Settings;
   readonly reporter: Reporter;
   readonly layout: RuntimeLayout;
   readonly port: ProcessPort;

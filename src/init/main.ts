@@ -20,6 +20,7 @@ import { boot, type Stage2 } from './boot.js';
 import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
+import { liveSettings } from './live-settings.js';
 import { noteRunOwner, prepareRuntimeDir, RUNTIME_DIR_UNUSABLE_EXIT, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
@@ -132,6 +133,7 @@ async function main(command: readonly string[]): Promise<number> {
   Object.freeze(childEnv);
   const context: InitContext = {
     settings,
+    settingsNow: liveSettings(settings, containerEnv, settings.keepEnv ? null : layout.containerEnvironment, (diagnostics) => reporter.diagnostics('steward', diagnostics)),
     reporter,
     layout,
     port,
@@ -223,7 +225,7 @@ async function main(command: readonly string[]): Promise<number> {
   await raceWithLimits(booted, new AbortController().signal, settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,
   // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
-  if (scanner.added.length > 0) await services.stopForGood(scanner.added, settings.servicesGraceTimeMs, true);
+  if (scanner.added.length > 0) await services.stopForGood(scanner.added, context.settingsNow().servicesGraceTimeMs, true);
   const code = await shutdown(context, stage2, services);
   superviseDirs?.close();
   clearInterval(stayAlive);

@@ -6,7 +6,7 @@ import { writeExitCode } from './runtime-dir.js';
  * 2 and above stop the container with `status` as its exit code.
  */
 export function stageFailed(context: InitContext, stage: string, message: string, status = 1): void {
-  const policy = context.settings.behaviourIfStage2Fails;
+  const policy = context.settingsNow().behaviourIfStage2Fails;
   if (policy >= 1) context.reporter.warn(stage, message);
   if (policy < 2) return;
   context.reporter.error(stage, 'stopping the container (S6_BEHAVIOUR_IF_STAGE2_FAILS=' + policy + ')');

@@ -21,7 +21,7 @@ const OK: TransitionResult = { ok: true };
  * the container once the bring-up is over.
  */
 function judged(context: InitContext, stage: string, message: string): TransitionResult {
-  const policy = context.settings.behaviourIfStage2Fails;
+  const policy = context.settingsNow().behaviourIfStage2Fails;
   if (policy >= 1) context.reporter.warn(stage, message);
   return policy >= 2 ? { ok: false, reason: message } : OK;
 }
@@ -77,7 +77,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },
     async contFinish() {
-      await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: context.settings.killFinishMaxTimeMs, env: finishEnvironment(context) });
+      await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: context.settingsNow().killFinishMaxTimeMs, env: finishEnvironment(context) });
       return OK;
     },
     async legacyServicesUp(abortSignal) {
@@ -104,7 +104,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // Stopped between two turns: the rest of services.d is not started.
       if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
       if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
-      if (!context.settings.cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
+      if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);
       if (notUp.length === 0) return legacyServicesStarted(context);
       if (abortSignal.aborted) return { ok: false, reason: `${String(abortSignal.reason)} while waiting for ${notUp.join(', ')}` };
@@ -113,9 +113,10 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
     async legacyServicesDown() {
       if (legacy.length === 0) return OK;
       context.reporter.info('services-down', `stopping ${counted(legacy.filter(isMainService).length, 'legacy longrun')}`);
-      const stillUp = await services.stopForGood(names(legacy), context.settings.servicesGraceTimeMs, context.shutdown.reason !== undefined);
+      const graceTimeMs = context.settingsNow().servicesGraceTimeMs;
+      const stillUp = await services.stopForGood(names(legacy), graceTimeMs, context.shutdown.reason !== undefined);
       if (stillUp.length === 0) return OK;
-      const message = `still running after ${context.settings.servicesGraceTimeMs} ms (S6_SERVICES_GRACETIME): ${services.describeStillUp(stillUp)}`;
+      const message = `still running after ${graceTimeMs} ms (S6_SERVICES_GRACETIME): ${services.describeStillUp(stillUp)}`;
       context.reporter.warn('services-down', message);
       return { ok: false, reason: message };
     },

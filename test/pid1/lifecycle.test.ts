@@ -596,6 +596,36 @@ test('S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds cont-init and names the slow scrip
   assert.ok(!existsSync(join(etc, 'next-ran')));
 });
 
+test("S6_CMD_WAIT_FOR_SERVICES_MAXTIME counts from after the stage 2 hook, as s6-overlay's rc.init reads it then", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'hook.sh': '#!/bin/sh\nsleep 1\n',
+    'cont-init.d/10-ran': `#!/bin/sh\ntouch "${'$'}MARK"/cont-init-ran\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_STAGE2_HOOK: join(etc, 'hook.sh'), S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '500', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }, ['true']);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.ok(existsSync(join(etc, 'cont-init-ran')), run.output());
+});
+
+test('S6_SERVICES_GRACETIME and S6_KILL_FINISH_MAXTIME a cont-init script writes to the container environment apply to the shutdown, as s6-overlay reads them then', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-timeouts': '#!/bin/sh\nprintf 10000 > "$STEWARD_RUN"/s6/container_environment/S6_SERVICES_GRACETIME\nprintf 10000 > "$STEWARD_RUN"/s6/container_environment/S6_KILL_FINISH_MAXTIME\n',
+    // Takes 1.5 s to stop, as a database writing its dump.
+    // Without S6_KEEP_ENV, scripts get no variable of the test's: STEWARD_RUN is etc/run.
+    'services.d/db/run': `#!/bin/sh\ntrap 'sleep 1.5; echo dumped > "${'$'}STEWARD_RUN"/../db.dumped; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+    'cont-finish.d/10-wait': `#!/bin/sh\nsleep 1.5\necho waited > "${'$'}STEWARD_RUN"/../finish.done\n`,
+  });
+  const run = init(etc, { S6_SERVICES_GRACETIME: '500', S6_KILL_FINISH_MAXTIME: '500' });
+  await run.waitForOutput(/service db: info: started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.doesNotMatch(output, /still running after/, output);
+  assert.equal(readFileSync(join(etc, 'db.dumped'), 'utf8'), 'dumped\n', output);
+  assert.equal(readFileSync(join(etc, 'finish.done'), 'utf8'), 'waited\n', output);
+});
+
 test('services.d is read after cont-init.d, which may remove a service, add one or give one a down file', { skip }, async () => {
   // Ready once its mark is written, so that the CMD (S6_CMD_WAIT_FOR_SERVICES) comes after it on a busy machine too.
   const longrun = (name: string): string => `#!/bin/sh\ntouch "${'$'}MARK"/${name}.ran\necho >&3\nexec sleep 30\n`;
