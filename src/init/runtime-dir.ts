@@ -1,5 +1,5 @@
 import type { Reporter } from '../log/reporter.js';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
@@ -99,18 +99,22 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
 }
 
 /**
- * As a non-root user, a /run that belongs to someone else (a root tmpfs with mode 1777) works
+ * As root, a /run of another user is taken back (see takeRunBack). As a non-root user, a /run that belongs to someone else (a root tmpfs with mode 1777) works
  * for Steward, but s6-overlay's preinit, running as root through its setuid helper, would have
  * given it to the user, and images tell a non-root container that way (linuxserver's
  * docker-mods: /run not owned by root). Said, with how to get the same.
  */
 export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
   const uid = process.getuid?.();
-  if (uid === undefined || uid === 0) return;
+  if (uid === undefined) return;
   let owner: number;
   try {
     owner = statSync(layout.runDir).uid;
   } catch {
+    return;
+  }
+  if (uid === 0) {
+    if (owner !== 0) takeRunBack(layout.runDir, owner, reporter);
     return;
   }
   // With no-new-privileges (Kubernetes' restricted profile, OpenShift's restricted SCC),
@@ -123,6 +127,21 @@ export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
     'steward',
     `${layout.runDir} belongs to uid ${owner}, not to uid ${uid} that Steward runs as: s6-overlay would have given it to uid ${uid}, and some images tell a non-root container by that (linuxserver's). For the same, give the container its own: docker run --tmpfs ${layout.runDir}:exec,uid=${uid},gid=${gid}`,
   );
+}
+
+/**
+ * As root, a /run of another user (a tmpfs mounted with uid=1000, one an earlier run chowned) is
+ * taken back, as s6-overlay's preinit does: images tell a non-root container by the owner of
+ * /run (linuxserver's then ignore PUID and PGID, and skip their crontabs and mods).
+ */
+function takeRunBack(runDir: string, owner: number, reporter: Reporter): void {
+  try {
+    chownSync(runDir, 0, process.getgid?.() ?? 0);
+    chmodSync(runDir, 0o755);
+    reporter.info('steward', `${runDir} belongs to uid ${owner} instead of 0: fixing it, as s6-overlay does`);
+  } catch (error) {
+    reporter.warn('steward', `${runDir} belongs to uid ${owner}, and Steward, root, cannot give it back to root (${errnoCode(error) ?? String(error)}): images that tell a non-root container by the owner of ${runDir} (linuxserver's) will take this one for one. Give the container a root-owned ${runDir}, or the CHOWN capability`);
+  }
 }
 
 /** "/run belongs to uid 0 (mode 0755)", for a message about a directory that refused. */

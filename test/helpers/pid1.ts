@@ -50,6 +50,8 @@ export interface InitOptions {
   pid1?: boolean;
   /** Also a private mount namespace with a tmpfs on /run, so /run paths are real. */
   privateRun?: boolean;
+  /** The owner of that tmpfs (uid and gid), root's by default (needs privateRun). */
+  runOwner?: number;
   /** Bind-mount these host directories over these paths inside (needs privateRun). */
   binds?: readonly [string, string][];
   /**
@@ -92,7 +94,8 @@ export function startInit(options: InitOptions = {}): InitRun {
     for (const [, to] of allBinds) noteMountPoint(to);
     // sh sets up mounts inside the new namespaces, then execs the init so it keeps pid 1.
     const binds = allBinds.map(([from, to]) => `mkdir -p '${to}' && mount --bind '${from}' '${to}' && `).join('');
-    const script = `mount -t tmpfs tmpfs /run && ${binds}exec "$0" "$@"`;
+    const owner = options.runOwner === undefined ? '' : `-o uid=${options.runOwner},gid=${options.runOwner} `;
+    const script = `mount -t tmpfs ${owner}tmpfs /run && ${binds}exec "$0" "$@"`;
     command = 'unshare';
     argv = ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', script, initBin, ...args];
   } else {

@@ -111,6 +111,15 @@ test('halt, steward halt and s6-svscanctl -t run inside the container (docker ex
   }
 });
 
+test("as root, a /run of another user is taken back, as s6-overlay's preinit does (images tell a non-root container by its owner)", { skip }, async () => {
+  const etc = scriptTree({});
+  const run = startInit({ privateRun: true, runOwner: 1000, env: { STEWARD_ETC: etc }, args: ['sh', '-c', 'exit $(stat -c %u /run)'] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /\/run belongs to uid 1000 instead of 0: fixing it/, run.output());
+});
+
 test('/init run again inside a running container refuses with 100 and leaves the running one alone', { skip }, async () => {
   const etc = scriptTree({
     'cont-init.d/10-count': `#!/bin/sh\necho init >> "${'$'}MARK"/cont-init.runs\n`,
