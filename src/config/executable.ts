@@ -161,7 +161,8 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       });
     }
   }
-  const code = codeOf(head);
+  // What a shell runs is outside single quotes: swag's `sed 's|s6-supervise nginx|...|'` runs sed.
+  const code = basename(interpreter) === 'execlineb' ? codeOf(head) : withoutSingleQuoted(codeOf(head));
   for (const program of missingSkarnetPrograms(code)) {
     problems.push({
       severity: 'warning',
@@ -201,6 +202,33 @@ function codeOf(head: Buffer): string {
     .split('\n')
     .map((line) => (line.trimStart().startsWith('#') ? '' : line.replace(/\s#.*$/, '')))
     .join('\n');
+}
+
+/**
+ * Shell code with what single quotes hold blanked out: words there are data (a sed expression,
+ * a message), not commands. Double quotes are kept, as "$(s6-svstat ...)" runs its program;
+ * a backslash outside single quotes escapes the next character.
+ */
+function withoutSingleQuoted(code: string): string {
+  let result = '';
+  let quote: "'" | '"' | null = null;
+  for (let index = 0; index < code.length; index++) {
+    const char = code[index] ?? '';
+    if (quote === "'") {
+      if (char === "'") quote = null;
+      result += char === "'" || char === '\n' ? char : ' ';
+      continue;
+    }
+    if (char === '\\') {
+      result += char + (code[index + 1] ?? '');
+      index++;
+      continue;
+    }
+    if (char === "'" && quote === null) quote = "'";
+    else if (char === '"') quote = quote === '"' ? null : '"';
+    result += char;
+  }
+  return result;
 }
 
 /**

@@ -145,6 +145,24 @@ describe('steward check', () => {
     assert.match(present.stdout, /: 0 errors, 0 warnings/);
   });
 
+  it("does not take a word in single quotes for a program a shell script runs (swag's sed of its renewal hooks), but one in a command substitution in double quotes", () => {
+    const root = tree({
+      'services.d/web/run': script(
+        [
+          "find /config -exec sed -i 's|s6-fghack nginx|s6-fghack svc-nginx|g' {} \\;",
+          "echo 'it\\''s s6-fghack' \"don't\"",
+          'first="$(s6-cut -d: -f1 /etc/passwd)"',
+          'exec sleep 1000',
+          '',
+        ].join('\n'),
+      ),
+    });
+    const result = check(['--etc', root], { PATH: '/nonexistent' });
+    assert.doesNotMatch(result.stdout, /runs s6-fghack/, result.stdout);
+    assert.match(result.stdout, /runs s6-cut, /, result.stdout);
+    assert.match(result.stdout, /: 0 errors, 1 warning/, result.stdout);
+  });
+
   it("warns when a logger runs s6-log and the image has none (s6-overlay's tarballs removed), not when it has", () => {
     const root = tree({
       'services.d/web/run': script('exec sleep 1000\n'),
