@@ -94,7 +94,10 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     const timedOut = outcome.abandoned.length > 0 || bootSignal.aborted;
     const message = timedOut
       ? `the boot took longer than S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms); not up: ${problems.join(', ')}`
-      : `some services failed to start: ${problems.join(', ')}`;
+      : [
+          ...(outcome.failed.length === 0 ? [] : [`some services failed to start: ${outcome.failed.join(', ')}`]),
+          ...(outcome.blocked.length === 0 ? [] : [`not started because of that: ${listed(outcome.blocked)}`]),
+        ].join('; ');
     stageFailed(context, 's6-rc', message, timedOut ? 2 : 1);
   }
   if (shutdown.signal.aborted) return undefined;
@@ -104,6 +107,11 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     return undefined;
   }
   return runCommand(context, [...context.settingsNow().cmdArg0, ...command], hooks.commandExited);
+}
+
+/** Names, the first ten of them when there are more. */
+function listed(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
 }
 
 /** Runs the container's command; its end ends the container with its status. Resolves with its pid once it runs. */

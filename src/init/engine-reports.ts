@@ -27,7 +27,9 @@ export function engineReports(context: InitContext): EngineEvents {
     // legacy-services says it itself, at info level (see stages.ts), for tools that wait for it.
     started: (atomic) => (atomic.name === 'legacy-services' && isBuiltIn(atomic) ? undefined : info(atomic, ' successfully started')),
     failed: (atomic, reason) => problem(`unable to start ${shownName(atomic)}: ${reason}`),
-    blocked: (atomic, because) => problem(`${shownName(atomic)} not started: ${because}`),
+    // Information, not a warning each: s6-rc names only the transition that failed, and one failed
+    // oneshot early in a tree (linuxserver's init-migrations) has dozens of services behind it.
+    blocked: (atomic, because) => reporter.info('s6-rc', `${shownName(atomic)} not started: ${because}`),
     stopping: (atomic) => info(atomic, ': stopping'),
     stopped: (atomic, result) => {
       if (result.ok) info(atomic, ' successfully stopped');

@@ -332,8 +332,17 @@ describe('a service that fails at boot', { skip }, () => {
     assert.equal(result.timeline.count('svc-needs-broken', 'start'), 0, details);
     // What did not depend on the failure still came up before the stop.
     assert.equal(result.timeline.count('svc-independent', 'ready'), 1, details);
-    assert.match(result.output, /some services failed to start: .*init-broken/, details);
+    // The failure alone is called one; what it held back is named as such.
+    assert.match(result.output, /some services failed to start: init-broken; not started because of that: [^\n]*svc-needs-broken/, details);
     assert.match(result.output, /stopping the container \(S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/, details);
+  });
+
+  it('at S6_VERBOSITY=1, a failed oneshot is one warning, not one more for each service behind it, as with s6-rc', async () => {
+    const state = tempDir('steward-state-');
+    const result = await container(failingTree(), state, stampingCmd(state), { S6_VERBOSITY: '1' });
+    const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
+    assert.match(result.output, /unable to start service init-broken: command exited 1/, details);
+    assert.doesNotMatch(result.output, /not started: it depends on/, details);
   });
 
   it('timeout-up fails a slow oneshot and a longrun never ready, naming the service, what it waited for and how long', async () => {
