@@ -24,6 +24,9 @@ export interface TransitionRunner {
 
 export type AtomicState = 'down' | 'starting' | 'up' | 'failed' | 'blocked' | 'stopping';
 
+/** Where a way down left a service: down (or never up), still up, or kept up as essential (or for one). */
+type StopOutcome = 'down' | 'up' | 'essential';
+
 export interface EngineEvents {
   starting(atomic: RcAtomic): void;
   started(atomic: RcAtomic, elapsedMs: number): void;
@@ -195,17 +198,18 @@ export class Engine {
    * Brings down everything that is up (or half up), dependents first; or, given names,
    * those and everything that depends on them. Essential services stay when bringing
    * everything down: they end in the final kill, as with s6-rc -bda; and with
-   * `keepEssential`, as s6-rc -d leaves them (only -D stops them).
+   * `keepEssential`, as s6-rc -d leaves them (only -D stops them). What they need stays with
+   * them. Resolves with those left up for that reason.
    */
-  async bringDown(names?: readonly string[], options: { keepEssential?: boolean } = {}): Promise<void> {
+  async bringDown(names?: readonly string[], options: { keepEssential?: boolean } = {}): Promise<{ readonly keptAsEssential: ReadonlySet<string> }> {
     const selected = names === undefined ? undefined : this.#withDependents(names);
     const keepEssential = selected === undefined || options.keepEssential === true;
     // A change keeps up what a service that did not stop still needs, as s6-rc performs no
     // transition that depends on a failed one. The container's own stop goes on with the rest:
     // each service left running would only end in the final kill, without its own way down.
     const keepNeeded = selected !== undefined;
-    const results = new Map<string, Promise<boolean>>();
-    const stop = (name: string): Promise<boolean> => {
+    const results = new Map<string, Promise<StopOutcome>>();
+    const stop = (name: string): Promise<StopOutcome> => {
       let result = results.get(name);
       if (result === undefined) {
         result = this.#stopOne(name, stop, keepEssential, keepNeeded);
@@ -213,7 +217,10 @@ export class Engine {
       }
       return result;
     };
-    await Promise.all([...(selected ?? this.graph.atomics.keys())].map(stop));
+    const all = [...(selected ?? this.graph.atomics.keys())];
+    const outcomes = await Promise.all(all.map(stop));
+    // Not a failure: s6-rc warns and carries on.
+    return { keptAsEssential: new Set(all.filter((_, index) => outcomes[index] === 'essential')) };
   }
 
   /** The atomics named (bundles expanded) and everything that depends on them. */
@@ -228,22 +235,32 @@ export class Engine {
     return result;
   }
 
-  /** Resolves to whether the service is down (or was never up), once it is as down as it will get. */
-  async #stopOne(name: string, stop: (name: string) => Promise<boolean>, keepEssential: boolean, keepNeeded: boolean): Promise<boolean> {
+  /** Resolves once the service is as down as it will get: down (or never up), still up, or kept up as essential. */
+  async #stopOne(name: string, stop: (name: string) => Promise<StopOutcome>, keepEssential: boolean, keepNeeded: boolean): Promise<StopOutcome> {
     const dependents = [...(this.graph.dependents.get(name) ?? [])];
     const dependentsDown = await Promise.all(dependents.map(stop));
     const atomic = this.graph.atomics.get(name);
     const state = this.#states.get(name);
-    if (atomic === undefined || (atomic.essential && keepEssential)) return true;
+    if (atomic === undefined) return 'down';
     // A longrun whose start failed or was cut short may still run; a oneshot that did not
     // finish its up has nothing to undo, as with s6-rc.
     const partial = state === 'failed' || state === 'starting';
     const needsDown = state === 'up' || (partial && (atomic.kind === 'longrun' || atomic.downAfterPartialUp));
-    if (!needsDown) return true;
-    const stillNeededBy = dependents.filter((_, index) => dependentsDown[index] === false);
-    if (keepNeeded && stillNeededBy.length > 0) {
-      this.#notify('kept', atomic, `${stillNeededBy.join(', ')}, which ${stillNeededBy.length === 1 ? 'needs' : 'need'} it, did not stop`);
-      return false;
+    if (!needsDown) return 'down';
+    if (atomic.essential && keepEssential) {
+      this.#notify('kept', atomic, 'it is marked as essential (flag-essential)');
+      return 'essential';
+    }
+    // What an essential service needs stays with it, as s6-rc keeps it; what one that failed to
+    // stop needs, in a change only.
+    const essentialNeeds = dependents.filter((_, index) => dependentsDown[index] === 'essential');
+    const failedNeeds = keepNeeded ? dependents.filter((_, index) => dependentsDown[index] === 'up') : [];
+    const stillNeededBy = [...essentialNeeds, ...failedNeeds];
+    if (stillNeededBy.length > 0) {
+      const one = stillNeededBy.length === 1;
+      const why = failedNeeds.length === 0 ? (one ? 'is kept up as essential' : 'are kept up as essential') : essentialNeeds.length === 0 ? 'did not stop' : (one ? 'stays up' : 'stay up');
+      this.#notify('kept', atomic, `${stillNeededBy.join(', ')}, which ${one ? 'needs' : 'need'} it, ${why}`);
+      return essentialNeeds.length > 0 ? 'essential' : 'up';
     }
     this.#states.set(name, 'stopping');
     this.#notify('stopping', atomic);
@@ -252,6 +269,6 @@ export class Engine {
     // a longrun still runs, a oneshot counts as up until its down succeeds.
     this.#states.set(name, result.ok ? 'down' : state === 'up' ? 'up' : 'failed');
     this.#notify('stopped', atomic, result);
-    return result.ok;
+    return result.ok ? 'down' : 'up';
   }
 }

@@ -294,8 +294,10 @@ function transitionRecorder(names: ReadonlySet<string>, upBefore: ReadonlySet<st
 async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal, keepEssential: boolean): Promise<string[]> {
   const failed: string[] = [];
   if (plan.down.size > 0) {
-    await engine.bringDown([...plan.down], { keepEssential });
-    failed.push(...[...plan.down].filter((name) => stillUp(engine, name)));
+    const { keptAsEssential } = await engine.bringDown([...plan.down], { keepEssential });
+    failed.push(...[...plan.down].filter((name) => stillUp(engine, name) && !keptAsEssential.has(name)));
+    // s6-rc brings nothing up after a down phase that failed.
+    if (failed.length > 0) return failed;
   }
   if (plan.up.size > 0) {
     const outcome = await engine.bringUp([...plan.up], stopSignal);

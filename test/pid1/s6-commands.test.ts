@@ -837,23 +837,52 @@ s6-rc list nosuch; echo "unknown_list=$?"
     expect(output, 'unknown_list', '3');
   });
 
-  it('s6-rc -d change leaves a flag-essential service up; -D brings it down', async () => {
+  it('s6-rc -d change leaves a flag-essential service up, and what it needs; -D brings them down', async () => {
     const longrun = { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n' };
     const { code, output } = await container(
-      { ...rcd('keeper', { ...longrun, 'flag-essential': '' }), ...rcd('user', { type: 'bundle\n', 'contents.d/keeper': '' }) },
+      {
+        ...rcd('prep', { type: 'oneshot\n', up: 'true\n' }),
+        ...rcd('keeper', { ...longrun, 'flag-essential': '', 'dependencies.d/prep': '' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/keeper': '' }),
+      },
       `
 s6-svwait -u -t 10000 /run/service/keeper
 s6-rc -d change keeper; echo "d_rc=$?"
 echo "after_d=$(s6-rc -a list | grep -cx keeper)"
-s6-rc -D change keeper; echo "big_d_rc=$?"
-echo "after_big_d=$(s6-rc -a list | grep -cx keeper)"
+s6-rc -d change prep; echo "prep_rc=$?"
+echo "after_prep=$(s6-rc -a list | grep -cxE 'keeper|prep')"
+s6-rc -D change prep; echo "big_d_rc=$?"
+echo "after_big_d=$(s6-rc -a list | grep -cxE 'keeper|prep')"
 `,
     );
     assert.equal(code, 0, output);
     expect(output, 'd_rc', '0');
     expect(output, 'after_d', '1');
+    // As s6-rc: a warning, no failure, and the oneshot the essential service needs stays up.
+    expect(output, 'prep_rc', '0');
+    expect(output, 'after_prep', '2');
+    assert.match(output, /s6-rc: warning: service keeper not stopped: it is marked as essential/, output);
     expect(output, 'big_d_rc', '0');
     expect(output, 'after_big_d', '0');
+  });
+
+  it('s6-rc -p change brings nothing up after its down phase failed, as s6-rc', async () => {
+    const { code, output } = await container(
+      {
+        ...rcd('stubborn', { type: 'oneshot\n', up: 'true\n', down: 'false\n' }),
+        ...rcd('wanted', { type: 'oneshot\n', up: 'true\n' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/stubborn': '' }),
+      },
+      `
+s6-rc -pu change wanted; echo "prune_rc=$?"
+echo "wanted_up=$(s6-rc -a list | grep -cx wanted)"
+echo "stubborn_up=$(s6-rc -a list | grep -cx stubborn)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'prune_rc', '1');
+    expect(output, 'wanted_up', '0');
+    expect(output, 'stubborn_up', '1');
   });
 
   it('s6-svwait in a run script waits for a sibling Steward has not put in /run/service yet, as s6-overlay has them all there first', async () => {

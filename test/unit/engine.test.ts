@@ -293,17 +293,31 @@ describe('Engine.bringDown', () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) assert.equal(rc.state(name), 'down', name);
   });
 
-  it('leaves essential services up; the ones that need them still stop first', async () => {
+  it('leaves essential services up, and what they need with them, as s6-rc -da does; the ones that need them still stop first', async () => {
     const runner = new FakeRunner(true);
     const { engine: rc, events } = engine(chain({ essential: ['b'] }), runner);
     await upAll(rc, runner);
     await rc.bringDown();
     assert.ok(!runner.log.includes('down b'), runner.log.join(', '));
     assert.equal(rc.state('b'), 'up');
-    // c (which needs b) stopped; a (which b needs) stopped too, once b was done with.
-    assert.ok(runner.log.includes('down c') && runner.log.includes('down a'), runner.log.join(', '));
-    assert.ok(runner.log.indexOf('down c') < runner.log.indexOf('down a'));
+    // c (which needs b) stopped, and d and e; a, which b needs, stays with it.
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')).sort(), ['down c', 'down d', 'down e']);
+    assert.equal(rc.state('a'), 'up');
     assert.ok(!events.lines.includes('stopping b'));
+    assert.ok(events.lines.includes('kept b: it is marked as essential (flag-essential)'), events.lines.join('\n'));
+    assert.ok(events.lines.includes('kept a: b, which needs it, is kept up as essential'), events.lines.join('\n'));
+  });
+
+  it('in a change, leaves what an essential service needs up with it; -D stops both', async () => {
+    const runner = new FakeRunner(true);
+    const { engine: rc } = engine(chain({ essential: ['b'] }), runner);
+    await upAll(rc, runner);
+    await rc.bringDown(['a'], { keepEssential: true });
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')).sort(), ['down c', 'down d']);
+    assert.deepEqual(['a', 'b'].map((name) => rc.state(name)), ['up', 'up']);
+    runner.log.length = 0;
+    await rc.bringDown(['a']);
+    assert.deepEqual(runner.log.filter((line) => line.startsWith('down ')), ['down b', 'down a']);
   });
 
   it('does not undo a oneshot that never came up, but stops a longrun whose start failed', async () => {
