@@ -252,8 +252,10 @@ export class Engine {
       return 'essential';
     }
     // What an essential service needs stays with it, as s6-rc keeps it; what one that failed to
-    // stop needs, in a change only.
-    const essentialNeeds = dependents.filter((_, index) => dependentsDown[index] === 'essential');
+    // stop needs, in a change only. At the container's stop, Steward's own stages still go down:
+    // s6-overlay would skip cont-finish.d for an essential service that depends on base.
+    const ownStage = atomic.kind === 'oneshot' && atomic.up.kind === 'builtin';
+    const essentialNeeds = ownStage && !keepNeeded ? [] : dependents.filter((_, index) => dependentsDown[index] === 'essential');
     const failedNeeds = keepNeeded ? dependents.filter((_, index) => dependentsDown[index] === 'up') : [];
     const stillNeededBy = [...essentialNeeds, ...failedNeeds];
     if (stillNeededBy.length > 0) {

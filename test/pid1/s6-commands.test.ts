@@ -1196,6 +1196,22 @@ echo "db_up=$(s6-svstat -o up /run/service/db)"
     assert.doesNotMatch(output, /unexpectedly/);
   });
 
+  it("at the container's stop, what a flag-essential longrun depends on stays up with it, but cont-finish.d still runs", async () => {
+    const { code, output } = await container(
+      {
+        ...rcd('prep', { type: 'oneshot\n', up: 'true\n', down: 'echo prep down ran\n', 'dependencies.d/base': '' }),
+        ...rcd('db', { type: 'longrun\n', 'flag-essential': '', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/prep': '', 'dependencies.d/base': '' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/db': '' }),
+        'cont-finish.d/10-bye': '#!/bin/sh\necho cont-finish ran\n',
+      },
+      's6-svwait -u -t 10000 /run/service/db; exit 0',
+    );
+    assert.equal(code, 0, output);
+    assert.match(output, /cont-finish ran/, output);
+    assert.doesNotMatch(output, /prep down ran/, output);
+    assert.match(output, /service db not stopped: it is marked as essential/, output);
+  });
+
   it('a service that exits while the container stops is not started again', async () => {
     const { code, output } = await container(
       {
