@@ -139,13 +139,16 @@ function readDefinition(dir: string, name: string, settings: Settings, diagnosti
   }
 }
 
-/** Names from NAME.d/ (one empty file each) or the older NAME file (one per line, # comments). */
+/**
+ * Names from NAME.d/ (one empty file each) or, without it, the older NAME file (one per line,
+ * # comments): s6-rc-compile reads the file only when there is no directory, so a stale file
+ * left beside the directory (an image converted from the old format) changes nothing.
+ */
 function readNameList(dir: string, names: ReadonlyMap<string, unknown>, key: 'contents' | 'dependencies', diagnostics: Diagnostic[]): string[] {
   const listed = new Set<string>();
   if (names.has(`${key}.d`)) {
     for (const entry of listEntries(join(dir, `${key}.d`), diagnostics)) listed.add(entry);
-  }
-  if (names.has(key)) {
+  } else if (names.has(key)) {
     const text = readValueFile(join(dir, key), diagnostics) ?? '';
     for (const line of text.split('\n')) {
       const word = line.replace(/#.*/, '').trim();

@@ -135,6 +135,23 @@ describe('compile-time errors, each naming its file', () => {
     assert.equal(found.hint, 'Did you mean svc-db?');
   });
 
+  it('an old dependencies or contents file beside its directory is ignored, as s6-rc-compile reads the file only without one', () => {
+    const root = tree({
+      ...longrun('svc-db'),
+      ...longrun('svc-app', ['base', 'svc-db']),
+      [`${RC}/svc-app/dependencies`]: 'removed-service\n',
+      ...inUser('svc-app', 'svc-db'),
+      [`${RC}/user/contents`]: 'svc-gone\n',
+      // Without a directory, the file is read.
+      ...longrun('svc-old', []),
+      [`${RC}/svc-old/dependencies`]: '# old format\nsvc-db\n',
+    });
+    const compiled = compile(root);
+    assert.deepEqual(problems(compiled.diagnostics).filter((problem) => problem.severity === 'error'), []);
+    assert.ok(!compiled.graph.dependencies.get('svc-app')?.has('removed-service'));
+    assert.ok(compiled.graph.dependencies.get('svc-old')?.has('svc-db'), 'the file of a service without dependencies.d/ is read');
+  });
+
   it('an unknown name in a bundle, and one with nothing close: no guess', () => {
     const root = tree({ ...longrun('svc-web'), ...inUser('svc-wbe', 'completely-different-name') });
     const found = problems(compile(root).diagnostics);
