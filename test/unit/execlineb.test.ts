@@ -113,6 +113,22 @@ sh -c "echo exported=\${EXPORTED-none} dropped=\${DROPPED-none} path=\${PATH:+se
     assert.equal(kept.stdout, 'yes gone\n', kept.stderr);
   });
 
+  it('define and importas chomp (-n) and crunch (-C) without splitting, as execline does', () => {
+    const { stdout, stderr } = run(
+      `
+importas -n LINE LINE
+define -n WITH_NEWLINE \${LINE}
+importas -C -n SPACED SPACED
+foreground { printf "[%s]" $LINE $WITH_NEWLINE $SPACED }
+define -n -d x NO_X "valuex"
+printf "[%s]\\n" $NO_X
+`,
+      { env: { LINE: 'ends with a newline\n\n', SPACED: 'a   b  ' } },
+    );
+    // One delimiter at the end goes, not two; a run of them is crunched to its first one first.
+    assert.equal(stdout, '[ends with a newline\n][ends with a newline][a b][value]\n', stderr);
+  });
+
   it('backtick, pipeline, heredoc and forx', () => {
     const { stdout, stderr } = run(`
 backtick -E HOST { echo box-1 }

@@ -37,13 +37,28 @@ function split(value: string, delimiters: string, crunch: boolean, chomp: boolea
   return words;
 }
 
+/**
+ * The value as the options make it: split with -s; otherwise one word, which -C (crunch: a run
+ * of delimiters kept as its first one) and -n (chomp: a delimiter at the very end dropped)
+ * still apply to, as execline's el_transform does them whether it splits or not: `define -n`
+ * takes the newline off a backtick's value.
+ */
 function shape(value: string | undefined, flags: ReadonlyMap<string, string>): string | readonly string[] | undefined {
-  if (value === undefined || !flags.has('s')) return value;
-  return split(value, flags.get('d') ?? ' \t\n\r', flags.has('C'), flags.has('n'));
+  if (value === undefined) return value;
+  const delimiters = flags.get('d') ?? ' \t\n\r';
+  if (flags.has('s')) return split(value, delimiters, flags.has('C'), flags.has('n'));
+  let text = value;
+  if (flags.has('C')) {
+    let crunched = '';
+    for (const char of text) if (!(delimiters.includes(char) && delimiters.includes(crunched.slice(-1)) && crunched !== '')) crunched += char;
+    text = crunched;
+  }
+  if (flags.has('n') && text !== '' && delimiters.includes(text.slice(-1))) text = text.slice(0, -1);
+  return text;
 }
 
-const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s [ -C ] [ -n ] [ -d delim ] ] variable envvar prog... (or importas [ options ] -S variable prog...)';
-const DEFINE_USAGE = 'define [ -s [ -C ] [ -n ] [ -d delim ] ] variable value prog...';
+const IMPORTAS_USAGE = 'importas [ -i | -D default ] [ -u ] [ -s ] [ -C ] [ -n ] [ -d delim ] variable envvar prog... (or importas [ options ] -S variable prog...)';
+const DEFINE_USAGE = 'define [ -s ] [ -C ] [ -n ] [ -d delim ] variable value prog...';
 const IMPORTAS_OPTIONS = 'iD:uSsCcnNd:';
 const DEFINE_OPTIONS = 'sCcnNd:';
 
