@@ -263,6 +263,8 @@ function installHint(program: string): string {
       return `Install s6-portable-utils (Alpine: apk add s6-portable-utils; Debian has no package: use the system's own tool instead of ${program}), or keep s6-overlay's tarballs in the image`;
     case 's6-linux-utils':
       return `Install s6-linux-utils (Alpine: apk add s6-linux-utils), or use the system's own tool instead of ${program}`;
+    case 's6-rc':
+      return `Install s6-rc (Alpine: apk add s6-rc; Debian has no package), or keep s6-overlay's tarballs in the image. Steward provides s6-rc itself, not ${program}`;
     default:
       return "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6): Steward links its programs into /command at boot. Or keep s6-overlay's tarballs in the image";
   }

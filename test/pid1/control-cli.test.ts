@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -538,6 +538,19 @@ describe('without a running Steward', () => {
       const result = await steward(runDir, ['status']);
       assert.equal(result.code, 5);
       assert.match(result.stderr, /Steward is not running here: no control socket at .*steward\/control\.sock/);
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
+  it("s6-rc exits 111, as skarnet's does without a live state", () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'steward-run-'));
+    try {
+      const tool = (...args: string[]): SpawnSyncReturns<string> =>
+        spawnSync(process.execPath, [join(repoRoot, 'bin', 's6-tool'), ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: runDir }, encoding: 'utf8', timeout: 30_000 });
+      const rc = tool('s6-rc', '-a', 'list');
+      assert.equal(rc.status, 111, rc.stderr);
+      assert.match(rc.stderr, /s6-rc: fatal: Steward is not running here/);
     } finally {
       rmSync(runDir, { recursive: true, force: true });
     }

@@ -866,20 +866,24 @@ echo "after_big_d=$(s6-rc -a list | grep -cxE 'keeper|prep')"
     expect(output, 'after_big_d', '0');
   });
 
-  it('s6-rc -p change brings nothing up after its down phase failed, as s6-rc', async () => {
+  it('s6-rc -p change brings nothing up after its down phase failed, as s6-rc; start and stop take no -p', async () => {
     const { code, output } = await container(
       {
         ...rcd('stubborn', { type: 'oneshot\n', up: 'true\n', down: 'false\n' }),
         ...rcd('wanted', { type: 'oneshot\n', up: 'true\n' }),
+        ...rcd('other', { type: 'oneshot\n', up: 'true\n' }),
         ...rcd('user', { type: 'bundle\n', 'contents.d/stubborn': '' }),
       },
       `
+s6-rc -p start other; echo "start_rc=$?"
 s6-rc -pu change wanted; echo "prune_rc=$?"
 echo "wanted_up=$(s6-rc -a list | grep -cx wanted)"
 echo "stubborn_up=$(s6-rc -a list | grep -cx stubborn)"
 `,
     );
     assert.equal(code, 0, output);
+    // Pruning would have run stubborn's down, which fails.
+    expect(output, 'start_rc', '0');
     expect(output, 'prune_rc', '1');
     expect(output, 'wanted_up', '0');
     expect(output, 'stubborn_up', '1');

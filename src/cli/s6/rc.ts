@@ -9,7 +9,7 @@ import { writeErr, writeOut } from '../output.js';
 export const USAGE = 's6-rc [ -l live ] [ -v verbosity ] [ -t timeout ] [ -u | -d | -D ] [ -a ] [ -p ] [ -n dryrunthrottle ] help|list|listall|change|start|stop [ servicenames... ]';
 
 /** s6-rc's exit codes: 1 a transition failed, 2 timed out, 3 unknown name, 100 usage. */
-const RC_EXIT = { failed: 1, timeout: 2, unknownName: 3, usage: 100 } as const;
+const RC_EXIT = { failed: 1, timeout: 2, unknownName: 3, usage: 100, system: 111 } as const;
 
 interface RcOptions {
   readonly direction: 'up' | 'down';
@@ -39,10 +39,11 @@ export async function s6rc(args: readonly string[]): Promise<number> {
       return list('list', names, options);
     case 'listall':
       return list('listall', names, options);
+    // Plain changes, as s6-rc 0.5.4 has them: -p does not apply (start would prune everything else).
     case 'start':
-      return change(names, { ...options, direction: 'up' });
+      return change(names, { ...options, direction: 'up', prune: false });
     case 'stop':
-      return change(names, { ...options, direction: 'down' });
+      return change(names, { ...options, direction: 'down', prune: false });
     case 'change':
       return change(names, options);
     case 'diff':
@@ -76,6 +77,15 @@ function rcOptions(given: readonly { letter: string; value: string | null }[]): 
   return { direction, active, prune, essentialToo, dryRunThrottleMs, timeoutMs, verbosity };
 }
 
+/**
+ * s6-rc's code for a failure that is no transition's: 111, as when it finds no live state (no
+ * Steward answering here: an image build, a host), not s6-svc's 102.
+ */
+function rcExitForError(error: Parameters<typeof exitForError>[1]): number {
+  const code = exitForError('s6-rc', error);
+  return error.code === 'ERR_CONTROL_UNAVAILABLE' ? RC_EXIT.system : code;
+}
+
 /** A whole number option value, as s6-rc reads them; anything else is a usage error. */
 function wholeNumber(letter: string, value: string | null): number {
   if (!/^\d+$/.test(value ?? '')) throw new UsageError(`-${letter} takes a whole number, not ${JSON.stringify(value ?? '')}`);
@@ -85,7 +95,7 @@ function wholeNumber(letter: string, value: string | null): number {
 /** list prints the selection (-d: every other service); listall, its closure. */
 async function list(op: 'list' | 'listall', names: readonly string[], options: RcOptions): Promise<number> {
   const call = await callForS6('s6-rc', { cmd: 'rc', op, direction: options.direction, names, active: options.active });
-  if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' ? unknownName(call.error.message) : exitForError('s6-rc', call.error);
+  if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' ? unknownName(call.error.message) : rcExitForError(call.error);
   for (const name of (call.result as { names: string[] }).names) writeOut(`${name}\n`);
   return 0;
 }
@@ -111,7 +121,7 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
       if (options.verbosity >= 1 && !(call.error.transitions ?? []).some((step) => step.event === 'failed' || step.event === 'unstopped')) fatal('s6-rc', call.error.message);
       return RC_EXIT.failed;
     default:
-      return exitForError('s6-rc', call.error);
+      return rcExitForError(call.error);
   }
 }
 
