@@ -105,13 +105,18 @@ export class Engine {
     return { startedAt: this.#startedAt.get(name) ?? null, upAt: this.#upAt.get(name) ?? null };
   }
 
-  async bringUp(names: readonly string[], abortSignal: AbortSignal): Promise<UpOutcome> {
+  /**
+   * Brings `names` up with what they need. `abortSignal` stops it, transitions under way
+   * included; `stopStarting` only keeps new transitions from starting (an s6-rc change whose
+   * client gave up: s6-rc starts nothing once it has exited).
+   */
+  async bringUp(names: readonly string[], abortSignal: AbortSignal, stopStarting?: AbortSignal): Promise<UpOutcome> {
     const wanted = closure(this.graph, names);
     const results = new Map<string, Promise<boolean>>();
     const start = (name: string): Promise<boolean> => {
       let result = results.get(name);
       if (result === undefined) {
-        result = this.#startOne(name, start, abortSignal);
+        result = this.#startOne(name, start, abortSignal, stopStarting);
         results.set(name, result);
       }
       return result;
@@ -127,7 +132,7 @@ export class Engine {
     return outcome;
   }
 
-  async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal): Promise<boolean> {
+  async #startOne(name: string, start: (name: string) => Promise<boolean>, abortSignal: AbortSignal, stopStarting: AbortSignal | undefined): Promise<boolean> {
     const atomic = this.graph.atomics.get(name);
     if (atomic === undefined) return false;
     if (!(await this.#afterStartUnderWay(name, abortSignal))) return false;
@@ -146,11 +151,14 @@ export class Engine {
       this.#notify('blocked', atomic, because);
       return false;
     }
-    if (abortSignal.aborted) return false;
+    // A function, as the signal may change across the awaits below.
+    const noMoreStarts = (): boolean => stopStarting?.aborted === true;
+    if (abortSignal.aborted || noMoreStarts()) return false;
     if (this.runner.turn !== undefined && !(await this.runner.turn(atomic))) return false;
     // Another bring-up may have begun it, or brought it up, while this one waited.
     if (!(await this.#afterStartUnderWay(name, abortSignal))) return false;
     if (this.#states.get(name) === 'up') return true;
+    if (noMoreStarts()) return false;
     const transition = this.#transitionUp(atomic, abortSignal);
     this.#upTransitions.set(name, transition);
     try {

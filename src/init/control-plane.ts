@@ -208,7 +208,7 @@ function changeQueueOf(engine: Engine): { tail: Promise<unknown> } {
 
 /**
  * s6-rc's change, list and listall over the engine's graph. Transitions started here stop
- * only for a shutdown (`stopSignal`), never because a client stopped waiting.
+ * only for a shutdown (`stopSignal`); once a client stopped waiting, no more are started.
  */
 function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal): RcOperations {
   const { graph } = engine;
@@ -226,6 +226,9 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       // changes before it; one under way goes on without holding the next ones back.
       let plan = planOf(direction, names, options);
       let clientGone = false;
+      // Once the client has stopped waiting, nothing more is started: s6-rc starts nothing once
+      // it has exited (-t ran out, Ctrl-C). What is under way goes on.
+      const clientLeft = new AbortController();
       const transitions: RcTransition[] = [];
       const before = queue.tail;
       const transition = before.then(async () => {
@@ -236,7 +239,7 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
         const upBefore = new Set([...plan.down].filter(isUp));
         const stopRecording = engine.observe(transitionRecorder(new Set([...plan.down, ...plan.up]), upBefore, transitions));
         try {
-          return await carryOut(engine, plan, stopSignal, options.essentialToo !== true);
+          return await carryOut(engine, plan, stopSignal, options.essentialToo !== true, clientLeft.signal);
         } finally {
           stopRecording();
         }
@@ -248,6 +251,7 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       );
       if (await answered) return { failed: await transition, timedOut: false, transitions };
       clientGone = true;
+      clientLeft.abort();
       // Out of time: what has not reached its state yet is what s6-rc would name.
       const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
       return { failed: pending, timedOut: true, transitions: [...transitions] };
@@ -291,7 +295,7 @@ function transitionRecorder(names: ReadonlySet<string>, upBefore: ReadonlySet<st
 }
 
 /** Runs a change: the unwanted services down first, then the wanted ones up. Returns those that failed. */
-async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal, keepEssential: boolean): Promise<string[]> {
+async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal, keepEssential: boolean, clientLeft: AbortSignal): Promise<string[]> {
   const failed: string[] = [];
   if (plan.down.size > 0) {
     const { keptAsEssential } = await engine.bringDown([...plan.down], { keepEssential });
@@ -300,7 +304,8 @@ async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSigna
     if (failed.length > 0) return failed;
   }
   if (plan.up.size > 0) {
-    const outcome = await engine.bringUp([...plan.up], stopSignal);
+    if (clientLeft.aborted) return failed;
+    const outcome = await engine.bringUp([...plan.up], stopSignal, clientLeft);
     failed.push(...outcome.failed, ...outcome.blocked, ...outcome.abandoned);
   }
   return failed;

@@ -1018,20 +1018,25 @@ s6-rc diff; echo "diff=$?"
     assert.match(output, /s6-rc: fatal: the diff subcommand is not supported by Steward/);
   });
 
-  it('s6-rc -t running out exits 2 and leaves the service starting: it comes up afterwards, nothing is killed', async () => {
+  it('s6-rc -t running out exits 2 and leaves the service starting: it comes up afterwards, nothing is killed, and nothing more is started', async () => {
     const services = {
       ...rcd('slow', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1.5\necho >&3\nexec sleep 1000\n' }),
+      ...rcd('after', { type: 'oneshot\n', up: 'true\n', 'dependencies.d/slow': '' }),
       ...rcd('user', { type: 'bundle\n' }),
     };
     const { code, output } = await container(
       services,
       `
-s6-rc -t 300 -u change slow; echo "timeout=$?"
+s6-rc -t 300 -u change after; echo "timeout=$?"
 s6-svwait -U -t 10000 /run/service/slow; echo "ready_later=$?"
+sleep 0.5
 echo "slow=$(s6-svstat -o up,wantedup,ready /run/service/slow)"
 echo "active=$(s6-rc -a list | grep -x slow)"
+echo "after_started=$(s6-rc -a list | grep -cx after)"
 `,
     );
+    // s6-rc starts nothing once it has exited: what depended on the slow start is not started behind the caller's back.
+    expect(output, 'after_started', '0');
     assert.equal(code, 0, output);
     expect(output, 'timeout', '2');
     assert.match(output, /s6-rc: fatal: timed out/);

@@ -245,6 +245,27 @@ describe('Engine.bringUp', () => {
   });
 });
 
+describe('Engine.bringUp with stopStarting', () => {
+  it('starts nothing more once it is aborted, and lets what is under way finish', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(graph(longrun('slow'), oneshot('after', ['slow']), oneshot('alone')), runner);
+    const stopStarting = new AbortController();
+    const up = rc.bringUp(['after', 'alone'], never, stopStarting.signal);
+    await settle();
+    assert.deepEqual(runner.inProgress, ['up alone', 'up slow']);
+    // The client's time ran out: what is under way goes on, nothing new starts.
+    stopStarting.abort();
+    runner.finish('up slow');
+    runner.finish('up alone');
+    const outcome = await up;
+    assert.equal(rc.state('slow'), 'up');
+    assert.equal(rc.state('alone'), 'up');
+    assert.equal(rc.state('after'), 'down');
+    assert.deepEqual(outcome.abandoned, ['after']);
+    assert.ok(!runner.log.includes('up after'), runner.log.join(', '));
+  });
+});
+
 describe('Engine.bringDown', () => {
   /** a <- b <- c (c needs b needs a), and d needs a too; e stands alone. */
   const chain = (options: { essential?: string[] } = {}): CompiledGraph => {
