@@ -104,7 +104,8 @@ async function runAction(
   const shown = command.length > 120 ? `${command.slice(0, 120)}...` : command;
   const timeoutReason = `its ${direction} command ${shown} did not finish within ${timeoutMs} ms (timeout-${direction})`;
   const limit = abortAfter(abortSignal, timeoutMs, timeoutReason);
-  const env = { ...context.childEnv, RC_NAME: atomic.name };
+  // The services' environment as it is: s6-rc's oneshot runner adds nothing to it.
+  const env = context.childEnv;
   let result: ProgramResult;
   try {
     const program =

@@ -866,6 +866,15 @@ echo "after_big_d=$(s6-rc -a list | grep -cxE 'keeper|prep')"
     expect(output, 'after_big_d', '0');
   });
 
+  it("a oneshot's up gets the services' environment, with nothing of Steward's added (no RC_NAME, which s6-rc does not set)", async () => {
+    const { code, output } = await container(
+      { ...rcd('shot', { type: 'oneshot\n', up: 'sh -c "echo rc_name=${RC_NAME-unset}"\n' }), ...rcd('user', { type: 'bundle\n', 'contents.d/shot': '' }) },
+      'exit 0',
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'rc_name', 'unset');
+  });
+
   it('s6-rc -p change brings nothing up after its down phase failed, as s6-rc; start and stop take no -p', async () => {
     const { code, output } = await container(
       {
