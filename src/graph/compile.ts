@@ -23,7 +23,10 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
   const fail = (message: string, path: string, hint?: string): void => {
     diagnostics.push({ severity: 'error', error: new StewardError('ERR_CONFIG', message, hint === undefined ? { path } : { path, hint }) });
   };
-  const definitions = withPipelineBundles(sources, fail);
+  const warn = (message: string, path: string, hint: string): void => {
+    diagnostics.push({ severity: 'warning', error: new StewardError('ERR_CONFIG', message, { path, hint }) });
+  };
+  const definitions = withPipelineBundles(sources, fail, warn);
   const known = [...definitions.keys()];
 
   // Bundles, expanded depth first; a bundle inside itself is a cycle.
@@ -92,10 +95,19 @@ export function compileGraph(sources: ReadonlyMap<string, RcDefinition>, diagnos
 }
 
 /** pipeline-name on the last consumer of a pipeline names a bundle of the whole pipeline. */
-function withPipelineBundles(sources: ReadonlyMap<string, RcDefinition>, fail: (message: string, path: string, hint?: string) => void): Map<string, RcDefinition> {
+function withPipelineBundles(
+  sources: ReadonlyMap<string, RcDefinition>,
+  fail: (message: string, path: string, hint?: string) => void,
+  warn: (message: string, path: string, hint: string) => void,
+): Map<string, RcDefinition> {
   const definitions = new Map(sources);
   for (const definition of sources.values()) {
     if (definition.kind !== 'longrun' || definition.pipelineName === null) continue;
+    if (definition.producerFor !== null) {
+      // As s6-rc-compile: only the last consumer names the pipeline (the producer did before s6-rc 0.4).
+      warn(`${definition.name} has a pipeline-name file but is not the last consumer of its pipeline (it is producer-for ${definition.producerFor}); the file is ignored, as s6-rc-compile ignores it`, join(definition.source, 'pipeline-name'), 'Move pipeline-name to the last consumer of the pipeline');
+      continue;
+    }
     if (definitions.has(definition.pipelineName)) {
       fail(`pipeline name ${definition.pipelineName} is already the name of a service`, join(definition.source, 'pipeline-name'));
       continue;

@@ -265,6 +265,23 @@ describe('compile-time errors, each naming its file', () => {
     assert.deepEqual(app.up, { kind: 'execline-script', file: join(root, RC, 'init-app/up') });
   });
 
+  it('a pipeline-name file outside the last consumer: a warning, and no bundle of that name', () => {
+    const root = tree({
+      ...longrun('svc-app'),
+      [`${RC}/svc-app/producer-for`]: 'svc-app-log\n',
+      [`${RC}/svc-app/pipeline-name`]: 'app-pipeline\n',
+      ...longrun('svc-app-log'),
+      [`${RC}/svc-app-log/consumer-for`]: 'svc-app\n',
+      ...inUser('svc-app', 'svc-app-log'),
+    });
+    const compiled = compile(root);
+    const found = only(problems(compiled.diagnostics), /pipeline-name file/);
+    assert.equal(found.severity, 'warning');
+    assert.match(found.message, /svc-app has a pipeline-name file but is not the last consumer of its pipeline/);
+    assert.equal(found.path, join(root, RC, 'svc-app/pipeline-name'));
+    assert.ok(!compiled.graph.bundles.has('app-pipeline'));
+  });
+
   it('producer-for without the matching consumer-for', () => {
     const root = tree({
       ...longrun('svc-app'),
