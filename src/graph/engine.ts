@@ -34,7 +34,7 @@ export interface EngineEvents {
   blocked(atomic: RcAtomic, because: string): void;
   stopping(atomic: RcAtomic): void;
   stopped(atomic: RcAtomic, result: TransitionResult): void;
-  /** Left up by a change that wanted it down: something that needs it did not stop. */
+  /** Left up by a way down that wanted it down: it is essential, or something that needs it is, or did not stop. */
   kept(atomic: RcAtomic, because: string): void;
 }
 

@@ -225,14 +225,13 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       // (or went away) before its turn is not carried out and holds nothing back beyond the
       // changes before it; one under way goes on without holding the next ones back.
       let plan = planOf(direction, names, options);
-      let clientGone = false;
       // Once the client has stopped waiting, nothing more is started: s6-rc starts nothing once
       // it has exited (-t ran out, Ctrl-C). What is under way goes on.
       const clientLeft = new AbortController();
       const transitions: RcTransition[] = [];
       const before = queue.tail;
       const transition = before.then(async () => {
-        if (clientGone) return [];
+        if (clientLeft.signal.aborted) return [];
         plan = planOf(direction, names, options);
         // A stop is told of the services up when the change began, as s6-rc knows them: one whose
         // start failed is taken down too (it may still run), without a word, as s6-rc has it down.
@@ -250,7 +249,6 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
         () => undefined,
       );
       if (await answered) return { failed: await transition, timedOut: false, transitions };
-      clientGone = true;
       clientLeft.abort();
       // Out of time: what has not reached its state yet is what s6-rc would name.
       const pending = [...[...plan.down].filter((name) => stillUp(engine, name)), ...[...plan.up].filter((name) => !isUp(name))];
