@@ -46,7 +46,7 @@ export function liveSettings(initial: Settings, env: NodeJS.ProcessEnv, dir: str
     const changed: string[] = [];
     for (const name of READ_WHEN_USED) {
       const value = readSetting(join(dir, name));
-      if (value === (env[name] ?? undefined)) continue;
+      if (value === env[name]) continue;
       changed.push(name);
       if (value === undefined) delete now[name];
       else now[name] = value;

@@ -99,9 +99,9 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
 }
 
 /**
- * As root, a /run of another user is taken back (see takeRunBack). As a non-root user, a /run that belongs to someone else (a root tmpfs with mode 1777) works
- * for Steward, but s6-overlay's preinit, running as root through its setuid helper, would have
- * given it to the user, and images tell a non-root container that way (linuxserver's
+ * As root, a /run of another user is taken back (see takeRunBack). As a non-root user, a /run
+ * that belongs to someone else (a root tmpfs with mode 1777) works for Steward, but s6-overlay's
+ * preinit, running as root through its setuid helper, would have given it to the user, and images tell a non-root container that way (linuxserver's
  * docker-mods: /run not owned by root). Said, with how to get the same.
  */
 export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {

@@ -50,7 +50,12 @@ function shape(value: string | undefined, flags: ReadonlyMap<string, string>): s
   let text = value;
   if (flags.has('C')) {
     let crunched = '';
-    for (const char of text) if (!(delimiters.includes(char) && delimiters.includes(crunched.slice(-1)) && crunched !== '')) crunched += char;
+    let afterDelimiter = false;
+    for (const char of text) {
+      const delimiter = delimiters.includes(char);
+      if (!(delimiter && afterDelimiter)) crunched += char;
+      afterDelimiter = delimiter;
+    }
     text = crunched;
   }
   if (flags.has('n') && text !== '' && delimiters.includes(text.slice(-1))) text = text.slice(0, -1);
