@@ -5,14 +5,27 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * small, served from kernel memory, and reading them is faster than scheduling I/O.
  */
 
+/** Direct children of this process, split by the thread that made them (see listChildrenByThread). */
+export interface ChildrenByThread {
+  /** Made by the main thread, or reparented to this process: an orphan always lands here. */
+  readonly mainThread: readonly number[];
+  /** Made by another thread (posix_spawn on one of libuv's threads): never an orphan. */
+  readonly otherThreads: readonly number[];
+}
+
+/** The main thread's id as /proc numbers it (which may not be our own namespace's pid). */
+let mainThreadId: string | undefined;
+
 /**
- * Direct children of this process, across all its threads: the kernel lists a child under
- * the thread that forked it, and an orphan under the thread it was reparented to. Throws
- * when they cannot be listed (out of descriptors, say); a thread that ended between the
- * listing and the read is not an error.
+ * Direct children of this process, by the thread that forked them: the kernel lists a child
+ * under the thread that made it, and reparents an orphan to the first live thread of the
+ * process, the main thread. Throws when they cannot be listed (out of descriptors, say); a
+ * thread that ended between the listing and the read is not an error.
  */
-export function listChildren(): number[] {
-  const pids: number[] = [];
+export function listChildrenByThread(): ChildrenByThread {
+  mainThreadId ??= readlinkSync('/proc/self');
+  const mainThread: number[] = [];
+  const otherThreads: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     let text: string;
     try {
@@ -21,11 +34,18 @@ export function listChildren(): number[] {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') continue;
       throw error;
     }
+    const list = tid === mainThreadId ? mainThread : otherThreads;
     for (const word of text.split(' ')) {
-      if (word !== '') pids.push(Number(word));
+      if (word !== '') list.push(Number(word));
     }
   }
-  return pids;
+  return { mainThread, otherThreads };
+}
+
+/** Direct children of this process, across all its threads. Throws as listChildrenByThread does. */
+export function listChildren(): number[] {
+  const { mainThread, otherThreads } = listChildrenByThread();
+  return [...mainThread, ...otherThreads];
 }
 
 /** Every descendant of this process, children first. Throws when /proc cannot be listed (out of descriptors, say). */

@@ -1,6 +1,5 @@
-import { monotonicMs } from '../util/monotonic.js';
 import { peekEndedChild, reapIfExited } from './ffi/children.js';
-import { listChildren } from './proc.js';
+import { type ChildrenByThread, listChildren, listChildrenByThread } from './proc.js';
 import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
 import { childEvents, ownChildren } from './spawn.js';
 
@@ -12,35 +11,25 @@ import { childEvents, ownChildren } from './spawn.js';
  */
 /** How soon to list the children again when they could not be listed. */
 const LIST_RETRY_MS = 100;
-/**
- * A start whose posix_spawn has run this long without a pid is stuck (a child blocked before
- * its exec): it no longer holds orphans back, or a single stuck start would leave every orphan
- * a zombie. Counted from the call itself, not from when the start was asked for: starts
- * queued behind others (hundreds of oneshots, a CPU limit of 0.1) have no child yet.
- */
-const STUCK_SPAWN_MS = 2000;
 
 /** A watcher and the raw wait status it is to get. */
 type Exit = [watcher: (status: number) => void, status: number];
 
-/** A start under way: when its call began, and the cell posix_spawn writes the pid into. */
+/** A start under way: the cell posix_spawn writes the pid into, on the thread that runs it. */
 interface SpawnInFlight {
-  readonly startedAt: number;
   readonly pidCell: Int32Array | undefined;
 }
 
 export class Reaper {
   #reaped = 0;
   /**
-   * Starts under way on libuv's threads: a child of ours exists before its pid reaches us,
-   * so until they are done an unknown child may be one of them, not an orphan, and is
-   * left for later rather than reaped with its status lost.
+   * Starts under way on libuv's threads: a child of ours exists before its pid reaches us.
+   * Such a child is listed under the thread that made it, never under the main thread,
+   * where the kernel puts orphans: that tells the two apart however long a start takes.
    */
   readonly #spawnsInFlight = new Set<SpawnInFlight>();
-  /** Children that had exited when seen, whose start had written their pid but not handed it over yet. */
+  /** Ended children left for a start under way to hand over: collected by watch(). */
   readonly #exitedBeforeWatched = new Set<number>();
-  #deferred = false;
-  #deferredRetry: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #firstReap: NodeJS.Immediate | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -66,8 +55,6 @@ export class Reaper {
     childEvents.off('exit', this.#onChildExit);
     clearTimeout(this.#retry);
     this.#retry = undefined;
-    clearTimeout(this.#deferredRetry);
-    this.#deferredRetry = undefined;
   }
 
   /** Orphans collected so far (not counting watched children). */
@@ -88,27 +75,26 @@ export class Reaper {
   /**
    * A start whose pid is not known yet has begun: call this as posix_spawn is called, with the
    * cell it writes the pid into (read on this thread while the call runs on another), and what
-   * it returns once the start is over and its pid (if any) is watched: what was left for
-   * later is collected then. Calling that again does nothing.
+   * it returns once the start is over and its pid (if any) is watched. Calling that again does
+   * nothing. Once no start is under way, a child left for one that never claimed it (its start
+   * failed after the child existed) is collected as an orphan.
    */
   spawnStarted(pidCell?: Int32Array): () => void {
-    const start: SpawnInFlight = { startedAt: monotonicMs(), pidCell };
+    const start: SpawnInFlight = { pidCell };
     this.#spawnsInFlight.add(start);
     return () => {
       if (!this.#spawnsInFlight.delete(start)) return;
-      if (this.#spawnsInFlight.size === 0 && this.#deferred) {
-        this.#deferred = false;
+      if (this.#spawnsInFlight.size === 0 && this.#exitedBeforeWatched.size > 0) {
+        this.#exitedBeforeWatched.clear();
         this.reap();
       }
     };
   }
 
-  /** The starts under way that still hold orphans back: those whose pid is not written yet, and not stuck. */
-  #recentSpawns(): number {
-    const now = monotonicMs();
-    let recent = 0;
-    for (const start of this.#spawnsInFlight) if ((start.pidCell?.[0] ?? 0) === 0 && now - start.startedAt < STUCK_SPAWN_MS) recent++;
-    return recent;
+  /** Whether a start under way has not written its pid yet: an unknown child may then be its. */
+  #startWithoutPid(): boolean {
+    for (const start of this.#spawnsInFlight) if ((start.pidCell?.[0] ?? 0) === 0) return true;
+    return false;
   }
 
   /** Whether `pid` is the child of a start under way that has written its pid but not handed it over. */
@@ -120,25 +106,26 @@ export class Reaper {
   /** Collects every exited child now. Returns how many orphans were collected. */
   reap(): number {
     const exits: Exit[] = [];
-    const holdOrphans = this.#recentSpawns() > 0;
+    const startWithoutPid = this.#startWithoutPid();
     let orphans = 0;
     // Ended children one at a time, named by waitid without being collected: what a SIGCHLD
     // costs no longer grows with the number of children (listing them read a file per thread,
     // then one waitpid per child). A child that cannot be collected at once (Node's own, a
-    // start's not handed over yet, an orphan held back) would be named again and again: from
-    // there on, the children are listed, and each is dealt with as it comes.
+    // start's not handed over yet) would be named again and again, and one that may be a
+    // start's needs the listing to tell: from there on, the children are listed, and each is
+    // dealt with as it comes.
     let listing = false;
     for (;;) {
       const pid = peekEndedChild();
       if (pid === 'none' || pid === 'no-child') break;
-      const collected = this.#disposition(pid, holdOrphans) === 'collect' ? this.#collect(pid, exits) : undefined;
+      const collected = this.#disposition(pid, startWithoutPid, undefined) === 'collect' ? this.#collect(pid, exits) : undefined;
       if (collected === undefined) {
         listing = true;
         break;
       }
       if (collected === 'orphan') orphans++;
     }
-    if (listing) orphans += this.#reapListed(holdOrphans, exits);
+    if (listing) orphans += this.#reapListed(startWithoutPid, exits);
     this.#reaped += orphans;
     // Each in its own microtask: a watcher that throws cannot keep the others from running.
     for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
@@ -147,10 +134,16 @@ export class Reaper {
   }
 
   /** Collects what has ended among the listed children; returns how many of them were orphans. */
-  #reapListed(holdOrphans: boolean, exits: Exit[]): number {
+  #reapListed(startWithoutPid: boolean, exits: Exit[]): number {
     let orphans = 0;
-    let children = this.children();
-    if (children === undefined) {
+    let listed: ChildrenByThread | undefined;
+    try {
+      listed = withSpareDescriptor(listChildrenByThread);
+    } catch {
+      listed = undefined;
+    }
+    let children: readonly number[];
+    if (listed === undefined) {
       // Out of descriptors even with the spare (something took its slot): the children we
       // started are known by pid and need no descriptor, so they are collected now. Orphans
       // wait for a listing; an exit not collected now would wait for the next SIGCHLD, which
@@ -160,22 +153,16 @@ export class Reaper {
         this.#retry = undefined;
         this.reap();
       }, LIST_RETRY_MS);
+    } else {
+      children = [...listed.mainThread, ...listed.otherThreads];
     }
+    const madeByOtherThreads = listed === undefined ? undefined : new Set(listed.otherThreads);
     for (const pid of children) {
-      const disposition = this.#disposition(pid, holdOrphans);
+      const disposition = this.#disposition(pid, startWithoutPid, madeByOtherThreads);
       if (disposition === 'node') continue;
       if (disposition === 'ours-soon') {
-        // Ours: its start reaches watch() soon, which collects it if it has exited.
+        // A start's: it reaches watch() soon, which collects it if it has exited.
         this.#exitedBeforeWatched.add(pid);
-        continue;
-      }
-      if (disposition === 'held') {
-        this.#deferred = true;
-        // Collected when the starts are over, or once they count as stuck at the latest.
-        this.#deferredRetry ??= setTimeout(() => {
-          this.#deferredRetry = undefined;
-          this.reap();
-        }, STUCK_SPAWN_MS);
         continue;
       }
       if (this.#collect(pid, exits) === 'orphan') orphans++;
@@ -185,16 +172,18 @@ export class Reaper {
 
   /**
    * What becomes of a child of ours that may have ended: left to Node, which waits for its
-   * own; left for its start to hand it over; held back as a possible start's child while a
-   * start has no pid yet; or collected.
+   * own; left for its start to hand it over; or collected. While a start has no pid yet, an
+   * unknown child is its when another thread made it, and an orphan otherwise: without the
+   * listing (`madeByOtherThreads`) that cannot be told, and it is left for the listing.
    */
-  #disposition(pid: number, holdOrphans: boolean): 'node' | 'ours-soon' | 'held' | 'collect' {
+  #disposition(pid: number, startWithoutPid: boolean, madeByOtherThreads: ReadonlySet<number> | undefined): 'node' | 'ours-soon' | 'collect' {
     if (ownChildren.has(pid)) return 'node';
     if (this.#watchers.has(pid)) return 'collect';
     if (this.#startedJustNow(pid)) return 'ours-soon';
-    return holdOrphans ? 'held' : 'collect';
+    if (!startWithoutPid) return 'collect';
+    if (madeByOtherThreads === undefined) return 'ours-soon';
+    return madeByOtherThreads.has(pid) ? 'ours-soon' : 'collect';
   }
-
   /** Collects `pid` if it has ended: an orphan, or a watched child whose status is queued for its watcher. */
   #collect(pid: number, exits: Exit[]): 'orphan' | 'watched' | undefined {
     const status = reapIfExited(pid);
