@@ -319,6 +319,17 @@ describe('shell commands', () => {
     assert.equal(busybox.stdout, '65534\n');
   });
 
+  it("s6-setuidgid NAME gives the groups of the account named, not of another account with the same uid", { skip: !isRoot && 'needs root for a mount namespace' }, async () => {
+    // ubuntu:24.04 has "ubuntu" at uid 1000, the PUID an image then gives its own user too.
+    const etc = tempDir();
+    writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nubuntu:x:1000:1000::/home/ubuntu:/bin/sh\nabc:x:1000:1000::/config:/bin/false\n');
+    writeFileSync(join(etc, 'group'), 'root:x:0:\nusers:x:100:abc\nubuntu:x:1000:\nrender:x:226:other,abc\nvideo:x:44:ubuntu\n');
+    const script = `mount --bind ${etc}/passwd /etc/passwd && mount --bind ${etc}/group /etc/group && exec "$0" abc id -G`;
+    const result = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, shim('s6-setuidgid')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trim().split(' ').map(Number).sort((a, b) => a - b), [100, 226, 1000]);
+  });
+
   it('s6-setuidgid as root without the SETUID and SETGID capabilities exits 111 and says so, as skarnet’s', { skip: !isRoot && 'needs root' }, async () => {
     const result = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-all', shim('s6-setuidgid'), 'nobody', 'id', '-u']);
     assert.equal(result.code, 111, result.stderr);
