@@ -57,8 +57,8 @@ S=/run/service
 say() { echo "$1=$2"; }
 `;
 
-async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = true): Promise<{ code: number | null; output: string }> {
-  const etc = scriptTree({
+async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = true, tree?: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const etc = scriptTree(tree ?? {
     'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
     'services.d/web/max-death-tally': '1\n',
     'services.d/slow/run': '#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 1000\n',
@@ -147,6 +147,41 @@ say crashy "$(/command/s6-svstat -o up,wantedup $S/crashy) after $(wc -l < /run/
     // s6-permafailon in finish read the tally and exited 125: no third start.
     expect(output, 'crashy', 'false false after 2 starts');
     assert.match(output, /service crashy: warning: finish script exited 125/);
+  });
+
+  it("s6-svc -d and -u through supervise/control act on that one s6-rc longrun, as s6-supervise does: what depends on it stays up", async () => {
+    const rc = 's6-overlay/s6-rc.d';
+    const { code, output } = await container(
+      `
+/command/s6-svwait -u -t 5000 $S/db $S/app
+/command/s6-svc -d $S/db; /command/s6-svwait -D -t 5000 $S/db; say db_down $?
+sleep 0.3
+say app_after_down "$(/command/s6-svstat -o up,wantedup $S/app)"
+/command/s6-svc -u $S/db; /command/s6-svwait -u -t 5000 $S/db; say db_up $?
+say app_after_up "$(/command/s6-svstat -o up,wantedup $S/app)"
+`,
+      { STEWARD_S6_SUPERVISE: 'auto' },
+      true,
+      {
+        [`${rc}/user/type`]: 'bundle\n',
+        [`${rc}/user/contents.d/db`]: '',
+        [`${rc}/user/contents.d/app`]: '',
+        [`${rc}/db/type`]: 'longrun\n',
+        [`${rc}/db/run`]: '#!/bin/sh\nexec sleep 1000\n',
+        [`${rc}/app/type`]: 'longrun\n',
+        [`${rc}/app/run`]: '#!/bin/sh\nexec sleep 1000\n',
+        [`${rc}/app/dependencies.d/db`]: '',
+      },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'db_down', '0');
+    // skarnet's s6-svc only writes to supervise/control: s6-supervise stops that service, s6-rc's
+    // graph is not asked (steward stop db would take app down first).
+    expect(output, 'app_after_down', 'true true');
+    expect(output, 'db_up', '0');
+    expect(output, 'app_after_up', 'true true');
+    // Before the container's stop, nothing was said of app.
+    assert.doesNotMatch(output.slice(0, output.indexOf('stopping the container')), /service app: stopping/, output);
   });
 
   it('s6-svscanctl -t on the scan directory stops the container, with the exit code file', async () => {

@@ -86,7 +86,9 @@ export class S6SuperviseDirs {
     const actions: Action[] = [];
     for (const letter of letters) actions.push(...(actionsOfLetter(letter) ?? []));
     for (let start = 0; start < actions.length; start += ACTIONS_PER_REQUEST) {
-      const request = { cmd: 'control', names: [supervisor.name], actions: actions.slice(start, start + ACTIONS_PER_REQUEST), wait: null, timeoutMs: 0 };
+      // By directory, as skarnet's s6-svc names it: s6's meaning for that one service, never a change of
+      // the graph (steward stop NAME takes down what depends on it too).
+      const request = { cmd: 'control', names: [], dirs: [supervisor.definition.liveDir], actions: actions.slice(start, start + ACTIONS_PER_REQUEST), wait: null, timeoutMs: 0 };
       const response = await dispatch(request, { target: this.target, now: () => this.options.now(), abortSignal: this.#closing.signal });
       if (!response.ok && response.error.code !== 'ERR_SHUTTING_DOWN') this.options.problem(`${supervisor.name}: supervise/control: ${response.error.message}`);
     }
