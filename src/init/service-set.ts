@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { cannotStart, PERMANENT_FAILURE_EXIT, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { cannotStart, PERMANENT_FAILURE_EXIT, runsOn, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi/descriptors.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
@@ -123,10 +123,17 @@ export class ServiceSet {
     setMaxListeners(0, giveUp.signal);
     // Loggers let go without a signal, waiting for the end of their input.
     const unsignalled = new Set<ServiceSupervisor>();
+    const stoppedHere = new Set(targets);
     const done = targets.map(async (supervisor) => {
       if (this.#consumers.has(supervisor.name) && final) {
         supervisor.down({ signal: false });
         unsignalled.add(supervisor);
+        // A producer no one is stopping (the graph counts it down, and s6-svc -u started it
+        // again) gets its down-signal now, as every process at the container's stop: the
+        // logger would otherwise wait for it for ever.
+        for (const producer of this.#producersOf(supervisor.name)) {
+          if (!stoppedHere.has(producer) && (producer.status.wantUp || runsOn(producer.status))) producer.down();
+        }
         // A logger stopped with its producers (services.d: NAME and NAME/log) reads on while
         // they stop, however long their graceful stop takes: what they print then is logged.
         await waitForAll(this.#producersOf(supervisor.name), isStopped, giveUp.signal);

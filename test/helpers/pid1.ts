@@ -163,7 +163,10 @@ export function startInit(options: InitOptions = {}): InitRun {
       const outer = child.pid ?? -1;
       if (!pid1) return outer;
       const children = readFileSync(`/proc/${outer}/task/${outer}/children`, 'utf8').trim().split(' ');
-      return Number(children[0]);
+      const pid = Number(children[0]);
+      // Never 0 or 1: kill(0) would signal the test runner's own process group.
+      if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no init under unshare (pid ${outer}): children ${JSON.stringify(children)}`);
+      return pid;
     },
     kill(signal = 'SIGTERM') {
       process.kill(this.initPid(), signal);

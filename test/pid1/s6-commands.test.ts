@@ -1205,6 +1205,39 @@ echo "db_up=$(s6-svstat -o up /run/service/db)"
     expect(output, 'db_up', 'true');
   });
 
+  it("at the container's stop, a logger's producer started again outside the graph (steward stop, then s6-svc -u) goes down before the logger instead of being waited for", async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const run = container(
+      {
+        ...rcd('db', { type: 'longrun\n', run: '#!/bin/sh\nwhile :; do echo tick; sleep 0.2; done\n', 'producer-for': 'db-log\n' }),
+        ...rcd('db-log', { type: 'longrun\n', run: '#!/bin/sh\nexec cat > /run/db.log\n', 'consumer-for': 'db\n', 'pipeline-name': 'db-pipeline\n' }),
+        ...rcd('app', longrun({ 'dependencies.d/db': '' })),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/db-pipeline': '', 'contents.d/app': '' }),
+      },
+      `
+s6-svwait -u -t 10000 /run/service/db /run/service/db-log /run/service/app
+${steward} stop db; echo "stop=$?"
+# s6's own command on the directory: the process comes back, the graph still counts db as down.
+s6-svc -u /run/service/db; s6-svwait -u -t 10000 /run/service/db; echo "up_again=$?"
+`,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'hung'>((resolve) => {
+      timer = setTimeout(() => resolve('hung'), 20_000);
+    });
+    const outcome = await Promise.race([run, limit]);
+    clearTimeout(timer);
+    if (outcome === 'hung') {
+      const init = runs[runs.length - 1];
+      const output = init?.output() ?? '';
+      if (init !== undefined) destroy(init);
+      assert.fail(`the container did not exit within 20 s of its command:\n${output}`);
+    }
+    assert.equal(outcome.code, 0, outcome.output);
+    expect(outcome.output, 'stop', '0');
+    expect(outcome.output, 'up_again', '0');
+  });
+
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
     const { code, output } = await container(
       {
