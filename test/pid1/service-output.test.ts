@@ -12,13 +12,15 @@ after(() => runs.forEach(destroy));
 
 const BYTES = 1_000_000;
 
+/** The whole of a line a service writes to a file: the shell makes the file before echo writes to it. */
 async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear`);
+  for (;;) {
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    if (text.endsWith('\n')) return text;
+    if (Date.now() > deadline) throw new Error(`${path} did not appear, or has no whole line: ${JSON.stringify(text)}`);
     await sleep(20);
   }
-  return readFileSync(path, 'utf8');
 }
 
 // Node makes its own stdout and stderr non-blocking when they are pipes (as under docker
@@ -74,7 +76,7 @@ test("PID 1 leaves its stderr pipe blocking, and a log reader that stops reading
     // Each run is a line of Steward's (at verbosity 3); with no throttle it restarts at once.
     'services.d/flappy/run': '#!/bin/sh\necho run >> "$MARK/runs"\nexec sleep 0.02\n',
     // Fills the pipe once nobody reads it (its own writes wait), so Steward's lines cannot go out.
-    'services.d/filler/run': `#!/bin/sh\nwhile [ ! -e "$MARK/fill" ]; do sleep 0.05; done\nhead -c ${BYTES} /dev/zero | tr '\\0' '\\3' >&2\ntouch "$MARK/filled"\nexec sleep 1000\n`,
+    'services.d/filler/run': `#!/bin/sh\nwhile [ ! -e "$MARK/fill" ]; do sleep 0.05; done\nhead -c ${BYTES} /dev/zero | tr '\\0' '\\3' >&2\necho filled > "$MARK/filled"\nexec sleep 1000\n`,
   });
   const run = startInit({
     env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, S6_VERBOSITY: '3', STEWARD_RESTART_THROTTLE: '0' },
