@@ -296,7 +296,13 @@ function transitionRecorder(names: ReadonlySet<string>, upBefore: ReadonlySet<st
 async function carryOut(engine: Engine, plan: ChangePlan, stopSignal: AbortSignal, keepEssential: boolean, clientLeft: AbortSignal): Promise<string[]> {
   const failed: string[] = [];
   if (plan.down.size > 0) {
-    const { keptAsEssential } = await engine.bringDown([...plan.down], { keepEssential });
+    const down = engine.bringDown([...plan.down], { keepEssential });
+    // Should the container's stop begin meanwhile (the finish script of a service this change
+    // stops runs halt, as Frigate's certsync does), it takes down what is left with the rest, as
+    // s6-overlay's last stage does once the change is over: the change has not failed, and is
+    // answered now, before the stop's last TERM reaches the client.
+    if (!(await raceWithLimits(down, stopSignal, 0))) return failed;
+    const { keptAsEssential } = await down;
     failed.push(...[...plan.down].filter((name) => stillUp(engine, name) && !keptAsEssential.has(name)));
     // s6-rc brings nothing up after a down phase that failed.
     if (failed.length > 0) return failed;

@@ -1238,6 +1238,28 @@ s6-svc -u /run/service/db; s6-svwait -u -t 10000 /run/service/db; echo "up_again
     expect(outcome.output, 'up_again', '0');
   });
 
+  it("s6-rc -d change succeeds when the finish script of a service it stops halts the container meanwhile, as under s6-overlay", async () => {
+    const { output } = await container(
+      {
+        // Takes a second to stop, as nginx draining its connections.
+        ...rcd('web', longrun({ run: "#!/bin/sh\ntrap 'sleep 1; exit 0' TERM\nsleep 1000 & wait\n" })),
+        // Frigate's certsync: killed by a signal, its finish script stops the container.
+        ...rcd('sidecar', longrun({ 'dependencies.d/web': '', finish: '#!/bin/sh\n[ "$1" = 256 ] && /run/s6/basedir/bin/halt\nexit 0\n' })),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/sidecar': '' }),
+      },
+      `
+# As an admin's docker exec: the container's stop does not cut the call short.
+trap '' TERM
+s6-svwait -u -t 10000 /run/service/web /run/service/sidecar
+s6-rc -d change web; echo "change=$?"
+sleep 10
+`,
+      { env: { S6_KILL_GRACETIME: '500' } },
+    );
+    expect(output, 'change', '0');
+    assert.match(output, /stopping the container/, output);
+  });
+
   it('a flag-essential longrun left for the last stage is not restarted when the TERM ends it, and its finish script runs and sets the exit code', async () => {
     const { code, output } = await container(
       {
