@@ -172,16 +172,81 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
-  if (runsMissingLogger(code)) {
-    problems.push({
-      severity: 'warning',
-      error: new StewardError('ERR_SCRIPT', `the ${role} runs s6-log (directly or through logutil-service), which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
-        path,
-        hint: "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6), or keep s6-overlay's tarballs in the image",
-      }),
-    });
+  if (runsMissingLogger(code)) problems.push(missingLoggerWarning(path, `the ${role} runs s6-log (directly or through logutil-service)`));
+  // One level down: the image's own scripts it runs by path (Frigate's loggers run
+  // /usr/local/bin/logutil, which runs s6-log).
+  for (const helper of helperScriptsRun(code, path)) {
+    for (const program of missingSkarnetPrograms(helper.code)) {
+      problems.push({
+        severity: 'warning',
+        error: new StewardError('ERR_SCRIPT', `the ${role} runs ${helper.path}, which runs ${program}, a program of s6-overlay's /command that Steward does not provide and that is not installed here`, {
+          path,
+          hint: installHint(program),
+        }),
+      });
+    }
+    if (runsMissingLogger(helper.code)) problems.push(missingLoggerWarning(path, `the ${role} runs ${helper.path}, which runs s6-log`));
   }
   return problems;
+}
+
+function missingLoggerWarning(path: string, what: string): Diagnostic {
+  return {
+    severity: 'warning',
+    error: new StewardError('ERR_SCRIPT', `${what}, which is not installed here (Steward does not provide it, s6-overlay's tarball does)`, {
+      path,
+      hint: "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6), or keep s6-overlay's tarballs in the image",
+    }),
+  };
+}
+
+/** A script of the image's own, as far as what it runs goes: its path and its code. */
+interface HelperScript {
+  readonly path: string;
+  readonly code: string;
+}
+
+/** Helper scripts already read, by path (a hundred loggers run the same one); undefined when the path is none. */
+const helperScripts = new Map<string, HelperScript | undefined>();
+
+/** The most helpers looked into for one script: a path in it is more often an argument than a program. */
+const HELPERS_PER_SCRIPT = 8;
+
+/**
+ * Executable scripts a script names by absolute path, other than itself and Steward's own
+ * commands: the image's helpers. A path that is an argument (a log directory, a config file)
+ * is seldom an executable script, and costs one stat when it is not.
+ */
+function helperScriptsRun(code: string, self: string): HelperScript[] {
+  const found = new Map<string, HelperScript>();
+  for (const match of code.matchAll(/(?:^|[\s;&|(`{"])(\/[\w/.+-]*[\w+-])(?=[\s;&|)`}"]|$)/gm)) {
+    if (found.size >= HELPERS_PER_SCRIPT) break;
+    const path = match[1] ?? '';
+    if (path === self || found.has(path) || providedCommands().has(basename(path)) || skarnetPackageOf(basename(path)) !== undefined) continue;
+    const helper = helperScriptAt(path);
+    if (helper !== undefined) found.set(path, helper);
+  }
+  return [...found.values()];
+}
+
+function helperScriptAt(path: string): HelperScript | undefined {
+  if (helperScripts.has(path)) return helperScripts.get(path);
+  let helper: HelperScript | undefined;
+  try {
+    const stat = statSync(path);
+    if (stat.isFile() && (stat.mode & 0o111) !== 0) {
+      const head = readHead(path);
+      if (head !== undefined && head[0] === 0x23 && head[1] === 0x21) {
+        const end = head.indexOf(0x0a);
+        const interpreter = head.subarray(2, end === -1 ? head.length : end).toString('utf8').trim().split(/\s+/)[0] ?? '';
+        helper = { path, code: basename(interpreter) === 'execlineb' ? codeOf(head) : withoutSingleQuoted(codeOf(head)) };
+      }
+    }
+  } catch {
+    helper = undefined;
+  }
+  helperScripts.set(path, helper);
+  return helper;
 }
 
 /**

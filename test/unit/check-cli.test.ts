@@ -195,6 +195,24 @@ describe('steward check', () => {
     assert.doesNotMatch(present.stdout, /s6-log/);
   });
 
+  it("follows a logger into the image's own helper script that runs s6-log (Frigate's /usr/local/bin/logutil), one level down", () => {
+    const helpers = tree({
+      // Frigate's logutil, as a bash array; and a helper whose s6-log is only in a message.
+      logutil: script('LOG_DIR=$1\nCMD=(s6-log -b -- ${S6_LOGGING_SCRIPT:-n20 s1000000 T} "$LOG_DIR")\nexec /command/s6-envuidgid nobody /command/s6-applyuidgid -U -- "${CMD[@]}"\n'),
+      quiet: script("echo 'no s6-log here'\nexec cat\n"),
+    });
+    const root = tree({
+      'services.d/web/run': script('exec sleep 1000\n'),
+      'services.d/web/log/run': script(`exec ${join(helpers, 'logutil')} /dev/shm/logs/web/\n`),
+      'services.d/api/run': script('exec sleep 1000\n'),
+      'services.d/api/log/run': script(`exec ${join(helpers, 'quiet')} /var/log/api\n`),
+    });
+    const result = check(['--etc', root], { PATH: '/nonexistent' });
+    assert.ok(result.stdout.includes(`warning: ${join(root, 'services.d/web/log/run')}: the run script of service web/log runs ${join(helpers, 'logutil')}, which runs s6-log, which is not installed here`), result.stdout);
+    assert.ok(!result.stdout.includes(join(root, 'services.d/api/log/run')), result.stdout);
+    assert.match(result.stdout, /: 0 errors, 1 warning\b/, result.stdout);
+  });
+
   it('names a service directory without a run script', () => {
     const root = tree({ 'services.d/web/finish': script() });
     const result = check(['--etc', root]);
