@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { cliLatency } from './lib/cli.mjs';
 import { chainTrees, floorTree, graphCycle, koffiFloor, nodeFloor, realisticTrees, summarizeCycles } from './lib/graph.mjs';
 import { killAll } from './lib/instance.mjs';
+import { floorSupervisor } from './lib/floor-supervisor.mjs';
 import { bootCycle, restartLatency } from './lib/measure.mjs';
 import { droppedNodeVariables, REPO, s6, setKeepNodeEnv, steward, stewardMissing } from './lib/peers.mjs';
 import { evaluateTargets, perServiceKB, renderReport } from './lib/report.mjs';
@@ -347,7 +348,22 @@ async function restartPhase(peers, results, workRoot, settings) {
     const summary = await attempt(results[peer.id], label,
       () => restartLatency(peer, workRoot, { ...scenario, settings }));
     if (summary) results[peer.id].restart[key] = { ...summary, uptimeMs: scenario.uptimeMs, throttleMs: scenario.throttleMs ?? 'default' };
+    // Right after Steward's, in the same conditions: the machine's own floor (lib/floor-supervisor.mjs).
+    if (peer === steward && key === 'throttleOff') await restartFloor(results, workRoot, scenario, settings);
   }
+}
+
+async function restartFloor(results, workRoot, scenario, settings) {
+  results.floor = emptyResult();
+  const built = floorSupervisor(workRoot);
+  if (built.error) {
+    results.floor.restart.throttleOff = { notApplicable: built.error };
+    return;
+  }
+  const label = `floor: restart by a bare C loop (${scenario.kills} kills, ${scenario.uptimeMs} ms up)`;
+  log(label);
+  const summary = await attempt(results.floor, label, () => restartLatency(built.peer, workRoot, { ...scenario, settings }));
+  if (summary) results.floor.restart.throttleOff = { ...summary, uptimeMs: scenario.uptimeMs };
 }
 
 /** Start-up latency of the control commands, against both supervisors at once (see lib/cli.mjs). */

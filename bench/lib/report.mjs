@@ -41,6 +41,9 @@ export function tableRows(results, settings) {
   const row = (label, cell) => [label, cell(results.s6, 's6'), cell(results.steward, 'steward')];
   const rows = [
     row('Restart latency, throttle off (median / p90)', (r) => medianP90(r?.restart?.throttleOff)),
+    // A property of the machine, not of either peer: shown in both columns.
+    row('Restart latency of a bare C loop (posix_spawn, then waitpid; no supervisor), measured right after Steward\'s: the floor on this machine (median / p90)',
+      () => (results.floor ? medianP90(results.floor.restart?.throttleOff) : DASH)),
     row(`Restart latency, default throttle, kill after ${settings.settledUptimeMs} ms up (median / p90)`,
       (r) => medianP90(r?.restart?.default)),
     row(`Respawn delay, default throttle, kill ${settings.earlyUptimeMs} ms after start (median)`,
