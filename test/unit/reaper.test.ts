@@ -18,6 +18,18 @@ function runModule<T>(body: string, shell = 'exec'): T {
   return JSON.parse(result.stdout.trim()) as T;
 }
 
+/**
+ * The end of a module whose start hands `pid` over only 2.5 s later (`settled` ends the start):
+ * prints the orphans counted by then and the status the watch got.
+ */
+const WATCHED_LATE = `setTimeout(() => {
+  const orphans = reaper.reapedCount;
+  let status = null;
+  reaper.watch(pid, (raw) => { status = (raw >> 8) & 0xff; });
+  settled();
+  setTimeout(() => { console.log(JSON.stringify({ orphans, status })); reaper.stop(); }, 300);
+}, 2500);`;
+
 describe('Reaper', () => {
   it('collects an exit that happens while every descriptor is in use, with the descriptor it holds back', () => {
     const outcome = runModule<{ during: number | null; after: number | null }>(
@@ -67,13 +79,7 @@ reaper.start();
 const settled = reaper.spawnStarted();
 posixSpawnInBackground({ path: '/bin/sh', argv: ['sh', '-c', 'exit 7'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true }, (pid) => {
   // Seconds later: longer than any time limit a start could be given.
-  setTimeout(() => {
-    const orphans = reaper.reapedCount;
-    let status = null;
-    reaper.watch(pid, (raw) => { status = (raw >> 8) & 0xff; });
-    settled();
-    setTimeout(() => { console.log(JSON.stringify({ orphans, status })); reaper.stop(); }, 300);
-  }, 2500);
+  ${WATCHED_LATE}
 });
 `);
     assert.equal(outcome.orphans, 0);
@@ -109,13 +115,7 @@ const pid = posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'exit 7'], env: [],
 // As posix_spawn writes it on libuv's thread, before the main thread hears of the start's end
 // (a CPU limit of 0.1 can keep it from running for seconds).
 cell[0] = pid;
-setTimeout(() => {
-  const orphans = reaper.reapedCount;
-  let status = null;
-  reaper.watch(pid, (raw) => { status = (raw >> 8) & 0xff; });
-  settled();
-  setTimeout(() => { console.log(JSON.stringify({ orphans, status })); reaper.stop(); }, 300);
-}, 2500);
+${WATCHED_LATE}
 `);
     assert.equal(outcome.orphans, 0);
     assert.equal(outcome.status, 7);
