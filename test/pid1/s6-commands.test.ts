@@ -1415,6 +1415,26 @@ say daemon_children "$(cat /proc/$daemon/task/$daemon/children 2>/dev/null | wc 
     expect(output, 'daemon_children', '0');
   });
 
+  it("s6-notifyoncheck not exec'd, on a program that ends at once, polls on for the service, as skarnet's (ZoneMinder's mariadb run script)", async () => {
+    const { code, output } = await container(
+      {
+        'services.d/mariadb/notification-fd': '3\n',
+        'services.d/mariadb/run': '#!/bin/sh\ns6-notifyoncheck -n 200 -w 50 -c "test -e /run/db-up" echo "Waiting for Mariadb to start" | cat\ns6-svwait -U /run/service/mariadb\ntouch /run/went-on\nexec sleep 1000\n',
+      },
+      `
+sleep 0.5
+touch /run/db-up
+s6-svwait -U -t 10000 /run/service/mariadb; echo "ready=$?"
+# The run script's own wait for its readiness is over too.
+i=0; while [ ! -e /run/went-on ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+echo "went_on=$([ -e /run/went-on ] && echo yes || echo no)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'ready', '0');
+    expect(output, 'went_on', 'yes');
+  });
+
   it("s6-notifyoncheck -t limits each check to its milliseconds with BusyBox's timeout too, and shows the check's output", async () => {
     // BusyBox's timeout rounds to whole seconds and exits with the program's status.
     const fakeTimeout = `mkdir -p /run/fakebin; printf '#!/bin/sh\\nshift\\nexec "$@"\\n' > /run/fakebin/timeout; chmod +x /run/fakebin/timeout; PATH=/run/fakebin:$PATH`;
