@@ -63,6 +63,8 @@ export class Engine {
    * make it wait; a oneshot's up runs once.
    */
   readonly #upTransitions = new Map<string, Promise<boolean>>();
+  /** The down transitions under way, by name: a second way down waits for the one under way. */
+  readonly #downTransitions = new Map<string, Promise<StopOutcome>>();
   /** Those told of every transition besides `events`, for as long as they watch (see observe). */
   readonly #observers = new Set<Partial<EngineEvents>>();
 
@@ -250,6 +252,10 @@ export class Engine {
     const atomic = this.graph.atomics.get(name);
     const state = this.#states.get(name);
     if (atomic === undefined) return 'down';
+    // Another way down has it under way (a change, when the container's stop comes): wait for
+    // that one, with its own time limit, rather than take the service for down while it drains.
+    const underWay = this.#downTransitions.get(name);
+    if (underWay !== undefined) return underWay;
     // A longrun whose start failed or was cut short may still run; a oneshot that did not
     // finish its up has nothing to undo, as with s6-rc.
     const partial = state === 'failed' || state === 'starting';
@@ -274,11 +280,18 @@ export class Engine {
     }
     this.#states.set(name, 'stopping');
     this.#notify('stopping', atomic);
-    const result = await this.runner.down(atomic);
-    // A down that failed leaves the service up (s6-rc updates its live state only on success):
-    // a longrun still runs, a oneshot counts as up until its down succeeds.
-    this.#states.set(name, result.ok ? 'down' : state === 'up' ? 'up' : 'failed');
-    this.#notify('stopped', atomic, result);
-    return result.ok ? 'down' : 'up';
+    const transition = this.runner.down(atomic).then((result): StopOutcome => {
+      // A down that failed leaves the service up (s6-rc updates its live state only on success):
+      // a longrun still runs, a oneshot counts as up until its down succeeds.
+      this.#states.set(name, result.ok ? 'down' : state === 'up' ? 'up' : 'failed');
+      this.#notify('stopped', atomic, result);
+      return result.ok ? 'down' : 'up';
+    });
+    this.#downTransitions.set(name, transition);
+    try {
+      return await transition;
+    } finally {
+      this.#downTransitions.delete(name);
+    }
   }
 }

@@ -314,6 +314,33 @@ describe('Engine.bringDown', () => {
     for (const name of ['a', 'b', 'c', 'd', 'e']) assert.equal(rc.state(name), 'down', name);
   });
 
+  it('a second way down waits for a down transition under way, and what the service needs stops only after it (a change, then the container stop)', async () => {
+    const runner = new FakeRunner();
+    const { engine: rc } = engine(chain(), runner);
+    await upAll(rc, runner);
+    const change = rc.bringDown(['c']);
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down c']);
+    // The container's stop comes while c drains: c is not taken for down, b waits for it.
+    let stopDone = false;
+    const stop = rc.bringDown().then(() => {
+      stopDone = true;
+    });
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down c', 'down d', 'down e'], 'b began to stop while c, which needs it, was still stopping');
+    assert.equal(runner.log.filter((line) => line === 'down c').length, 1, 'c was asked to stop twice');
+    runner.finish('down c');
+    await change;
+    await settle();
+    assert.deepEqual(runner.inProgress, ['down b', 'down d', 'down e']);
+    for (const key of ['down b', 'down d', 'down e']) runner.finish(key);
+    await settle();
+    runner.finish('down a');
+    await stop;
+    assert.ok(stopDone);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) assert.equal(rc.state(name), 'down', name);
+  });
+
   it('leaves essential services up, and what they need with them, as s6-rc -da does; the ones that need them still stop first', async () => {
     const runner = new FakeRunner(true);
     const { engine: rc, events } = engine(chain({ essential: ['b'] }), runner);
