@@ -102,12 +102,18 @@ export class ServiceSet {
   /** Resolves with the names not yet up (or ready, for services with a notification fd). */
   async waitUntilUp(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
     const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
+    // Ready once during the wait is enough, as s6-svwait -U hears it: a service that runs once
+    // (s6-svc -O, ZoneMinder's mariadb-configure) may be ready and gone before the others are.
+    const seenReady = new Set<string>();
     // Failed for good, or its run script cannot be executed: waiting longer would not help.
-    const isUp = (status: ServiceStatus): boolean => status.ready || status.state === 'failed' || cannotStart(status);
+    const isUp = (status: ServiceStatus): boolean => {
+      if (status.ready) seenReady.add(status.name);
+      return status.ready || status.state === 'failed' || cannotStart(status);
+    };
     const giveUp = new AbortController();
     await raceWithLimits(waitForAll(pending, isUp, giveUp.signal), abortSignal, timeoutMs);
     giveUp.abort();
-    return pending.filter((supervisor) => !supervisor.status.ready).map((supervisor) => supervisor.name);
+    return pending.filter((supervisor) => !supervisor.status.ready && !seenReady.has(supervisor.name)).map((supervisor) => supervisor.name);
   }
 
   /**

@@ -1437,6 +1437,22 @@ echo "went_on=$([ -e /run/went-on ] && echo yes || echo no)"
     expect(output, 'went_on', 'yes');
   });
 
+  it('S6_CMD_WAIT_FOR_SERVICES counts a run-once service that was ready and has ended as up, as s6-svwait -U does (ZoneMinder)', async () => {
+    const { code, output } = await container(
+      {
+        'services.d/cfg/notification-fd': '3\n',
+        'services.d/cfg/run': '#!/bin/sh\ns6-svc -O /run/service/cfg\nsleep 0.3\necho >&3\nexit 0\n',
+        'services.d/app/notification-fd': '3\n',
+        'services.d/app/run': '#!/bin/sh\ns6-svwait -U /run/service/cfg\nsleep 1\necho >&3\nexec sleep 1000\n',
+      },
+      'echo "cmd=ran"',
+      { env: { S6_CMD_WAIT_FOR_SERVICES: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'cmd', 'ran');
+    assert.doesNotMatch(output, /failed to start/, output);
+  });
+
   it("s6-notifyoncheck -t limits each check to its milliseconds with BusyBox's timeout too, and shows the check's output", async () => {
     // BusyBox's timeout rounds to whole seconds and exits with the program's status.
     const fakeTimeout = `mkdir -p /run/fakebin; printf '#!/bin/sh\\nshift\\nexec "$@"\\n' > /run/fakebin/timeout; chmod +x /run/fakebin/timeout; PATH=/run/fakebin:$PATH`;
