@@ -111,12 +111,35 @@ function exchange(path: string, request: Record<string, unknown>, quickLimitMs: 
         return;
       }
       try {
-        resolve(JSON.parse(line) as Response);
+        const response = JSON.parse(line) as Response;
+        holdTermWhileAnswering();
+        resolve(response);
       } catch {
         reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward sent an answer that is not JSON: ${line.slice(0, 200)}`));
       }
     });
   });
+}
+
+/** How long a SIGTERM that comes right after an answer waits for the command to finish with it. */
+const ANSWER_TERM_HOLD_MS = 1000;
+
+/**
+ * A SIGTERM that comes once the answer is in waits a moment: the container's last stage signals
+ * every process right after an answer it gave during the stop (an s6-rc change the stop
+ * overtook), and the command should still say how that ended and exit with its own code. Still
+ * running after ANSWER_TERM_HOLD_MS, it gets the signal as it came.
+ */
+function holdTermWhileAnswering(): void {
+  let held = false;
+  const hold = (): void => {
+    held = true;
+  };
+  process.on('SIGTERM', hold);
+  setTimeout(() => {
+    process.off('SIGTERM', hold);
+    if (held) process.kill(process.pid, 'SIGTERM');
+  }, ANSWER_TERM_HOLD_MS).unref();
 }
 
 function connectionError(path: string, error: NodeJS.ErrnoException): StewardError {

@@ -54,6 +54,9 @@ export class ControlServer {
   #server: Server | undefined;
   /** Open connections, oldest first; true once the whole request is in. */
   readonly #connections = new Map<Socket, boolean>();
+  /** Connections answered and not closed yet: their clients are reading the answer. */
+  readonly #answered = new Set<Socket>();
+  #answeredGone: (() => void)[] = [];
   #waitingRequests = 0;
   readonly #closing = new AbortController();
   #boundFd: number | undefined;
@@ -116,6 +119,22 @@ export class ControlServer {
     });
   }
 
+  /**
+   * Resolves once every client already answered has closed its connection, or after
+   * `timeoutMs`: before the container's last TERM, so that an answer given during the stop
+   * (a change the stop overtook) is read before its client is signalled.
+   */
+  answeredClientsGone(timeoutMs: number): Promise<void> {
+    if (this.#answered.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#answeredGone.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Stops accepting, ends pending waits, and closes every connection. Idempotent. */
   close(): Promise<void> {
     this.#closing.abort();
@@ -163,6 +182,7 @@ export class ControlServer {
     const respond = (response: Response): void => {
       clearInterval(checkClient);
       if (socket.destroyed) return;
+      this.#answered.add(socket);
       socket.end(`${JSON.stringify(response)}\n`);
       // A client that never reads its answer must not hold the connection.
       setTimeout(() => socket.destroy(), REQUEST_DEADLINE_MS).unref();
@@ -241,6 +261,11 @@ export class ControlServer {
       clearInterval(checkClient);
       clientGone.abort();
       this.#connections.delete(socket);
+      if (this.#answered.delete(socket) && this.#answered.size === 0) {
+        const waiters = this.#answeredGone;
+        this.#answeredGone = [];
+        for (const resolve of waiters) resolve();
+      }
     });
   }
 }

@@ -92,7 +92,14 @@ export function controlTarget(
  * world-readable). A failure here is reported and the container runs on without them:
  * supervising matters more than being controllable.
  */
-export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> } | undefined> {
+/** The control plane once served: closed at the end; asked to let answered clients read first. */
+export interface ControlPlane {
+  close(): Promise<void>;
+  /** Resolves once the clients answered so far have closed their connections, or after `timeoutMs`. */
+  answeredClientsGone(timeoutMs: number): Promise<void>;
+}
+
+export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<ControlPlane | undefined> {
   const path = socketPath(env, context.settings.runDir);
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
@@ -129,7 +136,10 @@ export async function startControlPlane(context: InitContext, target: ControlTar
     return undefined;
   }
   context.reporter.debug('steward', `control socket at ${path}${group === null ? '' : ` (group ${groupName})`}, status socket at ${statusServer.path}`);
-  return { close: async () => void (await Promise.all([server.close(), statusServer.close()])) };
+  return {
+    close: async () => void (await Promise.all([server.close(), statusServer.close()])),
+    answeredClientsGone: (timeoutMs) => server.answeredClientsGone(timeoutMs),
+  };
 }
 
 /** Serves the probe endpoints when STEWARD_HTTP asks for them; a failure is reported, not fatal. */

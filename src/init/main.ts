@@ -49,6 +49,8 @@ const BOOT_SETTLE_MARGIN_MS = 2000;
 
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
 const EARLY_INSPECTOR_CHECK_MS = 1000;
+/** How long the last stage waits, at most, for control clients answered during the stop to read their answer. */
+const ANSWER_READING_MS = 1000;
 
 /**
  * The container entrypoint. Every argument is the container's command, as with
@@ -226,7 +228,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,
   // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
   if (scanner.added.length > 0) await services.stopForGood(scanner.added, context.settingsNow().servicesGraceTimeMs, true);
-  const code = await shutdown(context, stage2, services);
+  const code = await shutdown(context, stage2, services, async () => (await controlStarted)?.answeredClientsGone(ANSWER_READING_MS));
   superviseDirs?.close();
   clearInterval(stayAlive);
   await (await controlStarted)?.close();

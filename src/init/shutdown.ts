@@ -23,7 +23,7 @@ const AFTER_KILL_WAIT_MS = 2000;
  *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
  * Each wait ends as soon as there is nothing left to wait for.
  */
-export async function shutdown(context: InitContext, stage2: Stage2 | undefined, services: ServiceSet): Promise<number> {
+export async function shutdown(context: InitContext, stage2: Stage2 | undefined, services: ServiceSet, beforeLastStage?: () => Promise<void>): Promise<number> {
   const { reporter } = context;
   await stage2?.engine.bringDown();
   // What is still supervised now (flag-essential longruns, a service the graph could not stop)
@@ -32,6 +32,9 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // stop began). Its finish script still runs if the SIGTERM ends it, not after the SIGKILL.
   services.noMoreRestarts();
   context.shutdown.enterLastStage();
+  // A client answered during the stop (an s6-rc change the stop overtook) reads its answer
+  // before the last TERM reaches it, as under s6-overlay, whose stop waits for that change.
+  await beforeLastStage?.();
   await terminateEverything(context, services);
   if (context.settings.syncDisks) await syncDisks(context);
   // An image made for s6-overlay v2 sets it as v2 reads it, in its stage-3 environment.
