@@ -174,8 +174,9 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
   }
   if (runsMissingLogger(code)) problems.push(missingLoggerWarning(path, `the ${role} runs s6-log (directly or through logutil-service)`));
   // One level down: the image's own scripts it runs by path (Frigate's loggers run
-  // /usr/local/bin/logutil, which runs s6-log).
-  for (const helper of helperScriptsRun(code, path)) {
+  // /usr/local/bin/logutil, which runs s6-log). steward check only: any absolute path in a
+  // script is looked at, and one on a network mount that does not answer would hold PID 1.
+  for (const helper of helpersFollowed ? helperScriptsRun(code, path) : []) {
     for (const program of missingSkarnetPrograms(helper.code)) {
       problems.push({
         severity: 'warning',
@@ -198,6 +199,14 @@ function missingLoggerWarning(path: string, what: string): Diagnostic {
       hint: "Install your distribution's s6 package (Debian/Ubuntu: apt-get install s6; Alpine: apk add s6), or keep s6-overlay's tarballs in the image",
     }),
   };
+}
+
+/** Whether inspections look into the helper scripts a script runs (steward check), not at boot. */
+let helpersFollowed = false;
+
+/** From now on, inspections look into the image's own scripts a script runs by path. */
+export function followHelperScripts(): void {
+  helpersFollowed = true;
 }
 
 /** A script of the image's own, as far as what it runs goes: its path and its code. */

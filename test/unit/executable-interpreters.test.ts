@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { inspectExecutable } from '../../src/config/executable.js';
+import { followHelperScripts, inspectExecutable } from '../../src/config/executable.js';
 
 const work = mkdtempSync(join(tmpdir(), 'steward-interpreters-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -28,5 +28,24 @@ describe('interpreters that are scripts themselves', () => {
     const launcher = script('good-launcher', '#!/bin/sh\nexec cat "$@"\n');
     assert.deepEqual(inspectExecutable(script('run-good', `#!${launcher}\nhello\n`), 'run script'), []);
     assert.deepEqual(inspectExecutable(script('run-binary', '#!/bin/sh\necho hi\n'), 'run script'), []);
+  });
+});
+
+describe("the image's own scripts a run script calls by path", () => {
+  it('are looked into only once asked to (steward check): at boot, PID 1 reads no path a script merely names, which a mount that does not answer would hold', () => {
+    // A helper that runs an s6-log this machine does not have under that name.
+    const helper = script('logutil', '#!/bin/sh\nexec s6-log-not-here-either n20 "$1"\nexec s6-log -b n20 "$1"\n');
+    const run = script('log-run', `#!/bin/sh\nexec ${helper} /var/log/app\n`);
+    const withoutS6Log = { ...process.env, PATH: '/nonexistent' };
+    const saved = process.env['PATH'];
+    process.env['PATH'] = withoutS6Log.PATH;
+    try {
+      assert.deepEqual(inspectExecutable(run, 'run script'), []);
+      followHelperScripts();
+      const messages = inspectExecutable(run, 'run script').map((diagnostic) => diagnostic.error.describe());
+      assert.ok(messages.some((message) => message.includes(`the run script runs ${helper}, which runs s6-log`)), messages.join('\n'));
+    } finally {
+      process.env['PATH'] = saved;
+    }
   });
 });

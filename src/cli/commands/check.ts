@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 
 import type { Diagnostic } from '../../config/diagnostic.js';
+import { followHelperScripts } from '../../config/executable.js';
 import { parseFixAttrsFile } from '../../config/fix-attrs.js';
 import { legacyPaths } from '../../config/legacy.js';
 import { readSettings } from '../../config/settings.js';
@@ -34,6 +35,8 @@ export const checkCommand: Command = {
       if (!isDirectory(etc)) throw new StewardError('ERR_USAGE', `steward check: --etc ${etc} is not a directory`, { hint: 'Give the directory that holds s6-overlay/, services.d/, cont-init.d/... (the image\'s /etc)' });
       env['STEWARD_ETC'] = etc;
     }
+    // A process of its own, not PID 1: it may look into the scripts the run scripts call.
+    followHelperScripts();
     const { settings, diagnostics: settingProblems } = readSettings(env);
     const compiled = compileServices(settings, env);
     const tree = compiled.tree;
