@@ -330,6 +330,22 @@ describe('shell commands', () => {
     assert.deepEqual(result.stdout.trim().split(' ').map(Number).sort((a, b) => a - b), [100, 226, 1000]);
   });
 
+  it('s6-setuidgid reads the groups on a read-only root through bash too, whatever the size of the group file, and runs the program as it is for an empty account', { skip: !isRoot && 'needs root for a mount namespace' }, async () => {
+    // Past 64 KiB (an LDAP-sized group database), bash makes a file in /tmp for a here-document.
+    const etc = tempDir();
+    const filler = Array.from({ length: 3000 }, (_, index) => `team${index}:x:${20000 + index}:${'someone-else,'.repeat(3)}other\n`).join('');
+    writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nabc:x:1000:1000::/config:/bin/false\n');
+    writeFileSync(join(etc, 'group'), `root:x:0:\nabc:x:1000:\n${filler}render:x:226:abc\nvideo:x:44:abc\n`);
+    const script = `mount --bind ${etc}/passwd /etc/passwd && mount --bind ${etc}/group /etc/group && mount -t tmpfs -o ro tmpfs /tmp && exec bash "$0" abc id -G`;
+    const result = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, shim('s6-setuidgid')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.deepEqual(result.stdout.trim().split(' ').map(Number).sort((a, b) => a - b), [44, 226, 1000]);
+    const empty = await run(shim('s6-setuidgid'), ['', 'id', '-u']);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, '0\n');
+  });
+
   it('s6-setuidgid as root without the SETUID and SETGID capabilities exits 111 and says so, as skarnet’s', { skip: !isRoot && 'needs root' }, async () => {
     const result = await run('setpriv', ['--inh-caps=-all', '--bounding-set=-all', shim('s6-setuidgid'), 'nobody', 'id', '-u']);
     assert.equal(result.code, 111, result.stderr);
