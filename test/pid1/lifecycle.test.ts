@@ -621,11 +621,12 @@ test('S6_SERVICES_GRACETIME and S6_KILL_FINISH_MAXTIME a cont-init script writes
     'cont-init.d/10-timeouts': '#!/bin/sh\nprintf 10000 > "$STEWARD_RUN"/s6/container_environment/S6_SERVICES_GRACETIME\nprintf 10000 > "$STEWARD_RUN"/s6/container_environment/S6_KILL_FINISH_MAXTIME\n',
     // Takes 1.5 s to stop, as a database writing its dump.
     // Without S6_KEEP_ENV, scripts get no variable of the test's: STEWARD_RUN is etc/run.
-    'services.d/db/run': `#!/bin/sh\ntrap 'sleep 1.5; echo dumped > "${'$'}STEWARD_RUN"/../db.dumped; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+    // Says when its trap is set: a TERM before that would end it at once (a race on a slow machine).
+    'services.d/db/run': `#!/bin/sh\ntrap 'sleep 1.5; echo dumped > "${'$'}STEWARD_RUN"/../db.dumped; exit 0' TERM\necho db-trap-set\nwhile :; do sleep 0.1; done\n`,
     'cont-finish.d/10-wait': `#!/bin/sh\nsleep 1.5\necho waited > "${'$'}STEWARD_RUN"/../finish.done\n`,
   });
   const run = init(etc, { S6_SERVICES_GRACETIME: '500', S6_KILL_FINISH_MAXTIME: '500' });
-  await run.waitForOutput(/service db: info: started/);
+  await run.waitForOutput(/db-trap-set/);
   run.kill('SIGTERM');
   const { code } = await run.exited;
   const output = run.output();

@@ -336,7 +336,9 @@ describe('shell commands', () => {
     const filler = Array.from({ length: 3000 }, (_, index) => `team${index}:x:${20000 + index}:${'someone-else,'.repeat(3)}other\n`).join('');
     writeFileSync(join(etc, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nabc:x:1000:1000::/config:/bin/false\n');
     writeFileSync(join(etc, 'group'), `root:x:0:\nabc:x:1000:\n${filler}render:x:226:abc\nvideo:x:44:abc\n`);
-    const script = `mount --bind ${etc}/passwd /etc/passwd && mount --bind ${etc}/group /etc/group && mount -t tmpfs -o ro tmpfs /tmp && exec bash "$0" abc id -G`;
+    // The shim is copied out of /tmp first (the tree may be under it), then every directory bash
+    // would make its file in is read-only.
+    const script = `mount --bind ${etc}/passwd /etc/passwd && mount --bind ${etc}/group /etc/group && mount -t tmpfs tmpfs /mnt && cp "$0" /mnt/s6-setuidgid && mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && exec bash /mnt/s6-setuidgid abc id -G`;
     const result = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, shim('s6-setuidgid')]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
