@@ -90,8 +90,15 @@ function exchange(path: string, request: Record<string, unknown>, quickLimitMs: 
     let received = '';
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.end(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
+    let answered = false;
     socket.on('data', (chunk: string) => {
       received += chunk;
+      // As soon as the answer is in, before this side closes: the server waits for that close
+      // before the container's last TERM (see holdTermWhileAnswering).
+      if (!answered && received.includes('\n')) {
+        answered = true;
+        holdTermWhileAnswering();
+      }
     });
     let connected = false;
     socket.once('connect', () => {
@@ -111,9 +118,7 @@ function exchange(path: string, request: Record<string, unknown>, quickLimitMs: 
         return;
       }
       try {
-        const response = JSON.parse(line) as Response;
-        holdTermWhileAnswering();
-        resolve(response);
+        resolve(JSON.parse(line) as Response);
       } catch {
         reject(new StewardError('ERR_CONTROL_UNAVAILABLE', `Steward sent an answer that is not JSON: ${line.slice(0, 200)}`));
       }
