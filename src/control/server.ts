@@ -54,7 +54,7 @@ export class ControlServer {
   #server: Server | undefined;
   /** Open connections, oldest first; true once the whole request is in. */
   readonly #connections = new Map<Socket, boolean>();
-  /** Connections answered and not closed yet: their clients are reading the answer. */
+  /** Connections answered and not closed yet: their answers are still being sent. */
   readonly #answered = new Set<Socket>();
   #answeredGone: (() => void)[] = [];
   #waitingRequests = 0;
@@ -120,9 +120,10 @@ export class ControlServer {
   }
 
   /**
-   * Resolves once every client already answered has closed its connection, or after
-   * `timeoutMs`: before the container's last TERM, so that an answer given during the stop
-   * (a change the stop overtook) is read before its client is signalled.
+   * Resolves once every connection already answered has closed, or after `timeoutMs`: before
+   * the container's last TERM, so that an answer given during the stop (a change the stop
+   * overtook) is sent in full first. A client half-closes once its request is sent, so the
+   * close follows the answer's sending, not its reading: the client holds a late TERM itself.
    */
   answeredClientsGone(timeoutMs: number): Promise<void> {
     if (this.#answered.size === 0) return Promise.resolve();

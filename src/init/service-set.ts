@@ -138,11 +138,12 @@ export class ServiceSet {
         // again) gets its down-signal now, as every process at the container's stop, and is not
         // waited for: s6-rc, which has it down, lets the logger go at once, and the last stage's
         // TERM and KILL end a producer that takes longer.
-        const outsideTheStop = this.#producersOf(supervisor.name).filter((producer) => !stoppedHere.has(producer) && (producer.status.wantUp || runsOn(producer.status)));
+        const producers = this.#producersOf(supervisor.name);
+        const outsideTheStop = producers.filter((producer) => !stoppedHere.has(producer) && (producer.status.wantUp || runsOn(producer.status)));
         for (const producer of outsideTheStop) producer.down();
         // A logger stopped with its producers (services.d: NAME and NAME/log) reads on while
         // they stop, however long their graceful stop takes: what they print then is logged.
-        await waitForAll(this.#producersOf(supervisor.name).filter((producer) => !outsideTheStop.includes(producer)), isStopped, giveUp.signal);
+        await waitForAll(producers.filter((producer) => !outsideTheStop.includes(producer)), isStopped, giveUp.signal);
         this.#closePipeIfDrained(supervisor.name);
         // Its producers are down: it should read the rest of its input and leave. A child a
         // producer left behind (a run script's sleep) may hold the pipe open, and then the
