@@ -13,8 +13,48 @@ export interface ChildrenByThread {
   readonly otherThreads: readonly number[];
 }
 
-/** The main thread's id as /proc numbers it (which may not be our own namespace's pid). */
-let mainThreadId: string | undefined;
+/**
+ * How /proc numbers processes, as seen from here. A container has a /proc of its own PID
+ * namespace, where a pid is the one kill() and waitpid() take. A namespace made without one
+ * (unshare --pid without --mount-proc) sees its parent's, where every pid differs: there,
+ * each process's NSpid line lists its pid at every level from /proc's namespace down, and
+ * ours is the last level of our own line. Asked at each listing, not once: a script may
+ * mount a /proc of the namespace's own on the way.
+ */
+interface ProcNumbering {
+  /** This process's pid as /proc numbers it, which is also its main thread's id there. */
+  readonly self: string;
+  /** Our namespace's level in NSpid lines, when /proc is not our namespace's own. */
+  readonly ourLevel: number | undefined;
+}
+
+function procNumbering(): ProcNumbering {
+  const self = readlinkSync('/proc/self');
+  if (self === String(process.pid)) return { self, ourLevel: undefined };
+  const levels = namespacePids(self);
+  return { self, ourLevel: levels === undefined ? undefined : levels.length - 1 };
+}
+
+/** A process's pids from /proc's namespace down to its own, or undefined when it is gone (or the kernel has no NSpid). */
+function namespacePids(procPid: string): string[] | undefined {
+  try {
+    return /^NSpid:\s*(.+)$/m.exec(readFileSync(`/proc/${procPid}/status`, 'latin1'))?.[1]?.trim().split(/\s+/);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids as /proc numbers them, as our namespace does; a process gone since, or outside our namespace, is left out. */
+function inOurNamespace(numbering: ProcNumbering, procPids: readonly number[]): number[] {
+  const { ourLevel } = numbering;
+  if (ourLevel === undefined) return [...procPids];
+  const result: number[] = [];
+  for (const procPid of procPids) {
+    const pid = namespacePids(String(procPid))?.[ourLevel];
+    if (pid !== undefined) result.push(Number(pid));
+  }
+  return result;
+}
 
 /**
  * Direct children of this process, by the thread that forked them: the kernel lists a child
@@ -23,7 +63,7 @@ let mainThreadId: string | undefined;
  * thread that ended between the listing and the read is not an error.
  */
 export function listChildrenByThread(): ChildrenByThread {
-  mainThreadId ??= readlinkSync('/proc/self');
+  const numbering = procNumbering();
   const mainThread: number[] = [];
   const otherThreads: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
@@ -34,12 +74,12 @@ export function listChildrenByThread(): ChildrenByThread {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') continue;
       throw error;
     }
-    const list = tid === mainThreadId ? mainThread : otherThreads;
+    const list = tid === numbering.self ? mainThread : otherThreads;
     for (const word of text.split(' ')) {
       if (word !== '') list.push(Number(word));
     }
   }
-  return { mainThread, otherThreads };
+  return { mainThread: inOurNamespace(numbering, mainThread), otherThreads: inOurNamespace(numbering, otherThreads) };
 }
 
 /** Direct children of this process, across all its threads. Throws as listChildrenByThread does. */
@@ -50,6 +90,7 @@ export function listChildren(): number[] {
 
 /** Every descendant of this process, children first. Throws when /proc cannot be listed (out of descriptors, say). */
 export function listDescendants(): number[] {
+  const numbering = procNumbering();
   const parentOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
@@ -58,7 +99,7 @@ export function listDescendants(): number[] {
     if (parent !== undefined) parentOf.set(pid, parent);
   }
   const result: number[] = [];
-  const frontier = [process.pid];
+  const frontier = [Number(numbering.self)];
   while (frontier.length > 0) {
     const parent = frontier.shift();
     for (const [pid, ppid] of parentOf) {
@@ -68,7 +109,7 @@ export function listDescendants(): number[] {
       }
     }
   }
-  return result;
+  return inOurNamespace(numbering, result);
 }
 
 function readParentPid(pid: number): number | undefined {

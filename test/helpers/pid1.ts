@@ -61,6 +61,8 @@ export interface InitOptions {
   fifoOutput?: boolean;
   /** A program and its options that start the init inside the namespace (setpriv to drop capabilities, say). */
   launcher?: readonly string[];
+  /** Mount a /proc of the new namespace's own (default), or keep the host's, as unshare --pid alone does. */
+  ownProc?: boolean;
 }
 
 /** A FIFO the test reads, and its write end for the init; the FIFO's name is gone at once. */
@@ -100,7 +102,7 @@ export function startInit(options: InitOptions = {}): InitRun {
     argv = ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', script, initBin, ...args];
   } else {
     command = 'unshare';
-    argv = ['--pid', '--fork', '--mount-proc', ...(options.launcher ?? []), initBin, ...args];
+    argv = ['--pid', '--fork', ...(options.ownProc === false ? [] : ['--mount-proc']), ...(options.launcher ?? []), initBin, ...args];
   }
   const fifos = options.fifoOutput === true ? [outputFifo(), outputFifo()] as const : undefined;
   const child = spawn(command, argv, {

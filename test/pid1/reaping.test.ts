@@ -107,3 +107,21 @@ while :; do (trap '' TERM; echo $(exec sh -c 'echo $PPID') >> "$MARK/workers"; e
   assert.deepEqual(alive, [], run.output());
   assert.doesNotMatch(run.output(), /outlived the KILL signal/);
 });
+
+test("as a subreaper whose /proc is the parent namespace's, a service that ignores TERM is killed, not left behind", { skip: !isRoot && 'needs root for a PID namespace', timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/stubborn/run': '#!/bin/sh\necho $$ > "$MARK/pid"\ntrap "" TERM\nexec sleep 1000\n' });
+  // sh is the namespace's PID 1 and Steward its child; once Steward is done, sh looks for the
+  // service in this namespace (/proc there numbers processes as the host does: kill -0 does not).
+  const launcher = ['sh', '-c', '"$@"; code=$?; if kill -0 "$(cat "$MARK/pid")" 2>/dev/null; then echo left=yes; else echo left=no; fi; exit $code', 'sh'];
+  const run = startInit({
+    ownProc: false,
+    launcher,
+    env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run`, S6_KEEP_ENV: '1', MARK: etc, S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' },
+    args: ['sh', '-c', `while [ ! -s "${etc}/pid" ]; do sleep 0.05; done`],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.match(run.output(), /acting as a child subreaper/);
+  assert.equal(lastValue(run.output(), 'left'), 'no', run.output());
+  assert.equal(code, 0, run.output());
+});

@@ -69,6 +69,23 @@ setTimeout(() => { console.log(JSON.stringify({ orphans: reaper.reapedCount }));
     assert.equal(outcome.orphans, 1);
   });
 
+  it("collects an orphan while a start is under way when /proc is the parent namespace's (unshare --pid without --mount-proc)", { skip: process.getuid?.() !== 0 && 'needs root for a PID namespace' }, () => {
+    // /proc numbers every process as the host does there: the listing must be turned into the
+    // pids this namespace's waitpid takes, or the orphan is never collected.
+    const outcome = runModule<{ orphans: number; pid: number }>(
+      `
+const reaper = new Reaper();
+reaper.start();
+reaper.spawnStarted();
+posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'exit 0'], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+setTimeout(() => { console.log(JSON.stringify({ orphans: reaper.reapedCount, pid: process.pid })); reaper.stop(); }, 500);
+`,
+      'exec unshare --pid --fork',
+    );
+    assert.equal(outcome.pid, 1);
+    assert.equal(outcome.orphans, 1);
+  });
+
   it("leaves a start's child to its start however long the start takes to write its pid", () => {
     const outcome = runModule<{ orphans: number; status: number | null }>(`
 import { posixSpawnInBackground } from '${join(repoRoot, '.build', 'src', 'sys', 'ffi', 'spawn.js')}';
