@@ -89,12 +89,15 @@ function exchange(path: string, request: Record<string, unknown>, quickLimitMs: 
           }, limitMs);
     let received = '';
     socket.setEncoding('utf8');
-    socket.on('connect', () => socket.end(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
+    // This side stays open until the answer is in (Node closes it when Steward's side ends):
+    // Steward sees the connection close once the answer is read, and its last stage waits for
+    // that (see holdTermWhileAnswering). A half-close here would close it at the sending.
+    socket.on('connect', () => socket.write(`${JSON.stringify({ v: PROTOCOL_VERSION, ...request })}\n`));
     let answered = false;
     socket.on('data', (chunk: string) => {
       received += chunk;
       // As soon as the answer is in, before this side closes: the server waits for that close
-      // before the container's last TERM (see holdTermWhileAnswering).
+      // before the container's last TERM; a TERM between here and the exit is held.
       if (!answered && received.includes('\n')) {
         answered = true;
         holdTermWhileAnswering();

@@ -122,8 +122,9 @@ export class ControlServer {
   /**
    * Resolves once every connection already answered has closed, or after `timeoutMs`: before
    * the container's last TERM, so that an answer given during the stop (a change the stop
-   * overtook) is sent in full first. A client half-closes once its request is sent, so the
-   * close follows the answer's sending, not its reading: the client holds a late TERM itself.
+   * overtook) is read first. Steward's clients keep their side open until their answer is in,
+   * so the close follows its reading, and they hold a TERM that comes between that and their
+   * exit; one that half-closed after its request closes here once the answer is sent.
    */
   answeredClientsGone(timeoutMs: number): Promise<void> {
     if (this.#answered.size === 0) return Promise.resolve();

@@ -49,7 +49,7 @@ const BOOT_SETTLE_MARGIN_MS = 2000;
 
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
 const EARLY_INSPECTOR_CHECK_MS = 1000;
-/** How long the last stage waits, at most, for answers given during the stop to be sent. */
+/** How long the last stage waits, at most, for the clients answered during the stop to read their answers. */
 const ANSWER_READING_MS = 1000;
 
 /**

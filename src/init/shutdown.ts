@@ -32,8 +32,8 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // stop began). Its finish script still runs if the SIGTERM ends it, not after the SIGKILL.
   services.noMoreRestarts();
   context.shutdown.enterLastStage();
-  // An answer given during the stop (an s6-rc change the stop overtook) is sent in full before
-  // the last TERM, which the client then holds while it finishes (see the control client): as
+  // An answer given during the stop (an s6-rc change the stop overtook) is read before the
+  // last TERM, which the client then holds while it finishes (see the control client): as
   // under s6-overlay, whose stop waits for that change, the change exits with its own code.
   await beforeLastStage?.();
   await terminateEverything(context, services);

@@ -62,3 +62,37 @@ describe('control client: a Steward too busy to accept for a moment', () => {
     }
   });
 });
+
+describe('control client: the connection', () => {
+  it('stays open on its side until the answer is in, so that Steward sees it close once the answer is read', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'steward-client-')), 'control.sock');
+    let endedBeforeAnswer: boolean | undefined;
+    let closedAfterAnswer = false;
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      let ended = false;
+      socket.on('error', () => undefined);
+      socket.on('end', () => {
+        ended = true;
+      });
+      socket.once('data', () => {
+        // Time for a half-close sent right after the request to arrive.
+        setTimeout(() => {
+          endedBeforeAnswer = ended;
+          socket.end(`${JSON.stringify({ ok: true, result: 'answer' })}\n`);
+          socket.once('close', () => {
+            closedAfterAnswer = true;
+          });
+        }, 200);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      assert.deepEqual(await sendRequest(path, { cmd: 'status' }), { ok: true, result: 'answer' });
+      assert.equal(endedBeforeAnswer, false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(closedAfterAnswer, true);
+    } finally {
+      server.close();
+    }
+  });
+});
