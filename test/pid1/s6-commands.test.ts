@@ -163,6 +163,32 @@ describe('steward install', () => {
     assert.equal(readlinkSync(join(again, 'init')), join(repoRoot, 'bin', 'steward-init'));
   });
 
+  it("keeps the lines an image added to s6-overlay's /init, and starts Steward where it started stage0", async () => {
+    const root = tempDir();
+    // As shinsenter/php's: a command given runs without the services, unless KEEP is set.
+    const added = 'if [ "$#" -gt 0 ]; then [ -n "$KEEP" ] && set -- /bin/echo wrapped "$@" || exec /bin/echo one-off "$@"; fi';
+    const original = `#!/bin/sh -e\nif test -z "$PATH" ; then\n  PATH=/bin\nfi\nexport PATH\n${added}\nexec s6-overlay-suexec \\\n  /package/admin/s6-overlay-3.2.1.0/libexec/stage0 \\\n  "$@"\n`;
+    writeFileSync(join(root, 'init'), original, { mode: 0o755 });
+    const first = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /init: s6-overlay's, with 1 lines of the image's own: kept, and starting .*steward-init where it started s6-overlay's stage0/);
+    assert.equal(readFileSync(join(root, 'init.s6-overlay'), 'utf8'), original);
+    assert.ok(!lstatSync(join(root, 'init')).isSymbolicLink());
+    // A second install writes it anew from the original, and does not move it over the original.
+    const second = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(readFileSync(join(root, 'init.s6-overlay'), 'utf8'), original);
+    assert.match(second.stdout, /init: written anew from .*init\.s6-overlay/);
+    const etc = scriptTree({});
+    const env = { PATH: '/usr/bin:/bin', STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') };
+    const oneOff = await run(join(root, 'init'), ['hello'], env);
+    assert.equal(oneOff.stdout.trim(), 'one-off hello');
+    const kept = await run(join(root, 'init'), ['hello'], { ...env, KEEP: '1' });
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^wrapped hello$/m);
+    assert.match(kept.stderr, /running the command: \/bin\/echo wrapped hello/);
+  });
+
   it("links the image's own s6 and execline programs that Steward does not provide, from a distribution's package", async () => {
     const root = tempDir();
     mkdirSync(join(root, 'usr', 'bin'), { recursive: true });

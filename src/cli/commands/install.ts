@@ -1,4 +1,4 @@
-import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 import { imageLacks, type ImageLack } from '../../init/image-requirements.js';
@@ -9,6 +9,7 @@ import { bundlesWithoutUsableCache, writeCodeCaches } from '../code-cache-warm-u
 import type { Command } from '../command.js';
 import { parseOptions, refuseWords } from '../command.js';
 import { writeErr, writeOut } from '../output.js';
+import { classifyOverlayInit, writtenByInstall } from '../overlay-init.js';
 
 /**
  * Puts the entry points where s6-overlay images expect them: /init, and in /command
@@ -29,7 +30,8 @@ export const installCommand: Command = {
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
     "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
     "links to its own tools, which work under Steward; other links, and s6-overlay's s6-rc, are replaced.",
-    "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward;",
+    "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward (one with lines",
+    "the image added is kept as a script that runs them, then starts Steward where it started s6-overlay's stage0);",
     'any other /init (a file, or a link to tini, say) is kept, and said so; a link to a steward-init is replaced.',
     "Without --root, it also makes the code caches for the image's own Node when those Steward came with do not fit it.",
   ].join('\n'),
@@ -47,16 +49,11 @@ export const installCommand: Command = {
     ];
     let failed = 0;
     const overlayInit = join(root, 'init');
-    if (isOverlayInit(overlayInit)) {
-      try {
-        renameSync(overlayInit, `${overlayInit}.s6-overlay`);
-        writeOut(`${overlayInit}: s6-overlay's, moved to ${overlayInit}.s6-overlay\n`);
-      } catch (error) {
-        failed++;
-        writeErr(`steward install: cannot move s6-overlay's ${overlayInit} aside: ${(error as Error).message}\n`);
-      }
-    }
+    const stewardInit = join(packageDir, 'bin', 'steward-init');
+    const initOutcome = replaceOverlayInit(overlayInit, stewardInit);
+    if (initOutcome === 'failed') failed++;
     for (const [link, target] of links) {
+      if (link === overlayInit && initOutcome === 'written') continue;
       const overlayTool = !replacedByInstall(link, root);
       // The image's own /init (a link to tini, dumb-init or a script of its own) is kept as a
       // file would be; only a link to a Steward (an earlier install) is replaced.
@@ -111,21 +108,61 @@ function describeExisting(path: string): string {
   }
 }
 
-/** s6-overlay's /init (v3: a sh script starting its stage0; v2: an execline script running /etc/s6/init). */
-function isOverlayInit(path: string): boolean {
+/**
+ * s6-overlay's /init moved aside, so that ENTRYPOINT ["/init"] starts Steward: replaced by a
+ * link (made with the others) when it is s6-overlay's alone, by the same script starting
+ * Steward where it started stage0 when the image added lines of its own (see overlay-init.ts).
+ * A script an earlier install wrote is written anew from the original beside it.
+ */
+function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' | 'written' | 'failed' | 'none' {
+  const moved = `${init}.s6-overlay`;
+  const text = overlayInitText(init);
+  if (text === undefined) return 'none';
+  try {
+    if (writtenByInstall(text)) {
+      const original = overlayInitText(moved);
+      const classified = original === undefined ? undefined : classifyOverlayInit(original);
+      if (classified?.kind !== 'extended') return 'none';
+      writeScript(init, classified.withSteward(stewardInit));
+      writeOut(`${init}: written anew from ${moved}, starting ${stewardInit}\n`);
+      return 'written';
+    }
+    const classified = text.includes('s6-overlay-suexec') ? classifyOverlayInit(text) : ({ kind: 'stock' } as const);
+    renameSync(init, moved);
+    if (classified.kind === 'extended') {
+      writeScript(init, classified.withSteward(stewardInit));
+      writeOut(`${init}: s6-overlay's, with ${classified.imageLines.length} lines of the image's own: kept, and starting ${stewardInit} where it started s6-overlay's stage0 (the original is ${moved})\n`);
+      return 'written';
+    }
+    writeOut(`${init}: s6-overlay's, moved to ${moved}\n`);
+    if (classified.kind === 'unrecognized') {
+      const shown = classified.imageLines.slice(0, 5).join(' / ');
+      writeErr(
+        `steward install: warning: ${moved} has lines of the image's own that Steward does not run (${shown}${classified.imageLines.length > 5 ? ' ...' : ''}), and no exec of s6-overlay-suexec to start Steward in its place. Run them from a cont-init.d script, or from an entrypoint of the image's own that ends in exec ${stewardInit} "$@"\n`,
+      );
+    }
+    return 'linked-later';
+  } catch (error) {
+    writeErr(`steward install: cannot replace s6-overlay's ${init}: ${(error as Error).message}\n`);
+    return 'failed';
+  }
+}
+
+function writeScript(path: string, text: string): void {
+  rmSync(path, { force: true });
+  writeFileSync(path, text, { mode: 0o755 });
+  chmodSync(path, 0o755);
+}
+
+/** The text of s6-overlay's /init (v3: a sh script starting its stage0; v2: an execline script running /etc/s6/init), or of one an earlier install wrote; undefined for anything else. */
+function overlayInitText(path: string): string | undefined {
   try {
     const stats = lstatSync(path);
-    if (!stats.isFile() || stats.size > 65_536) return false;
-    const fd = openSync(path, 'r');
-    try {
-      const head = Buffer.alloc(4096);
-      const text = head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0));
-      return text.includes('s6-overlay') || text.includes('/etc/s6/init/');
-    } finally {
-      closeSync(fd);
-    }
+    if (!stats.isFile() || stats.size > 65_536) return undefined;
+    const text = readFileSync(path, 'utf8');
+    return text.includes('s6-overlay') || text.includes('/etc/s6/init/') ? text : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
