@@ -4,6 +4,7 @@ import { Reporter } from '../log/reporter.js';
 import { realClock } from '../supervise/clock.js';
 import { becomeChildSubreaper } from '../sys/ffi/children.js';
 import { isTerminal } from '../sys/ffi/descriptors.js';
+import { hasControllingTerminal } from '../sys/proc.js';
 import { canPosixSpawn } from '../sys/ffi/spawn.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
@@ -276,14 +277,23 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   // s6-svscan's rescan, S6_CMD_RECEIVE_SIGNALS or not: s6-overlay diverts only TERM, QUIT, INT,
   // USR1, USR2, PWR and WINCH to the CMD.
   handlers.set('SIGHUP', onHangup);
+  // Forwarded to a running CMD (apache2-foreground's graceful stop is WINCH, php-fpm's QUIT).
+  // Without one, they can only be a stop: STOPSIGNAL is SIGQUIT in the official php-fpm images
+  // and SIGWINCH in the php-apache ones, which s6-overlay ignores until docker's KILL. A
+  // WINCH also comes from a terminal being resized: stopping for one needs no controlling
+  // terminal, from which no resize can come.
   for (const signal of ['SIGQUIT', 'SIGWINCH'] as const) {
     handlers.set(signal, () => {
       const pid = runningCommand();
-      if (pid === undefined) {
-        reporter.debug('steward', `ignoring ${signal}: no command to forward it to`);
+      if (pid !== undefined) {
+        sendSignal(pid, signal);
         return;
       }
-      sendSignal(pid, signal);
+      if (signal === 'SIGWINCH' && hasControllingTerminal()) {
+        reporter.debug('steward', 'ignoring SIGWINCH: a terminal was resized');
+        return;
+      }
+      stop(signal);
     });
   }
   for (const [signal, handler] of handlers) process.on(signal, handler);

@@ -160,6 +160,22 @@ export function inheritedDescriptors(): number[] {
     .sort((a, b) => a - b);
 }
 
+/**
+ * Whether this process has a controlling terminal (the tty_nr field of /proc/self/stat): only
+ * then can a terminal send it SIGWINCH (a resize) or SIGINT (Ctrl-C). Taken as none when
+ * /proc cannot be read.
+ */
+export function hasControllingTerminal(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    // After the command name in parentheses: state, ppid, pgrp, session, tty_nr.
+    const ttyNumber = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[4];
+    return ttyNumber !== undefined && ttyNumber !== '0';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this process runs with no_new_privs, under which a setuid program gains nothing. */
 export function noNewPrivileges(): boolean {
   try {

@@ -421,6 +421,37 @@ test('a CMD that is there but cannot run says why, as for a run script, and exit
   }
 });
 
+test('with no CMD, SIGQUIT and (with no terminal) SIGWINCH stop the container as SIGTERM does: the STOPSIGNAL of the official php-fpm and php-apache images', { skip, timeout: 60_000 }, async () => {
+  for (const signal of ['SIGQUIT', 'SIGWINCH'] as const) {
+    const etc = scriptTree({
+      'services.d/web/run': `#!/bin/sh\ntrap 'echo got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,
+    });
+    // setsid: a session without a controlling terminal, as a container started without -t.
+    const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc }, launcher: ['setsid'] });
+    runs.push(run);
+    await run.waitForOutput(/service web: info: started/);
+    run.kill(signal);
+    // Bounded: an init that ignores the signal would never exit.
+    const ended = await Promise.race([run.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 20_000))]);
+    assert.ok(ended !== undefined, `still running 20 s after ${signal}:\n${run.output()}`);
+    assert.equal(ended.code, 0, run.output());
+    assert.match(run.output(), new RegExp(`stopping the container: received ${signal}`));
+    assert.equal(readFileSync(join(etc, 'web.term'), 'utf8').trim(), 'got TERM', run.output());
+  }
+});
+
+test('SIGQUIT and SIGWINCH go to a running CMD, which decides (php-fpm drains on QUIT, apache2-foreground on WINCH)', { skip }, async () => {
+  for (const [signal, trapped, exitCode] of [['SIGQUIT', 'QUIT', 3], ['SIGWINCH', 'WINCH', 4]] as const) {
+    // Armed a moment after it starts: by then Steward has its pid.
+    const run = init(scriptTree({}), {}, ['sh', '-c', `trap 'exit ${exitCode}' ${trapped}; sleep 0.3; echo cmd-armed; while :; do sleep 0.1; done`]);
+    await run.waitForOutput(/^cmd-armed$/m);
+    run.kill(signal);
+    const { code } = await run.exited;
+    assert.equal(code, exitCode, run.output());
+    assert.match(run.output(), new RegExp(`the command exited ${exitCode}`));
+  }
+});
+
 test('with S6_CMD_RECEIVE_SIGNALS=1, SIGHUP stays a rescan, as under s6-overlay, and SIGTERM goes to the CMD', { skip }, async () => {
   const etc = scriptTree({});
   const run = init(etc, { S6_CMD_RECEIVE_SIGNALS: '1' }, ['sh', '-c', "trap 'exit 7' TERM; while :; do sleep 0.1; done"]);
