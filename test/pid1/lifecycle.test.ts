@@ -432,7 +432,7 @@ test('with no CMD, SIGQUIT and (with no terminal) SIGWINCH stop the container as
     await run.waitForOutput(/service web: info: started/);
     run.kill(signal);
     // Bounded: an init that ignores the signal would never exit.
-    const ended = await Promise.race([run.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 20_000))]);
+    const ended = await Promise.race([run.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000))]);
     assert.ok(ended !== undefined, `still running 20 s after ${signal}:\n${run.output()}`);
     assert.equal(ended.code, 0, run.output());
     assert.match(run.output(), new RegExp(`stopping the container: received ${signal}`));
