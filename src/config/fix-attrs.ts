@@ -6,7 +6,8 @@ import type { Diagnostic } from './diagnostic.js';
 
 /**
  * One fix-attrs.d line: `path recurse account fmode dmode`, where account is
- * `user[:group][,fallbackuid:fallbackgid]` and path may be a shell glob.
+ * `user[:group][,fallbackuid:fallbackgid]`, path may be a shell glob, and a mode of `-` leaves
+ * the mode as it is (s6-overlay v1 and v2 take it so: `path true user - -` changes owners only).
  */
 export interface FixAttrsRule {
   readonly file: string;
@@ -15,8 +16,9 @@ export interface FixAttrsRule {
   readonly recurse: boolean;
   readonly uid: number;
   readonly gid: number;
-  readonly fileMode: number;
-  readonly dirMode: number;
+  /** Undefined for `-`: the mode is left as it is. */
+  readonly fileMode: number | undefined;
+  readonly dirMode: number | undefined;
 }
 
 const MODE = /^[0-7]{3,4}$/;
@@ -49,8 +51,8 @@ export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixA
       return;
     }
     for (const [label, mode] of [['file mode', fileMode], ['directory mode', dirMode]] as const) {
-      if (!MODE.test(mode)) {
-        fail(`${label} ${JSON.stringify(mode)} is not an octal mode`, 'Write 3 or 4 octal digits, for example 0644 or 0755');
+      if (mode !== '-' && !MODE.test(mode)) {
+        fail(`${label} ${JSON.stringify(mode)} is not an octal mode`, 'Write 3 or 4 octal digits, for example 0644 or 0755, or - to leave the mode as it is');
         return;
       }
     }
@@ -59,9 +61,13 @@ export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixA
       fail(owner, 'Create the account in the image, or add a fallback such as nginx,101:101');
       return;
     }
-    rules.push({ file, line, pattern, recurse: recurse === 'true', uid: owner.uid, gid: owner.gid, fileMode: parseInt(fileMode, 8), dirMode: parseInt(dirMode, 8) });
+    rules.push({ file, line, pattern, recurse: recurse === 'true', uid: owner.uid, gid: owner.gid, fileMode: parseMode(fileMode), dirMode: parseMode(dirMode) });
   });
   return rules;
+}
+
+function parseMode(text: string): number | undefined {
+  return text === '-' ? undefined : parseInt(text, 8);
 }
 
 /**

@@ -21,7 +21,8 @@ export function applyFixAttrs(files: readonly string[], includeHidden: boolean, 
     reporter.diagnostics('fix-attrs', diagnostics);
     if (diagnostics.some((diagnostic) => diagnostic.severity === 'error')) ok = false;
     for (const rule of rules) {
-      for (const path of expandGlob(rule.pattern, includeHidden)) {
+      // S6_FIX_ATTRS_HIDDEN widens the recursion only: the path's glob, a shell's, never matches a dot-file.
+      for (const path of expandGlob(rule.pattern)) {
         try {
           applyTo(path, rule, includeHidden);
         } catch (error) {
@@ -50,10 +51,10 @@ function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean, top =
   }
   chownSync(path, rule.uid, rule.gid);
   if (!stat.isDirectory()) {
-    if (!stat.isSymbolicLink()) chmodSync(path, rule.fileMode);
+    if (!stat.isSymbolicLink() && rule.fileMode !== undefined) chmodSync(path, rule.fileMode);
     return;
   }
-  chmodSync(path, rule.dirMode);
+  if (rule.dirMode !== undefined) chmodSync(path, rule.dirMode);
   if (!rule.recurse) return;
   for (const name of readdirSync(path)) {
     if (!includeHidden && name.startsWith('.')) continue;

@@ -27,6 +27,7 @@ import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { isOverlayV2Etc } from './overlay-v2.js';
+import { applyV2Permissions } from './v2-permissions.js';
 import { closeEarlyInspector } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
@@ -105,6 +106,8 @@ async function main(command: readonly string[]): Promise<number> {
   // An image made for s6-overlay v2: its scripts expect v2's scan directory, stage-3
   // environment and the arguments of the s6 that v2 ships.
   const overlayV2 = isOverlayV2Etc(settings.etcDir);
+  // Before the scripts are read, as v2's stage 2 did before fix-attrs.d.
+  if (overlayV2) applyV2Permissions(settings.etcDir, reporter);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   let runNotExecutable: string | undefined;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * Expands a shell pathname pattern (*, ?, [...]) as `for f in $pattern` would:
  * a pattern that matches nothing stays as it is.
  */
-export function expandGlob(pattern: string, includeHidden = false): string[] {
+export function expandGlob(pattern: string): string[] {
   if (!/[*?[]/.test(pattern)) return [pattern];
   const absolute = pattern.startsWith('/');
   let paths = [absolute ? '/' : '.'];
@@ -23,7 +23,7 @@ export function expandGlob(pattern: string, includeHidden = false): string[] {
         return []; // not a directory, or gone
       }
       return names
-        .filter((name) => (includeHidden || !name.startsWith('.') || segment.startsWith('.')) && matcher.test(name))
+        .filter((name) => (!name.startsWith('.') || segment.startsWith('.')) && matcher.test(name))
         .sort()
         .map((name) => join(path, name));
     });

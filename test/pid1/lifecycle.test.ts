@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -505,6 +505,26 @@ test("an image made for s6-overlay v2: v2's script arguments, and the exit code 
   assert.match(run.output(), /task run with 0 arguments/);
   assert.match(run.output(), /finish as \.\/finish 3 0\n/);
   assert.match(run.output(), /stage 2 exited 3\n/);
+});
+
+test("in an image made for s6-overlay v2, scripts without the x bit are made executable at boot and run, as v2 did; steward check says so as a warning", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+    'cont-init.d/10-setup': '#!/bin/sh\necho "setup ran" >&2\n',
+    'services.d/app/run': '#!/bin/sh\necho "app ran" >&2\nexec sleep 1000\n',
+  });
+  for (const path of ['cont-init.d/10-setup', 'services.d/app/run']) chmodSync(join(etc, path), 0o644);
+  const checked = spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'check', '--etc', etc], { encoding: 'utf8' });
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, /warning: .*10-setup: the script is not executable; in this s6-overlay v2 image the boot makes it executable, as v2 did/);
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc }, args: ['sh', '-c', 'sleep 0.5'] });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.match(run.output(), /fix-attrs: info: made executable, as s6-overlay v2 does at boot/);
+  assert.match(run.output(), /setup ran/);
+  assert.match(run.output(), /app ran/);
+  assert.equal(statSync(join(etc, 'services.d/app/run')).mode & 0o777, 0o755);
 });
 
 test("in an image made for s6-overlay v2, cont-finish scripts see the CMD's exit code as S6_STAGE2_EXITED", { skip, timeout: 60_000 }, async () => {

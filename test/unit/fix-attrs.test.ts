@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstatSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -199,6 +199,26 @@ describe('applyFixAttrs', () => {
     const rules = tree({ '01-data': `${root}/data true 65534:65534 0600 0700\n` });
     assert.equal(applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'data/.hidden')), [65534, 65534, 0o600]);
+  });
+
+  it("matches no dot-file with the path's glob, hidden files included or not: S6_FIX_ATTRS_HIDDEN widens the recursion only", rootOnly, () => {
+    const root = tree({ 'data/visible': 'v', 'data/.hidden': 'h' });
+    const rules = tree({ '01-data': `${root}/data/* false 65534:65534 0600 0700\n` });
+    assert.equal(applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
+    assert.deepEqual(owner(join(root, 'data/visible')), [65534, 65534, 0o600]);
+    assert.deepEqual(owner(join(root, 'data/.hidden')), [0, 0, 0o644]);
+  });
+
+  it('leaves a mode given as - as it is, and still changes the owner, as s6-overlay v1 and v2 do', rootOnly, () => {
+    const root = tree({ 'data/file': 'f', 'dir/inner': 'i' });
+    chmodSync(join(root, 'data/file'), 0o600);
+    chmodSync(join(root, 'dir'), 0o750);
+    const rules = tree({ '01-owners': `${root}/data/file false 65534:65534 - -\n${root}/dir false 65534:65534 0644 -\n` });
+    const { reporter, output } = capture();
+    assert.equal(applyFixAttrs([join(rules, '01-owners')], false, reporter), true);
+    assert.doesNotMatch(output(), /error/);
+    assert.deepEqual(owner(join(root, 'data/file')), [65534, 65534, 0o600]);
+    assert.deepEqual(owner(join(root, 'dir')), [65534, 65534, 0o750]);
   });
 
   it('changes only the path itself when recurse is false', rootOnly, () => {

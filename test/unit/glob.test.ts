@@ -40,9 +40,9 @@ describe('expandGlob', () => {
     assert.deepEqual(expandGlob(join(root, 'logs/*.log')), inRoot('logs/app.log', 'logs/db.log'));
   });
 
-  it('skips dot-files unless hidden files are included or the pattern starts with a dot', () => {
+  it('skips dot-files unless the pattern starts with a dot, as the shell does', () => {
     assert.ok(!expandGlob(join(root, 'logs/*')).includes(join(root, 'logs/.secret.log')));
-    assert.deepEqual(expandGlob(join(root, 'logs/*.log'), true), inRoot('logs/.secret.log', 'logs/app.log', 'logs/db.log'));
+    assert.deepEqual(expandGlob(join(root, 'logs/*.log')), inRoot('logs/app.log', 'logs/db.log'));
     assert.deepEqual(expandGlob(join(root, 'logs/.*.log')), inRoot('logs/.secret.log'));
   });
 

@@ -8,6 +8,8 @@ import { readSettings } from '../../config/settings.js';
 import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
 import { imageLacks } from '../../init/image-requirements.js';
+import { isOverlayV2Etc } from '../../init/overlay-v2.js';
+import { v2PermissionChanges } from '../../init/v2-permissions.js';
 import type { Command } from '../command.js';
 import { parseOptions, refuseWords } from '../command.js';
 import { counted } from '../../util/counted.js';
@@ -44,7 +46,7 @@ export const checkCommand: Command = {
     for (const file of tree.fixAttrsFiles) parseFixAttrsFile(file, fixAttrsProblems);
     // In the image itself (no --etc): what Steward's own commands need of it.
     const imageProblems: Diagnostic[] = etc === undefined ? imageLacks(env['PATH']).map(({ what, hint }) => ({ severity: 'warning', error: new StewardError('ERR_SCRIPT', what, { hint }) })) : [];
-    const all = [...settingProblems, ...compiled.diagnostics, ...fixAttrsProblems, ...imageProblems];
+    const all = [...settingProblems, ...madeExecutableAtBoot(settings.etcDir, compiled.diagnostics), ...fixAttrsProblems, ...imageProblems];
     const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = all.length - errors;
     if (flags.has('json')) {
@@ -66,4 +68,25 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * In an image made for s6-overlay v2, a script without its x bit is made executable at boot, as
+ * v2 did (see v2-permissions.ts): it will run, so it is a warning, which says what v3 expects.
+ */
+function madeExecutableAtBoot(etcDir: string, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (!isOverlayV2Etc(etcDir)) return [...diagnostics];
+  const fixed = new Set(v2PermissionChanges(etcDir).filter((change) => change.makesExecutable).map((change) => change.path));
+  return diagnostics.map((diagnostic) => {
+    const { error } = diagnostic;
+    if (diagnostic.severity !== 'error' || error.path === undefined || !fixed.has(error.path)) return diagnostic;
+    return {
+      severity: 'warning',
+      error: new StewardError(error.code, `${error.message}; in this s6-overlay v2 image the boot makes it executable, as v2 did`, {
+        path: error.path,
+        ...(error.line === undefined ? {} : { line: error.line }),
+        hint: `Make it executable in the image all the same (RUN chmod +x ${error.path}): s6-overlay v3 does not do it`,
+      }),
+    };
+  });
 }
