@@ -1,86 +1,100 @@
 /**
- * s6-overlay v3's /init is a small sh script: it puts /command, /usr/bin and /bin in PATH and
- * execs s6-overlay-suexec, which runs stage0 with the container's arguments. Some images add
- * lines of their own before that exec (shinsenter/php runs a one-off command without the
- * services: `if [ "$#" -gt 0 ]; then ... exec /init-non-s6 "$@"; fi`). Replacing such an /init
- * with a link to Steward would drop them silently; keeping the script and starting Steward
- * where it started stage0 keeps them, with the arguments they leave.
+ * s6-overlay's /init is a small script: v3's, in sh, puts /command, /usr/bin and /bin in PATH
+ * and execs s6-overlay-suexec, which runs stage0 with the container's arguments; v2's, in
+ * execline, sets a default PATH and runs /etc/s6/init/init-stage1. Some images add lines of
+ * their own before that (shinsenter/php and Home Assistant's v2-era image run a one-off command
+ * without the services: `if [ "$#" -gt 0 ]; then ... exec /init-non-s6 "$@"; fi`). Replacing such
+ * an /init with a link to Steward would drop them silently; keeping the script and starting
+ * Steward where it started s6-overlay keeps them, with the arguments they leave.
  */
 
 /** What an s6-overlay /init is, as `steward install` treats it. */
 export type OverlayInit =
   /** Nothing but what s6-overlay puts there: replaced by a link to Steward. */
   | { readonly kind: 'stock' }
-  /** With lines of the image's own: the same script, starting Steward instead of stage0. */
+  /** With lines of the image's own: the same script, starting Steward instead of s6-overlay. */
   | { readonly kind: 'extended'; readonly imageLines: readonly string[]; readonly withSteward: (stewardInit: string) => string }
-  /** With lines of the image's own, and no exec of s6-overlay-suexec to put Steward in. */
+  /** With lines of the image's own, and no statement starting s6-overlay to put Steward in. */
   | { readonly kind: 'unrecognized'; readonly imageLines: readonly string[] };
 
 /** The first line that makes it a script `steward install` wrote, so that another install writes it anew. */
 export const STEWARD_MARK = '# Written by steward install from the s6-overlay /init beside it (/init.s6-overlay).';
 
-/** The statement that starts s6-overlay's stage0 (its first line; it may go on over lines ending in a backslash). */
-const SUEXEC_EXEC = /^\s*exec\s+(?:\S*\/)?s6-overlay-suexec(?:\s|$)/;
+/** One release line's /init: how it starts s6-overlay, what else it has, how Steward starts in its place. */
+interface InitShape {
+  /** The statement that starts s6-overlay (its first line; in sh it may go on over lines ending in a backslash). */
+  readonly start: RegExp;
+  /** Lines s6-overlay's own /init has besides, across the line's releases. */
+  readonly ownLines: readonly RegExp[];
+  /** A function s6-overlay's own /init defines, from this line to a `}` alone on a line. */
+  readonly ownFunction?: RegExp;
+  /** The lines that start Steward, with the arguments as the script has them. */
+  readonly startSteward: (stewardInit: string) => string[];
+}
 
 /**
- * Lines s6-overlay's own /init has besides the exec, across its v3 releases: the PATH set-up
- * (a fallback PATH, S6_GLOBAL_PATH, an `addpath` function and its calls) and `export PATH`.
+ * v3: PATH set up (a fallback PATH, S6_GLOBAL_PATH, an `addpath` function and its calls), then
+ * s6-overlay-suexec. PATH may then be only /command, /usr/bin and /bin, so node is looked for
+ * where Steward's own commands look for it, as steward-init's `#!/usr/bin/env node` would not.
  */
-const OVERLAY_LINES = [
-  /^if test -[zn] "\$(PATH|S6_GLOBAL_PATH)" ; then$/,
-  /^PATH=(\/bin|\$S6_GLOBAL_PATH)$/,
-  /^(else|fi|export PATH)$/,
-  /^addpath \/(bin|usr\/bin|command)$/,
-];
+const V3_SHAPE: InitShape = {
+  start: /^\s*exec\s+(?:\S*\/)?s6-overlay-suexec(?:\s|$)/,
+  ownLines: [/^if test -[zn] "\$(PATH|S6_GLOBAL_PATH)" ; then$/, /^PATH=(\/bin|\$S6_GLOBAL_PATH)$/, /^(else|fi|export PATH)$/, /^addpath \/(bin|usr\/bin|command)$/],
+  ownFunction: /^addpath\s*\(\)\s*\{$/,
+  startSteward: (stewardInit) => [
+    `# Steward starts here, where s6-overlay's stage0 did, with the arguments left by the lines above.`,
+    `for node in node /usr/local/bin/node /usr/bin/node; do command -v "$node" >/dev/null && exec "$node" ${shellQuote(stewardInit)} "$@"; done`,
+    `echo "/init: cannot find node (Node.js) to start Steward: not in PATH ($PATH), /usr/local/bin or /usr/bin" >&2`,
+    'exit 111',
+  ],
+};
 
-/** The body of s6-overlay's `addpath` function, which adds a directory to PATH once. */
-const ADDPATH_START = /^addpath\s*\(\)\s*\{$/;
+/** v2: a default PATH imported and exported, then stage 1. Its PATH keeps the container's, or Docker's default. */
+const V2_SHAPE: InitShape = {
+  start: /^\s*\/etc\/s6\/init\/init-stage1\s+\$@\s*$/,
+  ownLines: [/^(\/bin\/)?importas -D \S+ PATH PATH$/, /^export PATH \$\{PATH\}$/],
+  startSteward: (stewardInit) => [`# Steward starts here, where s6-overlay's stage 1 did, with the arguments left by the lines above.`, `${execlineQuote(stewardInit)} $@`],
+};
 
 export function classifyOverlayInit(text: string): OverlayInit {
+  const shape = text.includes('s6-overlay-suexec') ? V3_SHAPE : V2_SHAPE;
   const lines = text.split('\n');
-  let execStart = -1;
-  let execEnd = -1;
+  let startFrom = -1;
+  let startTo = -1;
   const imageLines: string[] = [];
-  let inAddpath = false;
+  let inFunction = false;
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] ?? '';
     const trimmed = line.trim();
-    if (execStart === -1 && SUEXEC_EXEC.test(line)) {
-      execStart = index;
-      execEnd = index;
-      while (execEnd + 1 < lines.length && (lines[execEnd] ?? '').trimEnd().endsWith('\\')) execEnd++;
-      index = execEnd;
+    if (startFrom === -1 && shape.start.test(line)) {
+      startFrom = index;
+      startTo = index;
+      while (startTo + 1 < lines.length && (lines[startTo] ?? '').trimEnd().endsWith('\\')) startTo++;
+      index = startTo;
       continue;
     }
     if (index === 0 && line.startsWith('#!')) continue;
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    if (inAddpath) {
-      if (line === '}') inAddpath = false;
+    if (inFunction) {
+      if (line === '}') inFunction = false;
       continue;
     }
-    if (ADDPATH_START.test(trimmed)) {
-      inAddpath = true;
+    if (shape.ownFunction?.test(trimmed) === true) {
+      inFunction = true;
       continue;
     }
-    if (OVERLAY_LINES.some((pattern) => pattern.test(trimmed))) continue;
+    if (shape.ownLines.some((pattern) => pattern.test(trimmed))) continue;
     imageLines.push(trimmed);
   }
   if (imageLines.length === 0) return { kind: 'stock' };
-  if (execStart === -1) return { kind: 'unrecognized', imageLines };
-  const before = lines.slice(0, execStart);
-  const after = lines.slice(execEnd + 1);
-  const [first = '', ...rest] = before;
+  if (startFrom === -1) return { kind: 'unrecognized', imageLines };
+  const [first = '', ...rest] = lines.slice(0, startFrom);
+  const after = lines.slice(startTo + 1);
   return {
     kind: 'extended',
     imageLines,
     withSteward: (stewardInit) =>
-      [
-        ...(first.startsWith('#!') ? [first, STEWARD_MARK] : [STEWARD_MARK, first]),
-        ...rest,
-        `# Steward starts here, where s6-overlay's stage0 did, with the arguments left by the lines above.`,
-        `exec ${shellQuote(stewardInit)} "$@"`,
-        ...after,
-      ].join('\n'),
+      [...(first.startsWith('#!') ? [first, STEWARD_MARK] : [STEWARD_MARK, first]), ...rest, ...shape.startSteward(stewardInit), ...after].join('\n'),
   };
 }
 
@@ -91,4 +105,9 @@ export function writtenByInstall(text: string): boolean {
 
 function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** A word for execlineb: in double quotes, where a backslash escapes. */
+function execlineQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }

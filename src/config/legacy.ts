@@ -26,11 +26,12 @@ export interface LegacyTree {
 }
 
 export function legacyPaths(settings: Settings): Record<'fixAttrs' | 'contInit' | 'services' | 'contFinish' | 'liveServices', string> {
+  const etc = settings.legacyEtcDir ?? settings.etcDir;
   return {
-    fixAttrs: join(settings.etcDir, 'fix-attrs.d'),
-    contInit: join(settings.etcDir, 'cont-init.d'),
-    services: join(settings.etcDir, 'services.d'),
-    contFinish: join(settings.etcDir, 'cont-finish.d'),
+    fixAttrs: join(etc, 'fix-attrs.d'),
+    contInit: join(etc, 'cont-init.d'),
+    services: join(etc, 'services.d'),
+    contFinish: join(etc, 'cont-finish.d'),
     liveServices: join(settings.runDir, 's6', 'legacy-services'),
   };
 }

@@ -248,8 +248,7 @@ function inspectCalledScript(action: OneshotAction, role: string, settings: Sett
  * --etc rootfs/etc, before the image is built), /etc/s6-overlay/... is looked for there.
  */
 function inImageEtc(path: string, settings: Settings): string {
-  const profileDir = settings.runtimeProfile === null ? '' : `/cont-profile.d/${settings.runtimeProfile}`;
-  const etcRoot = profileDir !== '' && settings.etcDir.endsWith(profileDir) ? settings.etcDir.slice(0, -profileDir.length) : settings.etcDir;
+  const etcRoot = settings.imageEtcDir;
   if (etcRoot === '/etc' || !path.startsWith('/etc/')) return path;
   return join(etcRoot, path.slice('/etc/'.length));
 }

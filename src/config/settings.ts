@@ -26,8 +26,10 @@ export interface Settings {
   readonly runtimeProfile: string | null;
   /** Minimum ms between two starts of a service (STEWARD_RESTART_THROTTLE). */
   readonly restartThrottleMs: number;
-  /** Base of fix-attrs.d, cont-init.d, services.d, cont-finish.d (STEWARD_ETC). */
+  /** Base of fix-attrs.d, cont-init.d, services.d, cont-finish.d (STEWARD_ETC, or its cont-profile.d/S6_RUNTIME_PROFILE). */
   readonly etcDir: string;
+  /** The image's /etc (STEWARD_ETC), whatever the profile: where s6-overlay's own files are. */
+  readonly imageEtcDir: string;
   /** Runtime directory, /run unless STEWARD_RUN says otherwise. */
   readonly runDir: string;
   /** 0 everything on the container's output, 1 also a copy in /run/uncaught-logs, 2 only there (S6_LOGGING). */
@@ -38,6 +40,11 @@ export interface Settings {
   readonly cmdUseTerminal: boolean;
   /** Signals for the container go to the CMD instead (S6_CMD_RECEIVE_SIGNALS). */
   readonly cmdReceiveSignals: boolean;
+  /**
+   * Where fix-attrs.d, cont-init.d, services.d and cont-finish.d are read, when not in etcDir:
+   * the copy in /run/s6/etc that an s6-overlay v2 image on a read-only root gets (see v2-permissions.ts).
+   */
+  readonly legacyEtcDir?: string;
   /** The root file system is read-only: /run must be a writable mount (S6_READ_ONLY_ROOT). */
   readonly readOnlyRoot: boolean;
   /** Flush file systems before the container exits (S6_SYNC_DISKS). */
@@ -123,6 +130,7 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     runtimeProfile: profile === '' ? null : profile,
     restartThrottleMs: readNumber(env, { name: 'STEWARD_RESTART_THROTTLE', fallback: 1000, what: ms }, diagnostics),
     etcDir: profile === '' ? etcBase : `${etcBase}/cont-profile.d/${profile}`,
+    imageEtcDir: etcBase,
     runDir: env['STEWARD_RUN'] ?? '/run',
     logging: readLogging(env, diagnostics),
     catchallUser: env['S6_CATCHALL_USER']?.trim() || null,

@@ -27,7 +27,7 @@ import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { isOverlayV2Etc } from './overlay-v2.js';
-import { applyV2Permissions } from './v2-permissions.js';
+import { prepareV2Scripts } from './v2-permissions.js';
 import { closeEarlyInspector } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
@@ -105,9 +105,7 @@ async function main(command: readonly string[]): Promise<number> {
   const layout = runtimeLayout(settings.runDir);
   // An image made for s6-overlay v2: its scripts expect v2's scan directory, stage-3
   // environment and the arguments of the s6 that v2 ships.
-  const overlayV2 = isOverlayV2Etc(settings.etcDir);
-  // Before the scripts are read, as v2's stage 2 did before fix-attrs.d.
-  if (overlayV2) applyV2Permissions(settings.etcDir, reporter);
+  const overlayV2 = isOverlayV2Etc(settings.imageEtcDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   let runNotExecutable: string | undefined;
@@ -121,6 +119,8 @@ async function main(command: readonly string[]): Promise<number> {
     reporter.error('steward', errorMessage(error));
     return RUNTIME_DIR_UNUSABLE_EXIT;
   }
+  // Before the scripts are read, as v2's stage 2 did before fix-attrs.d (on a read-only root, in a copy in /run).
+  const legacySettings = overlayV2 ? prepareV2Scripts(settings, layout.s6Dir, reporter) : settings;
   const catchAll = startCatchAll(settings, reporter, process.env);
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
   // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.
@@ -138,8 +138,8 @@ async function main(command: readonly string[]): Promise<number> {
   // Every service and script shares it; frozen, it is converted for posix_spawn only once.
   Object.freeze(childEnv);
   const context: InitContext = {
-    settings,
-    settingsNow: liveSettings(settings, containerEnv, settings.keepEnv ? null : layout.containerEnvironment, (diagnostics) => reporter.diagnostics('steward', diagnostics)),
+    settings: legacySettings,
+    settingsNow: liveSettings(legacySettings, containerEnv, settings.keepEnv ? null : layout.containerEnvironment, (diagnostics) => reporter.diagnostics('steward', diagnostics)),
     reporter,
     layout,
     port,

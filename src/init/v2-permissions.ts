@@ -1,7 +1,8 @@
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode } from '../errors.js';
+import type { Settings } from '../config/settings.js';
 import type { Reporter } from '../log/reporter.js';
 import { expandGlob } from '../sys/glob.js';
 
@@ -72,4 +73,34 @@ export function applyV2Permissions(etcDir: string, reporter: Reporter): void {
   if (madeExecutable.length > 0) {
     reporter.info('fix-attrs', `made executable, as s6-overlay v2 does at boot (v3 does not: RUN chmod +x them in the image): ${madeExecutable.join(', ')}`);
   }
+}
+
+/** The directories v2 made available in /var/run/s6/etc, and whose scripts' modes it fixed. */
+const V2_USER_DIRS = ['fix-attrs.d', 'cont-init.d', 'cont-finish.d', 'services.d'];
+
+/**
+ * v2's permission fix, where v2 made it: in place (v2 linked /var/run/s6/etc to /etc's
+ * directories, and changed the files through the links), or, with S6_READ_ONLY_ROOT=1, on
+ * copies in /var/run/s6/etc, which are then the ones read and run. A copy is made only when a
+ * script needs the fix: the rest of the time the image's files are read where they are.
+ * Returns the settings to read the legacy directories with.
+ */
+export function prepareV2Scripts(settings: Settings, s6Dir: string, reporter: Reporter): Settings {
+  if (!settings.readOnlyRoot) {
+    applyV2Permissions(settings.etcDir, reporter);
+    return settings;
+  }
+  if (!v2PermissionChanges(settings.etcDir).some((change) => change.makesExecutable)) return settings;
+  const copy = join(s6Dir, 'etc');
+  try {
+    for (const dir of V2_USER_DIRS) {
+      const source = join(settings.etcDir, dir);
+      if (existsSync(source)) cpSync(source, join(copy, dir), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    }
+  } catch (error) {
+    reporter.warn('fix-attrs', `cannot copy the image's scripts to ${copy} to make them executable there, as s6-overlay v2 does with S6_READ_ONLY_ROOT=1: ${errnoCode(error) ?? String(error)}; they are read from ${settings.etcDir}`);
+    return settings;
+  }
+  applyV2Permissions(copy, reporter);
+  return { ...settings, legacyEtcDir: copy };
 }

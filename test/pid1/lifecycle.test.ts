@@ -527,6 +527,27 @@ test("in an image made for s6-overlay v2, scripts without the x bit are made exe
   assert.equal(statSync(join(etc, 'services.d/app/run')).mode & 0o777, 0o755);
 });
 
+test("in an image made for s6-overlay v2 with S6_READ_ONLY_ROOT=1, scripts without the x bit run from copies in /run/s6/etc, the image's left as they are; a runtime profile's too", { skip, timeout: 60_000 }, async () => {
+  for (const profile of [undefined, 'prod']) {
+    const base = profile === undefined ? '' : `cont-profile.d/${profile}/`;
+    const etc = scriptTree({
+      's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+      [`${base}cont-init.d/10-setup`]: '#!/bin/sh\necho "setup ran from $0" >&2\n',
+      [`${base}services.d/app/run`]: '#!/bin/sh\necho "app ran" >&2\nexec sleep 1000\n',
+    });
+    for (const path of [`${base}cont-init.d/10-setup`, `${base}services.d/app/run`]) chmodSync(join(etc, path), 0o644);
+    const env: NodeJS.ProcessEnv = { STEWARD_ETC: etc, S6_READ_ONLY_ROOT: '1', ...(profile === undefined ? {} : { S6_RUNTIME_PROFILE: profile }) };
+    const run = startInit({ privateRun: true, env, args: ['sh', '-c', 'sleep 0.5'] });
+    runs.push(run);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.output());
+    assert.match(run.output(), /setup ran from \/run\/s6\/etc\/cont-init\.d\/10-setup/);
+    assert.match(run.output(), /app ran/);
+    assert.equal(statSync(join(etc, `${base}services.d/app/run`)).mode & 0o777, 0o644);
+    assert.equal(statSync(join(etc, `${base}cont-init.d/10-setup`)).mode & 0o777, 0o644);
+  }
+});
+
 test("in an image made for s6-overlay v2, cont-finish scripts see the CMD's exit code as S6_STAGE2_EXITED", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',

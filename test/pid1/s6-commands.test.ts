@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,7 +171,7 @@ describe('steward install', () => {
     writeFileSync(join(root, 'init'), original, { mode: 0o755 });
     const first = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /init: s6-overlay's, with 1 lines of the image's own: kept, and starting .*steward-init where it started s6-overlay's stage0/);
+    assert.match(first.stdout, /init: s6-overlay's, with 1 lines of the image's own: kept, and starting .*steward-init where it started s6-overlay \(the original/);
     assert.equal(readFileSync(join(root, 'init.s6-overlay'), 'utf8'), original);
     assert.ok(!lstatSync(join(root, 'init')).isSymbolicLink());
     // A second install writes it anew from the original, and does not move it over the original.
@@ -183,10 +183,40 @@ describe('steward install', () => {
     const env = { PATH: '/usr/bin:/bin', STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') };
     const oneOff = await run(join(root, 'init'), ['hello'], env);
     assert.equal(oneOff.stdout.trim(), 'one-off hello');
-    const kept = await run(join(root, 'init'), ['hello'], { ...env, KEEP: '1' });
+    // A PATH without node, as an /init that resets it to /command:/usr/bin:/bin leaves it in an
+    // image whose node is in /usr/local/bin: Steward's Node is found all the same.
+    const kept = await run(join(root, 'init'), ['hello'], { ...env, PATH: '/nonexistent', KEEP: '1' });
     assert.equal(kept.code, 0, kept.stderr);
     assert.match(kept.stdout, /^wrapped hello$/m);
     assert.match(kept.stderr, /running the command: \/bin\/echo wrapped hello/);
+  });
+
+  it("keeps the lines an image added to s6-overlay v2's execline /init, and starts Steward where it started stage 1", async () => {
+    const root = tempDir();
+    // As Home Assistant's v2-era image: a command given runs alone, without the services.
+    // (importas without v2's /bin/, and test for s6-test: where Debian's execline package has them.)
+    const original = '#!/bin/execlineb -S0\n## default PATH\nimportas -D /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PATH PATH\nexport PATH ${PATH}\nifelse { test $# -ne 0 }\n{\n  /bin/echo alone $@\n}\n/etc/s6/init/init-stage1 $@\n';
+    writeFileSync(join(root, 'init'), original, { mode: 0o755 });
+    const installed = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.match(installed.stdout, /init: s6-overlay's, with 4 lines of the image's own: kept/);
+    assert.equal(readFileSync(join(root, 'init.s6-overlay'), 'utf8'), original);
+    const script = readFileSync(join(root, 'init'), 'utf8');
+    assert.match(script, /^#!\/bin\/execlineb -S0\n/);
+    assert.doesNotMatch(script, /init-stage1/);
+    const etc = scriptTree({});
+    const env = { PATH: '/usr/lib/execline/bin:/usr/bin:/bin', STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') };
+    const oneOff = await run(join(root, 'init'), ['hello'], env);
+    assert.equal(oneOff.stdout.trim(), 'alone hello', oneOff.stderr);
+    // No command: Steward boots (here, a tree with nothing to run, stopped by a halt).
+    const booted = spawn(join(root, 'init'), [], { env: { ...env, STEWARD_SOCKET: join(etc, 'control.sock') } });
+    let stderr = '';
+    booted.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    for (let attempt = 0; attempt < 200 && !/s6-rc: info: service legacy-services successfully started/.test(stderr); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(stderr, /Steward .* \(pid \d+\)/);
+    booted.kill('SIGTERM');
+    const code = await new Promise((resolve) => booted.once('exit', resolve));
+    assert.equal(code, 0, stderr);
   });
 
   it("links the image's own s6 and execline programs that Steward does not provide, from a distribution's package", async () => {

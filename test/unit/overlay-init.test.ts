@@ -49,10 +49,23 @@ describe("s6-overlay's /init, as steward install reads it", () => {
     assert.ok(writtenByInstall(script));
     assert.ok(lines.includes(added.trim()));
     assert.ok(lines.includes('export PATH'));
-    assert.ok(lines.includes(`exec '/opt/my steward/bin/steward-init' "$@"`), script);
+    assert.ok(lines.some((line) => line.includes(`exec "$node" '/opt/my steward/bin/steward-init' "$@"`)), script);
     assert.doesNotMatch(script, /s6-overlay-suexec|stage0 \\/);
     // The image's lines come before Steward starts.
-    assert.ok(lines.indexOf(added.trim()) < lines.findIndex((line) => line.startsWith('exec ')));
+    assert.ok(lines.indexOf(added.trim()) < lines.findIndex((line) => line.includes('exec "$node"')));
+  });
+
+  it("keeps the lines an image added to v2's execline /init, and starts Steward in place of stage 1", () => {
+    const v2 = ['#!/bin/execlineb -S0', '## comments', '/bin/importas -D /usr/local/bin:/usr/bin:/bin PATH PATH', 'export PATH ${PATH}', 'ifelse { s6-test $# -ne 0 } { $@ }', '/etc/s6/init/init-stage1 $@', ''].join('\n');
+    const outcome = classifyOverlayInit(v2);
+    assert.equal(outcome.kind, 'extended');
+    if (outcome.kind !== 'extended') return;
+    assert.deepEqual(outcome.imageLines, ['ifelse { s6-test $# -ne 0 } { $@ }']);
+    const lines = outcome.withSteward('/opt/my "steward"/bin/steward-init').split('\n');
+    assert.ok(lines.includes('"/opt/my \\"steward\\"/bin/steward-init" $@'), lines.join('\n'));
+    assert.ok(!lines.some((line) => line.includes('init-stage1')));
+    // v2's own /init, without lines of the image's, is replaced by a link.
+    assert.deepEqual(classifyOverlayInit(v2.replace('ifelse { s6-test $# -ne 0 } { $@ }\n', '')), { kind: 'stock' });
   });
 
   it('says when the image changed the exec itself, so there is nowhere to start Steward', () => {

@@ -23,6 +23,7 @@ describe('readSettings', () => {
       runtimeProfile: null,
       restartThrottleMs: 1000,
       etcDir: '/etc',
+      imageEtcDir: '/etc',
       runDir: '/run',
       logging: 0,
       catchallUser: null,

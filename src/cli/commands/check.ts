@@ -4,7 +4,7 @@ import type { Diagnostic } from '../../config/diagnostic.js';
 import { followHelperScripts } from '../../config/executable.js';
 import { parseFixAttrsFile } from '../../config/fix-attrs.js';
 import { legacyPaths } from '../../config/legacy.js';
-import { readSettings } from '../../config/settings.js';
+import { readSettings, type Settings } from '../../config/settings.js';
 import { StewardError } from '../../errors.js';
 import { compileServices } from '../../init/compile-services.js';
 import { imageLacks } from '../../init/image-requirements.js';
@@ -46,7 +46,7 @@ export const checkCommand: Command = {
     for (const file of tree.fixAttrsFiles) parseFixAttrsFile(file, fixAttrsProblems);
     // In the image itself (no --etc): what Steward's own commands need of it.
     const imageProblems: Diagnostic[] = etc === undefined ? imageLacks(env['PATH']).map(({ what, hint }) => ({ severity: 'warning', error: new StewardError('ERR_SCRIPT', what, { hint }) })) : [];
-    const all = [...settingProblems, ...madeExecutableAtBoot(settings.etcDir, compiled.diagnostics), ...fixAttrsProblems, ...imageProblems];
+    const all = [...settingProblems, ...madeExecutableAtBoot(settings, compiled.diagnostics), ...fixAttrsProblems, ...imageProblems];
     const errors = all.filter((diagnostic) => diagnostic.severity === 'error').length;
     const warnings = all.length - errors;
     if (flags.has('json')) {
@@ -74,9 +74,9 @@ function isDirectory(path: string): boolean {
  * In an image made for s6-overlay v2, a script without its x bit is made executable at boot, as
  * v2 did (see v2-permissions.ts): it will run, so it is a warning, which says what v3 expects.
  */
-function madeExecutableAtBoot(etcDir: string, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  if (!isOverlayV2Etc(etcDir)) return [...diagnostics];
-  const fixed = new Set(v2PermissionChanges(etcDir).filter((change) => change.makesExecutable).map((change) => change.path));
+function madeExecutableAtBoot(settings: Settings, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (!isOverlayV2Etc(settings.imageEtcDir)) return [...diagnostics];
+  const fixed = new Set(v2PermissionChanges(settings.etcDir).filter((change) => change.makesExecutable).map((change) => change.path));
   return diagnostics.map((diagnostic) => {
     const { error } = diagnostic;
     if (diagnostic.severity !== 'error' || error.path === undefined || !fixed.has(error.path)) return diagnostic;

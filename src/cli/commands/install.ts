@@ -31,7 +31,7 @@ export const installCommand: Command = {
     "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
     "links to its own tools, which work under Steward; other links, and s6-overlay's s6-rc, are replaced.",
     "s6-overlay's own /init is moved to /init.s6-overlay, so that ENTRYPOINT [\"/init\"] starts Steward (one with lines",
-    "the image added is kept as a script that runs them, then starts Steward where it started s6-overlay's stage0);",
+    "the image added is kept as a script that runs them, then starts Steward where it started s6-overlay's stage 0 or 1);",
     'any other /init (a file, or a link to tini, say) is kept, and said so; a link to a steward-init is replaced.',
     "Without --root, it also makes the code caches for the image's own Node when those Steward came with do not fit it.",
   ].join('\n'),
@@ -111,7 +111,7 @@ function describeExisting(path: string): string {
 /**
  * s6-overlay's /init moved aside, so that ENTRYPOINT ["/init"] starts Steward: replaced by a
  * link (made with the others) when it is s6-overlay's alone, by the same script starting
- * Steward where it started stage0 when the image added lines of its own (see overlay-init.ts).
+ * Steward where it started s6-overlay when the image added lines of its own (see overlay-init.ts).
  * A script an earlier install wrote is written anew from the original beside it.
  */
 function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' | 'written' | 'failed' | 'none' {
@@ -127,18 +127,19 @@ function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' |
       writeOut(`${init}: written anew from ${moved}, starting ${stewardInit}\n`);
       return 'written';
     }
-    const classified = text.includes('s6-overlay-suexec') ? classifyOverlayInit(text) : ({ kind: 'stock' } as const);
+    // v3's (which starts s6-overlay-suexec) or v2's (which runs /etc/s6/init/init-stage1).
+    const classified = text.includes('s6-overlay-suexec') || text.includes('/etc/s6/init/init-stage1') ? classifyOverlayInit(text) : ({ kind: 'stock' } as const);
     renameSync(init, moved);
     if (classified.kind === 'extended') {
       writeScript(init, classified.withSteward(stewardInit));
-      writeOut(`${init}: s6-overlay's, with ${classified.imageLines.length} lines of the image's own: kept, and starting ${stewardInit} where it started s6-overlay's stage0 (the original is ${moved})\n`);
+      writeOut(`${init}: s6-overlay's, with ${classified.imageLines.length} lines of the image's own: kept, and starting ${stewardInit} where it started s6-overlay (the original is ${moved})\n`);
       return 'written';
     }
     writeOut(`${init}: s6-overlay's, moved to ${moved}\n`);
     if (classified.kind === 'unrecognized') {
       const shown = classified.imageLines.slice(0, 5).join(' / ');
       writeErr(
-        `steward install: warning: ${moved} has lines of the image's own that Steward does not run (${shown}${classified.imageLines.length > 5 ? ' ...' : ''}), and no exec of s6-overlay-suexec to start Steward in its place. Run them from a cont-init.d script, or from an entrypoint of the image's own that ends in exec ${stewardInit} "$@"\n`,
+        `steward install: warning: ${moved} has lines of the image's own that Steward does not run (${shown}${classified.imageLines.length > 5 ? ' ...' : ''}), and no statement starting s6-overlay (exec s6-overlay-suexec, or v2's /etc/s6/init/init-stage1 $@) to start Steward in its place. Run them from a cont-init.d script, or from an entrypoint of the image's own that ends in exec ${stewardInit} "$@"\n`,
       );
     }
     return 'linked-later';
