@@ -331,6 +331,11 @@ function skarnetProgramInstalled(name: string): boolean {
   return installed;
 }
 
+/** What to install for a skarnet program an image lacks (s6-setsid, s6-test...), or undefined for a name that is not one. */
+export function skarnetInstallHint(program: string): string | undefined {
+  return skarnetPackageOf(program) === undefined ? undefined : installHint(program);
+}
+
 function installHint(program: string): string {
   switch (skarnetPackageOf(program)) {
     case 's6-portable-utils':

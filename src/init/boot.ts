@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
+import { basename } from 'node:path';
 
+import { skarnetInstallHint } from '../config/executable.js';
 import { countLegacyServices, type LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
 import { closure } from '../graph/compile.js';
@@ -178,7 +180,9 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         // and the same checks as a run script's say why.
         const missing = error.code === 'ENOENT' && (path === undefined || executableFile(path) === 'none');
         const status = missing ? 127 : 126;
-        const why = missing ? `not found (PATH is ${context.childEnv['PATH'] ?? ''})` : path === undefined ? errorMessage(error) : whyNotExecutable(path, error, 'command');
+        // A skarnet program in front of the real command (s6-setsid apache2-foreground, as s6-overlay's issues advise): what to install.
+        const hint = missing ? skarnetInstallHint(basename(file)) : undefined;
+        const why = missing ? `not found (PATH is ${context.childEnv['PATH'] ?? ''})${hint === undefined ? '' : `. ${hint}`}` : path === undefined ? errorMessage(error) : whyNotExecutable(path, error, 'command');
         context.reporter.error('steward', `cannot run the command ${file}: ${why}`);
         writeExitCode(context.layout, status);
         context.shutdown.request({ kind: 'cmd-exit', status, description: `could not be started (${error.code ?? 'error'})` });

@@ -282,18 +282,20 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
   handlers.set('SIGHUP', onHangup);
   // Forwarded to a running CMD (apache2-foreground's graceful stop is WINCH, php-fpm's QUIT).
   // Without one, they can only be a stop: STOPSIGNAL is SIGQUIT in the official php-fpm images
-  // and SIGWINCH in the php-apache ones, which s6-overlay ignores until docker's KILL. A
-  // WINCH also comes from a terminal being resized: stopping for one needs no controlling
-  // terminal, from which no resize can come.
+  // and SIGWINCH in the php-apache ones, which s6-overlay ignores until docker's KILL. But a
+  // WINCH also comes from a terminal being resized: with a controlling terminal it is taken
+  // for that, neither a stop nor the CMD's (one in Steward's group got it from the terminal
+  // already; one in a session of its own, s6-setsid apache2-foreground, must not take a resize
+  // for a graceful stop), unless S6_CMD_RECEIVE_SIGNALS makes every WINCH the CMD's.
   for (const signal of ['SIGQUIT', 'SIGWINCH'] as const) {
     handlers.set(signal, () => {
       const pid = runningCommand();
-      if (pid !== undefined) {
-        sendSignal(pid, signal);
+      if (signal === 'SIGWINCH' && !(toCommand && pid !== undefined) && hasControllingTerminal()) {
+        reporter.debug('steward', 'ignoring SIGWINCH: a terminal was resized');
         return;
       }
-      if (signal === 'SIGWINCH' && hasControllingTerminal()) {
-        reporter.debug('steward', 'ignoring SIGWINCH: a terminal was resized');
+      if (pid !== undefined) {
+        sendSignal(pid, signal);
         return;
       }
       stop(signal);

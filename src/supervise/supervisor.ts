@@ -18,8 +18,11 @@ export const PERMANENT_FAILURE_EXIT = 125;
  * not the cause (s6-svc -h made nginx reload, and it crashed an hour after).
  */
 export const SIGNALLED_EXIT_MS = 10_000;
-/** Signals that pause, resume or tell a process something without ending it by default. */
-const KEEPS_RUNNING: ReadonlySet<NodeJS.Signals> = new Set(['SIGSTOP', 'SIGCONT', 'SIGWINCH', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGCHLD']);
+/**
+ * Signals that pause, resume or tell a process something without ending it by default. Not
+ * SIGWINCH, which daemons take as a stop (apache's graceful stop, its down-signal in images).
+ */
+const KEEPS_RUNNING: ReadonlySet<NodeJS.Signals> = new Set(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGCHLD']);
 
 export interface SupervisorIo {
   stdin: StdioTarget;

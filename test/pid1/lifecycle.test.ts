@@ -399,6 +399,10 @@ test('a CMD that cannot be found exits 127 with a clear message', { skip }, asyn
   const { code } = await run.exited;
   assert.equal(code, 127);
   assert.match(run.output(), /cannot run the command no-such-program-here: not found/);
+  // A skarnet program the image lacks (s6-overlay's tarballs gone) says what to install.
+  const skarnet = init(scriptTree({}), {}, ['s6-chroot', '/', 'true']);
+  assert.equal((await skarnet.exited).code, 127);
+  assert.match(skarnet.output(), /cannot run the command s6-chroot: not found \(PATH is [^)]*\)\. Install s6-linux-utils/);
 });
 
 test('a CMD that is there but cannot run says why, as for a run script, and exits 126; a missing path 127', { skip }, async () => {
@@ -449,6 +453,28 @@ test('SIGQUIT and SIGWINCH go to a running CMD, which decides (php-fpm drains on
     const { code } = await run.exited;
     assert.equal(code, exitCode, run.output());
     assert.match(run.output(), new RegExp(`the command exited ${exitCode}`));
+  }
+});
+
+test('with a terminal, a SIGWINCH is a resize: a CMD in a session of its own (s6-setsid apache2-foreground) does not get it, unless S6_CMD_RECEIVE_SIGNALS=1', { timeout: 60_000 }, async () => {
+  for (const receive of ['0', '1']) {
+    const etc = scriptTree({});
+    // The CMD says where Steward is, then waits a second for a WINCH (apache's graceful stop).
+    const cmd = `exec setsid sh -c 'trap "echo got-winch; exit 4" WINCH; echo "steward=$PPID"; i=0; while [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; exit 0'`;
+    const line = `STEWARD_ETC='${etc}' STEWARD_RUN='${join(etc, 'run')}' S6_CMD_RECEIVE_SIGNALS=${receive} '${initBin}' sh -c "${cmd.replaceAll('"', '\\"').replaceAll('$', '\\$')}"`;
+    // script(1): a pseudo-terminal, which becomes Steward's controlling terminal, as under docker run -t.
+    const child = spawn('script', ['-qec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let attempt = 0; attempt < 200 && !/steward=\d+/.test(output); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const pid = Number(/steward=(\d+)/.exec(output)?.[1]);
+    assert.ok(pid > 1, output);
+    process.kill(pid, 'SIGWINCH');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, receive === '1' ? 4 : 0, output);
+    if (receive === '1') assert.match(output, /^got-winch/m);
+    else assert.doesNotMatch(output, /^got-winch/m);
   }
 });
 

@@ -464,6 +464,14 @@ describe('ServiceSupervisor: stopping', () => {
     port.exit(pid, { code: 1 });
     assert.equal(supervisor.status.lastExit?.requested, false);
 
+    // apache's graceful stop (s6-svc -s SIGWINCH): its exit was asked for.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGWINCH');
+    clock.advance(3000);
+    port.exit(pid, { code: 0 });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+
     // To the process group too (s6-svc -K, steward signal --group).
     clock.advance(1000);
     pid = port.last.pid;
