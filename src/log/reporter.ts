@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { writeStderr } from '../sys/stdio.js';
+import { writeOwnLine } from '../sys/stdio.js';
 import type { Diagnostic } from '../config/diagnostic.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Diagnostic } from '../config/diagnostic.js';
 export class Reporter {
   constructor(
     readonly verbosity: number,
-    private write: (text: string) => void = writeStderr,
+    private write: (text: string) => void = writeOwnLine,
   ) {}
 
   /** Sends the lines elsewhere from now on (the catch-all log, with S6_LOGGING). */

@@ -80,6 +80,33 @@ let stderrTarget: number | undefined;
 let stderrQueued = false;
 
 /**
+ * How much of Steward's own lines may wait for a blocked output (a stalled log driver) before
+ * more are dropped, and counted: a crash loop's lines must not grow PID 1 for as long as the
+ * output is blocked. Services' output is not dropped: it waits in their pipes (see writeStderr).
+ */
+const OWN_LINES_QUEUE_BYTES = 4 * 1024 * 1024;
+let ownLinesDropped = 0;
+
+/**
+ * Steward's own line, through writeStderr, unless what waits for a blocked output has passed
+ * OWN_LINES_QUEUE_BYTES: then it is dropped, and once the output takes lines again, a line says
+ * how many were.
+ */
+export function writeOwnLine(text: string): void {
+  if (stderrQueued && process.stderr.writableLength > OWN_LINES_QUEUE_BYTES) {
+    if (ownLinesDropped++ === 0) {
+      whenStderrDrained(() => {
+        const count = ownLinesDropped;
+        ownLinesDropped = 0;
+        writeStderr(`steward: warning: ${count} lines of Steward's own were dropped while the container's output was blocked\n`);
+      });
+    }
+    return;
+  }
+  writeStderr(text);
+}
+
+/**
  * Writes Steward's own text to stderr at once. Once the pipe was full, everything goes
  * through Node's stream, in order. A closed or broken stderr loses the text, never the process.
  * Returns false when what is queued has grown past Node's limit: a caller copying a stream
