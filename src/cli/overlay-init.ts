@@ -56,8 +56,21 @@ const V2_SHAPE: InitShape = {
   startSteward: (stewardInit) => [`# Steward starts here, where s6-overlay's stage 1 did, with the arguments left by the lines above.`, `${execlineQuote(stewardInit)} $@`],
 };
 
+/**
+ * Which release line `text` is: v3's starts s6-overlay-suexec after its addpath set-up (either
+ * tells it, so that an image that replaced the exec is warned about), v2's runs
+ * /etc/s6/init/init-stage1.
+ */
+function shapeOf(text: string): InitShape | undefined {
+  if (text.includes('s6-overlay-suexec') || text.split('\n').some((line) => V3_SHAPE.ownFunction?.test(line.trim()) === true)) return V3_SHAPE;
+  if (text.includes('/etc/s6/init/init-stage1')) return V2_SHAPE;
+  return undefined;
+}
+
+/** An /init of neither shape (an older one that mentions s6-overlay) is taken as s6-overlay's alone. */
 export function classifyOverlayInit(text: string): OverlayInit {
-  const shape = text.includes('s6-overlay-suexec') ? V3_SHAPE : V2_SHAPE;
+  const shape = shapeOf(text);
+  if (shape === undefined) return { kind: 'stock' };
   const lines = text.split('\n');
   let startFrom = -1;
   let startTo = -1;

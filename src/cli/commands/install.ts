@@ -127,8 +127,7 @@ function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' |
       writeOut(`${init}: written anew from ${moved}, starting ${stewardInit}\n`);
       return 'written';
     }
-    // v3's (which starts s6-overlay-suexec) or v2's (which runs /etc/s6/init/init-stage1).
-    const classified = text.includes('s6-overlay-suexec') || text.includes('/etc/s6/init/init-stage1') ? classifyOverlayInit(text) : ({ kind: 'stock' } as const);
+    const classified = classifyOverlayInit(text);
     renameSync(init, moved);
     if (classified.kind === 'extended') {
       writeScript(init, classified.withSteward(stewardInit));
