@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.build/', 'node_modules/', 'examples/', 'bench/', 'scripts/', 'test/**/*.mjs', 'eslint.config.js'] },
+  // bin/node-version.cjs is plain old JavaScript on purpose: it must parse on any Node.
+  { ignores: ['dist/', '.build/', 'node_modules/', 'examples/', 'bench/', 'scripts/', 'test/**/*.mjs', 'eslint.config.js', 'bin/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
