@@ -195,6 +195,9 @@ export const EXECLINE_PROGRAMS: readonly string[] = [
  */
 export const S6_CHAIN_PROGRAMS: readonly string[] = ['s6-envdir', 's6-envuidgid', 's6-applyuidgid', 's6-setlock', 's6-softlimit'];
 
+/** s6-overlay v2's own chain-loading program, which its with-contenv runs (in /usr/bin there). */
+export const OVERLAY_CHAIN_PROGRAMS: readonly string[] = ['justc-envdir'];
+
 /** Runs one execline command, called as a program with `args`, then the rest of its chain. */
 export function execlineProgram(name: string, args: readonly string[], self: readonly string[]): Outcome {
   const interpreter: Interpreter = { self, inherited: inheritedDescriptors(), name };

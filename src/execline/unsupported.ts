@@ -16,7 +16,7 @@ export const UNSUPPORTED_COMMANDS: ReadonlySet<string> = new Set(['posix-cd', 'p
  */
 const CHAIN_LOADERS: Readonly<Record<string, readonly [string, number]>> = {
   importas: ['Dd', 2], define: ['d', 2], export: ['', 2], unexport: ['', 1], cd: ['', 1], umask: ['', 1],
-  fdmove: ['', 2], fdclose: ['', 1], fdswap: ['', 2], redirfd: ['', 2], 's6-setuidgid': ['', 1], 's6-envdir': ['c', 1],
+  fdmove: ['', 2], fdclose: ['', 1], fdswap: ['', 2], redirfd: ['', 2], 's6-setuidgid': ['', 1], 's6-envdir': ['c', 1], 'justc-envdir': ['', 1],
   'with-contenv': ['', 0], emptyenv: ['', 0], envfile: ['', 1], elglob: ['', 2], getpid: ['', 1], getcwd: ['', 1],
   exec: ['a', 0], withstdinas: ['D', 1], heredoc: ['', 2], shift: ['nb', 0], elgetpositionals: ['P', 0],
   elgetopt: ['D', 1], runblock: ['n', 1], piperw: ['', 2], fdreserve: ['', 1], fdblock: ['', 1],

@@ -1,17 +1,17 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { EXECLINE_PROGRAMS, S6_CHAIN_PROGRAMS } from '../execline/main.js';
+import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../execline/main.js';
 import { packageRoot } from '../util/package-root.js';
 
 /**
  * The s6 clients of the control socket, the execline interpreter and execline's commands, s6's
- * chain-loading commands, the death-tally commands and the timing commands (to the
+ * chain-loading commands (and v2's justc-envdir), the death-tally commands and the timing commands (to the
  * millisecond, whatever `timeout` the image has): all bin/s6-tool, linked under these names.
  */
 export const NODE_COMMANDS: readonly string[] = [
   's6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svscanctl', 's6-rc', 's6-svdt', 's6-svdt-clear', 's6-permafailon',
-  'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS,
+  'execlineb', 's6-maximumtime', 'with-retries', ...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS, ...OVERLAY_CHAIN_PROGRAMS,
 ];
 
 /** Every POSIX shell command in the package's shims/ (with-contenv, s6-setuidgid, the s6-portable-utils...). */

@@ -30,7 +30,7 @@ const EXECLINE = [
   'loopwhilex', 'multidefine', 'multisubstitute', 'pipeline', 'piperw', 'redirfd', 'runblock', 'shift', 'trap', 'tryexec', 'umask',
   'unexport', 'wait', 'withstdinas',
 ];
-const OVERLAY_HELPERS = ['logutil-newfifo', 'logutil-service', 'printcontenv', 'with-contenv', 'with-retries'];
+const OVERLAY_HELPERS = ['justc-envdir', 'logutil-newfifo', 'logutil-service', 'printcontenv', 'with-contenv', 'with-retries'];
 
 export type SkarnetPackage = 's6' | 's6-rc' | 's6-portable-utils' | 's6-linux-utils' | 'execline' | 's6-overlay';
 

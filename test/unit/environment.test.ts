@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { environmentFormatFor, fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
+import { environmentFormatFor, WITH_CONTENV_PATHS, fixPath, processEnvironment, readContainerEnvironment, writeContainerEnvironment } from '../../src/init/environment.js';
 import { StewardError } from '../../src/errors.js';
 import { makeTree, removeTree } from '../helpers/tree.js';
 
@@ -167,6 +167,21 @@ describe('the format of the container environment', () => {
     assert.equal(environmentFormatFor([join(root, 'shell', 'usr', 'bin', 'with-contenv')]), 'newline');
     // Any one with-contenv that keeps newlines decides: bare values read the same through the others.
     assert.equal(environmentFormatFor([join(root, 'current', 'usr', 'bin', 'with-contenv'), join(root, 'v2', 'usr', 'bin', 'with-contenv')]), 'bare');
+  });
+
+  it("is bare for v2.0.0.0 and later's with-contenv, which reads the envdir with justc-envdir, and for linuxserver's with-contenvb behind a bash with-contenv", () => {
+    const v2 = '#!/bin/execlineb -S0\n/bin/importas -D 0 S6_KEEP_ENV S6_KEEP_ENV\n/bin/ifelse { s6-test ${S6_KEEP_ENV} -eq 0 }\n{\n  /bin/exec -c --\n  /usr/bin/justc-envdir /var/run/s6/container_environment\n  /bin/exec --\n  $@\n}\n\n$@\n';
+    const wrapper = '#!/bin/bash\nif [[ -f /var/run/s6/container_environment/UMASK ]]; then\n  umask "$(cat /var/run/s6/container_environment/UMASK)"\nfi\nexec /usr/bin/with-contenvb "$@"\n';
+    const root = makeTree({
+      'plain/usr/bin/with-contenv': { content: v2, mode: 0o755 },
+      'lsio/usr/bin/with-contenv': { content: wrapper, mode: 0o755 },
+      'lsio/usr/bin/with-contenvb': { content: v2.replace('/usr/bin/justc-envdir', 'justc-envdir'), mode: 0o755 },
+    });
+    roots.push(root);
+    assert.equal(environmentFormatFor([join(root, 'plain', 'usr', 'bin', 'with-contenv')]), 'bare');
+    assert.equal(environmentFormatFor([join(root, 'lsio', 'usr', 'bin', 'with-contenv')]), 'newline', 'the wrapper alone says nothing');
+    assert.equal(environmentFormatFor(['with-contenv', 'with-contenvb'].map((name) => join(root, 'lsio', 'usr', 'bin', name))), 'bare');
+    assert.ok(WITH_CONTENV_PATHS.includes('/usr/bin/with-contenvb'), 'the image\'s with-contenvb is looked at');
   });
 
   it('bare files hold the value alone, and read back the same', () => {

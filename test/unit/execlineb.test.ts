@@ -306,6 +306,28 @@ exec -a renamed sh -c "echo argv0=$0"
     assert.match(refused.stderr, /^s6-envdir: fatal: unable to envdir .*: EISDIR/);
   });
 
+  it("justc-envdir (s6-overlay v2's): each file whole, newlines kept, up to a NUL; an empty file is an empty value; -I lets a missing directory through", () => {
+    const envdir = join(work, 'envdir-justc');
+    mkdirSync(envdir);
+    writeFileSync(join(envdir, 'STAGE'), 'local');
+    writeFileSync(join(envdir, 'TWO_LINES'), 'one\ntwo\n');
+    writeFileSync(join(envdir, 'CUT'), 'kept\0dropped');
+    writeFileSync(join(envdir, 'EMPTY'), '');
+    const script = `justc-envdir ${envdir} sh -c "printf [%s][%s][%s][%s] \\"$STAGE\\" \\"$TWO_LINES\\" \\"$CUT\\" \\"\${EMPTY-unset}\\""`;
+    const { stdout, stderr } = run(script, { env: { EMPTY: 'before' } });
+    assert.equal(stdout, '[local][one\ntwo\n][kept][]', stderr);
+    // As a program, by its own name, as v2's /usr/bin/justc-envdir and s6-overlay's /command one are called.
+    const link = join(work, 'justc-envdir');
+    symlinkSync(TOOL, link);
+    const direct = spawnSync(process.execPath, [link, envdir, 'printenv', 'STAGE'], { env: BASE_ENV, encoding: 'utf8' });
+    assert.equal(direct.stdout, 'local\n', direct.stderr);
+    const missing = spawnSync(process.execPath, [link, join(work, 'nowhere'), 'true'], { env: BASE_ENV, encoding: 'utf8' });
+    assert.equal(missing.status, 111);
+    assert.match(missing.stderr, /^justc-envdir: fatal: unable to envdir .*nowhere: ENOENT/);
+    const loose = spawnSync(process.execPath, [link, '-I', join(work, 'nowhere'), 'true'], { env: BASE_ENV, encoding: 'utf8' });
+    assert.equal(loose.status, 0, loose.stderr);
+  });
+
   it('s6-setuidgid switches user in the program and in a block', { skip: !isRoot && 'needs root' }, () => {
     const { stdout, stderr } = run('foreground { s6-setuidgid nobody id -u } s6-setuidgid nobody sh -c "id -u; id -g"');
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
-import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram, S6_CHAIN_PROGRAMS } from '../../execline/main.js';
+import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../../execline/main.js';
 import { S6_EXIT } from './call.js';
 import { permafailon, PERMAFAILON_USAGE, s6svdt, s6svdtClear, SVDT_CLEAR_USAGE, SVDT_USAGE } from './deaths.js';
 import { UsageError } from './getopt.js';
@@ -45,7 +45,7 @@ const tools: Record<string, { run: (args: readonly string[]) => Promise<number>;
   // redirfd is a shell command in /command; with -n or -b (non-blocking opens of fifos, which
   // a shell cannot do) it hands over to this one.
   ...Object.fromEntries(
-    [...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS, 's6-setuidgid', 'redirfd'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
+    [...EXECLINE_PROGRAMS, ...S6_CHAIN_PROGRAMS, ...OVERLAY_CHAIN_PROGRAMS, 's6-setuidgid', 'redirfd'].map((name) => [name, { run: (args: readonly string[]) => Promise.resolve(execlineProgram(name, args, selfCommand())), usage: `${name} ... prog...` }]),
   ),
 };
 

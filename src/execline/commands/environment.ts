@@ -298,6 +298,34 @@ const s6envdir: Command = {
 };
 
 /**
+ * s6-overlay v2's justc-envdir (its with-contenv reads the container environment with it): as
+ * s6-envdir, but each file is its variable's value as it is, newlines and all, up to a NUL
+ * byte, and an empty file is an empty value rather than an unset variable.
+ */
+const justcEnvdir: Command = {
+  usage: 'justc-envdir [ -I | -i ] dir prog...',
+  options: 'Ii',
+  run(args, context) {
+    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
+    const [dir, rest] = takeWord(afterOptions, 'the directory', this.usage);
+    try {
+      for (const name of readdirSync(dir).sort()) {
+        if (name.startsWith('.') || name.includes('=')) continue;
+        const text = readFileSync(join(dir, name), 'utf8');
+        const end = text.indexOf('\0');
+        context.state.env.set(name, end < 0 ? text : text.slice(0, end));
+      }
+    } catch (error) {
+      const { code, path } = error as NodeJS.ErrnoException;
+      // -I, the last of -I and -i given, lets a missing directory through; -i is the default.
+      if (lastOf(flags, 'I', 'i') === 'I' && code === 'ENOENT' && path === dir) return { rest };
+      throw new ExeclineError(`unable to envdir ${dir}: ${code ?? String(error)}`, 111);
+    }
+    return { rest };
+  },
+};
+
+/**
  * s6-overlay's with-contenv: the container environment Steward saved at boot, on top of
  * PATH alone; nothing changes with S6_KEEP_ENV or when there is no saved environment.
  */
@@ -337,4 +365,5 @@ export const environmentCommands: ReadonlyMap<string, Command> = new Map([
   ['getcwd', getcwd],
   ['s6-envdir', s6envdir],
   ['with-contenv', withContenv],
+  ['justc-envdir', justcEnvdir],
 ]);
