@@ -312,14 +312,21 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
 /** How long the exit waits, at most, for Steward's last lines to get through a full log pipe. */
 const OUTPUT_FLUSH_MS = 2000;
 
-startAgainWithoutNodeOptions((message) => writeStderr(`steward: warning: ${message}\n`));
-main(process.argv.slice(2))
-  .catch((error: unknown) => {
-    writeStderr(`steward: error: ${errorMessage(error)}\n`);
-    return INTERNAL_ERROR_EXIT;
-  })
-  .then(async (code) => {
-    await stderrFlushed(OUTPUT_FLUSH_MS);
-    process.exit(code);
-  })
-  .catch(() => process.exit(INTERNAL_ERROR_EXIT));
+/** Runs the init, and exits with its code. */
+function run(): void {
+  main(process.argv.slice(2))
+    .catch((error: unknown) => {
+      writeStderr(`steward: error: ${errorMessage(error)}\n`);
+      return INTERNAL_ERROR_EXIT;
+    })
+    .then(async (code) => {
+      await stderrFlushed(OUTPUT_FLUSH_MS);
+      process.exit(code);
+    })
+    .catch(() => process.exit(INTERNAL_ERROR_EXIT));
+}
+
+// With no start again to make first, the init runs at once, in this turn of the event loop.
+const restarting = startAgainWithoutNodeOptions((message) => writeStderr(`steward: warning: ${message}\n`));
+if (restarting === undefined) run();
+else void restarting.then(run);

@@ -28,6 +28,17 @@ export function holdSignals(): void {
   scope[HOLDER] = { held, listener };
 }
 
+/** The signals held so far, in order, left held. */
+export function heldSignals(): readonly NodeJS.Signals[] {
+  return (globalThis as WithHolder)[HOLDER]?.held ?? [];
+}
+
+/** Signals an earlier start of this process held (see node-options-restart.ts), before the ones held since. */
+export function holdEarlier(signals: readonly NodeJS.Signals[]): void {
+  holdSignals();
+  (globalThis as WithHolder)[HOLDER]?.held.unshift(...signals);
+}
+
 /** The signals held so far, in order; from now on they are the caller's to handle. */
 export function takeHeldSignals(): NodeJS.Signals[] {
   const scope = globalThis as WithHolder;

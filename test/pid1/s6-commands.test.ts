@@ -1878,6 +1878,27 @@ echo "app=$(grep -c '^app-process$' ${log})"
     }
   });
 
+  it('a docker stop that comes while PID 1 loads, with NODE_OPTIONS set (so before it starts itself again), stops the container', async () => {
+    const dir = tempDir();
+    const preload = join(dir, 'stopped-at-once.js');
+    // A listener of its own makes Node catch the TERM now, before any of Steward's code runs:
+    // it waits in Node's queue, as one that comes while the bundle loads does.
+    writeFileSync(preload, "process.on('SIGTERM', () => {});\nprocess.kill(process.pid, 'SIGTERM');\n");
+    const etc = scriptTree({});
+    trees.push(etc);
+    const init = startInit({
+      env: { STEWARD_ETC: etc, STEWARD_RUN: tempDir(), NODE_OPTIONS: `--require ${preload}` },
+      args: ['sh', '-c', 'echo "handed_over=${STEWARD_HELD_SIGNALS-none}"; exec sleep 60'],
+    });
+    runs.push(init);
+    await init.exited;
+    const output = init.output();
+    assert.match(output, /stopping the container: received SIGTERM/, output);
+    assert.doesNotMatch(output, /the command exited/, output);
+    // What the first start handed over is not left in the environment of what Steward runs.
+    assert.doesNotMatch(output, /handed_over=(?!none)/, output);
+  });
+
   it("PID 1 keeps the container's variables whose names no shell takes (spring.profiles.active), NODE_OPTIONS set or not", async () => {
     for (const nodeOptions of [undefined, '--no-warnings']) {
       const etc = scriptTree({});

@@ -46,6 +46,17 @@ export function replaceProcess(path: string, argv: readonly string[], env: reado
 }
 
 /**
+ * Replaces this process with Node itself again, its signal handling left as it is: execve
+ * gives every caught signal its default action, and the new Node sets up its own. Nothing is
+ * reset first, so that a failed start leaves this process handling its signals as before.
+ * Returns only on failure, with the errno.
+ */
+export function replaceWithNode(argv: readonly string[], env: readonly string[]): number {
+  libc().exec.execve(process.execPath, [...argv, null], [...env, null]);
+  return libc().errno();
+}
+
+/**
  * Ends this process at once with `code`, without Node's teardown: Node gives SIGTERM back its
  * default (death) while it exits, and a client that asked for the shutdown (halt) must not die
  * of the TERM that shutdown sends every process, nor report it (143).
