@@ -172,7 +172,7 @@ async function main(command: readonly string[]): Promise<number> {
     if (outcome.added.length === 0 && outcome.pruned.length === 0) reporter.info('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new`);
   };
   const target = controlTarget(context, services, startedAt, () => stage2?.engine, { done: () => bootDone, over: bootOver }, scanner);
-  const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise);
+  const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise, overlayV2);
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
   // finishes while the boot goes on.

@@ -3,7 +3,7 @@ import { basename, sep } from 'node:path';
 
 import type { S6SuperviseSetting } from '../config/settings.js';
 import { S6SuperviseDirs } from '../control/s6-supervise/dirs.js';
-import { statusFormatOf } from '../control/s6-supervise/status-file.js';
+import { type StatusFormat, statusFormatOf } from '../control/s6-supervise/status-file.js';
 import type { ControlTarget } from '../control/target.js';
 import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
@@ -80,11 +80,22 @@ function multiarch(): string {
 }
 
 /**
+ * The status layout to write: that of the tools' release when it is known; otherwise, in an
+ * image made for s6-overlay v2 (whose s6 is 2.10 at the newest: its tools are static, in /bin,
+ * with no version in a path or a library name), the layout before 2.13, and the newest for the
+ * rest (s6-overlay 3.2 and later ship s6 2.13).
+ */
+export function chooseStatusFormat(version: readonly number[] | null, overlayV2: boolean): StatusFormat {
+  if (version !== null) return statusFormatOf(version);
+  return overlayV2 ? 35 : 43;
+}
+
+/**
  * Starts s6's on-disk interface when the setting asks for it (auto: s6-overlay's tools are
  * still in /command, so scripts calling s6-svc get s6's, which talk to supervise/
  * directories rather than to Steward's socket). Returns undefined when it is off.
  */
-export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting): S6SuperviseDirs | undefined {
+export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting, overlayV2: boolean): S6SuperviseDirs | undefined {
   if (setting.mode === 'off') return undefined;
   const tools = setting.version === null ? findS6Tools(s6ToolCandidates(searchesEverywhere(setting.mode))) : undefined;
   if (setting.mode === 'auto' && tools === undefined) {
@@ -98,8 +109,7 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
     return undefined;
   }
   const version = setting.version ?? tools?.version ?? null;
-  // Without a version, the newest layout: s6-overlay 3.2 and later ship s6 2.13.
-  const format = version === null ? 43 : statusFormatOf(version);
+  const format = chooseStatusFormat(version, overlayV2);
   const dirs = new S6SuperviseDirs(target, {
     format,
     scanDir: context.layout.serviceDir,
@@ -109,6 +119,7 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
   dirs.start();
   services.whenInstalled((supervisor) => dirs.attach(supervisor));
   const found = tools === undefined ? '' : ` for ${tools.path}`;
-  context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${version?.join('.') ?? '2.13+'}); STEWARD_S6_SUPERVISE=off turns this off`);
+  const layoutOf = version?.join('.') ?? (format === 43 ? '2.13+' : 'before 2.13, as s6-overlay v2 ships');
+  context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${layoutOf}); STEWARD_S6_SUPERVISE=off turns this off`);
   return dirs;
 }

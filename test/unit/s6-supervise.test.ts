@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { notifyListeners } from '../../src/control/s6-supervise/event-dir.js';
 import { encodeStatus, statusFormatOf, type SuperviseStatus } from '../../src/control/s6-supervise/status-file.js';
 import { actionsOfLetter } from '../../src/control/s6-letters.js';
-import { findS6Tools, searchesEverywhere, versionInPath } from '../../src/init/s6-supervise.js';
+import { chooseStatusFormat, findS6Tools, searchesEverywhere, versionInPath } from '../../src/init/s6-supervise.js';
 import { lockWholeFile, makeFifo } from '../../src/sys/ffi/descriptors.js';
 import { removeTree } from '../helpers/tree.js';
 
@@ -64,6 +64,14 @@ describe('the supervise/status file', () => {
     assert.equal(statusFormatOf([2, 13, 0, 0]), 43);
     assert.equal(statusFormatOf([2, 13]), 43);
     assert.equal(statusFormatOf([3, 0]), 43);
+  });
+
+  it('without a version, writes the layout before 2.13 in an s6-overlay v2 image (its s6 is 2.10 at the newest), the newest elsewhere', () => {
+    assert.equal(chooseStatusFormat(null, true), 35);
+    assert.equal(chooseStatusFormat(null, false), 43);
+    // A version found says it, whatever the image.
+    assert.equal(chooseStatusFormat([2, 13, 1], true), 43);
+    assert.equal(chooseStatusFormat([2, 11, 3], false), 35);
   });
 
   it("is read by skarnet's s6-svstat as Steward meant it", { skip: !existsSync('/usr/bin/s6-svstat') && 'needs s6-svstat (apt-get install s6)' }, () => {
