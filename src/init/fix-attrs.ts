@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Diagnostic } from '../config/diagnostic.js';
@@ -42,7 +42,9 @@ export function applyFixAttrs(files: readonly string[], includeHidden: boolean, 
 }
 
 function applyTo(path: string, rule: FixAttrsRule, includeHidden: boolean, top = true): void {
-  const stat = lstatSync(path);
+  // The named path is followed, as s6-overlay's test -d, chmod and s6-ls follow it: a volume
+  // named through a link (/config to /home/app/.config) gets its modes and its contents.
+  const stat = top ? statSync(path) : lstatSync(path);
   // Below the named path a symlink is changed itself, never its target (as chown -R does):
   // a link to /etc/shadow inside a volume must not hand that file to the service's user.
   if (!top && stat.isSymbolicLink()) {

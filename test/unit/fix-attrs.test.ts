@@ -257,6 +257,20 @@ describe('applyFixAttrs', () => {
     assert.deepEqual(owner(join(root, 'data/a.txt')), [65534, 65534, 0o666]);
   });
 
+  it('follows a named path that is a link (a volume named through one): the directory it leads to gets its mode, and what is in it too', rootOnly, () => {
+    const root = tree({ 'home/app/.config/config.yaml': 'c', 'home/app/.config/logs/app.log': 'l' });
+    const volume = join(root, 'home/app/.config');
+    symlinkSync(volume, join(root, 'config'));
+    const rules = tree({ '01-volume': `${root}/config true 65534:65534 0600 0700\n` });
+    const { reporter, output } = capture();
+    assert.equal(applyFixAttrs([join(rules, '01-volume')], false, reporter), true);
+    assert.doesNotMatch(output(), /error/);
+    assert.deepEqual(owner(volume), [65534, 65534, 0o700]);
+    assert.deepEqual(owner(join(volume, 'config.yaml')), [65534, 65534, 0o600]);
+    assert.deepEqual(owner(join(volume, 'logs')), [65534, 65534, 0o700]);
+    assert.deepEqual(owner(join(volume, 'logs/app.log')), [65534, 65534, 0o600]);
+  });
+
   it('reports a path that does not exist with the rule file and line, and returns false', () => {
     const rules = tree({ '01-missing': '# comment\n/no/such/path/for/fix-attrs false 0 0644 0755\n' });
     const file = join(rules, '01-missing');
