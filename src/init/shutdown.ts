@@ -1,8 +1,9 @@
-import { listDescendants } from '../sys/proc.js';
+import { listDescendants, listEnteredProcesses } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { sendSignal } from '../sys/signals.js';
 import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
+import { enteredProcessesEnded } from './entered-processes.js';
 import { scriptStage2Exit } from './env-stage3.js';
 import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
@@ -20,7 +21,8 @@ const AFTER_KILL_WAIT_MS = 2000;
  *      longruns get their down-signal (within S6_SERVICES_GRACETIME and timeout-down),
  *      oneshots run their down scripts, and cont-finish.d runs (each script within
  *      S6_KILL_FINISH_MAXTIME) once the services that depend on base are down;
- *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME.
+ *   2. every remaining process gets SIGTERM, then SIGKILL after S6_KILL_GRACETIME, those that
+ *      entered the container from outside (docker exec) included.
  * Each wait ends as soon as there is nothing left to wait for.
  */
 export async function shutdown(context: InitContext, stage2: Stage2 | undefined, services: ServiceSet, beforeLastStage?: () => Promise<void>): Promise<number> {
@@ -67,20 +69,26 @@ function finishing(services: ServiceSet): ServiceSupervisor[] {
 async function terminateEverything(context: InitContext, services: ServiceSet): Promise<void> {
   const { reporter, reaper, settings, clock } = context;
   reaper.reap();
-  if (!reaper.hasChildren() && finishing(services).length === 0) return;
+  // As PID 1, the processes entered from outside (docker exec) are the container's too: they
+  // get the TERM and their grace time, and a stop with nothing else left still waits for them.
+  const entered = (): boolean => context.isPid1 && enteredProcessesLeft();
+  if (!reaper.hasChildren() && finishing(services).length === 0 && !entered()) return;
   reporter.info('steward', 'sending all processes the TERM signal');
   signalEverything(context, 'SIGTERM');
   signalEverything(context, 'SIGCONT');
   const never = new AbortController().signal;
   const deadline = clock.now() + settings.killGraceTimeMs;
   const left = (): number => Math.max(1, deadline - clock.now());
+  const othersEnded = context.isPid1 ? enteredProcessesEnded(clock, deadline) : Promise.resolve();
   await raceWithLimits(reaper.whenNoChildren(), never, left());
   for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
     await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
     await raceWithLimits(reaper.whenNoChildren(), never, left());
   }
+  // Ends by the deadline at the latest.
+  await othersEnded;
   reaper.reap();
-  if (!reaper.hasChildren()) return;
+  if (!reaper.hasChildren() && !entered()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
   // As under s6-overlay, whose supervisors this kill ends too: a service it kills runs no
   // finish script, so one that reports deaths by signal cannot turn a stop into exit 137.
@@ -117,6 +125,14 @@ function reportSurvivors(context: InitContext): void {
   const left = descendantsOrNone(context, 'SIGKILL');
   if (left.length === 0) return;
   context.reporter.warn('steward', `${left.length} processes outlived the KILL signal and are left to the init above Steward: ${left.slice(0, 20).join(' ')}`);
+}
+
+function enteredProcessesLeft(): boolean {
+  try {
+    return withSpareDescriptor(listEnteredProcesses).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function signalEverything(context: InitContext, signal: NodeJS.Signals): void {

@@ -112,15 +112,51 @@ export function listDescendants(): number[] {
   return inOurNamespace(numbering, result);
 }
 
-function readParentPid(pid: number): number | undefined {
+/**
+ * The live processes of this PID namespace that are neither this process nor one of its
+ * descendants: the ones that entered it from outside (docker exec, kubectl exec, nsenter),
+ * whose parent is in another namespace, and what they started. Only with a /proc of this
+ * namespace's own (a container's); with its parent's, none are told apart, and none listed.
+ * Throws when /proc cannot be listed.
+ */
+export function listEnteredProcesses(): number[] {
+  if (procNumbering().ourLevel !== undefined) return [];
+  const self = process.pid;
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === self) continue;
+    const stat = readStat(pid);
+    // A zombie has ended: only its parent, outside, has yet to collect it.
+    if (stat !== undefined && stat.state !== 'Z') parentOf.set(pid, stat.parent);
+  }
+  const ours = new Set<number>([self]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parentOf) {
+      if (!ours.has(pid) && ours.has(parent)) {
+        ours.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...parentOf.keys()].filter((pid) => !ours.has(pid));
+}
+
+function readStat(pid: number): { readonly state: string; readonly parent: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may itself hold spaces or parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return { state: fields[0] ?? '', parent: Number(fields[1]) };
   } catch {
     return undefined;
   }
+}
+
+function readParentPid(pid: number): number | undefined {
+  return readStat(pid)?.parent;
 }
 
 /**

@@ -308,6 +308,28 @@ test('a CMD that ends by itself while the services stop still sets the exit code
   assert.equal((await second.exited).code, 0, second.output());
 });
 
+test('a process entered from outside (docker exec) gets the last TERM and its grace time, with and without services', { skip }, async () => {
+  for (const services of [{}, { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' }]) {
+    const etc = scriptTree(services);
+    const run = init(etc, { S6_KILL_GRACETIME: '5000' });
+    await run.waitForOutput(/service legacy-services successfully started/);
+    const done = join(etc, 'entered.done');
+    // nsenter forks the shell into the container's PID namespace: its parent stays outside, as
+    // docker exec's does. It needs half a second after the TERM to finish its work.
+    const entered = spawn('nsenter', ['--target', String(run.initPid()), '--pid', '--', 'sh', '-c',
+      `trap 'sleep 0.5; echo graceful > "${done}"; exit 0' TERM; echo entered; while :; do sleep 0.1; done`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const enteredExit = new Promise<number | null>((resolve) => entered.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => entered.stdout.once('data', resolve));
+    run.kill('SIGTERM');
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.output());
+    assert.match(run.output(), /sending all processes the TERM signal/);
+    assert.doesNotMatch(run.output(), /sending all processes the KILL signal/, run.output());
+    assert.equal(existsSync(done) ? readFileSync(done, 'utf8') : 'killed before it finished', 'graceful\n');
+    assert.equal(await enteredExit, 0);
+  }
+});
+
 test('a service that ignores TERM is killed after the grace times, then the init exits', { skip }, async () => {
   const etc = scriptTree({ 'services.d/stubborn/run': `#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n` });
   const run = init(etc, { S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' });

@@ -26,6 +26,10 @@ export interface LibC {
   listen: Fn<[fd: number, backlog: number]>;
   close: Fn<[fd: number]>;
   isatty: Fn<[fd: number]>;
+  /** syscall(2), for calls a C library may not wrap (pidfd_open: glibc 2.36 and later only, musl not). */
+  syscall: (number: number, ...variadic: unknown[]) => number;
+  /** poll(2); with koffi's `async`, on a libuv thread, where it may block. */
+  poll: Fn<[fds: Buffer, count: number, timeoutMs: number]> & { async: (...args: [fds: Buffer, count: number, timeoutMs: number, done: (error: unknown, result: number) => void]) => void };
 }
 
 /** What a process needs to turn itself into another program, as execline's chain-loading does. */
@@ -163,6 +167,8 @@ export function libc(): LibC {
     listen: fn('int listen(int fd, int backlog)'),
     close: fn('int close(int fd)'),
     isatty: fn('int isatty(int fd)'),
+    syscall: loaded.func('long syscall(long number, ...)') as LibC['syscall'],
+    poll: loaded.func('int poll(void *fds, unsigned long count, int timeout)') as LibC['poll'],
     exec: {
       execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
       dup2: fn('int dup2(int fd, int newfd)'),
