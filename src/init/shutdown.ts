@@ -79,14 +79,14 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   const never = new AbortController().signal;
   const deadline = clock.now() + settings.killGraceTimeMs;
   const left = (): number => Math.max(1, deadline - clock.now());
-  const othersEnded = context.isPid1 ? enteredProcessesEnded(clock, deadline) : Promise.resolve();
   await raceWithLimits(reaper.whenNoChildren(), never, left());
   for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
     await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
     await raceWithLimits(reaper.whenNoChildren(), never, left());
   }
-  // Ends by the deadline at the latest.
-  await othersEnded;
+  // Once Steward's own are gone, when /proc is short (listing it beside hundreds of dying
+  // services would delay their collection); by the deadline at the latest.
+  if (context.isPid1) await enteredProcessesEnded(clock, deadline);
   reaper.reap();
   if (!reaper.hasChildren() && !entered()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
