@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, type Stats, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
@@ -172,6 +172,15 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
+  for (const missing of missingProvidedPaths(code)) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs ${missing}, which is not installed here`, {
+        path,
+        hint: linkHint(missing),
+      }),
+    });
+  }
   if (runsMissingLogger(code)) problems.push(missingLoggerWarning(path, `the ${role} runs s6-log (directly or through logutil-service)`));
   // One level down: the image's own scripts it runs by path (Frigate's loggers run
   // /usr/local/bin/logutil, which runs s6-log). steward check only: any absolute path in a
@@ -318,6 +327,36 @@ function missingSkarnetPrograms(code: string): string[] {
     missing.add(name);
   }
   return [...missing];
+}
+
+/**
+ * Steward's commands a script runs by a v2-era path (/usr/bin/with-contenv, /usr/bin/justc-envdir,
+ * /bin/s6-svc) that the image does not have: without s6-overlay v2's tarball and without
+ * `steward install --usr-bin`, each would fail with a bare "not found". (/command is linked at
+ * boot.)
+ */
+function missingProvidedPaths(code: string): string[] {
+  const missing = new Set<string>();
+  for (const match of code.matchAll(/(?:^|[\s;&|(`{"])(\/(?:usr\/)?bin\/([\w.+-]+))(?=[\s;&|)`}"]|$)/gm)) {
+    const [, path = '', name = ''] = match;
+    if (providedCommands().has(name) && !existsSync(path)) missing.add(path);
+  }
+  return [...missing];
+}
+
+/** /bin is /usr/bin on a merged-/usr system (Debian 12, Ubuntu): `steward install --usr-bin` covers both there. */
+function linkHint(missing: string): string {
+  const name = basename(missing);
+  let bin = '/bin';
+  try {
+    bin = realpathSync('/bin');
+  } catch {
+    // No /bin at all: the path says where it would be.
+  }
+  if (missing.startsWith('/usr/bin/') || bin === '/usr/bin') {
+    return `Steward provides ${name}: run "steward install --usr-bin" in the image, which links Steward's commands in /usr/bin too, where s6-overlay v2 kept them`;
+  }
+  return `Steward provides ${name} in /command: link it (ln -s /command/${name} ${missing}), or call it by name`;
 }
 
 const installedPrograms = new Map<string, boolean>();

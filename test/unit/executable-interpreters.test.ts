@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -47,5 +47,17 @@ describe("the image's own scripts a run script calls by path", () => {
     } finally {
       process.env['PATH'] = saved;
     }
+  });
+});
+
+describe("Steward's commands a script runs by s6-overlay v2's paths", () => {
+  it('are named when the image lacks them there, with the install that links them, and not when it has them', { skip: (existsSync('/usr/bin/justc-envdir') || existsSync('/usr/bin/with-contenv')) && 'this machine has s6-overlay v2 in /usr/bin' }, () => {
+    const run = script('v2-paths', '#!/bin/sh\n/usr/bin/justc-envdir /var/run/s6/container_environment true\nexec /usr/bin/with-contenv sh -c "exec /bin/sh -c true"\n');
+    const messages = inspectExecutable(run, 'cont-init script').map((diagnostic) => diagnostic.error.describe());
+    assert.equal(messages.length, 2, messages.join('\n'));
+    assert.match(messages[0] ?? '', /the cont-init script runs \/usr\/bin\/justc-envdir, which is not installed here.*steward install --usr-bin/s);
+    assert.match(messages[1] ?? '', /the cont-init script runs \/usr\/bin\/with-contenv, which is not installed here/);
+    // Paths of programs that are none of Steward's say nothing.
+    assert.deepEqual(inspectExecutable(script('other-paths', '#!/bin/sh\n/usr/bin/env true\n/bin/true\n'), 'run script'), []);
   });
 });
