@@ -14,10 +14,18 @@ import type { ServiceSet } from './service-set.js';
  * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
  * Steward's own end. One shell in all, not one process per service.
  */
+/** How soon a stand-in that died (a `pkill -f` matching a service name) is started again: s6-svscan's pause for a dead s6-supervise. */
+const RESPAWN_DELAY_MS = 1000;
+
+interface StandIn {
+  readonly writeFd: number;
+}
+
 export class SuperviseNames {
-  #current: { writeFd: number } | undefined;
+  #current: StandIn | undefined;
   #shown = '';
   #closed = false;
+  #respawn: NodeJS.Timeout | undefined;
 
   constructor(private readonly context: InitContext) {}
 
@@ -60,11 +68,12 @@ export class SuperviseNames {
   /** At shutdown, before the services stop: s6-overlay's supervisors end with them. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#respawn);
     if (this.#current !== undefined) closeSync(this.#current.writeFd);
     this.#current = undefined;
   }
 
-  #start(names: readonly string[]): { writeFd: number } | undefined {
+  #start(names: readonly string[]): StandIn | undefined {
     let pipe: { readFd: number; writeFd: number };
     try {
       pipe = createPipe();
@@ -73,6 +82,7 @@ export class SuperviseNames {
       return undefined;
     }
     const { reporter } = this.context;
+    const standIn: StandIn = { writeFd: pipe.writeFd };
     this.context.port.spawn(
       {
         file: '/bin/sh',
@@ -87,13 +97,32 @@ export class SuperviseNames {
       },
       {
         onSpawned: () => closeSync(pipe.readFd),
-        onExit: () => undefined,
+        onExit: () => this.#ended(standIn, names),
         onSpawnError: (error) => {
           closeSync(pipe.readFd);
           reporter.debug('steward', `no s6-supervise stand-in: ${errorMessage(error)}`);
         },
       },
     );
-    return { writeFd: pipe.writeFd };
+    return standIn;
+  }
+
+  /**
+   * A stand-in ends when Steward closes its pipe (replaced, or at shutdown), or when something
+   * kills it: a `pkill -f NAME` meant for a service matches its command line too. s6-svscan
+   * starts a dead s6-supervise again a second later; so is the stand-in, with the same names.
+   */
+  #ended(standIn: StandIn, names: readonly string[]): void {
+    if (this.#closed || this.#current !== standIn) return;
+    this.#current = undefined;
+    this.#shown = '';
+    closeSync(standIn.writeFd);
+    clearTimeout(this.#respawn);
+    this.#respawn = setTimeout(() => {
+      this.#respawn = undefined;
+      // Unless names came meanwhile, which started one of their own.
+      if (this.#current === undefined) this.show(names);
+    }, RESPAWN_DELAY_MS);
+    this.#respawn.unref();
   }
 }
