@@ -69,7 +69,10 @@ async function main(command: readonly string[]): Promise<number> {
   reportRefusedSignals(reporter);
   // SIGHUP rescans the scan directory, as it makes s6-svscan do, once there is one to scan.
   let onHangup = (): void => reporter.debug('steward', 'SIGHUP before the boot: nothing to scan yet');
-  installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, () => (commandRunning ? commandPid : undefined), () => onHangup());
+  // An image made for s6-overlay v2: its scripts expect v2's scan directory, stage-3
+  // environment and the arguments of the s6 that v2 ships, and its signals are v2's.
+  const overlayV2 = isOverlayV2Etc(settings.imageEtcDir);
+  installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, overlayV2, () => (commandRunning ? commandPid : undefined), () => onHangup());
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.
     if (isPid1) sendSignal(-1, 'SIGKILL');
@@ -103,9 +106,6 @@ async function main(command: readonly string[]): Promise<number> {
   // With the real /run only (behind docker run --init or tini too), as /command is linked.
   if (settings.runDir === '/run') ensureVarRunLink(reporter);
   const layout = runtimeLayout(settings.runDir);
-  // An image made for s6-overlay v2: its scripts expect v2's scan directory, stage-3
-  // environment and the arguments of the s6 that v2 ships.
-  const overlayV2 = isOverlayV2Etc(settings.imageEtcDir);
   const path = fixPath(process.env['PATH']);
   const containerEnv = { ...process.env, PATH: path };
   let runNotExecutable: string | undefined;
@@ -251,7 +251,7 @@ function catchAllStdio(writeFd: number): { stdout: StdioTarget; stderr: StdioTar
  * PID 1 gets no default signal actions, so every signal that matters is handled here.
  * See the signals table in the README.
  */
-function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toCommand: boolean, runningCommand: () => number | undefined, onHangup: () => void): void {
+function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toCommand: boolean, overlayV2: boolean, runningCommand: () => number | undefined, onHangup: () => void): void {
   const stop = (signal: NodeJS.Signals): void => {
     // S6_CMD_RECEIVE_SIGNALS: while the CMD runs, these are its; the container stops when it exits.
     const pid = toCommand ? runningCommand() : undefined;
@@ -263,7 +263,15 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
     if (!request.request(kind)) reporter.info('steward', `received ${signal}: already stopping`);
   };
   const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const signal of ['SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) handlers.set(signal, () => stop(signal));
+  handlers.set('SIGTERM', () => stop('SIGTERM'));
+  for (const signal of ['SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) {
+    handlers.set(signal, () => {
+      // s6-overlay v3's poweroff and halt. v2's PID 1 is s6-svscan, which catches neither
+      // (without -s): an image made for v2 never stopped on them.
+      if (overlayV2) reporter.info('steward', `ignoring ${signal}, as s6-overlay v2 does: this image is made for it`);
+      else stop(signal);
+    });
+  }
   handlers.set('SIGINT', () => {
     // S6_CMD_RECEIVE_SIGNALS: the CMD's, terminal or not, as s6-overlay's CMDSIG forwards it.
     if (toCommand && runningCommand() !== undefined) {

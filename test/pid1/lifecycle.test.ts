@@ -555,6 +555,25 @@ test("an image made for s6-overlay v2: v2's script arguments, and the exit code 
   assert.match(run.output(), /stage 2 exited 3\n/);
 });
 
+test('an image made for s6-overlay v2 ignores SIGUSR1, SIGUSR2 and SIGPWR, as its s6-svscan did; a v3 one stops on them', { skip, timeout: 60_000 }, async () => {
+  const service = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
+  const v2 = init(scriptTree({ 's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n', ...service }));
+  await v2.waitForOutput(/service web: info: started/);
+  for (const signal of ['SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) {
+    v2.kill(signal);
+    await v2.waitForOutput(new RegExp(`ignoring ${signal}, as s6-overlay v2 does`));
+  }
+  assert.doesNotMatch(v2.output(), /stopping the container/);
+  v2.kill('SIGTERM');
+  assert.equal((await v2.exited).code, 0, v2.output());
+  assert.match(v2.output(), /stopping the container: received SIGTERM/);
+  const v3 = init(scriptTree(service));
+  await v3.waitForOutput(/service web: info: started/);
+  v3.kill('SIGUSR1');
+  assert.equal((await v3.exited).code, 0, v3.output());
+  assert.match(v3.output(), /stopping the container: received SIGUSR1/);
+});
+
 test("in an image made for s6-overlay v2, scripts without the x bit are made executable at boot and run, as v2 did; steward check says so as a warning", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
