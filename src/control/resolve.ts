@@ -20,8 +20,9 @@ export function resolveTargets(target: ControlTarget, targets: Targets): Service
   }
   // Every live directory resolved once for the request, not once per directory named.
   const byRealDir = targets.dirs.length === 0 ? new Map<string, ServiceSupervisor>() : new Map([...target.supervisors.values()].map((supervisor) => [safeRealpath(supervisor.definition.liveDir), supervisor]));
+  const serviceParents = targets.dirs.length === 0 ? new Set<string>() : parentsOfServiceDirs(target);
   for (const dir of targets.dirs) {
-    const supervisor = findByDir(target, dir, byRealDir);
+    const supervisor = findByDir(target, dir, byRealDir, serviceParents);
     if (supervisor === undefined) unknown.push(dir);
     else found.push(supervisor);
   }
@@ -29,10 +30,28 @@ export function resolveTargets(target: ControlTarget, targets: Targets): Service
   return [...new Set(found)];
 }
 
-function findByDir(target: ControlTarget, dir: string, byRealDir: ReadonlyMap<string, ServiceSupervisor>): ServiceSupervisor | undefined {
+/**
+ * A service's directory, or one where Steward puts service directories and that is not there
+ * (yet): /run/service/NAME before the boot links it. Elsewhere a directory that merely has a
+ * service's name (/var/log/nginx, the image's /etc/services.d/nginx) is none, as it is none
+ * for s6's own tools: `s6-svc -d /var/log/nginx` must not stop nginx.
+ */
+function findByDir(target: ControlTarget, dir: string, byRealDir: ReadonlyMap<string, ServiceSupervisor>, serviceParents: ReadonlySet<string>): ServiceSupervisor | undefined {
   const found = byRealDir.get(safeRealpath(dir));
   if (found !== undefined) return found;
+  const serviceDir = basename(dir) === 'log' ? dirname(dir) : dir;
+  if (!serviceParents.has(safeRealpath(dirname(serviceDir)))) return undefined;
   return target.supervisors.get(serviceNameOfDir(dir));
+}
+
+/** Where the service directories are: the scan directory, and the directories the live copies are in. */
+function parentsOfServiceDirs(target: ControlTarget): Set<string> {
+  const parents = new Set<string>();
+  if (target.scanDir !== undefined) parents.add(safeRealpath(target.scanDir));
+  for (const [name, supervisor] of target.supervisors) {
+    if (!name.includes('/')) parents.add(safeRealpath(dirname(supervisor.definition.liveDir)));
+  }
+  return parents;
 }
 
 /** The service /run/service/NAME (or NAME/log) names when the directory is not there (yet). */

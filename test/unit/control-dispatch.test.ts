@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
@@ -147,12 +147,28 @@ describe('dispatch: status', () => {
       byDir.services.map((service) => service.name),
       ['db'],
     );
-    // A directory that does not exist (yet) is matched by its last component, as /run/service/NAME.
-    const byName = result<{ services: StatusRecord[] }>(await dispatch({ cmd: 'status', dirs: ['/nowhere/service/web'] }, fake.context()));
+    // A directory that does not exist (yet) where service directories are is matched by its last
+    // component, as /run/service/NAME before the boot links it.
+    Object.assign(fake.target, { scanDir: join(fake.root, 'service') });
+    rmSync(join(fake.root, 'service', 'web'), { force: true });
+    const byName = result<{ services: StatusRecord[] }>(await dispatch({ cmd: 'status', dirs: [join(fake.root, 'service', 'web')] }, fake.context()));
     assert.deepEqual(
       byName.services.map((service) => service.name),
       ['web'],
     );
+  });
+
+  it('takes a directory that merely has a service\'s name elsewhere (/var/log/nginx, /etc/services.d/nginx) for none', async () => {
+    const fake = setup([{ name: 'nginx' }]);
+    Object.assign(fake.target, { scanDir: join(fake.root, 'service') });
+    const before = await statusOf(fake, 'nginx');
+    const elsewhere = join(fake.root, 'var', 'log', 'nginx');
+    mkdirSync(elsewhere, { recursive: true });
+    for (const dir of [elsewhere, '/nowhere/service/nginx', join(fake.root, 'etc', 'services.d', 'nginx')]) {
+      const body = error(await dispatch({ cmd: 'control', dirs: [dir], actions: ['down'] }, fake.context()));
+      assert.equal(body.code, 'ERR_UNKNOWN_SERVICE', dir);
+    }
+    assert.deepEqual(await statusOf(fake, 'nginx'), before, 'nginx was left as it was');
   });
 
   it('lists a service named twice (by name and by directory) once', async () => {
