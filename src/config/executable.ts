@@ -1,5 +1,5 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { lexScript, parseScript } from '../execline/script.js';
@@ -140,9 +140,7 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       error: new StewardError('ERR_SCRIPT', `the ${role} asks for the interpreter ${interpreter}, which is not installed here`, {
         path,
         line: 1,
-        hint: provided
-          ? `Steward provides ${basename(interpreter)}: run "steward install" in the image (it links /command/${basename(interpreter)}; add --usr-bin for /usr/bin)`
-          : 'Install it in the image or change the shebang',
+        hint: provided ? linkHint(interpreter) : 'Install it in the image or change the shebang',
       }),
     });
   } else if (interpreter.startsWith('/')) {
@@ -344,19 +342,25 @@ function missingProvidedPaths(code: string): string[] {
   return [...missing];
 }
 
-/** /bin is /usr/bin on a merged-/usr system (Debian 12, Ubuntu): `steward install --usr-bin` covers both there. */
+/**
+ * How one of Steward's commands gets to a path where a script expects it: /command by `steward
+ * install` (and the boot), /usr/bin by its --usr-bin, which covers /bin too on a merged-/usr
+ * system (Debian 12, Ubuntu); anywhere else a link of the image's own.
+ */
 function linkHint(missing: string): string {
   const name = basename(missing);
+  const dir = dirname(missing);
+  if (dir === '/command') return `Steward provides ${name}: run "steward install" in the image, which links it in /command`;
   let bin = '/bin';
   try {
     bin = realpathSync('/bin');
   } catch {
     // No /bin at all: the path says where it would be.
   }
-  if (missing.startsWith('/usr/bin/') || bin === '/usr/bin') {
+  if (dir === '/usr/bin' || (dir === '/bin' && bin === '/usr/bin')) {
     return `Steward provides ${name}: run "steward install --usr-bin" in the image, which links Steward's commands in /usr/bin too, where s6-overlay v2 kept them`;
   }
-  return `Steward provides ${name} in /command: link it (ln -s /command/${name} ${missing}), or call it by name`;
+  return `Steward provides ${name} in /command: link it in the image (ln -s /command/${name} ${missing}), or use /command/${name} instead`;
 }
 
 const installedPrograms = new Map<string, boolean>();

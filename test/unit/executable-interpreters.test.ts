@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { followHelperScripts, inspectExecutable } from '../../src/config/executable.js';
@@ -59,5 +59,18 @@ describe("Steward's commands a script runs by s6-overlay v2's paths", () => {
     assert.match(messages[1] ?? '', /the cont-init script runs \/usr\/bin\/with-contenv, which is not installed here/);
     // Paths of programs that are none of Steward's say nothing.
     assert.deepEqual(inspectExecutable(script('other-paths', '#!/bin/sh\n/usr/bin/env true\n/bin/true\n'), 'run script'), []);
+  });
+});
+
+describe("an interpreter of Steward's the image lacks where the shebang looks", () => {
+  const paths = ['/command/execlineb', '/usr/bin/with-contenv', '/usr/local/bin/execlineb'];
+  it('is named with what puts it there: steward install for /command, --usr-bin for /usr/bin, a link elsewhere', { skip: paths.some((path) => existsSync(path)) && 'this machine has one of them' }, () => {
+    const hints = paths.map((interpreter) => {
+      const [problem] = inspectExecutable(script(`needs-${basename(dirname(interpreter))}`, `#!${interpreter} sh\necho hi\n`), 'run script');
+      return problem?.error.describe() ?? 'no warning';
+    });
+    assert.match(hints[0] ?? '', /run "steward install" in the image, which links it in \/command/);
+    assert.match(hints[1] ?? '', /run "steward install --usr-bin" in the image/);
+    assert.match(hints[2] ?? '', /ln -s \/command\/execlineb \/usr\/local\/bin\/execlineb/);
   });
 });
