@@ -276,10 +276,10 @@ describe('readLegacyTree: run and finish scripts', () => {
     assert.match(errors[0]?.error.message ?? '', /block \} is not closed/);
   });
 
-  it('a missing /command/execlineb is a warning whose hint is steward install', () => {
+  it("a missing execlineb is a warning whose hint says how Steward's gets there", () => {
     const { result } = readFiles({ 'services.d/web/run': script('nginx -g "daemon off;"\n', '#!/nonexistent-dir/execlineb -P') });
     assert.equal(hasErrors(result.diagnostics), false);
-    assert.match(result.diagnostics[0]?.error.hint ?? '', /steward install/);
+    assert.match(result.diagnostics[0]?.error.hint ?? '', /ln -s \/command\/execlineb \/nonexistent-dir\/execlineb\), or use \/command\/execlineb instead/);
     service(result, 'web');
   });
 
