@@ -10,8 +10,8 @@ import { readEnvDirFiles } from './envdir.js';
  * the container's exit code. v2 writes the CMD's exit code there; images write their own
  * to end the container with it (a finish script: `redirfd -w 1
  * /var/run/s6/env-stage3/S6_STAGE2_EXITED s6-echo -n -- ${1}`, then `s6-svscanctl -t`), and
- * cont-finish scripts test $S6_STAGE2_EXITED. Made only in an image that keeps v2's files:
- * v3 has no such directory.
+ * cont-finish scripts test $S6_STAGE2_EXITED. Made in every image (v3 has no such directory,
+ * and its scripts never look there), as v2-era scripts outlive v2's files.
  */
 
 const EXIT_NAMES = ['S6_STAGE2_EXITED', 'S6_CMD_EXITED'] as const;

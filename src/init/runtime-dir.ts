@@ -67,11 +67,11 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     // them: v3 has no such path, and linuxserver.io's images make it themselves
     // (ln -s /run/s6/legacy-services /run/s6/services), which would otherwise put a link
     // into /run/service. Steward's own commands do not need it.
-    // And v2's stage-3 environment, where its scripts leave the container's exit code.
-    if (overlayV2) {
-      symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
-      makeEnvStage3(layout.s6Dir);
-    }
+    if (overlayV2) symlinkSync(layout.serviceDir, join(layout.s6Dir, 'services'));
+    // And v2's stage-3 environment, where its scripts leave the container's exit code: in every
+    // image, as one whose s6-overlay v2 files were removed (the way to migrate) still has
+    // finish scripts that write there; v3's never look at it.
+    makeEnvStage3(layout.s6Dir);
     writeFileSync(layout.exitCodeFile, '0\n');
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {

@@ -574,6 +574,19 @@ test('an image made for s6-overlay v2 ignores SIGUSR1, SIGUSR2 and SIGPWR, as it
   assert.match(v3.output(), /stopping the container: received SIGUSR1/);
 });
 
+test("an image whose s6-overlay v2 files were removed still ends with the exit code its finish script leaves in v2's stage-3 environment", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // jlesage's app finish: the code into env-stage3, then TERM to PID 1.
+    'services.d/app/run': '#!/bin/sh\nexit 5\n',
+    'services.d/app/finish': '#!/bin/sh\necho "$1" > /var/run/s6/env-stage3/S6_CMD_EXITED\nkill 1\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 5, run.output());
+  assert.doesNotMatch(run.output(), /cannot create|Directory nonexistent/);
+});
+
 test("in an image made for s6-overlay v2, scripts without the x bit are made executable at boot and run, as v2 did; steward check says so as a warning", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
