@@ -55,6 +55,11 @@ export function readLegacyTree(settings: Settings, options: { services?: boolean
 export interface LegacyServiceEntry {
   readonly definitions: readonly LongrunDefinition[];
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * The services this one is to start after, from `NAME.dep` files in its directory: the
+   * convention of the s6-overlay fork jlesage's GUI base images shipped (see init/dep-order.ts).
+   */
+  readonly startsAfter: readonly string[];
 }
 
 /**
@@ -66,12 +71,13 @@ export function* eachLegacyService(settings: Settings): Generator<LegacyServiceE
   const listing: Diagnostic[] = [];
   // One listing gives both the order and the entry types.
   const entries = listDirents(paths.services, listing);
-  if (listing.length > 0) yield { definitions: [], diagnostics: listing };
+  if (listing.length > 0) yield { definitions: [], diagnostics: listing, startsAfter: [] };
   for (const name of [...entries.keys()].sort()) {
     if (!isListedDirectory(paths.services, entries.get(name))) continue; // s6-overlay copies sub-directories only
     const diagnostics: Diagnostic[] = [];
-    const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics);
-    yield { definitions, diagnostics };
+    const startsAfter: string[] = [];
+    const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics, startsAfter);
+    yield { definitions, diagnostics, startsAfter };
   }
 }
 
@@ -112,13 +118,14 @@ export function readScannedService(dir: string, name: string, settings: Settings
 }
 
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
-function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[]): LongrunDefinition[] {
+function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[], startsAfter: string[] = []): LongrunDefinition[] {
   const listing: Diagnostic[] = [];
   const names = directoryNames(sourceDir, listing);
   if (listing.length > 0) {
     diagnostics.push(...listing);
     return [];
   }
+  for (const file of names.keys()) if (file.endsWith('.dep') && file.length > '.dep'.length) startsAfter.push(file.slice(0, -'.dep'.length));
   const hasLogger = isListedDirectory(sourceDir, names.get('log'));
   const main = readLongrun(sourceDir, names, name, liveDir, settings, diagnostics, {
     loggerName: hasLogger ? `${name}/log` : null,

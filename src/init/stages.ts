@@ -12,6 +12,7 @@ import type { ServiceSet } from './service-set.js';
 import { counted } from '../util/counted.js';
 import { nameClash } from './compile-services.js';
 import { stageFailed } from './stage-failure.js';
+import { depStartOrder, depWaitMs } from './dep-order.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -65,6 +66,8 @@ function startLegacy(context: InitContext, services: ServiceSet, definition: Lon
 /** fix-attrs.d, cont-init.d, services.d and cont-finish.d, as s6-overlay's stage oneshots run them. */
 export function legacyStages(context: InitContext, tree: LegacyTree, services: ServiceSet): BuiltinStages {
   let legacy: LongrunDefinition[] = [];
+  // Those started after others by their .dep files, in that order: stopped first, in reverse.
+  let startedAfter: string[] = [];
   return {
     fixAttrs() {
       if (tree.fixAttrsFiles.length === 0) return Promise.resolve(OK);
@@ -86,6 +89,8 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // service starts as soon as it is read. Services already supervised (the stage
       // brought up again) are kept.
       legacy = [];
+      startedAfter = [];
+      const after = new Map<string, readonly string[]>();
       let errors = false;
       for (const entry of eachLegacyService(context.settings)) {
         // Only a stop ends it midway: a boot time limit that runs out meanwhile cuts the wait below,
@@ -98,9 +103,15 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         if (clash !== undefined) continue;
         services.load(entry.definitions.filter((definition) => !services.supervisors.has(definition.name)));
         legacy.push(...entry.definitions);
+        const main = entry.definitions.find(isMainService);
+        if (main !== undefined && entry.startsAfter.length > 0) {
+          after.set(main.name, entry.startsAfter);
+          continue;
+        }
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
         await services.startTurns.next();
       }
+      if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started.
       if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
       if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
@@ -114,13 +125,54 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (legacy.length === 0) return OK;
       context.reporter.info('services-down', `stopping ${counted(legacy.filter(isMainService).length, 'legacy longrun')}`);
       const graceTimeMs = context.settingsNow().servicesGraceTimeMs;
-      const stillUp = await services.stopForGood(names(legacy), graceTimeMs, context.shutdown.reason !== undefined);
+      const final = context.shutdown.reason !== undefined;
+      // What started after others stops first, one at a time in the reverse order (with its
+      // logger), then the rest together, all within the one grace time.
+      const deadline = context.clock.now() + graceTimeMs;
+      // 0 is no limit, for stopForGood as for the setting.
+      const left = (): number => (graceTimeMs === 0 ? 0 : Math.max(1, deadline - context.clock.now()));
+      const stillUp: string[] = [];
+      for (const name of [...startedAfter].reverse()) {
+        const withLogger = legacy.filter((definition) => definition.name === name || definition.producers.includes(name));
+        stillUp.push(...(await services.stopForGood(names(withLogger), left(), final)));
+      }
+      const stoppedFirst = new Set(startedAfter);
+      const rest = legacy.filter((definition) => !stoppedFirst.has(definition.name) && !definition.producers.some((producer) => stoppedFirst.has(producer)));
+      stillUp.push(...(await services.stopForGood(names(rest), left(), final)));
       if (stillUp.length === 0) return OK;
       const message = `still running after ${graceTimeMs} ms (S6_SERVICES_GRACETIME): ${services.describeStillUp(stillUp)}`;
       context.reporter.warn('services-down', message);
       return { ok: false, reason: message };
     },
   };
+}
+
+/**
+ * Starts the services.d services that have `.dep` files (see dep-order.ts), each once the
+ * services it names are up (ready, for one with readiness), each wait bounded by
+ * S6_WAIT_FOR_SERVICE_MAXTIME; returns them in the order they were started.
+ */
+async function startInDepOrder(context: InitContext, services: ServiceSet, legacy: readonly LongrunDefinition[], after: ReadonlyMap<string, readonly string[]>, abortSignal: AbortSignal): Promise<string[]> {
+  const known = new Set([...legacy.filter(isMainService).map((definition) => definition.name), ...services.supervisors.keys()]);
+  const { order, waitsFor, unknown, circular } = depStartOrder(after, known);
+  for (const [service, name] of unknown) context.reporter.warn('services-up', `${service} has ${name}.dep, but there is no service ${name}: not waited for`);
+  if (circular.length > 0) context.reporter.warn('services-up', `the .dep files of ${circular.join(', ')} name each other in a circle: started last, in name order`);
+  const waitMs = depWaitMs(process.env);
+  const started: string[] = [];
+  for (const name of order) {
+    const definition = legacy.find((candidate) => candidate.name === name);
+    if (definition === undefined || context.shutdown.signal.aborted) break;
+    // What it names that has started (or never will: one in a circle with it is not waited for).
+    const waitFor = (waitsFor.get(name) ?? []).filter((dependency) => !after.has(dependency) || started.includes(dependency));
+    if (waitFor.length > 0) {
+      const notUp = await services.waitUntilUp(waitFor, abortSignal, waitMs);
+      if (context.shutdown.signal.aborted) break;
+      if (notUp.length > 0) context.reporter.warn('services-up', `${notUp.join(', ')} not up after ${waitMs} ms (S6_WAIT_FOR_SERVICE_MAXTIME): starting ${name} anyway`);
+    }
+    startLegacy(context, services, definition);
+    started.push(name);
+  }
+  return started;
 }
 
 /** cont-finish.d's environment: with s6-overlay v2's stage-3 variables in an image made for v2 (S6_STAGE2_EXITED). */

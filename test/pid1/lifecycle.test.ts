@@ -574,6 +574,23 @@ test('an image made for s6-overlay v2 ignores SIGUSR1, SIGUSR2 and SIGPWR, as it
   assert.match(v3.output(), /stopping the container: received SIGUSR1/);
 });
 
+test('services.d services with .dep files start once what they name is ready, and stop before it, as jlesage\'s base images expect', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // An X server ready half a second after it starts (a notification-fd), and an app that needs it.
+    'services.d/xvfb/run': `#!/bin/sh\ntrap 'echo xvfb-stop >> "$MARK"/order; exit 0' TERM\nsleep 0.5\ntouch "$MARK"/display\necho >&3\nwhile :; do sleep 0.05; done\n`,
+    'services.d/xvfb/notification-fd': '3\n',
+    'services.d/app/run': `#!/bin/sh\ntrap 'sleep 0.3; echo app-stop >> "$MARK"/order; exit 0' TERM\n[ -e "$MARK"/display ] && echo app-found-display >> "$MARK"/order || echo app-found-no-display >> "$MARK"/order\nwhile :; do sleep 0.05; done\n`,
+    'services.d/app/xvfb.dep': '',
+    'services.d/app/ghost.dep': '',
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service app: info: started/);
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.output());
+  assert.deepEqual(readFileSync(join(etc, 'order'), 'utf8').trim().split('\n'), ['app-found-display', 'app-stop', 'xvfb-stop'], run.output());
+  assert.match(run.output(), /app has ghost\.dep, but there is no service ghost: not waited for/);
+});
+
 test("an image whose s6-overlay v2 files were removed still ends with the exit code its finish script leaves in v2's stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // jlesage's app finish: the code into env-stage3, then TERM to PID 1.
