@@ -5,16 +5,24 @@ import type { InitContext } from './context.js';
 import { runScript } from './run-script.js';
 import { whyNotExecutable } from './spawn-failure.js';
 
+/** A script that exited nonzero where the stage stops at the first failure, and its exit status. */
+export interface FirstFailure {
+  readonly path: string;
+  readonly status: number;
+}
+
 /**
- * Runs cont-init.d or cont-finish.d scripts one at a time, in order, every one even
- * after a failure, reporting each start and exit. Returns how many failed.
+ * Runs cont-init.d or cont-finish.d scripts one at a time, in order, reporting each start and
+ * exit: every one even after a failure, or, with `stopAtFirstFailure` (s6-overlay v2's cont-init
+ * when a failure stops the container), none after the first that exits nonzero. Returns how
+ * many failed, and that first one.
  */
 export async function runScriptsStage(
   context: InitContext,
   stage: 'cont-init' | 'cont-finish',
   scripts: readonly Script[],
-  options: { timeLimitMs: number; abortSignal?: AbortSignal; env?: NodeJS.ProcessEnv },
-): Promise<number> {
+  options: { timeLimitMs: number; abortSignal?: AbortSignal; env?: NodeJS.ProcessEnv; stopAtFirstFailure?: boolean },
+): Promise<{ failures: number; stoppedAt?: FirstFailure }> {
   let failures = 0;
   for (const script of scripts) {
     if (isAborted(options.abortSignal)) {
@@ -53,9 +61,11 @@ export async function runScriptsStage(
     const line = termination.signal === null ? `${script.path} exited ${status}` : `${script.path} ${describeTermination(termination)}`;
     if (status === 0) context.reporter.info(stage, line);
     else context.reporter.warn(stage, line);
-    if (status !== 0) failures++;
+    if (status === 0) continue;
+    failures++;
+    if (options.stopAtFirstFailure === true) return { failures, stoppedAt: { path: script.path, status } };
   }
-  return failures;
+  return { failures };
 }
 
 // A function, so the compiler does not assume the flag cannot change across an await.

@@ -13,6 +13,7 @@ import { counted } from '../util/counted.js';
 import { nameClash } from './compile-services.js';
 import { stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
+import { isOverlayV2Etc } from './overlay-v2.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -75,8 +76,17 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return Promise.resolve(applied ? OK : judged(context, 'fix-attrs', 'some fix-attrs.d lines could not be applied'));
     },
     async contInit(abortSignal) {
-      const failures = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal });
+      // s6-overlay v2 stops cont-init.d at the first script that fails, when a failure stops
+      // the container, and the container ends with that script's exit code (jlesage's base
+      // images report a bad setting that way); v3 runs them all and ends with 1.
+      const v2Stop = isOverlayV2Etc(context.settings.imageEtcDir) && context.settingsNow().behaviourIfStage2Fails >= 2;
+      const { failures, stoppedAt } = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
       if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
+      if (stoppedAt !== undefined) {
+        const message = `${stoppedAt.path} exited ${stoppedAt.status}: the rest of cont-init.d is not run, and the container ends with its exit code, as under s6-overlay v2`;
+        stageFailed(context, 'cont-init', message, stoppedAt.status);
+        return { ok: false, reason: message };
+      }
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },
     async contFinish() {

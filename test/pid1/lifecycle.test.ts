@@ -591,6 +591,22 @@ test('services.d services with .dep files start once what they name is ready, an
   assert.match(run.output(), /app has ghost\.dep, but there is no service ghost: not waited for/);
 });
 
+test('a failing cont-init script stops cont-init.d and gives the container its exit code in an s6-overlay v2 image (S6_BEHAVIOUR_IF_STAGE2_FAILS=2 or more); a v3 one runs the rest and ends with 1', { skip, timeout: 60_000 }, async () => {
+  for (const v2 of [true, false]) {
+    const etc = scriptTree({
+      ...(v2 ? { 's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n' } : {}),
+      'cont-init.d/00-niceness': '#!/bin/sh\necho "cannot set the niceness" >&2\nexit 6\n',
+      'cont-init.d/10-take-ownership': '#!/bin/sh\ntouch "$MARK"/ran-on\n',
+      'services.d/app/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    const run = init(etc, { S6_BEHAVIOUR_IF_STAGE2_FAILS: '3', S6_KEEP_ENV: '1', MARK: etc });
+    const { code } = await run.exited;
+    assert.equal(code, v2 ? 6 : 1, run.output());
+    assert.equal(existsSync(join(etc, 'ran-on')), !v2, run.output());
+    assert.doesNotMatch(run.output(), /service app: info: started/);
+  }
+});
+
 test("an image whose s6-overlay v2 files were removed still ends with the exit code its finish script leaves in v2's stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // jlesage's app finish: the code into env-stage3, then TERM to PID 1.
