@@ -79,16 +79,22 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   const never = new AbortController().signal;
   const deadline = clock.now() + settings.killGraceTimeMs;
   const left = (): number => Math.max(1, deadline - clock.now());
-  await raceWithLimits(reaper.whenNoChildren(), never, left());
-  for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
-    await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
+  // Until nothing is left, within the grace time. Each round waits for Steward's own children
+  // (and the finish scripts their deaths start), then for the entered processes, once Steward's
+  // are gone and /proc is short (listing it beside hundreds of dying services would delay their
+  // collection). What an entered process started and left when it ended (a docker exec'd
+  // shell's backup) is Steward's child by then: the next round waits for it.
+  for (;;) {
     await raceWithLimits(reaper.whenNoChildren(), never, left());
+    for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
+      await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
+      await raceWithLimits(reaper.whenNoChildren(), never, left());
+    }
+    if (context.isPid1) await enteredProcessesEnded(clock, deadline);
+    reaper.reap();
+    if (!reaper.hasChildren() && !entered()) return;
+    if (clock.now() >= deadline) break;
   }
-  // Once Steward's own are gone, when /proc is short (listing it beside hundreds of dying
-  // services would delay their collection); by the deadline at the latest.
-  if (context.isPid1) await enteredProcessesEnded(clock, deadline);
-  reaper.reap();
-  if (!reaper.hasChildren() && !entered()) return;
   reporter.info('steward', 'sending all processes the KILL signal');
   // As under s6-overlay, whose supervisors this kill ends too: a service it kills runs no
   // finish script, so one that reports deaths by signal cannot turn a stop into exit 137.

@@ -330,6 +330,23 @@ test('a process entered from outside (docker exec) gets the last TERM and its gr
   }
 });
 
+test('what an entered process leaves behind when it ends after the TERM (a docker exec\'d shell\'s backup) gets the rest of the grace time', { skip }, async () => {
+  const etc = scriptTree({});
+  const run = init(etc, { S6_KILL_GRACETIME: '5000' });
+  await run.waitForOutput(/service legacy-services successfully started/);
+  const done = join(etc, 'backup.done');
+  // The shell ends 0.3 s after the TERM; its backup, left to PID 1 then, needs a second.
+  const backup = `(trap 'sleep 1; echo finished > "${done}"; exit 0' TERM; while :; do sleep 0.1; done) &`;
+  const entered = spawn('nsenter', ['--target', String(run.initPid()), '--pid', '--', 'sh', '-c',
+    `${backup} trap 'sleep 0.3; exit 0' TERM; echo entered; while :; do sleep 0.1; done`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => entered.stdout.once('data', resolve));
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.equal(existsSync(done) ? readFileSync(done, 'utf8') : 'killed before it finished', 'finished\n', run.output());
+  assert.doesNotMatch(run.output(), /sending all processes the KILL signal/, run.output());
+});
+
 test('a service that ignores TERM is killed after the grace times, then the init exits', { skip }, async () => {
   const etc = scriptTree({ 'services.d/stubborn/run': `#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n` });
   const run = init(etc, { S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300' });

@@ -328,6 +328,15 @@ exec -a renamed sh -c "echo argv0=$0"
     assert.equal(loose.status, 0, loose.stderr);
   });
 
+  it("justc-envdir drops the newline Steward writes after each value of the container environment, where the image's with-contenv reads that format", { skip: ['/command/with-contenv', '/usr/bin/with-contenv', '/usr/bin/with-contenvb'].some((path) => existsSync(path)) && 'this machine has a with-contenv of its own' }, () => {
+    const runDir = join(work, 'run-justc');
+    const saved = join(runDir, 's6', 'container_environment');
+    mkdirSync(saved, { recursive: true });
+    writeFileSync(join(saved, 'TZ'), 'Europe/Berlin\n');
+    const { stdout, stderr } = run(`justc-envdir ${saved} sh -c "printf [%s] \\"$TZ\\""`, { env: { STEWARD_RUN: runDir } });
+    assert.equal(stdout, '[Europe/Berlin]', stderr);
+  });
+
   it('s6-setuidgid switches user in the program and in a block', { skip: !isRoot && 'needs root' }, () => {
     const { stdout, stderr } = run('foreground { s6-setuidgid nobody id -u } s6-setuidgid nobody sh -c "id -u; id -g"');
     assert.equal(stdout, '65534\n65534\n65534\n', stderr);

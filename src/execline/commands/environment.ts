@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { environmentFormatFor } from '../../config/environment-format.js';
 import type { Command } from '../command.js';
 import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
@@ -309,11 +310,16 @@ const justcEnvdir: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [dir, rest] = takeWord(afterOptions, 'the directory', this.usage);
     try {
+      // v2 wrote the container environment bare; Steward writes it as the image's with-contenv
+      // reads it, which, in an image whose v2 files were removed, is with a newline after each
+      // value: that one is not the value's.
+      const trailingNewline = isContainerEnvironment(dir, context.state.env) && environmentFormatFor() === 'newline';
       for (const name of readdirSync(dir).sort()) {
         if (name.startsWith('.') || name.includes('=')) continue;
         const text = readFileSync(join(dir, name), 'utf8');
         const end = text.indexOf('\0');
-        context.state.env.set(name, end < 0 ? text : text.slice(0, end));
+        const value = end < 0 ? text : text.slice(0, end);
+        context.state.env.set(name, trailingNewline ? value.replace(/\n$/, '') : value);
       }
     } catch (error) {
       const { code, path } = error as NodeJS.ErrnoException;
@@ -343,6 +349,15 @@ const withContenv: Command = {
     return { rest: args };
   },
 };
+
+/** Whether `dir` is the container environment Steward saved at boot (by any path to it: /var/run/s6/...). */
+function isContainerEnvironment(dir: string, env: ReadonlyMap<string, string>): boolean {
+  try {
+    return realpathSync(dir) === realpathSync(join(env.get('STEWARD_RUN') ?? '/run', 's6', 'container_environment'));
+  } catch {
+    return false;
+  }
+}
 
 function isDirectory(path: string): boolean {
   try {
