@@ -148,9 +148,13 @@ export class ServiceSet {
         // Its producers are down: it should read the rest of its input and leave. A child a
         // producer left behind (a run script's sleep) may hold the pipe open, and then the
         // logger gets its down-signal, as s6-rc sends it (s6-log ends after its current line).
+        // Ends with the drain time or with the whole stop's (not AbortSignal.any, which Node 19 and 20.0 to 20.2 lack).
         const drained = new AbortController();
         const cancel = this.clock.schedule(LOGGER_DRAIN_MS, () => drained.abort());
-        const left = await supervisor.waitFor(isStopped, AbortSignal.any([giveUp.signal, drained.signal]));
+        const onGiveUp = (): void => drained.abort();
+        giveUp.signal.addEventListener('abort', onGiveUp, { once: true });
+        const left = await supervisor.waitFor(isStopped, drained.signal);
+        giveUp.signal.removeEventListener('abort', onGiveUp);
         cancel();
         if (!left && !giveUp.signal.aborted) {
           unsignalled.delete(supervisor);

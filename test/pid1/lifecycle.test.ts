@@ -1015,6 +1015,28 @@ test('a run-once service whose finish script takes it down is not warned about; 
   assert.equal(run.output().match(/service once: info: started/g)?.length, 1, run.output());
 });
 
+test('stops a producer and its logger on a Node without AbortSignal.any (19, 20.0 to 20.2), which the version gate lets through', { skip }, async () => {
+  const preload = join(scriptTree({}), 'no-abort-any.cjs');
+  writeFileSync(preload, 'delete AbortSignal.any;\n');
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/app/type': 'longrun\n',
+    's6-overlay/s6-rc.d/app/producer-for': 'app-log\n',
+    's6-overlay/s6-rc.d/app/run': '#!/bin/sh\necho "app: started"\nexec sleep 9999\n',
+    's6-overlay/s6-rc.d/app-log/type': 'longrun\n',
+    's6-overlay/s6-rc.d/app-log/consumer-for': 'app\n',
+    's6-overlay/s6-rc.d/app-log/pipeline-name': 'app-pipeline\n',
+    's6-overlay/s6-rc.d/app-log/run': '#!/bin/sh\nexec cat >/dev/null\n',
+    's6-overlay/s6-rc.d/user/contents.d/app-pipeline': '',
+  });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') }, launcher: [process.execPath, '--require', preload] });
+  runs.push(run);
+  await run.waitForOutput(/service app successfully started/);
+  run.kill('SIGTERM');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.doesNotMatch(run.output(), /AbortSignal/);
+});
+
 test('a logger whose producer left a child holding the pipe gets its down-signal, and the shutdown does not wait out the grace time', { skip }, async () => {
   const etc = scriptTree({
     's6-overlay/s6-rc.d/app/type': 'longrun\n',
