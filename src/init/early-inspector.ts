@@ -11,13 +11,17 @@ import type { ShutdownRequest } from './shutdown-request.js';
  * found open is closed, and the SIGUSR1 is taken for what it means to an init, a graceful
  * shutdown.
  */
-export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest, recheckMs: readonly number[] = RECHECK_MS): Promise<void> {
+export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest, stopsOnSigusr1: boolean, recheckMs: readonly number[] = RECHECK_MS): Promise<void> {
   try {
     const inspector = await import('node:inspector');
     if (inspector.url() === undefined) return;
     inspector.close();
-    reporter.warn('steward', "a SIGUSR1 came before Steward could take signals, and Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks");
-    shutdown.request({ kind: 'signal', signal: 'SIGUSR1' });
+    if (stopsOnSigusr1) {
+      reporter.warn('steward', "a SIGUSR1 came before Steward could take signals, and Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks");
+      shutdown.request({ kind: 'signal', signal: 'SIGUSR1' });
+    } else {
+      reporter.warn('steward', "a SIGUSR1 came before Steward could take signals, and Node opened its debugger for it; closed it, and ignoring the SIGUSR1, as s6-overlay v2 does: this image is made for it");
+    }
     // Node may open it once more a few milliseconds after (the start the signal asked for,
     // still under way): looked at again, and closed again, for as long as that can happen.
     for (const delayMs of recheckMs) {

@@ -212,7 +212,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
   // Once the boot is over, or a second in at the latest when it takes longer.
   Promise.race([bootOver, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
-    .then(() => closeEarlyInspector(reporter, shutdownRequest))
+    .then(() => closeEarlyInspector(reporter, shutdownRequest, !overlayV2))
     .catch(() => undefined);
 
   // Nothing else may be pending (services asleep, no control socket): waiting for children and

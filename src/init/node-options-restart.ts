@@ -33,14 +33,27 @@ export function startAgainWithoutNodeOptions(warn: (message: string) => void): P
   if (options === undefined || options.trim() === '') return undefined;
   return new Promise((resolve) => {
     setImmediate(() => {
-      startAgain(options, warn);
-      resolve();
+      void debuggerOpened().then((opened) => {
+        // A SIGUSR1 that came before the entry point ran opened Node's debugger instead of
+        // reaching the holder: the second start takes it as held (closeEarlyInspector's case).
+        startAgain(options, opened ? ['SIGUSR1'] : [], warn);
+        resolve();
+      });
     });
   });
 }
 
-function startAgain(options: string, warn: (message: string) => void): void {
-  const env = Object.entries({ ...withNodeOptionsAside(process.env), [HANDED_OVER_SIGNALS]: heldSignals().join(',') })
+/** Whether Node's debugger is open (only looked at here, where NODE_OPTIONS makes a second start). */
+async function debuggerOpened(): Promise<boolean> {
+  try {
+    return (await import('node:inspector')).url() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+function startAgain(options: string, opened: readonly NodeJS.Signals[], warn: (message: string) => void): void {
+  const env = Object.entries({ ...withNodeOptionsAside(process.env), [HANDED_OVER_SIGNALS]: [...opened, ...heldSignals()].join(',') })
     .flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]));
   // Node marked what it inherited close-on-exec: the new start needs its output, and the rest.
   for (const fd of inheritedDescriptors()) {

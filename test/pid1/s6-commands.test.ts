@@ -1907,6 +1907,19 @@ echo "app=$(grep -c '^app-process$' ${log})"
     assert.doesNotMatch(output, /handed_over=(?!none)/, output);
   });
 
+  it('an early SIGUSR1 that opened Node\'s debugger in the first start (NODE_OPTIONS set) still stops the container, from the second', async () => {
+    const dir = tempDir();
+    const preload = join(dir, 'debugger-opened.js');
+    // What Node's own handler does with a SIGUSR1 that comes before any of Steward's code.
+    writeFileSync(preload, "require('node:inspector').open(0, '127.0.0.1');\n");
+    const etc = scriptTree({});
+    trees.push(etc);
+    const init = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: tempDir(), NODE_OPTIONS: `--require ${preload}` }, args: ['sleep', '60'] });
+    runs.push(init);
+    await init.exited;
+    assert.match(init.output(), /stopping the container: received SIGUSR1/, init.output());
+  });
+
   it("PID 1 keeps the container's variables whose names no shell takes (spring.profiles.active), NODE_OPTIONS set or not", async () => {
     for (const nodeOptions of [undefined, '--no-warnings']) {
       const etc = scriptTree({});

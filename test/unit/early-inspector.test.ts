@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 const MODULE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'init', 'early-inspector.js');
 
 /** Runs closeEarlyInspector in a Node whose debugger is open (as an early SIGUSR1 leaves it) or not. */
-function probe(inspect: boolean): { lines: string[]; requests: unknown[]; urlAfter: string } {
+function probe(inspect: boolean, stopsOnSigusr1 = true): { lines: string[]; requests: unknown[]; urlAfter: string } {
   const script = `
     const { closeEarlyInspector } = await import(${JSON.stringify(MODULE)});
     const inspector = await import('node:inspector');
@@ -15,7 +15,7 @@ function probe(inspect: boolean): { lines: string[]; requests: unknown[]; urlAft
     const requests = [];
     const reporter = { warn: (stage, text) => lines.push(stage + ': ' + text), error: (stage, text) => lines.push(stage + ': ' + text) };
     const shutdown = { request: (reason) => { requests.push(reason); return true; } };
-    await closeEarlyInspector(reporter, shutdown);
+    await closeEarlyInspector(reporter, shutdown, ${stopsOnSigusr1});
     process.stdout.write(JSON.stringify({ lines, requests, urlAfter: String(inspector.url()) }));
   `;
   const result = spawnSync(process.execPath, [...(inspect ? ['--inspect=127.0.0.1:0'] : []), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
@@ -29,6 +29,13 @@ describe("closeEarlyInspector: Node's debugger opened by a SIGUSR1 before Stewar
     assert.equal(urlAfter, 'undefined');
     assert.deepEqual(requests, [{ kind: 'signal', signal: 'SIGUSR1' }]);
     assert.match(lines.join('\n'), /Node opened its debugger for it; closed it, and stopping the container as SIGUSR1 asks/);
+  });
+
+  it('in an image made for s6-overlay v2, closes it and ignores the SIGUSR1, as v2 does', () => {
+    const { lines, requests, urlAfter } = probe(true, false);
+    assert.equal(urlAfter, 'undefined');
+    assert.deepEqual(requests, []);
+    assert.match(lines.join('\n'), /closed it, and ignoring the SIGUSR1, as s6-overlay v2 does/);
   });
 
   it('does nothing when there is none', () => {
