@@ -335,11 +335,26 @@ function missingSkarnetPrograms(code: string): string[] {
  */
 function missingProvidedPaths(code: string): string[] {
   const missing = new Set<string>();
+  const tested = new Set<string>();
   for (const match of code.matchAll(/(?:^|[\s;&|(`{"])(\/(?:usr\/)?bin\/([\w.+-]+))(?=[\s;&|)`}"]|$)/gm)) {
     const [, path = '', name = ''] = match;
-    if (providedCommands().has(name) && !existsSync(path)) missing.add(path);
+    if (!providedCommands().has(name) || existsSync(path)) continue;
+    if (isTested(code, match.index)) tested.add(path);
+    else missing.add(path);
   }
-  return [...missing];
+  // A script that tests for the path somewhere runs it only when it is there.
+  return [...missing].filter((path) => !tested.has(path));
+}
+
+/**
+ * Whether the path at `index` is what a test looks at rather than a program run: `[ -x PATH ]`,
+ * `test -f PATH`, `command -v PATH`, `which PATH`. A script that tests for it falls back when it
+ * is missing (Home Assistant add-ons: /usr/bin/with-contenv if there, else /command's).
+ */
+function isTested(code: string, index: number): boolean {
+  const before = code.slice(code.lastIndexOf('\n', index) + 1, index + 1);
+  const word = before.trim().split(/\s+/).pop() ?? '';
+  return /^-[a-zA-Z]$/.test(word) || word === 'which' || word === 'type';
 }
 
 /**

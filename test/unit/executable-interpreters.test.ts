@@ -74,3 +74,10 @@ describe("an interpreter of Steward's the image lacks where the shebang looks", 
     assert.match(hints[2] ?? '', /ln -s \/command\/execlineb \/usr\/local\/bin\/execlineb/);
   });
 });
+
+describe("Steward's commands a script runs by a v2 path only when it is there", () => {
+  it('are not named: the script tests for the path and falls back', { skip: existsSync('/usr/bin/with-contenv') && 'this machine has /usr/bin/with-contenv' }, () => {
+    const guarded = script('guarded', '#!/bin/sh\nif [ -x /usr/bin/with-contenv ]; then exec /usr/bin/with-contenv sh -c true; fi\nexec /command/with-contenv sh -c true\n');
+    assert.deepEqual(inspectExecutable(guarded, 'run script').map((diagnostic) => diagnostic.error.describe()), []);
+  });
+});
