@@ -185,7 +185,7 @@ async function startInDepOrder(context: InitContext, services: ServiceSet, legac
   return started;
 }
 
-/** cont-finish.d's environment: with s6-overlay v2's stage-3 variables in an image made for v2 (S6_STAGE2_EXITED). */
+/** cont-finish.d's environment, with the variables of s6-overlay v2's stage-3 environment (S6_STAGE2_EXITED), which every image has. */
 function finishEnvironment(context: InitContext): NodeJS.ProcessEnv {
   const stage3 = Object.entries(envStage3Variables(context.layout.s6Dir));
   if (stage3.length === 0) return context.childEnv;
