@@ -172,6 +172,18 @@ test("an up file's foreground block that cannot start is a warning and the rest 
   assert.equal(existsSync(join(etc, 'after-bg.out')), false, output);
 });
 
+test('services and the CMD start with no signal ignored or blocked, glibc\'s own two (32 and 33) included, as after a fork and exec', { skip }, async () => {
+  const report = (who: string): string => `grep -E '^Sig(Ign|Blk):' /proc/self/status | sed 's/^/${who} /' >> "$MARK"/signals`;
+  const etc = scriptTree({ 'services.d/web/run': `#!/bin/sh\n${report('service')}\nexec sleep 1000\n` });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_CMD_WAIT_FOR_SERVICES: '1' }, ['sh', '-c', `sleep 0.3; ${report('cmd')}`]);
+  assert.equal((await run.exited).code, 0, run.output());
+  const lines = readFileSync(join(etc, 'signals'), 'utf8').trim().split('\n').sort();
+  assert.deepEqual(lines.map((line) => line.replace(/\s+/g, ' ')), [
+    'cmd SigBlk: 0000000000000000', 'cmd SigIgn: 0000000000000000',
+    'service SigBlk: 0000000000000000', 'service SigIgn: 0000000000000000',
+  ]);
+});
+
 test('SIGTERM stops services with TERM, runs cont-finish and exits 0', { skip }, async () => {
   const etc = scriptTree({
     'services.d/web/run': `#!/bin/sh\ntrap 'echo web got TERM > "${'$'}MARK"/web.term; exit 0' TERM\nwhile :; do sleep 0.1; done\n`,

@@ -113,6 +113,10 @@ function fixedSignalSets(calls: SpawnCalls): { all: Buffer; none: Buffer } {
     const all = Buffer.alloc(SIGSET_SIZE);
     const none = Buffer.alloc(SIGSET_SIZE);
     calls.sigFillSet(all);
+    // glibc's sigfillset leaves out its own two (32 and 33, for thread cancellation and set*id),
+    // and its posix_spawn then starts the child with them ignored, which every exec after keeps:
+    // every signal of the kernel's 64 goes to its default, as after s6-supervise's fork and exec.
+    all.fill(0xff, 0, 8);
     calls.sigEmptySet(none);
     signalSets = { all, none };
   }
