@@ -21,6 +21,8 @@ export interface InitContext {
   /** Environment for services, scripts and the CMD. */
   readonly childEnv: NodeJS.ProcessEnv;
   readonly isPid1: boolean;
+  /** An image made for s6-overlay v2 (see overlay-v2.ts): its scripts and signals are v2's. */
+  readonly overlayV2: boolean;
   /** The image's working directory, where the CMD runs. */
   readonly workdir: string;
   /** Where children's output goes: the container's, or the catch-all log (S6_LOGGING). */

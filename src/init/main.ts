@@ -148,6 +148,7 @@ async function main(command: readonly string[]): Promise<number> {
     shutdown: shutdownRequest,
     childEnv,
     isPid1,
+    overlayV2,
     workdir,
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
     ...(runNotExecutable === undefined ? {} : { runNotExecutable }),

@@ -13,7 +13,6 @@ import { counted } from '../util/counted.js';
 import { nameClash } from './compile-services.js';
 import { stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
-import { isOverlayV2Etc } from './overlay-v2.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -79,7 +78,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // s6-overlay v2 stops cont-init.d at the first script that fails, when a failure stops
       // the container, and the container ends with that script's exit code (jlesage's base
       // images report a bad setting that way); v3 runs them all and ends with 1.
-      const v2Stop = isOverlayV2Etc(context.settings.imageEtcDir) && context.settingsNow().behaviourIfStage2Fails >= 2;
+      const v2Stop = context.overlayV2 && context.settingsNow().behaviourIfStage2Fails >= 2;
       const { failures, stoppedAt } = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
       if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
       if (stoppedAt !== undefined) {
