@@ -47,6 +47,15 @@ export async function enteredProcessesEnded(clock: Clock, deadline: number, list
   }
 }
 
+/** Whether any process entered the container from outside is left (none when /proc cannot be read). */
+export function enteredProcessesLeft(list: () => number[] = listEnteredProcesses): boolean {
+  try {
+    return withSpareDescriptor(list).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 function pause(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => {
     clock.schedule(ms, resolve);

@@ -1,9 +1,9 @@
-import { listDescendants, listEnteredProcesses } from '../sys/proc.js';
+import { listDescendants } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
 import { sendSignal } from '../sys/signals.js';
 import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
-import { enteredProcessesEnded } from './entered-processes.js';
+import { enteredProcessesEnded, enteredProcessesLeft } from './entered-processes.js';
 import { scriptStage2Exit } from './env-stage3.js';
 import { readExitCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
@@ -131,14 +131,6 @@ function reportSurvivors(context: InitContext): void {
   const left = descendantsOrNone(context, 'SIGKILL');
   if (left.length === 0) return;
   context.reporter.warn('steward', `${left.length} processes outlived the KILL signal and are left to the init above Steward: ${left.slice(0, 20).join(' ')}`);
-}
-
-function enteredProcessesLeft(): boolean {
-  try {
-    return withSpareDescriptor(listEnteredProcesses).length > 0;
-  } catch {
-    return false;
-  }
 }
 
 function signalEverything(context: InitContext, signal: NodeJS.Signals): void {

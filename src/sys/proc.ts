@@ -91,25 +91,7 @@ export function listChildren(): number[] {
 /** Every descendant of this process, children first. Throws when /proc cannot be listed (out of descriptors, say). */
 export function listDescendants(): number[] {
   const numbering = procNumbering();
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    const parent = readParentPid(pid);
-    if (parent !== undefined) parentOf.set(pid, parent);
-  }
-  const result: number[] = [];
-  const frontier = [Number(numbering.self)];
-  while (frontier.length > 0) {
-    const parent = frontier.shift();
-    for (const [pid, ppid] of parentOf) {
-      if (ppid === parent) {
-        result.push(pid);
-        frontier.push(pid);
-      }
-    }
-  }
-  return inOurNamespace(numbering, result);
+  return inOurNamespace(numbering, descendantsOf(Number(numbering.self), readProcessTable()));
 }
 
 /**
@@ -121,30 +103,46 @@ export function listDescendants(): number[] {
  */
 export function listEnteredProcesses(): number[] {
   if (procNumbering().ourLevel !== undefined) return [];
-  const self = process.pid;
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === self) continue;
-    const stat = readStat(pid);
-    // A zombie has ended: only its parent, outside, has yet to collect it.
-    if (stat !== undefined && stat.state !== 'Z') parentOf.set(pid, stat.parent);
-  }
-  const ours = new Set<number>([self]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, parent] of parentOf) {
-      if (!ours.has(pid) && ours.has(parent)) {
-        ours.add(pid);
-        grew = true;
-      }
-    }
-  }
-  return [...parentOf.keys()].filter((pid) => !ours.has(pid));
+  const table = readProcessTable();
+  const ours = new Set([process.pid, ...descendantsOf(process.pid, table)]);
+  // A zombie has ended: only its parent, outside, has yet to collect it.
+  return [...table].filter(([pid, { state }]) => state !== 'Z' && !ours.has(pid)).map(([pid]) => pid);
 }
 
-function readStat(pid: number): { readonly state: string; readonly parent: number } | undefined {
+interface ProcessEntry {
+  readonly state: string;
+  readonly parent: number;
+}
+
+/** Every process /proc lists, by pid as /proc numbers it (one gone meanwhile left out). */
+function readProcessTable(): Map<number, ProcessEntry> {
+  const table = new Map<number, ProcessEntry>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const entry = readStat(pid);
+    if (entry !== undefined) table.set(pid, entry);
+  }
+  return table;
+}
+
+/** The descendants of `root` in `table`, children first. */
+function descendantsOf(root: number, table: ReadonlyMap<number, ProcessEntry>): number[] {
+  const childrenOf = new Map<number, number[]>();
+  for (const [pid, { parent }] of table) {
+    const siblings = childrenOf.get(parent);
+    if (siblings === undefined) childrenOf.set(parent, [pid]);
+    else siblings.push(pid);
+  }
+  const result = [...(childrenOf.get(root) ?? [])];
+  for (let index = 0; index < result.length; index++) {
+    const pid = result[index];
+    if (pid !== undefined) result.push(...(childrenOf.get(pid) ?? []));
+  }
+  return result;
+}
+
+function readStat(pid: number): ProcessEntry | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may itself hold spaces or parentheses.
@@ -153,10 +151,6 @@ function readStat(pid: number): { readonly state: string; readonly parent: numbe
   } catch {
     return undefined;
   }
-}
-
-function readParentPid(pid: number): number | undefined {
-  return readStat(pid)?.parent;
 }
 
 /**

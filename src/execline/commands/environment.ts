@@ -339,7 +339,7 @@ const withContenv: Command = {
   usage: 'with-contenv prog...',
   run(args, context) {
     const env = context.state.env;
-    const dir = join(env.get('STEWARD_RUN') ?? '/run', 's6', 'container_environment');
+    const dir = containerEnvironmentDir(env);
     const keep = env.get('S6_KEEP_ENV') ?? '0';
     if ((keep !== '' && keep !== '0') || !isDirectory(dir)) return { rest: args };
     const path = env.get('PATH');
@@ -350,10 +350,15 @@ const withContenv: Command = {
   },
 };
 
+/** Where Steward saved the container environment at boot. */
+function containerEnvironmentDir(env: ReadonlyMap<string, string>): string {
+  return join(env.get('STEWARD_RUN') ?? '/run', 's6', 'container_environment');
+}
+
 /** Whether `dir` is the container environment Steward saved at boot (by any path to it: /var/run/s6/...). */
 function isContainerEnvironment(dir: string, env: ReadonlyMap<string, string>): boolean {
   try {
-    return realpathSync(dir) === realpathSync(join(env.get('STEWARD_RUN') ?? '/run', 's6', 'container_environment'));
+    return realpathSync(dir) === realpathSync(containerEnvironmentDir(env));
   } catch {
     return false;
   }
