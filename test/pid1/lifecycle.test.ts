@@ -614,9 +614,14 @@ test('services.d services with .dep files start once what they name is ready, an
   });
   const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
   await run.waitForOutput(/service app: info: started/);
+  // Started means spawned: wait until its script has looked (and set its trap).
+  const order = join(etc, 'order');
+  for (let attempt = 0; attempt < 200 && !(existsSync(order) && readFileSync(order, 'utf8').includes('app-found')); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   run.kill('SIGTERM');
   assert.equal((await run.exited).code, 0, run.output());
-  assert.deepEqual(readFileSync(join(etc, 'order'), 'utf8').trim().split('\n'), ['app-found-display', 'app-stop', 'xvfb-stop'], run.output());
+  assert.deepEqual(readFileSync(order, 'utf8').trim().split('\n'), ['app-found-display', 'app-stop', 'xvfb-stop'], run.output());
   assert.match(run.output(), /app has ghost\.dep, but there is no service ghost: not waited for/);
 });
 
