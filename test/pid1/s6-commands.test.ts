@@ -375,6 +375,25 @@ describe('shell commands', () => {
     assert.equal(busybox.stdout, '65534\n');
   });
 
+  it("s6-setuidgid through su-exec or gosu keeps the caller's HOME, or its absence, as skarnet's leaves the environment alone", { skip: !isRoot && 'needs root to change user' }, async () => {
+    // Alpine images have su-exec and no util-linux setpriv (nico640/docker-unms: rabbitmq's run
+    // exports HOME=/var/lib/rabbitmq before s6-setuidgid unms). Both tools set HOME from the account.
+    const bin = tempDir();
+    chmodSync(bin, 0o755);
+    for (const tool of ['sh', 'dirname', 'readlink', 'getent', 'grep', 'cut', 'head', 'id', 'sed', 'env']) {
+      const found = (await run('sh', ['-c', `command -v ${tool}`])).stdout.trim();
+      symlinkSync(found, join(bin, tool));
+    }
+    // A stand-in that does what both do to the environment (the user change is not the point here).
+    writeFileSync(join(bin, 'su-exec'), '#!/bin/sh\nHOME=/home/from-the-account\nexport HOME\nshift\nexec "$@"\n', { mode: 0o755 });
+    const kept = await run(shim('s6-setuidgid'), ['nobody', 'sh', '-c', 'echo "${HOME-unset}"'], { PATH: bin, HOME: '/var/lib/rabbitmq' });
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stdout, '/var/lib/rabbitmq\n');
+    const none = await run(shim('s6-setuidgid'), ['nobody', 'sh', '-c', 'echo "${HOME-unset}"'], { PATH: bin });
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, 'unset\n');
+  });
+
   it("s6-setuidgid NAME gives the groups of the account named, not of another account with the same uid", { skip: !isRoot && 'needs root for a mount namespace' }, async () => {
     // ubuntu:24.04 has "ubuntu" at uid 1000, the PUID an image then gives its own user too.
     const etc = tempDir();
