@@ -1,5 +1,6 @@
 import type { Clock } from '../supervise/clock.js';
 import type { ProcessPort, StdioTarget, Termination } from '../sys/spawn.js';
+import { processesEnded } from './processes-ended.js';
 
 export interface ScriptOptions {
   env: NodeJS.ProcessEnv;
@@ -9,9 +10,9 @@ export interface ScriptOptions {
   /** Aborting sends SIGTERM to the script's process group. */
   abortSignal?: AbortSignal;
   /**
-   * After an abort, SIGKILL the group if the script is still running this many ms later
-   * (S6_KILL_GRACETIME): a stop must not wait forever on a script that ignores TERM, nor run
-   * the finish scripts while it still runs.
+   * After an abort, SIGKILL the group if the script, or anything of its group, is still
+   * running this many ms later (S6_KILL_GRACETIME): a stop must not wait forever on a script
+   * that ignores TERM, nor run the finish scripts while it or what it runs still runs.
    */
   abortKillMs?: number;
   args?: readonly string[];
@@ -40,12 +41,18 @@ export async function runScript(path: string, port: ProcessPort, clock: Clock, o
   return runOnce('/bin/sh', [path, ...(options.args ?? [])], port, clock, options);
 }
 
+/** How long past the SIGKILL what a stopped script left is waited for: a process stuck in the kernel (D state) does not hold the stop. */
+const KILLED_GROUP_WAIT_MS = 1000;
+
 function runOnce(file: string, args: readonly string[], port: ProcessPort, clock: Clock, options: ScriptOptions): Promise<ScriptResult> {
   return new Promise((resolve) => {
     let timedOut = false;
     let cancelTimer: (() => void) | undefined;
     let cancelAbortKill: (() => void) | undefined;
     let onAbort: (() => void) | undefined;
+    /** When the group gets its SIGKILL after an abort; undefined before an abort. */
+    let abortKillAt: number | undefined;
+    let group: number | undefined;
     const cleanUp = (): void => {
       cancelTimer?.();
       cancelAbortKill?.();
@@ -53,18 +60,22 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
     };
     const onSpawned = (pid: number): void => {
       options.onStarted?.();
-      const group = -pid;
+      group = pid;
+      const everyone = -pid;
       if (options.timeLimitMs > 0) {
         cancelTimer = clock.schedule(options.timeLimitMs, () => {
           timedOut = true;
-          port.signal(group, 'SIGKILL');
+          port.signal(everyone, 'SIGKILL');
         });
       }
       if (options.abortSignal !== undefined) {
         onAbort = () => {
-          port.signal(group, 'SIGTERM');
-          port.signal(group, 'SIGCONT');
-          if (options.abortKillMs !== undefined) cancelAbortKill = clock.schedule(options.abortKillMs, () => port.signal(group, 'SIGKILL'));
+          port.signal(everyone, 'SIGTERM');
+          port.signal(everyone, 'SIGCONT');
+          if (options.abortKillMs !== undefined) {
+            abortKillAt = clock.now() + options.abortKillMs;
+            cancelAbortKill = clock.schedule(options.abortKillMs, () => port.signal(everyone, 'SIGKILL'));
+          }
         };
         if (options.abortSignal.aborted) onAbort();
         else options.abortSignal.addEventListener('abort', onAbort, { once: true });
@@ -84,8 +95,19 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
       {
         onSpawned,
         onExit: (termination) => {
-          cleanUp();
-          resolve({ kind: 'exited', termination, timedOut });
+          const done = (): void => {
+            cleanUp();
+            resolve({ kind: 'exited', termination, timedOut });
+          };
+          // Stopped: the shell often dies of the TERM while the program it ran (initdb, a
+          // migration) is still cleaning up. The stop goes on once the group is gone, as
+          // s6-overlay's shutdown waits for the boot's transition, with the SIGKILL still due.
+          if (abortKillAt === undefined || group === undefined || port.groupMembers === undefined) {
+            done();
+            return;
+          }
+          const members = port.groupMembers.bind(port, group);
+          processesEnded(clock, abortKillAt + KILLED_GROUP_WAIT_MS, members).then(done, done);
         },
         onSpawnError: (error) => {
           cleanUp();

@@ -6,6 +6,7 @@ import { netModule } from './builtins.js';
 import { createPipe } from './ffi/descriptors.js';
 import { BACKGROUND_CALLS, errnoName } from './ffi/library.js';
 import { type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi/spawn.js';
+import { listProcessGroup } from './proc.js';
 import type { Reaper } from './reaper.js';
 import { sendSignal, signalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
@@ -121,6 +122,7 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
       attempt();
     },
     signal: sendSignal,
+    groupMembers: listProcessGroup,
   };
 }
 

@@ -109,9 +109,21 @@ export function listEnteredProcesses(): number[] {
   return [...table].filter(([pid, { state }]) => state !== 'Z' && !ours.has(pid)).map(([pid]) => pid);
 }
 
+/**
+ * The live members of process group `group`: what a script started and left running when
+ * its shell ended. None with a /proc of a parent namespace, where groups are numbered
+ * otherwise. Throws when /proc cannot be listed.
+ */
+export function listProcessGroup(group: number): number[] {
+  if (procNumbering().ourLevel !== undefined) return [];
+  // A zombie has ended: only its collection by its parent (often the reaper) is left.
+  return [...readProcessTable()].filter(([, { state, group: itsGroup }]) => state !== 'Z' && itsGroup === group).map(([pid]) => pid);
+}
+
 interface ProcessEntry {
   readonly state: string;
   readonly parent: number;
+  readonly group: number;
 }
 
 /** Every process /proc lists, by pid as /proc numbers it (one gone meanwhile left out). */
@@ -147,7 +159,7 @@ function readStat(pid: number): ProcessEntry | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may itself hold spaces or parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', parent: Number(fields[1]) };
+    return { state: fields[0] ?? '', parent: Number(fields[1]), group: Number(fields[2]) };
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import type * as ChildProcessModule from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
+import { listProcessGroup } from './proc.js';
 import { sendSignal } from './signals.js';
 
 /**
@@ -57,6 +58,11 @@ export interface ProcessPort {
   /** Starts a process: onSpawned or onSpawnError follows, then onExit after onSpawned. */
   spawn(spec: SpawnSpec, callbacks: SpawnCallbacks): void;
   signal(pid: number, signal: NodeJS.Signals): boolean;
+  /**
+   * The live members of a process group, for a wait until what a stopped script left
+   * running is gone too; absent where they cannot be listed. Throws when /proc cannot be read.
+   */
+  groupMembers?(group: number): number[];
 }
 
 /** Pids Node spawned and libuv will reap; the orphan reaper must leave them alone. */
@@ -123,5 +129,6 @@ export function createNodeProcessPort({ spawn }: typeof ChildProcessModule): Pro
     }
   },
   signal: sendSignal,
+  groupMembers: listProcessGroup,
   };
 }

@@ -792,6 +792,36 @@ test('a signal during cont-init is honoured: the rest of boot is skipped', { ski
   assert.ok(stopping !== -1 && notStarted > stopping, output);
 });
 
+test("a stop during a cont-init script or a oneshot waits for what the script's shell ran, not only the shell, before anything of the shutdown runs", { skip, timeout: 60_000 }, async () => {
+  // As docker-unms's init-postgres waiting for initdb: the shell dies of the TERM, initdb
+  // catches it and removes what it made before it exits.
+  const cleaner = (name: string): string =>
+    `#!/bin/sh\nsh -c 'trap "sleep 1; echo cleaned > \\"\\$MARK\\"/${name}.cleaned; exit 1" TERM; echo ready > "$MARK"/${name}.waiting; while :; do sleep 0.1; done'\necho after > "$MARK"/${name}.after\n`;
+  const finish = (name: string): string => `#!/bin/sh\nif [ -e "$MARK"/${name}.cleaned ]; then echo after-cleanup; else echo before-cleanup; fi > "$MARK"/${name}.finish\n`;
+  const legacy = scriptTree({ 'cont-init.d/10-initdb': cleaner('initdb'), 'cont-finish.d/10-check': finish('initdb') });
+  const oneshot = scriptTree({
+    's6-overlay/s6-rc.d/init-postgres/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-postgres/up': 'written below, once the tree is where it is',
+    's6-overlay/scripts/init-postgres': cleaner('oneshot'),
+    's6-overlay/s6-rc.d/user/contents.d/init-postgres': '',
+    'cont-finish.d/10-check': finish('oneshot'),
+  });
+  writeFileSync(join(oneshot, 's6-overlay/s6-rc.d/init-postgres/up'), join(oneshot, 's6-overlay/scripts/init-postgres'));
+  for (const [etc, name] of [[legacy, 'initdb'], [oneshot, 'oneshot']] as const) {
+    const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_KILL_GRACETIME: '10000' });
+    for (let attempt = 0; attempt < 300 && !existsSync(join(etc, `${name}.waiting`)); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(existsSync(join(etc, `${name}.waiting`)), run.output());
+    run.kill('SIGTERM');
+    const { code } = await run.exited;
+    const output = run.output();
+    assert.equal(code, 0, output);
+    // The program had its time to clean up, and cont-finish.d ran after it.
+    assert.equal(readFileSync(join(etc, `${name}.cleaned`), 'utf8'), 'cleaned\n', output);
+    assert.equal(readFileSync(join(etc, `${name}.finish`), 'utf8'), 'after-cleanup\n', output);
+    assert.ok(!existsSync(join(etc, `${name}.after`)), output);
+  }
+});
+
 test('a logger under log/ gets the service output through a pipe that survives its restart', { skip }, async () => {
   const etc = scriptTree({
     'services.d/talker/run': '#!/bin/sh\ni=0\nwhile [ $i -lt 30 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done\nexec sleep 100\n',
