@@ -163,6 +163,28 @@ describe('steward install', () => {
     assert.equal(readlinkSync(join(again, 'init')), join(repoRoot, 'bin', 'steward-init'));
   });
 
+  it('an /init a later layer edited in place (sed -i, which makes the link a copy) still starts Steward, and install links it again', async () => {
+    // docker-unms: RUN sed -i '/sh -e/a \\export S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0' /init, on a base that installed Steward.
+    const root = tempDir();
+    assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root])).code, 0);
+    const sed = await run('sed', ['-i', '/sh -e/a \\export S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0', join(root, 'init')]);
+    assert.equal(sed.code, 0, sed.stderr);
+    assert.ok(lstatSync(join(root, 'init')).isFile(), 'sed -i left a file, not the link');
+    const etc = scriptTree({});
+    const env = { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') };
+    // The image's /command/steward (here under the root, found through PATH) leads to Steward's files.
+    const started = await run(join(root, 'init'), ['sh', '-c', 'exit 7'], { ...env, PATH: `${join(root, 'command')}:/usr/bin:/bin` });
+    assert.equal(started.code, 7, started.stderr);
+    assert.match(started.stderr, /running the command: sh -c exit 7/);
+    // None: said, with what to do, rather than Node's "Cannot find module".
+    const lost = await run(join(root, 'init'), [], { ...env, PATH: '/usr/bin:/bin' });
+    assert.equal(lost.code, 111, lost.stderr);
+    assert.match(lost.stderr, /^steward-init: fatal: .*init is a copy of Steward's entry point away from Steward's files .* run steward install again after that layer/);
+    const again = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readlinkSync(join(root, 'init')), join(repoRoot, 'bin', 'steward-init'));
+  });
+
   it("keeps the lines an image added to s6-overlay's /init, and starts Steward where it started stage0", async () => {
     const root = tempDir();
     // As shinsenter/php's: a command given runs without the services, unless KEEP is set.

@@ -58,6 +58,7 @@ export const installCommand: Command = {
       // The image's own /init (a link to tini, dumb-init or a script of its own) is kept as a
       // file would be; only a link to a Steward (an earlier install) is replaced.
       const isInit = link === overlayInit;
+      if (isInit && isStewardInitCopy(link)) rmSync(link, { force: true });
       const outcome = placeLink(link, target, isInit ? leadsToSteward(link) : !overlayTool);
       if (outcome === 'linked') writeOut(`${link} -> ${target}\n`);
       else if (outcome === 'kept' && isInit) writeOut(`${link}: kept (${describeExisting(link)}); point the ENTRYPOINT at ${target}\n`);
@@ -98,6 +99,24 @@ function leadsToSteward(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * Whether `path` is a file copy of a steward-init: the link of an earlier install that a later
+ * layer edited in place (sed -i /init, meant for s6-overlay's script). It runs, finding Steward
+ * through /command/steward; linked again all the same.
+ */
+function isStewardInitCopy(path: string): boolean {
+  try {
+    const stats = lstatSync(path);
+    if (!stats.isFile() || stats.size > 65_536) return false;
+    return readFileSync(path, 'utf8').includes(STEWARD_INIT_MARK);
+  } catch {
+    return false;
+  }
+}
+
+/** A line every steward-init has had, and no other entry point. */
+const STEWARD_INIT_MARK = '// Container entrypoint: `ENTRYPOINT ["/init"]` with /init linked here.';
 
 /** What the image has there, in words. */
 function describeExisting(path: string): string {
