@@ -40,8 +40,25 @@ export function recordStage2Exit(s6Dir: string, code: number): void {
   }
 }
 
+/**
+ * The envdir as the stop found it. v2's s6-svscan, told to stop, sends its supervisors the
+ * TERM and execs stage 3 at once, which reads the envdir before anything else: what the
+ * finish scripts of the services stopped then write there (cortex's write the signal that
+ * killed them) is never read, and the code written before the stop is the container's.
+ */
+let atStop: Record<string, string | undefined> | undefined;
+
+/** Reads the envdir once, when the container's stop begins: cont-finish.d and the exit code see that from then on. */
+export function freezeEnvStage3(s6Dir: string): void {
+  atStop ??= readEnvStage3(s6Dir);
+}
+
 /** The variables of the envdir, for cont-finish scripts (an empty file unsets, as s6-envdir); none when there is none. */
 export function envStage3Variables(s6Dir: string): Record<string, string | undefined> {
+  return atStop ?? readEnvStage3(s6Dir);
+}
+
+function readEnvStage3(s6Dir: string): Record<string, string | undefined> {
   const variables: Record<string, string | undefined> = {};
   for (const [name, content] of readEnvDirFiles(envStage3Dir(s6Dir))) {
     // s6-envdir without -f: the first line.

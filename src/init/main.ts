@@ -22,6 +22,7 @@ import { raceWithLimits } from '../util/race.js';
 import type { InitContext } from './context.js';
 import { environmentFormatFor, fixPath, processEnvironment, writeContainerEnvironment } from './environment.js';
 import { liveSettings } from './live-settings.js';
+import { freezeEnvStage3 } from './env-stage3.js';
 import { noteRunOwner, prepareRuntimeDir, RUNTIME_DIR_UNUSABLE_EXIT, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
@@ -223,6 +224,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Said at once, before the interrupted boot reports what it left unstarted.
   reporter.info('steward', `stopping the container: ${describeReason(reason)}`);
   if (reason.kind === 'internal-error') writeExitCode(layout, INTERNAL_ERROR_EXIT);
+  freezeEnvStage3(layout.s6Dir);
   // From now on a service that exits is not started again: it is about to be stopped anyway, and
   // a restart would run it only to kill it, and run its finish script twice (the second time
   // with a SIGTERM that could overwrite the exit code the first one wrote).

@@ -569,10 +569,15 @@ test("an image made for s6-overlay v2: v2's script arguments, and the exit code 
   const etc = scriptTree({
     // What v2 leaves in an image.
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
-    'services.d/task/run': '#!/bin/sh\necho "task run with $# arguments" >&2\nexit 3\n',
+    'services.d/task/run': '#!/bin/sh\necho "task run with $# arguments" >&2\nsleep 0.5\nexit 3\n',
     // As v2 images do it (Cortex's task finish): the code into env-stage3, then stop the container.
     'services.d/task/finish':
       '#!/bin/sh\necho "finish as $0 $*" >&2\nprintf %s "$1" > /var/run/s6/env-stage3/S6_STAGE2_EXITED\nexec s6-svscanctl -t /var/run/s6/services\n',
+    // Cortex's finish on every service: the signal that killed it, when one did. v2's stage 3 read
+    // the envdir as the stop began, before the TERM it sends makes this one write 15.
+    'services.d/worker/run': '#!/bin/sh\nexec sleep 1000\n',
+    'services.d/worker/finish':
+      '#!/bin/sh\nif [ "$1" = 256 ]; then printf %s "$2"; else printf %s "$1"; fi > /var/run/s6/env-stage3/S6_STAGE2_EXITED\nexec s6-svscanctl -t /var/run/s6/services\n',
     'cont-finish.d/99-message': '#!/bin/sh\necho "stage 2 exited ${S6_STAGE2_EXITED-unset}" >&2\n',
   });
   const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
