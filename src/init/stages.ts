@@ -198,9 +198,11 @@ function finishEnvironment(context: InitContext): NodeJS.ProcessEnv {
 
 /**
  * s6-overlay v3 prints this when services.d has been started, and tools and users wait for
- * it as the sign that the boot is done; it is the one internal stage whose line is kept.
+ * it as the sign that the boot is done; it is the one internal stage whose line is kept. v2
+ * printed its own (test harnesses and users' guides of v2 images wait for that one).
  */
 function legacyServicesStarted(context: InitContext): TransitionResult {
   context.reporter.info('s6-rc', 'service legacy-services successfully started');
+  if (context.overlayV2) context.reporter.verbatim('[services.d] done.');
   return OK;
 }

@@ -30,6 +30,11 @@ export class Reporter {
     if (this.verbosity >= 2) this.write(`${stage}: info: ${message}\n`);
   }
 
+  /** A line as another tool printed it, at the info level: what scripts and users wait for. */
+  verbatim(line: string): void {
+    if (this.verbosity >= 2) this.write(`${line}\n`);
+  }
+
   debug(stage: string, message: string): void {
     if (this.verbosity >= 3) this.write(`${stage}: debug: ${message}\n`);
   }

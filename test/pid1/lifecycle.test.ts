@@ -589,7 +589,7 @@ test("an image made for s6-overlay v2: v2's script arguments, and the exit code 
   assert.match(run.output(), /stage 2 exited 3\n/);
 });
 
-test('an image made for s6-overlay v2 ignores SIGUSR1, SIGUSR2 and SIGPWR, as its s6-svscan did; a v3 one stops on them', { skip, timeout: 60_000 }, async () => {
+test('an image made for s6-overlay v2 prints v2\'s "[services.d] done." and ignores SIGUSR1, SIGUSR2 and SIGPWR, as its s6-svscan did; a v3 one stops on them', { skip, timeout: 60_000 }, async () => {
   const service = { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' };
   const v2 = init(scriptTree({ 's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n', ...service }));
   await v2.waitForOutput(/service web: info: started/);
@@ -601,8 +601,12 @@ test('an image made for s6-overlay v2 ignores SIGUSR1, SIGUSR2 and SIGPWR, as it
   v2.kill('SIGTERM');
   assert.equal((await v2.exited).code, 0, v2.output());
   assert.match(v2.output(), /stopping the container: received SIGTERM/);
+  // v2's own line when services.d is up, which v2 images' users and test harnesses wait for.
+  assert.match(v2.output(), /^\[services\.d\] done\.$/m);
   const v3 = init(scriptTree(service));
   await v3.waitForOutput(/service web: info: started/);
+  await v3.waitForOutput(/s6-rc: info: service legacy-services successfully started/);
+  assert.doesNotMatch(v3.output(), /\[services\.d\]/);
   v3.kill('SIGUSR1');
   assert.equal((await v3.exited).code, 0, v3.output());
   assert.match(v3.output(), /stopping the container: received SIGUSR1/);
