@@ -28,6 +28,7 @@ import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { isOverlayV2Etc } from './overlay-v2.js';
+import { linkV2UserDirs } from './v2-etc-links.js';
 import { prepareV2Scripts } from './v2-permissions.js';
 import { closeEarlyInspector } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
@@ -122,6 +123,7 @@ async function main(command: readonly string[]): Promise<number> {
   }
   // Before the scripts are read, as v2's stage 2 did before fix-attrs.d (on a read-only root, in a copy in /run).
   const legacySettings = overlayV2 ? prepareV2Scripts(settings, layout.s6Dir, reporter) : settings;
+  linkV2UserDirs(legacySettings.legacyEtcDir ?? legacySettings.etcDir, layout.s6Dir, reporter);
   const catchAll = startCatchAll(settings, reporter, process.env);
   // /command/with-contenv and friends, unless the image has its own (read-only roots: steward install).
   // Only with the real /run: a STEWARD_RUN elsewhere means a test or development run on a host.

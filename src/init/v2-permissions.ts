@@ -76,7 +76,7 @@ export function applyV2Permissions(etcDir: string, reporter: Reporter): void {
 }
 
 /** The directories v2 made available in /var/run/s6/etc, and whose scripts' modes it fixed. */
-const V2_USER_DIRS = ['fix-attrs.d', 'cont-init.d', 'cont-finish.d', 'services.d'];
+export const V2_USER_DIRS = ['fix-attrs.d', 'cont-init.d', 'cont-finish.d', 'services.d'];
 
 /**
  * v2's permission fix, where v2 made it: in place (v2 linked /var/run/s6/etc to /etc's

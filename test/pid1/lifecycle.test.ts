@@ -704,6 +704,22 @@ test("in an image made for s6-overlay v2 with S6_READ_ONLY_ROOT=1, scripts witho
   }
 });
 
+test("v2's /var/run/s6/etc leads to the image's directories, so a cont-init script can enable a service through it before services.d starts", { skip, timeout: 60_000 }, async () => {
+  // weahead/docker-bedrock: if -t { s6-rmrf /var/run/s6/etc/services.d/nodejs/down } in dev mode.
+  const etc = scriptTree({
+    'cont-init.d/10-dev-mode': '#!/bin/sh\nrm /var/run/s6/etc/services.d/nodejs/down && echo enabled >&2\n',
+    'services.d/nodejs/run': '#!/bin/sh\necho "nodejs watching" >&2\nexec sleep 1000\n',
+    'services.d/nodejs/down': '',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc } });
+  runs.push(run);
+  await run.waitForOutput(/nodejs watching/);
+  assert.ok(!existsSync(join(etc, 'services.d/nodejs/down')));
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.output());
+  assert.match(run.output(), /^enabled$/m);
+});
+
 test("in an image made for s6-overlay v2, cont-finish scripts see the CMD's exit code as S6_STAGE2_EXITED", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
