@@ -30,7 +30,7 @@ export function controlTarget(
   boot: { readonly done: () => boolean; readonly over: Promise<void> },
   scanner: ServiceScanner,
 ): ControlTarget {
-  const whenKnown = arrivals(services, boot.over);
+  const whenKnown = arrivals(services, boot.over, (name) => mayArrive(engine(), name));
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -171,10 +171,24 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
 }
 
 /**
- * Waits for services to be supervised with their directory in place (as each services.d
- * service is, once read and copied), or for the boot to be over, whichever comes first.
+ * Whether a service not supervised yet can still come during the boot, where s6-overlay has its
+ * directory in the scan directory already: an s6-rc longrun (s6-rc-init links them all at the
+ * start), or, once services.d is being started, any name (s6-overlay links them all before any
+ * starts; Steward one after the other). Before that, as s6-overlay has no directory for it, a
+ * wait fails at once rather than hold the boot: a cont-init script waiting for a service no tree
+ * has (v1's s6-fdholderd) would wait for a boot that waits for it.
  */
-function arrivals(services: ServiceSet, bootOver: Promise<void>): (names: readonly string[]) => Promise<void> {
+function mayArrive(engine: Engine | undefined, name: string): boolean {
+  if (engine === undefined) return false;
+  return engine.graph.atomics.get(name)?.kind === 'longrun' || engine.state('legacy-services') !== 'down';
+}
+
+/**
+ * Waits for services to be supervised with their directory in place (as each services.d
+ * service is, once read and copied), or for the boot to be over, whichever comes first; at
+ * once for names that cannot come (see mayArrive).
+ */
+function arrivals(services: ServiceSet, bootOver: Promise<void>, mayCome: (name: string) => boolean): (names: readonly string[]) => Promise<void> {
   const waiting = new Set<{ readonly names: readonly string[]; readonly resolve: () => void }>();
   const known = (names: readonly string[]): boolean => names.every((name) => services.supervisors.has(name));
   services.whenInstalled(() => {
@@ -186,7 +200,7 @@ function arrivals(services: ServiceSet, bootOver: Promise<void>): (names: readon
   });
   return (names) =>
     new Promise<void>((resolve) => {
-      if (known(names)) {
+      if (known(names) || names.some((name) => !services.supervisors.has(name) && !mayCome(name))) {
         resolve();
         return;
       }

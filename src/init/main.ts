@@ -28,6 +28,7 @@ import { startAgainWithoutNodeOptions } from './node-options-restart.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { isOverlayV2Etc } from './overlay-v2.js';
+import { superviseV2BaseServices } from './v2-base-services.js';
 import { linkV2UserDirs } from './v2-etc-links.js';
 import { prepareV2Scripts } from './v2-permissions.js';
 import { closeEarlyInspector } from './early-inspector.js';
@@ -182,6 +183,7 @@ async function main(command: readonly string[]): Promise<number> {
   // finishes while the boot goes on.
   const controlStarted = startControlPlane(context, target, process.env);
   const probesStarted = startProbeEndpoint(context, target, process.env);
+  if (overlayV2) superviseV2BaseServices(settings.etcDir, layout.serviceDir, scanner, reporter);
 
   let commandPid: number | undefined;
   let commandRunning = true;

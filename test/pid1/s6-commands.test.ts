@@ -565,6 +565,37 @@ describe('shell commands', () => {
 });
 
 describe('s6 commands in run scripts and the CMD', { skip }, () => {
+  it("in a v2 image, v2's own services (s6-fdholderd) are supervised from the start, and a wait for a service no tree has fails at once rather than hold the boot", { timeout: 60_000 }, async () => {
+    // smebberson/alpine-nginx: RUN rm /etc/s6/services/s6-fdholderd/down, then a cont-init script
+    // waits for it (readiness on fd 1) before storing its log fifos in it.
+    const { code, output } = await container(
+      {
+        's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+        's6/services/s6-fdholderd/run': '#!/bin/sh\nsleep 0.3\necho\nexec sleep 1000\n',
+        's6/services/s6-fdholderd/notification-fd': '1\n',
+        's6/services/sleeper/run': '#!/bin/sh\nexec sleep 1000\n',
+        's6/services/sleeper/down': '',
+        // v2's catch-all logger: Steward has its own.
+        's6/services/s6-svscan-log/run': '#!/bin/sh\nexec sleep 1000\n',
+        's6/services/.s6-svscan/finish': '#!/bin/sh\n',
+        'cont-init.d/00-logs':
+          '#!/bin/sh\ns6-svwait -U -t 10000 /var/run/s6/services/s6-fdholderd; echo "holder_ready=$?" > /run/init.out\ns6-svwait -U /var/run/s6/services/nothing-has-this 2>/run/init.err; echo "unknown=$?" >> /run/init.out\n',
+      },
+      `
+cat /run/init.out
+echo "unknown_said=$(cat /run/init.err)"
+echo "sleeper=$(s6-svstat -o up /var/run/s6/services/sleeper)"
+echo "svscan_log=$([ -e /run/service/s6-svscan-log ] && echo there || echo absent)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'holder_ready', '0');
+    expect(output, 'unknown', '111');
+    assert.match(value(output, 'unknown_said'), /unable to subscribe to events for \/var\/run\/s6\/services\/nothing-has-this/);
+    expect(output, 'sleeper', 'false');
+    expect(output, 'svscan_log', 'absent');
+  });
+
   it('a run script chains with-contenv, s6-envdir, redirfd, fdmove, s6-setuidgid and s6-notifyoncheck, as images do', async () => {
     const services = {
       'services.d/web/run': `#!/command/with-contenv sh
