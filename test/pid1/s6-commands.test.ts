@@ -1287,6 +1287,29 @@ echo "marks_end=$(tr '\n' ' ' < /run/marks)"
     expect(output, 'marks_end', 'up down up down up down up down up ');
   });
 
+  it("steward start of a longrun steward stop took down records it up in the graph, as s6-rc -u change: the container's stop takes it down first, with its down-signal", async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const { code, output } = await container(
+      {
+        ...rcd('db', longrun({ run: '#!/bin/sh\ntrap "echo order: db TERM; exit 0" TERM\nwhile :; do sleep 0.05; done\n' })),
+        ...rcd('web', longrun({ run: '#!/bin/sh\ntrap "echo order: web QUIT; exit 0" QUIT\ntrap "echo order: web TERM; exit 0" TERM\nwhile :; do sleep 0.05; done\n', 'down-signal': 'SIGQUIT\n', 'dependencies.d/db': '' })),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/web': '', 'contents.d/db': '' }),
+      },
+      `
+s6-svwait -u -t 10000 /run/service/web
+${steward} stop web; echo "stop=$?"
+${steward} start web; echo "start=$?"
+s6-svwait -u -t 10000 /run/service/web
+sleep 0.2
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'stop', '0');
+    expect(output, 'start', '0');
+    const stopping = output.slice(output.indexOf('stopping the container'));
+    assert.deepEqual(stopping.match(/order: .*/g), ['order: web QUIT', 'order: db TERM'], output);
+  });
+
   it('steward start on a longrun brings up a longrun it depends on that steward stop took down', async () => {
     const steward = `${repoRoot}/bin/steward`;
     const { code, output } = await container(

@@ -163,9 +163,13 @@ function startDependencies(request: Extract<Request, { cmd: 'control' }>, superv
   const rc = context.target.rc;
   if (rc === undefined || !request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start')) return undefined;
   const named = new Set(request.names);
+  // A start of one the graph has down (a steward stop took it down) goes through the graph too,
+  // as s6-rc -u change records it up: the container's stop then takes it down before what it
+  // depends on, with its down-signal, and a stop of a dependency takes it down again.
+  const upInGraph = request.actions.includes('up') ? new Set(rc.list([], true)) : undefined;
   const waiting = supervisors
     .filter((supervisor) => named.has(supervisor.name) && rc.unknown([supervisor.name]).length === 0)
-    .filter((supervisor) => context.target.dependenciesOf(supervisor.name).some((dependency) => context.target.dependencyUp?.(dependency) === false))
+    .filter((supervisor) => (upInGraph !== undefined && !upInGraph.has(supervisor.name)) || context.target.dependenciesOf(supervisor.name).some((dependency) => context.target.dependencyUp?.(dependency) === false))
     .map((supervisor) => supervisor.name);
   if (waiting.length === 0) return undefined;
   return rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
