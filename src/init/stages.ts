@@ -123,7 +123,10 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started.
       if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
-      if (errors) stageFailed(context, 'services-up', 'some services.d entries have errors (listed above); what can run will run');
+      // Reported above, and no failed boot whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says: s6-overlay's
+      // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
+      // image that sets it (pihole) must not lose everything to an added service's lost x bit.
+      if (errors) context.reporter.warn('services-up', 'some services.d entries have errors (listed above); what can run runs');
       if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);
       if (notUp.length === 0) return legacyServicesStarted(context);

@@ -59,13 +59,33 @@ test('a CMD or cont-init script without a shebang line runs with /bin/sh, as a s
   assert.match(run.output(), /10-plain-sh:1: the script has no shebang line: it is run with \/bin\/sh/);
 });
 
-test('a broken tree stops the container when S6_BEHAVIOUR_IF_STAGE2_FAILS=2', { skip }, async () => {
-  const etc = scriptTree({ 'services.d/crlf/run': '#!/bin/sh\r\nexec sleep 100\r\n' });
+test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=2, a broken cont-init script stops the container; a broken services.d entry does not, as under s6-overlay', { skip }, async () => {
+  const etc = scriptTree({ 'cont-init.d/10-crlf': '#!/bin/sh\r\ntrue\r\n' });
   const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 1, run.output());
   assert.match(run.output(), /stopping the container \(S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/);
+  // pihole sets it in its image, and an added service whose run lost its x bit (or has CRLF line
+  // endings, or no run at all) must not take DNS down: s6-overlay's services.d stage never looks
+  // at run scripts, and s6-supervise retries them.
+  const services = scriptTree({
+    'services.d/noexec/run': '#!/bin/sh\nexec sleep 100\n',
+    'services.d/crlf/run': '#!/bin/sh\r\nexec sleep 100\r\n',
+    'services.d/norun/notification-fd': '3\n',
+    'services.d/good/run': '#!/bin/sh\necho good-running\nexec sleep 100\n',
+  });
+  chmodSync(join(services, 'services.d/noexec/run'), 0o644);
+  const kept = startInit({ env: { STEWARD_ETC: services, STEWARD_RUN: join(services, 'run'), S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
+  runs.push(kept);
+  await kept.waitForOutput(/good-running/);
+  await kept.waitForOutput(/s6-rc: info: service legacy-services successfully started/);
+  kept.kill('SIGTERM');
+  assert.equal((await kept.exited).code, 0, kept.output());
+  const output = kept.output();
+  assert.doesNotMatch(output, /stopping the container \(S6_BEHAVIOUR_IF_STAGE2_FAILS/, output);
+  assert.match(output, /services\.d\/noexec\/run[^\n]*not executable/, output);
+  assert.match(output, /services\.d\/crlf\/run:1: [^\n]*CRLF/, output);
 });
 
 test('a non-numeric exit code file gives exit 1 and an error naming the file', { skip }, async () => {
