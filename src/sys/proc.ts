@@ -165,6 +165,25 @@ function readStat(pid: number): ProcessEntry | undefined {
   }
 }
 
+/** Shells that, as PID 1, ignore SIGTERM: they set no handler for it. */
+const SHELLS = new Set(['sh', 'dash', 'bash', 'ash', 'busybox', 'zsh', 'ksh', 'mksh', 'yash']);
+
+/**
+ * The name of the shell that is PID 1 and this process's parent (a shell-form ENTRYPOINT that
+ * dash runs without exec, a wrapper that runs /init without exec), or undefined.
+ */
+export function shellParentAsPid1(): string | undefined {
+  if (process.ppid !== 1) return undefined;
+  try {
+    // With a /proc of a parent namespace, its pid 1 is not ours.
+    if (procNumbering().ourLevel !== undefined) return undefined;
+    const name = readFileSync('/proc/1/comm', 'latin1').trim();
+    return SHELLS.has(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The descriptors this process inherited, as far as they can be told from Node's own.
  * Node marks every inherited descriptor close-on-exec at start-up, so a program that
