@@ -70,7 +70,8 @@ export type Request =
 /** One step of a change as it happened, in order: what s6-rc prints of it at -v 2. */
 export interface RcTransition {
   readonly name: string;
-  readonly event: 'starting' | 'started' | 'failed' | 'stopping' | 'stopped' | 'unstopped';
+  /** `essential`: a stop left it up, as marked flag-essential (s6-rc says so from -v 1). */
+  readonly event: 'starting' | 'started' | 'failed' | 'stopping' | 'stopped' | 'unstopped' | 'essential';
   /** Why it failed to start or stop. */
   readonly reason?: string;
 }

@@ -45,6 +45,8 @@ export function closedSelection(graph: CompiledGraph, selection: ReadonlySet<str
 export interface ChangePlan {
   readonly down: ReadonlySet<string>;
   readonly up: ReadonlySet<string>;
+  /** Marked flag-essential: left out of `down` (s6-rc -d says so of each that is up). */
+  readonly keptEssential: ReadonlySet<string>;
 }
 
 /**
@@ -58,14 +60,15 @@ export function changePlan(graph: CompiledGraph, selection: ReadonlySet<string>,
   const none = new Set<string>();
   const plan = !prune
     ? direction === 'up'
-      ? { down: none, up: closed }
-      : { down: closed, up: none }
+      ? { down: none, up: closed, keptEssential: none }
+      : { down: closed, up: none, keptEssential: none }
     : direction === 'up'
-      ? { down: complementOf(graph, closed), up: closed }
-      : { down: closed, up: complementOf(graph, closed) };
+      ? { down: complementOf(graph, closed), up: closed, keptEssential: none }
+      : { down: closed, up: complementOf(graph, closed), keptEssential: none };
   // flag-essential: s6-rc -d leaves such a service up; only -D brings it down.
   if (!keepEssential) return plan;
-  return { up: plan.up, down: new Set([...plan.down].filter((name) => graph.atomics.get(name)?.essential !== true)) };
+  const essential = (name: string): boolean => graph.atomics.get(name)?.essential === true;
+  return { up: plan.up, down: new Set([...plan.down].filter((name) => !essential(name))), keptEssential: new Set([...plan.down].filter(essential)) };
 }
 
 /**

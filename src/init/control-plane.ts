@@ -257,6 +257,8 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       const transition = before.then(async () => {
         if (clientLeft.signal.aborted) return [];
         plan = planOf(direction, names, options);
+        // s6-rc says it of each as it selects (what stays up with one is not named).
+        for (const name of plan.keptEssential) if (isUp(name)) transitions.push({ name, event: 'essential' });
         // A stop is told of the services up when the change began, as s6-rc knows them: one whose
         // start failed is taken down too (it may still run), without a word, as s6-rc has it down.
         const upBefore = new Set([...plan.down].filter(isUp));

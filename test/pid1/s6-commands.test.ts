@@ -1004,9 +1004,11 @@ s6-rc list nosuch; echo "unknown_list=$?"
       },
       `
 s6-svwait -u -t 10000 /run/service/keeper
-s6-rc -d change keeper; echo "d_rc=$?"
+s6-rc -d change keeper 2>/run/d.err; echo "d_rc=$?"
+echo "d_said=$(cat /run/d.err)"
 echo "after_d=$(s6-rc -a list | grep -cx keeper)"
-s6-rc -d change prep; echo "prep_rc=$?"
+s6-rc -d change prep 2>/run/prep.err; echo "prep_rc=$?"
+echo "prep_said=$(cat /run/prep.err)"
 echo "after_prep=$(s6-rc -a list | grep -cxE 'keeper|prep')"
 s6-rc -D change prep; echo "big_d_rc=$?"
 echo "after_big_d=$(s6-rc -a list | grep -cxE 'keeper|prep')"
@@ -1014,6 +1016,9 @@ echo "after_big_d=$(s6-rc -a list | grep -cxE 'keeper|prep')"
     );
     assert.equal(code, 0, output);
     expect(output, 'd_rc', '0');
+    // What skarnet's s6-rc says at its default verbosity, and nothing of what stays up with it.
+    expect(output, 'd_said', 's6-rc: warning: service keeper is marked as essential, not stopping it');
+    expect(output, 'prep_said', 's6-rc: warning: service keeper is marked as essential, not stopping it');
     expect(output, 'after_d', '1');
     // As s6-rc: a warning, no failure, and the oneshot the essential service needs stays up.
     expect(output, 'prep_rc', '0');

@@ -132,7 +132,9 @@ async function change(names: readonly string[], options: RcOptions): Promise<num
  */
 function printTransitions(transitions: readonly RcTransition[] | undefined, verbosity: number): void {
   for (const { name, event, reason } of transitions ?? []) {
-    if (event === 'failed' || event === 'unstopped') {
+    if (event === 'essential') {
+      if (verbosity >= 1) writeErr(`s6-rc: warning: service ${name} is marked as essential, not stopping it\n`);
+    } else if (event === 'failed' || event === 'unstopped') {
       if (verbosity >= 1) writeErr(`s6-rc: warning: unable to ${event === 'failed' ? 'start' : 'stop'} service ${name}: ${reason ?? 'it failed'}\n`);
     } else if (verbosity >= 2) {
       const line = event === 'starting' || event === 'stopping' ? `: ${event}` : ` successfully ${event}`;
