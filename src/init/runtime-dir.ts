@@ -57,7 +57,9 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
       removeIfPresent(dir);
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      // Not recursive: each is a child of runDir, made above. On a pseudo file system that answers
+      // ENOENT for a new directory whose parent exists, Node's recursive mkdir retries forever.
+      mkdirSync(dir, { mode: 0o755 });
     }
     mkdirSync(layout.basedirBin, { recursive: true, mode: 0o755 });
     mkdirSync(layout.legacyServices, { recursive: true, mode: 0o755 });

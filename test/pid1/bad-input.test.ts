@@ -138,6 +138,19 @@ test('a runtime directory on a read-only file system is named as such, with what
   assert.match(result.stderr, /cannot prepare the runtime directory: EROFS \(a read-only file system\)\. Give the container a tmpfs there/);
 });
 
+test('a runtime directory on a pseudo file system that refuses new directories is named, not looped on', () => {
+  // mkdir of a child answers ENOENT while the parent exists: Node's recursive mkdir retries forever.
+  const etc = scriptTree({});
+  const result = spawnSync(initBin, [], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: '/proc/sys/kernel' },
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+  });
+  assert.equal(result.status, 100, `${result.stderr} (signal ${String(result.signal)})`);
+  assert.match(result.stderr, /steward: error: \/proc\/sys\/kernel: cannot prepare the runtime directory: E[A-Z]+/);
+});
+
 test('a runtime directory on a noexec mount is remounted exec as root; otherwise it is named with the fix, and a tree with services stops at once', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
   const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\necho web-ran\nexec sleep 1000\n' });
   const mountPoint = mkdtempSync(join(tmpdir(), 'steward-noexec-'));
