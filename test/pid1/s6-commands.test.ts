@@ -163,6 +163,25 @@ describe('steward install', () => {
     assert.equal(readlinkSync(join(again, 'init')), join(repoRoot, 'bin', 'steward-init'));
   });
 
+  it('--root DIR with Steward inside DIR links where Steward will be once DIR is the image\'s /, and says so when it is outside', async () => {
+    // As npm install -g --prefix DIR/usr lays it out, for a FROM scratch image built from DIR.
+    const root = tempDir();
+    const packageDir = join(root, 'usr', 'lib', 'node_modules', 'steward');
+    mkdirSync(packageDir, { recursive: true });
+    for (const part of ['bin', 'dist', 'shims', 'package.json']) await run('cp', ['-a', join(repoRoot, part), packageDir]);
+    const installed = await run(join(packageDir, 'bin', 'steward'), ['install', '--root', root, '--usr-bin']);
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.equal(readlinkSync(join(root, 'init')), '/usr/lib/node_modules/steward/bin/steward-init');
+    assert.equal(readlinkSync(join(root, 'command', 's6-svc')), '/usr/lib/node_modules/steward/bin/s6-tool');
+    assert.equal(readlinkSync(join(root, 'usr', 'bin', 'with-contenv')), '/usr/lib/node_modules/steward/shims/with-contenv');
+    assert.doesNotMatch(installed.stdout, /^note:/m);
+    const outside = tempDir();
+    const noted = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', outside]);
+    assert.equal(noted.code, 0, noted.stderr);
+    assert.equal(readlinkSync(join(outside, 'init')), join(repoRoot, 'bin', 'steward-init'));
+    assert.match(noted.stdout, new RegExp(`^note: Steward is at ${repoRoot}, outside ${outside}: the links lead there, so the image needs it at that same path`, 'm'));
+  });
+
   it('an /init a later layer edited in place (sed -i, which makes the link a copy) still starts Steward, and install links it again', async () => {
     // docker-unms: RUN sed -i '/sh -e/a \\export S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0' /init, on a base that installed Steward.
     const root = tempDir();

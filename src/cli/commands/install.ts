@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
 
 import { imageLacks, type ImageLack } from '../../init/image-requirements.js';
 import { commandLinks, imageToolLinks, placeLink, replacedByInstall } from '../../init/shims.js';
@@ -26,7 +26,8 @@ export const installCommand: Command = {
     'with-retries, the s6-portable-utils commands scripts call (s6-echo, s6-test...), execline\'s',
     'chain-loading commands and steward itself into /command, and the image\'s own copies of the other',
     's6 and execline programs (from a distribution\'s s6 or execline package in /usr/bin or /bin).',
-    '  --root DIR   install under DIR instead of / (for building a root file system)',
+    '  --root DIR   install under DIR instead of / (for building a root file system; with Steward',
+    '               itself under DIR, the links lead where it will be once DIR is the image\'s /)',
     "  --usr-bin    also link them in /usr/bin, as s6-overlay's symlinks tarball does",
     "A real file already in place is kept (say, an s6 the image installed), and so are s6-overlay's",
     "links to its own tools, which work under Steward; other links, and s6-overlay's s6-rc, are replaced.",
@@ -40,16 +41,21 @@ export const installCommand: Command = {
     refuseWords('install', positional, 'To install into an image root, give it with --root DIR; without --root, steward install writes into /');
     const root = resolve(values.get('root') ?? '/');
     const packageDir = packageRoot();
+    // Building a root file system with Steward inside it: the links lead where Steward will be
+    // once DIR is the image's /, not where this machine has it now.
+    const insideRoot = root !== '/' && packageDir.startsWith(realPath(root) + sep);
+    const inImage = (path: string): string => (insideRoot && path.startsWith(packageDir + sep) ? `/${relative(root, path)}` : path);
+    if (root !== '/' && !insideRoot) writeOut(`note: Steward is at ${packageDir}, outside ${root}: the links lead there, so the image needs it at that same path (or install Steward under ${root} and run its own steward install --root ${root})\n`);
     const links: [string, string][] = [
-      [join(root, 'init'), join(packageDir, 'bin', 'steward-init')],
-      ...commandLinks(join(root, 'command'), packageDir),
-      ...(flags.has('usr-bin') ? commandLinks(join(root, 'usr', 'bin'), packageDir) : []),
+      [join(root, 'init'), inImage(join(packageDir, 'bin', 'steward-init'))],
+      ...commandLinks(join(root, 'command'), packageDir).map(([link, target]): [string, string] => [link, inImage(target)]),
+      ...(flags.has('usr-bin') ? commandLinks(join(root, 'usr', 'bin'), packageDir).map(([link, target]): [string, string] => [link, inImage(target)]) : []),
       // The image's own s6 or execline programs that Steward does not provide, for scripts calling them by /command path.
       ...imageToolLinks(join(root, 'command'), root),
     ];
     let failed = 0;
     const overlayInit = join(root, 'init');
-    const stewardInit = join(packageDir, 'bin', 'steward-init');
+    const stewardInit = inImage(join(packageDir, 'bin', 'steward-init'));
     const initOutcome = replaceOverlayInit(overlayInit, stewardInit);
     if (initOutcome === 'failed') failed++;
     for (const [link, target] of links) {
@@ -89,6 +95,14 @@ function makeCodeCachesForThisNode(packageDir: string): void {
   const problem = writeCodeCaches(packageDir);
   if (problem === undefined) writeOut(`${join(packageDir, 'dist')}: code caches made for Node ${process.version}\n`);
   else writeErr(`steward install: warning: no code caches for Node ${process.version} (Steward starts without them, 10 to 15 ms slower): ${problem}\n`);
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Whether `path` is a link to a steward-init (an earlier install, wherever its package was). */
