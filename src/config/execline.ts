@@ -77,14 +77,14 @@ function parseSubset(text: string, path: string): ExeclineProgram {
       if (token === undefined) break;
       if (!token.quoted && token.text === '}') {
         if (end === 'block') break;
-        throw new StewardError('ERR_CONFIG', 'a closing } has no opening {', { path, line: token.line });
+        throw new StewardError('ERR_CONFIG', 'a closing } has no opening {', { path, line: token.line, hint: 'Remove the }, or add the foreground { (or background {, if {) it closes; a literal } is written "}"' });
       }
       if (words.length === 0 && !token.quoted && (token.text === 'foreground' || token.text === 'background' || token.text === 'if')) {
         position++;
         const options = takeOptions(token);
         const open = tokens[position];
         if (open === undefined || open.quoted || open.text !== '{') {
-          throw new StewardError('ERR_CONFIG', `${token.text} must be followed by a { block }`, { path, line: token.line });
+          throw new StewardError('ERR_CONFIG', `${token.text} must be followed by a { block }`, { path, line: token.line, hint: `Write the command it runs as a block: ${token.text} { command args } then what follows` });
         }
         // Only if -n is in the subset; if -t, -x, -X and background -d are the interpreter's.
         const negate = options.has('n');

@@ -1,5 +1,5 @@
 
-import { StewardError } from '../errors.js';
+import { errnoCode, StewardError } from '../errors.js';
 import { lookupGroup, lookupUser, MAX_ACCOUNT_ID, parseAccountId } from '../sys/accounts.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -30,7 +30,8 @@ export function parseFixAttrsFile(file: string, diagnostics: Diagnostic[]): FixA
   try {
     text = readRegularFile(file, FIX_ATTRS_FILE_LIMIT).toString('utf8');
   } catch (error) {
-    diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', `cannot read: ${whyUnreadable(error)}`, { path: file }) });
+    const hint = errnoCode(error) === 'EACCES' ? 'Make it readable by the user Steward runs as' : 'fix-attrs.d holds files of lines only: move anything else out of it';
+    diagnostics.push({ severity: 'error', error: new StewardError('ERR_FIX_ATTRS', `cannot read: ${whyUnreadable(error)}`, { path: file, hint }) });
     return [];
   }
   const rules: FixAttrsRule[] = [];

@@ -109,7 +109,7 @@ function withPipelineBundles(
       continue;
     }
     if (definitions.has(definition.pipelineName)) {
-      fail(`pipeline name ${definition.pipelineName} is already the name of a service`, join(definition.source, 'pipeline-name'));
+      fail(`pipeline name ${definition.pipelineName} is already the name of a service`, join(definition.source, 'pipeline-name'), 'Give the pipeline a name no service or bundle has (the bundle it makes holds the whole pipeline)');
       continue;
     }
     const members = new Set<string>();
@@ -131,8 +131,10 @@ function checkPipelines(atomics: ReadonlyMap<string, RcAtomic>, dependencies: Ma
     if (atomic.kind !== 'longrun') continue;
     if (atomic.producerFor !== null) {
       const consumer = atomics.get(atomic.producerFor);
-      if (consumer === undefined || consumer.kind !== 'longrun') {
-        fail(`${atomic.name} is a producer for ${atomic.producerFor}, which is not a longrun`, join(atomic.source, 'producer-for'));
+      if (consumer === undefined) {
+        fail(`${atomic.name} is a producer for ${atomic.producerFor}, which is not defined`, join(atomic.source, 'producer-for'), `Define the longrun ${atomic.producerFor} (with a consumer-for file naming ${atomic.name}), or correct the name`);
+      } else if (consumer.kind !== 'longrun') {
+        fail(`${atomic.name} is a producer for ${atomic.producerFor}, which is not a longrun`, join(atomic.source, 'producer-for'), 'A pipeline joins longruns only: name the longrun that reads its output');
       } else if (!consumer.consumerFor.includes(atomic.name)) {
         fail(`${atomic.name} is a producer for ${consumer.name}, but ${consumer.name} does not list it in consumer-for`, join(consumer.source, 'consumer-for'), `Add a line ${atomic.name}`);
       } else {
@@ -142,7 +144,11 @@ function checkPipelines(atomics: ReadonlyMap<string, RcAtomic>, dependencies: Ma
     for (const producer of atomic.consumerFor) {
       const source = atomics.get(producer);
       if (source === undefined || source.kind !== 'longrun' || source.producerFor !== atomic.name) {
-        fail(`${atomic.name} is a consumer for ${producer}, but ${producer} does not say producer-for ${atomic.name}`, join(atomic.source, 'consumer-for'));
+        fail(
+          `${atomic.name} is a consumer for ${producer}, but ${producer} does not say producer-for ${atomic.name}`,
+          join(atomic.source, 'consumer-for'),
+          source === undefined ? `Define the longrun ${producer}, or remove the line ${producer}` : `Write ${atomic.name} in ${join(source.source, 'producer-for')}, or remove the line ${producer}`,
+        );
       }
     }
   }

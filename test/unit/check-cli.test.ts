@@ -286,6 +286,27 @@ describe('steward check', () => {
     assert.equal(warning?.path, join(root, 'services.d/web/timeout-finish'));
   });
 
+  it('says what to do for pipeline, execline block and fix-attrs.d problems too, and names an undefined consumer as such', () => {
+    const longrun = (extra: Record<string, string> = {}): Record<string, string | { content: string; mode: number }> => ({ type: 'longrun\n', run: script('exec sleep 1000\n'), ...extra });
+    const rc = (name: string, files: Record<string, string | { content: string; mode: number }>): Record<string, string | { content: string; mode: number }> =>
+      Object.fromEntries(Object.entries(files).map(([file, content]) => [`s6-overlay/s6-rc.d/${name}/${file}`, content]));
+    const root = tree({
+      ...rc('app', longrun({ 'producer-for': 'app-log\n' })),
+      ...rc('cons', longrun({ 'consumer-for': 'other\n' })),
+      ...rc('c2', longrun({ 'pipeline-name': 'cons\n' })),
+      ...rc('up1', { type: 'oneshot\n', up: 'echo hi }\n' }),
+      ...rc('up2', { type: 'oneshot\n', up: 'foreground echo hi\n' }),
+      'fix-attrs.d/subdir/file': 'x\n',
+    });
+    const result = check(['--etc', root, '--json']);
+    assert.equal(result.status, 1);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    const errors = report.problems.filter((problem) => problem.severity === 'error');
+    assert.ok(errors.length >= 6, result.stdout);
+    for (const problem of errors) assert.ok((problem.hint ?? '').length > 0, `no hint: ${problem.path}: ${problem.message}`);
+    assert.ok(errors.some((problem) => problem.message === 'app is a producer for app-log, which is not defined'), result.stdout);
+  });
+
   it('prints an ok JSON report with exit 0 for a good tree', () => {
     const root = tree({ 'services.d/web/run': script() });
     const result = check(['--etc', root, '--json']);
