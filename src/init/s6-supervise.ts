@@ -1,5 +1,5 @@
-import { readdirSync, realpathSync } from 'node:fs';
-import { basename, sep } from 'node:path';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
 
 import type { S6SuperviseSetting } from '../config/settings.js';
 import { S6SuperviseDirs } from '../control/s6-supervise/dirs.js';
@@ -90,15 +90,37 @@ export function chooseStatusFormat(version: readonly number[] | null, overlayV2:
   return overlayV2 ? 35 : 43;
 }
 
+/** The services.d entries whose image has a supervise/control fifo of its own. */
+function servicesWithImageControlFifo(etcDir: string): string[] {
+  const servicesDir = join(etcDir, 'services.d');
+  let names: string[];
+  try {
+    names = readdirSync(servicesDir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    try {
+      return lstatSync(join(servicesDir, name, 'supervise', 'control')).isFIFO();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * Starts s6's on-disk interface when the setting asks for it (auto: s6-overlay's tools are
  * still in /command, so scripts calling s6-svc get s6's, which talk to supervise/
- * directories rather than to Steward's socket). Returns undefined when it is off.
+ * directories rather than to Steward's socket; or a services.d entry of the image has a
+ * supervise/control of its own). Returns undefined when it is off.
  */
 export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting, overlayV2: boolean): S6SuperviseDirs | undefined {
   if (setting.mode === 'off') return undefined;
   const tools = setting.version === null ? findS6Tools(s6ToolCandidates(searchesEverywhere(setting.mode))) : undefined;
-  if (setting.mode === 'auto' && tools === undefined) {
+  // An image that made a service's supervise/control itself controls it through that fifo (a
+  // group of its own may write it), with or without s6's tools.
+  const imageFifos = setting.mode === 'auto' && tools === undefined ? servicesWithImageControlFifo(context.settings.etcDir) : [];
+  if (setting.mode === 'auto' && tools === undefined && imageFifos.length === 0) {
     // A distribution's s6 (installed for s6-log, say) is what `docker exec NAME s6-svstat`
     // finds on the image's PATH: say how to make it see the services, rather than pay for
     // the directories in every image that merely has the package.
@@ -118,7 +140,7 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
   });
   dirs.start();
   services.whenInstalled((supervisor) => dirs.attach(supervisor));
-  const found = tools === undefined ? '' : ` for ${tools.path}`;
+  const found = tools !== undefined ? ` for ${tools.path}` : imageFifos.length > 0 ? ` (the image made supervise/control for ${imageFifos.join(', ')})` : '';
   const layoutOf = version?.join('.') ?? (format === 43 ? '2.13+' : 'before 2.13, as s6-overlay v2 ships');
   context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${layoutOf}); STEWARD_S6_SUPERVISE=off turns this off`);
   return dirs;

@@ -584,6 +584,48 @@ describe('shell commands', () => {
 });
 
 describe('s6 commands in run scripts and the CMD', { skip }, () => {
+  it("a user the image lets write a service's supervise/control controls it with s6-svc, as with s6, where the control socket is root's", { timeout: 60_000 }, async () => {
+    // smebberson/alpine-consul-nginx: mkfifo supervise/control, chown -R root:s6, chmod g+w; then
+    // consul-template (group s6) runs s6-svc -h on nginx after each render.
+    const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\necho started >> /run/web.starts\nexec sleep 1000\n' });
+    trees.push(etc);
+    const supervise = join(etc, 'services.d', 'web', 'supervise');
+    mkdirSync(supervise);
+    chownSync(supervise, 0, 100);
+    chmodSync(supervise, 0o750);
+    assert.equal(spawnSync('mkfifo', [join(supervise, 'control')]).status, 0);
+    chownSync(join(supervise, 'control'), 0, 100);
+    chmodSync(join(supervise, 'control'), 0o620);
+    const commandDir = tempDir();
+    chmodSync(commandDir, 0o755);
+    const init = startInit({
+      privateRun: true,
+      binds: [[commandDir, '/command']],
+      // STEWARD_S6_SUPERVISE left at auto: the image's own fifo turns it on, without s6's tools.
+      env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin' },
+      args: [
+        'sh',
+        '-c',
+        `s6-svwait -u -t 10000 /run/service/web
+echo "fifo=$(stat -c %a:%g /run/service/web/supervise/control)"
+setpriv --reuid=65534 --regid=100 --clear-groups s6-svc -r /run/service/web; echo "as_group=$?"
+setpriv --reuid=65534 --regid=65534 --clear-groups s6-svc -r /run/service/web 2>/dev/null; echo "as_other=$?"
+i=0; while [ "$(wc -l < /run/web.starts)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+sleep 0.5
+echo "starts=$(wc -l < /run/web.starts)"`,
+      ],
+    });
+    runs.push(init);
+    const { code } = await init.exited;
+    const output = init.output();
+    assert.equal(code, 0, output);
+    expect(output, 'fifo', '620:100');
+    expect(output, 'as_group', '0');
+    assert.notEqual(value(output, 'as_other'), '0');
+    expect(output, 'starts', '2');
+    assert.match(output, /keeping s6 supervise directories \(the image made supervise\/control for web\)/);
+  });
+
   it("in a v2 image, v2's own services (s6-fdholderd) are supervised from the start, and a wait for a service no tree has fails at once rather than hold the boot", { timeout: 60_000 }, async () => {
     // smebberson/alpine-nginx: RUN rm /etc/s6/services/s6-fdholderd/down, then a cont-init script
     // waits for it (readiness on fd 1) before storing its log fifos in it.

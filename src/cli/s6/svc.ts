@@ -1,3 +1,6 @@
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { Action, WaitCondition } from '../../control/protocol.js';
 import { actionsOfLetter } from '../../control/s6-letters.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
@@ -16,6 +19,8 @@ export async function s6svc(args: readonly string[]): Promise<number> {
   const { options, operands } = getopt(args, 'w:T:s:abqhkti12pcyrlPCKoduDUxOQX');
   if (operands.length === 0) throw new UsageError('no service directory');
   const actions: Action[] = [];
+  /** The letters as s6's s6-svc writes them to supervise/control (none for -s, whose encoding depends on s6's release). */
+  let letters: string | undefined = '';
   let wait: WaitCondition | null = null;
   let timeoutMs = 0;
   for (const { letter, value } of options) {
@@ -28,8 +33,10 @@ export async function s6svc(args: readonly string[]): Promise<number> {
       timeoutMs = Number(value);
     } else if (letter === 's') {
       actions.push(`signal:${value ?? ''}`);
+      letters = undefined;
     } else {
       actions.push(...(actionsOfLetter(letter) ?? []));
+      if (letters !== undefined) letters += letter;
     }
   }
   if (actions.length === 0 && wait === null) return 0;
@@ -44,6 +51,9 @@ export async function s6svc(args: readonly string[]): Promise<number> {
       : { cmd: 'control', dirs: absoluteDirs(operands), actions, wait, timeoutMs };
   const call = await callForS6('s6-svc', request);
   if (call.ok) return 0;
+  // As skarnet's: whoever may write a service's supervise/control controls it (an image gives a
+  // group of its own that right), where the control socket is root's.
+  if (call.error.code === 'ERR_PERMISSION' && wait === null && letters !== undefined && writeControlFifos(absoluteDirs(operands), letters)) return 0;
   if (call.error.code === 'ERR_TIMEOUT') {
     // s6-svc waits through s6-svlisten1, whose timeout is 99.
     fatal('s6-svc', 'timed out');
@@ -56,6 +66,21 @@ export async function s6svc(args: readonly string[]): Promise<number> {
     return wait === null ? S6_EXIT.usage : S6_EXIT.system;
   }
   return exitForError('s6-svc', call.error);
+}
+
+/** Writes the letters to each directory's supervise/control; false, with nothing written, unless every one can take them. */
+function writeControlFifos(dirs: readonly string[], letters: string): boolean {
+  const opened: number[] = [];
+  try {
+    // O_NONBLOCK: ENXIO when no supervisor reads it, rather than wait for one.
+    for (const dir of dirs) opened.push(openSync(join(dir, 'supervise', 'control'), constants.O_WRONLY | constants.O_NONBLOCK));
+    for (const fd of opened) writeSync(fd, letters, null, 'latin1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const fd of opened) closeSync(fd);
+  }
 }
 
 export { S6_EXIT };

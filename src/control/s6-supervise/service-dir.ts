@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, renameSync, type Stats, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { isRunning, type ServiceState } from '../../supervise/state.js';
@@ -16,6 +16,37 @@ export interface ServiceDirOptions {
   now(): number;
   /** Letters read from supervise/control, to be applied as s6-svc's. Resolves once they are. */
   applyLetters(supervisor: ServiceSupervisor, letters: string): Promise<void>;
+}
+
+/**
+ * A supervise/ directory and control fifo the image made itself, owned and moded so that a
+ * user other than root may control the service (the group that owns it writes the fifo:
+ * smebberson's alpine-consul-nginx lets consul-template reload nginx that way): s6-overlay's
+ * copy keeps their owner and mode, and s6-supervise keeps a fifo that is there. The same
+ * here, for the live ones; nothing is changed for a service whose image has none.
+ */
+function keepImageOwnership(imageSupervise: string, liveSupervise: string): void {
+  const dir = statOrUndefined(imageSupervise);
+  if (dir?.isDirectory() === true) copyOwnership(dir, liveSupervise);
+  const fifo = statOrUndefined(join(imageSupervise, 'control'));
+  if (fifo?.isFIFO() === true) copyOwnership(fifo, join(liveSupervise, 'control'));
+}
+
+function copyOwnership(from: Stats, path: string): void {
+  try {
+    chownSync(path, from.uid, from.gid);
+  } catch {
+    // Not root: the mode alone, which this user's own files take.
+  }
+  chmodSync(path, from.mode & 0o7777);
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One death: when (TAI64N), exit code (128 + signal when killed), signal. */
@@ -59,7 +90,9 @@ export class ServiceDir {
     lockWholeFile(this.#lockFd);
     this.#writeDeathTally();
     this.#writeStatus();
-    this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
+    const control = join(this.#superviseDir, 'control');
+    this.#control = openControlFifo(control, 0o600, (letters) => this.#onLetters(letters));
+    keepImageOwnership(join(this.#supervisor.definition.sourceDir, 'supervise'), this.#superviseDir);
     this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
     notifyListeners(this.#eventDir, 's');
   }
