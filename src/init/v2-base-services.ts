@@ -1,8 +1,9 @@
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { errnoCode } from '../errors.js';
 import type { Reporter } from '../log/reporter.js';
+import { copyTree } from './runtime-dir.js';
 import type { ServiceScanner } from './scan.js';
 
 /** v1 and v2's catch-all logger: Steward has its own (S6_LOGGING). */
@@ -29,7 +30,8 @@ export function superviseV2BaseServices(etcDir: string, serviceDir: string, scan
     const live = join(serviceDir, name);
     if (existsSync(live)) continue;
     try {
-      cpSync(join(source, name), live, { recursive: true, verbatimSymlinks: true });
+      // As a services.d service is copied: a fifo left in the image is not.
+      copyTree(join(source, name), live);
       copied++;
     } catch (error) {
       reporter.warn('steward', `cannot copy s6-overlay v2's service ${join(source, name)} to ${live}, where v2 supervised it from the start: ${errnoCode(error) ?? String(error)}`);

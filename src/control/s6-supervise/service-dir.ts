@@ -90,8 +90,7 @@ export class ServiceDir {
     lockWholeFile(this.#lockFd);
     this.#writeDeathTally();
     this.#writeStatus();
-    const control = join(this.#superviseDir, 'control');
-    this.#control = openControlFifo(control, 0o600, (letters) => this.#onLetters(letters));
+    this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
     keepImageOwnership(join(this.#supervisor.definition.sourceDir, 'supervise'), this.#superviseDir);
     this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
     notifyListeners(this.#eventDir, 's');
