@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Server } from 'node:http';
@@ -30,7 +30,8 @@ export function controlTarget(
   boot: { readonly done: () => boolean; readonly over: Promise<void> },
   scanner: ServiceScanner,
 ): ControlTarget {
-  const whenKnown = arrivals(services, boot.over, (name) => mayArrive(engine(), name));
+  const servicesD = join(context.settings.legacyEtcDir ?? context.settings.etcDir, 'services.d');
+  const whenKnown = arrivals(services, boot.over, (name) => mayArrive(engine(), servicesD, name));
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -171,16 +172,18 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
 }
 
 /**
- * Whether a service not supervised yet can still come during the boot, where s6-overlay has its
- * directory in the scan directory already: an s6-rc longrun (s6-rc-init links them all at the
- * start), or, once services.d is being started, any name (s6-overlay links them all before any
- * starts; Steward one after the other). Before that, as s6-overlay has no directory for it, a
- * wait fails at once rather than hold the boot: a cont-init script waiting for a service no tree
- * has (v1's s6-fdholderd) would wait for a boot that waits for it.
+ * Whether a service not supervised yet can still come during the boot: an s6-rc longrun, a
+ * services.d service (read once cont-init.d is done: a health check run from the container's
+ * first second waits for it), or, once services.d is being started, any name (a scan may add
+ * it). Otherwise a wait fails at once, as s6's on a directory that is not there, rather than
+ * hold the boot: a cont-init script waiting for a service no tree has (v1's s6-fdholderd, in an
+ * image without v2's files) would wait for a boot that waits for it.
  */
-function mayArrive(engine: Engine | undefined, name: string): boolean {
-  if (engine === undefined) return false;
-  return engine.graph.atomics.get(name)?.kind === 'longrun' || engine.state('legacy-services') !== 'down';
+function mayArrive(engine: Engine | undefined, servicesD: string, name: string): boolean {
+  if (engine?.graph.atomics.get(name)?.kind === 'longrun') return true;
+  if (engine !== undefined && engine.state('legacy-services') !== 'down') return true;
+  // A logger is NAME/log: its directory is in the service's.
+  return name !== '' && !name.split('/').includes('..') && existsSync(join(servicesD, name, 'run'));
 }
 
 /**
