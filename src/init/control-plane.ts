@@ -180,8 +180,9 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
  * image without v2's files) would wait for a boot that waits for it.
  */
 function mayArrive(engine: Engine | undefined, servicesD: string, name: string): boolean {
-  if (engine?.graph.atomics.get(name)?.kind === 'longrun') return true;
-  if (engine !== undefined && engine.state('legacy-services') !== 'down') return true;
+  // Before the graph is read (the stage 2 hook runs), which names it holds is not known yet.
+  if (engine === undefined || engine.graph.atomics.get(name)?.kind === 'longrun') return true;
+  if (engine.state('legacy-services') !== 'down') return true;
   // A logger is NAME/log: its directory is in the service's.
   return name !== '' && !name.split('/').includes('..') && existsSync(join(servicesD, name, 'run'));
 }

@@ -46,16 +46,17 @@ export function recordStage2Exit(s6Dir: string, code: number): void {
  * finish scripts of the services stopped then write there (cortex's write the signal that
  * killed them) is never read, and the code written before the stop is the container's.
  */
-let atStop: Record<string, string | undefined> | undefined;
+let atStop: { readonly variables: Record<string, string | undefined>; readonly stewardWrote: string | undefined } | undefined;
 
 /** Reads the envdir once, when the container's stop begins: cont-finish.d and the exit code see that from then on. */
 export function freezeEnvStage3(s6Dir: string): void {
-  atStop ??= readEnvStage3(s6Dir);
+  // With what Steward had written there by then: a value of its own is no script's, whatever it writes later.
+  atStop ??= { variables: readEnvStage3(s6Dir), stewardWrote: written };
 }
 
 /** The variables of the envdir, for cont-finish scripts (an empty file unsets, as s6-envdir); none when there is none. */
 export function envStage3Variables(s6Dir: string): Record<string, string | undefined> {
-  return atStop ?? readEnvStage3(s6Dir);
+  return atStop?.variables ?? readEnvStage3(s6Dir);
 }
 
 function readEnvStage3(s6Dir: string): Record<string, string | undefined> {
@@ -76,9 +77,10 @@ function readEnvStage3(s6Dir: string): Record<string, string | undefined> {
  */
 export function scriptStage2Exit(s6Dir: string): { code: number; from: string; problem?: string } | undefined {
   const variables = envStage3Variables(s6Dir);
+  const stewardWrote = atStop === undefined ? written : atStop.stewardWrote;
   for (const name of EXIT_NAMES) {
     const value = variables[name];
-    if (value === undefined || (name === 'S6_STAGE2_EXITED' && value === written)) continue;
+    if (value === undefined || (name === 'S6_STAGE2_EXITED' && value === stewardWrote)) continue;
     const from = join(envStage3Dir(s6Dir), name);
     if (/^\d+$/.test(value)) return { code: Number(value) % 256, from };
     return { code: NOT_A_NUMBER_EXIT, from, problem: `${from} holds ${JSON.stringify(value)}, which is not an exit code: exiting with ${NOT_A_NUMBER_EXIT}, as s6-overlay v2's stage 3 would. Write a number from 0 to 255 there` };

@@ -4,7 +4,7 @@ import { Reporter } from '../log/reporter.js';
 import { realClock } from '../supervise/clock.js';
 import { becomeChildSubreaper } from '../sys/ffi/children.js';
 import { isTerminal } from '../sys/ffi/descriptors.js';
-import { hasControllingTerminal, shellParentAsPid1 } from '../sys/proc.js';
+import { hasControllingTerminal, pid1DroppingTerm } from '../sys/proc.js';
 import { canPosixSpawn } from '../sys/ffi/spawn.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
@@ -100,11 +100,11 @@ async function main(command: readonly string[]): Promise<number> {
         : `running as pid ${process.pid}, not 1, and cannot become a subreaper: orphans go to the real init`,
     );
     // s6-overlay refuses to run here; Steward runs, but a stop would never reach it.
-    const shell = shellParentAsPid1();
-    if (shell !== undefined) {
+    const parent = pid1DroppingTerm();
+    if (parent !== undefined) {
       reporter.warn(
         'steward',
-        `PID 1 is a shell (${shell}) that started Steward without exec (a shell-form ENTRYPOINT, or a wrapper that runs /init without exec): docker stop's SIGTERM goes to the shell, which as PID 1 ignores it, so the container is killed when the stop times out, with no graceful stop. Use the exec form, ENTRYPOINT ["/init"], or exec /init in the wrapper`,
+        `PID 1 (${parent}) started Steward without exec and has no handler for SIGTERM (a shell-form ENTRYPOINT, or a wrapper script that runs /init without exec): the kernel drops docker stop's SIGTERM there, so the container is killed when the stop times out, with no graceful stop. Use the exec form, ENTRYPOINT ["/init"], or exec /init in the wrapper`,
       );
     }
   }

@@ -165,20 +165,23 @@ function readStat(pid: number): ProcessEntry | undefined {
   }
 }
 
-/** Shells that, as PID 1, ignore SIGTERM: they set no handler for it. */
-const SHELLS = new Set(['sh', 'dash', 'bash', 'ash', 'busybox', 'zsh', 'ksh', 'mksh', 'yash']);
+/** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */
+const SIGTERM_BIT = 1n << 14n;
 
 /**
- * The name of the shell that is PID 1 and this process's parent (a shell-form ENTRYPOINT that
- * dash runs without exec, a wrapper that runs /init without exec), or undefined.
+ * The name of PID 1 when it is this process's parent and does not catch SIGTERM (a shell-form
+ * ENTRYPOINT that dash runs without exec, a wrapper script that runs /init without exec): the
+ * kernel drops a signal PID 1 has no handler for, so a stop never reaches what it started.
+ * Undefined otherwise (tini, dumb-init and docker run --init catch it and pass it on).
  */
-export function shellParentAsPid1(): string | undefined {
+export function pid1DroppingTerm(): string | undefined {
   if (process.ppid !== 1) return undefined;
   try {
     // With a /proc of a parent namespace, its pid 1 is not ours.
     if (procNumbering().ourLevel !== undefined) return undefined;
-    const name = readFileSync('/proc/1/comm', 'latin1').trim();
-    return SHELLS.has(name) ? name : undefined;
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/1/status', 'latin1'))?.[1];
+    if (caught === undefined || (BigInt(`0x${caught}`) & SIGTERM_BIT) !== 0n) return undefined;
+    return readFileSync('/proc/1/comm', 'latin1').trim();
   } catch {
     return undefined;
   }

@@ -720,6 +720,14 @@ test("v2's /var/run/s6/etc leads to the image's directories, so a cont-init scri
   assert.match(run.output(), /^enabled$/m);
 });
 
+test('an exit code given during the stop (halt --exit-code from a cont-finish script) beats the one Steward wrote before it', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'cont-finish.d/10-code': `#!/bin/sh\n${join(repoRoot, 'bin', 'steward')} halt --exit-code 5\n` });
+  const run = init(etc, {}, ['true']);
+  const { code } = await run.exited;
+  assert.equal(code, 5, run.output());
+  assert.doesNotMatch(run.output(), /env-stage3/, run.output());
+});
+
 test("in an image made for s6-overlay v2, cont-finish scripts see the CMD's exit code as S6_STAGE2_EXITED", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',

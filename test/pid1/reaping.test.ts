@@ -126,7 +126,7 @@ test("as a subreaper whose /proc is the parent namespace's, a service that ignor
   assert.equal(code, 0, run.output());
 });
 
-test('started by a shell that is PID 1 without exec (a shell-form ENTRYPOINT under dash), Steward warns that a stop cannot reach it, and runs', { skip: !isRoot && 'needs root for a PID namespace', timeout: 60_000 }, async () => {
+test('started by a PID 1 without exec that has no SIGTERM handler (a shell-form ENTRYPOINT under dash), Steward warns that a stop cannot reach it, and runs', { skip: !isRoot && 'needs root for a PID namespace', timeout: 60_000 }, async () => {
   const etc = scriptTree({});
   // What Docker runs for ENTRYPOINT /init: /bin/sh -c /init, where dash forks rather than execs
   // when more follows (here, so that it does whatever /bin/sh is).
@@ -134,10 +134,15 @@ test('started by a shell that is PID 1 without exec (a shell-form ENTRYPOINT und
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 3, run.output());
-  assert.match(run.output(), /steward: warning: PID 1 is a shell \((dash|sh|bash)\) that started Steward without exec .* Use the exec form, ENTRYPOINT \["\/init"\], or exec \/init in the wrapper/, run.output());
+  assert.match(run.output(), /steward: warning: PID 1 \((dash|sh|bash)\) started Steward without exec and has no handler for SIGTERM .* Use the exec form, ENTRYPOINT \["\/init"\], or exec \/init in the wrapper/, run.output());
+  // A wrapper that catches TERM and passes it on is no such case.
+  const passing = startInit({ launcher: ['/bin/bash', '-c', 'trap \'kill -TERM $child\' TERM; "$@" & child=$!; wait $child; exit $?', 'bash'], env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', 'exit 4'] });
+  runs.push(passing);
+  assert.equal((await passing.exited).code, 4, passing.output());
+  assert.doesNotMatch(passing.output(), /has no handler for SIGTERM/);
   // Under an init that forwards signals (tini, docker run --init), nothing of the kind.
   const forwarded = startInit({ pid1: false, env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['true'] });
   runs.push(forwarded);
   assert.equal((await forwarded.exited).code, 0, forwarded.output());
-  assert.doesNotMatch(forwarded.output(), /PID 1 is a shell/);
+  assert.doesNotMatch(forwarded.output(), /has no handler for SIGTERM/);
 });

@@ -433,6 +433,11 @@ describe('shell commands', () => {
     const none = await run(shim('s6-setuidgid'), ['nobody', 'sh', '-c', 'echo "${HOME-unset}"'], { PATH: bin });
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stdout, 'unset\n');
+    // A program whose name holds a =, which env alone would take for a variable.
+    writeFileSync(join(bin, 'run=fast'), '#!/bin/sh\necho "fast: $HOME"\n', { mode: 0o755 });
+    const named = await run(shim('s6-setuidgid'), ['nobody', join(bin, 'run=fast')], { PATH: bin, HOME: '/srv' });
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stdout, 'fast: /srv\n');
   });
 
   it("s6-setuidgid NAME gives the groups of the account named, not of another account with the same uid", { skip: !isRoot && 'needs root for a mount namespace' }, async () => {
@@ -1374,6 +1379,29 @@ sleep 0.2
     expect(output, 'start', '0');
     const stopping = output.slice(output.indexOf('stopping the container'));
     assert.deepEqual(stopping.match(/order: .*/g), ['order: web QUIT', 'order: db TERM'], output);
+  });
+
+  it('steward start --no-wait of a longrun the graph has down answers at once, and a start from a cont-init script does not wait for the boot', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const { code, output } = await container(
+      {
+        // Never ready: a start that waited for it would not answer.
+        ...rcd('slow', longrun({ 'notification-fd': '3\n' })),
+        ...rcd('db', longrun({ 'dependencies.d/base': '' })),
+        'cont-init.d/10-start-db': `#!/bin/sh\n${steward} start db; echo "start_in_init=$?" > /run/init-start\n`,
+      },
+      `
+cat /run/init-start
+echo "db_up=$(s6-svstat -o up /run/service/db)"
+${steward} start --no-wait slow; echo "no_wait=$?"
+echo "slow_up=$(s6-svstat -o up /run/service/slow) ready=$(s6-svstat -o ready /run/service/slow)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'start_in_init', '0');
+    expect(output, 'db_up', 'true');
+    expect(output, 'no_wait', '0');
+    expect(output, 'slow_up', 'true ready=false');
   });
 
   it('steward start on a longrun brings up a longrun it depends on that steward stop took down', async () => {

@@ -163,14 +163,23 @@ function startDependencies(request: Extract<Request, { cmd: 'control' }>, superv
   const rc = context.target.rc;
   if (rc === undefined || !request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start')) return undefined;
   const named = new Set(request.names);
+  const inGraph = supervisors.filter((supervisor) => named.has(supervisor.name) && rc.unknown([supervisor.name]).length === 0);
+  const waiting = inGraph.filter((supervisor) => context.target.dependenciesOf(supervisor.name).some((dependency) => context.target.dependencyUp?.(dependency) === false)).map((supervisor) => supervisor.name);
   // A start of one the graph has down (a steward stop took it down) goes through the graph too,
   // as s6-rc -u change records it up: the container's stop then takes it down before what it
-  // depends on, with its down-signal, and a stop of a dependency takes it down again.
-  const upInGraph = request.actions.includes('up') ? new Set(rc.list([], true)) : undefined;
-  const waiting = supervisors
-    .filter((supervisor) => named.has(supervisor.name) && rc.unknown([supervisor.name]).length === 0)
-    .filter((supervisor) => (upInGraph !== undefined && !upInGraph.has(supervisor.name)) || context.target.dependenciesOf(supervisor.name).some((dependency) => context.target.dependencyUp?.(dependency) === false))
-    .map((supervisor) => supervisor.name);
+  // depends on, with its down-signal, and a stop of a dependency takes it down again. Once the
+  // boot is over only: a cont-init script's start would wait for the boot that waits for it.
+  // Its own start is what the request's wait (or --no-wait) is about, so it is not waited for here.
+  const upInGraph = request.actions.includes('up') && context.target.booted?.() !== false ? new Set(rc.list([], true)) : undefined;
+  const downInGraph = upInGraph === undefined ? [] : inGraph.map((supervisor) => supervisor.name).filter((name) => !upInGraph.has(name) && !waiting.includes(name));
+  if (downInGraph.length > 0) {
+    // Not the client's signal: the change is carried out even once a --no-wait client has gone,
+    // within the request's time, as s6-rc -t bounds its hold on the other changes.
+    rc.change('up', downInGraph, request.timeoutMs, new AbortController().signal).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
   if (waiting.length === 0) return undefined;
   return rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
     if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
