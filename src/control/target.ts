@@ -80,6 +80,8 @@ export interface RcOperations {
   list(names: readonly string[], active: boolean, direction?: 'up' | 'down'): string[];
   /** The named services and everything they depend on (down: everything that depends on them); with `active`, those up too. */
   listAll(names: readonly string[], direction: 'up' | 'down', active?: boolean): string[];
+  /** The oneshots a change up would need whose `up` is running now (the boot's cont-init.d, say). */
+  runningUps?(names: readonly string[], options: RcSelectionOptions): string[];
 }
 
 /** How s6-rc's options widen the selection: -a adds the services up, -p prunes the rest. */

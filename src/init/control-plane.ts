@@ -297,6 +297,7 @@ function rcOperations(engine: Engine, scanDir: string, stopSignal: AbortSignal):
       return [...(direction === 'down' ? complementOf(graph, selected) : selected)];
     },
     listAll: (names, direction, active = false) => [...closedSelection(graph, selectionOf(graph, names, active, isUp), direction)],
+    runningUps: (names, options) => [...planOf('up', names, options).up].filter((name) => graph.atomics.get(name)?.kind === 'oneshot' && engine.state(name) === 'starting'),
   };
 }
 

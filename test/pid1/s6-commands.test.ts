@@ -1381,6 +1381,26 @@ sleep 0.2
     assert.deepEqual(stopping.match(/order: .*/g), ['order: web QUIT', 'order: db TERM'], output);
   });
 
+  it('s6-rc -u change from a cont-init script of a service that depends on base fails at once with 111, as s6-rc on the lock the boot holds, rather than hold the boot', { timeout: 60_000 }, async () => {
+    const { code, output } = await container(
+      {
+        ...rcd('db', longrun({ 'dependencies.d/base': '' })),
+        'cont-init.d/10-migrate': '#!/bin/sh\ns6-rc -u change db 2> /run/change.err; echo "in_init=$?" > /run/change.out\n',
+      },
+      `
+cat /run/change.out
+echo "said=$(cat /run/change.err)"
+s6-rc -u change db; echo "after_boot=$?"
+echo "db_up=$(s6-svstat -o up /run/service/db)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'in_init', '111');
+    assert.match(value(output, 'said'), /^s6-rc: fatal: unable to take locks: the boot is running the up of legacy-cont-init, which this change needs/);
+    expect(output, 'after_boot', '0');
+    expect(output, 'db_up', 'true');
+  });
+
   it('steward start --no-wait of a longrun the graph has down answers at once, and a start from a cont-init script does not wait for the boot', async () => {
     const steward = `${repoRoot}/bin/steward`;
     const { code, output } = await container(

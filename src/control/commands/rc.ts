@@ -24,6 +24,16 @@ export async function handleRc(request: Extract<Request, { cmd: 'rc' }>, context
       const bringsDown = request.direction === 'down' || request.prune;
       if (bringsUp && context.target.isStopping()) return failure('ERR_SHUTTING_DOWN', 'the container is stopping; services are not started any more');
       if (bringsDown && context.target.booted?.() === false) return bootingFailure(request.names);
+      // Asked for by a script the boot runs (a cont-init script's s6-rc -u change of a service
+      // that depends on base), the change would wait for that script, and the script for it: as
+      // s6-rc, which cannot take the lock the boot holds, it fails at once.
+      const running = bringsUp && context.target.booted?.() === false ? (rc.runningUps?.(request.names, options) ?? []) : [];
+      if (running.length > 0) {
+        return failure('ERR_BOOTING', `unable to take locks: the boot is running the up of ${running.join(', ')}, which this change needs; it would wait for the boot, and the boot may be waiting for it`, {
+          hint: 'Ask for it once the boot is over (from a longrun, or after the s6-rc line "service legacy-services successfully started"), or put the service in the user bundle so that the boot starts it',
+          names: running,
+        });
+      }
       const outcome = await rc.change(request.direction, request.names, request.timeoutMs, context.abortSignal, options);
       const { transitions } = outcome;
       if (outcome.timedOut) return failure('ERR_TIMEOUT', `the transition did not finish within ${request.timeoutMs} ms`, { names: outcome.failed, transitions });
