@@ -4,7 +4,6 @@ import { basename } from 'node:path';
 import { skarnetInstallHint } from '../config/executable.js';
 import { countLegacyServices, type LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
-import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
@@ -82,9 +81,10 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services));
   const engine = new Engine(compiled.graph, runner, engineReports(context), () => context.clock.now());
   hooks.built({ tree: compiled.tree, engine });
-  // The longruns the boot does not start are in place, down, for s6-svc -u and s6-rc -u.
-  const started = closure(compiled.graph, ['top']);
-  runner.installDown([...compiled.graph.atomics.values()].filter((atomic): atomic is RcLongrun => atomic.kind === 'longrun' && !started.has(atomic.name)));
+  // Every longrun is in place, down, before anything starts, as s6-rc-init puts them: oneshots
+  // look at them before they start (s6-svok, s6-svc -O, an add-on's sed on a logger's run.user),
+  // and s6-svc -u and s6-rc -u find those the boot does not start.
+  runner.installDown([...compiled.graph.atomics.values()].filter((atomic): atomic is RcLongrun => atomic.kind === 'longrun'));
   if (shutdown.signal.aborted) return undefined;
 
   const outcome = await engine.bringUp(['top'], bootSignal);

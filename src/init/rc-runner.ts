@@ -1,4 +1,4 @@
-import { chmodSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { SIGNAL_PERMISSION_HINT, trySignal } from '../sys/signals.js';
 import { join } from 'node:path';
 
@@ -129,11 +129,31 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const { longrun } = atomic;
   removeIfPresent(longrun.liveDir);
   copyTree(longrun.sourceDir, longrun.liveDir);
+  if (atomic.producerFor !== null || atomic.consumerFor.length > 0) keepRunAsRunUser(longrun.liveDir);
   chmodSync(longrun.runPath, 0o755);
   if (longrun.finishPath !== null) chmodSync(longrun.finishPath, 0o755);
   const link = join(context.layout.serviceDir, atomic.name);
   removeIfPresent(link);
   symlinkSync(longrun.liveDir, link);
+}
+
+/**
+ * s6-rc-compile turns a pipelined longrun's `run` into `run.user`, under a `run` of its own that
+ * sets up the pipe and runs it; images edit `run.user` in place (Home Assistant add-ons sed
+ * s6-overlay's syslogd-log/run.user from a oneshot). Steward sets the pipe up itself: its `run`
+ * only runs `run.user`, so that an edit there is what runs. Without /bin/sh, a copy is there to
+ * read, and `run` stays the service's own.
+ */
+function keepRunAsRunUser(liveDir: string): void {
+  const run = join(liveDir, 'run');
+  const runUser = join(liveDir, 'run.user');
+  if (!existsSync('/bin/sh')) {
+    copyFileSync(run, runUser);
+    return;
+  }
+  renameSync(run, runUser);
+  chmodSync(runUser, 0o755);
+  writeFileSync(run, '#!/bin/sh\n# As s6-rc-compile has it: the service\'s own run script is run.user.\nexec ./run.user "$@"\n', { mode: 0o755 });
 }
 
 async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: AbortSignal, install: (atomic: RcLongrun) => void): Promise<TransitionResult> {

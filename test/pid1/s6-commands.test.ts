@@ -1381,6 +1381,29 @@ sleep 0.2
     assert.deepEqual(stopping.match(/order: .*/g), ['order: web QUIT', 'order: db TERM'], output);
   });
 
+  it("every longrun's directory is in place before the first oneshot runs, as s6-rc-init puts them, and a pipelined longrun's run is its run.user, which an edit changes", async () => {
+    // s6-overlay's syslogd tarball and the Home Assistant add-ons that sed syslogd-log/run.user.
+    const { code, output } = await container(
+      {
+        ...rcd('app', longrun({ run: '#!/bin/sh\necho "to the logger"\nexec sleep 1000\n', 'producer-for': 'app-log\n' })),
+        ...rcd('app-log', longrun({ run: '#!/bin/sh\necho ORIGINAL > /run/app-log.marker\nexec cat > /run/app-log.out\n', 'consumer-for': 'app\n', 'pipeline-name': 'app-pipeline\n', 'dependencies.d/edit': '' })),
+        ...rcd('edit', { type: 'oneshot\n', up: 'sh -c "s6-svok /run/service/app; echo svok=$? > /run/edit.out; sed -i s/ORIGINAL/EDITED/ /run/service/app-log/run.user; echo sed=$? >> /run/edit.out"\n', 'dependencies.d/base': '' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/app-pipeline': '' }),
+      },
+      `
+cat /run/edit.out
+wait_lines /run/app-log.out 1
+echo "marker=$(cat /run/app-log.marker)"
+echo "logged=$(cat /run/app-log.out)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'svok', '0');
+    expect(output, 'sed', '0');
+    expect(output, 'marker', 'EDITED');
+    expect(output, 'logged', 'to the logger');
+  });
+
   it('s6-rc -u change from a cont-init script of a service that depends on base fails at once with 111, as s6-rc on the lock the boot holds, rather than hold the boot', { timeout: 60_000 }, async () => {
     const { code, output } = await container(
       {
