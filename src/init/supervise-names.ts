@@ -1,19 +1,27 @@
-import { closeSync } from 'node:fs';
+import { closeSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { errorMessage } from '../errors.js';
+import { errnoCode, errorMessage } from '../errors.js';
 import { createPipe } from '../sys/ffi/descriptors.js';
 import type { InitContext } from './context.js';
 import type { ServiceSet } from './service-set.js';
 
 /**
- * s6-overlay has one `s6-supervise NAME` process per service, and images test for it: after a
- * certificate renewal, linuxserver's swag starts nginx again only when
- * `pgrep -f "s6-supervise svc-nginx"` finds one, and left it down for good under Steward.
- * Steward supervises from its own process, so it keeps one small stand-in whose command line
- * names every service as s6-supervise's would: `sh -c 'read _' s6-supervise NAME ...`,
- * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
- * Steward's own end. One shell in all, not one process per service.
+ * /bin/sh by a link named s6-svscan: the kernel names a process after the file it runs, so
+ * `pgrep s6-svscan` finds the stand-in, as health checks of s6-overlay images look for PID 1
+ * (TundraSoft's `ps aux | grep '[s]6-svscan'`). /bin/sh itself when the link cannot be made.
  */
+function shellNamedSvscan(dir: string): string {
+  const link = join(dir, 's6-svscan');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    symlinkSync('/bin/sh', link);
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') return '/bin/sh';
+  }
+  return link;
+}
+
 /** How soon a stand-in that died (a `pkill -f` matching a service name) is started again: s6-svscan's pause for a dead s6-supervise. */
 const RESPAWN_DELAY_MS = 1000;
 
@@ -21,6 +29,16 @@ interface StandIn {
   readonly writeFd: number;
 }
 
+/**
+ * s6-overlay has one `s6-supervise NAME` process per service, and images test for it: after a
+ * certificate renewal, linuxserver's swag starts nginx again only when
+ * `pgrep -f "s6-supervise svc-nginx"` finds one, and left it down for good under Steward.
+ * Steward supervises from its own process, so it keeps one small stand-in whose command line
+ * names every service as s6-supervise's would, after s6-svscan's own: `s6-svscan -c 'read _'
+ * s6-svscan -d4 -- /run/service s6-supervise NAME ...` (a shell, by a link of that name),
+ * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
+ * Steward's own end. One shell in all, not one process per service.
+ */
 export class SuperviseNames {
   #current: StandIn | undefined;
   #shown = '';
@@ -81,13 +99,14 @@ export class SuperviseNames {
       this.context.reporter.debug('steward', `no s6-supervise stand-in: ${errorMessage(error)}`);
       return undefined;
     }
-    const { reporter } = this.context;
+    const { reporter, layout } = this.context;
     const standIn: StandIn = { writeFd: pipe.writeFd };
     this.context.port.spawn(
       {
-        file: '/bin/sh',
-        // $0 is the first word after the script: the command line reads "s6-supervise NAME s6-supervise NAME2 ...".
-        args: ['-c', 'read _', ...names.flatMap((name) => ['s6-supervise', name])],
+        file: shellNamedSvscan(join(layout.s6Dir, 'stand-in')),
+        // $0 is the first word after the script: the command line reads "s6-svscan ... -- /run/service
+        // s6-supervise NAME s6-supervise NAME2 ...".
+        args: ['-c', 'read _', 's6-svscan', '-d4', '--', layout.serviceDir, ...names.flatMap((name) => ['s6-supervise', name])],
         cwd: '/',
         env: { PATH: '/usr/bin:/bin' },
         stdin: pipe.readFd,

@@ -1865,12 +1865,14 @@ echo "svc_after=$(s6-svstat -o up /run/service/svc)"
       },
       `
 # What pgrep -f finds, but this script itself (its command line names the services).
-found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in "/bin/sh -c read _ "*) echo yes; return;; esac; done; echo no; }
+found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"s6-svscan -c read _ s6-svscan -d4 -- /run/service "*) echo yes; return;; esac; done; echo no; }
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "nginx=$(found svc-nginx)"
 echo "nginx_log=$(found svc-nginx/log)"
 echo "php=$(found svc-php)"
 echo "nosuch=$(found svc-nosuch)"
+# Health checks that look for s6-overlay's PID 1 by its name.
+echo "svscan=$(pgrep -x s6-svscan >/dev/null && echo yes || echo no)"
 # linuxserver swag's renewal hooks: stop nginx, renew, start it again if it is supervised.
 s6-svc -wD -d /run/service/svc-nginx
 if pgrep -f "s6-supervise svc-nginx" >/dev/null; then s6-svc -wu -u /run/service/svc-nginx; fi
@@ -1882,7 +1884,7 @@ i=0; while [ "$(found svc-extra)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((
 echo "extra=$(found svc-extra)"
 # A pkill meant for a service matches the stand-in too (anchored here, as this script's own
 # command line names the service): it is back, as s6-svscan starts a dead s6-supervise again.
-pkill -f "^/bin/sh -c read _ s6-supervise" || true
+pkill -f "^/run/s6/stand-in/s6-svscan -c read _" || true
 sleep 0.2
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "respawned=$(found svc-nginx)"
@@ -1893,6 +1895,7 @@ echo "respawned=$(found svc-nginx)"
     expect(output, 'nginx_log', 'yes');
     expect(output, 'php', 'yes');
     expect(output, 'nosuch', 'no');
+    expect(output, 'svscan', 'yes');
     expect(output, 'after_renewal', 'true');
     expect(output, 'extra', 'yes');
     expect(output, 'respawned', 'yes');
