@@ -104,11 +104,15 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   }
   if (shutdown.signal.aborted) return undefined;
 
-  if (command.length === 0) {
+  // v3's rc.init puts S6_CMD_ARG0 before a CMD only; v2's stage 1 put it before the arguments
+  // whatever they were, so S6_CMD_ARG0 alone was the CMD (mikenye's tool images: no CMD, the
+  // program in S6_CMD_ARG0, the container ending with it).
+  const argv = command.length === 0 && !context.overlayV2 ? [] : [...context.settingsNow().cmdArg0, ...command];
+  if (argv.length === 0) {
     reporter.debug('steward', 'no command: running until stopped');
     return undefined;
   }
-  return runCommand(context, [...context.settingsNow().cmdArg0, ...command], hooks.commandExited);
+  return runCommand(context, argv, hooks.commandExited);
 }
 
 /** Names, the first ten of them when there are more. */

@@ -549,6 +549,25 @@ test('S6_CMD_ARG0 is put before the CMD', { skip }, async () => {
   assert.equal(code, 5, run.output());
 });
 
+test('S6_CMD_ARG0 alone is the CMD in an image made for s6-overlay v2, as its stage 1 made it; a v3 image without a CMD runs until stopped', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+    'tool': '#!/bin/sh\necho "tool ran with: $*" >&2\nexit 6\n',
+    'cont-finish.d/save': '#!/bin/sh\necho "cont-finish ran" >&2\n',
+  });
+  const v2 = init(etc, { S6_CMD_ARG0: `${join(etc, 'tool')} --first-run` });
+  const { code } = await v2.exited;
+  assert.equal(code, 6, v2.output());
+  assert.match(v2.output(), /tool ran with: --first-run\n/);
+  assert.match(v2.output(), /cont-finish ran/);
+  const v3 = init(scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' }), { S6_CMD_ARG0: 'sh -c' });
+  await v3.waitForOutput(/service web: info: started/);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.doesNotMatch(v3.output(), /running the command/);
+  v3.kill('SIGTERM');
+  assert.equal((await v3.exited).code, 0, v3.output());
+});
+
 test('a finish script that writes the exit code and calls halt ends the container with it', { skip }, async () => {
   const etc = scriptTree({
     'services.d/worker/run': '#!/bin/sh\necho "run as: $0 $*" >&2\nsleep 0.2\nexit 1\n',
