@@ -182,16 +182,9 @@ function readLongrun(
   }
 
   const notificationFile = join(sourceDir, 'notification-fd');
+  // Any descriptor, as s6-supervise takes it: 1 makes the service's stdout the readiness pipe
+  // (skarnet's daemons with -1, such as the s6-fdholderd that s6-overlay v1 and v2 ship).
   const notificationFd = has('notification-fd') ? readIntegerFile(notificationFile, -1, 'a file descriptor number', diagnostics) : -1;
-  if (notificationFd >= 0 && notificationFd < 3) {
-    diagnostics.push({
-      severity: 'error',
-      error: new StewardError('ERR_CONFIG', `notification-fd ${notificationFd} would take over stdin, stdout or stderr`, {
-        path: notificationFile,
-        hint: 'Use 3 or higher',
-      }),
-    });
-  }
 
   let downSignal: NodeJS.Signals = 'SIGTERM';
   const downSignalFile = join(sourceDir, 'down-signal');
@@ -219,7 +212,7 @@ function readLongrun(
     liveDir,
     runPath: join(liveDir, 'run'),
     finishPath,
-    notificationFd: notificationFd >= 3 ? notificationFd : null,
+    notificationFd: notificationFd >= 0 ? notificationFd : null,
     timeoutKillMs: has('timeout-kill') ? readIntegerFile(join(sourceDir, 'timeout-kill'), 0, 'a number of milliseconds', diagnostics) : 0,
     timeoutFinishMs: has('timeout-finish')
       ? readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics)

@@ -289,7 +289,7 @@ function readLongrun(
     liveDir,
     runPath: join(liveDir, 'run'),
     finishPath: names.has('finish') ? join(liveDir, 'finish') : null,
-    notificationFd: notificationFd >= 3 ? notificationFd : null,
+    notificationFd: notificationFd >= 0 ? notificationFd : null,
     timeoutKillMs: readInt('timeout-kill', 0, 'a number of milliseconds'),
     timeoutFinishMs: readInt('timeout-finish', DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds'),
     maxDeathTally: Math.min(MAX_DEATH_TALLY, readInt('max-death-tally', DEFAULT_DEATH_TALLY, 'a number of deaths')),

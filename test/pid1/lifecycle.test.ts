@@ -821,6 +821,21 @@ test('a down file keeps a service down, and readiness gates the CMD', { skip }, 
   assert.match(run.output(), /service db: info: ready/);
 });
 
+test('a notification-fd of 1 makes stdout the readiness pipe, as under s6-supervise: the newline gates the CMD and reaches no log', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/holder/notification-fd': '1\n',
+    'services.d/holder/run': `#!/bin/sh\nsleep 0.5\ndate +%s%N > "${'$'}MARK"/holder-ready\necho ready-line\nexec sleep 100\n`,
+  });
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_CMD_WAIT_FOR_SERVICES: '1' }, ['sh', '-c', `date +%s%N > "${etc}/cmd-start"`]);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  const ready = BigInt(readFileSync(join(etc, 'holder-ready'), 'utf8').trim());
+  const cmdStart = BigInt(readFileSync(join(etc, 'cmd-start'), 'utf8').trim());
+  assert.ok(cmdStart >= ready, 'the CMD started before the service was ready');
+  assert.match(run.output(), /service holder: info: ready/);
+  assert.doesNotMatch(run.output(), /ready-line|notification-fd/);
+});
+
 test('a signal during cont-init is honoured: the rest of boot is skipped', { skip }, async () => {
   const etc = scriptTree({
     'cont-init.d/10-slow': '#!/bin/sh\necho slow-init-started\nexec sleep 30\n',

@@ -315,12 +315,10 @@ describe('readLegacyTree: control files', () => {
     assert.deepEqual(result.diagnostics, []);
   });
 
-  it('refuses a notification-fd that would replace stdin, stdout or stderr', () => {
-    const { path, result } = withFile('notification-fd', '1\n');
-    const errors = errorsAbout(result, path);
-    assert.equal(errors.length, 1);
-    assert.match(errors[0]?.error.message ?? '', /notification-fd 1/);
-    assert.equal(service(result, 'web').notificationFd, null);
+  it('takes a notification-fd of 1, as s6-supervise does: the readiness pipe is then stdout (s6-fdholder-daemon -1)', () => {
+    const { result } = withFile('notification-fd', '1\n');
+    assert.equal(service(result, 'web').notificationFd, 1);
+    assert.deepEqual(result.diagnostics, []);
   });
 
   it('reads timeout-kill and timeout-finish in milliseconds', () => {
