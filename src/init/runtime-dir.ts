@@ -55,6 +55,7 @@ export const RUNTIME_DIR_UNUSABLE_EXIT = 100;
 export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltScript: (pid: number, exitCodeFile: string) => string, overlayV2: boolean): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
+    removeLastRunsState(layout.runDir);
     for (const dir of [layout.s6Dir, layout.serviceDir, dirname(layout.exitCodeFile)]) {
       removeIfPresent(dir);
       // Not recursive: each is a child of runDir, made above. On a pseudo file system that answers
@@ -97,6 +98,23 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
         : `Give the container a ${layout.runDir} this user can write: a tmpfs (docker run --tmpfs /run:exec,uid=${process.getuid?.() ?? 'UID'},gid=${process.getgid?.() ?? 'GID'}), an emptyDir in Kubernetes, or the image's ${layout.runDir} owned by the user or writable by its group. Services and s6's commands expect /run/s6 and /run/service, so moving it with STEWARD_RUN is for runs on a host`,
       cause: error,
     });
+  }
+}
+
+/**
+ * What the last run left in a /run that is no tmpfs (Docker's is not: docker restart, and docker
+ * start after docker kill, keep it), as s6-overlay's preinit clears it at every boot: the
+ * catch-all log, whose last lines would read as this boot's, and s6-rc's state. What cannot be
+ * removed (a volume mounted there, say) is left, emptied as far as it could be.
+ */
+function removeLastRunsState(runDir: string): void {
+  for (const name of readdirSync(runDir)) {
+    if (name !== 'uncaught-logs' && !name.startsWith('s6-rc')) continue;
+    try {
+      removeIfPresent(join(runDir, name));
+    } catch {
+      // Reported where it matters: the catch-all log or the oneshots' directory cannot be made.
+    }
   }
 }
 

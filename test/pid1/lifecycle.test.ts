@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
@@ -1094,6 +1094,29 @@ test('S6_LOGGING=1 copies service output and Steward lines into the catch-all lo
   // T: an ISO 8601 stamp with nanosecond digits, then two spaces, as s6-log writes it.
   assert.match(log, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}hello from talker$/m, log);
   assert.match(log, /^\S+ \S+ {2}service talker: info: started/m, log);
+});
+
+test("a /run kept from the last run (docker restart) loses that run's catch-all log and s6-rc state, as s6-overlay's preinit clears them", { skip }, async () => {
+  const etc = scriptTree({ 'services.d/talker/run': '#!/bin/sh\necho "hello from this boot"\nexec sleep 100\n' });
+  const run = join(etc, 'run');
+  mkdirSync(join(run, 'uncaught-logs'), { recursive: true });
+  writeFileSync(join(run, 'uncaught-logs', 'current'), 'line of the last run\n');
+  mkdirSync(join(run, 's6-rc', 'servicedirs', 'gone-service'), { recursive: true });
+  mkdirSync(join(run, 's6-rc:last-run-state'), { recursive: true });
+  const current = join(run, 'uncaught-logs', 'current');
+  const started = init(etc, { S6_LOGGING: '1' });
+  await started.waitForOutput(/hello from this boot/);
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(current) && readFileSync(current, 'utf8').includes('hello from this boot')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const log = readFileSync(current, 'utf8');
+  started.kill('SIGTERM');
+  assert.equal((await started.exited).code, 0, started.output());
+  assert.match(log, /hello from this boot/);
+  assert.doesNotMatch(log, /line of the last run/);
+  assert.ok(!existsSync(join(run, 's6-rc', 'servicedirs', 'gone-service')), 'the last run\'s s6-rc service directory is still there');
+  assert.ok(!existsSync(join(run, 's6-rc:last-run-state')));
 });
 
 test('a run script that puts its daemon in the background and exits 0 is told how to fix it', { skip }, async () => {
