@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 
 import { StewardError } from '../errors.js';
+import { type OomScoreSetting, parseOomScoreSetting } from '../sys/oom-score.js';
 import type { Diagnostic } from './diagnostic.js';
 
 /**
@@ -51,6 +52,8 @@ export interface Settings {
   readonly syncDisks: boolean;
   /** Keep s6's supervise/ directories for s6's own tools (STEWARD_S6_SUPERVISE). */
   readonly s6Supervise: S6SuperviseSetting;
+  /** The oom_score_adj of the processes Steward starts (STEWARD_OOM_SCORE_ADJ). */
+  readonly oomScoreAdj: OomScoreSetting;
 }
 
 /**
@@ -139,6 +142,7 @@ export function readSettings(env: NodeJS.ProcessEnv): { settings: Settings; diag
     readOnlyRoot: readFlag(env, 'S6_READ_ONLY_ROOT', diagnostics),
     syncDisks: readFlag(env, 'S6_SYNC_DISKS', diagnostics),
     s6Supervise: readS6Supervise(env, diagnostics),
+    oomScoreAdj: readOomScoreAdj(env, diagnostics),
   };
   return { settings, diagnostics };
 }
@@ -168,6 +172,19 @@ function readLogging(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): number 
     }),
   });
   return 0;
+}
+
+function readOomScoreAdj(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): OomScoreSetting {
+  const raw = env['STEWARD_OOM_SCORE_ADJ'];
+  const setting = parseOomScoreSetting(raw);
+  if (setting !== undefined) return setting;
+  diagnostics.push({
+    severity: 'error',
+    error: new StewardError('ERR_SETTING', `STEWARD_OOM_SCORE_ADJ=${JSON.stringify(raw)} is not auto, off or a number from -1000 to 1000; using auto`, {
+      hint: 'Leave it unset (auto: the processes Steward starts get an oom_score_adj above its own), set off to leave theirs as PID 1\'s, or give the value',
+    }),
+  });
+  return { mode: 'auto' };
 }
 
 function readS6Supervise(env: NodeJS.ProcessEnv, diagnostics: Diagnostic[]): S6SuperviseSetting {

@@ -15,6 +15,7 @@ import { childStdio, guardStandardStreams, stderrFlushed, writeStderr } from '..
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { haltCommand } from './halt-command.js';
+import { shieldFromOom } from './oom-shield.js';
 import { imageLacks } from './image-requirements.js';
 import { ensureExecutableRun, prepareWritableRun, startCatchAll } from './output.js';
 import { boot, type Stage2 } from './boot.js';
@@ -111,7 +112,7 @@ async function main(command: readonly string[]): Promise<number> {
   reporter.diagnostics('steward', settingProblems);
   const reaper = new Reaper();
   reaper.start();
-  const port = canPosixSpawn() ? posixProcessPort(reaper) : createNodeProcessPort(await import('node:child_process'));
+  const port = shieldFromOom(canPosixSpawn() ? posixProcessPort(reaper) : createNodeProcessPort(await import('node:child_process')), settings, reporter);
 
   // As s6-overlay's preinit, before anything uses it: many scripts reach /run through /var/run.
   // With the real /run only (behind docker run --init or tini too), as /command is linked.

@@ -836,6 +836,23 @@ test('a notification-fd of 1 makes stdout the readiness pipe, as under s6-superv
   assert.doesNotMatch(run.output(), /ready-line|notification-fd/);
 });
 
+test("services and the CMD get an oom_score_adj above PID 1's, so that a memory limit's OOM killer takes one of them, not the container; off leaves them at PID 1's", { skip }, async () => {
+  const read = `sleep 0.3; cat /proc/self/oom_score_adj > "${'$'}MARK"/$0-adj; cat /proc/1/oom_score_adj > "${'$'}MARK"/pid1-adj`;
+  for (const setting of [undefined, 'off'] as const) {
+    const etc = scriptTree({ 'services.d/pool/run': `#!/bin/sh\nsh -c '${read}' service\nexec sleep 100\n` });
+    const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, ...(setting === undefined ? {} : { STEWARD_OOM_SCORE_ADJ: setting }) }, ['sh', '-c', `${read}; sleep 0.5`, 'cmd']);
+    assert.equal((await run.exited).code, 0, run.output());
+    const adj = (name: string): number => Number(readFileSync(join(etc, `${name}-adj`), 'utf8'));
+    if (setting === 'off') {
+      assert.equal(adj('service'), adj('pid1'));
+      assert.equal(adj('cmd'), adj('pid1'));
+    } else {
+      assert.ok(adj('service') > adj('pid1'), `service ${adj('service')}, PID 1 ${adj('pid1')}`);
+      assert.equal(adj('cmd'), adj('service'));
+    }
+  }
+});
+
 test('a signal during cont-init is honoured: the rest of boot is skipped', { skip }, async () => {
   const etc = scriptTree({
     'cont-init.d/10-slow': '#!/bin/sh\necho slow-init-started\nexec sleep 30\n',

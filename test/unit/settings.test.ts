@@ -32,6 +32,7 @@ describe('readSettings', () => {
       readOnlyRoot: false,
       syncDisks: false,
       s6Supervise: { mode: 'auto', version: null },
+      oomScoreAdj: { mode: 'auto' },
     };
     assert.deepEqual(settings, expected);
     assert.deepEqual(diagnostics, []);
@@ -74,6 +75,25 @@ describe('readSettings', () => {
     const { settings, diagnostics } = readSettings({ STEWARD_S6_SUPERVISE: 'sometimes' });
     assert.deepEqual(settings.s6Supervise, { mode: 'auto', version: null });
     assert.match(diagnostics[0]?.error.message ?? '', /STEWARD_S6_SUPERVISE="sometimes" is not auto, on, off or an s6 version/);
+  });
+
+  it('reads STEWARD_OOM_SCORE_ADJ as auto, off or a value from -1000 to 1000', () => {
+    const cases: [string, Settings['oomScoreAdj']][] = [
+      ['auto', { mode: 'auto' }],
+      ['OFF', { mode: 'off' }],
+      ['500', { mode: 'value', value: 500 }],
+      ['-1000', { mode: 'value', value: -1000 }],
+    ];
+    for (const [raw, expected] of cases) {
+      const { settings, diagnostics } = readSettings({ STEWARD_OOM_SCORE_ADJ: raw });
+      assert.deepEqual(settings.oomScoreAdj, expected, raw);
+      assert.deepEqual(diagnostics, []);
+    }
+    for (const raw of ['1001', 'high', '1.5']) {
+      const { settings, diagnostics } = readSettings({ STEWARD_OOM_SCORE_ADJ: raw });
+      assert.deepEqual(settings.oomScoreAdj, { mode: 'auto' }, raw);
+      assert.match(diagnostics[0]?.error.message ?? '', /STEWARD_OOM_SCORE_ADJ=".*" is not auto, off or a number from -1000 to 1000/);
+    }
   });
 
   it('treats a flag set to 0 as off', () => {

@@ -1,0 +1,22 @@
+import type { Settings } from '../config/settings.js';
+import type { Reporter } from '../log/reporter.js';
+import { planOomScore, withOomScoreAdj } from '../sys/oom-score.js';
+import type { ProcessPort } from '../sys/spawn.js';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Every process Steward starts gets an oom_score_adj above PID 1's (see sys/oom-score.ts), so
+ * that under a memory limit the kernel's OOM killer takes a service's process, which its
+ * supervisor starts again, rather than PID 1, whose death ends the container at once.
+ */
+export function shieldFromOom(port: ProcessPort, settings: Settings, reporter: Reporter): ProcessPort {
+  const plan = planOomScore(settings.oomScoreAdj, process.memoryUsage.rss());
+  if (plan === undefined) return port;
+  const against = plan.limit === undefined ? '' : `, weighed against ${Math.round(plan.limit.bytes / MIB)} MiB (${plan.limit.source})`;
+  reporter.debug('steward', `processes Steward starts get oom_score_adj ${plan.value} (its own: ${plan.own}${against})`);
+  const shielded = withOomScoreAdj(port, plan.value, plan.own);
+  if (typeof shielded !== 'string') return shielded;
+  reporter.warn('steward', `cannot change its own oom_score_adj (${shielded}): the processes it starts keep PID 1's, and under a memory limit the kernel may take PID 1 before them`);
+  return port;
+}

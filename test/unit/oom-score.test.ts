@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { memoryLimit, planOomScore, withOomScoreAdj } from '../../src/sys/oom-score.js';
+import type { ProcessPort, SpawnCallbacks } from '../../src/sys/spawn.js';
+
+const MIB = 1024 * 1024;
+const roots: string[] = [];
+after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+/** A fake /proc and /sys/fs/cgroup: each path to its content. */
+function fakeSystem(files: Record<string, string>): { proc: string; cgroup: string } {
+  const root = mkdtempSync(join(tmpdir(), 'steward-oom-'));
+  roots.push(root);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return { proc: join(root, 'proc'), cgroup: join(root, 'cgroup') };
+}
+
+const meminfo = 'MemTotal:       16384000 kB\nMemFree:         1000 kB\n';
+
+describe('memoryLimit', () => {
+  it("reads cgroup v2's memory.max, the lowest of this cgroup and its parents", () => {
+    const { proc, cgroup } = fakeSystem({
+      'proc/self/cgroup': '0::/pod/ctr\n',
+      'proc/meminfo': meminfo,
+      'cgroup/pod/memory.max': `${1024 * MIB}\n`,
+      'cgroup/pod/ctr/memory.max': 'max\n',
+    });
+    assert.deepEqual(memoryLimit(proc, cgroup), { bytes: 1024 * MIB, source: join(cgroup, 'pod', 'memory.max') });
+  });
+
+  it("reads cgroup v1's memory.limit_in_bytes, where the mount shows the container's own cgroup as the root", () => {
+    const { proc, cgroup } = fakeSystem({
+      'proc/self/cgroup': '5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n',
+      'proc/meminfo': meminfo,
+      'cgroup/memory/memory.limit_in_bytes': `${512 * MIB}\n`,
+    });
+    assert.deepEqual(memoryLimit(proc, cgroup), { bytes: 512 * MIB, source: join(cgroup, 'memory', 'memory.limit_in_bytes') });
+  });
+
+  it("takes the machine's memory when no limit is set or none can be read", () => {
+    const unlimited = fakeSystem({
+      'proc/self/cgroup': '4:memory:/\n',
+      'proc/meminfo': meminfo,
+      'cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+    });
+    assert.equal(memoryLimit(unlimited.proc, unlimited.cgroup)?.bytes, 16384000 * 1024);
+    const unmounted = fakeSystem({ 'proc/self/cgroup': '0::/\n', 'proc/meminfo': meminfo });
+    assert.equal(memoryLimit(unmounted.proc, unmounted.cgroup)?.bytes, 16384000 * 1024);
+  });
+});
+
+describe('planOomScore', () => {
+  const limited = (own: string): { proc: string; cgroup: string } =>
+    fakeSystem({ 'proc/self/oom_score_adj': own, 'proc/self/cgroup': '0::/\n', 'proc/meminfo': meminfo, 'cgroup/memory.max': `${512 * MIB}\n` });
+
+  it('puts the processes Steward starts above PID 1 by what twice its memory weighs against the limit', () => {
+    const { proc, cgroup } = limited('0\n');
+    // 2 x 50 MiB of 512 MiB: 196 thousandths, rounded up.
+    const plan = planOomScore({ mode: 'auto' }, 50 * MIB, proc, cgroup);
+    assert.equal(plan?.value, 196);
+    assert.equal(plan?.own, 0);
+    // With a machine's memory only, a small step, but one.
+    const host = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/self/cgroup': '0::/\n', 'proc/meminfo': meminfo });
+    assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, host.proc, host.cgroup)?.value, 7);
+  });
+
+  it("starts from PID 1's own value and stops at 1000", () => {
+    const { proc, cgroup } = limited('900\n');
+    assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, proc, cgroup)?.value, 1000);
+    const top = limited('1000\n');
+    assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, top.proc, top.cgroup), undefined);
+  });
+
+  it('gives the value asked for, and nothing when off', () => {
+    const { proc, cgroup } = limited('0\n');
+    assert.equal(planOomScore({ mode: 'value', value: 300 }, 50 * MIB, proc, cgroup)?.value, 300);
+    assert.equal(planOomScore({ mode: 'off' }, 50 * MIB, proc, cgroup), undefined);
+  });
+});
+
+describe('withOomScoreAdj', () => {
+  const spec = { file: 'sleep', args: ['0.3'], cwd: '/', env: process.env, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', newSession: false } as const;
+
+  it('holds the value while a start is under way, and goes back once none is', () => {
+    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n' });
+    const own = join(proc, 'self', 'oom_score_adj');
+    const pending: SpawnCallbacks[] = [];
+    const seenAtStart: string[] = [];
+    const port: ProcessPort = {
+      spawn(_spec, callbacks) {
+        seenAtStart.push(readFileSync(own, 'utf8'));
+        pending.push(callbacks);
+      },
+      signal: () => true,
+    };
+    const shielded = withOomScoreAdj(port, 300, 0, proc);
+    assert.ok(typeof shielded !== 'string');
+    const quiet = { onExit: () => undefined };
+    shielded.spawn(spec, { ...quiet, onSpawned: () => undefined, onSpawnError: () => undefined });
+    shielded.spawn(spec, { ...quiet, onSpawned: () => undefined, onSpawnError: () => undefined });
+    assert.deepEqual(seenAtStart.map((text) => text.trim().split('\n').at(-1)), ['300', '300']);
+    pending[0]?.onSpawned(10);
+    assert.equal(readFileSync(own, 'utf8').trim().split('\n').at(-1), '300', 'back down while a start was still under way');
+    pending[1]?.onSpawnError(Object.assign(new Error('spawn sleep ENOENT'), { code: 'ENOENT' }));
+    assert.equal(readFileSync(own, 'utf8').trim().split('\n').at(-1), '0');
+  });
+
+  it("says why when this process's own value cannot be written", () => {
+    const { proc } = fakeSystem({});
+    const port: ProcessPort = { spawn: () => undefined, signal: () => true };
+    assert.equal(withOomScoreAdj(port, 300, 0, proc), 'ENOENT');
+  });
+
+  it('gives a real child of this process the value from its first instruction, and keeps its own', async () => {
+    const { spawn } = await import('node:child_process');
+    const port: ProcessPort = {
+      spawn(started, callbacks: SpawnCallbacks) {
+        const child = spawn(started.file, started.args, { stdio: 'ignore' });
+        child.on('spawn', () => callbacks.onSpawned(child.pid ?? -1));
+        child.on('exit', (code, signal) => callbacks.onExit({ code, signal }));
+      },
+      signal: (pid, signal) => process.kill(pid, signal) === true,
+    };
+    const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+    const wanted = Math.min(1000, own + 5);
+    const shielded = withOomScoreAdj(port, wanted, own);
+    assert.ok(typeof shielded !== 'string');
+    const seen = await new Promise<number>((resolve) => {
+      shielded.spawn(spec, {
+        onSpawned: (pid) => resolve(Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8'))),
+        onExit: () => undefined,
+        onSpawnError: () => resolve(Number.NaN),
+      });
+    });
+    assert.equal(seen, wanted);
+    assert.equal(Number(readFileSync('/proc/self/oom_score_adj', 'utf8')), own);
+  });
+});
