@@ -124,7 +124,7 @@ async function main(command: readonly string[]): Promise<number> {
   try {
     await prepareWritableRun(settings, reporter);
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand(existsSync('/bin/sh')), overlayV2);
-    if (settings.runDir === '/run') noteRunOwner(layout, reporter);
+    if (settings.runDir === '/run') noteRunOwner(layout, reporter, overlayV2);
     runNotExecutable = await ensureExecutableRun(settings, reporter);
     if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
   } catch (error) {

@@ -124,7 +124,7 @@ function removeLastRunsState(runDir: string): void {
  * preinit, running as root through its setuid helper, would have given it to the user, and images tell a non-root container that way (linuxserver's
  * docker-mods: /run not owned by root). Said, with how to get the same.
  */
-export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
+export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter, overlayV2: boolean): void {
   const uid = process.getuid?.();
   if (uid === undefined) return;
   let owner: number;
@@ -139,7 +139,8 @@ export function noteRunOwner(layout: RuntimeLayout, reporter: Reporter): void {
   }
   // With no-new-privileges (Kubernetes' restricted profile, OpenShift's restricted SCC),
   // s6-overlay's setuid helper cannot become root either: /run would be as it is now.
-  if (owner === uid || noNewPrivileges()) return;
+  // s6-overlay v2's setuid helper made /var/run/s6 the user's, never /run itself.
+  if (owner === uid || overlayV2 || noNewPrivileges()) return;
   const gid = process.getgid?.() ?? uid;
   // A warning, not information: linuxserver's images run with S6_VERBOSITY=1, and they are the
   // ones that tell a non-root container by the owner of /run (their scripts then fail to chown).

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -87,6 +87,21 @@ describe('non-root with no-new-privileges (Kubernetes restricted, OpenShift rest
     const result = await runContainer({ STEWARD_ETC: etc }, join(root, 'command'), state, 'grep NoNewPrivs /proc/self/status', { noNewPrivileges: true });
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /NoNewPrivs:\s*1/);
+    assert.doesNotMatch(result.output, /s6-overlay would have given/);
+  });
+});
+
+describe('an s6-overlay v2 image as a non-root user (PrivateBin: USER 65534:82)', { skip }, () => {
+  it("does not say s6-overlay would have given /run to the user: v2's setuid helper made /var/run/s6 only", async () => {
+    const etc = tempDir('steward-etc-', 0o755);
+    mkdirSync(join(etc, 's6', 'init'), { recursive: true });
+    writeFileSync(join(etc, 's6', 'init', 'init-stage2'), '#!/usr/bin/execlineb -S0\n', { mode: 0o755 });
+    const state = tempDir('steward-state-', 0o777);
+    const root = tempDir('steward-install-', 0o755);
+    assert.equal(spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'install', '--root', root], { encoding: 'utf8' }).status, 0);
+    const result = await runContainer({ STEWARD_ETC: etc }, join(root, 'command'), state, 'stat -c "run=%u" /run; id -u');
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /run=0\n/);
     assert.doesNotMatch(result.output, /s6-overlay would have given/);
   });
 });
