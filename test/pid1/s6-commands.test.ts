@@ -397,6 +397,26 @@ describe('shell commands', () => {
     assert.equal(result.stdout, 'one\ntwo||unset');
   });
 
+  it('with-contenv that cannot run find and awk says why: missing, or no process could be started (a pids limit)', { skip: !isRoot && 'needs root to run as nobody under a process limit' }, async () => {
+    const runDir = tempDir();
+    chmodSync(runDir, 0o755);
+    const envDir = join(runDir, 's6', 'container_environment');
+    mkdirSync(envDir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(envDir, 'FOO'), 'bar');
+    // A PATH with the shell and env, but neither find nor awk.
+    const bin = tempDir();
+    chmodSync(bin, 0o755);
+    for (const tool of ['sh', 'env']) symlinkSync((await run('sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(bin, tool));
+    const missing = await run(shim('with-contenv'), ['env'], { PATH: bin, STEWARD_RUN: runDir });
+    assert.equal(missing.code, 111);
+    assert.match(missing.stderr, /find or awk is missing: install findutils and awk/);
+    // nobody, allowed two processes: the shell and its command substitution; find and awk fail with EAGAIN.
+    const limited = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=2', shim('with-contenv'), 'env'], { PATH: process.env['PATH'], STEWARD_RUN: runDir });
+    assert.equal(limited.code, 111, limited.stderr);
+    assert.match(limited.stderr, /find and awk could not run: see the error above/);
+    assert.doesNotMatch(limited.stderr, /missing/);
+  });
+
   it("s6-setuidgid changes user through Steward itself when the image has no setpriv, su-exec or gosu, or only BusyBox's setpriv", { skip: !isRoot && 'needs root to change user' }, async () => {
     // A PATH with what the command and node need, and none of the three helpers.
     const bin = tempDir();
