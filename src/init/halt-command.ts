@@ -22,8 +22,9 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
         '// In JavaScript: this image has no /bin/sh.',
         "process.once('SIGTERM', () => process.exit(0));",
         "const { spawnSync } = require('node:child_process');",
-        `const { status } = spawnSync(process.execPath, [${JSON.stringify(cli)}, 'halt'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });`,
-        `if (status !== 0 && status !== 7) process.kill(${stewardPid}, 'SIGUSR2');`,
+        `const { status, stderr } = spawnSync(process.execPath, [${JSON.stringify(cli)}, 'halt'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });`,
+        'if (status === 0 || status === 7) process.exit(0);',
+        `try { process.kill(${stewardPid}, 'SIGUSR2'); } catch { process.stderr.write(stderr); process.exit(1); }`,
         '',
       ].join('\n');
   }
@@ -31,6 +32,8 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
   // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),
   // which is what halt asks for: no signal then, and no line about it.
   // Steward's Node, not the application's: without its NODE_OPTIONS (an --inspect would fail it).
+  // Where neither the socket nor the signal may be used (docker exec -u nobody), Steward's own
+  // message says why and what to do, not kill's "Operation not permitted".
   return (stewardPid, exitCodeFile) =>
-    `#!/bin/sh\n${header('#', stewardPid, exitCodeFile)}trap '' TERM\nNODE_OPTIONS= "${process.execPath}" "${cli}" halt >/dev/null 2>&1; status=$?; [ "$status" -eq 0 ] || [ "$status" -eq 7 ] || exec kill -USR2 ${stewardPid}\n`;
+    `#!/bin/sh\n${header('#', stewardPid, exitCodeFile)}trap '' TERM\nwhy=$(NODE_OPTIONS= "${process.execPath}" "${cli}" halt 2>&1 >/dev/null); status=$?\n[ "$status" -eq 0 ] || [ "$status" -eq 7 ] || kill -USR2 ${stewardPid} 2>/dev/null || { printf '%s\\n' "$why" >&2; exit 1; }\n`;
 }

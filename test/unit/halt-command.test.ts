@@ -10,9 +10,9 @@ import { haltCommand } from '../../src/init/halt-command.js';
 const work = mkdtempSync(join(tmpdir(), 'steward-halt-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function runHalt(hasShell: boolean): { status: number | null; stderr: string } {
+function runHalt(hasShell: boolean, stewardPid = process.pid): { status: number | null; stderr: string } {
   const path = join(work, hasShell ? 'halt-sh' : 'halt-js');
-  writeFileSync(path, haltCommand(hasShell)(process.pid, '/run/s6-linux-init-container-results/exitcode'), { mode: 0o755 });
+  writeFileSync(path, haltCommand(hasShell)(stewardPid, '/run/s6-linux-init-container-results/exitcode'), { mode: 0o755 });
   // No Steward to ask: what the script does with the answer shows it reached the CLI.
   const result = spawnSync(path, [], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(work, 'nowhere') }, encoding: 'utf8', timeout: 20_000 });
   return { status: result.status, stderr: result.stderr };
@@ -31,6 +31,16 @@ describe('the halt command written at boot', () => {
       const { status, stderr } = runHalt(hasShell);
       assert.equal(status, 0, stderr);
       assert.equal(await received, true);
+    });
+  }
+
+  for (const hasShell of [true, false]) {
+    it(`${hasShell ? 'in sh' : 'in JavaScript'}, says what Steward's CLI said when the signal cannot be sent either (docker exec -u nobody), and exits 1`, () => {
+      // A pid no process has: kill fails as it does for a user who may not signal PID 1.
+      const { status, stderr } = runHalt(hasShell, 4_194_000);
+      assert.equal(status, 1, stderr);
+      assert.match(stderr, /^steward halt: .*control socket/m);
+      assert.doesNotMatch(stderr, /kill|Operation not permitted|ESRCH/);
     });
   }
 
