@@ -184,6 +184,25 @@ say app_after_up "$(/command/s6-svstat -o up,wantedup $S/app)"
     assert.doesNotMatch(output.slice(0, output.indexOf('stopping the container')), /service app: stopping/, output);
   });
 
+  it('a status file that cannot be written is said once, as s6-supervise warns, and written again once it can be', async () => {
+    const { code, output } = await container(`
+/command/s6-svwait -u -t 5000 $S/web
+# A directory where the new status file goes: its write fails, as on a full /run.
+mkdir $S/web/supervise/status.new
+/command/s6-svc -k $S/web; sleep 0.5
+/command/s6-svc -k $S/web; sleep 0.5
+rmdir $S/web/supervise/status.new
+/command/s6-svc -k $S/web
+/command/s6-svwait -d -t 5000 $S/web; /command/s6-svwait -u -t 5000 $S/web
+pid=$(/command/s6-svstat -o pid $S/web)
+say status_pid_live "$([ -d /proc/$pid ] && [ "$(cat /proc/$pid/comm)" = sleep ] && echo yes || echo no)"
+`);
+    assert.equal(code, 0, output);
+    assert.equal(output.match(/unable to write \S*\/web\/supervise\/(status|death_tally): EISDIR/g)?.length, 1, output);
+    assert.match(output, /s6's own s6-svstat and s6-svwait see stale states until a write succeeds again/);
+    expect(output, 'status_pid_live', 'yes');
+  });
+
   it('s6-svscanctl -t on the scan directory stops the container, with the exit code file', async () => {
     const { code, output } = await container(`
 echo 7 > /run/s6-linux-init-container-results/exitcode

@@ -35,6 +35,8 @@ export class S6SuperviseDirs {
   readonly #dirs = new Map<string, ServiceDir>();
   readonly #closing = new AbortController();
   #scan: ControlFifo | undefined;
+  /** Status files whose last write failed: said when the first one fails, again once all were written. */
+  readonly #unwritable = new Set<string>();
 
   constructor(
     private readonly target: ControlTarget,
@@ -63,6 +65,7 @@ export class S6SuperviseDirs {
       format: this.options.format,
       now: () => this.options.now(),
       applyLetters: (target, letters) => this.#apply(target, letters),
+      written: (path, error) => this.#written(path, error),
     });
     try {
       dir.open();
@@ -80,6 +83,20 @@ export class S6SuperviseDirs {
     this.#dirs.clear();
     this.#scan?.close();
     this.#scan = undefined;
+  }
+
+  #written(path: string, error: NodeJS.ErrnoException | undefined): void {
+    if (error === undefined) {
+      this.#unwritable.delete(path);
+      return;
+    }
+    const said = this.#unwritable.size > 0;
+    this.#unwritable.add(path);
+    if (said) return;
+    const full = error.code === 'ENOSPC' || error.code === 'EDQUOT';
+    this.options.problem(
+      `unable to write ${path}: ${error.code ?? error.message}${full ? ' (its file system is full)' : ''}; s6's own s6-svstat and s6-svwait see stale states until a write succeeds again (said once until then)`,
+    );
   }
 
   async #apply(supervisor: ServiceSupervisor, letters: string): Promise<void> {
