@@ -95,7 +95,7 @@ export class S6SuperviseDirs {
     if (said) return;
     const full = error.code === 'ENOSPC' || error.code === 'EDQUOT';
     this.options.problem(
-      `unable to write ${path}: ${error.code ?? error.message}${full ? ' (its file system is full)' : ''}; s6's own s6-svstat and s6-svwait see stale states until a write succeeds again (said once until then)`,
+      `unable to write ${path}: ${error.code ?? error.message}${full ? ' (its file system is full)' : ''}; s6's own s6-svstat and s6-svwait read a stale status until a write succeeds again (said once until then)`,
     );
   }
 
