@@ -199,7 +199,7 @@ say status_pid_live "$([ -d /proc/$pid ] && [ "$(cat /proc/$pid/comm)" = sleep ]
 `);
     assert.equal(code, 0, output);
     assert.equal(output.match(/unable to write \S*\/web\/supervise\/(status|death_tally): EISDIR/g)?.length, 1, output);
-    assert.match(output, /s6's own s6-svstat and s6-svwait see stale states until a write succeeds again/);
+    assert.match(output, /s6's own s6-svstat and s6-svwait read a stale status until a write succeeds again/);
     expect(output, 'status_pid_live', 'yes');
   });
 
