@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { Reporter } from '../log/reporter.js';
-import { planOomScore, withOomScoreAdj } from '../sys/oom-score.js';
+import { planOomScore } from '../sys/oom-score.js';
+import { withOomScoreAdj } from '../sys/oom-score-port.js';
 import type { ProcessPort } from '../sys/spawn.js';
 
 const MIB = 1024 * 1024;
@@ -15,7 +16,12 @@ export function shieldFromOom(port: ProcessPort, settings: Settings, reporter: R
   if (plan === undefined) return port;
   const against = plan.limit === undefined ? '' : `, weighed against ${Math.round(plan.limit.bytes / MIB)} MiB (${plan.limit.source})`;
   reporter.debug('steward', `processes Steward starts get oom_score_adj ${plan.value} (its own: ${plan.own}${against})`);
-  const shielded = withOomScoreAdj(port, plan.value, plan.own);
+  const shielded = withOomScoreAdj(port, plan.value, plan.own, (code) =>
+    reporter.warn(
+      'steward',
+      `the kernel refuses oom_score_adj ${plan.value} (${code}${plan.value < plan.own ? `: below PID 1's own ${plan.own}, which needs CAP_SYS_RESOURCE` : ''}): the processes Steward starts keep PID 1's value`,
+    ),
+  );
   if (typeof shielded !== 'string') return shielded;
   reporter.warn('steward', `cannot change its own oom_score_adj (${shielded}): the processes it starts keep PID 1's, and under a memory limit the kernel may take PID 1 before them`);
   return port;

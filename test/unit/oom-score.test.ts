@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { memoryLimit, planOomScore, withOomScoreAdj } from '../../src/sys/oom-score.js';
+import { memoryLimit } from '../../src/sys/memory-limit.js';
+import { planOomScore } from '../../src/sys/oom-score.js';
+import { withOomScoreAdj } from '../../src/sys/oom-score-port.js';
 import type { ProcessPort, SpawnCallbacks } from '../../src/sys/spawn.js';
 
 const MIB = 1024 * 1024;
@@ -78,6 +80,13 @@ describe('planOomScore', () => {
     assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, top.proc, top.cgroup), undefined);
   });
 
+  it('leaves a container the runtime exempted from the OOM killer (-1000) exempt', () => {
+    const exempt = limited('-1000\n');
+    assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, exempt.proc, exempt.cgroup), undefined);
+    const guaranteed = limited('-997\n');
+    assert.equal(planOomScore({ mode: 'auto' }, 50 * MIB, guaranteed.proc, guaranteed.cgroup)?.value, -997 + 196);
+  });
+
   it('gives the value asked for, and nothing when off', () => {
     const { proc, cgroup } = limited('0\n');
     assert.equal(planOomScore({ mode: 'value', value: 300 }, 50 * MIB, proc, cgroup)?.value, 300);
@@ -100,7 +109,7 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, 300, 0, proc);
+    const shielded = withOomScoreAdj(port, 300, 0, () => assert.fail('refused'), proc);
     assert.ok(typeof shielded !== 'string');
     const quiet = { onExit: () => undefined };
     shielded.spawn(spec, { ...quiet, onSpawned: () => undefined, onSpawnError: () => undefined });
@@ -112,10 +121,31 @@ describe('withOomScoreAdj', () => {
     assert.equal(readFileSync(own, 'utf8').trim().split('\n').at(-1), '0');
   });
 
+  it('says once that the kernel refuses the value (one below its own without CAP_SYS_RESOURCE), and starts the processes anyway', () => {
+    const { proc } = fakeSystem({});
+    mkdirSync(join(proc, 'self'), { recursive: true });
+    // Every write fails there, as the kernel's EACCES would.
+    symlinkSync('/dev/full', join(proc, 'self', 'oom_score_adj'));
+    const refusals: string[] = [];
+    let started = 0;
+    const port: ProcessPort = {
+      spawn(_spec, callbacks) {
+        started++;
+        callbacks.onSpawned(100 + started);
+      },
+      signal: () => true,
+    };
+    const shielded = withOomScoreAdj(port, -100, 0, (code) => refusals.push(code), proc);
+    assert.ok(typeof shielded !== 'string');
+    for (let i = 0; i < 3; i++) shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
+    assert.equal(started, 3);
+    assert.deepEqual(refusals, ['ENOSPC']);
+  });
+
   it("says why when this process's own value cannot be written", () => {
     const { proc } = fakeSystem({});
     const port: ProcessPort = { spawn: () => undefined, signal: () => true };
-    assert.equal(withOomScoreAdj(port, 300, 0, proc), 'ENOENT');
+    assert.equal(withOomScoreAdj(port, 300, 0, () => undefined, proc), 'ENOENT');
   });
 
   it('gives a real child of this process the value from its first instruction, and keeps its own', async () => {
@@ -130,7 +160,7 @@ describe('withOomScoreAdj', () => {
     };
     const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
     const wanted = Math.min(1000, own + 5);
-    const shielded = withOomScoreAdj(port, wanted, own);
+    const shielded = withOomScoreAdj(port, wanted, own, (code) => assert.fail(code));
     assert.ok(typeof shielded !== 'string');
     const seen = await new Promise<number>((resolve) => {
       shielded.spawn(spec, {
