@@ -5,7 +5,7 @@ import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type L
 import { parseSignal } from '../sys/signals.js';
 import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { inspectExecutable } from './executable.js';
-import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
@@ -182,9 +182,11 @@ function readLongrun(
   }
 
   const notificationFile = join(sourceDir, 'notification-fd');
-  // Any descriptor, as s6-supervise takes it: 1 makes the service's stdout the readiness pipe
-  // (skarnet's daemons with -1, such as the s6-fdholderd that s6-overlay v1 and v2 ship).
+  // As s6-supervise takes it, 1 makes the service's stdout the readiness pipe (skarnet's daemons
+  // with -1, such as the s6-fdholderd that s6-overlay v1 and v2 ship). Not 0: a pipe the service
+  // writes to in place of its input, a logger's producer pipe among them, is a mistake.
   const notificationFd = has('notification-fd') ? readIntegerFile(notificationFile, -1, 'a file descriptor number', diagnostics) : -1;
+  if (notificationFd === 0) diagnostics.push(stdinNotification(notificationFile));
 
   let downSignal: NodeJS.Signals = 'SIGTERM';
   const downSignalFile = join(sourceDir, 'down-signal');
@@ -212,7 +214,7 @@ function readLongrun(
     liveDir,
     runPath: join(liveDir, 'run'),
     finishPath,
-    notificationFd: notificationFd >= 0 ? notificationFd : null,
+    notificationFd: notificationFd >= 1 ? notificationFd : null,
     timeoutKillMs: has('timeout-kill') ? readIntegerFile(join(sourceDir, 'timeout-kill'), 0, 'a number of milliseconds', diagnostics) : 0,
     timeoutFinishMs: has('timeout-finish')
       ? readIntegerFile(join(sourceDir, 'timeout-finish'), DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds', diagnostics)

@@ -10,7 +10,7 @@ import { parseScript } from '../execline/script.js';
 import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { parseExecline, tokenize } from './execline.js';
 import { inspectExecutable } from './executable.js';
-import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile } from './scan.js';
+import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
@@ -272,6 +272,7 @@ function readLongrun(
   diagnostics.push(...serviceScoped(inspectExecutable(join(dir, 'run'), `run script of service ${name}`, { requireExecutable: false })));
   const readInt = (file: string, fallback: number, what: string): number => (names.has(file) ? readIntegerFile(join(dir, file), fallback, what, diagnostics) : fallback);
   const notificationFd = readInt('notification-fd', -1, 'a file descriptor number');
+  if (notificationFd === 0) diagnostics.push(stdinNotification(join(dir, 'notification-fd')));
   let downSignal: NodeJS.Signals = 'SIGTERM';
   if (names.has('down-signal')) {
     const text = readValueFile(join(dir, 'down-signal'), diagnostics) ?? '';
@@ -289,7 +290,7 @@ function readLongrun(
     liveDir,
     runPath: join(liveDir, 'run'),
     finishPath: names.has('finish') ? join(liveDir, 'finish') : null,
-    notificationFd: notificationFd >= 0 ? notificationFd : null,
+    notificationFd: notificationFd >= 1 ? notificationFd : null,
     timeoutKillMs: readInt('timeout-kill', 0, 'a number of milliseconds'),
     timeoutFinishMs: readInt('timeout-finish', DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds'),
     maxDeathTally: Math.min(MAX_DEATH_TALLY, readInt('max-death-tally', DEFAULT_DEATH_TALLY, 'a number of deaths')),

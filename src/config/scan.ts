@@ -156,6 +156,18 @@ export function readIntegerFile(path: string, fallback: number, what: string, di
   return Number(text);
 }
 
+/** A notification-fd of 0: the service would write its readiness in place of its input. */
+export function stdinNotification(path: string): Diagnostic {
+  return {
+    severity: 'error',
+    error: new StewardError('ERR_CONFIG', 'notification-fd 0 would make stdin the readiness pipe', {
+      path,
+      line: 1,
+      hint: 'Use the descriptor the daemon writes its newline to: 1 for stdout (a daemon started with -1), or 3 and up',
+    }),
+  };
+}
+
 /**
  * The names in a directory, read once: checking each optional file with its own failing
  * system call (and the exception Node makes of it) costs more than the whole listing.

@@ -321,6 +321,14 @@ describe('readLegacyTree: control files', () => {
     assert.deepEqual(result.diagnostics, []);
   });
 
+  it('refuses a notification-fd of 0, which would make stdin the readiness pipe', () => {
+    const { path, result } = withFile('notification-fd', '0\n');
+    const errors = errorsAbout(result, path);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]?.error.message ?? '', /notification-fd 0 would make stdin the readiness pipe/);
+    assert.equal(service(result, 'web').notificationFd, null);
+  });
+
   it('reads timeout-kill and timeout-finish in milliseconds', () => {
     const { result } = readFiles({
       'services.d/web/run': script(),
