@@ -191,7 +191,10 @@ say app_after_up "$(/command/s6-svstat -o up,wantedup $S/app)"
 mkdir $S/web/supervise/status.new
 /command/s6-svc -k $S/web; sleep 0.5
 /command/s6-svc -k $S/web; sleep 0.5
-rmdir $S/web/supervise/status.new
+# Another service's, while web's still fails: said for it too.
+mkdir $S/slow/supervise/status.new
+/command/s6-svc -k $S/slow; sleep 0.5
+rmdir $S/web/supervise/status.new $S/slow/supervise/status.new
 /command/s6-svc -k $S/web
 /command/s6-svwait -d -t 5000 $S/web; /command/s6-svwait -u -t 5000 $S/web
 pid=$(/command/s6-svstat -o pid $S/web)
@@ -199,6 +202,7 @@ say status_pid_live "$([ -d /proc/$pid ] && [ "$(cat /proc/$pid/comm)" = sleep ]
 `);
     assert.equal(code, 0, output);
     assert.equal(output.match(/unable to write \S*\/web\/supervise\/(status|death_tally): EISDIR/g)?.length, 1, output);
+    assert.equal(output.match(/unable to write \S*\/slow\/supervise\/status: EISDIR/g)?.length, 1, output);
     assert.match(output, /s6's own s6-svstat and s6-svwait read a stale status until a write succeeds again/);
     expect(output, 'status_pid_live', 'yes');
   });

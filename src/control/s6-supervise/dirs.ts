@@ -35,7 +35,7 @@ export class S6SuperviseDirs {
   readonly #dirs = new Map<string, ServiceDir>();
   readonly #closing = new AbortController();
   #scan: ControlFifo | undefined;
-  /** Status files whose last write failed: said when the first one fails, again once all were written. */
+  /** Status files whose last write failed: each said when it fails, then not until it was written again. */
   readonly #unwritable = new Set<string>();
 
   constructor(
@@ -65,7 +65,7 @@ export class S6SuperviseDirs {
       format: this.options.format,
       now: () => this.options.now(),
       applyLetters: (target, letters) => this.#apply(target, letters),
-      written: (path, error) => this.#written(path, error),
+      written: (path, error) => this.#noteStatusWrite(path, error),
     });
     try {
       dir.open();
@@ -85,17 +85,16 @@ export class S6SuperviseDirs {
     this.#scan = undefined;
   }
 
-  #written(path: string, error: NodeJS.ErrnoException | undefined): void {
+  #noteStatusWrite(path: string, error: NodeJS.ErrnoException | undefined): void {
     if (error === undefined) {
       this.#unwritable.delete(path);
       return;
     }
-    const said = this.#unwritable.size > 0;
+    if (this.#unwritable.has(path)) return;
     this.#unwritable.add(path);
-    if (said) return;
     const full = error.code === 'ENOSPC' || error.code === 'EDQUOT';
     this.options.problem(
-      `unable to write ${path}: ${error.code ?? error.message}${full ? ' (its file system is full)' : ''}; s6's own s6-svstat and s6-svwait read a stale status until a write succeeds again (said once until then)`,
+      `unable to write ${path}: ${error.code ?? error.message}${full ? ' (its file system is full)' : ''}; s6's own s6-svstat and s6-svwait read a stale status until a write succeeds again (said once for this file until then)`,
     );
   }
 
