@@ -24,7 +24,7 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
         "const { spawnSync } = require('node:child_process');",
         `const { status, stderr } = spawnSync(process.execPath, [${JSON.stringify(cli)}, 'halt'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });`,
         'if (status === 0 || status === 7) process.exit(0);',
-        `try { process.kill(${stewardPid}, 'SIGUSR2'); } catch { process.stderr.write(stderr); process.exit(1); }`,
+        `try { process.kill(${stewardPid}, 'SIGUSR2'); } catch { process.stderr.write(stderr ?? ''); process.exit(1); }`,
         '',
       ].join('\n');
   }
@@ -34,6 +34,17 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
   // Steward's Node, not the application's: without its NODE_OPTIONS (an --inspect would fail it).
   // Where neither the socket nor the signal may be used (docker exec -u nobody), Steward's own
   // message says why and what to do, not kill's "Operation not permitted".
+  // `2>&1 >/dev/null`, in that order: the CLI's stderr into $why, its stdout away.
   return (stewardPid, exitCodeFile) =>
-    `#!/bin/sh\n${header('#', stewardPid, exitCodeFile)}trap '' TERM\nwhy=$(NODE_OPTIONS= "${process.execPath}" "${cli}" halt 2>&1 >/dev/null); status=$?\n[ "$status" -eq 0 ] || [ "$status" -eq 7 ] || kill -USR2 ${stewardPid} 2>/dev/null || { printf '%s\\n' "$why" >&2; exit 1; }\n`;
+    [
+      '#!/bin/sh',
+      `${header('#', stewardPid, exitCodeFile).trimEnd()}`,
+      "trap '' TERM",
+      `why=$(NODE_OPTIONS= "${process.execPath}" "${cli}" halt 2>&1 >/dev/null); status=$?`,
+      '[ "$status" -eq 0 ] || [ "$status" -eq 7 ] && exit 0',
+      `kill -USR2 ${stewardPid} 2>/dev/null && exit 0`,
+      `printf '%s\\n' "$why" >&2`,
+      'exit 1',
+      '',
+    ].join('\n');
 }
