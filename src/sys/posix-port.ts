@@ -157,7 +157,7 @@ function backgroundLauncher(): (request: PosixSpawnRequest, launched: (pidCell: 
         );
       } catch {
         next();
-        done(posixSpawn(request));
+        done(spawnHere(request));
       }
     };
     if (running < BACKGROUND_CALLS) {
@@ -167,6 +167,19 @@ function backgroundLauncher(): (request: PosixSpawnRequest, launched: (pidCell: 
       queue.push(start);
     }
   };
+}
+
+/**
+ * posixSpawn on this thread, for a start koffi would not take on another: a failure to even
+ * prepare it is an EAGAIN, as a start the system had no resources for. Thrown, it would leave
+ * the start without an answer (a queued one runs from another start's callback).
+ */
+function spawnHere(request: PosixSpawnRequest): number {
+  try {
+    return posixSpawn(request);
+  } catch {
+    return -constants.errno.EAGAIN;
+  }
 }
 
 /** A newline on the notification pipe means ready; after that the pipe is closed. */
