@@ -1,47 +1,73 @@
 import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 
 /**
- * Expands a shell pathname pattern (*, ?, [...]) as `for f in $pattern` would:
- * a pattern that matches nothing stays as it is.
+ * Expands a shell pathname pattern (*, ?, [...], and \ to take the next character as it is)
+ * as glob(3) and `for f in $pattern` do: each match is written as the pattern wrote it (a
+ * `../config/` or `./` in front stays, separators stay as they are), a relative pattern is
+ * matched from `base`, and a pattern that matches nothing stays as it is.
  */
-export function expandGlob(pattern: string): string[] {
-  if (!/[*?[]/.test(pattern)) return [pattern];
-  const absolute = pattern.startsWith('/');
-  let paths = [absolute ? '/' : '.'];
-  for (const segment of pattern.split('/').filter((part) => part !== '')) {
-    if (!/[*?[]/.test(segment)) {
-      paths = paths.map((path) => join(path, segment));
+export function expandGlob(pattern: string, base: string = process.cwd()): string[] {
+  if (!hasMagic(pattern)) return [pattern];
+  // The path components and the separators between them, as written.
+  const parts = pattern.split(/(\/+)/).filter((part) => part !== '');
+  let matches = [''];
+  for (const part of parts) {
+    if (part.startsWith('/')) {
+      matches = matches.map((match) => match + part);
       continue;
     }
-    const matcher = segmentRegExp(segment);
-    paths = paths.flatMap((path) => {
+    if (!hasMagic(part)) {
+      const literal = unescaped(part);
+      matches = matches.map((match) => match + literal);
+      continue;
+    }
+    const matcher = segmentRegExp(part);
+    const dotted = part.startsWith('.') || part.startsWith('\\.');
+    matches = matches.flatMap((match) => {
       let names: string[];
       try {
-        names = readdirSync(path);
+        names = readdirSync(resolve(base, match === '' ? '.' : match));
       } catch {
         return []; // not a directory, or gone
       }
       return names
-        .filter((name) => (!name.startsWith('.') || segment.startsWith('.')) && matcher.test(name))
+        .filter((name) => (!name.startsWith('.') || dotted) && matcher.test(name))
         .sort()
-        .map((name) => join(path, name));
+        .map((name) => match + name);
     });
   }
-  // A literal segment after a wildcard was joined without looking: keep what exists, as the shell does.
-  paths = paths.filter((path) => lstatSync(path, { throwIfNoEntry: false }) !== undefined);
-  if (paths.length === 0) return [pattern];
-  return absolute ? paths : paths.map((path) => path.replace(/^\.\//, ''));
+  // A literal component after a wildcard was added without looking: keep what exists, as glob(3) does.
+  matches = matches.filter((match) => lstatSync(resolve(base, match), { throwIfNoEntry: false }) !== undefined);
+  return matches.length === 0 ? [pattern] : matches;
+}
+
+/** Whether a pattern has a wildcard that is not escaped. */
+function hasMagic(pattern: string): boolean {
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index];
+    if (char === '\\') index++;
+    else if (char === '*' || char === '?' || char === '[') return true;
+  }
+  return false;
+}
+
+/** A component without wildcards, its escapes taken away. */
+function unescaped(part: string): string {
+  return part.replace(/\\(.)/g, '$1');
 }
 
 function segmentRegExp(segment: string): RegExp {
   let source = '';
   for (let index = 0; index < segment.length; index++) {
     const char = segment[index] ?? '';
-    if (char === '*') source += '.*';
+    if (char === '\\' && index + 1 < segment.length) {
+      index++;
+      source += (segment[index] ?? '').replace(/[.*?+^${}()|[\]\\]/g, '\\$&');
+    } else if (char === '*') source += '.*';
     else if (char === '?') source += '.';
     else if (char === '[') {
-      const end = segment.indexOf(']', index + 1);
+      const end = segment.indexOf(']', index + 2);
       if (end === -1) source += '\\[';
       else {
         source += `[${segment.slice(index + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;

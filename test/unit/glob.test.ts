@@ -78,6 +78,21 @@ describe('expandGlob', () => {
     assert.deepEqual(expandGlob(throughFile), [throughFile]);
   });
 
+  it('writes each match as the pattern wrote it, as glob(3): a parent directory, ./ and doubled separators stay', () => {
+    const sites = join(root, 'sites');
+    assert.deepEqual(expandGlob('../logs/*.log', sites), ['../logs/app.log', '../logs/db.log']);
+    assert.deepEqual(expandGlob('./*/conf', sites), ['./one/conf', './two/conf']);
+    assert.deepEqual(expandGlob('one//c*', sites), ['one//conf']);
+    assert.deepEqual(expandGlob('../s*', sites), ['../sites']);
+    assert.deepEqual(expandGlob(`${root}//logs/a*`), [`${root}//logs/a1`, `${root}//logs/app.log`]);
+  });
+
+  it('takes a character after a backslash as it is', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/\\[x\\]')), [join(root, 'logs/\\[x\\]')]);
+    assert.deepEqual(expandGlob(join(root, 'logs/\\[*')), inRoot('logs/[x]'));
+    assert.deepEqual(expandGlob('\\*', root), ['\\*']);
+  });
+
   it('expands a relative pattern against the working directory and returns relative paths', () => {
     const previous = process.cwd();
     process.chdir(join(root, 'logs'));

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 import { expandGlob } from '../../sys/glob.js';
 import { executableFile, findExecutable } from '../../sys/which.js';
@@ -72,12 +72,12 @@ const elglob: Command = {
     const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
     const [key, afterKey] = takeWord(afterOptions, 'the substitution key', this.usage);
     const [pattern, rest] = takeWord(afterKey, 'the pattern', this.usage);
-    // Relative patterns are matched in the chain's directory, which this process has not moved to.
+    // Relative patterns are matched in the chain's directory, which this process has not moved
+    // to; the matches are written as the pattern wrote them, as glob(3) gives them.
     const cwd = context.state.cwd;
-    const found = expandGlob(isAbsolute(pattern) ? pattern : join(cwd, pattern));
-    const matched = found.length !== 1 || found[0] !== (isAbsolute(pattern) ? pattern : join(cwd, pattern));
-    const marked = flags.has('m') && matched ? found.map((path) => (isDirectory(path) ? `${path}/` : path)) : found;
-    const paths = matched ? marked.map((path) => (isAbsolute(pattern) ? path : path.slice(cwd.length + (cwd.endsWith('/') ? 0 : 1)))) : flags.has('0') ? [] : [pattern];
+    const found = expandGlob(pattern, cwd);
+    const matched = found.length !== 1 || found[0] !== pattern;
+    const paths = !matched ? (flags.has('0') ? [] : [pattern]) : flags.has('m') ? found.map((path) => (isDirectory(resolve(cwd, path)) ? `${path}/` : path)) : found;
     return { rest: substitute(rest, new Map([[key, paths]])) };
   },
 };
