@@ -48,10 +48,15 @@ function openRedirection(redirection: Redirection): number {
  */
 export function redirect(state: ChainState, target: number, file: string, redirection: Redirection): void {
   let fd: number;
+  // The chain's umask, as execline's redirfd opens after an umask earlier in the chain has
+  // run: `umask 077 redirfd -w 1 secret` makes a file its owner's alone.
+  const previousMask = process.umask(state.umask);
   try {
     fd = openRedirection(redirection);
   } catch (error) {
     throw new ExeclineError(`unable to open ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 111);
+  } finally {
+    process.umask(previousMask);
   }
   handToChain(state, fd, target, file);
 }

@@ -75,6 +75,13 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'tryexec { ./app.env } echo fallback' },
   { script: 'tryexec { /bin/echo by-path } echo fallback' },
   { script: 'elglob -s F conf.d/*.conf echo $F' },
+  // Written as the pattern wrote them, as glob(3) gives them.
+  { script: 'cd conf.d/sub.d elglob -s F ../*.conf echo $F' },
+  { script: 'elglob -s F ./conf.d/*.conf echo $F' },
+  { script: 'elglob -s F conf.d//a* echo $F' },
+  // The chain's umask, for redirfd's own files too.
+  { script: 'foreground { rm -f secret } umask 077 foreground { redirfd -w 1 secret echo x } stat -c %a secret' },
+  { script: 'foreground { rm -f open } umask 0 foreground { redirfd -w 1 open echo x } stat -c %a open' },
   { script: 'cd conf.d elglob -s F *.txt echo $F' },
   { script: 'forbacktickx -E X { sh -c "exit 3" } echo item $X' },
   { script: 'elglob F /no-such-dir/* echo [ $F ]' },
