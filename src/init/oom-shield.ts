@@ -15,8 +15,8 @@ export function shieldFromOom(port: ProcessPort, settings: Settings, reporter: R
   const plan = planOomScore(settings.oomScoreAdj, process.memoryUsage.rss());
   if (plan === undefined) return port;
   const against = plan.limit === undefined ? '' : `, weighed against ${Math.round(plan.limit.bytes / MIB)} MiB (${plan.limit.source})`;
-  reporter.debug('steward', `processes Steward starts get oom_score_adj ${plan.value} (its own: ${plan.own}${against})`);
-  const shielded = withOomScoreAdj(port, plan.value, plan.own, (code) =>
+  reporter.debug('steward', `processes Steward starts get oom_score_adj ${plan.value}, ${plan.whileStarting} until they are started (its own: ${plan.own}${against})`);
+  const shielded = withOomScoreAdj(port, plan, (code) =>
     reporter.warn(
       'steward',
       `the kernel refuses oom_score_adj ${plan.value} (${code}${plan.value < plan.own ? `: below PID 1's own ${plan.own}, which needs CAP_SYS_RESOURCE` : ''}): the processes Steward starts keep PID 1's value`,

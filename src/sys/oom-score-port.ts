@@ -1,42 +1,62 @@
-import { constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ProcessPort } from './spawn.js';
 
 /**
- * A port whose processes start with `value` as their oom_score_adj. A child takes its value
- * from its parent at its clone, and a run script forks at once (`sh -c` in a pipeline, a
- * worker pool), before any write to its own file could come; so this process holds `value`
- * itself while a start is under way (from the call until the start is heard of), and goes back
- * to `own` once none is: going back down to the value it started with needs no privilege.
- * `refused` hears once of a value the kernel will not take (one below `own` without
- * CAP_SYS_RESOURCE). Returns the reason instead when this process cannot write its own value.
+ * A port whose processes get `plan.value` as their oom_score_adj. Each is given it once its
+ * start is heard of, before anyone else hears of it. A child takes its value from its parent at
+ * its clone, though, and a run script forks at once (`sh -c` in a pipeline, a worker pool),
+ * before that write: so this process holds `plan.whileStarting` itself while a start is under
+ * way (from the call until the start is heard of), and goes back to `plan.own` once none is:
+ * going back down to the value it started with needs no privilege. `refused` hears once of a
+ * value the kernel will not take (one below PID 1's own without CAP_SYS_RESOURCE). Returns the
+ * reason instead when this process cannot write its own value.
  */
-export function withOomScoreAdj(port: ProcessPort, value: number, own: number, refused: (code: string) => void, proc = '/proc'): ProcessPort | string {
-  let fd: number;
+export function withOomScoreAdj(port: ProcessPort, plan: OomScoreValues, refused: (code: string) => void, proc = '/proc'): ProcessPort | string {
+  let ownFd: number;
   try {
-    fd = openSync(join(proc, 'self', 'oom_score_adj'), constants.O_WRONLY);
+    ownFd = openSync(join(proc, 'self', 'oom_score_adj'), constants.O_WRONLY);
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? String(error);
   }
   let saidRefused = false;
+  const refusedOnce = (error: unknown): void => {
+    if (saidRefused) return;
+    saidRefused = true;
+    refused((error as NodeJS.ErrnoException).code ?? String(error));
+  };
   // Kept open: one write per change, not an open, a write and a close, on every restart's path.
-  const set = (adj: number): void => {
+  const setOwn = (adj: number): void => {
     try {
-      writeSync(fd, `${adj}\n`);
+      writeSync(ownFd, `${adj}\n`);
     } catch (error) {
       // Left where it is: at worst PID 1 stays level with its services, as without all this.
-      if (saidRefused) return;
-      saidRefused = true;
-      refused((error as NodeJS.ErrnoException).code ?? String(error));
+      refusedOnce(error);
     }
   };
+  const setChild = (pid: number): void => {
+    let fd: number;
+    try {
+      fd = openSync(join(proc, String(pid), 'oom_score_adj'), constants.O_WRONLY);
+    } catch {
+      return; // gone already
+    }
+    try {
+      writeSync(fd, `${plan.value}\n`);
+    } catch (error) {
+      refusedOnce(error);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const raised = plan.whileStarting !== plan.own;
   let underWay = 0;
   const begin = (): void => {
-    if (underWay++ === 0) set(value);
+    if (underWay++ === 0 && raised) setOwn(plan.whileStarting);
   };
   const end = (): void => {
-    if (--underWay === 0) set(own);
+    if (--underWay === 0 && raised) setOwn(plan.own);
   };
   return {
     spawn(spec, callbacks) {
@@ -51,6 +71,7 @@ export function withOomScoreAdj(port: ProcessPort, value: number, own: number, r
         port.spawn(spec, {
           ...callbacks,
           onSpawned: (pid) => {
+            setChild(pid);
             endOnce();
             callbacks.onSpawned(pid);
           },
@@ -67,4 +88,11 @@ export function withOomScoreAdj(port: ProcessPort, value: number, own: number, r
     signal: (pid, signal) => port.signal(pid, signal),
     ...(port.groupMembers === undefined ? {} : { groupMembers: port.groupMembers.bind(port) }),
   };
+}
+
+/** The values withOomScoreAdj gives: to each process, to PID 1 while a start is under way, and PID 1's own. */
+export interface OomScoreValues {
+  readonly value: number;
+  readonly whileStarting: number;
+  readonly own: number;
 }

@@ -35,6 +35,13 @@ export function parseOomScoreSetting(raw: string | undefined): OomScoreSetting |
 /** What the processes Steward starts get, and why, for the boot's report. */
 export interface OomScorePlan {
   readonly value: number;
+  /**
+   * What PID 1 holds while a start is under way, for the child to inherit at its clone: half
+   * way from its own value to `value`, so that the processes already running at `value` still
+   * outrank it should the OOM killer run then (the new process's exec charges memory), and
+   * what the new process forks before it is given `value` still outranks PID 1 afterwards.
+   */
+  readonly whileStarting: number;
   readonly own: number;
   /** The memory the computation weighed PID 1 against, in bytes, and where it was read. */
   readonly limit?: { readonly bytes: number; readonly source: string };
@@ -48,14 +55,20 @@ export function planOomScore(setting: OomScoreSetting, ownRssBytes: number, proc
   if (setting.mode === 'off') return undefined;
   const own = readOwnOomScoreAdj(proc);
   if (own === undefined) return undefined;
-  if (setting.mode === 'value') return setting.value === own ? undefined : { value: setting.value, own };
+  if (setting.mode === 'value') return setting.value === own ? undefined : { value: setting.value, whileStarting: halfWay(own, setting.value), own };
   // At the top, nothing is above; at the bottom, the runtime exempted the container from the OOM
   // killer altogether (-1000): raising its processes would make them killable.
   if (own >= OOM_SCORE_ADJ_MAX || own <= OOM_SCORE_ADJ_MIN) return undefined;
   const limit = memoryLimit(proc, cgroupRoot);
   if (limit === undefined) return undefined;
   const offset = Math.max(1, Math.ceil((GROWTH_ALLOWANCE * ownRssBytes * 1000) / limit.bytes));
-  return { value: Math.min(OOM_SCORE_ADJ_MAX, own + offset), own, limit };
+  const value = Math.min(OOM_SCORE_ADJ_MAX, own + offset);
+  return { value, whileStarting: halfWay(own, value), own, limit };
+}
+
+/** Half way up from `own` to `value`, rounded up; `own` when `value` is not above it (lowering a child is for after its start). */
+function halfWay(own: number, value: number): number {
+  return value > own ? own + Math.ceil((value - own) / 2) : own;
 }
 
 function readOwnOomScoreAdj(proc: string): number | undefined {

@@ -847,8 +847,10 @@ test("services and the CMD get an oom_score_adj above PID 1's, so that a memory 
       assert.equal(adj('service'), adj('pid1'));
       assert.equal(adj('cmd'), adj('pid1'));
     } else {
+      // The run script's own fork comes before the script is given the full value: it has the
+      // half-way one PID 1 held while starting it; the CMD's later fork has the full one.
       assert.ok(adj('service') > adj('pid1'), `service ${adj('service')}, PID 1 ${adj('pid1')}`);
-      assert.equal(adj('cmd'), adj('service'));
+      assert.ok(adj('cmd') >= adj('service') && adj('cmd') > adj('pid1'), `CMD ${adj('cmd')}, service ${adj('service')}`);
     }
   }
 });

@@ -67,6 +67,7 @@ describe('planOomScore', () => {
     // 2 x 50 MiB of 512 MiB: 196 thousandths, rounded up.
     const plan = planOomScore({ mode: 'auto' }, 50 * MIB, proc, cgroup);
     assert.equal(plan?.value, 196);
+    assert.equal(plan?.whileStarting, 98);
     assert.equal(plan?.own, 0);
     // With a machine's memory only, a small step, but one.
     const host = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/self/cgroup': '0::/\n', 'proc/meminfo': meminfo });
@@ -96,36 +97,43 @@ describe('planOomScore', () => {
 
 describe('withOomScoreAdj', () => {
   const spec = { file: 'sleep', args: ['0.3'], cwd: '/', env: process.env, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', newSession: false } as const;
+  const lastLine = (path: string): string | undefined => readFileSync(path, 'utf8').trim().split('\n').at(-1);
 
-  it('holds the value while a start is under way, and goes back once none is', () => {
-    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n' });
+  it('holds the half-way value while a start is under way, gives each started process the full one, and goes back once none is under way', () => {
+    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/10/oom_score_adj': '0\n' });
     const own = join(proc, 'self', 'oom_score_adj');
     const pending: SpawnCallbacks[] = [];
-    const seenAtStart: string[] = [];
+    const seenAtStart: (string | undefined)[] = [];
     const port: ProcessPort = {
       spawn(_spec, callbacks) {
-        seenAtStart.push(readFileSync(own, 'utf8'));
+        seenAtStart.push(lastLine(own));
         pending.push(callbacks);
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, 300, 0, () => assert.fail('refused'), proc);
+    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc);
     assert.ok(typeof shielded !== 'string');
     const quiet = { onExit: () => undefined };
+    let childWhenHeard: string | undefined;
+    shielded.spawn(spec, { ...quiet, onSpawned: (pid) => (childWhenHeard = lastLine(join(proc, String(pid), 'oom_score_adj'))), onSpawnError: () => undefined });
     shielded.spawn(spec, { ...quiet, onSpawned: () => undefined, onSpawnError: () => undefined });
-    shielded.spawn(spec, { ...quiet, onSpawned: () => undefined, onSpawnError: () => undefined });
-    assert.deepEqual(seenAtStart.map((text) => text.trim().split('\n').at(-1)), ['300', '300']);
+    assert.deepEqual(seenAtStart, ['150', '150']);
     pending[0]?.onSpawned(10);
-    assert.equal(readFileSync(own, 'utf8').trim().split('\n').at(-1), '300', 'back down while a start was still under way');
+    assert.equal(childWhenHeard, '300');
+    assert.equal(lastLine(own), '150', 'back down while a start was still under way');
     pending[1]?.onSpawnError(Object.assign(new Error('spawn sleep ENOENT'), { code: 'ENOENT' }));
-    assert.equal(readFileSync(own, 'utf8').trim().split('\n').at(-1), '0');
+    assert.equal(lastLine(own), '0');
   });
 
-  it('says once that the kernel refuses the value (one below its own without CAP_SYS_RESOURCE), and starts the processes anyway', () => {
+  it('says once that the kernel refuses a value (one below its own without CAP_SYS_RESOURCE), and starts the processes anyway', () => {
     const { proc } = fakeSystem({});
-    mkdirSync(join(proc, 'self'), { recursive: true });
-    // Every write fails there, as the kernel's EACCES would.
-    symlinkSync('/dev/full', join(proc, 'self', 'oom_score_adj'));
+    for (const pid of ['101', '102', '103']) {
+      mkdirSync(join(proc, pid), { recursive: true });
+      // Every write fails there, as the kernel's EACCES would.
+      symlinkSync('/dev/full', join(proc, pid, 'oom_score_adj'));
+    }
+    mkdirSync(join(proc, 'self'));
+    writeFileSync(join(proc, 'self', 'oom_score_adj'), '0\n');
     const refusals: string[] = [];
     let started = 0;
     const port: ProcessPort = {
@@ -135,20 +143,22 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, -100, 0, (code) => refusals.push(code), proc);
+    const shielded = withOomScoreAdj(port, { value: -100, whileStarting: 0, own: 0 }, (code) => refusals.push(code), proc);
     assert.ok(typeof shielded !== 'string');
     for (let i = 0; i < 3; i++) shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
     assert.equal(started, 3);
     assert.deepEqual(refusals, ['ENOSPC']);
+    // Not raised while starting: a value below its own is for the started processes alone.
+    assert.equal(lastLine(join(proc, 'self', 'oom_score_adj')), '0');
   });
 
   it("says why when this process's own value cannot be written", () => {
     const { proc } = fakeSystem({});
     const port: ProcessPort = { spawn: () => undefined, signal: () => true };
-    assert.equal(withOomScoreAdj(port, 300, 0, () => undefined, proc), 'ENOENT');
+    assert.equal(withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => undefined, proc), 'ENOENT');
   });
 
-  it('gives a real child of this process the value from its first instruction, and keeps its own', async () => {
+  it('gives a real child the half-way value from its first instruction and the full one once started, and keeps its own', async () => {
     const { spawn } = await import('node:child_process');
     const port: ProcessPort = {
       spawn(started, callbacks: SpawnCallbacks) {
@@ -159,8 +169,8 @@ describe('withOomScoreAdj', () => {
       signal: (pid, signal) => process.kill(pid, signal) === true,
     };
     const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
-    const wanted = Math.min(1000, own + 5);
-    const shielded = withOomScoreAdj(port, wanted, own, (code) => assert.fail(code));
+    const wanted = Math.min(1000, own + 6);
+    const shielded = withOomScoreAdj(port, { value: wanted, whileStarting: own + 3, own }, (code) => assert.fail(code));
     assert.ok(typeof shielded !== 'string');
     const seen = await new Promise<number>((resolve) => {
       shielded.spawn(spec, {
