@@ -172,15 +172,21 @@ const SIGTERM_BIT = 1n << 14n;
  * The name of PID 1 when it is this process's parent and does not catch SIGTERM (a shell-form
  * ENTRYPOINT that dash runs without exec, a wrapper script that runs /init without exec): the
  * kernel drops a signal PID 1 has no handler for, so a stop never reaches what it started.
- * Undefined otherwise (tini, dumb-init and docker run --init catch it and pass it on).
+ * Undefined otherwise (dumb-init catches it, tini and docker run --init block it to wait for
+ * it; both pass it on).
  */
 export function pid1DroppingTerm(): string | undefined {
   if (process.ppid !== 1) return undefined;
   try {
     // With a /proc of a parent namespace, its pid 1 is not ours.
     if (procNumbering().ourLevel !== undefined) return undefined;
-    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/1/status', 'latin1'))?.[1];
-    if (caught === undefined || (BigInt(`0x${caught}`) & SIGTERM_BIT) !== 0n) return undefined;
+    const status = readFileSync('/proc/1/status', 'latin1');
+    // Caught, or blocked: the kernel keeps a blocked signal pending instead of dropping it, and
+    // tini (docker run --init) blocks TERM to take it with sigtimedwait.
+    for (const field of ['SigCgt', 'SigBlk']) {
+      const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
+      if (mask === undefined || (BigInt(`0x${mask}`) & SIGTERM_BIT) !== 0n) return undefined;
+    }
     return readFileSync('/proc/1/comm', 'latin1').trim();
   } catch {
     return undefined;

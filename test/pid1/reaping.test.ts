@@ -145,4 +145,12 @@ test('started by a PID 1 without exec that has no SIGTERM handler (a shell-form 
   runs.push(forwarded);
   assert.equal((await forwarded.exited).code, 0, forwarded.output());
   assert.doesNotMatch(forwarded.output(), /has no handler for SIGTERM/);
+  // Nor under one that, as tini, blocks TERM to wait for it (no handler: the kernel keeps it pending).
+  const tiniLike =
+    'use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGTERM)); my $pid = fork; if ($pid == 0) { sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIGTERM)); exec @ARGV; exit 127 } waitpid($pid, 0); exit($? >> 8)';
+  const blocking = startInit({ launcher: ['perl', '-e', tiniLike], env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', 'exit 5'] });
+  runs.push(blocking);
+  assert.equal((await blocking.exited).code, 5, blocking.output());
+  assert.match(blocking.output(), /acting as a child subreaper/);
+  assert.doesNotMatch(blocking.output(), /has no handler for SIGTERM/);
 });
