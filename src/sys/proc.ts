@@ -168,6 +168,9 @@ function readStat(pid: number): ProcessEntry | undefined {
 /** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */
 const SIGTERM_BIT = 1n << 14n;
 
+/** Inits that take SIGTERM and pass it on, by the names their packages give them. */
+const SIGNAL_FORWARDING_INITS = new Set(['tini', 'tini-static', 'docker-init', 'dumb-init', 'catatonit']);
+
 /**
  * The name of PID 1 when it is this process's parent and does not catch SIGTERM (a shell-form
  * ENTRYPOINT that dash runs without exec, a wrapper script that runs /init without exec): the
@@ -181,13 +184,17 @@ export function pid1DroppingTerm(): string | undefined {
     // With a /proc of a parent namespace, its pid 1 is not ours.
     if (procNumbering().ourLevel !== undefined) return undefined;
     const status = readFileSync('/proc/1/status', 'latin1');
-    // Caught, or blocked: the kernel keeps a blocked signal pending instead of dropping it, and
-    // tini (docker run --init) blocks TERM to take it with sigtimedwait.
+    // Caught, or blocked: the kernel keeps a blocked signal pending instead of dropping it
+    // (catatonit blocks TERM to read it from a signalfd).
     for (const field of ['SigCgt', 'SigBlk']) {
       const mask = new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1];
       if (mask === undefined || (BigInt(`0x${mask}`) & SIGTERM_BIT) !== 0n) return undefined;
     }
-    return readFileSync('/proc/1/comm', 'latin1').trim();
+    // tini (docker run --init) blocks it too, but waits for it in sigtimedwait, which shows an
+    // empty mask for the time of the wait; where its wait cannot be seen, it is known by name.
+    if (readFileSync('/proc/1/wchan', 'latin1').startsWith('do_sigtimedwait')) return undefined;
+    const name = readFileSync('/proc/1/comm', 'latin1').trim();
+    return SIGNAL_FORWARDING_INITS.has(name) ? undefined : name;
   } catch {
     return undefined;
   }

@@ -153,4 +153,9 @@ test('started by a PID 1 without exec that has no SIGTERM handler (a shell-form 
   assert.equal((await blocking.exited).code, 5, blocking.output());
   assert.match(blocking.output(), /acting as a child subreaper/);
   assert.doesNotMatch(blocking.output(), /has no handler for SIGTERM/);
+  // tini itself, which waits for TERM in sigtimedwait: an empty mask while it waits.
+  const tini = startInit({ launcher: ['tini', '-s', '--'], env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', 'exit 6'] });
+  runs.push(tini);
+  assert.equal((await tini.exited).code, 6, tini.output());
+  assert.doesNotMatch(tini.output(), /has no handler for SIGTERM/);
 });
