@@ -2017,6 +2017,8 @@ echo "stamp=$(s6-svdt /run/service/crash | head -n 1 | cut -c1-9)"
 s6-svdt-clear /run/service/crash; echo "clear=$?"
 echo "after_clear=$(s6-svdt /run/service/crash | wc -l)"
 s6-svdt /run/service/nothing-here; echo "missing=$?"
+mkdir -p /run/plain; s6-svdt /run/plain; echo "unsupervised=$?"
+s6-svdt-clear /run/plain; echo "unsupervised_clear=$?"
 `,
     );
     expect(output, 'starts', '3');
@@ -2027,6 +2029,9 @@ s6-svdt /run/service/nothing-here; echo "missing=$?"
     expect(output, 'clear', '0');
     expect(output, 'after_clear', '0');
     expect(output, 'missing', '111');
+    // A directory with no supervisor: skarnet's finds no death tally there, a system failure.
+    expect(output, 'unsupervised', '111');
+    expect(output, 'unsupervised_clear', '111');
     assert.match(output, /s6-permafailon: info: permanent failure: 3 deaths/);
   });
 

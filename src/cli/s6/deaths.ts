@@ -29,6 +29,11 @@ async function deathsOf(prog: string, dir: string, clear: boolean): Promise<Deat
     return { exit: S6_EXIT.system };
   }
   const call = await callForS6(prog, { cmd: 'deaths', dirs: absoluteDirs([dir]), clear });
+  if (!call.ok && call.error.code === 'ERR_UNKNOWN_SERVICE') {
+    // No supervisor there: skarnet's reads supervise/death_tally and finds none, a system failure (111).
+    fatal(prog, `unable to read death tally for service ${dir}: No such file or directory (${call.error.message})`);
+    return { exit: S6_EXIT.system };
+  }
   if (!call.ok) return { exit: exitForError(prog, call.error) };
   const [service] = (call.result as { services: { deaths: Death[] }[] }).services;
   return { deaths: service?.deaths ?? [] };
