@@ -37,7 +37,9 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
  */
 function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
   if (condition === 'down' || condition === 'finished') return false;
-  // While a new attempt is under way (steward start after a fix), its outcome is waited for.
+  // While a new attempt is under way (steward start after a fix, s6-svc -wu -u of a service
+  // that failed for good), its outcome is waited for, not the last one's.
+  if (status.spawning) return false;
   return status.state === 'failed' || cannotStart(status);
 }
 

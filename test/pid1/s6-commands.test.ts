@@ -2035,6 +2035,30 @@ s6-svdt-clear /run/plain; echo "unsupervised_clear=$?"
     assert.match(output, /s6-permafailon: info: permanent failure: 3 deaths/);
   });
 
+  it('s6-svc -wu -u of a service that failed for good waits for the new start, and a -wU that ends in a new permanent failure exits 1, as s6-svlisten1', async () => {
+    const services = {
+      // Fails for good the first time, runs the second.
+      'services.d/second/run': '#!/bin/sh\nif [ -e /run/second.ran ]; then exec sleep 1000; fi\ntouch /run/second.ran\nexit 3\n',
+      'services.d/second/finish': '#!/bin/sh\n[ "$1" = 3 ] && exit 125\nexit 0\n',
+      // Fails for good every time, never ready.
+      'services.d/never/notification-fd': '3\n',
+      'services.d/never/run': '#!/bin/sh\nexit 3\n',
+      'services.d/never/finish': '#!/bin/sh\nexit 125\n',
+    };
+    const { output } = await container(
+      services,
+      `
+i=0; until [ -e /run/second.ran ] && [ "$(s6-svstat -o wantedup /run/service/second)" = false ] && [ "$(s6-svstat -o wantedup /run/service/never)" = false ]; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done
+s6-svc -wu -T 5000 -u /run/service/second; echo "second=$?"
+echo "second_up=$(s6-svstat -o up /run/service/second)"
+s6-svc -wU -T 5000 -u /run/service/never; echo "never=$?"
+`,
+    );
+    expect(output, 'second', '0');
+    expect(output, 'second_up', 'true');
+    expect(output, 'never', '1');
+  });
+
   it("a longrun that s6-svc -O leaves running still counts as up for its dependents, and s6-rc -u change of one of them does not undo the -O", async () => {
     const services = {
       ...rcd('daemon', { type: 'longrun\n', run: '#!/bin/sh\n# As Frigate does: no restart for this one.\ns6-svc -O .\nexec sleep 1000\n' }),

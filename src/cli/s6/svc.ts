@@ -59,6 +59,11 @@ export async function s6svc(args: readonly string[]): Promise<number> {
     fatal('s6-svc', 'timed out');
     return S6_WAIT_TIMED_OUT;
   }
+  if (call.error.code === 'ERR_PERMANENT_FAILURE') {
+    // s6-svlisten1's: 1, the one service it listened to failed for good.
+    fatal('s6-svc', call.error.message);
+    return 1;
+  }
   if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
     // A directory no supervisor watches: s6-svc exits 100, and with a wait (s6-svlisten1
     // failing to read its status) 111.
