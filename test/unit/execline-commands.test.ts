@@ -92,6 +92,11 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'dollarat', flags: [] },
   { script: 'dollarat -n -d ,', flags: [] },
   { script: 'multidefine "a b c" { X Y Z } echo $Z $Y $X' },
+  // Every substitution execline lists for multisubstitute, at once.
+  { script: 'multisubstitute { define A x elglob -s F conf.d/*.conf } echo $A $F' },
+  { script: 'multisubstitute { multidefine "a b" { X Y } define Z z } echo $X $Y $Z' },
+  { script: 'multisubstitute { elgetpositionals importas -D none H NO_SUCH_VAR } echo $# $1 $H', flags: [] },
+  { script: 'multisubstitute { foreground { echo no } } echo after' },
   { script: 'multidefine "a b" { X Y Z } echo [${X}] [${Y}] [${Z}] end' },
   { script: 'multidefine -0 "a b" { X Y Z } echo [${X}] [${Y}] [${Z}] end' },
   { script: 'multidefine -r "a b c d" { X Y } echo [${X}] [${Y}] end' },

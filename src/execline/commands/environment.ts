@@ -2,11 +2,13 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { environmentFormatFor } from '../../config/environment-format.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';
 import type { ChainState } from '../state.js';
-import { substitute } from '../substitute.js';
+import { type Bindings, substitute } from '../substitute.js';
+import { bindElglob } from './lookup.js';
+import { bindPositionals } from './positionals.js';
 import { POSITIONAL_PREFIXES, popVariables } from '../variable-stack.js';
 
 /** The commands that set variables: substitution into the rest of the script, and the environment. */
@@ -118,19 +120,32 @@ const define: Command = {
   },
 };
 
+/** What multisubstitute takes in its block, as execline lists them: each binds, none runs anything. */
+const SUBSTITUTIONS: ReadonlyMap<string, (args: readonly ScriptNode[], context: CommandContext) => [Bindings, readonly ScriptNode[]]> = new Map([
+  ['importas', (args: readonly ScriptNode[], context: CommandContext): [Bindings, readonly ScriptNode[]] => single(readImportas(args, context.state))],
+  ['define', (args: readonly ScriptNode[]): [Bindings, readonly ScriptNode[]] => single(readDefine(args))],
+  ['multidefine', (args: readonly ScriptNode[]): [Bindings, readonly ScriptNode[]] => bindMultidefine(args)],
+  ['elglob', bindElglob],
+  ['elgetpositionals', bindPositionals],
+]);
+
+function single([binding, rest]: [Binding, readonly ScriptNode[]]): [Bindings, readonly ScriptNode[]] {
+  return [new Map([binding]), rest];
+}
+
 const multisubstitute: Command = {
-  usage: 'multisubstitute { importas ... define ... } prog...',
+  usage: 'multisubstitute { importas ... define ... multidefine ... elglob ... elgetpositionals ... } prog...',
   run(args, context) {
     const [block, rest] = takeBlock(args, 'the substitutions', this.usage);
     const bindings = new Map<string, Binding[1]>();
     let remaining = block;
     while (remaining.length > 0) {
       const [name, after] = takeWord(remaining, 'a substitution command', this.usage);
-      let binding: Binding;
-      if (name === 'importas') [binding, remaining] = readImportas(after, context.state);
-      else if (name === 'define') [binding, remaining] = readDefine(after);
-      else throw new ExeclineError(`${name} inside multisubstitute is not supported: use importas or define`);
-      bindings.set(binding[0], binding[1]);
+      const bind = SUBSTITUTIONS.get(name);
+      if (bind === undefined) throw new ExeclineError(`${name} inside multisubstitute is not a substitution: use importas, define, multidefine, elglob or elgetpositionals`);
+      const [bound, afterIt] = bind(after, context);
+      for (const [key, value] of bound) bindings.set(key, value);
+      remaining = afterIt;
     }
     return { rest: substitute(rest, bindings) };
   },
@@ -141,23 +156,31 @@ const multisubstitute: Command = {
  * variable without a word is empty (removed with -0), and with -r the last takes the words
  * left; an empty name skips a word.
  */
+const MULTIDEFINE_USAGE = 'multidefine [ -0 ] [ -r ] [ -N | -n ] [ -C | -c ] [ -d delim ] value { vars... } prog...';
+const MULTIDEFINE_OPTIONS = '0rNnCcd:';
+
+function bindMultidefine(args: readonly ScriptNode[]): [Bindings, readonly ScriptNode[]] {
+  const { flags, rest: afterOptions } = parseOptions(args, MULTIDEFINE_OPTIONS, MULTIDEFINE_USAGE);
+  const [value, afterValue] = takeWord(afterOptions, 'the value', MULTIDEFINE_USAGE);
+  const [names, rest] = takeBlock(afterValue, 'the variable names', MULTIDEFINE_USAGE);
+  if (names.length === 0) throw new ExeclineError('empty block');
+  const words = split(value, flags.get('d') ?? ' \t\n\r', flags.has('C'), flags.has('n'));
+  const bindings = new Map<string, Binding[1]>();
+  names.forEach((name, position) => {
+    if (typeof name !== 'string') throw new ExeclineError(`the variable names must be words, not a { block }; usage: ${MULTIDEFINE_USAGE}`);
+    if (name === '') return;
+    if (bindings.has(name)) throw new ExeclineError(`the variable ${name} is named twice`, 111);
+    const takesRest = flags.has('r') && position === names.length - 1 && position < words.length;
+    bindings.set(name, takesRest ? words.slice(position) : (words[position] ?? (flags.has('0') ? undefined : '')));
+  });
+  return [bindings, rest];
+}
+
 const multidefine: Command = {
-  usage: 'multidefine [ -0 ] [ -r ] [ -N | -n ] [ -C | -c ] [ -d delim ] value { vars... } prog...',
-  options: '0rNnCcd:',
+  usage: MULTIDEFINE_USAGE,
+  options: MULTIDEFINE_OPTIONS,
   run(args) {
-    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
-    const [value, afterValue] = takeWord(afterOptions, 'the value', this.usage);
-    const [names, rest] = takeBlock(afterValue, 'the variable names', this.usage);
-    if (names.length === 0) throw new ExeclineError('empty block');
-    const words = split(value, flags.get('d') ?? ' \t\n\r', flags.has('C'), flags.has('n'));
-    const bindings = new Map<string, Binding[1]>();
-    names.forEach((name, position) => {
-      if (typeof name !== 'string') throw new ExeclineError(`the variable names must be words, not a { block }; usage: ${this.usage}`);
-      if (name === '') return;
-      if (bindings.has(name)) throw new ExeclineError(`the variable ${name} is named twice`, 111);
-      const takesRest = flags.has('r') && position === names.length - 1 && position < words.length;
-      bindings.set(name, takesRest ? words.slice(position) : (words[position] ?? (flags.has('0') ? undefined : '')));
-    });
+    const [bindings, rest] = bindMultidefine(args);
     return { rest: substitute(rest, bindings) };
   },
 };

@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import { expandGlob } from '../../sys/glob.js';
 import { executableFile, findExecutable } from '../../sys/which.js';
 import { writeChainOutput } from '../chain-input.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import { ExeclineError, parseOptions, takeBlock, takeWord } from '../options.js';
-import { substitute } from '../substitute.js';
+import type { ScriptNode } from '../script.js';
+import { type Bindings, substitute } from '../substitute.js';
 
 /** The commands that look something up: an account's home (homeof), a program (tryexec), files (elglob). */
 
@@ -65,20 +66,29 @@ const tryexec: Command = {
  * elglob: substitutes the paths a pattern matches (the pattern itself when none, nothing with
  * -0); -m marks directories with a trailing slash. Matches are sorted whether or not -s asks.
  */
+const ELGLOB_USAGE = 'elglob [ -v ] [ -w ] [ -s ] [ -m ] [ -e ] [ -0 ] key pattern prog...';
+const ELGLOB_OPTIONS = 'vwsme0';
+
+/** elglob's substitution, for it and for multisubstitute: the key's paths, and what follows the pattern. */
+export function bindElglob(args: readonly ScriptNode[], context: CommandContext): [Bindings, readonly ScriptNode[]] {
+  const { flags, rest: afterOptions } = parseOptions(args, ELGLOB_OPTIONS, ELGLOB_USAGE);
+  const [key, afterKey] = takeWord(afterOptions, 'the substitution key', ELGLOB_USAGE);
+  const [pattern, rest] = takeWord(afterKey, 'the pattern', ELGLOB_USAGE);
+  // Relative patterns are matched in the chain's directory, which this process has not moved
+  // to; the matches are written as the pattern wrote them, as glob(3) gives them.
+  const cwd = context.state.cwd;
+  const found = expandGlob(pattern, cwd);
+  const matched = found.length !== 1 || found[0] !== pattern;
+  const paths = !matched ? (flags.has('0') ? [] : [pattern]) : flags.has('m') ? found.map((path) => (isDirectory(resolve(cwd, path)) ? `${path}/` : path)) : found;
+  return [new Map([[key, paths]]), rest];
+}
+
 const elglob: Command = {
-  usage: 'elglob [ -v ] [ -w ] [ -s ] [ -m ] [ -e ] [ -0 ] key pattern prog...',
-  options: 'vwsme0',
+  usage: ELGLOB_USAGE,
+  options: ELGLOB_OPTIONS,
   run(args, context) {
-    const { flags, rest: afterOptions } = parseOptions(args, this.options, this.usage);
-    const [key, afterKey] = takeWord(afterOptions, 'the substitution key', this.usage);
-    const [pattern, rest] = takeWord(afterKey, 'the pattern', this.usage);
-    // Relative patterns are matched in the chain's directory, which this process has not moved
-    // to; the matches are written as the pattern wrote them, as glob(3) gives them.
-    const cwd = context.state.cwd;
-    const found = expandGlob(pattern, cwd);
-    const matched = found.length !== 1 || found[0] !== pattern;
-    const paths = !matched ? (flags.has('0') ? [] : [pattern]) : flags.has('m') ? found.map((path) => (isDirectory(resolve(cwd, path)) ? `${path}/` : path)) : found;
-    return { rest: substitute(rest, new Map([[key, paths]])) };
+    const [bindings, rest] = bindElglob(args, context);
+    return { rest: substitute(rest, bindings) };
   },
 };
 

@@ -1,8 +1,9 @@
 import { writeChainOutput } from '../chain-input.js';
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import type { ChainState } from '../state.js';
 import { ExeclineError, parseOptions } from '../options.js';
-import { substitute } from '../substitute.js';
+import type { ScriptNode } from '../script.js';
+import { type Bindings, substitute } from '../substitute.js';
 import { warn } from '../report.js';
 import { positionalCount, readBlock, strictness } from './runblock.js';
 
@@ -59,22 +60,31 @@ const shift: Command = {
  * num that no parameter was given for are substituted as empty words too, as with execlineb -S num
  * (and said under EXECLINE_STRICT, as execlineb -w and -W say it).
  */
+const ELGETPOSITIONALS_USAGE = 'elgetpositionals [ -P num ] prog...';
+const ELGETPOSITIONALS_OPTIONS = 'P:';
+
+/** elgetpositionals' substitution, for it and for multisubstitute. */
+export function bindPositionals(args: readonly ScriptNode[], context: CommandContext): [Bindings, readonly ScriptNode[]] {
+  const { flags, rest } = parseOptions(args, ELGETPOSITIONALS_OPTIONS, ELGETPOSITIONALS_USAGE);
+  const minimum = flags.get('P') ?? '0';
+  if (!/^\d+$/.test(minimum)) throw new ExeclineError(`usage: ${ELGETPOSITIONALS_USAGE}`);
+  const values = positionals(context.state);
+  if (values.length < Number(minimum) && strictness(context.state) > 0) {
+    const message = `too few arguments: expected at least ${minimum} but got ${values.length}`;
+    if (strictness(context.state) > 1) throw new ExeclineError(message);
+    warn(context.name, message);
+  }
+  const bindings = new Map<string, string | readonly string[]>([['#', String(values.length)], ['@', values]]);
+  bindings.set('0', context.state.env.get('0') ?? '');
+  for (let number = 1; number <= Math.max(values.length, Number(minimum)); number++) bindings.set(String(number), values[number - 1] ?? '');
+  return [bindings, rest];
+}
+
 const elgetpositionals: Command = {
-  usage: 'elgetpositionals [ -P num ] prog...',
-  options: 'P:',
+  usage: ELGETPOSITIONALS_USAGE,
+  options: ELGETPOSITIONALS_OPTIONS,
   run(args, context) {
-    const { flags, rest } = parseOptions(args, this.options, this.usage);
-    const minimum = flags.get('P') ?? '0';
-    if (!/^\d+$/.test(minimum)) throw new ExeclineError(`usage: ${this.usage}`);
-    const values = positionals(context.state);
-    if (values.length < Number(minimum) && strictness(context.state) > 0) {
-      const message = `too few arguments: expected at least ${minimum} but got ${values.length}`;
-      if (strictness(context.state) > 1) throw new ExeclineError(message);
-      warn(context.name, message);
-    }
-    const bindings = new Map<string, string | readonly string[]>([['#', String(values.length)], ['@', values]]);
-    bindings.set('0', context.state.env.get('0') ?? '');
-    for (let number = 1; number <= Math.max(values.length, Number(minimum)); number++) bindings.set(String(number), values[number - 1] ?? '');
+    const [bindings, rest] = bindPositionals(args, context);
     return { rest: substitute(rest, bindings) };
   },
 };
