@@ -22,6 +22,9 @@ for (const name of ['a.conf', 'b.conf', 'c.txt']) writeFileSync(join(work, 'conf
 mkdirSync(join(work, 'conf.d', 'sub.d'));
 writeFileSync(join(work, 'app.env'), '# settings\nA=1\n  B = two words  \nC=\n\nD="  q\\tx "\nE=a\\\nb\n');
 writeFileSync(join(work, 'bad.env'), 'A=1\nno equals here\n');
+// A value that starts on a joined line keeps that line's leading whitespace; quotes anywhere in a value.
+writeFileSync(join(work, 'joined.env'), 'B = \\\n   lead\nI=a"b"c\nJ = x " y " z  \nK=\\\n  \n');
+writeFileSync(join(work, 'backslash.env'), 'F= \\t\n');
 writeFileSync(join(work, 'counter'), '0');
 
 interface Outcome {
@@ -65,6 +68,8 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'redirfd -r 0 app.env withstdinas -E V echo $V' },
   { script: 'envfile app.env sh -c "echo \\"[$A] [$B] [$C] [$D] [$E]\\""' },
   { script: 'envfile bad.env true' },
+  { script: 'envfile joined.env sh -c "echo \\"[$B] [$I] [$J] [$K]\\""' },
+  { script: 'envfile backslash.env true' },
   { script: 'envfile no-such.env true' },
   { script: 'homeof root' },
   { script: 'homeof no-such-user' },

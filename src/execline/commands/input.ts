@@ -21,24 +21,61 @@ function unquote(text: string): string {
 
 /**
  * envfile's format: `key = value` lines, whitespace around both ignored, blank lines and #
- * comments skipped, a backslash at the end of a line joining the next, and a double-quoted
- * value keeping its spaces and taking C escapes. Throws with the line of a malformed one.
+ * comments skipped, a backslash at the end of a line joining the next (whose leading whitespace
+ * is then part of a value that starts there), and double-quoted parts of a value, anywhere in
+ * it, keeping their spaces and taking C escapes. Throws with the line of a malformed one.
  */
 export function parseEnvfile(text: string, file: string): Map<string, string> {
   const variables = new Map<string, string>();
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
     const number = index + 1;
-    let line = lines[index] ?? '';
+    const line = lines[index] ?? '';
     if (/^\s*(#|$)/.test(line)) continue;
-    while (line.endsWith('\\') && index + 1 < lines.length) line = line.slice(0, -1) + (lines[++index] ?? '');
-    const match = /^\s*([^=\s]+)\s*=(.*)$/s.exec(line);
-    if (match === null) throw new ExeclineError(`in ${file}: syntax error line ${number}`, 1);
-    const raw = (match[2] ?? '').trim();
-    const quoted = /^"((?:[^"\\]|\\.)*)"$/s.exec(raw);
-    variables.set(match[1] ?? '', quoted === null ? raw : unquote(quoted[1] ?? ''));
+    // The line and those its backslashes join to it, and where each joined one starts.
+    let joined = line;
+    const starts: number[] = [];
+    while (joined.endsWith('\\') && index + 1 < lines.length) {
+      joined = joined.slice(0, -1);
+      starts.push(joined.length);
+      joined += lines[++index] ?? '';
+    }
+    const match = /^\s*([^=\s]+)\s*=/.exec(joined);
+    const value = match === null ? undefined : envfileValue(joined, match[0].length, starts);
+    if (match === null || value === undefined) throw new ExeclineError(`in ${file}: syntax error line ${number}`, 1);
+    variables.set(match[1] ?? '', value);
   }
   return variables;
+}
+
+/**
+ * The value after `=` at `from`: its leading and trailing whitespace stripped, but kept in
+ * double quotes and at the start of a joined line it starts on; undefined for a bare backslash
+ * or an unclosed quote, which execline refuses.
+ */
+function envfileValue(joined: string, from: number, starts: readonly number[]): string | undefined {
+  const startsOnJoinedLine = starts.find((start) => start >= from && joined.slice(from, start).trim() === '');
+  let position = startsOnJoinedLine ?? from;
+  if (startsOnJoinedLine === undefined) while (position < joined.length && /\s/.test(joined[position] ?? '')) position++;
+  let value = '';
+  // What the value is once trailing whitespace outside quotes is stripped (a joined line's
+  // leading whitespace, not skipped above, stays in front of what follows it).
+  let kept = 0;
+  for (; position < joined.length; position++) {
+    const char = joined[position] ?? '';
+    if (char === '\\') return undefined;
+    if (char !== '"') {
+      value += char;
+      if (!/\s/.test(char)) kept = value.length;
+      continue;
+    }
+    const closing = /^((?:[^"\\]|\\.)*)"/s.exec(joined.slice(position + 1));
+    if (closing === null) return undefined;
+    value += unquote(closing[1] ?? '');
+    kept = value.length;
+    position += (closing[0] ?? '').length;
+  }
+  return value.slice(0, kept);
 }
 
 const envfile: Command = {
