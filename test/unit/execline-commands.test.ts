@@ -84,6 +84,10 @@ const CASES: readonly { readonly script: string; readonly input?: string; readon
   { script: 'cd conf.d/sub.d elglob -s F ../*.conf echo $F' },
   { script: 'elglob -s F ./conf.d/*.conf echo $F' },
   { script: 'elglob -s F conf.d//a* echo $F' },
+  { script: 'elglob -s -0 F conf.d/*/ echo [ $F ]' },
+  { script: 'elglob -0 F conf.d/a.conf echo [ $F ]' },
+  { script: 'elglob -0 F conf.d/none.conf echo [ $F ]' },
+  { script: 'elglob -s -0 F conf.d/[[:alpha:]].conf echo [ $F ]' },
   // The chain's umask, for redirfd's own files too.
   { script: 'foreground { rm -f secret } umask 077 foreground { redirfd -w 1 secret echo x } stat -c %a secret' },
   { script: 'foreground { rm -f open } umask 0 foreground { redirfd -w 1 open echo x } stat -c %a open' },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { expandGlob } from '../../src/sys/glob.js';
+import { expandGlob, globMatches } from '../../src/sys/glob.js';
 import { makeTree, removeTree } from '../helpers/tree.js';
 
 describe('expandGlob', () => {
@@ -18,6 +18,8 @@ describe('expandGlob', () => {
       'logs/b2': '',
       'logs/c3': '',
       'logs/[x]': '',
+      'logs/]bb': '',
+      'logs/\\x1': '',
       'logs/weird.name+(1)': '',
       'sites/one/conf': '',
       'sites/two/conf': '',
@@ -87,10 +89,28 @@ describe('expandGlob', () => {
     assert.deepEqual(expandGlob(`${root}//logs/a*`), [`${root}//logs/a1`, `${root}//logs/app.log`]);
   });
 
-  it('takes a character after a backslash as it is', () => {
-    assert.deepEqual(expandGlob(join(root, 'logs/\\[x\\]')), [join(root, 'logs/\\[x\\]')]);
+  it('takes a character after a backslash as it is, or the backslash itself with noEscape', () => {
+    assert.deepEqual(expandGlob(join(root, 'logs/\\[x\\]')), inRoot('logs/[x]'));
     assert.deepEqual(expandGlob(join(root, 'logs/\\[*')), inRoot('logs/[x]'));
     assert.deepEqual(expandGlob('\\*', root), ['\\*']);
+    assert.deepEqual(globMatches('logs/\\x*', root, { noEscape: true }), ['logs/\\x1']);
+    assert.deepEqual(globMatches('logs/\\x*', root), []);
+  });
+
+  it('matches directories only with a pattern that ends in a slash', () => {
+    assert.deepEqual(expandGlob('sites/*/', root), ['sites/one/', 'sites/three/', 'sites/two/']);
+    assert.deepEqual(globMatches('logs/*/', root), []);
+  });
+
+  it('reads a ] first in a bracket as a character, and POSIX classes', () => {
+    assert.deepEqual(globMatches('logs/[]b]*', root), ['logs/]bb', 'logs/b2']);
+    assert.deepEqual(globMatches('logs/[!]ab]?', root), ['logs/c3']);
+    assert.deepEqual(globMatches('logs/[[:alpha:]][[:digit:]]', root), ['logs/a1', 'logs/b2', 'logs/c3']);
+  });
+
+  it('finds a path without wildcards when it exists, as glob(3), and nothing when not', () => {
+    assert.deepEqual(globMatches('logs/app.log', root), ['logs/app.log']);
+    assert.deepEqual(globMatches('logs/none.log', root), []);
   });
 
   it('expands a relative pattern against the working directory and returns relative paths', () => {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { expandGlob } from '../../sys/glob.js';
+import { globMatches } from '../../sys/glob.js';
 import { executableFile, findExecutable } from '../../sys/which.js';
 import { writeChainOutput } from '../chain-input.js';
 import type { Command, CommandContext } from '../command.js';
@@ -76,10 +76,10 @@ export function bindElglob(args: readonly ScriptNode[], context: CommandContext)
   const [pattern, rest] = takeWord(afterKey, 'the pattern', ELGLOB_USAGE);
   // Relative patterns are matched in the chain's directory, which this process has not moved
   // to; the matches are written as the pattern wrote them, as glob(3) gives them.
+  // -e: backslashes are characters (GLOB_NOESCAPE).
   const cwd = context.state.cwd;
-  const found = expandGlob(pattern, cwd);
-  const matched = found.length !== 1 || found[0] !== pattern;
-  const paths = !matched ? (flags.has('0') ? [] : [pattern]) : flags.has('m') ? found.map((path) => (isDirectory(resolve(cwd, path)) ? `${path}/` : path)) : found;
+  const found = globMatches(pattern, cwd, { noEscape: flags.has('e') });
+  const paths = found.length === 0 ? (flags.has('0') ? [] : [pattern]) : flags.has('m') ? found.map((path) => (isDirectory(resolve(cwd, path)) ? `${path}/` : path)) : found;
   return [new Map([[key, paths]]), rest];
 }
 
