@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ProcessPort } from './spawn.js';
@@ -13,7 +13,13 @@ import type { ProcessPort } from './spawn.js';
  * value the kernel will not take (one below PID 1's own without CAP_SYS_RESOURCE). Returns the
  * reason instead when this process cannot write its own value.
  */
-export function withOomScoreAdj(port: ProcessPort, plan: OomScoreValues, refused: (code: string) => void, proc = '/proc'): ProcessPort | string {
+export function withOomScoreAdj(
+  port: ProcessPort,
+  plan: OomScoreValues,
+  refused: (code: string) => void,
+  proc = '/proc',
+  procIsOurs: () => boolean = () => procNumbersOurPids(proc),
+): ProcessPort | string {
   let ownFd: number;
   try {
     ownFd = openSync(join(proc, 'self', 'oom_score_adj'), constants.O_WRONLY);
@@ -36,6 +42,9 @@ export function withOomScoreAdj(port: ProcessPort, plan: OomScoreValues, refused
     }
   };
   const setChild = (pid: number): void => {
+    // A /proc of a parent PID namespace numbers processes otherwise: the pid there is another
+    // process. The child then keeps the half-way value it inherited.
+    if (!procIsOurs()) return;
     let fd: number;
     try {
       fd = openSync(join(proc, String(pid), 'oom_score_adj'), constants.O_WRONLY);
@@ -95,4 +104,13 @@ export interface OomScoreValues {
   readonly value: number;
   readonly whileStarting: number;
   readonly own: number;
+}
+
+/** Whether `proc` numbers processes as this PID namespace does (a container's own /proc). */
+function procNumbersOurPids(proc: string): boolean {
+  try {
+    return readlinkSync(join(proc, 'self')) === String(process.pid);
+  } catch {
+    return false;
+  }
 }

@@ -61,14 +61,19 @@ export function planOomScore(setting: OomScoreSetting, ownRssBytes: number, proc
   if (own >= OOM_SCORE_ADJ_MAX || own <= OOM_SCORE_ADJ_MIN) return undefined;
   const limit = memoryLimit(proc, cgroupRoot);
   if (limit === undefined) return undefined;
-  const offset = Math.max(1, Math.ceil((GROWTH_ALLOWANCE * ownRssBytes * 1000) / limit.bytes));
+  // At least 2: PID 1 holds half of it while starting, and must stay below the other half.
+  const offset = Math.max(2, Math.ceil((GROWTH_ALLOWANCE * ownRssBytes * 1000) / limit.bytes));
   const value = Math.min(OOM_SCORE_ADJ_MAX, own + offset);
   return { value, whileStarting: halfWay(own, value), own, limit };
 }
 
-/** Half way up from `own` to `value`, rounded up; `own` when `value` is not above it (lowering a child is for after its start). */
+/**
+ * Half way up from `own` to `value`, rounded down, so that the processes at `value` stay above
+ * PID 1 while it holds it (a step of 1 leaves PID 1 where it is); `own` when `value` is not
+ * above it (lowering a child is for after its start).
+ */
 function halfWay(own: number, value: number): number {
-  return value > own ? own + Math.ceil((value - own) / 2) : own;
+  return value > own ? own + Math.floor((value - own) / 2) : own;
 }
 
 function readOwnOomScoreAdj(proc: string): number | undefined {

@@ -68,6 +68,10 @@ describe('planOomScore', () => {
     const plan = planOomScore({ mode: 'auto' }, 50 * MIB, proc, cgroup);
     assert.equal(plan?.value, 196);
     assert.equal(plan?.whileStarting, 98);
+    // A step of at least 2, so that PID 1, holding half of it while starting, stays below the rest.
+    const huge = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/self/cgroup': '0::/\n', 'proc/meminfo': 'MemTotal:       999999999 kB\n' });
+    assert.deepEqual([planOomScore({ mode: 'auto' }, 50 * MIB, huge.proc, huge.cgroup)?.value, planOomScore({ mode: 'auto' }, 50 * MIB, huge.proc, huge.cgroup)?.whileStarting], [2, 1]);
+    assert.equal(planOomScore({ mode: 'value', value: 1 }, 50 * MIB, huge.proc, huge.cgroup)?.whileStarting, 0);
     assert.equal(plan?.own, 0);
     // With a machine's memory only, a small step, but one.
     const host = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/self/cgroup': '0::/\n', 'proc/meminfo': meminfo });
@@ -111,7 +115,7 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc);
+    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, () => true);
     assert.ok(typeof shielded !== 'string');
     const quiet = { onExit: () => undefined };
     let childWhenHeard: string | undefined;
@@ -143,13 +147,23 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, { value: -100, whileStarting: 0, own: 0 }, (code) => refusals.push(code), proc);
+    const shielded = withOomScoreAdj(port, { value: -100, whileStarting: 0, own: 0 }, (code) => refusals.push(code), proc, () => true);
     assert.ok(typeof shielded !== 'string');
     for (let i = 0; i < 3; i++) shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
     assert.equal(started, 3);
     assert.deepEqual(refusals, ['ENOSPC']);
     // Not raised while starting: a value below its own is for the started processes alone.
     assert.equal(lastLine(join(proc, 'self', 'oom_score_adj')), '0');
+  });
+
+  it("leaves a started process at the half-way value where /proc numbers another PID namespace's processes", () => {
+    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/10/oom_score_adj': '0\n' });
+    const port: ProcessPort = { spawn: (_spec, callbacks) => callbacks.onSpawned(10), signal: () => true };
+    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, () => false);
+    assert.ok(typeof shielded !== 'string');
+    shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
+    // Pid 10 of that /proc is someone else: untouched.
+    assert.equal(lastLine(join(proc, '10', 'oom_score_adj')), '0');
   });
 
   it("says why when this process's own value cannot be written", () => {
