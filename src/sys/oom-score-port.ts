@@ -1,6 +1,7 @@
-import { closeSync, constants, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { procDirOfChild } from './proc.js';
 import type { ProcessPort } from './spawn.js';
 
 /**
@@ -18,7 +19,7 @@ export function withOomScoreAdj(
   plan: OomScoreValues,
   refused: (code: string) => void,
   proc = '/proc',
-  procIsOurs: () => boolean = () => procNumbersOurPids(proc),
+  procDirOf: (pid: number) => string | undefined = procDirOfChild,
 ): ProcessPort | string {
   let ownFd: number;
   try {
@@ -42,12 +43,13 @@ export function withOomScoreAdj(
     }
   };
   const setChild = (pid: number): void => {
-    // A /proc of a parent PID namespace numbers processes otherwise: the pid there is another
-    // process. The child then keeps the half-way value it inherited.
-    if (!procIsOurs()) return;
+    // A /proc of a parent PID namespace numbers processes otherwise: PID there is another
+    // process, so the child is looked up by its own numbers there.
+    const dir = procDirOf(pid);
+    if (dir === undefined) return;
     let fd: number;
     try {
-      fd = openSync(join(proc, String(pid), 'oom_score_adj'), constants.O_WRONLY);
+      fd = openSync(join(dir, 'oom_score_adj'), constants.O_WRONLY);
     } catch {
       return; // gone already
     }
@@ -104,13 +106,4 @@ export interface OomScoreValues {
   readonly value: number;
   readonly whileStarting: number;
   readonly own: number;
-}
-
-/** Whether `proc` numbers processes as this PID namespace does (a container's own /proc). */
-function procNumbersOurPids(proc: string): boolean {
-  try {
-    return readlinkSync(join(proc, 'self')) === String(process.pid);
-  } catch {
-    return false;
-  }
 }

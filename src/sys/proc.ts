@@ -82,6 +82,32 @@ export function listChildrenByThread(): ChildrenByThread {
   return { mainThread: inOurNamespace(numbering, mainThread), otherThreads: inOurNamespace(numbering, otherThreads) };
 }
 
+/**
+ * The /proc directory of a child of this process, given its pid in our namespace: /proc/PID
+ * with a /proc of our own; with a parent namespace's, the one among our children whose NSpid
+ * ends with PID. Undefined when it is not found (gone already, or /proc unreadable).
+ */
+export function procDirOfChild(pid: number): string | undefined {
+  try {
+    const numbering = procNumbering();
+    if (numbering.ourLevel === undefined) return `/proc/${pid}`;
+    for (const tid of readdirSync('/proc/self/task')) {
+      let text = '';
+      try {
+        text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+      } catch {
+        continue; // a thread that ended
+      }
+      for (const word of text.split(' ')) {
+        if (word !== '' && namespacePids(word)?.[numbering.ourLevel] === String(pid)) return `/proc/${word}`;
+      }
+    }
+  } catch {
+    // /proc unreadable: nothing to point at.
+  }
+  return undefined;
+}
+
 /** Direct children of this process, across all its threads. Throws as listChildrenByThread does. */
 export function listChildren(): number[] {
   const { mainThread, otherThreads } = listChildrenByThread();

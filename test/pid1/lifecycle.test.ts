@@ -853,6 +853,14 @@ test("services and the CMD get an oom_score_adj above PID 1's, so that a memory 
       assert.ok(adj('cmd') >= adj('service') && adj('cmd') > adj('pid1'), `CMD ${adj('cmd')}, service ${adj('service')}`);
     }
   }
+  // In a PID namespace without a /proc of its own, the service is found by its own pid there.
+  const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+  const wanted = Math.min(1000, own + 10);
+  const etc = scriptTree({ 'services.d/pool/run': `#!/bin/sh\nsleep 0.3\ncat /proc/self/oom_score_adj > "${'$'}MARK"/late-adj\nexec sleep 100\n` });
+  const foreign = startInit({ ownProc: false, env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, STEWARD_OOM_SCORE_ADJ: String(wanted) }, args: ['sleep', '1'] });
+  runs.push(foreign);
+  assert.equal((await foreign.exited).code, 0, foreign.output());
+  assert.equal(Number(readFileSync(join(etc, 'late-adj'), 'utf8')), wanted, foreign.output());
 });
 
 test('a signal during cont-init is honoured: the rest of boot is skipped', { skip }, async () => {

@@ -115,7 +115,7 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, () => true);
+    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, (pid) => join(proc, String(pid)));
     assert.ok(typeof shielded !== 'string');
     const quiet = { onExit: () => undefined };
     let childWhenHeard: string | undefined;
@@ -147,7 +147,7 @@ describe('withOomScoreAdj', () => {
       },
       signal: () => true,
     };
-    const shielded = withOomScoreAdj(port, { value: -100, whileStarting: 0, own: 0 }, (code) => refusals.push(code), proc, () => true);
+    const shielded = withOomScoreAdj(port, { value: -100, whileStarting: 0, own: 0 }, (code) => refusals.push(code), proc, (pid) => join(proc, String(pid)));
     assert.ok(typeof shielded !== 'string');
     for (let i = 0; i < 3; i++) shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
     assert.equal(started, 3);
@@ -156,14 +156,16 @@ describe('withOomScoreAdj', () => {
     assert.equal(lastLine(join(proc, 'self', 'oom_score_adj')), '0');
   });
 
-  it("leaves a started process at the half-way value where /proc numbers another PID namespace's processes", () => {
-    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/10/oom_score_adj': '0\n' });
+  it("finds a started process by its own numbers where /proc is another PID namespace's, and touches no other", () => {
+    const { proc } = fakeSystem({ 'proc/self/oom_score_adj': '0\n', 'proc/10/oom_score_adj': '0\n', 'proc/4242/oom_score_adj': '0\n' });
     const port: ProcessPort = { spawn: (_spec, callbacks) => callbacks.onSpawned(10), signal: () => true };
-    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, () => false);
+    // Our pid 10 is that /proc's 4242.
+    const shielded = withOomScoreAdj(port, { value: 300, whileStarting: 150, own: 0 }, () => assert.fail('refused'), proc, (pid) => (pid === 10 ? join(proc, '4242') : undefined));
     assert.ok(typeof shielded !== 'string');
     shielded.spawn(spec, { onSpawned: () => undefined, onExit: () => undefined, onSpawnError: () => undefined });
     // Pid 10 of that /proc is someone else: untouched.
     assert.equal(lastLine(join(proc, '10', 'oom_score_adj')), '0');
+    assert.equal(lastLine(join(proc, '4242', 'oom_score_adj')), '300');
   });
 
   it("says why when this process's own value cannot be written", () => {
