@@ -246,9 +246,9 @@ export class ServiceSupervisor {
    * whether it is wanted up, as s6: one run with -o, or wanted down, stays down after it.
    */
   restart(options: { resume?: boolean } = {}): boolean {
-    // A run being stopped is not restarted; one wanted up again while it stops (s6-svc -d, then
-    // -u, of a run that handles its down-signal) is up for s6, and -r signals it again.
-    if (this.#pid === null || !isRunning(this.#state) || (this.#state === 'stopping' && !this.#wantUp)) return false;
+    // A run still there after its down-signal (one that handles it, or stops slowly) is up for
+    // s6, and s6-svc -r sends the down-signal again, wanted up or not.
+    if (this.#pid === null || !isRunning(this.#state)) return false;
     this.#stopRequested = true;
     this.port.signal(this.#pid, this.definition.downSignal);
     // s6-svc -r sends the down-signal alone: a paused run stays paused, the signal pending,
