@@ -64,6 +64,12 @@ function inOurNamespace(numbering: ProcNumbering, procPids: readonly number[]): 
  */
 export function listChildrenByThread(): ChildrenByThread {
   const numbering = procNumbering();
+  const { mainThread, otherThreads } = procChildrenByThread(numbering);
+  return { mainThread: inOurNamespace(numbering, mainThread), otherThreads: inOurNamespace(numbering, otherThreads) };
+}
+
+/** Our children as /proc numbers them, by the thread that forked them. Throws as listChildrenByThread does. */
+function procChildrenByThread(numbering: ProcNumbering): ChildrenByThread {
   const mainThread: number[] = [];
   const otherThreads: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
@@ -79,7 +85,7 @@ export function listChildrenByThread(): ChildrenByThread {
       if (word !== '') list.push(Number(word));
     }
   }
-  return { mainThread: inOurNamespace(numbering, mainThread), otherThreads: inOurNamespace(numbering, otherThreads) };
+  return { mainThread, otherThreads };
 }
 
 /**
@@ -90,18 +96,11 @@ export function listChildrenByThread(): ChildrenByThread {
 export function procDirOfChild(pid: number): string | undefined {
   try {
     const numbering = procNumbering();
-    if (numbering.ourLevel === undefined) return `/proc/${pid}`;
-    for (const tid of readdirSync('/proc/self/task')) {
-      let text = '';
-      try {
-        text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
-      } catch {
-        continue; // a thread that ended
-      }
-      for (const word of text.split(' ')) {
-        if (word !== '' && namespacePids(word)?.[numbering.ourLevel] === String(pid)) return `/proc/${word}`;
-      }
-    }
+    const level = numbering.ourLevel;
+    if (level === undefined) return `/proc/${pid}`;
+    const { mainThread, otherThreads } = procChildrenByThread(numbering);
+    const procPid = [...otherThreads, ...mainThread].find((candidate) => namespacePids(String(candidate))?.[level] === String(pid));
+    if (procPid !== undefined) return `/proc/${procPid}`;
   } catch {
     // /proc unreadable: nothing to point at.
   }

@@ -65,7 +65,7 @@ export class S6SuperviseDirs {
       format: this.options.format,
       now: () => this.options.now(),
       applyLetters: (target, letters) => this.#apply(target, letters),
-      written: (path, error) => this.#noteStatusWrite(path, error),
+      noteStatusWrite: (path, error) => this.#noteStatusWrite(path, error),
     });
     try {
       dir.open();

@@ -16,8 +16,8 @@ export interface ServiceDirOptions {
   now(): number;
   /** Letters read from supervise/control, to be applied as s6-svc's. Resolves once they are. */
   applyLetters(supervisor: ServiceSupervisor, letters: string): Promise<void>;
-  /** Whether a status file could be written: `error` when not (a full /run), undefined when it was. */
-  written(path: string, error?: NodeJS.ErrnoException): void;
+  /** How a status file's write went: `error` when it failed (a full /run), undefined when it was written. */
+  noteStatusWrite(path: string, error?: NodeJS.ErrnoException): void;
 }
 
 /**
@@ -198,11 +198,11 @@ export class ServiceDir {
       writeFileSync(`${path}.new`, bytes);
       renameSync(`${path}.new`, path);
     } catch (error) {
-      // The live directory was removed under us (the service is being reinstalled): nothing to keep up to date.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.#options.written(path, error as NodeJS.ErrnoException);
+      // ENOENT: the live directory was removed under us (the service is being reinstalled), nothing to keep up to date.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.#options.noteStatusWrite(path, error as NodeJS.ErrnoException);
       return;
     }
-    this.#options.written(path);
+    this.#options.noteStatusWrite(path);
   }
 }
 
