@@ -132,6 +132,8 @@ export class ServiceSupervisor {
   #cancelTimer: (() => void) | null = null;
   #cancelKillTimer: (() => void) | null = null;
   readonly #listeners = new Set<(event: SupervisorEvent, supervisor: ServiceSupervisor) => void>();
+  /** Events not told yet, while #startsBeforeTelling runs; null otherwise. */
+  #held: SupervisorEvent[] | null = null;
 
   constructor(
     definition: LongrunDefinition,
@@ -315,7 +317,39 @@ export class ServiceSupervisor {
   }
 
   #emit(event: SupervisorEvent): void {
+    if (this.#held !== null) {
+      this.#held.push(event);
+      return;
+    }
     for (const listener of this.#listeners) listener(event, this);
+  }
+
+  /**
+   * Runs `work` with the events it emits told only once it is over: a restart's start is
+   * asked for (and runs on another thread) before the listeners write their status files
+   * and log lines about the death, rather than after. They hear the same events in the same
+   * order, each with the status as it is once `work` is done. Events the listeners cause
+   * meanwhile are told after those, in order.
+   */
+  #startsBeforeTelling(work: () => void): void {
+    if (this.#held !== null) {
+      work();
+      return;
+    }
+    const held: SupervisorEvent[] = [];
+    this.#held = held;
+    try {
+      work();
+    } finally {
+      try {
+        for (let index = 0; index < held.length; index++) {
+          const event = held[index];
+          if (event !== undefined) for (const listener of this.#listeners) listener(event, this);
+        }
+      } finally {
+        this.#held = null;
+      }
+    }
   }
 
   #transition(to: ServiceState): void {
@@ -424,6 +458,10 @@ export class ServiceSupervisor {
   }
 
   #onRunExit(termination: Termination, startedAt: number): void {
+    this.#startsBeforeTelling(() => this.#afterRunExit(termination, startedAt));
+  }
+
+  #afterRunExit(termination: Termination, startedAt: number): void {
     this.#cancelKillTimer?.();
     this.#cancelKillTimer = null;
     const exit: ServiceExit = {

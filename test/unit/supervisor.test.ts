@@ -770,6 +770,54 @@ describe('ServiceSupervisor: a start whose pid comes later (posix_spawn on anoth
     assert.equal(port.processes.length, 1);
   });
 
+  it('a restart due at once is asked for before the listeners hear of the death, who hear the same events in the same order', () => {
+    const { clock, port, supervisor, events } = harness({ minRestartIntervalMs: 0 });
+    port.deferSpawns = true;
+    supervisor.up();
+    port.completeSpawns();
+    const attemptsWhenTold: number[] = [];
+    supervisor.subscribe((event) => {
+      if (event.type === 'exited') attemptsWhenTold.push(port.attempts.length);
+    });
+    events.length = 0;
+    clock.advance(50);
+    port.exit(port.last.pid, { signal: 'SIGKILL' });
+    // The listeners' work (status files, log lines) no longer delays the new run.
+    assert.deepEqual(attemptsWhenTold, [2]);
+    assert.deepEqual(
+      events.map((event) => (event.type === 'state' ? `${event.from}->${event.to}` : event.type)),
+      ['exited', 'up->backoff'],
+    );
+    port.completeSpawns();
+    assert.deepEqual(
+      events.map((event) => (event.type === 'state' ? `${event.from}->${event.to}` : event.type)),
+      ['exited', 'up->backoff', 'backoff->up', 'spawned'],
+    );
+  });
+
+  it('events a listener causes while held ones are told come after them, in order', () => {
+    const { port, supervisor, events } = harness({ minRestartIntervalMs: 0 });
+    port.deferSpawns = true;
+    supervisor.up();
+    port.completeSpawns();
+    let stopped = false;
+    supervisor.subscribe((event) => {
+      // A listener that stops the service on hearing of its death (as an operator's script might).
+      if (event.type === 'exited' && !stopped) {
+        stopped = true;
+        supervisor.down();
+      }
+    });
+    events.length = 0;
+    port.exit(port.last.pid, { code: 1 });
+    const told = events.map((event) => (event.type === 'state' ? `${event.from}->${event.to}` : event.type));
+    assert.deepEqual(told, ['exited', 'up->backoff', 'backoff->down']);
+    // The start already asked for is stopped as soon as its pid is known.
+    port.completeSpawns();
+    assert.deepEqual(port.signalsTo(port.last.pid), ['SIGTERM', 'SIGCONT']);
+    assert.equal(supervisor.status.wantUp, false);
+  });
+
   it('a start that fails after a stop was asked for leaves the service down, with no retry', async () => {
     const { clock, port, supervisor } = harness();
     port.failNextSpawn('ENOENT');
