@@ -26,7 +26,7 @@ import { cliLatency } from './lib/cli.mjs';
 import { chainTrees, floorTree, graphCycle, koffiFloor, nodeFloor, realisticTrees, summarizeCycles } from './lib/graph.mjs';
 import { killAll } from './lib/instance.mjs';
 import { floorSupervisor } from './lib/floor-supervisor.mjs';
-import { bootCycle, restartLatency } from './lib/measure.mjs';
+import { bootCycle, restartLatency, restartLatencyTogether } from './lib/measure.mjs';
 import { droppedNodeVariables, REPO, s6, setKeepNodeEnv, steward, stewardMissing } from './lib/peers.mjs';
 import { evaluateTargets, perServiceKB, renderReport } from './lib/report.mjs';
 import { summarize } from './lib/stats.mjs';
@@ -41,6 +41,9 @@ const FULL = {
     { services: 500, reps: 2 },
   ],
   restartKills: 30,
+  // With the throttle off each kill takes a few tens of milliseconds: more of them make the
+  // median steadier, which the comparison with the floor needs.
+  throttleOffKills: 60,
   earlyKills: 5,
   // Steward by default waits until 1 s has passed since the previous start;
   // killing after 1.1 s of uptime measures the real respawn path rather than
@@ -85,6 +88,7 @@ const QUICK = {
     { services: 500, reps: 1 },
   ],
   restartKills: 5,
+  throttleOffKills: 10,
   earlyKills: 2,
   settleMs: 1000,
   cliRuns: 5,
@@ -330,7 +334,7 @@ function restartPlan(peers, settings) {
   const settled = { kills: settings.restartKills, uptimeMs: settings.settledUptimeMs };
   const early = { kills: settings.earlyKills, uptimeMs: settings.earlyUptimeMs };
   if (ids.has('steward')) {
-    plan.push({ peer: steward, key: 'throttleOff', throttleMs: 0, kills: settings.restartKills, uptimeMs: settings.earlyUptimeMs });
+    plan.push({ peer: steward, key: 'throttleOff', throttleMs: 0, kills: settings.throttleOffKills, uptimeMs: settings.earlyUptimeMs });
   }
   for (const peer of peers) {
     plan.push({ peer, key: 'default', ...settled });
@@ -345,25 +349,42 @@ async function restartPhase(peers, results, workRoot, settings) {
   for (const { peer, key, ...scenario } of restartPlan(peers, settings)) {
     const label = `${peer.id}: restart ${key} (${scenario.kills} kills, ${scenario.uptimeMs} ms up)`;
     log(label);
+    if (peer === steward && key === 'throttleOff') {
+      await restartWithFloor(results, workRoot, scenario, settings, label);
+      continue;
+    }
     const summary = await attempt(results[peer.id], label,
       () => restartLatency(peer, workRoot, { ...scenario, settings }));
     if (summary) results[peer.id].restart[key] = { ...summary, uptimeMs: scenario.uptimeMs, throttleMs: scenario.throttleMs ?? 'default' };
-    // Right after Steward's, in the same conditions: the machine's own floor (lib/floor-supervisor.mjs).
-    if (peer === steward && key === 'throttleOff') await restartFloor(results, workRoot, scenario, settings);
   }
 }
 
-async function restartFloor(results, workRoot, scenario, settings) {
+/**
+ * Steward with its throttle off, and the machine's own floor (lib/floor-supervisor.mjs) in
+ * the same conditions: both run at once and the kills take turns between them, so that
+ * the difference of their medians is Steward's own cost, whatever the machine's drift.
+ */
+async function restartWithFloor(results, workRoot, scenario, settings, label) {
   results.floor = emptyResult();
   const built = floorSupervisor(workRoot);
+  const record = (peerId, summary) => {
+    results[peerId].restart.throttleOff = { ...summary, uptimeMs: scenario.uptimeMs, ...(peerId === 'steward' ? { throttleMs: 0 } : {}) };
+  };
   if (built.error) {
     results.floor.restart.throttleOff = { notApplicable: built.error };
+    const summary = await attempt(results.steward, label, () => restartLatency(steward, workRoot, { ...scenario, settings }));
+    if (summary) record('steward', summary);
     return;
   }
-  const label = `floor: restart by a bare C loop (${scenario.kills} kills, ${scenario.uptimeMs} ms up)`;
-  log(label);
-  const summary = await attempt(results.floor, label, () => restartLatency(built.peer, workRoot, { ...scenario, settings }));
-  if (summary) results.floor.restart.throttleOff = { ...summary, uptimeMs: scenario.uptimeMs };
+  log(`  ... kills taking turns with a bare C loop's (the floor)`);
+  const summaries = await attempt(results.steward, label, () =>
+    restartLatencyTogether([{ peer: steward, throttleMs: 0 }, { peer: built.peer }], workRoot, { ...scenario, settings }));
+  if (!summaries) {
+    results.floor.restart.throttleOff = { notApplicable: 'measured with Steward, which failed' };
+    return;
+  }
+  record('steward', summaries[0]);
+  record('floor', summaries[1]);
 }
 
 /** Start-up latency of the control commands, against both supervisors at once (see lib/cli.mjs). */

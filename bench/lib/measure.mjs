@@ -66,6 +66,44 @@ export function restartLatency(peer, workRoot, { throttleMs, kills, uptimeMs, se
 }
 
 /**
+ * Restart latency of several supervisors measured together: each runs its own namespace
+ * with one service, all at once, and the kills take turns between them (in an order
+ * reversed on every round), each once its service has been up `uptimeMs`. A slow drift in
+ * the machine's speed, which moves one peer's median by more than a millisecond when the
+ * peers are measured one after the other, then hits all of them alike. Resolves with one
+ * summary per entry, in order.
+ */
+export async function restartLatencyTogether(entries, workRoot, { kills, uptimeMs, settings }) {
+  const instances = entries.map(({ peer, throttleMs }) => new Instance(peer, workRoot, 1, { throttleMs }));
+  try {
+    const current = [];
+    for (const instance of instances) {
+      instance.start();
+      current.push(await instance.nthStart(instance.layout.names[0], 1, settings.bootTimeoutMs));
+    }
+    const latencies = instances.map(() => []);
+    for (let round = 0; round < kills; round++) {
+      const order = instances.map((_, index) => index);
+      if (round % 2 === 1) order.reverse();
+      for (const index of order) {
+        const instance = instances[index];
+        const name = instance.layout.names[0];
+        const pid = instance.hostPidOf(current[index].nsPid);
+        await sleep(Math.max(0, current[index].t + uptimeMs - performance.now()));
+        const next = instance.startCount(name) + 1;
+        const killedAt = performance.now();
+        process.kill(pid, 'SIGKILL');
+        current[index] = await instance.nthStart(name, next, settings.restartTimeoutMs);
+        latencies[index].push(current[index].t - killedAt);
+      }
+    }
+    return latencies.map((samples) => summarize(samples));
+  } finally {
+    await Promise.all(instances.map((instance) => instance.destroy()));
+  }
+}
+
+/**
  * Memory of the supervisor's own processes once idle: a few smaps_rollup
  * readings after a settling delay (the median one is kept), one
  * namespace-local PSS reading (see proc.mjs), and the CPU time the

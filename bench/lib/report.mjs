@@ -42,7 +42,7 @@ export function tableRows(results, settings) {
   const rows = [
     row('Restart latency, throttle off (median / p90)', (r) => medianP90(r?.restart?.throttleOff)),
     // A property of the machine, not of either peer: shown in both columns.
-    row('Restart latency of a bare C loop (posix_spawn, then waitpid; no supervisor), measured right after Steward\'s: the floor on this machine (median / p90)',
+    row('Restart latency of a bare C loop (posix_spawn, then waitpid; no supervisor), its kills taking turns with Steward\'s: the floor on this machine (median / p90)',
       () => (results.floor ? medianP90(results.floor.restart?.throttleOff) : DASH)),
     row(`Restart latency, default throttle, kill after ${settings.settledUptimeMs} ms up (median / p90)`,
       (r) => medianP90(r?.restart?.default)),
