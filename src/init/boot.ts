@@ -28,6 +28,11 @@ export interface BootHooks {
   readonly built: (stage2: Stage2) => void;
   /** The CMD has exited (or could not start). */
   readonly commandExited: () => void;
+  /**
+   * services.d has been started: the scan of /run/service that s6-overlay's services-up
+   * (v2's stage 2) ends with, which supervises what the boot put there besides.
+   */
+  readonly scanServiceDir: () => void;
 }
 
 /** What boot built, which the shutdown takes down again. */
@@ -78,7 +83,7 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   }
   if (compiled.legacyErrors) stageFailed(context, 'steward', 'the legacy service tree has errors (listed above); what can run will run');
   services.load(compiled.longruns);
-  const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services));
+  const runner = rcRunner(context, services, legacyStages(context, compiled.tree, services, hooks.scanServiceDir));
   const engine = new Engine(compiled.graph, runner, engineReports(context), () => context.clock.now());
   hooks.built({ tree: compiled.tree, engine });
   // Every longrun is in place, down, before anything starts, as s6-rc-init puts them: oneshots

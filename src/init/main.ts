@@ -203,6 +203,9 @@ async function main(command: readonly string[]): Promise<number> {
     commandExited: (): void => {
       commandRunning = false;
     },
+    scanServiceDir: (): void => {
+      for (const problem of scanner.scan(false).problems) reporter.warn('scan', problem);
+    },
   };
   const booted = boot(context, services, command, hooks).then(
     (pid) => {

@@ -64,7 +64,7 @@ function startLegacy(context: InitContext, services: ServiceSet, definition: Lon
 }
 
 /** fix-attrs.d, cont-init.d, services.d and cont-finish.d, as s6-overlay's stage oneshots run them. */
-export function legacyStages(context: InitContext, tree: LegacyTree, services: ServiceSet): BuiltinStages {
+export function legacyStages(context: InitContext, tree: LegacyTree, services: ServiceSet, scanServiceDir: () => void): BuiltinStages {
   let legacy: LongrunDefinition[] = [];
   // Those started after others by their .dep files, in that order: stopped first, in reverse.
   let startedAfter: string[] = [];
@@ -123,6 +123,10 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started.
       if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
+      // As s6-overlay's services-up ends with s6-svscanctl -a: a service directory that a
+      // cont-init.d script, an s6-rc oneshot or the stage-2 hook put in the scan directory is
+      // supervised now, and started unless it has a down file (not waited for, as there).
+      scanServiceDir();
       // Reported above, and no failed boot whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says: s6-overlay's
       // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.

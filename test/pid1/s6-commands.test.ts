@@ -655,6 +655,30 @@ echo "starts=$(wc -l < /run/web.starts)"`,
     assert.match(output, /keeping s6 supervise directories \(the image made supervise\/control for web\)/);
   });
 
+  it('a directory copied into the scan directory at run time keeps the owner and mode of the supervise/control it made, as s6-supervise keeps an existing fifo', { timeout: 60_000 }, async () => {
+    // NousResearch/hermes-agent: its slots come with supervise/ and a control fifo its own user may write.
+    const { code, output } = await container(
+      { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `s6-svwait -u -t 10000 /run/service/web
+d=/run/slot.tmp; mkdir -p $d/supervise
+printf '#!/bin/sh\\necho slot >> /run/slot.starts\\nexec sleep 1000\\n' > $d/run; chmod 755 $d/run
+mkfifo $d/supervise/control; chown 0:100 $d/supervise $d/supervise/control; chmod 750 $d/supervise; chmod 620 $d/supervise/control
+mv $d /run/service/slot
+s6-svscanctl -a /run/service
+s6-svwait -u -t 5000 /run/service/slot; echo "slot_up=$?"
+echo "fifo=$(stat -c %a:%g /run/service/slot/supervise/control)"
+setpriv --reuid=65534 --regid=100 --clear-groups s6-svc -r /run/service/slot; echo "as_group=$?"
+i=0; while [ "$(wc -l < /run/slot.starts)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+echo "starts=$(wc -l < /run/slot.starts)"`,
+      { env: { STEWARD_S6_SUPERVISE: 'on' } },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'slot_up', '0');
+    expect(output, 'fifo', '620:100');
+    expect(output, 'as_group', '0');
+    expect(output, 'starts', '2');
+  });
+
   it("in a v2 image, v2's own services (s6-fdholderd) are supervised from the start, and a wait for a service no tree has fails at once rather than hold the boot", { timeout: 60_000 }, async () => {
     // smebberson/alpine-nginx: RUN rm /etc/s6/services/s6-fdholderd/down, then a cont-init script
     // waits for it (readiness on fd 1) before storing its log fifos in it.
@@ -1718,6 +1742,35 @@ echo "web_after=$(s6-svstat -o up /run/service/web)"
     expect(output, 'web_after', 'true');
     assert.match(output, /scan: info: supervising dyn, found in \/run\/service/);
     assert.match(output, /scan: info: stopping dyn: its directory left \/run\/service/);
+  });
+
+  it('a service directory the boot put in the scan directory (cont-init.d, an s6-rc oneshot) is supervised once services.d starts, as services-up\'s s6-svscanctl -a does', async () => {
+    const { code, output } = await container(
+      {
+        'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+        // As NousResearch/hermes-agent's 02-reconcile-profiles: built beside, renamed into place.
+        'cont-init.d/10-publish':
+          '#!/bin/sh\nset -e\nt=/run/service/gateway.tmp\nmkdir -p $t/log\nprintf \'#!/bin/sh\\necho gateway running\\nexec sleep 1000\\n\' > $t/run\nprintf \'#!/bin/sh\\nexec cat > /run/gateway.log\\n\' > $t/log/run\nchmod 755 $t/run $t/log/run\nmv $t /run/service/gateway\n',
+        ...rcd('publish-down', {
+          type: 'oneshot\n',
+          up: 'sh -c "mkdir -p /run/service/spare && printf \'#!/bin/sh\\nexec sleep 1000\\n\' > /run/service/spare/run && chmod 755 /run/service/spare/run && touch /run/service/spare/down"\n',
+        }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/publish-down': '' }),
+      },
+      `
+s6-svwait -u -t 5000 /run/service/gateway; echo "gateway_up=$?"
+sleep 0.3
+echo "gateway_log=$(cat /run/gateway.log)"
+echo "spare=$(s6-svstat -o up,wantedup /run/service/spare)"
+`,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'gateway_up', '0');
+    expect(output, 'gateway_log', 'gateway running');
+    // Supervised, and left down by its down file.
+    expect(output, 'spare', 'false false');
+    assert.match(output, /scan: info: supervising gateway, found in \/run\/service/);
+    assert.doesNotMatch(output, /scan: warning/);
   });
 
   it("s6-notifyoncheck's poller ends with its service, so a crash loop never piles pollers up; -d detaches it from the daemon", async () => {

@@ -27,11 +27,25 @@ export interface ServiceDirOptions {
  * copy keeps their owner and mode, and s6-supervise keeps a fifo that is there. The same
  * here, for the live ones; nothing is changed for a service whose image has none.
  */
-function keepImageOwnership(imageSupervise: string, liveSupervise: string): void {
+/** The owner and mode of the image's own supervise/ and supervise/control, where it made them. */
+interface ImageOwnership {
+  readonly dir: Stats | undefined;
+  readonly fifo: Stats | undefined;
+}
+
+/**
+ * Read before anything is made: a directory supervised where it is (found by a scan of
+ * /run/service) is its own image copy, and its fifo is about to be replaced.
+ */
+function readImageOwnership(imageSupervise: string): ImageOwnership {
   const dir = statOrUndefined(imageSupervise);
-  if (dir?.isDirectory() === true) copyOwnership(dir, liveSupervise);
   const fifo = statOrUndefined(join(imageSupervise, 'control'));
-  if (fifo?.isFIFO() === true) copyOwnership(fifo, join(liveSupervise, 'control'));
+  return { dir: dir?.isDirectory() === true ? dir : undefined, fifo: fifo?.isFIFO() === true ? fifo : undefined };
+}
+
+function keepImageOwnership(image: ImageOwnership, liveSupervise: string): void {
+  if (image.dir !== undefined) copyOwnership(image.dir, liveSupervise);
+  if (image.fifo !== undefined) copyOwnership(image.fifo, join(liveSupervise, 'control'));
 }
 
 function copyOwnership(from: Stats, path: string): void {
@@ -86,6 +100,7 @@ export class ServiceDir {
 
   /** Creates the directories and starts answering; throws when they cannot be made. */
   open(): void {
+    const image = readImageOwnership(join(this.#supervisor.definition.sourceDir, 'supervise'));
     mkdirSync(this.#superviseDir, { recursive: true, mode: 0o700 });
     makeEventDir(this.#eventDir);
     this.#lockFd = openSync(join(this.#superviseDir, 'lock'), 'w', 0o644);
@@ -93,7 +108,7 @@ export class ServiceDir {
     this.#writeDeathTally();
     this.#writeStatus();
     this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
-    keepImageOwnership(join(this.#supervisor.definition.sourceDir, 'supervise'), this.#superviseDir);
+    keepImageOwnership(image, this.#superviseDir);
     this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
     notifyListeners(this.#eventDir, 's');
   }
