@@ -11,7 +11,15 @@ import type { ShutdownRequest } from './shutdown-request.js';
  * found open is closed, and the SIGUSR1 is taken for what it means to an init, a graceful
  * shutdown.
  */
-export async function closeEarlyInspector(reporter: Reporter, shutdown: ShutdownRequest, stopsOnSigusr1: boolean, recheckMs: readonly number[] = RECHECK_MS): Promise<void> {
+export async function closeEarlyInspector(
+  reporter: Reporter,
+  shutdown: ShutdownRequest,
+  stopsOnSigusr1: boolean,
+  ownOptions: readonly string[],
+  recheckMs: readonly number[] = RECHECK_MS,
+): Promise<void> {
+  // Opened on purpose (`node --inspect .../steward-init`): left open, no signal to take.
+  if (debuggerOpenedByOptions(ownOptions)) return;
   try {
     const inspector = await import('node:inspector');
     if (inspector.url() === undefined) return;
@@ -31,6 +39,21 @@ export async function closeEarlyInspector(reporter: Reporter, shutdown: Shutdown
   } catch (error) {
     reporter.error('steward', `cannot check for Node's debugger: ${errorMessage(error)}`);
   }
+}
+
+/**
+ * Whether Node options open the debugger themselves (`--inspect`, `--inspect-brk`,
+ * `--inspect-wait`, with or without an address; not `--inspect-port` alone): a debugger found
+ * open was then asked for, and is no sign of an early SIGUSR1. `options` are the command
+ * line's, then NODE_OPTIONS's words as this Node read them (quotes around one taken off).
+ */
+export function debuggerOpenedByOptions(options: readonly string[]): boolean {
+  return options.some((option) => /^(--inspect|--inspect-brk|--inspect-wait)(=.*)?$/.test(option.replace(/^(["'])(.*)\1$/, '$2')));
+}
+
+/** NODE_OPTIONS's words (Node splits it at spaces, keeping a quoted word whole). */
+export function nodeOptionWords(value: string): string[] {
+  return value.match(/"[^"]*"|'[^']*'|[^\s]+/g) ?? [];
 }
 
 /** When to look again after closing it: soon, then less often, about five seconds in all. */

@@ -32,7 +32,7 @@ import { isOverlayV2Etc } from './overlay-v2.js';
 import { superviseV2BaseServices } from './v2-base-services.js';
 import { linkV2UserDirs } from './v2-etc-links.js';
 import { prepareV2Scripts } from './v2-permissions.js';
-import { closeEarlyInspector } from './early-inspector.js';
+import { closeEarlyInspector, nodeOptionWords } from './early-inspector.js';
 import { SuperviseNames } from './supervise-names.js';
 import { ServiceSet } from './service-set.js';
 import { ServiceScanner } from './scan.js';
@@ -230,7 +230,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
   // Once the boot is over, or a second in at the latest when it takes longer.
   Promise.race([bootOver, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
-    .then(() => closeEarlyInspector(reporter, shutdownRequest, !overlayV2))
+    .then(() => closeEarlyInspector(reporter, shutdownRequest, !overlayV2, [...process.execArgv, ...nodeOptionWords(nodeOptionsOfThisNode)]))
     .catch(() => undefined);
 
   // Nothing else may be pending (services asleep, no control socket): waiting for children and
@@ -355,5 +355,8 @@ function run(): void {
 
 // With no start again to make first, the init runs at once, in this turn of the event loop.
 const restarting = startAgainWithoutNodeOptions((message) => writeStderr(`steward: warning: ${message}\n`));
+// What NODE_OPTIONS this Node itself runs with: none after the start again (process.env has it
+// back, for what Steward runs), the container's when that start failed.
+const nodeOptionsOfThisNode = restarting === undefined ? '' : (process.env['NODE_OPTIONS'] ?? '');
 if (restarting === undefined) run();
 else void restarting.then(run);

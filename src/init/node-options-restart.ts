@@ -4,6 +4,7 @@ import { replaceWithNode } from '../sys/ffi/process-image.js';
 import { HELD_SIGNALS, heldSignals, holdEarlier } from '../sys/held-signals.js';
 import { inheritedDescriptors } from '../sys/proc.js';
 import { takeNodeOptionsBack, withNodeOptionsAside } from '../util/node-options.js';
+import { debuggerOpenedByOptions, nodeOptionWords } from './early-inspector.js';
 
 /** Where the first start leaves the signals it held for the second: names, comma-separated. */
 const HANDED_OVER_SIGNALS = 'STEWARD_HELD_SIGNALS';
@@ -36,7 +37,9 @@ export function startAgainWithoutNodeOptions(warn: (message: string) => void): P
       void debuggerOpened().then((opened) => {
         // A SIGUSR1 that came before the entry point ran opened Node's debugger instead of
         // reaching the holder: the second start takes it as held (closeEarlyInspector's case).
-        startAgain(options, opened ? ['SIGUSR1'] : [], warn);
+        // Not when an --inspect (the application's, in NODE_OPTIONS) opened it.
+        const earlySignal = opened && !debuggerOpenedByOptions([...process.execArgv, ...nodeOptionWords(options)]);
+        startAgain(options, earlySignal ? ['SIGUSR1'] : [], warn);
         resolve();
       });
     });

@@ -2261,6 +2261,20 @@ echo "app=$(grep -c '^app-process$' ${log})"
     assert.match(init.output(), /stopping the container: received SIGUSR1/, init.output());
   });
 
+  it("the application's --inspect in NODE_OPTIONS (a compose dev set-up's) is no early SIGUSR1: the container runs, and the CMD gets it", async () => {
+    const { code, output } = await container(
+      { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `s6-svwait -u -t 10000 /run/service/web; echo "svwait=$?"
+echo "cmd_options=$(with-contenv sh -c 'echo $NODE_OPTIONS')"
+exit 3`,
+      { env: { NODE_OPTIONS: '--max-old-space-size=200 --inspect=127.0.0.1:0' } },
+    );
+    assert.equal(code, 3, output);
+    expect(output, 'svwait', '0');
+    expect(output, 'cmd_options', '--max-old-space-size=200 --inspect=127.0.0.1:0');
+    assert.doesNotMatch(output, /SIGUSR1/);
+  });
+
   it("PID 1 keeps the container's variables whose names no shell takes (spring.profiles.active), NODE_OPTIONS set or not", async () => {
     for (const nodeOptions of [undefined, '--no-warnings']) {
       const etc = scriptTree({});
