@@ -54,3 +54,38 @@ describe('the Node.js release Steward runs on', () => {
     }
   });
 });
+
+describe("NODE_OPTIONS with Node's permission model, which Steward's first start runs under", () => {
+  /** bin/steward-init under a Node that reports itself as 16.0.0 (so it stops right after the look at NODE_OPTIONS), with the given permission model. */
+  function entryWith(nodeOptions: string, readAllowed: boolean) {
+    const file = join(scratch, `permission-${String(readAllowed)}.cjs`);
+    // Node 20 itself refuses --permission in NODE_OPTIONS: the model is stood in for, as Node 22 gives it.
+    writeFileSync(
+      file,
+      `process.env.NODE_OPTIONS = ${JSON.stringify(nodeOptions)};\n` +
+        `Object.defineProperty(process, 'permission', { value: { has: (scope) => scope === 'fs.read' && ${String(readAllowed)} } });\n` +
+        "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '16.0.0' } });\n",
+    );
+    return spawnSync(process.execPath, ['--require', file, join(repoRoot, 'bin', 'steward-init'), 'true'], { encoding: 'utf8', timeout: 30_000 });
+  }
+
+  it("lets it through when it grants what the first start needs: Steward's files and its native module", () => {
+    const run = entryWith('--permission --allow-fs-read=* --allow-addons --allow-child-process', true);
+    assert.equal(run.status, 111);
+    // Past the look at NODE_OPTIONS: stopped by the release check that comes after it.
+    assert.match(run.stderr, /Node\.js 16\.0\.0 .* is too old/);
+    assert.doesNotMatch(run.stderr, /NODE_OPTIONS has/);
+  });
+
+  it('stops with what to grant when it does not, before any look for Steward\'s files could throw', () => {
+    for (const [options, readAllowed] of [
+      ['--permission --allow-fs-read=*', true],
+      ['--permission --allow-addons --allow-fs-read=/etc', false],
+      ['--experimental-permission', false],
+    ] as const) {
+      const run = entryWith(options, readAllowed);
+      assert.equal(run.status, 111, options);
+      assert.match(run.stderr, /^steward-init: fatal: NODE_OPTIONS has --(experimental-)?permission, .*or grant Steward's first start what it needs with it \(--allow-fs-read for Steward's directory and --allow-addons\)$/m, options);
+    }
+  });
+});
