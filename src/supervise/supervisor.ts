@@ -61,7 +61,9 @@ export type SupervisorEvent =
   | { type: 'permanent-failure' }
   | { type: 'throttled'; delayMs: number }
   /** s6-svdt-clear emptied the death tally. */
-  | { type: 'deaths-cleared' };
+  | { type: 'deaths-cleared' }
+  /** Whether it is wanted up, restarted or paused changed, with no change of state (s6-svc -O, -o, -p, -d while finish runs). */
+  | { type: 'wanted' };
 
 export interface ServiceStatus {
   readonly name: string;
@@ -130,10 +132,14 @@ export class ServiceSupervisor {
   /** down() came during that start: the process is stopped as soon as its pid is known. */
   #stopWhenSpawned = false;
   #cancelTimer: (() => void) | null = null;
+  /** Transitions so far: a change of wishes without one is told as 'wanted'. */
+  #transitions = 0;
   #cancelKillTimer: (() => void) | null = null;
   readonly #listeners = new Set<(event: SupervisorEvent, supervisor: ServiceSupervisor) => void>();
   /** Events not told yet, while #startsBeforeTelling runs; null otherwise. */
   #held: SupervisorEvent[] | null = null;
+  /** What to hear before an exit is acted on (see beforeDeciding). */
+  readonly #beforeDeciding = new Set<() => void>();
 
   constructor(
     definition: LongrunDefinition,
@@ -190,8 +196,38 @@ export class ServiceSupervisor {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * `hook` runs when the run or the finish script has ended, before what comes next is decided
+   * (a restart or not): control input already sent (a letter in supervise/control that a
+   * finish script wrote before it exited) is applied first, as s6-supervise reads it first.
+   */
+  beforeDeciding(hook: () => void): () => void {
+    this.#beforeDeciding.add(hook);
+    return () => this.#beforeDeciding.delete(hook);
+  }
+
+  #hearPendingControl(): void {
+    for (const hook of this.#beforeDeciding) hook();
+  }
+
+  /** Runs `change` and tells the listeners when what is wanted changed without a change of state. */
+  #changingWishes(change: () => void): void {
+    const before = this.#wishes();
+    const transitionsBefore = this.#transitions;
+    change();
+    if (this.#transitions === transitionsBefore && this.#wishes() !== before) this.#emit({ type: 'wanted' });
+  }
+
+  #wishes(): string {
+    return `${String(this.#wantUp)} ${String(this.#restartOnExit)} ${String(this.#paused)}`;
+  }
+
   /** Wants the service up and keeps it up (s6-svc -u). */
   up(): void {
+    this.#changingWishes(() => this.#up());
+  }
+
+  #up(): void {
     this.#wantUp = true;
     this.#restartOnExit = true;
     this.#stopWhenSpawned = false;
@@ -207,8 +243,16 @@ export class ServiceSupervisor {
 
   /** Starts it once, without restarting it when it exits (s6-svc -o). */
   once(): void {
-    this.up();
-    this.#restartOnExit = false;
+    this.#changingWishes(() => {
+      // -o is -u then -O: while the finish script runs the service is down, and -O then means
+      // "do not even start it" (s6-supervise wants it down).
+      if (this.#state === 'finishing') {
+        this.#down({ signal: false });
+        return;
+      }
+      this.#up();
+      this.#restartOnExit = false;
+    });
   }
 
   /**
@@ -217,6 +261,10 @@ export class ServiceSupervisor {
    * at shutdown: it leaves by itself when its input closes.
    */
   down(options: { signal?: boolean } = {}): void {
+    this.#changingWishes(() => this.#down(options));
+  }
+
+  #down(options: { signal?: boolean }): void {
     this.#wantUp = false;
     if (this.#spawning && options.signal !== false) this.#stopWhenSpawned = true;
     if (this.#state === 'backoff') {
@@ -262,9 +310,13 @@ export class ServiceSupervisor {
   /** Sends a signal to the run process, if there is one. SIGSTOP pauses it and SIGCONT resumes it, as s6-svc -p and -c. */
   signal(signal: NodeJS.Signals): boolean {
     if (this.#pid === null || !isRunning(this.#state)) return false;
-    const sent = this.#sendAsked(this.#pid, signal);
-    if (sent && signal === 'SIGSTOP') this.#paused = true;
-    if (sent && signal === 'SIGCONT') this.#paused = false;
+    const pid = this.#pid;
+    let sent = false;
+    this.#changingWishes(() => {
+      sent = this.#sendAsked(pid, signal);
+      if (sent && signal === 'SIGSTOP') this.#paused = true;
+      if (sent && signal === 'SIGCONT') this.#paused = false;
+    });
     return sent;
   }
 
@@ -353,6 +405,7 @@ export class ServiceSupervisor {
   }
 
   #transition(to: ServiceState): void {
+    this.#transitions++;
     const from = this.#state;
     assertTransition(this.name, from, to);
     this.#state = to;
@@ -476,6 +529,8 @@ export class ServiceSupervisor {
     this.#lastExit = exit;
     // Before the finish script runs: s6-permafailon in it counts this death too.
     this.deaths.record({ at: exit.at, code: exit.code, signal: exit.signal });
+    // With no pid left to signal: a run script's `s6-svc -d .` before its exit is heard now.
+    this.#hearPendingControl();
     if (!this.#restartOnExit) this.#wantUp = false;
     this.#emit({ type: 'exited', exit, description: describeTermination(termination) });
     if (this.definition.finishPath === null || this.#finishScriptsOff) {
@@ -515,6 +570,8 @@ export class ServiceSupervisor {
         },
         onExit: (finishTermination) => {
           cancelTimeout?.();
+          // Its `s6-svc -d .` or `-O .` is heard before the listeners hear it ended, and before the restart.
+          this.#hearPendingControl();
           this.#emit({ type: 'finish-exited', termination: finishTermination });
           this.#afterFinish(finishTermination.signal === null && finishTermination.code === PERMANENT_FAILURE_EXIT);
         },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { destroy, isRoot, lastValue, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 import { removeTree } from '../helpers/tree.js';
 
 /**
@@ -182,6 +182,80 @@ say app_after_up "$(/command/s6-svstat -o up,wantedup $S/app)"
     expect(output, 'app_after_up', 'true true');
     // Before the container's stop, nothing was said of app.
     assert.doesNotMatch(output.slice(0, output.indexOf('stopping the container')), /service app: stopping/, output);
+  });
+
+  it("a finish script's s6-svc -d . through the fifo is heard before its exit is acted on, however many die at once", async () => {
+    // cortexlabs/cortex's uvicorn services: their finish scripts s6-svc -O their own service.
+    const count = 20;
+    const tree: Record<string, string> = {};
+    for (let i = 1; i <= count; i++) {
+      tree[`services.d/f${i}/run`] = `#!/bin/sh\necho run >> /run/runs.f${i}\nsleep 1.2\nexit 1\n`;
+      tree[`services.d/f${i}/finish`] = '#!/bin/sh\n/command/s6-svc -d .\n';
+    }
+    const { code, output } = await container(
+      `sleep 3.5
+n=0; for i in $(seq 1 ${count}); do [ "$(wc -l < /run/runs.f$i)" -gt 1 ] && n=$((n+1)); done
+say rerun $n
+n=0; for i in $(seq 1 ${count}); do [ "$(/command/s6-svstat -o wantedup $S/f$i)" = false ] && n=$((n+1)); done
+say wanted_down $n`,
+      { STEWARD_S6_SUPERVISE: 'on' },
+      true,
+      tree,
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'rerun', '0');
+    expect(output, 'wanted_down', String(count));
+    assert.doesNotMatch(output, /it will be restarted/);
+  });
+
+  it('s6-svc -o while the finish script runs leaves the service down, as -u then -O does there', async () => {
+    const { code, output } = await container(
+      `/command/s6-svwait -u -t 5000 $S/fo
+sleep 0.5
+/command/s6-svc -o $S/fo
+say during "$(/command/s6-svstat -o up,wantedup $S/fo)"
+sleep 2
+say runs "$(wc -l < /run/runs.fo)"
+say after "$(/command/s6-svstat -o up,wantedup $S/fo)"`,
+      {},
+      true,
+      {
+        'services.d/fo/run': '#!/bin/sh\necho run >> /run/runs.fo\nsleep 0.3\nexit 2\n',
+        'services.d/fo/finish': '#!/bin/sh\nsleep 1\n',
+      },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'during', 'false false');
+    expect(output, 'runs', '1');
+    expect(output, 'after', 'false false');
+  });
+
+  it("what Steward's own s6-svc changes without a change of state (-O, -p, -d during finish) is written to supervise/status at once", async () => {
+    const svc = `${process.execPath} ${join(repoRoot, 'bin', 's6-tool')} s6-svc`;
+    const { code, output } = await container(
+      `/command/s6-svwait -u -t 5000 $S/web $S/fs
+${svc} -O $S/web; say svc_O $?
+say web_O "$(/command/s6-svstat -o up,wantedup $S/web)"
+${svc} -p $S/web
+say web_p "$(/command/s6-svstat -o paused $S/web)"
+${svc} -c $S/web
+sleep 0.5
+${svc} -d $S/fs
+say fs_d "$(/command/s6-svstat -o up,wantedup $S/fs)"`,
+      {},
+      true,
+      {
+        'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+        'services.d/fs/run': '#!/bin/sh\nsleep 0.3\nexit 2\n',
+        'services.d/fs/finish': '#!/bin/sh\nsleep 1.5\n',
+      },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'svc_O', '0');
+    expect(output, 'web_O', 'true false');
+    expect(output, 'web_p', 'true');
+    // Its finish script runs: down, and no longer wanted up.
+    expect(output, 'fs_d', 'false false');
   });
 
   it('a status file that cannot be written is said once, as s6-supervise warns, and written again once it can be', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { openControlFifo } from '../../src/control/s6-supervise/control-fifo.js';
 import { notifyListeners } from '../../src/control/s6-supervise/event-dir.js';
 import { encodeStatus, statusFormatOf, type SuperviseStatus } from '../../src/control/s6-supervise/status-file.js';
 import { actionsOfLetter } from '../../src/control/s6-letters.js';
@@ -118,6 +119,27 @@ describe('the event directory', () => {
 
   it('does nothing when the directory is gone', () => {
     assert.doesNotThrow(() => notifyListeners(join(tempDir(), 'missing'), 'x'));
+  });
+});
+
+describe('the control fifo', () => {
+  it('drain() hands what a writer left in it over at once, without waiting for the event loop', () => {
+    const path = join(tempDir(), 'control');
+    const heard: string[] = [];
+    const fifo = openControlFifo(path, 0o600, (letters) => heard.push(letters));
+    try {
+      const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeFileSync(writer, 'dO');
+      closeSync(writer);
+      fifo.drain();
+      assert.deepEqual(heard, ['dO']);
+      // Empty now: nothing more, and no error.
+      fifo.drain();
+      assert.deepEqual(heard, ['dO']);
+    } finally {
+      fifo.close();
+    }
+    assert.doesNotThrow(() => fifo.drain());
   });
 });
 

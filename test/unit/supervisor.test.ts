@@ -727,7 +727,8 @@ describe('ServiceSupervisor: a start whose pid comes later (posix_spawn on anoth
     assert.equal(supervisor.state, 'up');
     assert.equal(supervisor.status.spawning, false);
     assert.equal(supervisor.status.pid, port.last.pid);
-    assert.deepEqual(events.map((event) => event.type), ['state', 'spawned']);
+    // Wanted up at once, while still down: told before the start is.
+    assert.deepEqual(events.map((event) => event.type), ['wanted', 'state', 'spawned']);
   });
 
   it('a stop asked for meanwhile reaches the process as soon as its pid is known', () => {
@@ -831,6 +832,76 @@ describe('ServiceSupervisor: a start whose pid comes later (posix_spawn on anoth
   });
 });
 
+
+describe('ServiceSupervisor: control input heard before an exit is acted on, and wishes told', () => {
+  it('a hook that stops the service when the run has ended (a letter in supervise/control) prevents the restart', () => {
+    const { port, supervisor, events } = harness({ minRestartIntervalMs: 0 });
+    supervisor.up();
+    let heard = 0;
+    supervisor.beforeDeciding(() => {
+      heard++;
+      supervisor.down();
+    });
+    port.exit(port.last.pid, { code: 1 });
+    assert.equal(heard, 1);
+    assert.equal(port.processes.length, 1);
+    assert.equal(supervisor.state, 'down');
+    assert.equal(supervisor.status.wantUp, false);
+    // No down-signal to a pid already collected.
+    assert.deepEqual(port.signals, []);
+    assert.ok(events.some((event) => event.type === 'exited'));
+  });
+
+  it('so does one that runs when the finish script has ended, before the listeners hear of it', () => {
+    const { port, supervisor } = harness({ minRestartIntervalMs: 0, finishPath: FINISH });
+    supervisor.up();
+    const wantedWhenTold: boolean[] = [];
+    supervisor.subscribe((event, source) => {
+      if (event.type === 'finish-exited') wantedWhenTold.push(source.status.wantUp);
+    });
+    port.exit(port.last.pid, { code: 1 });
+    const unhook = supervisor.beforeDeciding(() => supervisor.down({ signal: false }));
+    port.exit(port.last.pid, { code: 0 });
+    unhook();
+    assert.deepEqual(wantedWhenTold, [false]);
+    assert.equal(port.spawnsOf(RUN).length, 1);
+    assert.equal(supervisor.state, 'down');
+  });
+
+  it("once() while the finish script runs wants it down (-u then -O: it is down, so not even started)", () => {
+    const { clock, port, supervisor, events } = harness({ minRestartIntervalMs: 0, finishPath: FINISH });
+    supervisor.up();
+    port.exit(port.last.pid, { code: 2 });
+    assert.equal(supervisor.state, 'finishing');
+    events.length = 0;
+    supervisor.once();
+    assert.equal(supervisor.status.wantUp, false);
+    assert.deepEqual(events.map((event) => event.type), ['wanted']);
+    port.exit(port.last.pid, { code: 0 });
+    clock.advance(5000);
+    assert.equal(port.spawnsOf(RUN).length, 1);
+    assert.equal(supervisor.state, 'down');
+  });
+
+  it("changes of what is wanted with no change of state are told as 'wanted' (-O, -p, -c), and only those", () => {
+    const { port, supervisor, events } = harness();
+    supervisor.up();
+    events.length = 0;
+    supervisor.down({ signal: false });
+    assert.equal(supervisor.status.wantUp, false);
+    supervisor.signal('SIGSTOP');
+    assert.equal(supervisor.status.paused, true);
+    supervisor.signal('SIGCONT');
+    supervisor.signal('SIGHUP');
+    supervisor.down({ signal: false });
+    assert.deepEqual(events.map((event) => event.type), ['wanted', 'wanted', 'wanted']);
+    // A change of state tells it already.
+    events.length = 0;
+    supervisor.down();
+    assert.deepEqual(events.map((event) => (event.type === 'state' ? event.to : event.type)), ['stopping']);
+    assert.deepEqual(port.signalsTo(port.last.pid).slice(-2), ['SIGTERM', 'SIGCONT']);
+  });
+});
 
 describe('ServiceSupervisor: death tally', () => {
   it('records each death, oldest first, before the finish script runs, keeping max-death-tally of them', () => {

@@ -1,12 +1,20 @@
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 
 import { removeIfPresent } from '../../util/remove.js';
 import { netModule } from '../../sys/builtins.js';
 import { makeFifo } from '../../sys/ffi/descriptors.js';
 
 export interface ControlFifo {
+  /**
+   * Hands what is in the fifo now to `onLetters` at once, rather than at the event loop's next
+   * turn: letters a script wrote before it exited are heard before its exit is acted on.
+   */
+  drain(): void;
   close(): void;
 }
+
+/** More than s6-svc ever writes in one go. */
+const DRAIN_CHUNK = 256;
 
 /**
  * A control fifo as s6-supervise and s6-svscan keep one: a new fifo at `path`, read
@@ -34,6 +42,21 @@ export function openControlFifo(path: string, mode: number, onLetters: (letters:
   reader.unref();
   let closed = false;
   return {
+    drain() {
+      if (closed) return;
+      const chunk = Buffer.alloc(DRAIN_CHUNK);
+      for (;;) {
+        let count: number;
+        try {
+          // Non-blocking: EAGAIN once it is empty.
+          count = readSync(readFd, chunk, 0, chunk.length, null);
+        } catch {
+          return;
+        }
+        if (count <= 0) return;
+        onLetters(chunk.toString('latin1', 0, count));
+      }
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -83,6 +83,7 @@ export class ServiceDir {
   #lockFd = -1;
   #control: ControlFifo | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unhookDrain: (() => void) | undefined;
   #stampMs: number;
   #readyStampMs: number;
   #waitStatus = 0;
@@ -110,6 +111,9 @@ export class ServiceDir {
     this.#control = openControlFifo(join(this.#superviseDir, 'control'), 0o600, (letters) => this.#onLetters(letters));
     keepImageOwnership(image, this.#superviseDir);
     this.#unsubscribe = this.#supervisor.subscribe((event) => this.#onEvent(event));
+    // A finish script's `s6-svc -d .` (skarnet's, through the fifo) is heard before its exit
+    // is acted on, as s6-supervise hears it: else a restart it forbade could come first.
+    this.#unhookDrain = this.#supervisor.beforeDeciding(() => this.#control?.drain());
     notifyListeners(this.#eventDir, 's');
   }
 
@@ -117,6 +121,8 @@ export class ServiceDir {
   close(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unhookDrain?.();
+    this.#unhookDrain = undefined;
     this.#control?.close();
     this.#control = undefined;
     if (this.#lockFd >= 0) closeSync(this.#lockFd);
