@@ -1,10 +1,11 @@
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import type { Reporter } from '../log/reporter.js';
 import { NODE_COMMANDS, providedCommands, shellCommands } from '../model/provided-commands.js';
 import { SKARNET_COMMANDS } from '../model/skarnet-commands.js';
 import { packageRoot } from '../util/package-root.js';
+import { removeIfPresent } from '../util/remove.js';
 
 /**
  * [link, target] pairs for every command, linked into `dir`: the commands s6-overlay images
@@ -109,7 +110,8 @@ export function placeLink(link: string, target: string, replaceLinks: boolean): 
     const existing = lstatSync(link, { throwIfNoEntry: false });
     if (existing !== undefined && (!existing.isSymbolicLink() || !replaceLinks)) return 'kept';
     mkdirSync(dirname(link), { recursive: true, mode: 0o755 });
-    rmSync(link, { force: true });
+    // unlink, not rmSync: Node 23's rmSync leaves a dangling link where it is, without an error.
+    removeIfPresent(link);
     symlinkSync(target, link);
     return 'linked';
   } catch {

@@ -1,9 +1,10 @@
-import { existsSync, lstatSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, symlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { errnoCode } from '../errors.js';
 import type { Reporter } from '../log/reporter.js';
 import { mountPointsUnder } from '../sys/mounts.js';
+import { removeIfPresent } from '../util/remove.js';
 
 /**
  * s6-overlay makes /var/run a link to /run at every boot, and images count on it: scripts
@@ -32,7 +33,7 @@ export function ensureVarRunLink(reporter: Reporter, paths: { varRun: string; ru
   }
   reporter.info('steward', `${varRun} is not a link to ${run}: making it one, as s6-overlay does at every boot`);
   try {
-    rmSync(varRun, { recursive: true, force: true });
+    removeIfPresent(varRun);
     symlinkSync(run, varRun);
   } catch (error) {
     reporter.warn('steward', `cannot make ${varRun} a link to ${run} (${errnoCode(error) ?? String(error)}); scripts that write under ${varRun}/s6 will not reach ${run}/s6. Please ${fix}`);

@@ -1,10 +1,11 @@
-import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
 import { imageLacks, type ImageLack } from '../../init/image-requirements.js';
 import { commandLinks, imageToolLinks, placeLink, replacedByInstall } from '../../init/shims.js';
 import { findExecutable } from '../../sys/which.js';
 import { packageRoot } from '../../util/package-root.js';
+import { removeIfPresent } from '../../util/remove.js';
 import { bundlesWithoutUsableCache, writeCodeCaches } from '../code-cache-warm-up.js';
 import type { Command } from '../command.js';
 import { parseOptions, refuseWords } from '../command.js';
@@ -64,7 +65,7 @@ export const installCommand: Command = {
       // The image's own /init (a link to tini, dumb-init or a script of its own) is kept as a
       // file would be; only a link to a Steward (an earlier install) is replaced.
       const isInit = link === overlayInit;
-      if (isInit && isStewardInitCopy(link)) rmSync(link, { force: true });
+      if (isInit && isStewardInitCopy(link)) removeIfPresent(link);
       const outcome = placeLink(link, target, isInit ? leadsToSteward(link) : !overlayTool);
       if (outcome === 'linked') writeOut(`${link} -> ${target}\n`);
       else if (outcome === 'kept' && isInit) writeOut(`${link}: kept (${describeExisting(link)}); point the ENTRYPOINT at ${target}\n`);
@@ -182,7 +183,7 @@ function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' |
 }
 
 function writeScript(path: string, text: string): void {
-  rmSync(path, { force: true });
+  removeIfPresent(path);
   writeFileSync(path, text, { mode: 0o755 });
   chmodSync(path, 0o755);
 }
