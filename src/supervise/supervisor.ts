@@ -218,8 +218,8 @@ export class ServiceSupervisor {
     if (this.#transitions === transitionsBefore && this.#wishes() !== before) this.#emit({ type: 'wanted' });
   }
 
-  #wishes(): string {
-    return `${String(this.#wantUp)} ${String(this.#restartOnExit)} ${String(this.#paused)}`;
+  #wishes(): number {
+    return (this.#wantUp ? 1 : 0) | (this.#restartOnExit ? 2 : 0) | (this.#paused ? 4 : 0);
   }
 
   /** Wants the service up and keeps it up (s6-svc -u). */

@@ -13,8 +13,8 @@ export interface ControlFifo {
   close(): void;
 }
 
-/** More than s6-svc ever writes in one go. */
-const DRAIN_CHUNK = 256;
+/** Where drain() reads, shared by every fifo: each read is made a string before anything else runs. */
+const drainChunk = Buffer.alloc(256);
 
 /**
  * A control fifo as s6-supervise and s6-svscan keep one: a new fifo at `path`, read
@@ -44,17 +44,16 @@ export function openControlFifo(path: string, mode: number, onLetters: (letters:
   return {
     drain() {
       if (closed) return;
-      const chunk = Buffer.alloc(DRAIN_CHUNK);
       for (;;) {
         let count: number;
         try {
           // Non-blocking: EAGAIN once it is empty.
-          count = readSync(readFd, chunk, 0, chunk.length, null);
+          count = readSync(readFd, drainChunk, 0, drainChunk.length, null);
         } catch {
           return;
         }
         if (count <= 0) return;
-        onLetters(chunk.toString('latin1', 0, count));
+        onLetters(drainChunk.toString('latin1', 0, count));
       }
     },
     close() {
