@@ -20,6 +20,24 @@ interface SpawnInFlight {
   readonly pidCell: Int32Array | undefined;
 }
 
+/**
+ * Hands each exit to its watcher now, emptying `exits`. A watcher that throws cannot keep the
+ * others from running: its error is thrown again from a microtask of its own, as an uncaught one.
+ */
+function tellExits(exits: Exit[]): void {
+  for (let index = 0; index < exits.length; index++) {
+    const [watcher, status] = exits[index] as Exit;
+    try {
+      watcher(status);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+  exits.length = 0;
+}
+
 export class Reaper {
   #reaped = 0;
   /**
@@ -106,7 +124,6 @@ export class Reaper {
   /** Collects every exited child now. Returns how many orphans were collected. */
   reap(): number {
     const exits: Exit[] = [];
-    const startWithoutPid = this.#startWithoutPid();
     let orphans = 0;
     // Ended children one at a time, named by waitid without being collected: what a SIGCHLD
     // costs no longer grows with the number of children (listing them read a file per thread,
@@ -114,21 +131,24 @@ export class Reaper {
     // start's not handed over yet) would be named again and again, and one that may be a
     // start's needs the listing to tell: from there on, the children are listed, and each is
     // dealt with as it comes.
+    // A watched child's exit is told as soon as it is collected, before the next child is
+    // looked for: the restart it may lead to is asked for one waitid sooner. A watcher may start
+    // a child (a start under way), so whether one is under way is asked for each child anew.
     let listing = false;
     for (;;) {
       const pid = peekEndedChild();
       if (pid === 'none' || pid === 'no-child') break;
-      const collected = this.#disposition(pid, startWithoutPid, undefined) === 'collect' ? this.#collect(pid, exits) : undefined;
+      const collected = this.#disposition(pid, this.#startWithoutPid(), undefined) === 'collect' ? this.#collect(pid, exits) : undefined;
       if (collected === undefined) {
         listing = true;
         break;
       }
       if (collected === 'orphan') orphans++;
+      tellExits(exits);
     }
-    if (listing) orphans += this.#reapListed(startWithoutPid, exits);
+    if (listing) orphans += this.#reapListed(this.#startWithoutPid(), exits);
     this.#reaped += orphans;
-    // Each in its own microtask: a watcher that throws cannot keep the others from running.
-    for (const [watcher, status] of exits) queueMicrotask(() => watcher(status));
+    tellExits(exits);
     this.#checkIdle();
     return orphans;
   }

@@ -71,9 +71,38 @@ function openAgain(fd: number, mode: 'blocking' | 'non-blocking'): number | unde
  * descriptors, say).
  */
 export function openForChild(target: FreshPipe): { fd: number; fresh: boolean } {
+  const pipeFd = target.freshFrom;
+  const openedAhead = openedAheadFor.get(pipeFd);
+  openedAheadFor.delete(pipeFd);
   // Known to be a pipe (childStdio looked): no fstat again.
-  const fd = openAgain(target.freshFrom, 'blocking');
-  return fd === undefined ? { fd: target.fallback, fresh: false } : { fd, fresh: true };
+  const fd = openedAhead ?? openAgain(pipeFd, 'blocking');
+  if (fd === undefined) return { fd: target.fallback, fresh: false };
+  openAheadSoon(pipeFd);
+  return { fd, fresh: true };
+}
+
+/**
+ * For each pipe children write to, a blocking open file of its own opened ahead for the next
+ * child: a restart takes it, rather than opening /proc/self/fd/N (an open and an fcntl for
+ * each of stdout and stderr) between a death and the start that follows it. The next one is
+ * opened once the event loop is done with what it is doing. No one else ever has it, so it
+ * is as fresh as one opened for the child itself.
+ */
+const openedAheadFor = new Map<number, number>();
+const toOpenAhead = new Set<number>();
+let openingAhead: NodeJS.Immediate | undefined;
+
+function openAheadSoon(pipeFd: number): void {
+  toOpenAhead.add(pipeFd);
+  openingAhead ??= setImmediate(() => {
+    openingAhead = undefined;
+    for (const fd of toOpenAhead) {
+      if (openedAheadFor.has(fd)) continue;
+      const opened = openAgain(fd, 'blocking');
+      if (opened !== undefined) openedAheadFor.set(fd, opened);
+    }
+    toOpenAhead.clear();
+  }).unref();
 }
 
 let stderrTarget: number | undefined;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { createPipe } from '../../src/sys/ffi/descriptors.js';
 import { canPosixSpawn } from '../../src/sys/ffi/spawn.js';
 import { posixProcessPort } from '../../src/sys/posix-port.js';
 import { Reaper } from '../../src/sys/reaper.js';
@@ -41,6 +42,14 @@ function run(port: ProcessPort, what: SpawnSpec): Promise<Outcome> {
       },
     });
   });
+}
+
+function readLink(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
 }
 
 describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not available here' }, () => {
@@ -114,6 +123,41 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     const denied = await run(port, spec(join(dir, 'not-executable')));
     assert.deepEqual(denied.order, ['error']);
     assert.equal(denied.error?.code, 'EACCES');
+  });
+
+  it('opens the output pipe ahead for the next child, blocking and of its own, and hands it to that child', async () => {
+    const pipe = createPipe();
+    const pipeLink = readlinkSync(`/proc/self/fd/${pipe.writeFd}`);
+    // Our descriptors on that pipe but its two ends: open files made for children.
+    const openedForChildren = (): number[] =>
+      readdirSync('/proc/self/fd')
+        .map(Number)
+        .filter((fd) => fd !== pipe.readFd && fd !== pipe.writeFd && readLink(fd) === pipeLink);
+    const port = posixProcessPort(reaper);
+    const toPipe = { ...spec('true'), stdout: { freshFrom: pipe.writeFd, fallback: pipe.writeFd } };
+    try {
+      assert.deepEqual((await run(port, toPipe)).termination, { code: 0, signal: null });
+      await new Promise((resolve) => setImmediate(resolve));
+      const ahead = openedForChildren();
+      assert.equal(ahead.length, 1, 'one open file waits for the next child');
+      const flags = Number.parseInt(/flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${ahead[0] ?? -1}`, 'utf8'))?.[1] ?? '', 8);
+      assert.equal(flags & 0o4000, 0, 'it is blocking (O_NONBLOCK is clear)');
+      let afterSecondStart: number[] = [];
+      await new Promise<void>((resolve, reject) => {
+        port.spawn(toPipe, {
+          onSpawned: () => {
+            afterSecondStart = openedForChildren();
+          },
+          onExit: () => resolve(),
+          onSpawnError: reject,
+        });
+      });
+      assert.equal(afterSecondStart.includes(ahead[0] ?? -1), false, 'the second child took it (and ours is closed)');
+    } finally {
+      await new Promise((resolve) => setImmediate(resolve));
+      closeSync(pipe.readFd);
+      closeSync(pipe.writeFd);
+    }
   });
 
   it('gives each child its arguments and environment byte for byte, the shared environment of many starts included', async () => {

@@ -189,6 +189,35 @@ setTimeout(() => { console.log(JSON.stringify({ nodeCode, watched, orphans: reap
     assert.equal(outcome.orphans, 1);
   });
 
+  it("tells a watched child's exit before it looks for the next ended child, and a watcher that throws keeps no other from hearing", () => {
+    const outcome = runModule<{ heard: number[]; otherStillThere: boolean | null; uncaught: string[] }>(`
+import { existsSync } from 'node:fs';
+const reaper = new Reaper(); // not started: both children end before anything collects them
+const spawn = (script) => posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+const pids = [spawn('exit 3'), spawn('exit 4')];
+const heard = [];
+let otherStillThere = null;
+const uncaught = [];
+process.on('uncaughtException', (error) => uncaught.push(error.message));
+for (const pid of pids) {
+  reaper.watch(pid, (raw) => {
+    heard.push((raw >> 8) & 0xff);
+    if (heard.length > 1) return;
+    // The other one has ended too, and is not collected yet: a restart is asked for first.
+    otherStillThere = existsSync('/proc/' + pids.find((other) => other !== pid));
+    throw new Error('watcher failed');
+  });
+}
+setTimeout(() => {
+  reaper.reap();
+  setTimeout(() => console.log(JSON.stringify({ heard: heard.sort(), otherStillThere, uncaught })), 50);
+}, 300);
+`);
+    assert.deepEqual(outcome.heard, [3, 4]);
+    assert.equal(outcome.otherStillThere, true);
+    assert.deepEqual(outcome.uncaught, ['watcher failed']);
+  });
+
   it('names an ended child without collecting it, then none once it is collected, and says when there are no children', () => {
     const outcome = runModule<{ first: unknown; again: unknown; status: number | null; after: unknown; empty: unknown; pid: number }>(`
 const { peekEndedChild, reapIfExited } = await import(${JSON.stringify(join(repoRoot, '.build', 'src', 'sys', 'ffi', 'children.js'))});

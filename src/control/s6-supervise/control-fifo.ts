@@ -1,8 +1,8 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 
 import { removeIfPresent } from '../../util/remove.js';
 import { netModule } from '../../sys/builtins.js';
-import { makeFifo } from '../../sys/ffi/descriptors.js';
+import { makeFifo, readAvailable } from '../../sys/ffi/descriptors.js';
 
 export interface ControlFifo {
   /**
@@ -45,13 +45,8 @@ export function openControlFifo(path: string, mode: number, onLetters: (letters:
     drain() {
       if (closed) return;
       for (;;) {
-        let count: number;
-        try {
-          // Non-blocking: EAGAIN once it is empty.
-          count = readSync(readFd, drainChunk, 0, drainChunk.length, null);
-        } catch {
-          return;
-        }
+        // Non-blocking: -1 (EAGAIN) once it is empty.
+        const count = readAvailable(readFd, drainChunk);
         if (count <= 0) return;
         onLetters(drainChunk.toString('latin1', 0, count));
       }

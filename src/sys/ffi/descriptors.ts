@@ -54,6 +54,16 @@ export function clearStatusFlags(fd: number): boolean {
   return libc().exec.fcntl(fd, F_SETFL, 'int', 0) === 0;
 }
 
+/**
+ * Reads what `fd` (non-blocking) holds now into `into`: the count, 0 at its end, or -1 when
+ * nothing is there yet (EAGAIN) or the read failed. Node's readSync throws for EAGAIN, and the
+ * error it builds, stack trace and all, costs more than the read: this is read on the way to a
+ * restart.
+ */
+export function readAvailable(fd: number, into: Buffer): number {
+  return libc().read(fd, into, into.length);
+}
+
 /** Creates a named pipe (Node has no mkfifo). Throws an error with the errno's name as its code. */
 export function makeFifo(path: string, mode: number): void {
   if (libc().mkfifo(path, mode) !== 0) throw systemCallError('mkfifo', path);

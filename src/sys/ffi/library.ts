@@ -26,6 +26,7 @@ export interface LibC {
   listen: Fn<[fd: number, backlog: number]>;
   close: Fn<[fd: number]>;
   isatty: Fn<[fd: number]>;
+  read: Fn<[fd: number, buffer: Buffer, count: number]>;
   /** syscall(2), for calls a C library may not wrap (pidfd_open: glibc 2.36 and later only, musl not). */
   syscall: (number: number, ...variadic: unknown[]) => number;
   /** poll(2); with koffi's `async`, on a libuv thread, where it may block. */
@@ -167,6 +168,7 @@ export function libc(): LibC {
     listen: fn('int listen(int fd, int backlog)'),
     close: fn('int close(int fd)'),
     isatty: fn('int isatty(int fd)'),
+    read: fn('long read(int fd, void *buffer, unsigned long count)'),
     syscall: loaded.func('long syscall(long number, ...)') as LibC['syscall'],
     poll: loaded.func('int poll(void *fds, unsigned long count, int timeout)') as LibC['poll'],
     exec: {
