@@ -47,7 +47,8 @@ export type Request =
   | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
   | { readonly cmd: 'graph' }
   | { readonly cmd: 'ready' }
-  | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null }
+  /** `requester`: the asking process's pid, by which a boot script's own halt is told apart. */
+  | { readonly cmd: 'halt'; readonly action: HaltAction; readonly exitCode: number | null; readonly requester?: number }
   | { readonly cmd: 'scan'; readonly prune: boolean }
   /** The death tally of services (s6-svdt); `clear` empties it first (s6-svdt-clear). */
   | ({ readonly cmd: 'deaths'; readonly clear: boolean } & Targets)
@@ -176,7 +177,9 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (exitCode !== null && !(Number.isInteger(exitCode) && (exitCode as number) >= 0 && (exitCode as number) <= 255)) {
         return bad('exitCode must be a whole number from 0 to 255');
       }
-      return { cmd, action, exitCode: exitCode as number | null };
+      const requester = fields['requester'];
+      if (requester !== undefined && !(Number.isInteger(requester) && (requester as number) > 0)) return bad('requester must be a process id');
+      return { cmd, action, exitCode: exitCode as number | null, ...(requester === undefined ? {} : { requester: requester as number }) };
     }
     case 'scan': {
       const prune = fields['prune'] ?? false;

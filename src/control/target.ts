@@ -11,7 +11,8 @@ export interface ControlTarget {
   readonly startedAt: number;
   isStopping(): boolean;
   /** Asks for a shutdown; false when one is already under way. `via` says who asked, for the log. */
-  halt(action: HaltAction, exitCode: number | null, via?: string): boolean;
+  /** `requester`: the pid of the process that asked, when it said. */
+  halt(action: HaltAction, exitCode: number | null, via?: string, requester?: number): boolean;
   /** Names this service waits for before it may start. */
   dependenciesOf(name: string): readonly string[];
   /** Whether a dependency (a oneshot too) is up; by default, whether its supervisor says ready. */

@@ -14,6 +14,7 @@ import type { RcAtomic } from '../model/rc.js';
 import { raceWithLimits } from '../util/race.js';
 import { errnoCode, errorMessage } from '../errors.js';
 import { lookupGroup } from '../sys/accounts.js';
+import { sessionOf } from '../sys/proc.js';
 import type { InitContext } from './context.js';
 import { writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
@@ -36,13 +37,15 @@ export function controlTarget(
     supervisors: services.supervisors,
     startedAt,
     isStopping: () => context.shutdown.reason !== undefined,
-    halt(action, exitCode, via = 'through the control socket') {
+    halt(action, exitCode, via = 'through the control socket', requester) {
       // An exit code still counts while stopping, until the last stage reads it: the last writer
       // wins, as with s6-overlay's exit code file.
       if (exitCode !== null) writeExitCode(context.layout, exitCode);
       if (context.shutdown.reason !== undefined) return false;
       context.reporter.info('steward', `${action} requested ${via}`);
-      return context.shutdown.request({ kind: 'halt' });
+      // Read now, while the one that asked waits for the answer: a boot script's own halt lets it end by itself.
+      const fromSession = requester === undefined ? undefined : sessionOf(requester);
+      return context.shutdown.request(fromSession === undefined ? { kind: 'halt' } : { kind: 'halt', fromSession });
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
     // A longrun by its supervisor: one stopped outside the graph (steward stop) is not up; one

@@ -11,6 +11,8 @@ export interface ProgramOptions {
   abortSignal: AbortSignal;
   /** After an abort, how long a program has before SIGKILL. */
   abortKillMs: number;
+  /** See ScriptOptions: a program whose session asked for the stop is let end by itself. */
+  stopAskedFromItsSession?: (session: number) => boolean;
   output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
   /** A warning or fatal line of execline's own, as its foreground, background and if print them. */
   warn?: (line: string) => void;
@@ -19,7 +21,13 @@ export interface ProgramOptions {
 }
 
 /** How a program ended; `spawnFailure` names the program that could not be started, and why. */
-export type ProgramResult = { readonly status: number; readonly description: string; readonly spawnFailure?: string };
+export type ProgramResult = {
+  readonly status: number;
+  readonly description: string;
+  readonly spawnFailure?: string;
+  /** It asked for the stop itself (halt) and ended by itself before being signalled. */
+  readonly endedAfterItsOwnStop?: boolean;
+};
 
 /** execline's exit code when a block it must start cannot be: its strerr_diefu "unable to spawn". */
 const UNABLE_TO_SPAWN = 111;
@@ -63,16 +71,26 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
 async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
   const [file, ...args] = argv;
   if (file === undefined) return { status: 0, description: 'did nothing' };
-  const result = await runScript(file, port, clock, { env: options.env, cwd: options.cwd, timeLimitMs: 0, abortSignal: options.abortSignal, abortKillMs: options.abortKillMs, args, output: options.output, ...(options.onStarted === undefined ? {} : { onStarted: options.onStarted }) });
+  const result = await runScript(file, port, clock, {
+    env: options.env,
+    cwd: options.cwd,
+    timeLimitMs: 0,
+    abortSignal: options.abortSignal,
+    abortKillMs: options.abortKillMs,
+    args,
+    output: options.output,
+    ...(options.onStarted === undefined ? {} : { onStarted: options.onStarted }),
+    ...(options.stopAskedFromItsSession === undefined ? {} : { stopAskedFromItsSession: options.stopAskedFromItsSession }),
+  });
   if (result.kind === 'spawn-error') {
     const notFound = result.error.code === 'ENOENT';
     // A file given by path that is there but cannot run (no interpreter, say) is told apart from one not found.
     const why = file.includes('/') ? whyNotExecutable(file, result.error, 'program') : notFound ? 'not found' : (result.error.code ?? result.error.message);
     return { status: notFound ? 127 : 126, description: `cannot run ${file}: ${why}`, spawnFailure: `${file}: ${why}` };
   }
-  const { termination } = result;
-  if (termination.signal !== null) return { status: 128 + signalNumber(termination.signal), description: `crashed with ${termination.signal}` };
-  return { status: termination.code ?? 0, description: `exited ${termination.code ?? 0}` };
+  const { termination, endedAfterItsOwnStop } = result;
+  if (termination.signal !== null) return { status: 128 + signalNumber(termination.signal), description: `crashed with ${termination.signal}`, endedAfterItsOwnStop };
+  return { status: termination.code ?? 0, description: `exited ${termination.code ?? 0}`, endedAfterItsOwnStop };
 }
 
 function unableToSpawn(command: string, failure: ProgramResult, options: ProgramOptions): ProgramResult {

@@ -15,6 +15,7 @@ import { copyTree } from './runtime-dir.js';
 import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';
 import type { ServiceSet } from './service-set.js';
+import { failedAfterItsOwnHalt } from './stage-failure.js';
 
 /** Steward's own stages, which s6-overlay runs as the oneshots fix-attrs, legacy-cont-init and legacy-services. */
 export interface BuiltinStages {
@@ -115,11 +116,16 @@ async function runAction(
           ? { kind: 'exec' as const, argv: [process.execPath, join(packageRoot(), 'bin', 's6-tool'), 'execlineb', '-P', action.file] }
           : action.program;
     // Steward's execlineb is Steward's Node: without the application's NODE_OPTIONS, which it gives back to the script.
-    result = await runProgram(program, context.port, context.clock, { env: action.kind === 'execline-script' ? withNodeOptionsAside(env) : env, cwd: context.layout.scriptsDir, abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, output: context.output, warn: (line) => context.reporter.warn('s6-rc', `service ${atomic.name}: ${line}`) });
+    result = await runProgram(program, context.port, context.clock, { env: action.kind === 'execline-script' ? withNodeOptionsAside(env) : env, cwd: context.layout.scriptsDir, abortSignal: limit.signal, abortKillMs: context.settings.killGraceTimeMs, stopAskedFromItsSession: (session) => context.shutdown.askedFromSession(session), output: context.output, warn: (line) => context.reporter.warn('s6-rc', `service ${atomic.name}: ${line}`) });
   } finally {
     limit.dispose();
   }
   if (result.status === 0) return OK;
+  if (result.endedAfterItsOwnStop === true) {
+    // s6-rc reports the failure and exits 1, which rc.init makes the container's exit code.
+    failedAfterItsOwnHalt(context, 's6-rc', `unable to start service ${atomic.name}: command ${result.description} after asking for the stop`);
+    return { ok: false, reason: `command ${result.description}` };
+  }
   if (limit.signal.aborted) return { ok: false, reason: String(limit.signal.reason) };
   return { ok: false, reason: `command ${result.description}` };
 }

@@ -15,6 +15,12 @@ export interface ScriptOptions {
    * that ignores TERM, nor run the finish scripts while it or what it runs still runs.
    */
   abortKillMs?: number;
+  /**
+   * Whether the stop was asked for from inside the script's own session (it ran halt itself,
+   * as NPM's prepare and many cont-init scripts do before `exit 1`): the abort then leaves it
+   * `abortKillMs` to end by itself before the SIGTERM, so its exit status is its own.
+   */
+  stopAskedFromItsSession?: (session: number) => boolean;
   args?: readonly string[];
   /**
    * A file the kernel will not execute (ENOEXEC: no shebang line) runs with /bin/sh, as a
@@ -28,7 +34,8 @@ export interface ScriptOptions {
 }
 
 export type ScriptResult =
-  | { kind: 'exited'; termination: Termination; timedOut: boolean }
+  /** `endedAfterItsOwnStop`: it asked for the stop and ended by itself before being signalled. */
+  | { kind: 'exited'; termination: Termination; timedOut: boolean; endedAfterItsOwnStop: boolean }
   | { kind: 'spawn-error'; error: NodeJS.ErrnoException };
 
 /**
@@ -53,9 +60,13 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
     /** When the group gets its SIGKILL after an abort; undefined before an abort. */
     let abortKillAt: number | undefined;
     let group: number | undefined;
+    let ownStop = false;
+    let signalled = false;
+    let cancelOwnStopGrace: (() => void) | undefined;
     const cleanUp = (): void => {
       cancelTimer?.();
       cancelAbortKill?.();
+      cancelOwnStopGrace?.();
       if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
     };
     const onSpawned = (pid: number): void => {
@@ -69,13 +80,24 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
         });
       }
       if (options.abortSignal !== undefined) {
-        onAbort = () => {
+        const stop = (): void => {
+          signalled = true;
           port.signal(everyone, 'SIGTERM');
           port.signal(everyone, 'SIGCONT');
           if (options.abortKillMs !== undefined) {
             abortKillAt = clock.now() + options.abortKillMs;
             cancelAbortKill = clock.schedule(options.abortKillMs, () => port.signal(everyone, 'SIGKILL'));
           }
+        };
+        onAbort = () => {
+          if (options.abortKillMs === undefined || options.stopAskedFromItsSession?.(pid) !== true) {
+            stop();
+            return;
+          }
+          ownStop = true;
+          // Until the TERM, what it left is waited for as after one (abortKillAt set).
+          abortKillAt = clock.now() + 2 * options.abortKillMs;
+          cancelOwnStopGrace = clock.schedule(options.abortKillMs, stop);
         };
         if (options.abortSignal.aborted) onAbort();
         else options.abortSignal.addEventListener('abort', onAbort, { once: true });
@@ -97,11 +119,13 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
         onExit: (termination) => {
           const done = (): void => {
             cleanUp();
-            resolve({ kind: 'exited', termination, timedOut });
+            resolve({ kind: 'exited', termination, timedOut, endedAfterItsOwnStop: ownStop && !signalled });
           };
           // Stopped: the shell often dies of the TERM while the program it ran (initdb, a
           // migration) is still cleaning up. The stop goes on once the group is gone, as
           // s6-overlay's shutdown waits for the boot's transition, with the SIGKILL still due.
+          // Its own stop: the TERM it was given time to end before is not sent now.
+          cancelOwnStopGrace?.();
           if (abortKillAt === undefined || group === undefined || port.groupMembers === undefined) {
             done();
             return;

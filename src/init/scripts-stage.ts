@@ -22,7 +22,8 @@ export async function runScriptsStage(
   stage: 'cont-init' | 'cont-finish',
   scripts: readonly Script[],
   options: { timeLimitMs: number; abortSignal?: AbortSignal; env?: NodeJS.ProcessEnv; stopAtFirstFailure?: boolean },
-): Promise<{ failures: number; stoppedAt?: FirstFailure }> {
+): Promise<{ failures: number; stoppedAt?: FirstFailure; failedAfterItsOwnHalt?: FirstFailure }> {
+  let failedAfterItsOwnHalt: FirstFailure | undefined;
   let failures = 0;
   for (const script of scripts) {
     if (isAborted(options.abortSignal)) {
@@ -41,7 +42,9 @@ export async function runScriptsStage(
       timeLimitMs: options.timeLimitMs,
       shellFallback: true,
       output: context.output,
-      ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal, abortKillMs: context.settings.killGraceTimeMs }),
+      ...(options.abortSignal === undefined
+        ? {}
+        : { abortSignal: options.abortSignal, abortKillMs: context.settings.killGraceTimeMs, stopAskedFromItsSession: (session: number) => context.shutdown.askedFromSession(session) }),
     });
     if (result.kind === 'spawn-error') {
       context.reporter.error(stage, `cannot execute ${script.path}: ${whyNotExecutable(script.path, result.error, `${stage} script`)}`);
@@ -50,6 +53,18 @@ export async function runScriptsStage(
     }
     const { termination } = result;
     const status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);
+    if (result.endedAfterItsOwnStop) {
+      // It ran halt itself and then ended: its exit status is its own, and counts.
+      const line = termination.signal === null ? `${script.path} exited ${status} after asking for the stop` : `${script.path} ${describeTermination(termination)} after asking for the stop`;
+      if (status === 0) {
+        context.reporter.info(stage, line);
+        continue;
+      }
+      context.reporter.warn(stage, line);
+      failures++;
+      failedAfterItsOwnHalt ??= { path: script.path, status };
+      continue;
+    }
     if (isAborted(options.abortSignal)) {
       // Stopped by the container's stop: expected, not a failure of the script.
       const say = context.shutdown.reason === undefined ? context.reporter.warn.bind(context.reporter) : context.reporter.info.bind(context.reporter);
@@ -65,7 +80,7 @@ export async function runScriptsStage(
     failures++;
     if (options.stopAtFirstFailure === true) return { failures, stoppedAt: { path: script.path, status } };
   }
-  return { failures };
+  return failedAfterItsOwnHalt === undefined ? { failures } : { failures, failedAfterItsOwnHalt };
 }
 
 // A function, so the compiler does not assume the flag cannot change across an await.

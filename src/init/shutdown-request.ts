@@ -4,7 +4,8 @@
  */
 export type ShutdownReason =
   | { kind: 'signal'; signal: NodeJS.Signals }
-  | { kind: 'halt' }
+  /** `fromSession`: the session of the process that asked, when known (see askedFromSession). */
+  | { kind: 'halt'; fromSession?: number }
   | { kind: 'cmd-exit'; status: number; description: string }
   | { kind: 'boot-failure'; status: number; message: string }
   | { kind: 'internal-error'; message: string };
@@ -32,6 +33,14 @@ export class ShutdownRequest {
 
   get reason(): ShutdownReason | undefined {
     return this.#reason;
+  }
+
+  /**
+   * Whether the stop is a halt asked for from inside the session `session` leads: a boot script
+   * (each runs in a session of its own) that ran halt itself, and is let end by itself.
+   */
+  askedFromSession(session: number): boolean {
+    return this.#reason?.kind === 'halt' && this.#reason.fromSession === session;
   }
 
   #lastStage = false;

@@ -11,7 +11,7 @@ import { runScriptsStage } from './scripts-stage.js';
 import type { ServiceSet } from './service-set.js';
 import { counted } from '../util/counted.js';
 import { nameClash } from './compile-services.js';
-import { stageFailed } from './stage-failure.js';
+import { failedAfterItsOwnHalt, stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
 
 const OK: TransitionResult = { ok: true };
@@ -79,8 +79,11 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // the container, and the container ends with that script's exit code (jlesage's base
       // images report a bad setting that way); v3 runs them all and ends with 1.
       const v2Stop = context.overlayV2 && context.settingsNow().behaviourIfStage2Fails >= 2;
-      const { failures, stoppedAt } = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
-      if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
+      const { failures, stoppedAt, failedAfterItsOwnHalt: ownHalt } = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
+      if (abortSignal.aborted) {
+        if (ownHalt !== undefined) failedAfterItsOwnHalt(context, 'cont-init', 'some scripts exited nonzero', v2Stop ? ownHalt.status : 1);
+        return { ok: false, reason: String(abortSignal.reason) };
+      }
       if (stoppedAt !== undefined) {
         const message = `${stoppedAt.path} exited ${stoppedAt.status}: the rest of cont-init.d is not run, and the container ends with its exit code, as under s6-overlay v2`;
         stageFailed(context, 'cont-init', message, stoppedAt.status);

@@ -190,6 +190,22 @@ function readStat(pid: number): ProcessEntry | undefined {
   }
 }
 
+/**
+ * The session `pid` is in (the pid of the session's leader), or undefined when it cannot be
+ * read (gone, or numbered otherwise in a /proc of a parent namespace).
+ */
+export function sessionOf(pid: number): number | undefined {
+  if (procNumbering().ourLevel !== undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // After the command name in parentheses: state, ppid, pgrp, session.
+    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+    return Number.isInteger(session) && session > 0 ? session : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */
 const SIGTERM_BIT = 1n << 14n;
 

@@ -587,6 +587,45 @@ test('a finish script that writes the exit code and calls halt ends the containe
   assert.match(run.output(), /halt requested/);
 });
 
+test('a boot script that runs halt itself and then fails is let end, and its failure counts: exit 1 with S6_BEHAVIOUR_IF_STAGE2_FAILS=2, as s6-overlay', { skip, timeout: 60_000 }, async () => {
+  // NPM's prepare: log_fatal runs halt, then exit 1. A cont-init script and an s6-rc oneshot.
+  const fatal = (mark: string): string => `#!/bin/sh\necho "fatal: /data is not mounted" >&2\n/run/s6/basedir/bin/halt\nsleep 0.3\necho after > "$MARK"/${mark}\nexit 1\n`;
+  const contInit = scriptTree({
+    'cont-init.d/10-fatal': fatal('cont-init.after'),
+    'cont-init.d/20-next': '#!/bin/sh\necho ran > "$MARK"/next\n',
+  });
+  const oneshot = scriptTree({
+    's6-overlay/scripts/prepare': fatal('oneshot.after'),
+    's6-overlay/s6-rc.d/prepare/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/user/contents.d/prepare': '',
+  });
+  writeFileSync(join(oneshot, 's6-overlay', 's6-rc.d', 'prepare', 'up'), `${join(oneshot, 's6-overlay', 'scripts', 'prepare')}\n`);
+  const outcomes: { code: number | null; output: string }[] = [];
+  for (const [etc, policy] of [
+    [contInit, '2'],
+    [oneshot, '2'],
+    [oneshot, '1'],
+  ] as const) {
+    const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARK: etc, S6_BEHAVIOUR_IF_STAGE2_FAILS: policy } });
+    runs.push(run);
+    const { code } = await run.exited;
+    outcomes.push({ code, output: run.output() });
+  }
+  const [fromContInit, fromOneshot, onlyWarned] = outcomes;
+  assert.equal(fromContInit?.code, 1, fromContInit?.output);
+  assert.equal(readFileSync(join(contInit, 'cont-init.after'), 'utf8'), 'after\n', fromContInit?.output);
+  assert.match(fromContInit?.output ?? '', /10-fatal exited 1 after asking for the stop/);
+  assert.match(fromContInit?.output ?? '', /cont-init: warning: some scripts exited nonzero/);
+  // The stop does not wait for the rest of the boot: the next script is not run.
+  assert.equal(existsSync(join(contInit, 'next')), false, fromContInit?.output);
+  assert.equal(fromOneshot?.code, 1, fromOneshot?.output);
+  assert.equal(readFileSync(join(oneshot, 'oneshot.after'), 'utf8'), 'after\n', fromOneshot?.output);
+  assert.match(fromOneshot?.output ?? '', /unable to start service prepare: command exited 1 after asking for the stop/);
+  // S6_BEHAVIOUR_IF_STAGE2_FAILS=1: a warning, and the halt's exit code (0).
+  assert.equal(onlyWarned?.code, 0, onlyWarned?.output);
+  assert.match(onlyWarned?.output ?? '', /s6-rc: warning: unable to start service prepare/);
+});
+
 test("an image made for s6-overlay v2: v2's script arguments, and the exit code a finish script leaves in its stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // What v2 leaves in an image.

@@ -171,7 +171,9 @@ describe('parseRequest: signal, wait, halt', () => {
     assert.deepEqual(parsed({ cmd: 'halt' }), { cmd: 'halt', action: 'halt', exitCode: null });
     assert.deepEqual(parsed({ cmd: 'halt', action: 'reboot', exitCode: 0 }), { cmd: 'halt', action: 'reboot', exitCode: 0 });
     assert.deepEqual(parsed({ cmd: 'halt', action: 'poweroff', exitCode: 255 }), { cmd: 'halt', action: 'poweroff', exitCode: 255 });
+    assert.deepEqual(parsed({ cmd: 'halt', requester: 42 }), { cmd: 'halt', action: 'halt', exitCode: null, requester: 42 });
     rejected({ cmd: 'halt', action: 'explode' }, /action must be halt, poweroff or reboot/);
+    for (const requester of [0, -3, 1.5, '42']) rejected({ cmd: 'halt', requester }, /requester must be a process id/);
   });
 
   it('halt takes an exit code from 0 to 255 only', () => {

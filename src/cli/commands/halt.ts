@@ -18,7 +18,7 @@ function haltCommand(action: HaltAction): Command {
       const text = values.get('exit-code');
       if (text !== undefined && !(/^\d+$/.test(text) && Number(text) <= 255)) throw new StewardError('ERR_USAGE', `steward ${action}: --exit-code takes a number from 0 to 255`);
       const leave = outliveTheShutdown();
-      const call = await callSteward(action, { cmd: 'halt', action, exitCode: text === undefined ? null : Number(text) });
+      const call = await callSteward(action, { cmd: 'halt', action, exitCode: text === undefined ? null : Number(text), requester: process.pid });
       return leave(call.ok ? 0 : call.exitCode);
     },
   };

@@ -27,7 +27,7 @@ export async function s6svscanctl(args: readonly string[]): Promise<number> {
   }
   if (!/[tiqb]/.test(letters)) return 0;
   const leave = outliveTheShutdown();
-  const call = await callForS6('s6-svscanctl', { cmd: 'halt', action: 'halt', exitCode: null });
+  const call = await callForS6('s6-svscanctl', { cmd: 'halt', action: 'halt', exitCode: null, requester: process.pid });
   if (call.ok || call.error.code === 'ERR_SHUTTING_DOWN') return leave(0);
   return leave(exitForError('s6-svscanctl', call.error));
 }
