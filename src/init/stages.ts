@@ -1,4 +1,4 @@
-import { eachLegacyService, type LegacyTree } from '../config/legacy.js';
+import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -13,6 +13,7 @@ import { counted } from '../util/counted.js';
 import { nameClash } from './compile-services.js';
 import { failedAfterItsOwnHalt, stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
+import { asV2RanThem } from './v2-etc-links.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -25,6 +26,11 @@ function judged(context: InitContext, stage: string, message: string): Transitio
   const policy = context.settingsNow().behaviourIfStage2Fails;
   if (policy >= 1) context.reporter.warn(stage, message);
   return policy >= 2 ? { ok: false, reason: message } : OK;
+}
+
+/** The scripts by the path s6-overlay runs them from: v2's /var/run/s6/etc in an image made for v2. */
+function asRan(context: InitContext, scripts: readonly Script[], dir: 'cont-init.d' | 'cont-finish.d'): readonly Script[] {
+  return context.overlayV2 ? asV2RanThem(scripts, dir, context.settings.runDir, context.layout.s6Dir) : scripts;
 }
 
 /** A services.d service, not a logger (loggers have producers): ServiceSet.start brings the logger up with it. */
@@ -79,7 +85,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // the container, and the container ends with that script's exit code (jlesage's base
       // images report a bad setting that way); v3 runs them all and ends with 1.
       const v2Stop = context.overlayV2 && context.settingsNow().behaviourIfStage2Fails >= 2;
-      const { failures, stoppedAt, failedAfterItsOwnHalt: ownHalt } = await runScriptsStage(context, 'cont-init', tree.contInit, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
+      const { failures, stoppedAt, failedAfterItsOwnHalt: ownHalt } = await runScriptsStage(context, 'cont-init', asRan(context, tree.contInit, 'cont-init.d'), { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
       if (abortSignal.aborted) {
         if (ownHalt !== undefined) failedAfterItsOwnHalt(context, 'cont-init', 'some scripts exited nonzero', v2Stop ? ownHalt.status : 1);
         return { ok: false, reason: String(abortSignal.reason) };
@@ -92,7 +98,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },
     async contFinish() {
-      await runScriptsStage(context, 'cont-finish', tree.contFinish, { timeLimitMs: context.settingsNow().killFinishMaxTimeMs, env: finishEnvironment(context) });
+      await runScriptsStage(context, 'cont-finish', asRan(context, tree.contFinish, 'cont-finish.d'), { timeLimitMs: context.settingsNow().killFinishMaxTimeMs, env: finishEnvironment(context) });
       return OK;
     },
     async legacyServicesUp(abortSignal) {

@@ -1,7 +1,8 @@
-import { mkdirSync, readlinkSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 import { errnoCode } from '../errors.js';
+import type { Script } from '../config/legacy.js';
 import type { Reporter } from '../log/reporter.js';
 import { V2_USER_DIRS } from './v2-permissions.js';
 
@@ -33,6 +34,30 @@ export function linkV2UserDirs(etcDir: string, s6Dir: string, reporter: Reporter
 function linksTo(link: string, target: string): boolean {
   try {
     return readlinkSync(link) === target;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The scripts of cont-init.d or cont-finish.d (`dir`) as s6-overlay v2 ran them: by their path
+ * under /var/run/s6/etc, so that $0 is /var/run/s6/etc/cont-init.d/NAME. v2-era libraries tell a
+ * cont-init script from a service by it (tiredofit's functions: `case "$(dirname "$0")"`). With a
+ * runtime directory other than /run, the same path under it. A script whose path there is not
+ * the same file (the link could not be made) keeps its own.
+ */
+export function asV2RanThem(scripts: readonly Script[], dir: 'cont-init.d' | 'cont-finish.d', runDir: string, s6Dir: string): Script[] {
+  const v2Dir = join(runDir === '/run' ? '/var/run/s6' : s6Dir, 'etc', dir);
+  return scripts.map((script) => {
+    const there = join(v2Dir, basename(script.path));
+    return sameFile(there, script.path) ? { ...script, path: there } : script;
+  });
+}
+
+function sameFile(one: string, other: string): boolean {
+  try {
+    const [a, b] = [statSync(one), statSync(other)];
+    return a.ino === b.ino && a.dev === b.dev;
   } catch {
     return false;
   }

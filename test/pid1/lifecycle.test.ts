@@ -626,6 +626,29 @@ test('a boot script that runs halt itself and then fails is let end, and its fai
   assert.match(onlyWarned?.output ?? '', /s6-rc: warning: unable to start service prepare/);
 });
 
+test("an image made for s6-overlay v2 runs cont-init.d and cont-finish.d scripts from /var/run/s6/etc, as v2 did: $0 says so", { skip, timeout: 60_000 }, async () => {
+  // tiredofit's v2-era functions: case "$(dirname "$0")" in "/var/run/s6/etc/cont-init.d") ...
+  const whereAmI = (name: string): string => `#!/bin/sh\necho "$0" > "$MARK"/${name}\n`;
+  const etc = scriptTree({
+    's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
+    'cont-init.d/10-where': whereAmI('cont-init'),
+    'cont-finish.d/10-where': whereAmI('cont-finish'),
+    'services.d/idle/run': '#!/bin/sh\nexec sleep 1000\n',
+  });
+  const v3 = scriptTree({ 'cont-init.d/10-where': whereAmI('cont-init') });
+  for (const tree of [etc, v3]) {
+    const run = startInit({ privateRun: true, env: { STEWARD_ETC: tree, S6_KEEP_ENV: '1', MARK: tree } });
+    runs.push(run);
+    await run.waitForOutput(/10-where exited 0/);
+    run.kill('SIGTERM');
+    assert.equal((await run.exited).code, 0, run.output());
+  }
+  assert.equal(readFileSync(join(etc, 'cont-init'), 'utf8'), '/var/run/s6/etc/cont-init.d/10-where\n');
+  assert.equal(readFileSync(join(etc, 'cont-finish'), 'utf8'), '/var/run/s6/etc/cont-finish.d/10-where\n');
+  // v3 runs them from the image's own directory.
+  assert.equal(readFileSync(join(v3, 'cont-init'), 'utf8'), `${join(v3, 'cont-init.d', '10-where')}\n`);
+});
+
 test("an image made for s6-overlay v2: v2's script arguments, and the exit code a finish script leaves in its stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // What v2 leaves in an image.
