@@ -9,6 +9,12 @@ export interface Diagnostic {
    * under s6-rc, where it fails when it starts; the graph and every other service go on.
    */
   readonly scope?: 'service';
+  /**
+   * A warning about what the boot may still change before it matters (a script an earlier
+   * oneshot makes executable, as hotio's init-perms does): steward check says it; the boot does
+   * not, as the start's own error says it if it is still so then.
+   */
+  readonly mayChangeAtBoot?: true;
 }
 
 /** The same problems, each marked as stopping only its own service. */

@@ -14,7 +14,7 @@ import type { Diagnostic } from './diagnostic.js';
  * precisely why not: the usual causes of s6's terse "Permission denied" and
  * "Exec format error" are a missing x bit, CRLF line endings and a missing shebang.
  */
-export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean; shellFallback?: boolean } = {}): Diagnostic[] {
+export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean; shellFallback?: boolean; modeMayChangeAtBoot?: boolean } = {}): Diagnostic[] {
   let stat;
   try {
     stat = statSync(path);
@@ -27,8 +27,11 @@ export function inspectExecutable(path: string, role: string, options: { require
   if (options.requireExecutable !== false) {
     if (!permits(stat, 0o1)) {
       // No x bit at all: chmod +x. Bits for someone else (root's 0700, as a non-root USER): that is not enough.
-      if ((stat.mode & 0o111) === 0) return [failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)];
-      return [failure(path, `the ${role} cannot be executed by uid ${currentIdentity().uid}: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`)];
+      const found =
+        (stat.mode & 0o111) === 0
+          ? failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)
+          : failure(path, `the ${role} cannot be executed by uid ${currentIdentity().uid}: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`);
+      return [options.modeMayChangeAtBoot === true ? untilItRuns(found) : found];
     }
   }
   // A script is read by its interpreter: execute without read (0711, not its owner) fails for
@@ -504,6 +507,16 @@ function inspectExeclineScript(path: string): Diagnostic[] {
 
 function warning(path: string, message: string, hint: string, line?: number): Diagnostic {
   return { ...failure(path, message, hint, line), severity: 'warning' };
+}
+
+/**
+ * A mode an earlier oneshot may still change (hotio's init-perms runs chmod +x over the tree's
+ * scripts before they run): a warning that says so, not an error.
+ */
+function untilItRuns(found: Diagnostic): Diagnostic {
+  const { error } = found;
+  const message = `${error.message} now: it fails when it runs unless the boot makes it executable first (an earlier oneshot's chmod)`;
+  return { severity: 'warning', mayChangeAtBoot: true, error: new StewardError('ERR_SCRIPT', message, { ...(error.path === undefined ? {} : { path: error.path }), ...(error.hint === undefined ? {} : { hint: error.hint }) }) };
 }
 
 function failure(path: string, message: string, hint: string, line?: number): Diagnostic {

@@ -240,7 +240,7 @@ function inspectCalledScript(action: OneshotAction, role: string, settings: Sett
   if (action.kind !== 'execline' || action.program.kind !== 'exec') return [];
   const file = action.program.argv[0];
   if (file === undefined || !file.startsWith('/')) return [];
-  return inspectExecutable(inImageEtc(file, settings), `script that the ${role} runs`);
+  return inspectExecutable(inImageEtc(file, settings), `script that the ${role} runs`, { modeMayChangeAtBoot: true });
 }
 
 /**

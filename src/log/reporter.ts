@@ -43,6 +43,7 @@ export class Reporter {
     for (const diagnostic of diagnostics) {
       const text = errorMessage(diagnostic.error);
       if (diagnostic.severity === 'error') this.error(stage, text);
+      else if (diagnostic.mayChangeAtBoot === true) this.debug(stage, text);
       else this.warn(stage, text);
     }
   }

@@ -649,6 +649,27 @@ test("an image made for s6-overlay v2 runs cont-init.d and cont-finish.d scripts
   assert.equal(readFileSync(join(v3, 'cont-init'), 'utf8'), `${join(v3, 'cont-init.d', '10-where')}\n`);
 });
 
+test("a oneshot's script that an earlier oneshot makes executable runs, and the boot does not call it an error first (hotio's init-perms)", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6-overlay/scripts/setup': '#!/bin/sh\necho done > "$MARK"/setup\n',
+    's6-overlay/s6-rc.d/init-perms/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-setup/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/init-setup/dependencies.d/init-perms': '',
+    's6-overlay/s6-rc.d/user/contents.d/init-perms': '',
+    's6-overlay/s6-rc.d/user/contents.d/init-setup': '',
+  });
+  const script = join(etc, 's6-overlay', 'scripts', 'setup');
+  chmodSync(script, 0o644);
+  writeFileSync(join(etc, 's6-overlay', 's6-rc.d', 'init-perms', 'up'), `chmod +x ${script}\n`);
+  writeFileSync(join(etc, 's6-overlay', 's6-rc.d', 'init-setup', 'up'), `${script}\n`);
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc });
+  await run.waitForOutput(/service init-setup successfully started/);
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.output());
+  assert.equal(readFileSync(join(etc, 'setup'), 'utf8'), 'done\n', run.output());
+  assert.doesNotMatch(run.output(), /not executable/);
+});
+
 test("an image made for s6-overlay v2: v2's script arguments, and the exit code a finish script leaves in its stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // What v2 leaves in an image.

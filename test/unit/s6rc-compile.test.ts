@@ -339,6 +339,10 @@ describe('scripts that cannot run stop only their own service', () => {
     assert.equal(notExecutable.path, join(root, RC, 'init-php/run'));
     assert.match(notExecutable.message, /script that the up of oneshot init-php runs/);
     assert.match(notExecutable.hint ?? '', /chmod \+x/);
+    // A warning: an earlier oneshot may make it executable before it runs (hotio's init-perms).
+    assert.equal(notExecutable.severity, 'warning');
+    assert.match(notExecutable.message, /unless the boot makes it executable first/);
+    assert.equal(compiled.diagnostics.find((diagnostic) => /is not executable/.test(diagnostic.error.message))?.mayChangeAtBoot, true);
     assert.equal(only(found, /CRLF/).path, join(root, RC, 'init-crlf/run'));
     assert.equal(compiled.graphErrors, false);
   });
