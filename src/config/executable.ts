@@ -132,7 +132,7 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       error: new StewardError('ERR_SCRIPT', `the ${role} runs ${program} through ${interpreter}, and ${program.includes('/') ? `${program} is not installed here` : `no ${program} is in PATH`}`, {
         path,
         line: 1,
-        hint: `Install ${basename(program)} in the image (say, bash: apk add bash on Alpine), or change the shebang`,
+        hint: launchedProgramHint(basename(program)),
       }),
     });
   }
@@ -517,6 +517,15 @@ function untilItRuns(found: Diagnostic): Diagnostic {
   const { error } = found;
   const message = `${error.message} now: it fails when it runs unless the boot makes it executable first (an earlier oneshot's chmod)`;
   return { severity: 'warning', mayChangeAtBoot: true, error: new StewardError('ERR_SCRIPT', message, { ...(error.path === undefined ? {} : { path: error.path }), ...(error.hint === undefined ? {} : { hint: error.hint }) }) };
+}
+
+/** What to do about a program a shebang launches that is not there. */
+function launchedProgramHint(program: string): string {
+  // No distribution packages it: Home Assistant's add-on base images unpack it.
+  if (program === 'bashio') {
+    return 'bashio is no distribution package: the Home Assistant add-on base images (ghcr.io/hassio-addons/base) unpack it into /usr/lib/bashio with a link at /usr/bin/bashio; build FROM one, or install it from the hassio-addons/bashio release tarball the same way, or change the shebang';
+  }
+  return skarnetInstallHint(program) ?? `Install ${program} in the image (say, bash: apk add bash on Alpine), or change the shebang`;
 }
 
 function failure(path: string, message: string, hint: string, line?: number): Diagnostic {

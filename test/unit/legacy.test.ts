@@ -267,6 +267,16 @@ describe('readLegacyTree: run and finish scripts', () => {
     assert.deepEqual(found.result.diagnostics, []);
   });
 
+  it("names where to get a launched program that no distribution packages (bashio) or that is skarnet's, not bash", () => {
+    const withContenv = join(repoRoot, 'shims', 'with-contenv');
+    const hintFor = (program: string): string => readFiles({ 'services.d/web/run': script('exec true\n', `#!${withContenv} ${program}`) }).result.diagnostics[0]?.error.hint ?? '';
+    // Every Home Assistant community add-on: #!/command/with-contenv bashio.
+    assert.match(hintFor('bashio'), /no distribution package: the Home Assistant add-on base images .* \/usr\/lib\/bashio/);
+    assert.doesNotMatch(hintFor('bashio'), /apk add bash/);
+    // s6-portable-utils, which Debian does not package.
+    assert.match(hintFor('s6-hiercopy'), /Install s6-portable-utils/);
+  });
+
   it('checks the syntax of an execline run script, naming the line of an unclosed block', () => {
     const { root, result } = readFiles({ 'services.d/web/run': script('foreground {\n  echo starting\nnginx -g "daemon off;"\n', '#!/bin/execlineb -P') });
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
