@@ -135,6 +135,10 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const { longrun } = atomic;
   removeIfPresent(longrun.liveDir);
   copyTree(longrun.sourceDir, longrun.liveDir);
+  // s6-rc-compile ignores a source's `down` file and does not copy it (docker-baseimage-selkies'
+  // svc-de ships one): whether an s6-rc longrun is up is s6-rc's to say, and s6-svstat must not
+  // call a running one "normally down".
+  removeIfPresent(join(longrun.liveDir, 'down'));
   if (atomic.producerFor !== null || atomic.consumerFor.length > 0) keepRunAsRunUser(longrun.liveDir);
   chmodSync(longrun.runPath, 0o755);
   if (longrun.finishPath !== null) chmodSync(longrun.finishPath, 0o755);

@@ -670,6 +670,25 @@ test("a oneshot's script that an earlier oneshot makes executable runs, and the 
   assert.doesNotMatch(run.output(), /not executable/);
 });
 
+test("an s6-rc longrun's down file is left out of its live directory, as s6-rc-compile ignores it: it starts, and is normally up", { skip, timeout: 60_000 }, async () => {
+  // docker-baseimage-selkies ships one in svc-de.
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/svc-de/type': 'longrun\n',
+    's6-overlay/s6-rc.d/svc-de/run': '#!/bin/sh\nexec sleep 1000\n',
+    's6-overlay/s6-rc.d/svc-de/down': '',
+    's6-overlay/s6-rc.d/user/contents.d/svc-de': '',
+  });
+  const run = init(etc);
+  await run.waitForOutput(/service svc-de successfully started/);
+  const live = join(etc, 'run', 's6-rc', 'servicedirs', 'svc-de');
+  const svstat = spawnSync(process.execPath, [join(repoRoot, 'bin', 's6-tool'), 's6-svstat', '-o', 'up,normallyup', live], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STEWARD_RUN: join(etc, 'run') }, encoding: 'utf8', timeout: 30_000 });
+  const downThere = existsSync(join(live, 'down'));
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.output());
+  assert.equal(downThere, false, run.output());
+  assert.equal(svstat.stdout.trim(), 'true true', svstat.stderr);
+});
+
 test("an image made for s6-overlay v2: v2's script arguments, and the exit code a finish script leaves in its stage-3 environment", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // What v2 leaves in an image.
