@@ -1,4 +1,4 @@
-import { peekEndedChild, reapIfExited } from './ffi/children.js';
+import { endedChild, reapIfExited } from './ffi/children.js';
 import { type ChildrenByThread, listChildren, listChildrenByThread } from './proc.js';
 import { reserveSpareDescriptors, withSpareDescriptor } from './spare-descriptor.js';
 import { childEvents, ownChildren } from './spawn.js';
@@ -52,6 +52,8 @@ export class Reaper {
   #firstReap: NodeJS.Immediate | undefined;
   #idleWaiters: (() => void)[] = [];
   readonly #watchers = new Map<number, (status: number) => void>();
+  /** Ended children whose watchers are being told, collected once they have been. */
+  readonly #telling = new Set<number>();
   readonly #onSignal = (): void => {
     this.reap();
   };
@@ -131,13 +133,32 @@ export class Reaper {
     // start's not handed over yet) would be named again and again, and one that may be a
     // start's needs the listing to tell: from there on, the children are listed, and each is
     // dealt with as it comes.
-    // A watched child's exit is told as soon as it is collected, before the next child is
-    // looked for: the restart it may lead to is asked for one waitid sooner. A watcher may start
-    // a child (a start under way), so whether one is under way is asked for each child anew.
+    // A watched child's exit is told as waitid names it, with the status waitid read, and the
+    // child collected after: the restart it may lead to is asked for before the kernel frees the
+    // dead process. A watcher may start a child (a start under way), so whether one is under
+    // way is asked for each child anew.
     let listing = false;
     for (;;) {
-      const pid = peekEndedChild();
-      if (pid === 'none' || pid === 'no-child') break;
+      const ended = endedChild();
+      if (ended === 'none' || ended === 'no-child') break;
+      const { pid } = ended;
+      if (this.#telling.has(pid)) {
+        // A reap from inside that child's watcher: the reap that is telling it collects it.
+        listing = true;
+        break;
+      }
+      const watcher = this.#watchers.get(pid);
+      if (watcher !== undefined) {
+        this.#watchers.delete(pid);
+        this.#telling.add(pid);
+        try {
+          tellExits([[watcher, ended.status]]);
+        } finally {
+          this.#telling.delete(pid);
+          reapIfExited(pid);
+        }
+        continue;
+      }
       const collected = this.#disposition(pid, this.#startWithoutPid(), undefined) === 'collect' ? this.#collect(pid, exits) : undefined;
       if (collected === undefined) {
         listing = true;
@@ -178,6 +199,7 @@ export class Reaper {
     }
     const madeByOtherThreads = listed === undefined ? undefined : new Set(listed.otherThreads);
     for (const pid of children) {
+      if (this.#telling.has(pid)) continue;
       const disposition = this.#disposition(pid, startWithoutPid, madeByOtherThreads);
       if (disposition === 'node') continue;
       if (disposition === 'ours-soon') {

@@ -218,6 +218,29 @@ setTimeout(() => {
     assert.deepEqual(outcome.uncaught, ['watcher failed']);
   });
 
+  it("tells a watched child's end as waitid reads it, with the status waitpid would give, and collects the child after", () => {
+    const outcome = runModule<{ seen: { code: number; signal: number; zombieWhileTold: boolean }[]; goneAfter: boolean }>(`
+import { existsSync } from 'node:fs';
+const reaper = new Reaper(); // not started: reaped below, once every child has ended
+const spawn = (script) => posixSpawn({ path: '/bin/sh', argv: ['sh', '-c', script], env: [], cwd: '/', fds: new Map([[0, 'null'], [1, 'null'], [2, 'null']]), newSession: true });
+const pids = [spawn('exit 7'), spawn('kill -TERM $$'), spawn('exit 255')];
+const seen = [];
+for (const pid of pids) reaper.watch(pid, (raw) => seen.push({ pid, code: (raw >> 8) & 0xff, signal: raw & 0x7f, zombieWhileTold: existsSync('/proc/' + pid) }));
+setTimeout(() => {
+  reaper.reap();
+  const goneAfter = pids.every((pid) => !existsSync('/proc/' + pid));
+  seen.sort((a, b) => pids.indexOf(a.pid) - pids.indexOf(b.pid));
+  console.log(JSON.stringify({ seen: seen.map(({ code, signal, zombieWhileTold }) => ({ code, signal, zombieWhileTold })), goneAfter }));
+}, 300);
+`);
+    assert.deepEqual(outcome.seen, [
+      { code: 7, signal: 0, zombieWhileTold: true },
+      { code: 0, signal: 15, zombieWhileTold: true },
+      { code: 255, signal: 0, zombieWhileTold: true },
+    ]);
+    assert.equal(outcome.goneAfter, true);
+  });
+
   it('names an ended child without collecting it, then none once it is collected, and says when there are no children', () => {
     const outcome = runModule<{ first: unknown; again: unknown; status: number | null; after: unknown; empty: unknown; pid: number }>(`
 const { peekEndedChild, reapIfExited } = await import(${JSON.stringify(join(repoRoot, '.build', 'src', 'sys', 'ffi', 'children.js'))});

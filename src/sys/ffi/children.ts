@@ -25,23 +25,48 @@ export function reapIfExited(pid: number): number | undefined {
   return libc().waitpid(pid, status, WNOHANG) === pid ? (status[0] ?? 0) : undefined;
 }
 
-/** The siginfo waitid fills (in the machine's byte order), kept for every call; and which int of it is si_pid (after three ints, aligned for a pointer). */
+/**
+ * The siginfo waitid fills (in the machine's byte order), kept for every call; and which int
+ * of it is si_pid (after three ints, aligned for a pointer), si_status two after it.
+ */
 let peekInfo: { info: Int32Array; pidIndex: number } | undefined;
 
+/** siginfo's si_code for a child's end: exited, killed by a signal, killed and dumped core. */
+const CLD_EXITED = 1;
+const CLD_DUMPED = 3;
+const SI_CODE_INDEX = 2;
+
+/** A child that has ended and is not collected yet: its pid, and its wait status as waitpid would give it. */
+export interface EndedChild {
+  readonly pid: number;
+  readonly status: number;
+}
+
 /**
- * The pid of one child that has ended, without collecting it (waitid with WNOWAIT): 'none'
- * when none has, 'no-child' when there are no children at all. Lets the reaper collect
- * exits one by one without listing every child it has on each SIGCHLD. The same child is
- * named again until someone collects it.
+ * One child that has ended, without collecting it (waitid with WNOWAIT): 'none' when none
+ * has, 'no-child' when there are no children at all. Lets the reaper collect exits one by one
+ * without listing every child it has on each SIGCHLD, and know how one ended before it is
+ * collected. The same child is named again until someone collects it.
  */
-export function peekEndedChild(): number | 'none' | 'no-child' {
+export function endedChild(): EndedChild | 'none' | 'no-child' {
   peekInfo ??= { info: new Int32Array(SIGINFO_SIZE / 4), pidIndex: koffiItself().sizeof('void *') === 8 ? 4 : 3 };
   const { info, pidIndex } = peekInfo;
   // Linux leaves si_pid at 0 when no child has ended; zeroed so that an old value is not read.
   info.fill(0);
   if (libc().waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) !== 0) return 'no-child';
   const pid = info[pidIndex] ?? 0;
-  return pid > 0 ? pid : 'none';
+  if (pid <= 0) return 'none';
+  const code = info[SI_CODE_INDEX] ?? CLD_EXITED;
+  const value = info[pidIndex + 2] ?? 0;
+  // As waitpid encodes it: the exit code in bits 8-15, or the signal in bits 0-6 (and 0x80 for a core).
+  const status = code === CLD_EXITED ? (value & 0xff) << 8 : (value & 0x7f) | (code === CLD_DUMPED ? 0x80 : 0);
+  return { pid, status };
+}
+
+/** The pid of one child that has ended, without collecting it: see endedChild. */
+export function peekEndedChild(): number | 'none' | 'no-child' {
+  const ended = endedChild();
+  return typeof ended === 'string' ? ended : ended.pid;
 }
 
 /** What one waitpid call found: a child that ended (pid and raw status), none ended yet, or no such child. */
