@@ -63,6 +63,8 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
     let ownStop = false;
     let signalled = false;
     let cancelOwnStopGrace: (() => void) | undefined;
+    /** The abort's TERM to the group, then its KILL; set once the script runs. */
+    let stopGroup: (() => void) | undefined;
     const cleanUp = (): void => {
       cancelTimer?.();
       cancelAbortKill?.();
@@ -81,6 +83,7 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
       }
       if (options.abortSignal !== undefined) {
         const stop = (): void => {
+          cancelOwnStopGrace?.();
           signalled = true;
           port.signal(everyone, 'SIGTERM');
           port.signal(everyone, 'SIGCONT');
@@ -99,6 +102,7 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
           abortKillAt = clock.now() + 2 * options.abortKillMs;
           cancelOwnStopGrace = clock.schedule(options.abortKillMs, stop);
         };
+        stopGroup = stop;
         if (options.abortSignal.aborted) onAbort();
         else options.abortSignal.addEventListener('abort', onAbort, { once: true });
       }
@@ -117,15 +121,17 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
       {
         onSpawned,
         onExit: (termination) => {
+          const endedAfterItsOwnStop = ownStop && !signalled;
           const done = (): void => {
             cleanUp();
-            resolve({ kind: 'exited', termination, timedOut, endedAfterItsOwnStop: ownStop && !signalled });
+            resolve({ kind: 'exited', termination, timedOut, endedAfterItsOwnStop });
           };
+          // Ended by itself after its own halt: what it left running (its group) gets the stop's
+          // TERM now, and the KILL after the grace, as after any other stop.
+          if (endedAfterItsOwnStop) stopGroup?.();
           // Stopped: the shell often dies of the TERM while the program it ran (initdb, a
           // migration) is still cleaning up. The stop goes on once the group is gone, as
           // s6-overlay's shutdown waits for the boot's transition, with the SIGKILL still due.
-          // Its own stop: the TERM it was given time to end before is not sent now.
-          cancelOwnStopGrace?.();
           if (abortKillAt === undefined || group === undefined || port.groupMembers === undefined) {
             done();
             return;

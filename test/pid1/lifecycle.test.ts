@@ -626,6 +626,19 @@ test('a boot script that runs halt itself and then fails is let end, and its fai
   assert.match(onlyWarned?.output ?? '', /s6-rc: warning: unable to start service prepare/);
 });
 
+test('what a boot script that ran halt left running gets the stop once the script has ended, before cont-finish.d runs', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // A helper in the script's process group that stops on TERM, leaving a mark.
+    'cont-init.d/10-fatal': `#!/bin/sh\nsh -c 'trap "echo termed > \\"$MARK\\"/helper; exit 0" TERM; while :; do sleep 0.1; done' &\n/run/s6/basedir/bin/halt\nexit 1\n`,
+    'cont-finish.d/10-look': '#!/bin/sh\ncat "$MARK"/helper > "$MARK"/seen-by-finish 2>/dev/null || echo missing > "$MARK"/seen-by-finish\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARK: etc, S6_KILL_GRACETIME: '20000' } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.equal(readFileSync(join(etc, 'seen-by-finish'), 'utf8'), 'termed\n', run.output());
+});
+
 test("an image made for s6-overlay v2 runs cont-init.d and cont-finish.d scripts from /var/run/s6/etc, as v2 did: $0 says so", { skip, timeout: 60_000 }, async () => {
   // tiredofit's v2-era functions: case "$(dirname "$0")" in "/var/run/s6/etc/cont-init.d") ...
   const whereAmI = (name: string): string => `#!/bin/sh\necho "$0" > "$MARK"/${name}\n`;
