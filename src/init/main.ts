@@ -246,8 +246,10 @@ async function main(command: readonly string[]): Promise<number> {
   // with a SIGTERM that could overwrite the exit code the first one wrote).
   services.noMoreRestarts();
   superviseNames.close();
-  // Boot notices the request at once (every wait in it listens); let it get out of the way.
-  await raceWithLimits(booted, new AbortController().signal, settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
+  // Boot notices the request at once (every wait in it listens); let it get out of the way. A
+  // boot script that ran halt itself has a grace before its TERM, and another before its KILL.
+  const graces = reason.kind === 'halt' && reason.fromSession !== undefined ? 2 : 1;
+  await raceWithLimits(booted, new AbortController().signal, graces * settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,
   // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
   if (scanner.added.length > 0) await services.stopForGood(scanner.added, context.settingsNow().servicesGraceTimeMs, true);

@@ -639,6 +639,17 @@ test('what a boot script that ran halt left running gets the stop once the scrip
   assert.equal(readFileSync(join(etc, 'seen-by-finish'), 'utf8'), 'termed\n', run.output());
 });
 
+test('a boot script that ran halt and then ignores TERM is killed before cont-finish.d runs', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    'cont-init.d/10-stuck': `#!/bin/sh\ntrap '' TERM\necho $$ > "$MARK"/stuck.pid\n/run/s6/basedir/bin/halt\nwhile :; do sleep 0.1; done\n`,
+    'cont-finish.d/10-look': '#!/bin/sh\nif kill -0 "$(cat "$MARK"/stuck.pid)" 2>/dev/null; then echo alive; else echo gone; fi > "$MARK"/seen-by-finish\n',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARK: etc, S6_KILL_GRACETIME: '3000' } });
+  runs.push(run);
+  await run.exited;
+  assert.equal(readFileSync(join(etc, 'seen-by-finish'), 'utf8'), 'gone\n', run.output());
+});
+
 test("an image made for s6-overlay v2 runs cont-init.d and cont-finish.d scripts from /var/run/s6/etc, as v2 did: $0 says so", { skip, timeout: 60_000 }, async () => {
   // tiredofit's v2-era functions: case "$(dirname "$0")" in "/var/run/s6/etc/cont-init.d") ...
   const whereAmI = (name: string): string => `#!/bin/sh\necho "$0" > "$MARK"/${name}\n`;
