@@ -53,19 +53,9 @@ export async function runScriptsStage(
     }
     const { termination } = result;
     const status = termination.signal === null ? (termination.code ?? 0) : 128 + signalNumber(termination.signal);
-    if (result.endedAfterItsOwnStop) {
-      // It ran halt itself and then ended: its exit status is its own, and counts.
-      const line = termination.signal === null ? `${script.path} exited ${status} after asking for the stop` : `${script.path} ${describeTermination(termination)} after asking for the stop`;
-      if (status === 0) {
-        context.reporter.info(stage, line);
-        continue;
-      }
-      context.reporter.warn(stage, line);
-      failures++;
-      failedAfterItsOwnHalt ??= { path: script.path, status };
-      continue;
-    }
-    if (isAborted(options.abortSignal)) {
+    // One that ran halt itself and then ended: its exit status is its own, and counts.
+    const ownStop = result.endedAfterItsOwnStop;
+    if (isAborted(options.abortSignal) && !ownStop) {
       // Stopped by the container's stop: expected, not a failure of the script.
       const say = context.shutdown.reason === undefined ? context.reporter.warn.bind(context.reporter) : context.reporter.info.bind(context.reporter);
       say(stage, `${script.path} was stopped (${String(options.abortSignal?.reason)}) and ${describeTermination(termination)}`);
@@ -73,12 +63,13 @@ export async function runScriptsStage(
       continue;
     }
     if (result.timedOut) context.reporter.warn(stage, `${script.path} ran longer than ${options.timeLimitMs} ms and was killed`);
-    const line = termination.signal === null ? `${script.path} exited ${status}` : `${script.path} ${describeTermination(termination)}`;
+    const line = `${script.path} ${termination.signal === null ? `exited ${status}` : describeTermination(termination)}${ownStop ? ' after asking for the stop' : ''}`;
     if (status === 0) context.reporter.info(stage, line);
     else context.reporter.warn(stage, line);
     if (status === 0) continue;
     failures++;
-    if (options.stopAtFirstFailure === true) return { failures, stoppedAt: { path: script.path, status } };
+    if (ownStop) failedAfterItsOwnHalt ??= { path: script.path, status };
+    else if (options.stopAtFirstFailure === true) return { failures, stoppedAt: { path: script.path, status } };
   }
   return failedAfterItsOwnHalt === undefined ? { failures } : { failures, failedAfterItsOwnHalt };
 }
