@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { chmodSync, chownSync, closeSync, mkdirSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -66,7 +67,11 @@ export class ControlServer {
     readonly path: string,
     private readonly target: ControlTarget,
     private readonly options: ControlServerOptions,
-  ) {}
+  ) {
+    // Each open connection listens for the close (MAX_CONNECTIONS at most): past ten, Node would
+    // print a MaxListenersExceededWarning into the container's log (eleven services in s6-svwait).
+    setMaxListeners(0, this.#closing.signal);
+  }
 
   /** Creates the private directory and the socket, with the access the options allow, and serves it. */
   async listen(): Promise<void> {

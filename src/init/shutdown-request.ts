@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Why the container is stopping. The first request wins; later ones join it, so a
  * second SIGTERM during shutdown never starts a second shutdown.
@@ -20,6 +22,9 @@ export class ShutdownRequest {
     this.#requested = new Promise((resolve) => {
       this.#resolve = resolve;
     });
+    // Every boot step and control request under way listens to it, and lets go when done: past
+    // ten at once, Node would print a MaxListenersExceededWarning into the container's log.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** Returns true for the request that started the shutdown, false for one that joined it. */

@@ -87,7 +87,7 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   for (;;) {
     await raceWithLimits(reaper.whenNoChildren(), never, left());
     for (let busy = finishing(services); busy.length > 0 && clock.now() < deadline; busy = finishing(services)) {
-      await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing', never))), never, left());
+      await raceWithLimits(Promise.all(busy.map((supervisor) => supervisor.waitFor((status) => status.state !== 'finishing'))), never, left());
       await raceWithLimits(reaper.whenNoChildren(), never, left());
     }
     if (context.isPid1) await enteredProcessesEnded(clock, deadline);

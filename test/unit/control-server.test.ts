@@ -343,6 +343,35 @@ describe('ControlServer: slow, many and hostile clients', () => {
     assert.equal(errorCode(await silent), 'ERR_REQUEST_TIMEOUT');
   });
 
+  it('holds many connections at once without a MaxListenersExceededWarning, which PID 1 would print into the log', async () => {
+    const { path } = await serve();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const open = await Promise.all(
+        Array.from(
+          { length: 20 },
+          () =>
+            new Promise<Socket>((resolve, reject) => {
+              const socket = connect(path, () => resolve(socket));
+              socket.on('error', () => undefined);
+              socket.once('error', reject);
+            }),
+        ),
+      );
+      assert.ok(response(await exchange(path, '{"cmd":"ping"}\n', { timeoutMs: 2_000 })).ok);
+      for (const socket of open) socket.destroy();
+      // Warnings are emitted on a later turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), []);
+  });
+
   it('drops the oldest idle connection for a new client: 300 silent clients do not keep a status request out', async () => {
     const { path } = await serve();
     const idle = await Promise.all(

@@ -35,6 +35,36 @@ describe('ShutdownRequest', () => {
   });
 });
 
+describe('ShutdownRequest.askedFromSession and its listeners', () => {
+  it('names the session of a halt that said where it came from, and no other', () => {
+    const request = new ShutdownRequest();
+    assert.equal(request.askedFromSession(42), false);
+    request.request({ kind: 'halt', fromSession: 42 });
+    assert.equal(request.askedFromSession(42), true);
+    assert.equal(request.askedFromSession(43), false);
+    const bySignal = new ShutdownRequest();
+    bySignal.request({ kind: 'signal', signal: 'SIGTERM' });
+    assert.equal(bySignal.askedFromSession(42), false);
+  });
+
+  it('takes a listener from each step under way, however many, without a MaxListenersExceededWarning', async () => {
+    const request = new ShutdownRequest();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const noop = (): void => undefined;
+      for (let index = 0; index < 30; index++) request.signal.addEventListener('abort', noop.bind(null), { once: true });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+});
+
 describe('describeReason', () => {
   const cases: [ShutdownReason, string][] = [
     [{ kind: 'signal', signal: 'SIGTERM' }, 'received SIGTERM'],
