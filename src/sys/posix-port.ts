@@ -8,7 +8,7 @@ import { BACKGROUND_CALLS, errnoName } from './ffi/library.js';
 import { type FdSource, posixSpawn, posixSpawnInBackground, type PosixSpawnRequest } from './ffi/spawn.js';
 import { listProcessGroup } from './proc.js';
 import type { Reaper } from './reaper.js';
-import { sendSignal, signalName } from './signals.js';
+import { sendSignal, terminationSignalName } from './signals.js';
 import type { ProcessPort, SpawnCallbacks, SpawnSpec, StdioTarget, Termination } from './spawn.js';
 import { openForChild } from './stdio.js';
 import { findExecutable } from './which.js';
@@ -25,7 +25,7 @@ function spawnError(code: string, path: string): NodeJS.ErrnoException {
 export function decodeWaitStatus(status: number): Termination {
   const signal = status & 0x7f;
   if (signal === 0) return { code: (status >> 8) & 0xff, signal: null };
-  return { code: null, signal: signalName(signal) ?? 'SIGKILL' };
+  return { code: null, signal: terminationSignalName(signal) };
 }
 
 /**

@@ -8,8 +8,36 @@ for (const [name, number] of Object.entries(constants.signals)) {
   if (!byNumber.has(number)) byNumber.set(number, name as NodeJS.Signals);
 }
 
+/** glibc's first real-time signal (the kernel's 32 and 33 are its own), and the last. */
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+
+/** A number, or one of the names terminationSignalName gives signals Node has none for. */
 export function signalNumber(signal: NodeJS.Signals): number {
-  return constants.signals[signal];
+  const known = constants.signals[signal] as number | undefined;
+  if (known !== undefined) return known;
+  const realTime = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(signal);
+  if (realTime !== null) {
+    const offset = Number(realTime[3] ?? 0) * (realTime[2] === '-' ? -1 : 1);
+    return (realTime[1] === 'MIN' ? SIGRTMIN : SIGRTMAX) + offset;
+  }
+  return Number(/^SIG(\d+)$/.exec(signal)?.[1] ?? Number.NaN);
+}
+
+/**
+ * The name of the signal that ended a process, real-time ones included, for which Node has no
+ * names: SIGRTMIN+6 for 40, as bash's kill -l names them (SIG32 and SIG33, glibc's own). Only
+ * ever reported, or turned back into its number (a finish script's second argument, 128 + N):
+ * never sent by name.
+ */
+export function terminationSignalName(number: number): NodeJS.Signals {
+  const known = byNumber.get(number);
+  if (known !== undefined) return known;
+  if (number < SIGRTMIN || number > SIGRTMAX) return `SIG${number}` as NodeJS.Signals;
+  const fromMin = number - SIGRTMIN;
+  const toMax = SIGRTMAX - number;
+  const name = fromMin === 0 ? 'SIGRTMIN' : toMax === 0 ? 'SIGRTMAX' : fromMin <= 15 ? `SIGRTMIN+${fromMin}` : `SIGRTMAX-${toMax}`;
+  return name as NodeJS.Signals;
 }
 
 export function signalName(number: number): NodeJS.Signals | undefined {

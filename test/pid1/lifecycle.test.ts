@@ -446,6 +446,10 @@ test('a CMD killed by signal N gives 128+N', { skip }, async () => {
   const { code } = await run.exited;
   assert.equal(code, 128 + 10, run.output());
   assert.match(run.output(), /the command killed by SIGUSR1/);
+  // A real-time signal, which Node has no name for: its own number, not SIGKILL's.
+  const realTime = init(scriptTree({}), {}, ['sh', '-c', 'kill -40 $$']);
+  assert.equal((await realTime.exited).code, 128 + 40, realTime.output());
+  assert.match(realTime.output(), /the command killed by SIGRTMIN\+6/);
 });
 
 test('a CMD that cannot be found exits 127 with a clear message', { skip }, async () => {

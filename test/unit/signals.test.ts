@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-import { parseSignal, sendSignal, signalName, signalNumber } from '../../src/sys/signals.js';
+import { decodeWaitStatus } from '../../src/sys/posix-port.js';
+import { parseSignal, sendSignal, signalName, signalNumber, terminationSignalName } from '../../src/sys/signals.js';
 
 describe('parseSignal', () => {
   const valid: [string, NodeJS.Signals][] = [
@@ -43,6 +44,25 @@ describe('signal numbers', () => {
   it('has no name for a number that is not a signal', () => {
     assert.equal(signalName(0), undefined);
     assert.equal(signalName(12345), undefined);
+  });
+});
+
+describe('terminationSignalName', () => {
+  it('names every signal that can end a process, real-time ones as bash does, and gives each its number back', () => {
+    for (let number = 1; number <= 64; number++) assert.equal(signalNumber(terminationSignalName(number)), number, String(number));
+    assert.equal(terminationSignalName(15), 'SIGTERM');
+    assert.equal(terminationSignalName(34), 'SIGRTMIN');
+    assert.equal(terminationSignalName(40), 'SIGRTMIN+6');
+    assert.equal(terminationSignalName(50), 'SIGRTMAX-14');
+    assert.equal(terminationSignalName(64), 'SIGRTMAX');
+    assert.equal(terminationSignalName(32), 'SIG32');
+  });
+
+  it('decodes a wait status of a real-time signal as that signal, not SIGKILL', () => {
+    // 40 | 0x80 would be the same with a core dump.
+    assert.deepEqual(decodeWaitStatus(40), { code: null, signal: 'SIGRTMIN+6' });
+    assert.deepEqual(decodeWaitStatus(40 | 0x80), { code: null, signal: 'SIGRTMIN+6' });
+    assert.deepEqual(decodeWaitStatus(9), { code: null, signal: 'SIGKILL' });
   });
 });
 
