@@ -18,6 +18,8 @@ export interface ProgramOptions {
   warn?: (line: string) => void;
   /** Told when the program's first process runs. */
   onStarted?: () => void;
+  /** Told of each block's process as it runs (its pid leads its session). */
+  startedBlock?: (pid: number) => void;
 }
 
 /** How a program ended; `spawnFailure` names the program that could not be started, and why. */
@@ -37,7 +39,20 @@ const UNABLE_TO_SPAWN = 111;
  * foreground, background and if blocks, with execline's meaning. The status is the
  * shell-style exit status (128 + N for signal N); spawn errors give 126 or 127.
  */
-export async function runProgram(program: ExeclineProgram, port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
+export function runProgram(program: ExeclineProgram, port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
+  const asked = options.stopAskedFromItsSession;
+  if (asked === undefined) return runBlocks(program, port, clock, options);
+  // One chain under s6-rc, each block in a session of its own here: a halt one block ran (a
+  // foreground { halt } before the script that cleans up and exits 1) is the whole program's.
+  const sessions: number[] = [];
+  return runBlocks(program, port, clock, {
+    ...options,
+    stopAskedFromItsSession: (session) => asked(session) || sessions.some((earlier) => asked(earlier)),
+    startedBlock: (pid) => sessions.push(pid),
+  });
+}
+
+async function runBlocks(program: ExeclineProgram, port: ProcessPort, clock: Clock, options: ProgramOptions): Promise<ProgramResult> {
   switch (program.kind) {
     case 'noop':
       return { status: 0, description: 'did nothing' };
@@ -47,23 +62,23 @@ export async function runProgram(program: ExeclineProgram, port: ProcessPort, cl
       // Started and not waited for (the reaper collects it); one that cannot start ends the
       // program with 111, as execline's background dies then.
       const failure = await new Promise<ProgramResult | undefined>((resolve) => {
-        void runProgram(program.block, port, clock, { ...options, onStarted: () => resolve(undefined) }).then((result) => resolve(cannotStart(program.block, result) ? result : undefined));
+        void runBlocks(program.block, port, clock, { ...options, onStarted: () => resolve(undefined) }).then((result) => resolve(cannotStart(program.block, result) ? result : undefined));
       });
       if (failure !== undefined) return unableToSpawn('background', failure, options);
-      return runProgram(program.then, port, clock, options);
+      return runBlocks(program.then, port, clock, options);
     }
     case 'foreground': {
       // A block that cannot start is a warning, and the program goes on, as execline's foreground.
-      const result = await runProgram(program.block, port, clock, options);
+      const result = await runBlocks(program.block, port, clock, options);
       if (cannotStart(program.block, result)) options.warn?.(`foreground: warning: unable to spawn ${result.spawnFailure ?? ''}`);
-      return runProgram(program.then, port, clock, options);
+      return runBlocks(program.then, port, clock, options);
     }
     case 'if': {
-      const result = await runProgram(program.block, port, clock, options);
+      const result = await runBlocks(program.block, port, clock, options);
       if (cannotStart(program.block, result)) return unableToSpawn('if', result, options);
       const succeeded = result.status === 0;
       if (succeeded === program.negate) return program.negate ? { status: 1, description: 'the if -n block succeeded' } : result;
-      return runProgram(program.then, port, clock, options);
+      return runBlocks(program.then, port, clock, options);
     }
   }
 }
@@ -79,7 +94,10 @@ async function runArgv(argv: readonly string[], port: ProcessPort, clock: Clock,
     abortKillMs: options.abortKillMs,
     args,
     output: options.output,
-    ...(options.onStarted === undefined ? {} : { onStarted: options.onStarted }),
+    onStarted: (pid) => {
+      options.startedBlock?.(pid);
+      options.onStarted?.();
+    },
     ...(options.stopAskedFromItsSession === undefined ? {} : { stopAskedFromItsSession: options.stopAskedFromItsSession }),
   });
   if (result.kind === 'spawn-error') {

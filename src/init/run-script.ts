@@ -30,7 +30,7 @@ export interface ScriptOptions {
   /** Where its output goes; the container's by default. */
   output?: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
   /** Told once the process runs (execline's background goes on then). */
-  onStarted?: () => void;
+  onStarted?: (pid: number) => void;
 }
 
 export type ScriptResult =
@@ -72,7 +72,7 @@ function runOnce(file: string, args: readonly string[], port: ProcessPort, clock
       if (onAbort !== undefined) options.abortSignal?.removeEventListener('abort', onAbort);
     };
     const onSpawned = (pid: number): void => {
-      options.onStarted?.();
+      options.onStarted?.(pid);
       group = pid;
       const everyone = -pid;
       if (options.timeLimitMs > 0) {

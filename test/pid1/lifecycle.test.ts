@@ -630,6 +630,19 @@ test('a boot script that runs halt itself and then fails is let end, and its fai
   assert.match(onlyWarned?.output ?? '', /s6-rc: warning: unable to start service prepare/);
 });
 
+test("an s6-rc oneshot whose up runs halt in a foreground block goes on to its end, as one chain under s6-rc, and its failure counts", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    's6-overlay/s6-rc.d/prepare/type': 'oneshot\n',
+    's6-overlay/s6-rc.d/prepare/up': 'foreground { /run/s6/basedir/bin/halt }\nsh -c "echo cleaned > $MARK/cleaned; exit 1"\n',
+    's6-overlay/s6-rc.d/user/contents.d/prepare': '',
+  });
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARK: etc, S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(readFileSync(join(etc, 'cleaned'), 'utf8'), 'cleaned\n', run.output());
+  assert.equal(code, 1, run.output());
+});
+
 test('what a boot script that ran halt left running gets the stop once the script has ended, before cont-finish.d runs', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     // A helper in the script's process group that stops on TERM, leaving a mark.
