@@ -213,6 +213,8 @@ say wanted_down $n`,
       `/command/s6-svwait -u -t 5000 $S/fo
 sleep 0.5
 /command/s6-svc -o $S/fo
+# skarnet's s6-svc does not wait for the supervisor to read its letter (under s6 either): a moment to.
+i=0; while [ "$(/command/s6-svstat -o up,wantedup $S/fo)" != "false false" ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done
 say during "$(/command/s6-svstat -o up,wantedup $S/fo)"
 sleep 2
 say runs "$(wc -l < /run/runs.fo)"
