@@ -130,7 +130,9 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
     }
     return undefined;
   }
-  const version = setting.version ?? tools?.version ?? null;
+  // Kept for the image's own fifos, the status is read by whatever s6 the image has (a
+  // distribution's, in /usr/bin): its layout is that one's.
+  const version = setting.version ?? (tools ?? (imageFifos.length > 0 ? findS6Tools(s6ToolCandidates(true)) : undefined))?.version ?? null;
   const format = chooseStatusFormat(version, overlayV2);
   const dirs = new S6SuperviseDirs(target, {
     format,
