@@ -200,6 +200,9 @@ describe('steward install', () => {
   it('an /init a later layer edited in place (sed -i, which makes the link a copy) still starts Steward, and install links it again', async () => {
     // docker-unms: RUN sed -i '/sh -e/a \\export S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0' /init, on a base that installed Steward.
     const root = tempDir();
+    // The base image had s6-overlay's /init, which the first install moved aside.
+    const overlayInit = '#!/bin/sh -e\n# This is the first program launched at container start.\nexec s6-overlay-suexec \\\n  /package/admin/s6-overlay-3.2.0.2/libexec/stage0 "$@"\n';
+    writeFileSync(join(root, 'init'), overlayInit, { mode: 0o755 });
     assert.equal((await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root])).code, 0);
     const sed = await run('sed', ['-i', '/sh -e/a \\export S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0', join(root, 'init')]);
     assert.equal(sed.code, 0, sed.stderr);
@@ -217,6 +220,8 @@ describe('steward install', () => {
     const again = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readlinkSync(join(root, 'init')), join(repoRoot, 'bin', 'steward-init'));
+    // The copy is not taken for s6-overlay's: the original moved aside stays.
+    assert.equal(readFileSync(join(root, 'init.s6-overlay'), 'utf8'), overlayInit);
   });
 
   it("keeps the lines an image added to s6-overlay's /init, and starts Steward where it started stage0", async () => {

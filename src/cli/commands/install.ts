@@ -150,6 +150,9 @@ function describeExisting(path: string): string {
  */
 function replaceOverlayInit(init: string, stewardInit: string): 'linked-later' | 'written' | 'failed' | 'none' {
   const moved = `${init}.s6-overlay`;
+  // A copy of steward-init (a later layer's sed -i made the link one) names s6-overlay in its
+  // comments: it is linked again with the others, and s6-overlay's original stays where it is.
+  if (isStewardInitCopy(init)) return 'none';
   const text = overlayInitText(init);
   if (text === undefined) return 'none';
   try {
