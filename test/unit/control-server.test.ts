@@ -134,6 +134,21 @@ function recordWaits(fake: FakeTarget, name: string): AbortSignal[] {
   return signals;
 }
 
+/** `count` clients connected to `path` that send nothing. */
+function connectIdle(path: string, count: number): Promise<Socket[]> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect(path, () => resolve(socket));
+          socket.on('error', () => undefined);
+          socket.once('error', reject);
+        }),
+    ),
+  );
+}
+
 describe('ControlServer: access', () => {
   it("keeps the socket to Steward's user: socket 0600, in a directory others may only pass through (0711)", async () => {
     const { path } = await serve();
@@ -351,17 +366,7 @@ describe('ControlServer: slow, many and hostile clients', () => {
     };
     process.on('warning', onWarning);
     try {
-      const open = await Promise.all(
-        Array.from(
-          { length: 20 },
-          () =>
-            new Promise<Socket>((resolve, reject) => {
-              const socket = connect(path, () => resolve(socket));
-              socket.on('error', () => undefined);
-              socket.once('error', reject);
-            }),
-        ),
-      );
+      const open = await connectIdle(path, 20);
       assert.ok(response(await exchange(path, '{"cmd":"ping"}\n', { timeoutMs: 2_000 })).ok);
       for (const socket of open) socket.destroy();
       // Warnings are emitted on a later turn of the event loop.
@@ -374,17 +379,7 @@ describe('ControlServer: slow, many and hostile clients', () => {
 
   it('drops the oldest idle connection for a new client: 300 silent clients do not keep a status request out', async () => {
     const { path } = await serve();
-    const idle = await Promise.all(
-      Array.from(
-        { length: 300 },
-        () =>
-          new Promise<Socket>((resolve, reject) => {
-            const socket = connect(path, () => resolve(socket));
-            socket.on('error', () => undefined);
-            socket.once('error', reject);
-          }),
-      ),
-    );
+    const idle = await connectIdle(path, 300);
     const answer = response(await exchange(path, '{"cmd":"status","names":["web"]}\n', { timeoutMs: 3_000 }));
     assert.ok(answer.ok, JSON.stringify(answer));
     for (const socket of idle) socket.destroy();
