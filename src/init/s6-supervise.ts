@@ -108,18 +108,36 @@ function servicesWithImageControlFifo(etcDir: string): string[] {
   });
 }
 
+/** Whether `dir` has a supervise/control fifo of its own (the image, or a script, made it). */
+function hasOwnControlFifo(dir: string): boolean {
+  try {
+    return lstatSync(join(dir, 'supervise', 'control')).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/** What keeps s6's on-disk interface, to close at the end. */
+export interface KeptSuperviseDirs {
+  close(): void;
+}
+
 /**
  * Starts s6's on-disk interface when the setting asks for it (auto: s6-overlay's tools are
  * still in /command, so scripts calling s6-svc get s6's, which talk to supervise/
  * directories rather than to Steward's socket; or a services.d entry of the image has a
- * supervise/control of its own). Returns undefined when it is off.
+ * supervise/control of its own, or a directory scanned into /run/service later does). Returns
+ * undefined when it is off.
  */
-export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting, overlayV2: boolean): S6SuperviseDirs | undefined {
+export function startS6SuperviseDirs(context: InitContext, target: ControlTarget, services: ServiceSet, setting: S6SuperviseSetting, overlayV2: boolean): KeptSuperviseDirs | undefined {
   if (setting.mode === 'off') return undefined;
   const tools = setting.version === null ? findS6Tools(s6ToolCandidates(searchesEverywhere(setting.mode))) : undefined;
   // An image that made a service's supervise/control itself controls it through that fifo (a
   // group of its own may write it), with or without s6's tools.
   const imageFifos = setting.mode === 'auto' && tools === undefined ? servicesWithImageControlFifo(context.settings.etcDir) : [];
+  // Kept for the image's own fifos, the status is read by whatever s6 the image has (a
+  // distribution's, in /usr/bin): its layout is that one's.
+  const versionOfImageS6 = (): readonly number[] | null => setting.version ?? findS6Tools(s6ToolCandidates(true))?.version ?? null;
   if (setting.mode === 'auto' && tools === undefined && imageFifos.length === 0) {
     // A distribution's s6 (installed for s6-log, say) is what `docker exec NAME s6-svstat`
     // finds on the image's PATH: say how to make it see the services, rather than pay for
@@ -128,11 +146,23 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
     if (packaged !== undefined) {
       context.reporter.info('steward', `s6's tools are installed (${packaged}); they see Steward's services only with STEWARD_S6_SUPERVISE=on, while Steward's own (in /command) always do`);
     }
-    return undefined;
+    // A directory copied into /run/service at run time with a supervise/control of its own
+    // (hermes-agent's gateways) turns them on then, for it and what is installed after it.
+    let kept: S6SuperviseDirs | undefined;
+    services.whenInstalled((supervisor) => {
+      if (kept !== undefined || !hasOwnControlFifo(supervisor.definition.liveDir)) return;
+      // keepDirs adds a hook of its own, which this walk of the hooks reaches next: it attaches this one too.
+      kept = keepDirs(context, target, services, versionOfImageS6(), overlayV2, ` (the image made supervise/control for ${supervisor.name})`);
+    });
+    return { close: () => kept?.close() };
   }
-  // Kept for the image's own fifos, the status is read by whatever s6 the image has (a
-  // distribution's, in /usr/bin): its layout is that one's.
-  const version = setting.version ?? (tools ?? (imageFifos.length > 0 ? findS6Tools(s6ToolCandidates(true)) : undefined))?.version ?? null;
+  const version = tools !== undefined ? (setting.version ?? tools.version) : imageFifos.length > 0 ? versionOfImageS6() : setting.version;
+  const found = tools !== undefined ? ` for ${tools.path}` : imageFifos.length > 0 ? ` (the image made supervise/control for ${imageFifos.join(', ')})` : '';
+  return keepDirs(context, target, services, version, overlayV2, found);
+}
+
+/** s6's supervise/ directories for every service installed from now on, in the layout of s6 `version`. */
+function keepDirs(context: InitContext, target: ControlTarget, services: ServiceSet, version: readonly number[] | null, overlayV2: boolean, found: string): S6SuperviseDirs {
   const format = chooseStatusFormat(version, overlayV2);
   const dirs = new S6SuperviseDirs(target, {
     format,
@@ -142,7 +172,6 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
   });
   dirs.start();
   services.whenInstalled((supervisor) => dirs.attach(supervisor));
-  const found = tools !== undefined ? ` for ${tools.path}` : imageFifos.length > 0 ? ` (the image made supervise/control for ${imageFifos.join(', ')})` : '';
   const layoutOf = version?.join('.') ?? (format === 43 ? '2.13+' : 'before 2.13, as s6-overlay v2 ships');
   context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${layoutOf}); STEWARD_S6_SUPERVISE=off turns this off`);
   return dirs;

@@ -679,8 +679,10 @@ echo "starts=$(wc -l < /run/web.starts)"`,
     expect(output, 'status_size', String(installedS6StatusSize()));
   });
 
-  it('a directory copied into the scan directory at run time keeps the owner and mode of the supervise/control it made, as s6-supervise keeps an existing fifo', { timeout: 60_000 }, async () => {
+  it('a directory copied into the scan directory at run time keeps the owner and mode of the supervise/control it made, as s6-supervise keeps an existing fifo, with s6 directories on and under auto without s6 tools', { timeout: 90_000 }, async () => {
     // NousResearch/hermes-agent: its slots come with supervise/ and a control fifo its own user may write.
+    // auto with no s6 tools in /command: that fifo turns the directories on when the slot arrives.
+    for (const env of [{ STEWARD_S6_SUPERVISE: 'on' }, {}]) {
     const { code, output } = await container(
       { 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' },
       `s6-svwait -u -t 10000 /run/service/web
@@ -694,13 +696,14 @@ echo "fifo=$(stat -c %a:%g /run/service/slot/supervise/control)"
 setpriv --reuid=65534 --regid=100 --clear-groups s6-svc -r /run/service/slot; echo "as_group=$?"
 i=0; while [ "$(wc -l < /run/slot.starts)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "starts=$(wc -l < /run/slot.starts)"`,
-      { env: { STEWARD_S6_SUPERVISE: 'on' } },
+      { env },
     );
     assert.equal(code, 0, output);
     expect(output, 'slot_up', '0');
     expect(output, 'fifo', '620:100');
     expect(output, 'as_group', '0');
     expect(output, 'starts', '2');
+    }
   });
 
   it("in a v2 image, v2's own services (s6-fdholderd) are supervised from the start, and a wait for a service no tree has fails at once rather than hold the boot", { timeout: 60_000 }, async () => {
