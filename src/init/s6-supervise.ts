@@ -99,13 +99,7 @@ function servicesWithImageControlFifo(etcDir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => {
-    try {
-      return lstatSync(join(servicesDir, name, 'supervise', 'control')).isFIFO();
-    } catch {
-      return false;
-    }
-  });
+  return names.filter((name) => hasOwnControlFifo(join(servicesDir, name)));
 }
 
 /** Whether `dir` has a supervise/control fifo of its own (the image, or a script, made it). */
@@ -156,7 +150,8 @@ export function startS6SuperviseDirs(context: InitContext, target: ControlTarget
     });
     return { close: () => kept?.close() };
   }
-  const version = tools !== undefined ? (setting.version ?? tools.version) : imageFifos.length > 0 ? versionOfImageS6() : setting.version;
+  // With tools found, no version was set (they are looked for only then).
+  const version = tools?.version ?? (imageFifos.length > 0 ? versionOfImageS6() : setting.version);
   const found = tools !== undefined ? ` for ${tools.path}` : imageFifos.length > 0 ? ` (the image made supervise/control for ${imageFifos.join(', ')})` : '';
   return keepDirs(context, target, services, version, overlayV2, found);
 }

@@ -21,20 +21,22 @@ interface SpawnInFlight {
 }
 
 /**
- * Hands each exit to its watcher now, emptying `exits`. A watcher that throws cannot keep the
- * others from running: its error is thrown again from a microtask of its own, as an uncaught one.
+ * Hands an exit to its watcher now. A watcher that throws cannot keep the others from running:
+ * its error is thrown again from a microtask of its own, as an uncaught one.
  */
-function tellExits(exits: Exit[]): void {
-  for (let index = 0; index < exits.length; index++) {
-    const [watcher, status] = exits[index] as Exit;
-    try {
-      watcher(status);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+function tellExit(watcher: (status: number) => void, status: number): void {
+  try {
+    watcher(status);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
+}
+
+/** Hands each exit to its watcher now, emptying `exits`. */
+function tellExits(exits: Exit[]): void {
+  for (const [watcher, status] of exits) tellExit(watcher, status);
   exits.length = 0;
 }
 
@@ -152,7 +154,7 @@ export class Reaper {
         this.#watchers.delete(pid);
         this.#telling.add(pid);
         try {
-          tellExits([[watcher, ended.status]]);
+          tellExit(watcher, ended.status);
         } finally {
           this.#telling.delete(pid);
           reapIfExited(pid);
