@@ -382,7 +382,8 @@ test('a service killed by the last SIGKILL runs no finish script, so one that re
     'services.d/polite/run': `#!/bin/sh\nexec sleep 1000\n`,
     'services.d/polite/finish': `#!/bin/sh\necho "polite finish $1 $2" >> "$MARK"/finish.log\n`,
   });
-  const run = init(etc, { S6_SERVICES_GRACETIME: '300', S6_KILL_GRACETIME: '300', S6_KEEP_ENV: '1', MARK: etc, STEWARD_RUN: join(etc, 'run') });
+  // Grace enough for polite's stop on a slow moment of the machine: stubborn waits it out anyway.
+  const run = init(etc, { S6_SERVICES_GRACETIME: '2000', S6_KILL_GRACETIME: '300', S6_KEEP_ENV: '1', MARK: etc, STEWARD_RUN: join(etc, 'run') });
   await run.waitForOutput(/service stubborn: info: started/);
   await run.waitForOutput(/service polite: info: started/);
   run.kill('SIGTERM');
