@@ -103,7 +103,7 @@ export interface ControlPlane {
   answeredClientsGone(timeoutMs: number): Promise<void>;
 }
 
-export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv): Promise<ControlPlane | undefined> {
+export async function startControlPlane(context: InitContext, target: ControlTarget, env: NodeJS.ProcessEnv, startsPaused: () => Promise<void>): Promise<ControlPlane | undefined> {
   const path = socketPath(env, context.settings.runDir);
   const groupName = env['STEWARD_CONTROL_GROUP']?.trim() ?? '';
   let group: number | null = null;
@@ -117,7 +117,7 @@ export async function startControlPlane(context: InitContext, target: ControlTar
   const statusServer = new ControlServer(statusSocketPath(path), target, { group: null, now, readOnly: true });
   try {
     // Bound now, before any service starts: a client that connects early waits in the
-    // socket's backlog. Answering can wait until the first starts are on their way.
+    // socket's backlog. Answering can wait until the boot's starts are on their way.
     try {
       server.bind();
     } catch (error) {
@@ -131,7 +131,9 @@ export async function startControlPlane(context: InitContext, target: ControlTar
       server.bind();
     }
     statusServer.bind();
-    await new Promise((resolve) => setImmediate(resolve));
+    // Answering loads Node's net module and its listening machinery, milliseconds of this
+    // thread that would hold back a hundred service starts: once they have gone out.
+    await startsPaused();
     await server.serve();
     await statusServer.serve();
   } catch (error) {

@@ -190,7 +190,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
   // finishes while the boot goes on.
-  const controlStarted = startControlPlane(context, target, process.env);
+  const controlStarted = startControlPlane(context, target, process.env, () => services.startTurns.whenQuiet());
   const probesStarted = startProbeEndpoint(context, target, process.env);
   if (overlayV2) superviseV2BaseServices(settings.etcDir, layout.serviceDir, scanner, reporter);
 

@@ -99,13 +99,15 @@ function servicesWithImageControlFifo(etcDir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => hasOwnControlFifo(join(servicesDir, name)));
+  return names.filter((name) => hasOwnControlFifo(`${servicesDir}/${name}`));
 }
 
 /** Whether `dir` has a supervise/control fifo of its own (the image, or a script, made it). */
 function hasOwnControlFifo(dir: string): boolean {
   try {
-    return lstatSync(join(dir, 'supervise', 'control')).isFIFO();
+    // Asked of every service on the boot's path, and almost always missing: no exception for
+    // that, and no path.join (a name from a listing has no slash to normalize).
+    return lstatSync(`${dir}/supervise/control`, { throwIfNoEntry: false })?.isFIFO() === true;
   } catch {
     return false;
   }

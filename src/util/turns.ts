@@ -20,6 +20,8 @@ export class TurnQueue {
   #scheduled = false;
   /** When the current slice began; undefined until the first waiter. */
   #sliceStart: number | undefined;
+  /** How many turns were asked for so far: a turn of the event loop that adds none is a quiet one. */
+  #asked = 0;
 
   constructor(
     private readonly sliceMs = TURN_SLICE_MS,
@@ -28,12 +30,34 @@ export class TurnQueue {
 
   /** Resolves at once within the current slice, else in a later turn of the event loop. */
   next(): Promise<void> {
+    this.#asked++;
     const now = this.now();
     this.#sliceStart ??= now;
     if (this.#waiting.length === 0 && now - this.#sliceStart < this.sliceMs) return Promise.resolve();
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
       this.#schedule();
+    });
+  }
+
+  /**
+   * Resolves in the first turn of the event loop in which nobody asked for a turn and nobody
+   * waits: a run of jobs (the boot's service starts) is over, or stopped for something else
+   * (a cont-init script running). For work that may wait that long: it then does not hold
+   * back the run. One immediate per turn while the run goes on, none otherwise.
+   */
+  whenQuiet(): Promise<void> {
+    return new Promise((resolve) => {
+      let askedBefore = this.#asked;
+      const check = (): void => {
+        if (this.#asked === askedBefore && this.#waiting.length === 0) {
+          resolve();
+          return;
+        }
+        askedBefore = this.#asked;
+        setImmediate(check);
+      };
+      setImmediate(check);
     });
   }
 

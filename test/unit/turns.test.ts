@@ -78,4 +78,53 @@ describe('TurnQueue', () => {
     await newcomer;
     assert.deepEqual(order, ['first', 'second', 'newcomer']);
   });
+
+  it('tells when a run of jobs is over: the first turn in which nobody asked for one', async () => {
+    let now = 0;
+    const turns = new TurnQueue(5, () => now);
+    const events: string[] = [];
+    // A run of twelve jobs of 2 ms each: three per slice, so four turns of the event loop.
+    const run = (async () => {
+      for (let job = 0; job < 12; job++) {
+        await turns.next();
+        now += 2;
+      }
+      events.push('run over');
+    })();
+    const quiet = turns.whenQuiet().then(() => events.push('quiet'));
+    await Promise.all([run, quiet]);
+    assert.deepEqual(events, ['run over', 'quiet'], 'quiet only once the last job has had its turn');
+  });
+
+  it('is quiet at the next turn when nobody asks for turns', async () => {
+    const turns = new TurnQueue(5, () => 0);
+    const order: string[] = [];
+    setImmediate(() => order.push('immediate before'));
+    const quiet = turns.whenQuiet().then(() => order.push('quiet'));
+    setImmediate(() => setImmediate(() => order.push('next turn')));
+    await quiet;
+    await nextImmediate();
+    await nextImmediate();
+    assert.deepEqual(order, ['immediate before', 'quiet', 'next turn']);
+  });
+
+  it('is not quiet while jobs keep asking, each turn, even when each is let through at once', async () => {
+    let now = 0;
+    const turns = new TurnQueue(5, () => now);
+    let quiet = false;
+    void turns.whenQuiet().then(() => {
+      quiet = true;
+    });
+    // One job per turn of the event loop, each within its slice: never queued, always asking.
+    for (let turn = 0; turn < 5; turn++) {
+      await turns.next();
+      now += 1;
+      await nextImmediate();
+      assert.equal(quiet, false, `still busy at turn ${turn}`);
+    }
+    await nextImmediate();
+    await nextImmediate();
+    assert.equal(quiet, true);
+  });
 });
+
