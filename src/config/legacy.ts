@@ -60,24 +60,35 @@ export interface LegacyServiceEntry {
    * convention of the s6-overlay fork jlesage's GUI base images shipped (see init/dep-order.ts).
    */
   readonly startsAfter: readonly string[];
+  /**
+   * What the look at the service's run script found, when the look was left for later (see
+   * eachLegacyService): a run script the kernel cannot execute changes nothing at the start.
+   */
+  readonly runScriptProblems: () => readonly Diagnostic[];
 }
+
+const NO_PROBLEMS = (): readonly Diagnostic[] => [];
 
 /**
  * The services.d entries as the directory holds them now, one at a time in name order,
- * so that the boot starts each service while the next is still to be read.
+ * so that the boot starts each service while the next is still to be read. With
+ * `runScripts: 'later'`, each service's run script is looked at only when the entry's
+ * runScriptProblems is called: the boot starts every service first, since what the look
+ * finds (no x bit, CRLF, a missing interpreter) is said and changes nothing at the start.
  */
-export function* eachLegacyService(settings: Settings): Generator<LegacyServiceEntry> {
+export function* eachLegacyService(settings: Settings, options: { runScripts?: 'now' | 'later' } = {}): Generator<LegacyServiceEntry> {
   const paths = legacyPaths(settings);
   const listing: Diagnostic[] = [];
   // One listing gives both the order and the entry types.
   const entries = listDirents(paths.services, listing);
-  if (listing.length > 0) yield { definitions: [], diagnostics: listing, startsAfter: [] };
+  if (listing.length > 0) yield { definitions: [], diagnostics: listing, startsAfter: [], runScriptProblems: NO_PROBLEMS };
   for (const name of [...entries.keys()].sort()) {
     if (!isListedDirectory(paths.services, entries.get(name))) continue; // s6-overlay copies sub-directories only
     const diagnostics: Diagnostic[] = [];
     const startsAfter: string[] = [];
-    const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics, startsAfter);
-    yield { definitions, diagnostics, startsAfter };
+    const later: (() => readonly Diagnostic[])[] = [];
+    const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics, startsAfter, options.runScripts === 'later' ? later : undefined);
+    yield { definitions, diagnostics, startsAfter, runScriptProblems: later[0] ?? NO_PROBLEMS };
   }
 }
 
@@ -118,7 +129,15 @@ export function readScannedService(dir: string, name: string, settings: Settings
 }
 
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
-function readServiceDir(sourceDir: string, name: string, liveDir: string, settings: Settings, diagnostics: Diagnostic[], startsAfter: string[] = []): LongrunDefinition[] {
+function readServiceDir(
+  sourceDir: string,
+  name: string,
+  liveDir: string,
+  settings: Settings,
+  diagnostics: Diagnostic[],
+  startsAfter: string[] = [],
+  runScriptLooks?: (() => readonly Diagnostic[])[],
+): LongrunDefinition[] {
   const listing: Diagnostic[] = [];
   const names = directoryNames(sourceDir, listing);
   if (listing.length > 0) {
@@ -127,10 +146,19 @@ function readServiceDir(sourceDir: string, name: string, liveDir: string, settin
   }
   for (const file of names.keys()) if (file.endsWith('.dep') && file.length > '.dep'.length) startsAfter.push(file.slice(0, -'.dep'.length));
   const hasLogger = isListedDirectory(sourceDir, names.get('log'));
-  const main = readLongrun(sourceDir, names, name, liveDir, settings, diagnostics, {
-    loggerName: hasLogger ? `${name}/log` : null,
-    producers: [],
-  });
+  const main = readLongrun(
+    sourceDir,
+    names,
+    name,
+    liveDir,
+    settings,
+    diagnostics,
+    {
+      loggerName: hasLogger ? `${name}/log` : null,
+      producers: [],
+    },
+    runScriptLooks,
+  );
   if (main === undefined) return [];
   if (!hasLogger) return [main];
   const logDir = join(sourceDir, 'log');
@@ -155,6 +183,8 @@ function readLongrun(
   settings: Settings,
   diagnostics: Diagnostic[],
   links: { loggerName: string | null; producers: readonly string[] },
+  /** Given, the look at the run script is put here rather than made now. Not for a logger: a broken one is left out. */
+  runScriptLooks?: (() => readonly Diagnostic[])[],
 ): LongrunDefinition | undefined {
   const has = (file: string): boolean => names.has(file);
   const runPath = join(sourceDir, 'run');
@@ -171,7 +201,9 @@ function readLongrun(
   // A run script the kernel cannot execute is reported now, and the service is supervised all
   // the same, as s6-supervise does: it shows in the status with why it does not run, tries
   // again, and runs once the script is fixed. Every other service goes on.
-  diagnostics.push(...serviceScoped(inspectExecutable(runPath, `run script of service ${name}`)));
+  const lookAtRunScript = (): readonly Diagnostic[] => serviceScoped(inspectExecutable(runPath, `run script of service ${name}`));
+  if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
+  else runScriptLooks.push(lookAtRunScript);
 
   const finishSource = join(sourceDir, 'finish');
   let finishPath: string | null = null;

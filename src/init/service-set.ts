@@ -99,6 +99,18 @@ export class ServiceSet {
     }
   }
 
+  /**
+   * Resolves once each of `names` has had its first start go out, running or not (its run
+   * script could not be executed), or when `abortSignal` is aborted or `timeoutMs` passed.
+   */
+  async waitUntilLaunched(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<void> {
+    const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
+    const launched = (status: ServiceStatus): boolean => !status.spawning && (status.starts > 0 || status.spawnError !== null || !status.wantUp);
+    const giveUp = new AbortController();
+    await raceWithLimits(waitForAll(pending, launched, giveUp.signal), abortSignal, timeoutMs);
+    giveUp.abort();
+  }
+
   /** Resolves with the names not yet up (or ready, for services with a notification fd). */
   async waitUntilUp(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
     const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);

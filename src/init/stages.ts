@@ -1,4 +1,5 @@
 import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
+import type { Diagnostic } from '../config/diagnostic.js';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -110,7 +111,9 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       startedAfter = [];
       const after = new Map<string, readonly string[]>();
       let errors = false;
-      for (const entry of eachLegacyService(context.settings)) {
+      // Looked at once the services are started (see eachLegacyService and reportRunScripts).
+      const runScriptLooks: (() => readonly Diagnostic[])[] = [];
+      for (const entry of eachLegacyService(context.settings, { runScripts: 'later' })) {
         // Only a stop ends it midway: a boot time limit that runs out meanwhile cuts the wait below,
         // not the starts, as when they were all made in one go.
         if (context.shutdown.signal.aborted) break;
@@ -119,6 +122,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         context.reporter.diagnostics('services-up', diagnostics);
         errors ||= diagnostics.some((diagnostic) => diagnostic.severity === 'error');
         if (clash !== undefined) continue;
+        runScriptLooks.push(entry.runScriptProblems);
         services.load(entry.definitions.filter((definition) => !services.supervisors.has(definition.name)));
         legacy.push(...entry.definitions);
         const main = entry.definitions.find(isMainService);
@@ -129,6 +133,9 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
         await services.startTurns.next();
       }
+      // Said before the stage is over, under way meanwhile (it never rejects).
+      const startedNow = legacy.filter((definition) => isMainService(definition) && !after.has(definition.name));
+      const runScriptErrors = reportRunScripts(context, services, names(startedNow), runScriptLooks);
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started.
       if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
@@ -136,6 +143,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // cont-init.d script, an s6-rc oneshot or the stage-2 hook put in the scan directory is
       // supervised now, and started unless it has a down file (not waited for, as there).
       scanServiceDir();
+      errors ||= await runScriptErrors;
       // Reported above, and no failed boot whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says: s6-overlay's
       // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.
@@ -170,6 +178,37 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return { ok: false, reason: message };
     },
   };
+}
+
+/**
+ * How long the looks at the run scripts wait for the services' first starts to have gone out:
+ * a bound, for a start held up (a slow spawn on a loaded machine); they are said then anyway.
+ */
+const RUN_SCRIPT_LOOK_WAIT_MS = 2000;
+
+/**
+ * Says what the looks at the services' run scripts find (no x bit, CRLF, a missing
+ * interpreter or s6 program), once those services' first starts have gone out: on a small
+ * machine the looks would otherwise take the CPU from the starts themselves, and what they
+ * find changes nothing at the start (a run script the kernel cannot execute is supervised all
+ * the same, and its start failure said at once by its supervisor). In turns, like the starts.
+ * Resolves with whether one found an error; never rejects.
+ */
+async function reportRunScripts(context: InitContext, services: ServiceSet, started: readonly string[], looks: readonly (() => readonly Diagnostic[])[]): Promise<boolean> {
+  if (looks.length === 0) return false;
+  let errors = false;
+  try {
+    await services.waitUntilLaunched(started, context.shutdown.signal, RUN_SCRIPT_LOOK_WAIT_MS);
+    for (const look of looks) {
+      await services.startTurns.next();
+      const problems = look();
+      context.reporter.diagnostics('services-up', problems);
+      errors ||= problems.some((diagnostic) => diagnostic.severity === 'error');
+    }
+  } catch (error) {
+    context.reporter.error('services-up', `cannot look at the run scripts: ${errorMessage(error)}`);
+  }
+  return errors;
 }
 
 /**

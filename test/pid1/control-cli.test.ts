@@ -129,7 +129,8 @@ describe('steward status', { skip }, () => {
       'services.d/broken/run': `#!/bin/sh\n${body}`,
       'services.d/broken/finish': '#!/bin/sh\nexit 0\n',
     }, /service web: info: started/, (etc) => writeFileSync(join(etc, 'services.d/broken/run'), body));
-    assert.match(container.run.output(), /the run script of service broken has no shebang line/);
+    // Said once the services' first starts have gone out, in the boot.
+    await container.run.waitForOutput(/the run script of service broken has no shebang line/);
     const record = await container.statusUntil('broken', (status) => status.spawnError !== null, 'failed to spawn');
     assert.deepEqual([record.state, record.pid, record.spawnError], ['backoff', null, 'ENOEXEC']);
     // The errno with what it means and the fix, and how to try again.

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 
 import type { Diagnostic } from '../../src/config/diagnostic.js';
 import { hasErrors } from '../../src/config/diagnostic.js';
-import { legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
+import { eachLegacyService, legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
 import { listEntries } from '../../src/config/scan.js';
 import { readSettings } from '../../src/config/settings.js';
 import { repoRoot } from '../helpers/pid1.js';
@@ -212,6 +212,37 @@ describe('readLegacyTree: run and finish scripts', () => {
       assert.equal(errors[0]?.scope, run === undefined ? undefined : 'service');
     });
   }
+
+  it('leaves the look at a run script for later when asked (the boot starts every service first), and finds the same then', () => {
+    const root = tree({ 'services.d/web/run': { content: '#!/bin/sh\r\nexec true\r\n', mode: 0o755 }, 'services.d/web/log/run': { content: '#!/bin/sh\n', mode: 0o644 } });
+    const settings = readSettings({ STEWARD_ETC: root, STEWARD_RUN: RUN_DIR }).settings;
+    const [entry] = [...eachLegacyService(settings, { runScripts: 'later' })];
+    const runPath = join(root, 'services.d/web/run');
+    assert.ok(entry);
+    assert.deepEqual(
+      entry.diagnostics.filter((diagnostic) => diagnostic.error.path === runPath),
+      [],
+      'nothing about the run script yet',
+    );
+    // A logger's run script is still looked at at once: a broken one is left out.
+    assert.equal(entry.diagnostics.filter((diagnostic) => diagnostic.error.path === join(root, 'services.d/web/log/run')).length, 1);
+    assert.deepEqual(
+      entry.definitions.map((definition) => definition.name),
+      ['web'],
+    );
+    const later = entry.runScriptProblems();
+    assert.equal(later.length, 1);
+    assert.match(later[0]?.error.message ?? '', /Windows \(CRLF\) line endings/);
+    assert.equal(later[0]?.error.path, runPath);
+    assert.equal(later[0]?.scope, 'service');
+    const [now] = [...eachLegacyService(settings)];
+    assert.deepEqual(
+      now?.diagnostics.filter((diagnostic) => diagnostic.error.path === runPath).map((diagnostic) => diagnostic.error.message),
+      later.map((diagnostic) => diagnostic.error.message),
+      'the same as a look made at once',
+    );
+    assert.deepEqual(now?.runScriptProblems(), []);
+  });
 
   it('names the exact chmod command in the hint for a run script that is not executable', () => {
     const { root, result } = readFiles({ 'services.d/web/run': { content: '#!/bin/sh\n', mode: 0o600 } });
