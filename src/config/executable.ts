@@ -294,25 +294,28 @@ function codeOf(head: Buffer): string {
  * a backslash outside single quotes escapes the next character.
  */
 function withoutSingleQuoted(code: string): string {
-  let result = '';
-  let quote: "'" | '"' | null = null;
+  if (!code.includes("'")) return code;
+  // Slices, not a character at a time: the boot looks at hundreds of scripts in a row.
+  const parts: string[] = [];
+  let kept = 0;
+  let inDoubleQuotes = false;
   for (let index = 0; index < code.length; index++) {
-    const char = code[index] ?? '';
-    if (quote === "'") {
-      if (char === "'") quote = null;
-      result += char === "'" || char === '\n' ? char : ' ';
-      continue;
-    }
+    const char = code[index];
     if (char === '\\') {
-      result += char + (code[index + 1] ?? '');
       index++;
       continue;
     }
-    if (char === "'" && quote === null) quote = "'";
-    else if (char === '"') quote = quote === '"' ? null : '"';
-    result += char;
+    if (char === '"') inDoubleQuotes = !inDoubleQuotes;
+    if (char !== "'" || inDoubleQuotes) continue;
+    // Up to the closing quote, or to the end when there is none; the quotes themselves stay.
+    const closing = code.indexOf("'", index + 1);
+    const end = closing === -1 ? code.length : closing;
+    parts.push(code.slice(kept, index + 1), code.slice(index + 1, end).replace(/[^\n]/g, ' '));
+    kept = end;
+    index = end;
   }
-  return result;
+  parts.push(code.slice(kept));
+  return parts.join('');
 }
 
 /**
@@ -535,14 +538,19 @@ function failure(path: string, message: string, hint: string, line?: number): Di
   };
 }
 
+/** Where readHead reads; what it returns is a copy, since a caller may read another head before it is done with its own. */
+const headScratch = Buffer.alloc(4096);
+
 function readHead(path: string): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
     // A logger's command may follow a few lines (a mkdir, a comment header): 4 KiB, one read.
-    const buffer = Buffer.alloc(4096);
-    const length = readSync(fd, buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, length);
+    const length = readSync(fd, headScratch, 0, headScratch.length, 0);
+    // A copy of what was read, no larger: the boot looks at hundreds of run scripts in a row,
+    // and 4 KiB kept for each until the next garbage collection (none comes in an idle PID 1)
+    // would stay in its memory.
+    return Buffer.from(headScratch.subarray(0, length));
   } catch {
     // Executable but unreadable (mode 0111) is legal for binaries; nothing more to check.
     return undefined;

@@ -128,6 +128,15 @@ export function readScannedService(dir: string, name: string, settings: Settings
   return { definitions: readServiceDir(dir, name, dir, settings, diagnostics), diagnostics };
 }
 
+/**
+ * The look at a service's run script, to make now or later. Made here rather than inside
+ * readLongrun: a closure there would keep that call's whole scope (the directory's listing
+ * among it) alive until the look is made, some KiB for each of hundreds of services.
+ */
+function runScriptLook(runPath: string, name: string): () => readonly Diagnostic[] {
+  return () => serviceScoped(inspectExecutable(runPath, `run script of service ${name}`));
+}
+
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(
   sourceDir: string,
@@ -198,10 +207,11 @@ function readLongrun(
     });
     return undefined;
   }
-  // A run script the kernel cannot execute is reported now, and the service is supervised all
-  // the same, as s6-supervise does: it shows in the status with why it does not run, tries
-  // again, and runs once the script is fixed. Every other service goes on.
-  const lookAtRunScript = (): readonly Diagnostic[] => serviceScoped(inspectExecutable(runPath, `run script of service ${name}`));
+  // A run script the kernel cannot execute is reported (now, or once the boot's starts have gone
+  // out), and the service is supervised all the same, as s6-supervise does: it shows in the
+  // status with why it does not run, tries again, and runs once the script is fixed. Every
+  // other service goes on.
+  const lookAtRunScript = runScriptLook(runPath, name);
   if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
   else runScriptLooks.push(lookAtRunScript);
 
