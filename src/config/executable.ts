@@ -7,7 +7,25 @@ import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupport
 import { providedCommands } from '../model/provided-commands.js';
 import { skarnetPackageOf } from '../model/skarnet-commands.js';
 import { findExecutable } from '../sys/which.js';
-import type { Diagnostic } from './diagnostic.js';
+import { type Diagnostic, serviceScoped } from './diagnostic.js';
+
+/** A look at a script, made when called: the boot makes those of run scripts once its starts have gone out. */
+export type ScriptLook = () => readonly Diagnostic[];
+
+/**
+ * inspectExecutable for a service's run script, to make now or later. A closure over these
+ * arguments only: one made inside a reader would keep the reader's whole scope (a directory's
+ * listing among it) alive until the look is made, some KiB for each of hundreds of services.
+ */
+export function runScriptLook(path: string, service: string, options: { requireExecutable?: boolean; late?: boolean } = {}): ScriptLook {
+  const { late = false, ...inspection } = options;
+  return () => {
+    // Made after the start, a look may find the script gone: a run-once service can remove its
+    // own source directory (it runs from its copy), which is nothing wrong with the script.
+    if (late && !existsSync(path)) return [];
+    return serviceScoped(inspectExecutable(path, `run script of service ${service}`, inspection));
+  };
+}
 
 /**
  * Checks, before anything runs, that a script can be executed by the kernel, and says

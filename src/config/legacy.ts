@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { StewardError } from '../errors.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
-import { type Diagnostic, serviceScoped } from './diagnostic.js';
-import { inspectExecutable } from './executable.js';
+import type { Diagnostic } from './diagnostic.js';
+import { inspectExecutable, runScriptLook, type ScriptLook } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';
 
@@ -64,10 +64,10 @@ export interface LegacyServiceEntry {
    * What the look at the service's run script found, when the look was left for later (see
    * eachLegacyService): a run script the kernel cannot execute changes nothing at the start.
    */
-  readonly runScriptProblems: () => readonly Diagnostic[];
+  readonly runScriptProblems: ScriptLook;
 }
 
-const NO_PROBLEMS = (): readonly Diagnostic[] => [];
+const NO_PROBLEMS: ScriptLook = () => [];
 
 /**
  * The services.d entries as the directory holds them now, one at a time in name order,
@@ -86,7 +86,7 @@ export function* eachLegacyService(settings: Settings, options: { runScripts?: '
     if (!isListedDirectory(paths.services, entries.get(name))) continue; // s6-overlay copies sub-directories only
     const diagnostics: Diagnostic[] = [];
     const startsAfter: string[] = [];
-    const later: (() => readonly Diagnostic[])[] = [];
+    const later: ScriptLook[] = [];
     const definitions = readServiceDir(join(paths.services, name), name, join(paths.liveServices, name), settings, diagnostics, startsAfter, options.runScripts === 'later' ? later : undefined);
     yield { definitions, diagnostics, startsAfter, runScriptProblems: later[0] ?? NO_PROBLEMS };
   }
@@ -128,15 +128,6 @@ export function readScannedService(dir: string, name: string, settings: Settings
   return { definitions: readServiceDir(dir, name, dir, settings, diagnostics), diagnostics };
 }
 
-/**
- * The look at a service's run script, to make now or later. Made here rather than inside
- * readLongrun: a closure there would keep that call's whole scope (the directory's listing
- * among it) alive until the look is made, some KiB for each of hundreds of services.
- */
-function runScriptLook(runPath: string, name: string): () => readonly Diagnostic[] {
-  return () => serviceScoped(inspectExecutable(runPath, `run script of service ${name}`));
-}
-
 /** A services.d entry: the service, and its logger when it has a log/ sub-directory. */
 function readServiceDir(
   sourceDir: string,
@@ -145,7 +136,7 @@ function readServiceDir(
   settings: Settings,
   diagnostics: Diagnostic[],
   startsAfter: string[] = [],
-  runScriptLooks?: (() => readonly Diagnostic[])[],
+  runScriptLooks?: ScriptLook[],
 ): LongrunDefinition[] {
   const listing: Diagnostic[] = [];
   const names = directoryNames(sourceDir, listing);
@@ -193,7 +184,7 @@ function readLongrun(
   diagnostics: Diagnostic[],
   links: { loggerName: string | null; producers: readonly string[] },
   /** Given, the look at the run script is put here rather than made now. Not for a logger: a broken one is left out. */
-  runScriptLooks?: (() => readonly Diagnostic[])[],
+  runScriptLooks?: ScriptLook[],
 ): LongrunDefinition | undefined {
   const has = (file: string): boolean => names.has(file);
   const runPath = join(sourceDir, 'run');
@@ -211,7 +202,7 @@ function readLongrun(
   // out), and the service is supervised all the same, as s6-supervise does: it shows in the
   // status with why it does not run, tries again, and runs once the script is fixed. Every
   // other service goes on.
-  const lookAtRunScript = runScriptLook(runPath, name);
+  const lookAtRunScript = runScriptLook(runPath, name, { late: runScriptLooks !== undefined });
   if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
   else runScriptLooks.push(lookAtRunScript);
 

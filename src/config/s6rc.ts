@@ -9,7 +9,7 @@ import { type Diagnostic, serviceScoped } from './diagnostic.js';
 import { parseScript } from '../execline/script.js';
 import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { parseExecline, tokenize } from './execline.js';
-import { inspectExecutable } from './executable.js';
+import { inspectExecutable, runScriptLook, type ScriptLook } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';
 
@@ -39,8 +39,12 @@ export function s6rcSources(settings: Settings, env: NodeJS.ProcessEnv): S6rcSou
   return { dirs: legacyBundles ? [rcDir] : [rcDir, bundleDir], profileDir };
 }
 
-/** Reads every definition in the source directories; problems go to `diagnostics`. */
-export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, diagnostics: Diagnostic[]): Map<string, RcDefinition> {
+/**
+ * Reads every definition in the source directories; problems go to `diagnostics`. Given
+ * `runScriptLooks`, the looks at the longruns' run scripts go there, to be made later (the
+ * boot makes them once its starts have gone out: what they find changes nothing at the start).
+ */
+export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, diagnostics: Diagnostic[], runScriptLooks?: ScriptLook[]): Map<string, RcDefinition> {
   const definitions = new Map<string, RcDefinition>();
   for (const dir of sources.dirs) {
     const entries = listDirents(dir, diagnostics);
@@ -56,7 +60,7 @@ export function readS6rcDefinitions(sources: S6rcSources, settings: Settings, di
         diagnostics.push(error(`service ${name} is defined twice: here and in ${existing.source}`, path, 'Remove or rename one of them'));
         continue;
       }
-      const definition = readDefinition(path, name, settings, diagnostics);
+      const definition = readDefinition(path, name, settings, diagnostics, runScriptLooks);
       if (definition !== undefined) definitions.set(name, definition);
     }
   }
@@ -115,7 +119,7 @@ function error(message: string, path: string, hint?: string, line?: number): Dia
   return { severity: 'error', error: new StewardError('ERR_CONFIG', message, options) };
 }
 
-function readDefinition(dir: string, name: string, settings: Settings, diagnostics: Diagnostic[]): RcDefinition | undefined {
+function readDefinition(dir: string, name: string, settings: Settings, diagnostics: Diagnostic[], runScriptLooks?: ScriptLook[]): RcDefinition | undefined {
   const names = directoryNames(dir);
   const typeText = names.has('type') ? readValueFile(join(dir, 'type'), diagnostics) : undefined;
   // A user bundle with contents but no type file is common (images up to 3.2.2): it is a bundle.
@@ -132,7 +136,7 @@ function readDefinition(dir: string, name: string, settings: Settings, diagnosti
     case 'oneshot':
       return readOneshot(dir, name, names, essential, settings, diagnostics);
     case 'longrun':
-      return readLongrun(dir, name, names, essential, settings, diagnostics);
+      return readLongrun(dir, name, names, essential, settings, diagnostics, runScriptLooks);
     default:
       diagnostics.push(error(`the type ${JSON.stringify(type)} of service ${name} is not oneshot, longrun or bundle`, join(dir, 'type'), 'Write one of those three words', 1));
       return undefined;
@@ -260,6 +264,7 @@ function readLongrun(
   essential: boolean,
   settings: Settings,
   diagnostics: Diagnostic[],
+  runScriptLooks?: ScriptLook[],
 ): RcLongrun | undefined {
   if (!names.has('run')) {
     diagnostics.push(error(`longrun ${name} has no run file`, join(dir, 'run'), 'Write a script that execs the daemon in the foreground'));
@@ -267,9 +272,11 @@ function readLongrun(
   }
   const liveDir = join(settings.runDir, 's6-rc', 'servicedirs', name);
   // s6-rc-compile copies run and finish as 0755: they need not be executable in the source.
-  // A run script the kernel cannot execute is reported now and fails when the service starts,
-  // as under s6-rc: the rest of the graph does not depend on it.
-  diagnostics.push(...serviceScoped(inspectExecutable(join(dir, 'run'), `run script of service ${name}`, { requireExecutable: false })));
+  // A run script the kernel cannot execute is reported (now, or once the boot's starts have gone
+  // out) and fails when the service starts, as under s6-rc: the rest of the graph does not depend on it.
+  const lookAtRunScript = runScriptLook(join(dir, 'run'), name, { requireExecutable: false, late: runScriptLooks !== undefined });
+  if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
+  else runScriptLooks.push(lookAtRunScript);
   const readInt = (file: string, fallback: number, what: string): number => (names.has(file) ? readIntegerFile(join(dir, file), fallback, what, diagnostics) : fallback);
   const notificationFd = readInt('notification-fd', -1, 'a file descriptor number');
   if (notificationFd === 0) diagnostics.push(stdinNotification(join(dir, 'notification-fd')));

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { skarnetInstallHint } from '../config/executable.js';
 import { countLegacyServices, type LegacyTree } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
+import { closure } from '../graph/compile.js';
 import { Engine } from '../graph/engine.js';
 import type { RcLongrun } from '../model/rc.js';
 import { describeTermination, shellStatus } from '../supervise/exit.js';
@@ -15,6 +16,7 @@ import { compileServices } from './compile-services.js';
 import type { InitContext } from './context.js';
 import { engineReports, reportBoot } from './engine-reports.js';
 import { rcRunner } from './rc-runner.js';
+import { sayRunScriptLooks } from './run-script-looks.js';
 import { RUNTIME_DIR_UNUSABLE_EXIT, writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
 import { whyNotExecutable } from './spawn-failure.js';
@@ -61,13 +63,15 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   setMaxListeners(0, bootSignal);
 
   // services.d is read when its stage runs, after cont-init.d (see legacyStages).
-  const compiled = compileServices(context.settings, process.env, { legacyServices: false });
+  const compiled = compileServices(context.settings, process.env, { legacyServices: false, runScripts: 'later' });
   reporter.info('steward', `Steward ${VERSION} (pid ${process.pid}): ${compiled.summary}`);
   reporter.diagnostics('steward', compiled.diagnostics);
   if (compiled.stagesLeftOut.length > 0) {
     reporter.info('steward', `the image's copy of s6-overlay's sources leaves out ${compiled.stagesLeftOut.join(', ')}: not run, as under s6-overlay`);
   }
   if (compiled.graphErrors) {
+    // Nothing starts: the whole list now, the run scripts' problems with the rest.
+    reporter.diagnostics('steward', compiled.runScriptLooks.flatMap((look) => look()));
     reporter.error('steward', 'the s6-rc service definitions have errors (listed above), so nothing can start in a reliable order; stopping the container. Run steward check to list them');
     if (shutdown.reason === undefined) writeExitCode(context.layout, 1);
     shutdown.request({ kind: 'boot-failure', status: 1, message: 'the service definitions have errors' });
@@ -92,7 +96,18 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   runner.installDown([...compiled.graph.atomics.values()].filter((atomic): atomic is RcLongrun => atomic.kind === 'longrun'));
   if (shutdown.signal.aborted) return undefined;
 
+  // The s6-rc longruns' run scripts are looked at once their first starts have gone out.
+  const startedAtBoot = closure(compiled.graph, ['top']);
+  const rcLongruns = [...compiled.graph.atomics.values()].filter((atomic) => atomic.kind === 'longrun' && startedAtBoot.has(atomic.name));
+  const looksSaid = sayRunScriptLooks(
+    context,
+    services,
+    'steward',
+    rcLongruns.map((longrun) => longrun.name),
+    compiled.runScriptLooks,
+  );
   const outcome = await engine.bringUp(['top'], bootSignal);
+  await looksSaid;
   bootLimit.dispose();
   if (shutdown.signal.aborted) return undefined;
   reportBoot(context, engine, services);

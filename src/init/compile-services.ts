@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../config/diagnostic.js';
+import type { ScriptLook } from '../config/executable.js';
 import { StewardError } from '../errors.js';
 import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';
 import { membersLeftOut, withOverlaySources } from '../config/overlay-sources.js';
@@ -22,6 +23,8 @@ export interface CompiledServices {
   readonly summary: string;
   /** What the image's copy of s6-overlay's sources leaves out of base and top (legacy-cont-init: cont-init.d is not run). */
   readonly stagesLeftOut: readonly string[];
+  /** With `runScripts: 'later'`, the looks at the s6-rc longruns' run scripts, to make once the boot's starts have gone out. */
+  readonly runScriptLooks: readonly ScriptLook[];
 }
 
 /**
@@ -29,12 +32,17 @@ export interface CompiledServices {
  * boot: the legacy directories, then /etc/s6-overlay/s6-rc.d (and user-bundles.d) with
  * s6-overlay's own services around them, checked as one graph.
  */
-export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, options: { legacyServices?: boolean; overlaySourcesDir?: string } = {}): CompiledServices {
+export function compileServices(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  options: { legacyServices?: boolean; overlaySourcesDir?: string; runScripts?: 'now' | 'later' } = {},
+): CompiledServices {
   const readServices = options.legacyServices !== false;
   const tree = readLegacyTree(settings, { services: readServices });
   const rcDiagnostics: Diagnostic[] = [];
   const sources = s6rcSources(settings, env);
-  const image = readS6rcDefinitions(sources, settings, rcDiagnostics);
+  const runScriptLooks: ScriptLook[] = [];
+  const image = readS6rcDefinitions(sources, settings, rcDiagnostics, options.runScripts === 'later' ? runScriptLooks : undefined);
   // What an image added among s6-overlay's own sources (the add-on base images do).
   const patches = readOverlayPatches(options.overlaySourcesDir ?? OVERLAY_SOURCES_DIR, settings, rcDiagnostics);
   for (const [name, definition] of patches.definitions) if (!image.has(name)) image.set(name, definition);
@@ -65,6 +73,7 @@ export function compileServices(settings: Settings, env: NodeJS.ProcessEnv, opti
     summary: `${summary} (from ${sources.dirs.join(', ')} and ${settings.etcDir})`,
     // Said only of a stage nothing else brings back in (a user2 service that depends on legacy-services does).
     stagesLeftOut: stagesNotStarted(membersLeftOut(patches.bundleContents), graph),
+    runScriptLooks,
   };
 }
 

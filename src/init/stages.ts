@@ -1,5 +1,5 @@
 import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { ScriptLook } from '../config/executable.js';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -15,6 +15,7 @@ import { nameClash } from './compile-services.js';
 import { failedAfterItsOwnHalt, stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
 import { asV2RanThem } from './v2-etc-links.js';
+import { sayRunScriptLooks } from './run-script-looks.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -111,8 +112,8 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       startedAfter = [];
       const after = new Map<string, readonly string[]>();
       let errors = false;
-      // Looked at once the services are started (see eachLegacyService and reportRunScripts).
-      const runScriptLooks: (() => readonly Diagnostic[])[] = [];
+      // Looked at once the services are started (see eachLegacyService and sayRunScriptLooks).
+      const runScriptLooks: ScriptLook[] = [];
       for (const entry of eachLegacyService(context.settings, { runScripts: 'later' })) {
         // Only a stop ends it midway: a boot time limit that runs out meanwhile cuts the wait below,
         // not the starts, as when they were all made in one go.
@@ -135,10 +136,14 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       }
       // Said before the stage is over, under way meanwhile (it never rejects).
       const startedNow = legacy.filter((definition) => isMainService(definition) && !after.has(definition.name));
-      const runScriptErrors = reportRunScripts(context, services, names(startedNow), runScriptLooks);
+      const runScriptErrors = sayRunScriptLooks(context, services, 'services-up', names(startedNow), runScriptLooks);
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
-      // Stopped between two turns: the rest of services.d is not started.
-      if (context.shutdown.signal.aborted) return { ok: false, reason: String(context.shutdown.signal.reason) };
+      // Stopped between two turns: the rest of services.d is not started (what the looks found
+      // about those that were is said first: they are quick once the stop is asked for).
+      if (context.shutdown.signal.aborted) {
+        await runScriptErrors;
+        return { ok: false, reason: String(context.shutdown.signal.reason) };
+      }
       // As s6-overlay's services-up ends with s6-svscanctl -a: a service directory that a
       // cont-init.d script, an s6-rc oneshot or the stage-2 hook put in the scan directory is
       // supervised now, and started unless it has a down file (not waited for, as there).
@@ -178,37 +183,6 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return { ok: false, reason: message };
     },
   };
-}
-
-/**
- * How long the looks at the run scripts wait for the services' first starts to have gone out:
- * a bound, for a start held up (a slow spawn on a loaded machine); they are said then anyway.
- */
-const RUN_SCRIPT_LOOK_WAIT_MS = 2000;
-
-/**
- * Says what the looks at the services' run scripts find (no x bit, CRLF, a missing
- * interpreter or s6 program), once those services' first starts have gone out: on a small
- * machine the looks would otherwise take the CPU from the starts themselves, and what they
- * find changes nothing at the start (a run script the kernel cannot execute is supervised all
- * the same, and its start failure said at once by its supervisor). In turns, like the starts.
- * Resolves with whether one found an error; never rejects.
- */
-async function reportRunScripts(context: InitContext, services: ServiceSet, started: readonly string[], looks: readonly (() => readonly Diagnostic[])[]): Promise<boolean> {
-  if (looks.length === 0) return false;
-  let errors = false;
-  try {
-    await services.waitUntilLaunched(started, context.shutdown.signal, RUN_SCRIPT_LOOK_WAIT_MS);
-    for (const look of looks) {
-      await services.startTurns.next();
-      const problems = look();
-      context.reporter.diagnostics('services-up', problems);
-      errors ||= problems.some((diagnostic) => diagnostic.severity === 'error');
-    }
-  } catch (error) {
-    context.reporter.error('services-up', `cannot look at the run scripts: ${errorMessage(error)}`);
-  }
-  return errors;
 }
 
 /**

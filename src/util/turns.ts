@@ -44,14 +44,23 @@ export class TurnQueue {
    * Resolves in the first turn of the event loop in which nobody asked for a turn and nobody
    * waits: a run of jobs (the boot's service starts) is over, or stopped for something else
    * (a cont-init script running). For work that may wait that long: it then does not hold
-   * back the run. One immediate per turn while the run goes on, none otherwise.
+   * back the run. One immediate per turn while the run goes on, none otherwise. With
+   * `latestMs`, after that long at the latest, for work that must not wait out a long run.
    */
-  whenQuiet(): Promise<void> {
+  whenQuiet(latestMs?: number): Promise<void> {
     return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        clearTimeout(latest);
+        resolve();
+      };
+      const latest = latestMs === undefined ? undefined : setTimeout(finish, latestMs);
       let askedBefore = this.#asked;
       const check = (): void => {
+        if (done) return;
         if (this.#asked === askedBefore && this.#waiting.length === 0) {
-          resolve();
+          finish();
           return;
         }
         askedBefore = this.#asked;

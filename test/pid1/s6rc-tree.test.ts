@@ -388,6 +388,38 @@ describe('a service that fails at boot', { skip }, () => {
   });
 });
 
+describe("the looks at the longruns' run scripts", { skip }, () => {
+  it('are said once the starts have gone out, before the CMD runs; with broken definitions, with the rest before the container stops', { timeout: 60_000 }, async () => {
+    // A warning only: the program is called on a path the script never takes, so the service runs.
+    const warned = 'if [ -n "$NEVER_SET" ]; then s6-cut -d: -f1 /etc/passwd; fi\nstamp start\nexec sleep 1000\n';
+    const root = rcTree({
+      ...longrun('svc-warned', warned, []),
+      ...longrun('svc-after', 'stamp start\nexec sleep 1000\n', ['svc-warned']),
+    });
+    const state = tempDir('steward-state-');
+    const result = await container(root, state, stampingCmd(state));
+    const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
+    assert.equal(result.code, 0, details);
+    assert.equal(result.timeline.count('svc-after', 'start'), 1, details);
+    const lines = result.output.split('\n');
+    const look = lines.findIndex((line) => /run script of service svc-warned runs s6-cut, a program of s6-overlay's \/command/.test(line));
+    const command = lines.findIndex((line) => line.includes('running the command'));
+    assert.ok(look !== -1, details);
+    assert.equal(lines.filter((line) => line.includes('run script of service svc-warned')).length, 1, `said once\n${details}`);
+    assert.ok(command === -1 || look < command, `before the CMD runs\n${details}`);
+
+    // A definition error stops the container before anything starts: the run scripts' problems are listed with it.
+    const broken = rcTree({
+      ...longrun('svc-warned', warned, []),
+      ...longrun('svc-bad', 'exec sleep 1000\n', ['no-such-service']),
+    });
+    const stopped = await container(broken, tempDir('steward-state-'), 'exit 0');
+    assert.equal(stopped.code, 1, stopped.output);
+    assert.match(stopped.output, /run script of service svc-warned runs s6-cut/, stopped.output);
+    assert.match(stopped.output, /the s6-rc service definitions have errors/, stopped.output);
+  });
+});
+
 describe('S6_STAGE2_HOOK', { skip }, () => {
   it('runs before the definitions are read, so a longrun it adds to the tree runs', async () => {
     const root = rcTree({ ...longrun('svc-present', 'stamp start\nexec sleep 1000\n', []) });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -242,6 +242,16 @@ describe('readLegacyTree: run and finish scripts', () => {
       'the same as a look made at once',
     );
     assert.deepEqual(now?.runScriptProblems(), []);
+  });
+
+  it('a look left for later says nothing of a run script removed since (a run-once service removing its own directory)', () => {
+    const root = tree({ 'services.d/once/run': { content: '#!/bin/sh\r\nexec true\r\n', mode: 0o755 } });
+    const settings = readSettings({ STEWARD_ETC: root, STEWARD_RUN: RUN_DIR }).settings;
+    const [entry] = [...eachLegacyService(settings, { runScripts: 'later' })];
+    const [kept] = [...eachLegacyService(settings, { runScripts: 'later' })];
+    assert.equal(kept?.runScriptProblems().length, 1, 'still there: its problem is said');
+    rmSync(join(root, 'services.d/once'), { recursive: true });
+    assert.deepEqual(entry?.runScriptProblems(), []);
   });
 
   it('names the exact chmod command in the hint for a run script that is not executable', () => {

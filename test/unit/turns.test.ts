@@ -126,5 +126,31 @@ describe('TurnQueue', () => {
     await nextImmediate();
     assert.equal(quiet, true);
   });
+
+  it('with a bound, resolves after it while a run of jobs keeps asking for turns', async () => {
+    const turns = new TurnQueue(5, () => 0);
+    let running = true;
+    // Asks every turn until told to stop: a run of starts that outlasts the bound.
+    const run = (async () => {
+      while (running) {
+        await turns.next();
+        await nextImmediate();
+      }
+    })();
+    const bounded = await Promise.race([turns.whenQuiet(20).then(() => 'resolved'), new Promise((resolve) => setTimeout(() => resolve('waited 2 s'), 2000))]);
+    assert.equal(bounded, 'resolved', 'the bound ends the wait');
+    assert.equal(running, true, 'the run was still going');
+    let unbounded = false;
+    void turns.whenQuiet().then(() => {
+      unbounded = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(unbounded, false, 'without a bound, not while the run goes on');
+    running = false;
+    await run;
+    await nextImmediate();
+    await nextImmediate();
+    assert.equal(unbounded, true);
+  });
 });
 
