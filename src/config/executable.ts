@@ -17,7 +17,7 @@ export type ScriptLook = () => readonly Diagnostic[];
  * arguments only: one made inside a reader would keep the reader's whole scope (a directory's
  * listing among it) alive until the look is made, some KiB for each of hundreds of services.
  */
-export function runScriptLook(path: string, service: string, options: { requireExecutable?: boolean; late?: boolean } = {}): ScriptLook {
+export function runScriptLook(path: string, service: string, options: { requireExecutable?: boolean; notificationFdFile?: boolean; late?: boolean } = {}): ScriptLook {
   const { late = false, ...inspection } = options;
   return () => {
     // Made after the start, a look may find the script gone: a run-once service can remove its
@@ -32,7 +32,17 @@ export function runScriptLook(path: string, service: string, options: { requireE
  * precisely why not: the usual causes of s6's terse "Permission denied" and
  * "Exec format error" are a missing x bit, CRLF line endings and a missing shebang.
  */
-export function inspectExecutable(path: string, role: string, options: { requireExecutable?: boolean; shellFallback?: boolean; modeMayChangeAtBoot?: boolean } = {}): Diagnostic[] {
+export function inspectExecutable(
+  path: string,
+  role: string,
+  options: {
+    requireExecutable?: boolean;
+    shellFallback?: boolean;
+    modeMayChangeAtBoot?: boolean;
+    /** For a service's run script: whether its directory has a notification-fd file. */
+    notificationFdFile?: boolean;
+  } = {},
+): Diagnostic[] {
   let stat;
   try {
     stat = statSync(path);
@@ -57,7 +67,7 @@ export function inspectExecutable(path: string, role: string, options: { require
   if (!permits(stat, 0o4)) {
     return [{ ...failure(path, `the ${role} cannot be read by uid ${currentIdentity().uid}, which a script's interpreter must do: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`), severity: 'warning' }];
   }
-  return inspectContent(path, role, options.shellFallback === true);
+  return inspectContent(path, role, options.shellFallback === true, options.notificationFdFile);
 }
 
 function describeOwnership(stat: Stats): string {
@@ -102,7 +112,7 @@ function interpreterExists(path: string): boolean {
 }
 
 /** Shebang, line endings and interpreter: what makes the kernel refuse a script. */
-function inspectContent(path: string, role: string, shellFallback: boolean): Diagnostic[] {
+function inspectContent(path: string, role: string, shellFallback: boolean, notificationFdFile: boolean | undefined): Diagnostic[] {
   const head = readHead(path);
   if (head === undefined) return [];
   if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
@@ -200,6 +210,16 @@ function inspectContent(path: string, role: string, shellFallback: boolean): Dia
       }),
     });
   }
+  if (notificationFdFile === false && runsNotifyOnCheckWithoutFd(code)) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError(
+        'ERR_SCRIPT',
+        `the ${role} runs s6-notifyoncheck without -3, and the service has no notification-fd file, where s6-notifyoncheck would read the descriptor to notify on: it exits 100 at every start, so the service never runs`,
+        { path, hint: 'Write the descriptor number in a notification-fd file beside the run script (echo 3 > notification-fd), or give s6-notifyoncheck -3 FD' },
+      ),
+    });
+  }
   if (runsMissingLogger(code)) problems.push(missingLoggerWarning(path, `the ${role} runs s6-log (directly or through logutil-service)`));
   // One level down: the image's own scripts it runs by path (Frigate's loggers run
   // /usr/local/bin/logutil, which runs s6-log). steward check only: any absolute path in a
@@ -295,6 +315,24 @@ function helperScriptAt(path: string): HelperScript | undefined {
 function runsMissingLogger(code: string): boolean {
   // By name or by path (/command/s6-log, /usr/bin/s6-log); s6-overlay's logutil-service runs it too.
   return /(^|[\s;&|(/])(s6-log|logutil-service)(?=\s|$)/.test(code) && !loggerInstalled();
+}
+
+/** Whether `code` runs s6-notifyoncheck without its -3 option (alone or among others, -d3). */
+function runsNotifyOnCheckWithoutFd(code: string): boolean {
+  for (const match of code.matchAll(/(?:^|[\s;&|(`{])(?:\/[\w/.-]*\/)?s6-notifyoncheck(?=[\s;&|)`}]|$)([^\n]*)/gm)) {
+    // Its options come before the program, which `--` or the first word not an option starts.
+    const options: string[] = [];
+    const words = (match[1] ?? '').trim().split(/\s+/);
+    for (let index = 0; index < words.length; index++) {
+      const word = words[index] ?? '';
+      if (word === '--' || !word.startsWith('-')) break;
+      options.push(word);
+      // -s, -T, -t, -w, -n, -c and -3 take a value, the next word when not joined.
+      if (/^-[a-zA-Z]*[sTtwnc3]$/.test(word)) index++;
+    }
+    if (!options.some((option) => /^-[a-zA-Z]*3/.test(option))) return true;
+  }
+  return false;
 }
 
 /** A script's first bytes without its comments, whole lines and trailing ones. */

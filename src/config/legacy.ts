@@ -202,7 +202,7 @@ function readLongrun(
   // out), and the service is supervised all the same, as s6-supervise does: it shows in the
   // status with why it does not run, tries again, and runs once the script is fixed. Every
   // other service goes on.
-  const lookAtRunScript = runScriptLook(runPath, name, { late: runScriptLooks !== undefined });
+  const lookAtRunScript = runScriptLook(runPath, name, { notificationFdFile: has('notification-fd'), late: runScriptLooks !== undefined });
   if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
   else runScriptLooks.push(lookAtRunScript);
 

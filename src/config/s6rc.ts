@@ -274,7 +274,7 @@ function readLongrun(
   // s6-rc-compile copies run and finish as 0755: they need not be executable in the source.
   // A run script the kernel cannot execute is reported (now, or once the boot's starts have gone
   // out) and fails when the service starts, as under s6-rc: the rest of the graph does not depend on it.
-  const lookAtRunScript = runScriptLook(join(dir, 'run'), name, { requireExecutable: false, late: runScriptLooks !== undefined });
+  const lookAtRunScript = runScriptLook(join(dir, 'run'), name, { requireExecutable: false, notificationFdFile: names.has('notification-fd'), late: runScriptLooks !== undefined });
   if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
   else runScriptLooks.push(lookAtRunScript);
   const readInt = (file: string, fallback: number, what: string): number => (names.has(file) ? readIntegerFile(join(dir, file), fallback, what, diagnostics) : fallback);

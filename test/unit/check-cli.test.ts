@@ -166,6 +166,28 @@ describe('steward check', () => {
     assert.match(result.stdout, /: 0 errors, 2 warnings/, result.stdout);
   });
 
+  it('warns when a run script runs s6-notifyoncheck without -3 in a service without a notification-fd file, not otherwise', () => {
+    const root = tree({
+      's6-overlay/s6-rc.d/svc-worker/type': 'longrun\n',
+      's6-overlay/s6-rc.d/svc-worker/run': script('exec s6-notifyoncheck -d -w 1000 -- sleep 1000\n'),
+      's6-overlay/s6-rc.d/svc-fd/type': 'longrun\n',
+      's6-overlay/s6-rc.d/svc-fd/run': script('exec s6-notifyoncheck -d -w 1000 -- sleep 1000\n'),
+      's6-overlay/s6-rc.d/svc-fd/notification-fd': '3\n',
+      's6-overlay/s6-rc.d/svc-option/type': 'longrun\n',
+      's6-overlay/s6-rc.d/svc-option/run': script('exec s6-notifyoncheck -w 1000 -3 4 sleep 1000\n'),
+      's6-overlay/s6-rc.d/user/type': 'bundle\n',
+      's6-overlay/s6-rc.d/user/contents.d/svc-worker': '',
+      's6-overlay/s6-rc.d/user/contents.d/svc-fd': '',
+      's6-overlay/s6-rc.d/user/contents.d/svc-option': '',
+      'services.d/legacy/run': script('exec /command/s6-notifyoncheck -s 100 sleep 1000\n'),
+    });
+    const result = check(['--etc', root], { PATH: '/nonexistent' });
+    assert.match(result.stdout, /svc-worker\/run: [^\n]*runs s6-notifyoncheck without -3, and the service has no notification-fd file/, result.stdout);
+    assert.match(result.stdout, /services\.d\/legacy\/run: [^\n]*runs s6-notifyoncheck without -3/, result.stdout);
+    assert.doesNotMatch(result.stdout, /svc-fd\/run: [^\n]*notifyoncheck/, result.stdout);
+    assert.doesNotMatch(result.stdout, /svc-option\/run: [^\n]*notifyoncheck/, result.stdout);
+  });
+
   it("warns when a logger runs s6-log and the image has none (s6-overlay's tarballs removed), not when it has", () => {
     const root = tree({
       'services.d/web/run': script('exec sleep 1000\n'),
