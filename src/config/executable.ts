@@ -317,20 +317,13 @@ function runsMissingLogger(code: string): boolean {
   return /(^|[\s;&|(/])(s6-log|logutil-service)(?=\s|$)/.test(code) && !loggerInstalled();
 }
 
-/** Whether `code` runs s6-notifyoncheck without its -3 option (alone or among others, -d3). */
+/**
+ * Whether `code` runs s6-notifyoncheck with no -3 option (alone or among others, -d3) on its
+ * line: a -3 anywhere there counts, since a quoted -c command can hide where the options end.
+ */
 function runsNotifyOnCheckWithoutFd(code: string): boolean {
   for (const match of code.matchAll(/(?:^|[\s;&|(`{])(?:\/[\w/.-]*\/)?s6-notifyoncheck(?=[\s;&|)`}]|$)([^\n]*)/gm)) {
-    // Its options come before the program, which `--` or the first word not an option starts.
-    const options: string[] = [];
-    const words = (match[1] ?? '').trim().split(/\s+/);
-    for (let index = 0; index < words.length; index++) {
-      const word = words[index] ?? '';
-      if (word === '--' || !word.startsWith('-')) break;
-      options.push(word);
-      // -s, -T, -t, -w, -n, -c and -3 take a value, the next word when not joined.
-      if (/^-[a-zA-Z]*[sTtwnc3]$/.test(word)) index++;
-    }
-    if (!options.some((option) => /^-[a-zA-Z]*3/.test(option))) return true;
+    if (!/(?:^|\s)-[a-zA-Z]*3/.test(match[1] ?? '')) return true;
   }
   return false;
 }

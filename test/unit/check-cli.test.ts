@@ -175,7 +175,10 @@ describe('steward check', () => {
       's6-overlay/s6-rc.d/svc-fd/notification-fd': '3\n',
       's6-overlay/s6-rc.d/svc-option/type': 'longrun\n',
       's6-overlay/s6-rc.d/svc-option/run': script('exec s6-notifyoncheck -w 1000 -3 4 sleep 1000\n'),
+      's6-overlay/s6-rc.d/svc-quoted/type': 'longrun\n',
+      's6-overlay/s6-rc.d/svc-quoted/run': script('exec s6-notifyoncheck -d -c "nc -z localhost 80" -3 3 sleep 1000\n'),
       's6-overlay/s6-rc.d/user/type': 'bundle\n',
+      's6-overlay/s6-rc.d/user/contents.d/svc-quoted': '',
       's6-overlay/s6-rc.d/user/contents.d/svc-worker': '',
       's6-overlay/s6-rc.d/user/contents.d/svc-fd': '',
       's6-overlay/s6-rc.d/user/contents.d/svc-option': '',
@@ -186,6 +189,7 @@ describe('steward check', () => {
     assert.match(result.stdout, /services\.d\/legacy\/run: [^\n]*runs s6-notifyoncheck without -3/, result.stdout);
     assert.doesNotMatch(result.stdout, /svc-fd\/run: [^\n]*notifyoncheck/, result.stdout);
     assert.doesNotMatch(result.stdout, /svc-option\/run: [^\n]*notifyoncheck/, result.stdout);
+    assert.doesNotMatch(result.stdout, /svc-quoted\/run: [^\n]*notifyoncheck/, result.stdout);
   });
 
   it("warns when a logger runs s6-log and the image has none (s6-overlay's tarballs removed), not when it has", () => {
