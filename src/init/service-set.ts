@@ -104,16 +104,12 @@ export class ServiceSet {
    * script could not be executed), or when `abortSignal` is aborted or `timeoutMs` passed.
    */
   async waitUntilLaunched(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<void> {
-    const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
     const launched = (status: ServiceStatus): boolean => !status.spawning && (status.starts > 0 || status.spawnError !== null || !status.wantUp);
-    const giveUp = new AbortController();
-    await raceWithLimits(waitForAll(pending, launched, giveUp.signal), abortSignal, timeoutMs);
-    giveUp.abort();
+    await this.#waitForEach(names, launched, abortSignal, timeoutMs);
   }
 
   /** Resolves with the names not yet up (or ready, for services with a notification fd). */
   async waitUntilUp(names: readonly string[], abortSignal: AbortSignal, timeoutMs: number): Promise<string[]> {
-    const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
     // Ready once during the wait is enough, as s6-svwait -U hears it: a service that runs once
     // (s6-svc -O, ZoneMinder's mariadb-configure) may be ready and gone before the others are.
     const seenReady = new Set<string>();
@@ -122,10 +118,20 @@ export class ServiceSet {
       if (status.ready) seenReady.add(status.name);
       return status.ready || status.state === 'failed' || cannotStart(status);
     };
-    const giveUp = new AbortController();
-    await raceWithLimits(waitForAll(pending, isUp, giveUp.signal), abortSignal, timeoutMs);
-    giveUp.abort();
+    const pending = await this.#waitForEach(names, isUp, abortSignal, timeoutMs);
     return pending.filter((supervisor) => !supervisor.status.ready && !seenReady.has(supervisor.name)).map((supervisor) => supervisor.name);
+  }
+
+  /**
+   * Waits until `until` holds for each of `names` (those that start down left out), or the
+   * abort or the time limit comes first; resolves with the supervisors waited for.
+   */
+  async #waitForEach(names: readonly string[], until: (status: ServiceStatus) => boolean, abortSignal: AbortSignal, timeoutMs: number): Promise<ServiceSupervisor[]> {
+    const pending = names.flatMap((name) => this.supervisors.get(name) ?? []).filter((supervisor) => !supervisor.definition.startsDown);
+    const giveUp = new AbortController();
+    await raceWithLimits(waitForAll(pending, until, giveUp.signal), abortSignal, timeoutMs);
+    giveUp.abort();
+    return pending;
   }
 
   /**
