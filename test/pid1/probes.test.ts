@@ -148,10 +148,13 @@ describe('probe endpoints', { skip }, () => {
     const notReady = await eventually(async () => {
       const answer = await get(port, '/readyz');
       const reasons = (answer.body as Reasons).reasons;
-      // web, started last, may still be on its way when doomed has already failed (a loaded machine).
-      const settled = reasons.some((reason) => reason.name === 'doomed' && reason.state === 'failed') && !reasons.some((reason) => reason.name === 'web');
+      // web, started last, may still be on its way when doomed has already failed (a loaded machine),
+      // and the boot's end waits for the looks at the run scripts, made once the starts have gone out.
+      const settled =
+        reasons.some((reason) => reason.name === 'doomed' && reason.state === 'failed') &&
+        !reasons.some((reason) => reason.name === 'web' || (reason.name === '*' && reason.state === 'booting'));
       return settled ? answer : undefined;
-    }, 'doomed to fail for good, and web to be up');
+    }, 'doomed to fail for good, web to be up and the boot to end');
     assert.equal(notReady.status, 503);
     const body = notReady.body as Reasons;
     assert.equal(body.ready, false);
