@@ -1,6 +1,6 @@
 import { StewardError } from '../errors.js';
 import { ExeclineError, parseOptions } from '../execline/options.js';
-import { isBuiltinCommand } from '../execline/run.js';
+import { isBuiltinCommand } from '../execline/builtin-names.js';
 import { lexScript, type ScriptNode, type ScriptWord } from '../execline/script.js';
 import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
 import { findExecutable } from '../sys/which.js';

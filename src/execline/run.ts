@@ -30,11 +30,6 @@ import { UNSUPPORTED_COMMANDS } from './unsupported.js';
  * supervised pid is the program's, as with execline), and a block runs it in a child.
  */
 
-/** Whether the interpreter runs `name` itself rather than executing a program of that name. */
-export function isBuiltinCommand(name: string): boolean {
-  return COMMANDS.has(name);
-}
-
 /**
  * Programs of s6-portable-utils that scripts call and an image without s6-overlay lacks,
  * mapped to their usual equivalents; used only when the name is not found in PATH.

@@ -1,5 +1,5 @@
 import { findExecutable } from '../sys/which.js';
-import { BUILTIN_COMMANDS } from './builtins.js';
+import { BUILTIN_COMMAND_OPTIONS } from './builtin-names.js';
 import type { ScriptWord } from './script.js';
 
 /**
@@ -76,7 +76,7 @@ export function unsupportedUses(words: readonly ScriptWord[], path: string | und
 export function unknownOptionUses(words: readonly ScriptWord[]): { readonly command: string; readonly option: string; readonly line: number }[] {
   const uses: { command: string; option: string; line: number }[] = [];
   for (const { word, next } of commandWords(words)) {
-    const spec = BUILTIN_COMMANDS.get(word.text)?.options;
+    const spec = BUILTIN_COMMAND_OPTIONS.get(word.text);
     if (spec === undefined) continue;
     for (let index = next; index < words.length; index++) {
       const text = words[index]?.text ?? '';

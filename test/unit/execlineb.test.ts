@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { EXECLINE_PROGRAMS } from '../../src/execline/main.js';
-import { isBuiltinCommand } from '../../src/execline/run.js';
+import { EXECLINE_PROGRAMS } from '../../src/execline/program-names.js';
+import { BUILTIN_COMMAND_OPTIONS } from '../../src/execline/builtin-names.js';
+import { BUILTIN_COMMANDS } from '../../src/execline/builtins.js';
 import { encodeArgv } from '../../src/execline/script.js';
 import { isRoot, repoRoot } from '../helpers/pid1.js';
 
@@ -524,7 +525,12 @@ describe("execline's commands run as programs, as shell run scripts chain them",
   }
 
   it('each one is run by the interpreter itself, so none executes itself again in a loop', () => {
-    for (const name of EXECLINE_PROGRAMS) assert.ok(isBuiltinCommand(name), name);
+    for (const name of EXECLINE_PROGRAMS) assert.ok(BUILTIN_COMMANDS.has(name), name);
+  });
+
+  it("PID 1's table of the interpreter's commands (kept apart from them for its bundle) names them all, with their options", () => {
+    const byName = (entries: Iterable<[string, string | undefined]>): [string, string | undefined][] => [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+    assert.deepEqual(byName(BUILTIN_COMMAND_OPTIONS), byName([...BUILTIN_COMMANDS].map(([name, command]) => [name, command.options])));
   });
 
   it('cd changes directory and goes on with the chain, s6-setuidgid included', { skip: !isRoot && 'needs root to change user' }, () => {

@@ -2,7 +2,8 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
-import { EXECLINE_PROGRAMS, execlineb, EXECLINEB_USAGE, execlineProgram, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../../execline/main.js';
+import { execlineb, EXECLINEB_USAGE, execlineProgram } from '../../execline/main.js';
+import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../../execline/program-names.js';
 import { S6_EXIT } from './call.js';
 import { permafailon, PERMAFAILON_USAGE, s6svdt, s6svdtClear, SVDT_CLEAR_USAGE, SVDT_USAGE } from './deaths.js';
 import { UsageError } from './getopt.js';
