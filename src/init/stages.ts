@@ -16,6 +16,7 @@ import { failedAfterItsOwnHalt, stageFailed } from './stage-failure.js';
 import { depStartOrder, depWaitMs } from './dep-order.js';
 import { asV2RanThem } from './v2-etc-links.js';
 import { sayRunScriptLooks } from './run-script-looks.js';
+import { cannotStart, SPAWN_RETRY_MS } from '../supervise/supervisor.js';
 
 const OK: TransitionResult = { ok: true };
 
@@ -154,7 +155,22 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.
       if (errors) context.reporter.warn('services-up', 'some services.d entries have errors (listed above); what can run runs');
       if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
-      const notUp = await services.waitUntilUp(names(legacy), abortSignal, 0);
+      const waitedFor = await services.waitUntilUp(names(legacy), abortSignal, 0);
+      // A run script that cannot be executed is a broken entry, reported above and no failed boot
+      // either: the CMD does not wait for it. (s6-overlay's s6-svwait -u would wait for it while
+      // s6-supervise tries it again: until S6_CMD_WAIT_FOR_SERVICES_MAXTIME, forever by default,
+      // with the CMD never started, or a stopped container when that time runs out.)
+      const unstartable = waitedFor.filter((name) => {
+        const status = services.supervisors.get(name)?.status;
+        return status !== undefined && cannotStart(status);
+      });
+      if (unstartable.length > 0) {
+        context.reporter.warn(
+          'services-up',
+          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): its run script cannot be executed (see above); its start is tried again every ${SPAWN_RETRY_MS / 1000} s, so a fix made in place brings it up`,
+        );
+      }
+      const notUp = waitedFor.filter((name) => !unstartable.includes(name));
       if (notUp.length === 0) return legacyServicesStarted(context);
       if (abortSignal.aborted) return { ok: false, reason: `${String(abortSignal.reason)} while waiting for ${notUp.join(', ')}` };
       return judged(context, 'services-up', `some legacy longruns failed to start: ${notUp.join(', ')}`);

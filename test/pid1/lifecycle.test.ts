@@ -1235,15 +1235,19 @@ test('a stage 2 hook stopped by a docker stop is not reported as a failure of th
   assert.doesNotMatch(run.output(), /carrying on|S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/);
 });
 
-test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait forever for a service whose run script cannot be executed', { skip, timeout: 60_000 }, async () => {
+test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait for a services.d run script that cannot be executed, and it fails no boot (Home Assistant add-ons set S6_BEHAVIOUR_IF_STAGE2_FAILS=2)', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',
     'services.d/fine/run': '#!/bin/sh\nexec sleep 100\n',
+    // Its x bit lost.
+    'services.d/noexec/run': '#!/bin/sh\nexec sleep 100\n',
   });
-  const run = init(etc, { S6_CMD_WAIT_FOR_SERVICES: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' }, ['sh', '-c', 'echo cmd-ran; exit 4']);
+  chmodSync(join(etc, 'services.d', 'noexec', 'run'), 0o644);
+  const run = init(etc, { S6_CMD_WAIT_FOR_SERVICES: '1', S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '0', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }, ['sh', '-c', 'echo cmd-ran; exit 4']);
   const { code } = await run.exited;
   assert.match(run.output(), /cmd-ran/, run.output());
-  assert.match(run.output(), /some legacy longruns failed to start: broken/, run.output());
+  assert.match(run.output(), /not waiting for broken, noexec \(S6_CMD_WAIT_FOR_SERVICES=1\): its run script cannot be executed/, run.output());
+  assert.doesNotMatch(run.output(), /failed to start|S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/, run.output());
   assert.equal(code, 4, run.output());
 });
 
