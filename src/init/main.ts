@@ -54,8 +54,9 @@ import { socketPath } from '../control/client.js';
 const BOOT_SETTLE_MARGIN_MS = 2000;
 
 /**
- * When the control socket is answered at the latest: once the boot's starts have gone out, or
- * this long after it was bound, if a long run of starts (hundreds of services) is still going.
+ * When the control socket is answered at the latest: once the boot's starts have gone out and
+ * settled (see StartsSettling: loading Node's net module takes the CPU from the new processes),
+ * or this long after it was bound, if a long run of starts (hundreds of services) is still going.
  */
 const CONTROL_ANSWERED_AT_LATEST_MS = 250;
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
@@ -195,7 +196,7 @@ async function main(command: readonly string[]): Promise<number> {
   // Not awaited: the socket is bound at once (in a 0700 directory), before any service
   // starts, since run scripts may call s6-svwait or steward at their first line; the rest
   // finishes while the boot goes on.
-  const controlStarted = startControlPlane(context, target, process.env, () => services.startTurns.whenQuiet(CONTROL_ANSWERED_AT_LATEST_MS));
+  const controlStarted = startControlPlane(context, target, process.env, () => services.settling.whenSettled(CONTROL_ANSWERED_AT_LATEST_MS));
   const probesStarted = startProbeEndpoint(context, target, process.env);
   if (overlayV2) superviseV2BaseServices(settings.etcDir, layout.serviceDir, scanner, reporter);
 

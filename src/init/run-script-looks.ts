@@ -12,7 +12,7 @@ const LOOK_WAIT_MS = 2000;
 
 /**
  * Says what the looks at services' run scripts find (no x bit, CRLF, a missing interpreter or
- * s6 program), once those services' first starts have gone out: on a small machine the looks
+ * s6 program), once those services' first starts have gone out and settled: on a small machine the looks
  * would otherwise take the CPU from the starts themselves, and what they find changes nothing
  * at the start (a run script the kernel cannot execute is supervised all the same, and its
  * start failure said at once by its supervisor). In turns, like the starts. Resolves with
@@ -23,6 +23,8 @@ export async function sayRunScriptLooks(context: InitContext, services: ServiceS
   let errors = false;
   try {
     await services.waitUntilLaunched(started, context.shutdown.signal, LOOK_WAIT_MS);
+    // And once their processes have had the CPU to get going: the looks only serve the reader.
+    await services.settling.whenSettled(LOOK_WAIT_MS, context.shutdown.signal);
     for (const look of looks) {
       await services.startTurns.next();
       const problems = look();

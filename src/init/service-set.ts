@@ -16,6 +16,7 @@ import { counted } from '../util/counted.js';
 import { formatDuration } from '../util/duration.js';
 import { CrashLoops, SHORT_RUN_MS } from '../log/crash-loop.js';
 import { TurnQueue } from '../util/turns.js';
+import { StartsSettling } from './starts-settling.js';
 
 /** The supervised longruns of the container, with the pipes between services and their loggers. */
 export class ServiceSet {
@@ -31,6 +32,8 @@ export class ServiceSet {
   readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
   /** Starts (services.d's and s6-rc's longruns alike) share out the event loop's turns: a few per turn (see TurnQueue). */
   readonly startTurns = new TurnQueue();
+  /** When the processes of the starts so far have had the CPU to get going (see StartsSettling). */
+  readonly settling: StartsSettling;
   /** The container is stopping: nothing is started any more. */
   #stopping = false;
 
@@ -41,7 +44,9 @@ export class ServiceSet {
     private readonly reporter: Reporter,
     private readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget } = { stdout: 'inherit', stderr: 'inherit' },
     private readonly scriptArguments: ScriptArguments = 'current',
-  ) {}
+  ) {
+    this.settling = new StartsSettling(clock, () => this.startTurns.whenQuiet());
+  }
 
   /** Creates the supervisors (nothing starts yet) and the pipes between producers and consumers. */
   load(definitions: readonly LongrunDefinition[]): void {
@@ -277,6 +282,7 @@ export class ServiceSet {
     const stage = `service ${supervisor.name}`;
     switch (event.type) {
       case 'spawned':
+        this.settling.started();
         this.#unlessLooping(stage, supervisor.name, `started (pid ${event.pid})`);
         return;
       case 'state':
