@@ -160,6 +160,33 @@ describe('the posix_spawn port', { skip: !canPosixSpawn() && 'posix_spawn is not
     }
   });
 
+  it('gives each start its own directory and descriptors, when starts share what they have alike and differ in the rest', async () => {
+    const dirs2 = ['a', 'b'].map((name) => {
+      const dir = mkdtempSync(join(tmpdir(), `steward-port-${name}-`));
+      dirs.push(dir);
+      return dir;
+    });
+    const port = posixProcessPort(reaper);
+    // Where it ran, and what its stdout is: a file of the test's or /dev/null (ignore).
+    const where = async (cwd: string, stdout: number | 'ignore', marker: string): Promise<void> => {
+      const outcome = await run(port, { ...spec('/bin/sh', ['-c', `out=$(readlink /proc/$$/fd/1); pwd > ${marker}; echo "$out" >> ${marker}`]), cwd, stdout });
+      assert.deepEqual(outcome.termination, { code: 0, signal: null });
+    };
+    const output = join(dirs2[0] ?? '', 'output');
+    const fd = openSync(output, 'w');
+    try {
+      // The same request three times, then one with another directory, then another stdout.
+      for (let round = 0; round < 3; round++) await where(dirs2[0] ?? '', 'ignore', `mark-${round}`);
+      await where(dirs2[1] ?? '', 'ignore', 'mark-b');
+      await where(dirs2[0] ?? '', fd, 'mark-file');
+    } finally {
+      closeSync(fd);
+    }
+    for (let round = 0; round < 3; round++) assert.equal(readFileSync(join(dirs2[0] ?? '', `mark-${round}`), 'utf8'), `${dirs2[0] ?? ''}\n/dev/null\n`);
+    assert.equal(readFileSync(join(dirs2[1] ?? '', 'mark-b'), 'utf8'), `${dirs2[1] ?? ''}\n/dev/null\n`);
+    assert.equal(readFileSync(join(dirs2[0] ?? '', 'mark-file'), 'utf8'), `${dirs2[0] ?? ''}\n${output}\n`);
+  });
+
   it('gives each child its arguments and environment byte for byte, the shared environment of many starts included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'steward-port-'));
     dirs.push(dir);

@@ -49,7 +49,7 @@ export function canPosixSpawn(): boolean {
   }
 }
 
-/** posix_spawn's two opaque structures, filled for one request; destroy() frees what libc allocated. */
+/** posix_spawn's two opaque structures for one request; destroy() frees what was made for it alone. */
 interface PreparedSpawn {
   readonly actions: Buffer;
   readonly attributes: Buffer;
@@ -123,51 +123,97 @@ function fixedSignalSets(calls: SpawnCalls): { all: Buffer; none: Buffer } {
   return signalSets;
 }
 
-/** Storage for the two structures of finished starts, used again rather than allocated per start. */
-const spareStorage: { actions: Buffer; attributes: Buffer }[] = [];
-/** Enough for every start in flight at once (BACKGROUND_CALLS) and one on this thread. */
-const SPARE_STORAGE_KEPT = 16;
+/**
+ * The attributes of a start (every signal to its default, none blocked, and a session of its own
+ * or not) are the same for every start: made once for each of the two, and kept. posix_spawn only
+ * reads them, so starts running at once on libuv's threads share them.
+ */
+const attributeSets = new Map<boolean, Buffer>();
 
-function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSpawn {
-  const storage = spareStorage.pop() ?? { actions: Buffer.alloc(ACTIONS_SIZE), attributes: Buffer.alloc(ATTRIBUTES_SIZE) };
-  const { actions, attributes } = storage;
-  calls.actionsInit(actions);
-  calls.attributesInit(attributes);
-  let destroyed = false;
-  const destroy = (): void => {
-    if (destroyed) return;
-    destroyed = true;
-    calls.actionsDestroy(actions);
-    calls.attributesDestroy(attributes);
-    if (spareStorage.length < SPARE_STORAGE_KEPT) spareStorage.push(storage);
-  };
+function attributesFor(calls: SpawnCalls, newSession: boolean): Buffer {
+  let attributes = attributeSets.get(newSession);
+  if (attributes === undefined) {
+    attributes = Buffer.alloc(ATTRIBUTES_SIZE);
+    calls.attributesInit(attributes);
+    // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
+    const signals = fixedSignalSets(calls);
+    calls.setSigDefault(attributes, signals.all);
+    calls.setSigMask(attributes, signals.none);
+    calls.setFlags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (newSession ? POSIX_SPAWN_SETSID : 0));
+    attributeSets.set(newSession, attributes);
+  }
+  return attributes;
+}
+
+/**
+ * File actions made from descriptors and a directory alone, by what they hold: a service starts
+ * with the same ones at every start, and most services with the same as each other (/dev/null,
+ * the container's output). Kept, as the attributes are; each costs a few calls into the C
+ * library a start no longer makes. Those with actions of their own (execline's redirections)
+ * are made for the start and freed after it.
+ */
+const sharedActions = new Map<string, Buffer>();
+/** Enough for the services' own pipes (a logger's) many times over; beyond, made per start. */
+const SHARED_ACTIONS_KEPT = 256;
+
+/** The key of a request's file actions when they can be shared; undefined when it has actions of its own. */
+function sharedActionsKey(request: PosixSpawnRequest): string | undefined {
+  if (request.actions !== undefined && request.actions.length > 0) return undefined;
+  let key = request.cwd ?? '';
+  for (const [fd, source] of request.fds) key += `\0${fd}=${source}`;
+  return key;
+}
+
+/** Records a request's descriptors, actions and directory in `actions`; throws SpawnActionError. */
+function recordActions(calls: SpawnCalls, actions: Buffer, request: PosixSpawnRequest): void {
   // Each returns 0 or an errno: EBADF for a descriptor beyond the limit of open files (a
   // notification-fd of 4000000, say), which posix_spawn would otherwise quietly leave out.
   const added = (result: number): void => {
     if (result !== 0) throw new SpawnActionError(result);
   };
+  for (const [fd, source] of request.fds) {
+    if (source === 'null') added(calls.addOpen(actions, fd, '/dev/null', O_RDWR, 0));
+    // dup2 onto itself clears close-on-exec, which Node sets even on its stdio.
+    else added(calls.addDup2(actions, source === 'inherit' ? fd : source, fd));
+  }
+  for (const action of request.actions ?? []) {
+    if (action.kind === 'dup') added(calls.addDup2(actions, action.from, action.to));
+    else if (action.kind === 'open') added(calls.addOpen(actions, action.fd, action.path, action.flags, action.mode));
+    else added(calls.addClose(actions, action.fd));
+  }
+  if (request.cwd !== undefined) added(calls.addChdir(actions, request.cwd));
+}
+
+/** File actions for a request: shared ones when it allows (see sharedActions), else its own, with what frees them. */
+function actionsFor(calls: SpawnCalls, request: PosixSpawnRequest): { actions: Buffer; free: () => void } {
+  const key = sharedActionsKey(request);
+  const shared = key === undefined ? undefined : sharedActions.get(key);
+  if (shared !== undefined) return { actions: shared, free: () => undefined };
+  const actions = Buffer.alloc(ACTIONS_SIZE);
+  calls.actionsInit(actions);
+  const free = (): void => {
+    calls.actionsDestroy(actions);
+  };
   try {
-    for (const [fd, source] of request.fds) {
-      if (source === 'null') added(calls.addOpen(actions, fd, '/dev/null', O_RDWR, 0));
-      // dup2 onto itself clears close-on-exec, which Node sets even on its stdio.
-      else added(calls.addDup2(actions, source === 'inherit' ? fd : source, fd));
-    }
-    for (const action of request.actions ?? []) {
-      if (action.kind === 'dup') added(calls.addDup2(actions, action.from, action.to));
-      else if (action.kind === 'open') added(calls.addOpen(actions, action.fd, action.path, action.flags, action.mode));
-      else added(calls.addClose(actions, action.fd));
-    }
-    if (request.cwd !== undefined) added(calls.addChdir(actions, request.cwd));
-    // Node ignores SIGPIPE and handles other signals: the child starts with defaults, unblocked.
-    const signals = fixedSignalSets(calls);
-    calls.setSigDefault(attributes, signals.all);
-    calls.setSigMask(attributes, signals.none);
-    calls.setFlags(attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
+    recordActions(calls, actions, request);
   } catch (error) {
-    destroy();
+    free();
     throw error;
   }
-  return { actions, attributes, argv: cStringArray(request.argv, false), envp: cStringArray(request.env, true), destroy };
+  if (key === undefined || sharedActions.size >= SHARED_ACTIONS_KEPT) return { actions, free };
+  sharedActions.set(key, actions);
+  return { actions, free: () => undefined };
+}
+
+function prepareSpawn(calls: SpawnCalls, request: PosixSpawnRequest): PreparedSpawn {
+  const { actions, free } = actionsFor(calls, request);
+  let destroyed = false;
+  const destroy = (): void => {
+    if (destroyed) return;
+    destroyed = true;
+    free();
+  };
+  return { actions, attributes: attributesFor(calls, request.newSession), argv: cStringArray(request.argv, false), envp: cStringArray(request.env, true), destroy };
 }
 
 /** A file action posix_spawn was to carry out could not even be recorded. */
