@@ -1201,7 +1201,9 @@ test("a TERM to Steward's whole process group (dumb-init, tini -g) is a docker s
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  while (!/cmd-running/.test(output) || !/service web: info: started/.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
+  // The CMD's own line, not Steward's "running the command: ... cmd-running": the CMD is in a
+  // session of its own only once its start is over.
+  while (!/^cmd-running$/m.test(output) || !/service web: info: started/.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
   process.kill(-(child.pid ?? 0), 'SIGTERM');
   const code = await exited;
   assert.equal(code, 0, output);
