@@ -122,8 +122,9 @@ async function runAction(
   }
   if (result.status === 0) return OK;
   if (result.endedAfterItsOwnStop === true) {
-    // s6-rc reports the failure and exits 1, which rc.init makes the container's exit code.
-    failedAfterItsOwnHalt(context, 's6-rc', `unable to start service ${atomic.name}: command ${result.description} after asking for the stop`);
+    // s6-rc reports the failure (whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says, as for any failed
+    // oneshot) and exits 1, which rc.init makes the container's exit code.
+    failedAfterItsOwnHalt(context, 's6-rc', `unable to start service ${atomic.name}: command ${result.description} after asking for the stop`, 1, true);
     return { ok: false, reason: `command ${result.description}` };
   }
   if (limit.signal.aborted) return { ok: false, reason: String(limit.signal.reason) };

@@ -6,10 +6,11 @@ import { writeExitCode } from './runtime-dir.js';
  * s6-overlay the stop waits for the boot's transition, so the failure still counts: from
  * S6_BEHAVIOUR_IF_STAGE2_FAILS=1 a warning, and from 2 the container's exit code, which rc.init
  * writes to the exit code file after the halt (finish scripts may write theirs after it).
+ * `saidAnyway`: the warning is said whatever the policy, as s6-rc says a failed oneshot's.
  */
-export function failedAfterItsOwnHalt(context: InitContext, stage: string, message: string, status = 1): void {
+export function failedAfterItsOwnHalt(context: InitContext, stage: string, message: string, status = 1, saidAnyway = false): void {
   const policy = context.settingsNow().behaviourIfStage2Fails;
-  if (policy >= 1) context.reporter.warn(stage, message);
+  if (saidAnyway || policy >= 1) context.reporter.warn(stage, message);
   if (policy < 2) return;
   context.reporter.error(stage, `the container will exit with ${status} (S6_BEHAVIOUR_IF_STAGE2_FAILS=${policy})`);
   writeExitCode(context.layout, status);

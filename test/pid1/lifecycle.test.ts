@@ -610,13 +610,14 @@ test('a boot script that runs halt itself and then fails is let end, and its fai
     [contInit, '2'],
     [oneshot, '2'],
     [oneshot, '1'],
+    [oneshot, '0'],
   ] as const) {
     const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARK: etc, S6_BEHAVIOUR_IF_STAGE2_FAILS: policy } });
     runs.push(run);
     const { code } = await run.exited;
     outcomes.push({ code, output: run.output() });
   }
-  const [fromContInit, fromOneshot, onlyWarned] = outcomes;
+  const [fromContInit, fromOneshot, onlyWarned, carriedOn] = outcomes;
   assert.equal(fromContInit?.code, 1, fromContInit?.output);
   assert.equal(readFileSync(join(contInit, 'cont-init.after'), 'utf8'), 'after\n', fromContInit?.output);
   assert.match(fromContInit?.output ?? '', /10-fatal exited 1 after asking for the stop/);
@@ -629,6 +630,9 @@ test('a boot script that runs halt itself and then fails is let end, and its fai
   // S6_BEHAVIOUR_IF_STAGE2_FAILS=1: a warning, and the halt's exit code (0).
   assert.equal(onlyWarned?.code, 0, onlyWarned?.output);
   assert.match(onlyWarned?.output ?? '', /s6-rc: warning: unable to start service prepare/);
+  // 0: s6-rc says it all the same, as it says any oneshot's failure.
+  assert.equal(carriedOn?.code, 0, carriedOn?.output);
+  assert.match(carriedOn?.output ?? '', /s6-rc: warning: unable to start service prepare: command exited 1 after asking for the stop/);
 });
 
 test("an s6-rc oneshot whose up runs halt in a foreground block goes on to its end, as one chain under s6-rc, and its failure counts", { skip, timeout: 60_000 }, async () => {
