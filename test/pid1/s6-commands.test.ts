@@ -460,6 +460,25 @@ describe('shell commands', () => {
     assert.equal(busybox.stdout, '65534\n');
   });
 
+  it('s6-setuidgid UID:GID runs the program with GID as its one supplementary group, as skarnet\'s, through setpriv or Steward itself', { skip: !isRoot && 'needs root to change user' }, async () => {
+    // nginx-proxy-manager's run scripts: s6-setuidgid "$PUID:$PGID" nginx.
+    // The supplementary groups as the kernel holds them (id -G would show the gid anyway).
+    const ids = ['sh', '-c', 'id -u; id -g; sed -n "s/^Groups:[[:space:]]*//p" /proc/self/status'];
+    const viaSetpriv = await run(shim('s6-setuidgid'), ['1000:1001', ...ids]);
+    assert.equal(viaSetpriv.code, 0, viaSetpriv.stderr);
+    assert.equal(viaSetpriv.stdout.trimEnd(), '1000\n1001\n1001');
+    const bin = tempDir();
+    chmodSync(bin, 0o755);
+    for (const tool of ['sh', 'dirname', 'readlink', 'getent', 'grep', 'cut', 'head', 'id', 'sed']) {
+      const found = (await run('sh', ['-c', `command -v ${tool}`])).stdout.trim();
+      symlinkSync(found, join(bin, tool));
+    }
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const own = await run(shim('s6-setuidgid'), ['1000:1001', ...ids], { PATH: bin });
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(own.stdout.trimEnd(), '1000\n1001\n1001');
+  });
+
   it("s6-setuidgid through su-exec or gosu keeps the caller's HOME, or its absence, as skarnet's leaves the environment alone", { skip: !isRoot && 'needs root to change user' }, async () => {
     // Alpine images have su-exec and no util-linux setpriv (nico640/docker-unms: rabbitmq's run
     // exports HOME=/var/lib/rabbitmq before s6-setuidgid unms). Both tools set HOME from the account.
