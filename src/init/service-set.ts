@@ -349,7 +349,7 @@ const QUICK_CLEAN_EXIT_MS = 2000;
  */
 function daemonHint(exit: ServiceExit): string {
   if (exit.code !== 0 || exit.durationMs >= QUICK_CLEAN_EXIT_MS) return '';
-  return ". If it starts a daemon, make the daemon stay in the foreground (for example nginx -g 'daemon off;', redis-server --daemonize no, php-fpm -F) and exec it as the run script's last command";
+  return ". If it starts a daemon, make the daemon stay in the foreground (for example nginx -g 'daemon off;', redis-server --daemonize no, php-fpm -F) and exec it as the run script's last command; if it is meant to end (nothing to run in this set-up), have its finish script exit 125, or run s6-svc -O . before it exits, so that it is not started again";
 }
 
 /** How long a logger has, once its producers are down, to read the rest of its input and leave by itself. */

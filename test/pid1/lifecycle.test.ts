@@ -1314,6 +1314,8 @@ test('a run script that puts its daemon in the background and exits 0 is told ho
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());
   assert.equal(run.output().match(/If it starts a daemon/g)?.length, 1, run.output());
+  // And for a service that ends on purpose (nginx-proxy-manager's frontend outside development).
+  assert.match(run.output(), /if it is meant to end \(nothing to run in this set-up\), have its finish script exit 125, or run s6-svc -O \. before it exits/);
 });
 
 test('a run-once service whose finish script takes it down is not warned about; one that is restarted is, after its finish script', { skip }, async () => {
