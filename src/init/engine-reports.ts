@@ -17,9 +17,11 @@ export function engineReports(context: InitContext): EngineEvents {
     else reporter.info('s6-rc', `service ${atomic.name}${message}`);
   };
   // Once the container is stopping (a signal during boot), what did not start is the stop's
-  // doing, not a failure: said at info level, after the line that says why it stops.
+  // doing, not a failure: said at info level, after the line that says why it stops. Unless
+  // the boot's own failure stops it (S6_BEHAVIOUR_IF_STAGE2_FAILS=2): that is the failure.
   const problem = (message: string): void => {
-    if (context.shutdown.reason === undefined) reporter.warn('s6-rc', message);
+    const reason = context.shutdown.reason;
+    if (reason === undefined || reason.kind === 'boot-failure') reporter.warn('s6-rc', message);
     else reporter.info('s6-rc', message);
   };
   return {

@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+
 import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
 import type { ScriptLook } from '../config/executable.js';
 import { errorMessage } from '../errors.js';
@@ -94,7 +96,8 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         return { ok: false, reason: String(abortSignal.reason) };
       }
       if (stoppedAt !== undefined) {
-        const message = `${stoppedAt.path} exited ${stoppedAt.status}: the rest of cont-init.d is not run, and the container ends with its exit code, as under s6-overlay v2`;
+        // Its exit is said above with the others': this says what follows from it.
+        const message = `the rest of cont-init.d is not run after ${basename(stoppedAt.path)}, and the container ends with its exit code, ${stoppedAt.status}, as under s6-overlay v2`;
         stageFailed(context, 'cont-init', message, stoppedAt.status);
         return { ok: false, reason: message };
       }
