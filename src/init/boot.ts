@@ -96,7 +96,7 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   runner.installDown([...compiled.graph.atomics.values()].filter((atomic): atomic is RcLongrun => atomic.kind === 'longrun'));
   if (shutdown.signal.aborted) return undefined;
 
-  // The s6-rc longruns' run scripts are looked at once their first starts have gone out.
+  // The s6-rc longruns' run scripts are looked at once their first starts have gone out and settled.
   const startedAtBoot = closure(compiled.graph, ['top']);
   const rcLongruns = [...compiled.graph.atomics.values()].filter((atomic) => atomic.kind === 'longrun' && startedAtBoot.has(atomic.name));
   const looksSaid = sayRunScriptLooks(
@@ -106,8 +106,9 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
     rcLongruns.map((longrun) => longrun.name),
     compiled.runScriptLooks,
   );
+  // Not waited for (the CMD does not wait for them): the container's last lines do.
+  context.lateReports.add(looksSaid);
   const outcome = await engine.bringUp(['top'], bootSignal);
-  await looksSaid;
   bootLimit.dispose();
   if (shutdown.signal.aborted) return undefined;
   reportBoot(context, engine, services);

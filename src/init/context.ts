@@ -6,6 +6,8 @@ import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import type { RuntimeLayout } from './runtime-dir.js';
 import type { ShutdownRequest } from './shutdown-request.js';
 
+import type { LateReports } from './late-reports.js';
+
 /** What the boot and shutdown stages share. Built once in main.ts; read-only after. */
 export interface InitContext {
   /** As read at the start. */
@@ -29,4 +31,6 @@ export interface InitContext {
   readonly output: { readonly stdout: StdioTarget; readonly stderr: StdioTarget };
   /** Why no service can run from the runtime directory (a noexec mount), when none can. */
   readonly runNotExecutable?: string;
+  /** What the boot says later, which the last lines wait for (see LateReports). */
+  readonly lateReports: LateReports;
 }

@@ -26,6 +26,7 @@ import { liveSettings } from './live-settings.js';
 import { freezeEnvStage3 } from './env-stage3.js';
 import { noteRunOwner, prepareRuntimeDir, RUNTIME_DIR_UNUSABLE_EXIT, runtimeLayout, writeExitCode } from './runtime-dir.js';
 import { startAgainWithoutNodeOptions } from './node-options-restart.js';
+import { LateReports } from './late-reports.js';
 import { linkCommandsAtBoot } from './shims.js';
 import { ensureVarRunLink } from './var-run.js';
 import { isOverlayV2Etc } from './overlay-v2.js';
@@ -59,6 +60,8 @@ const BOOT_SETTLE_MARGIN_MS = 2000;
  * or this long after it was bound, if a long run of starts (hundreds of services) is still going.
  */
 const CONTROL_ANSWERED_AT_LATEST_MS = 250;
+/** How long the stop waits, at most, for what the boot still had to say (see LateReports). */
+const LATE_REPORTS_MS = 2000;
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
 const EARLY_INSPECTOR_CHECK_MS = 1000;
 /** How long the last stage waits, at most, for the clients answered during the stop to read their answers. */
@@ -171,6 +174,7 @@ async function main(command: readonly string[]): Promise<number> {
     workdir,
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
     ...(runNotExecutable === undefined ? {} : { runNotExecutable }),
+    lateReports: new LateReports(),
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, overlayV2 ? 's6-2.10' : 'current');
@@ -256,6 +260,8 @@ async function main(command: readonly string[]): Promise<number> {
   // boot script that ran halt itself has a grace before its TERM, and another before its KILL.
   const graces = reason.kind === 'halt' && reason.fromSession !== undefined ? 2 : 1;
   await raceWithLimits(booted, new AbortController().signal, graces * settings.killGraceTimeMs + BOOT_SETTLE_MARGIN_MS);
+  // What the boot still had to say (the looks at run scripts, at once now that the stop is asked).
+  await raceWithLimits(context.lateReports.settled(), new AbortController().signal, LATE_REPORTS_MS);
   // Services a scan added belong to no stage: they get their down-signal (and finish) here,
   // as s6-overlay's shutdown prunes the scan directory, rather than only the last stage's TERM.
   if (scanner.added.length > 0) await services.stopForGood(scanner.added, context.settingsNow().servicesGraceTimeMs, true);

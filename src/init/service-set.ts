@@ -306,10 +306,12 @@ export class ServiceSet {
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
         else {
-          // The fix belongs in the image: the copy under /run is made anew at each boot.
+          // The fix belongs in the image: the copy under /run is made anew at each boot. The
+          // retries run that copy, which a fix made now must reach too.
           const { liveDir, sourceDir } = supervisor.definition;
           const why = whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd).split(liveDir).join(sourceDir);
-          this.reporter.error(stage, `cannot execute ${event.path}: ${why}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})`);
+          const copy = liveDir === sourceDir ? '' : ` (it runs the copy in ${liveDir}: fix that one to bring it up before the next boot)`;
+          this.reporter.error(stage, `cannot execute ${event.path}: ${why}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})${copy}`);
         }
         return;
       case 'finish-timeout':

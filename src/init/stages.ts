@@ -138,9 +138,11 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         for (const definition of entry.definitions.filter(isMainService)) startLegacy(context, services, definition);
         await services.startTurns.next();
       }
-      // Said before the stage is over, under way meanwhile (it never rejects).
+      // Said once the starts have settled (it never rejects): neither the rest of the stage nor
+      // the CMD waits for them; the container's last lines do (see LateReports).
       const startedNow = legacy.filter((definition) => isMainService(definition) && !after.has(definition.name));
       const runScriptErrors = sayRunScriptLooks(context, services, 'services-up', names(startedNow), runScriptLooks);
+      context.lateReports.add(runScriptErrors);
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started (what the looks found
       // about those that were is said first: they are quick once the stop is asked for).
@@ -152,11 +154,18 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // cont-init.d script, an s6-rc oneshot or the stage-2 hook put in the scan directory is
       // supervised now, and started unless it has a down file (not waited for, as there).
       scanServiceDir();
-      errors ||= await runScriptErrors;
       // Reported above, and no failed boot whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says: s6-overlay's
       // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.
-      if (errors) context.reporter.warn('services-up', 'some services.d entries have errors (listed above); what can run runs');
+      const summary = 'some services.d entries have errors (listed above); what can run runs';
+      if (errors) context.reporter.warn('services-up', summary);
+      else {
+        context.lateReports.add(
+          runScriptErrors.then((found) => {
+            if (found) context.reporter.warn('services-up', summary);
+          }),
+        );
+      }
       if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const waitedFor = await services.waitUntilUp(names(legacy), abortSignal, 0);
       // A run script that cannot be executed is a broken entry, reported above and no failed boot
@@ -170,7 +179,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (unstartable.length > 0) {
         context.reporter.warn(
           'services-up',
-          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): its run script cannot be executed (see above); its start is tried again every ${SPAWN_RETRY_MS / 1000} s, so a fix made in place brings it up`,
+          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): ${unstartable.length === 1 ? 'its run script' : 'their run scripts'} cannot be executed (see above); each start is tried again every ${SPAWN_RETRY_MS / 1000} s, from the copy under ${context.layout.s6Dir}`,
         );
       }
       const notUp = waitedFor.filter((name) => !unstartable.includes(name));

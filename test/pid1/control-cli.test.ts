@@ -134,7 +134,7 @@ describe('steward status', { skip }, () => {
     const record = await container.statusUntil('broken', (status) => status.spawnError !== null, 'failed to spawn');
     assert.deepEqual([record.state, record.pid, record.spawnError], ['backoff', null, 'ENOEXEC']);
     // The errno with what it means and the fix, and how to try again.
-    assert.match(container.run.output(), /service broken: error: cannot execute \S+\/run: the run script has no shebang line, so the kernel cannot execute it \(ENOEXEC\)\. Make its first line #!\/bin\/sh.*; retrying in 10 seconds \(or at once on steward start broken\)/);
+    assert.match(container.run.output(), /service broken: error: cannot execute \S+\/run: the run script has no shebang line, so the kernel cannot execute it \(ENOEXEC\)\. Make its first line #!\/bin\/sh.*; retrying in 10 seconds \(or at once on steward start broken\) \(it runs the copy in \S+: fix that one to bring it up before the next boot\)/);
     const { stdout } = await container.cli('status', 'broken');
     assert.match(stdout, /^broken +longrun +backoff +- +- +0 +cannot execute: ENOEXEC /m, stdout);
     assert.equal((await container.status('web')).state, 'up');

@@ -389,7 +389,7 @@ describe('a service that fails at boot', { skip }, () => {
 });
 
 describe("the looks at the longruns' run scripts", { skip }, () => {
-  it('are said once the starts have gone out, before the CMD runs; with broken definitions, with the rest before the container stops', { timeout: 60_000 }, async () => {
+  it('are said once the starts have gone out and settled, before the container stops however soon its CMD ends; with broken definitions, with the rest', { timeout: 60_000 }, async () => {
     // A warning only: the program is called on a path the script never takes, so the service runs.
     const warned = 'if [ -n "$NEVER_SET" ]; then s6-cut -d: -f1 /etc/passwd; fi\nstamp start\nexec sleep 1000\n';
     const root = rcTree({
@@ -404,10 +404,19 @@ describe("the looks at the longruns' run scripts", { skip }, () => {
     assert.match(result.output, /service svc-after successfully started/, details);
     const lines = result.output.split('\n');
     const look = lines.findIndex((line) => /run script of service svc-warned runs s6-cut, a program of s6-overlay's \/command/.test(line));
-    const command = lines.findIndex((line) => line.includes('running the command'));
+    const last = lines.findIndex((line) => line.includes('exiting with code'));
     assert.ok(look !== -1, details);
     assert.equal(lines.filter((line) => line.includes('run script of service svc-warned')).length, 1, `said once\n${details}`);
-    assert.ok(command === -1 || look < command, `before the CMD runs\n${details}`);
+    // The CMD does not wait for them; the container's last lines do.
+    assert.ok(last === -1 || look < last, `before the last line\n${details}`);
+
+    // A CMD that ends at once: said all the same, before the container exits.
+    const quick = await container(root, tempDir('steward-state-'), 'exit 0');
+    assert.equal(quick.code, 0, quick.output);
+    const quickLines = quick.output.split('\n');
+    const quickLook = quickLines.findIndex((line) => /run script of service svc-warned runs s6-cut/.test(line));
+    const quickLast = quickLines.findIndex((line) => line.includes('exiting with code'));
+    assert.ok(quickLook !== -1 && (quickLast === -1 || quickLook < quickLast), quick.output);
 
     // A definition error stops the container before anything starts: the run scripts' problems are listed with it.
     const broken = rcTree({
