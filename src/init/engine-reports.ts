@@ -28,28 +28,30 @@ export function engineReports(context: InitContext): EngineEvents {
     starting: (atomic) => info(atomic, ': starting'),
     // legacy-services says it itself, at info level (see stages.ts), for tools that wait for it.
     started: (atomic) => (atomic.name === 'legacy-services' && isBuiltIn(atomic) ? undefined : info(atomic, ' successfully started')),
-    failed: (atomic, reason) => problem(`unable to start ${shownName(atomic)}: ${reason}`),
+    failed: (atomic, reason) => problem(`unable to start ${shownName(atomic, 'up')}: ${reason}`),
     // Information, not a warning each: s6-rc names only the transition that failed, and one failed
     // oneshot early in a tree (linuxserver's init-migrations) has dozens of services behind it.
-    blocked: (atomic, because) => reporter.info('s6-rc', `${shownName(atomic)} not started: ${because}`),
+    blocked: (atomic, because) => reporter.info('s6-rc', `${shownName(atomic, 'up')} not started: ${because}`),
     stopping: (atomic) => info(atomic, ': stopping'),
     stopped: (atomic, result) => {
       if (result.ok) info(atomic, ' successfully stopped');
-      else reporter.warn('s6-rc', `${shownName(atomic)} did not stop cleanly: ${result.reason}`);
+      else reporter.warn('s6-rc', `${shownName(atomic, 'down')} did not stop cleanly: ${result.reason}`);
     },
-    kept: (atomic, because) => problem(`${shownName(atomic)} not stopped: ${because}`),
+    kept: (atomic, because) => problem(`${shownName(atomic, 'down')} not stopped: ${because}`),
   };
 }
 
 /** Steward's stages by the directories they run, in the lines a person reads. */
-const STAGE_NAMES: Readonly<Record<string, string>> = {
-  'fix-attrs': 'fix-attrs.d',
-  'legacy-cont-init': 'cont-init.d (and cont-finish.d)',
-  'legacy-services': 'services.d',
+/** Steward's stages by what they run going up, and going down where that differs (legacy-cont-init's down is cont-finish.d). */
+const STAGE_NAMES: Readonly<Record<string, { readonly up: string; readonly down: string }>> = {
+  'fix-attrs': { up: 'fix-attrs.d', down: 'fix-attrs.d' },
+  'legacy-cont-init': { up: 'cont-init.d', down: 'cont-finish.d' },
+  'legacy-services': { up: 'services.d', down: 'services.d' },
 };
 
-function shownName(atomic: RcAtomic): string {
-  return isBuiltIn(atomic) ? `${STAGE_NAMES[atomic.name] ?? atomic.name} (stage ${atomic.name})` : `service ${atomic.name}`;
+function shownName(atomic: RcAtomic, direction: 'up' | 'down'): string {
+  if (!isBuiltIn(atomic)) return `service ${atomic.name}`;
+  return `${STAGE_NAMES[atomic.name]?.[direction] ?? atomic.name} (stage ${atomic.name})`;
 }
 
 /** How long the summary waits for services.d services (started after the graph) to be up. */

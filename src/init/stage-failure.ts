@@ -26,5 +26,6 @@ export function stageFailed(context: InitContext, stage: string, message: string
   if (policy < 2) return;
   context.reporter.error(stage, 'stopping the container (S6_BEHAVIOUR_IF_STAGE2_FAILS=' + policy + ')');
   if (context.shutdown.reason === undefined) writeExitCode(context.layout, status);
-  context.shutdown.request({ kind: 'boot-failure', status, message: `${stage}: ${message}` });
+  // The warning above says what failed: the stop's line names the stage only.
+  context.shutdown.request({ kind: 'boot-failure', status, message: `${stage} failed (see above)` });
 }

@@ -99,7 +99,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         // Its exit is said above with the others': this says what follows from it.
         const message = `the rest of cont-init.d is not run after ${basename(stoppedAt.path)}, and the container ends with its exit code, ${stoppedAt.status}, as under s6-overlay v2`;
         stageFailed(context, 'cont-init', message, stoppedAt.status);
-        return { ok: false, reason: message };
+        return { ok: false, reason: `${basename(stoppedAt.path)} exited ${stoppedAt.status}` };
       }
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },

@@ -818,9 +818,16 @@ test('a failing cont-init script stops cont-init.d and gives the container its e
     assert.equal(existsSync(join(etc, 'ran-on')), !v2, run.output());
     assert.doesNotMatch(run.output(), /service app: info: started/);
     // Its exit said once, what follows from it once, and the stage that failed as a warning, as in v3.
-    assert.equal(run.output().match(/00-niceness exited 6/g)?.length, 1, run.output());
+    assert.equal(run.output().match(/cont-init: warning: \S+00-niceness exited 6/g)?.length, 1, run.output());
     assert.match(run.output(), /s6-rc: warning: unable to start cont-init\.d/, run.output());
-    if (v2) assert.match(run.output(), /cont-init: warning: the rest of cont-init\.d is not run after 00-niceness, and the container ends with its exit code, 6, as under s6-overlay v2/, run.output());
+    if (v2) {
+      assert.match(run.output(), /cont-init: warning: the rest of cont-init\.d is not run after 00-niceness, and the container ends with its exit code, 6, as under s6-overlay v2/, run.output());
+      assert.equal(run.output().match(/the rest of cont-init\.d is not run/g)?.length, 1, run.output());
+      assert.match(run.output(), /stopping the container: cont-init failed \(see above\)/, run.output());
+      assert.match(run.output(), /s6-rc: warning: unable to start cont-init\.d \(stage legacy-cont-init\): 00-niceness exited 6/, run.output());
+    }
+    // cont-finish.d runs all the same: the stage that failed is named as cont-init.d alone.
+    assert.doesNotMatch(run.output(), /and cont-finish\.d/, run.output());
   }
 });
 
