@@ -139,10 +139,16 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
         await services.startTurns.next();
       }
       // Said once the starts have settled (it never rejects): neither the rest of the stage nor
-      // the CMD waits for them; the container's last lines do (see LateReports).
+      // the CMD waits for them; the container's last lines do (see LateReports). The stage's
+      // summary of broken entries comes with them when only they find one.
       const startedNow = legacy.filter((definition) => isMainService(definition) && !after.has(definition.name));
       const runScriptErrors = sayRunScriptLooks(context, services, 'services-up', names(startedNow), runScriptLooks);
-      context.lateReports.add(runScriptErrors);
+      const summary = 'some services.d entries have errors (listed above); what can run runs';
+      context.lateReports.add(
+        runScriptErrors.then((found) => {
+          if (found && !errors) context.reporter.warn('services-up', summary);
+        }),
+      );
       if (after.size > 0 && !context.shutdown.signal.aborted) startedAfter = await startInDepOrder(context, services, legacy, after, abortSignal);
       // Stopped between two turns: the rest of services.d is not started (what the looks found
       // about those that were is said first: they are quick once the stop is asked for).
@@ -157,15 +163,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // Reported above, and no failed boot whatever S6_BEHAVIOUR_IF_STAGE2_FAILS says: s6-overlay's
       // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.
-      const summary = 'some services.d entries have errors (listed above); what can run runs';
       if (errors) context.reporter.warn('services-up', summary);
-      else {
-        context.lateReports.add(
-          runScriptErrors.then((found) => {
-            if (found) context.reporter.warn('services-up', summary);
-          }),
-        );
-      }
       if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
       const waitedFor = await services.waitUntilUp(names(legacy), abortSignal, 0);
       // A run script that cannot be executed is a broken entry, reported above and no failed boot
