@@ -147,8 +147,8 @@ function attributesFor(calls: SpawnCalls, newSession: boolean): Buffer {
 
 /**
  * File actions made from descriptors and a directory alone, by what they hold: a service starts
- * with the same ones at every start, and most services with the same as each other (/dev/null,
- * the container's output). Kept, as the attributes are; each costs a few calls into the C
+ * with the same ones at every start (its directory, /dev/null, the container's output), so a
+ * restart finds them made. Kept, as the attributes are; each costs a few calls into the C
  * library a start no longer makes. Those with actions of their own (execline's redirections)
  * are made for the start and freed after it.
  */
