@@ -60,6 +60,8 @@ const BOOT_SETTLE_MARGIN_MS = 2000;
  * or this long after it was bound, if a long run of starts (hundreds of services) is still going.
  */
 const CONTROL_ANSWERED_AT_LATEST_MS = 250;
+/** How long after the boot what follows it waits, at most, for the boot's starts to settle (see StartsSettling). */
+const AFTER_BOOT_SETTLED_AT_LATEST_MS = 250;
 /** How long the stop waits, at most, for what the boot still had to say (see LateReports). */
 const LATE_REPORTS_MS = 2000;
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
@@ -217,12 +219,19 @@ async function main(command: readonly string[]): Promise<number> {
       for (const problem of scanner.scan(false).problems) reporter.warn('scan', problem);
     },
   };
+  // What follows the boot and serves none of its services (the checks below, the s6-supervise
+  // stand-in) waits for the boot's starts to settle too, as the looks at run scripts do.
+  const bootSettled = bootOver.then(() => services.settling.whenSettled(AFTER_BOOT_SETTLED_AT_LATEST_MS));
   const booted = boot(context, services, command, hooks).then(
     (pid) => {
       bootDone = true;
       markBootOver();
       // Off the start-up path: what Steward's own commands need of the image.
-      for (const lack of imageLacks(childEnv['PATH'])) reporter.warn('steward', `${lack.what}. ${lack.hint}`);
+      bootSettled
+        .then(() => {
+          for (const lack of imageLacks(childEnv['PATH'])) reporter.warn('steward', `${lack.what}. ${lack.hint}`);
+        })
+        .catch(() => undefined);
       commandPid = pid;
       if (pid !== undefined && settings.cmdReceiveSignals) writeFileSync(join(layout.s6Dir, 'cmdpid'), `${pid}\n`);
     },
@@ -233,13 +242,13 @@ async function main(command: readonly string[]): Promise<number> {
     },
   );
 
-  // The s6-supervise stand-in, off the start-up path.
+  // The s6-supervise stand-in (a process to start), off the start-up path.
   const superviseNames = new SuperviseNames(context);
-  superviseNames.follow(services, bootOver);
+  superviseNames.follow(services, bootSettled);
 
   // Off the start-up path: a SIGUSR1 that came before the entry point ran may have opened Node's debugger.
-  // Once the boot is over, or a second in at the latest when it takes longer.
-  Promise.race([bootOver, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
+  // Once the boot is over (loading node:inspector takes a few milliseconds), or a second in at the latest when it takes longer.
+  Promise.race([bootSettled, new Promise((resolve) => setTimeout(resolve, EARLY_INSPECTOR_CHECK_MS).unref())])
     .then(() => closeEarlyInspector(reporter, shutdownRequest, !overlayV2, [...process.execArgv, ...nodeOptionWords(nodeOptionsOfThisNode)]))
     .catch(() => undefined);
 
