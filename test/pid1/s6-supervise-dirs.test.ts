@@ -55,6 +55,8 @@ const PRELUDE = `
 set -u
 S=/run/service
 say() { echo "$1=$2"; }
+# Polls a condition for up to 10 s: a fixed sleep is a guess at how busy the machine is.
+wait_until() { i=0; while ! eval "$1" && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; }
 `;
 
 async function container(cmd: string, env: NodeJS.ProcessEnv = {}, overlay = true, tree?: Record<string, string>): Promise<{ code: number | null; output: string }> {
@@ -111,15 +113,15 @@ say web_down "$(/command/s6-svstat -o up,wantedup,normallyup,signal $S/web)"
 /command/s6-svc -wu -T 5000 -u $S/web; say svc_up $?
 say web_up "$(/command/s6-svstat -o up,wantedup $S/web)"
 /command/s6-svc -u $S/idle; /command/s6-svwait -u -t 5000 $S/idle; say idle_up $?
-/command/s6-svc -p $S/idle; sleep 0.3; say idle_paused "$(/command/s6-svstat $S/idle | sed 's/[0-9][0-9]*/N/g')"
-/command/s6-svc -c $S/idle; sleep 0.3; say idle_continued "$(/command/s6-svstat -o paused $S/idle)"
+/command/s6-svc -p $S/idle; wait_until '[ "$(/command/s6-svstat -o paused $S/idle)" = true ]'; say idle_paused "$(/command/s6-svstat $S/idle | sed 's/[0-9][0-9]*/N/g')"
+/command/s6-svc -c $S/idle; wait_until '[ "$(/command/s6-svstat -o paused $S/idle)" = false ]'; say idle_continued "$(/command/s6-svstat -o paused $S/idle)"
 pid=$(/command/s6-svstat -o pid $S/web)
 /command/s6-svc -k $S/web
 /command/s6-svwait -d -t 5000 $S/web; /command/s6-svwait -u -t 5000 $S/web; say restarted $?
 say new_pid_differs "$([ "$(/command/s6-svstat -o pid $S/web)" != "$pid" ] && echo yes || echo no)"
 say tally "$(/command/s6-svdt $S/web | sed 's/^@[0-9a-f]* //' | tr '\\n' ',')"
 say s6rc "$(readlink /command/s6-rc)"
-i=0; while [ "$(/command/s6-svstat -o wantedup $S/crashy)" = true ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+wait_until '[ "$(/command/s6-svstat -o wantedup $S/crashy)" = false ]'
 say crashy "$(/command/s6-svstat -o up,wantedup $S/crashy) after $(wc -l < /run/crashy-starts) starts"
 `, { STEWARD_S6_SUPERVISE: 'auto' });
     assert.equal(code, 0, output);
@@ -193,7 +195,9 @@ say app_after_up "$(/command/s6-svstat -o up,wantedup $S/app)"
       tree[`services.d/f${i}/finish`] = '#!/bin/sh\n/command/s6-svc -d .\n';
     }
     const { code, output } = await container(
-      `sleep 3.5
+      `for i in $(seq 1 ${count}); do wait_until "[ \\"\\$(/command/s6-svstat -o wantedup $S/f$i)\\" = false ]"; done
+# Had a finish script's letter been heard late, its service would have started again by now.
+sleep 0.5
 n=0; for i in $(seq 1 ${count}); do [ "$(wc -l < /run/runs.f$i)" -gt 1 ] && n=$((n+1)); done
 say rerun $n
 n=0; for i in $(seq 1 ${count}); do [ "$(/command/s6-svstat -o wantedup $S/f$i)" = false ] && n=$((n+1)); done
@@ -210,11 +214,10 @@ say wanted_down $n`,
 
   it('s6-svc -o while the finish script runs leaves the service down, as -u then -O does there', async () => {
     const { code, output } = await container(
-      `/command/s6-svwait -u -t 5000 $S/fo
-sleep 0.5
+      `wait_until '[ -e /run/finishing.fo ]'
 /command/s6-svc -o $S/fo
 # skarnet's s6-svc does not wait for the supervisor to read its letter (under s6 either): a moment to.
-i=0; while [ "$(/command/s6-svstat -o up,wantedup $S/fo)" != "false false" ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done
+wait_until '[ "$(/command/s6-svstat -o up,wantedup $S/fo)" = "false false" ]'
 say during "$(/command/s6-svstat -o up,wantedup $S/fo)"
 sleep 2
 say runs "$(wc -l < /run/runs.fo)"
@@ -223,7 +226,7 @@ say after "$(/command/s6-svstat -o up,wantedup $S/fo)"`,
       true,
       {
         'services.d/fo/run': '#!/bin/sh\necho run >> /run/runs.fo\nsleep 0.3\nexit 2\n',
-        'services.d/fo/finish': '#!/bin/sh\nsleep 1\n',
+        'services.d/fo/finish': '#!/bin/sh\ntouch /run/finishing.fo\nsleep 1\n',
       },
     );
     assert.equal(code, 0, output);
