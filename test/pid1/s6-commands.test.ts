@@ -39,6 +39,8 @@ function tempDir(): string {
 const PRELUDE = `
 # wait_lines FILE N: until FILE has at least N lines (at most 10 s)
 wait_lines() { i=0; while [ "$(cat "$1" 2>/dev/null | wc -l)" -lt "$2" ]; do i=$((i+1)); [ $i -gt 200 ] && return 1; sleep 0.05; done; }
+# wait_until CONDITION: until the shell condition holds (at most 10 s): a fixed sleep is a guess at how busy the machine is
+wait_until() { i=0; while ! eval "$1"; do i=$((i+1)); [ $i -gt 200 ] && return 1; sleep 0.05; done; }
 `;
 
 /**
@@ -1027,8 +1029,10 @@ s6-svstat -o nosuchfield /run/service/web; echo "bad_field=$?"
       services,
       `
 s6-svwait -u -t 10000 /run/service/ticker
-sleep 0.2
+wait_until '[ -s /run/tick ]'
 s6-svc -p /run/service/ticker
+wait_until '[ "$(s6-svstat -o paused /run/service/ticker)" = true ]'
+# A tick under way when the pause came may still land: a moment for it, then none may come.
 sleep 0.2
 before=$(cat /run/tick); sleep 0.3; after=$(cat /run/tick)
 echo "stopped_ticking=$([ "$before" = "$after" ] && echo yes)"
@@ -1036,8 +1040,8 @@ echo "paused_line=$(s6-svstat /run/service/ticker)"
 echo "paused_field=$(s6-svstat -o up,paused /run/service/ticker)"
 echo "paused_status=$(${repoRoot}/bin/steward status ticker | tail -n 1)"
 s6-svc -c /run/service/ticker
-sleep 0.2
-before=$(cat /run/tick); sleep 0.3; after=$(cat /run/tick)
+wait_until '[ "$(s6-svstat -o paused /run/service/ticker)" = false ]'
+before=$(cat /run/tick); wait_until '[ "$(cat /run/tick)" != "$before" ]'; after=$(cat /run/tick)
 echo "ticking_again=$([ "$before" != "$after" ] && echo yes)"
 echo "continued_field=$(s6-svstat -o paused /run/service/ticker)"
 s6-svc -p /run/service/ticker
@@ -1076,8 +1080,11 @@ s6-svwait -a -u -t 300 /run/service/web /run/service/stopped; echo "all_up=$?"
 s6-svwait -o -u -t 10000 /run/service/web /run/service/stopped; echo "one_up=$?"
 s6-svwait -r -t 10000 /run/service/web & restarted=$!
 s6-svwait -R -t 10000 /run/service/web & restarted_ready=$!
-# Both waits must have begun before the restart, or they wait for the next one.
-sleep 1
+# Both waits must have begun before the restart, or they wait for the next one: each has
+# connected to the control socket (a fixed sleep is a guess at how long Node takes to start).
+connected() { ls -l /proc/$1/fd 2>/dev/null | grep -q 'socket:'; }
+wait_until "connected $restarted && connected $restarted_ready"
+sleep 0.2
 s6-svc -r /run/service/web
 wait $restarted; echo "restarted=$?"
 wait $restarted_ready; echo "restarted_ready=$?"
@@ -1804,8 +1811,8 @@ echo "web_after=$(s6-svstat -o up /run/service/web)"
         ...rcd('user', { type: 'bundle\n', 'contents.d/publish-down': '' }),
       },
       `
-s6-svwait -u -t 5000 /run/service/gateway; echo "gateway_up=$?"
-sleep 0.3
+s6-svwait -u -t 10000 /run/service/gateway; echo "gateway_up=$?"
+wait_until 'grep -q . /run/gateway.log 2>/dev/null'
 echo "gateway_log=$(cat /run/gateway.log)"
 echo "spare=$(s6-svstat -o up,wantedup /run/service/spare)"
 `,
@@ -1824,12 +1831,13 @@ echo "spare=$(s6-svstat -o up,wantedup /run/service/spare)"
       {
         'services.d/crashy/notification-fd': '3\n',
         // The check never succeeds and -n 0 polls forever: only the service's end can stop a poller.
-        'services.d/crashy/run': '#!/bin/sh\nexec s6-notifyoncheck -n 0 -w 50 -c false sh -c "sleep 0.2; exit 1"\n',
+        'services.d/crashy/run': '#!/bin/sh\necho run >> /run/crashy.runs\nexec s6-notifyoncheck -n 0 -w 50 -c false sh -c "sleep 0.2; exit 1"\n',
         'services.d/daemon/notification-fd': '3\n',
         'services.d/daemon/run': '#!/bin/sh\nexec s6-notifyoncheck -d -n 0 -w 50 -c false sleep 1000\n',
       },
       `
-sleep 2.5
+# Several runs of crashy, each with its poller, whatever the time a busy machine takes for them.
+wait_lines /run/crashy.runs 3
 say() { echo "$1=$2"; }
 pollers() { for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^/bin/sh /command/s6-notifyoncheck'; }
 # Once crashy is down, none of the pollers of its many runs may be left: only daemon's.
@@ -1939,7 +1947,7 @@ echo "cmd_stdout_nonblocking=$(nonblocking $$ 1)"
 
   it("changes run one at a time, as under s6-rc's lock, and one whose client gave up holds no other back", async () => {
     const services = {
-      ...rcd('a', { type: 'oneshot\n', up: 'foreground { sh -c "echo a-up >> /run/order" }\n', down: 'foreground { sleep 1 } foreground { sh -c "echo a-down >> /run/order" }\n' }),
+      ...rcd('a', { type: 'oneshot\n', up: 'foreground { sh -c "echo a-up >> /run/order" }\n', down: 'foreground { sleep 2 } foreground { sh -c "echo a-down >> /run/order" }\n' }),
       ...rcd('b', { type: 'oneshot\n', up: 'foreground { sh -c "echo b-up >> /run/order" }\n', down: 'foreground { sh -c "echo b-down >> /run/order" }\n', 'dependencies.d/a': '' }),
       ...rcd('svc', { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/b': '' }),
       ...rcd('hang', { type: 'oneshot\n', up: 'sleep 3600\n' }),
@@ -1949,14 +1957,14 @@ echo "cmd_stdout_nonblocking=$(nonblocking $$ 1)"
       services,
       `
 s6-svwait -u -t 10000 /run/service/svc
-# A stop whose down takes a second, and a start arriving meanwhile: the start waits for it.
-${repoRoot}/bin/steward stop a & sleep 0.4; ${repoRoot}/bin/steward start svc; wait
+# A stop whose down takes two seconds, and a start arriving meanwhile (once b is down, a's down is under way): the start waits for it.
+${repoRoot}/bin/steward stop a & wait_until 'grep -q b-down /run/order'; ${repoRoot}/bin/steward start svc; wait
 echo "order=$(tr '\\n' ' ' < /run/order)"
 echo "states=$(${repoRoot}/bin/steward status --json a b svc | grep -o '"state": "[a-z]*"' | tr -d '"' | tr '\\n' ' ')"
 # A change that runs out of time while waiting its turn is not carried out, and the next one
 # still waits for the change under way.
 : > /run/order
-${repoRoot}/bin/steward stop a & sleep 0.3; s6-rc -t 200 -u change hang; echo "queued=$?"; ${repoRoot}/bin/steward start svc; wait
+${repoRoot}/bin/steward stop a & wait_until 'grep -q b-down /run/order'; s6-rc -t 200 -u change hang; echo "queued=$?"; ${repoRoot}/bin/steward start svc; wait
 echo "order2=$(tr '\\n' ' ' < /run/order)"
 echo "hang_state=$(${repoRoot}/bin/steward status --json hang | grep -o '"state": "[a-z]*"' | tr -d '"')"
 # A change that runs out of time, its oneshot still running: the next one is not held back.
@@ -2198,9 +2206,11 @@ chmod 0644 /run/lock
 echo "shared_as_nobody=$(s6-setuidgid nobody s6-setlock -r -n /run/lock echo taken)"
 echo "files=$(s6-softlimit -o 77 sh -c 'ulimit -n')"
 s6-pause -t & pause=$!
-sleep 0.3; kill -TERM $pause; sleep 0.3
+# Once it is sleep, its TERM is ignored: before, a TERM would end the shell that sets that up.
+wait_until '[ "$(cat /proc/$pause/comm 2>/dev/null)" = sleep ]'
+kill -TERM $pause; sleep 0.5
 echo "pause_after_term=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
-kill -HUP $pause; sleep 0.3
+kill -HUP $pause; wait_until '! kill -0 $pause 2>/dev/null'
 echo "pause_after_hup=$(kill -0 $pause 2>/dev/null && echo alive || echo gone)"
 `,
     );
