@@ -386,7 +386,8 @@ describe('ControlServer: slow, many and hostile clients', () => {
   });
 
   it('answers ERR_BUSY to one wait too many, and still answers quick requests', async () => {
-    const { path } = await serve();
+    const { path, fake } = await serve();
+    const waits = recordWaits(fake, 'db');
     // db has readiness and never gets ready: each of these waits stays parked.
     const parked: Socket[] = [];
     for (let index = 0; index < 224; index++) {
@@ -395,8 +396,10 @@ describe('ControlServer: slow, many and hostile clients', () => {
       socket.end('{"cmd":"wait","names":["db"],"condition":"ready"}\n');
       parked.push(socket);
     }
-    // Every one of them is in (each gets its answer only when db is ready, never here).
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Every one of them is in (each gets its answer only when db is ready, never here): polled
+    // for, up to 10 s, as a busy machine may take more than a moment to read them all.
+    for (let attempt = 0; attempt < 200 && waits.length < parked.length; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(waits.length, parked.length, 'every parked wait is in');
     const busy = response(await exchange(path, '{"cmd":"wait","names":["db"],"condition":"ready"}\n', { timeoutMs: 3_000 }));
     assert.equal(busy.ok ? undefined : busy.error.code, 'ERR_BUSY');
     assert.ok(response(await exchange(path, '{"cmd":"status"}\n', { timeoutMs: 3_000 })).ok);
