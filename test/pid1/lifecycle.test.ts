@@ -844,17 +844,21 @@ test("an image whose s6-overlay v2 files were removed still ends with the exit c
   assert.doesNotMatch(run.output(), /cannot create|Directory nonexistent/);
 });
 
+/** A CMD that ends once the app service has run (it touches /run/app-ran), polled for up to 10 s. */
+const APP_RAN = 'i=0; while [ ! -e /run/app-ran ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+
 test("in an image made for s6-overlay v2, scripts without the x bit are made executable at boot and run, as v2 did; steward check says so as a warning", { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
     'cont-init.d/10-setup': '#!/bin/sh\necho "setup ran" >&2\n',
-    'services.d/app/run': '#!/bin/sh\necho "app ran" >&2\nexec sleep 1000\n',
+    'services.d/app/run': '#!/bin/sh\necho "app ran" >&2\ntouch /run/app-ran\nexec sleep 1000\n',
   });
   for (const path of ['cont-init.d/10-setup', 'services.d/app/run']) chmodSync(join(etc, path), 0o644);
   const checked = spawnSync(process.execPath, [join(repoRoot, 'bin', 'steward'), 'check', '--etc', etc], { encoding: 'utf8' });
   assert.equal(checked.status, 0, checked.stdout + checked.stderr);
   assert.match(checked.stdout, /warning: .*10-setup: the script is not executable; in this s6-overlay v2 image the boot makes it executable, as v2 did/);
-  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc }, args: ['sh', '-c', 'sleep 0.5'] });
+  // The CMD ends once the service has run (polled for, up to 10 s: a fixed sleep is a guess at how busy the machine is).
+  const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc }, args: ['sh', '-c', APP_RAN] });
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());
@@ -870,11 +874,11 @@ test("in an image made for s6-overlay v2 with S6_READ_ONLY_ROOT=1, scripts witho
     const etc = scriptTree({
       's6/init/init-stage2': '#!/usr/bin/execlineb -S0\n',
       [`${base}cont-init.d/10-setup`]: '#!/bin/sh\necho "setup ran from $0" >&2\n',
-      [`${base}services.d/app/run`]: '#!/bin/sh\necho "app ran" >&2\nexec sleep 1000\n',
+      [`${base}services.d/app/run`]: '#!/bin/sh\necho "app ran" >&2\ntouch /run/app-ran\nexec sleep 1000\n',
     });
     for (const path of [`${base}cont-init.d/10-setup`, `${base}services.d/app/run`]) chmodSync(join(etc, path), 0o644);
     const env: NodeJS.ProcessEnv = { STEWARD_ETC: etc, S6_READ_ONLY_ROOT: '1', ...(profile === undefined ? {} : { S6_RUNTIME_PROFILE: profile }) };
-    const run = startInit({ privateRun: true, env, args: ['sh', '-c', 'sleep 0.5'] });
+    const run = startInit({ privateRun: true, env, args: ['sh', '-c', APP_RAN] });
     runs.push(run);
     const { code } = await run.exited;
     assert.equal(code, 0, run.output());
@@ -1003,7 +1007,8 @@ test("services and the CMD get an oom_score_adj above PID 1's, so that a memory 
   const read = `sleep 0.3; cat /proc/self/oom_score_adj > "${'$'}MARK"/$0-adj; cat /proc/1/oom_score_adj > "${'$'}MARK"/pid1-adj`;
   for (const setting of [undefined, 'off'] as const) {
     const etc = scriptTree({ 'services.d/pool/run': `#!/bin/sh\nsh -c '${read}' service\nexec sleep 100\n` });
-    const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, ...(setting === undefined ? {} : { STEWARD_OOM_SCORE_ADJ: setting }) }, ['sh', '-c', `${read}; sleep 0.5`, 'cmd']);
+    // The CMD ends once the service has read its own (polled for, up to 10 s: the container's stop would end the service's read).
+    const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, ...(setting === undefined ? {} : { STEWARD_OOM_SCORE_ADJ: setting }) }, ['sh', '-c', `${read}; i=0; while [ ! -s "$MARK"/service-adj ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`, 'cmd']);
     assert.equal((await run.exited).code, 0, run.output());
     const adj = (name: string): number => Number(readFileSync(join(etc, `${name}-adj`), 'utf8'));
     if (setting === 'off') {
@@ -1020,7 +1025,7 @@ test("services and the CMD get an oom_score_adj above PID 1's, so that a memory 
   const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
   const wanted = Math.min(1000, own + 10);
   const etc = scriptTree({ 'services.d/pool/run': `#!/bin/sh\nsleep 0.3\ncat /proc/self/oom_score_adj > "${'$'}MARK"/late-adj\nexec sleep 100\n` });
-  const foreign = startInit({ ownProc: false, env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, STEWARD_OOM_SCORE_ADJ: String(wanted) }, args: ['sleep', '1'] });
+  const foreign = startInit({ ownProc: false, env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KEEP_ENV: '1', MARK: etc, STEWARD_OOM_SCORE_ADJ: String(wanted) }, args: ['sh', '-c', `i=0; while [ ! -s "$MARK"/late-adj ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`] });
   runs.push(foreign);
   assert.equal((await foreign.exited).code, 0, foreign.output());
   assert.equal(Number(readFileSync(join(etc, 'late-adj'), 'utf8')), wanted, foreign.output());
