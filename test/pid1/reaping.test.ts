@@ -43,7 +43,11 @@ tries=0; while :; do
   tries=$((tries+1)); [ $n -ge 10 ] || [ $tries -ge 15 ] && break; sleep 0.1
 done
 echo adopted=$n
-t=0; while [ "$(zombies $PPID)" != 0 ] || [ $t -lt 30 ]; do sleep 0.1; t=$((t+1)); [ $t -ge 100 ] && break; done
+# Once none of them runs any more (polled for, up to 10 s, rather than guessed at), none may be left a zombie.
+running() { n=0; for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null || continue
+    rest=\${line##*) }; state=\${rest%% *}; rest=\${rest#* }; ppid=\${rest%% *}; case $line in *"(sleep)"*) [ "$ppid" = "$PPID" ] && [ "$state" != Z ] && n=$((n+1));; esac; done; echo $n; }
+t=0; while [ "$(running)" != 0 ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t+1)); done
+t=0; while [ "$(zombies $PPID)" != 0 ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t+1)); done
 echo zombies=$(zombies $PPID)`;
   const run = startInit({ pid1: false, env: { STEWARD_ETC: etc, STEWARD_RUN: `${etc}/run` }, args: ['sh', '-c', script] });
   runs.push(run);
