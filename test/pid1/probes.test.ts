@@ -374,10 +374,16 @@ describe('probe endpoints', { skip }, () => {
   it('an idle PID 1 serving probes does not wake up while no client is connected', async () => {
     const probed = await boot({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
     assert.equal((await get(probed.port, '/healthz')).status, 200);
-    // Past the boot summary, the keep-alive and the first collections.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
     const pid = probed.run.initPid();
     const switches = (): number => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))?.[1]);
+    // Past the boot summary, the keep-alive and the first collections, which a busy machine
+    // gets through later: polled for as a second without a wake-up (up to 15 s).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await eventually(async () => {
+      const start = switches();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return switches() === start ? true : undefined;
+    }, 'PID 1 to settle after the boot');
     const before = switches();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // Node's own connection check ran every 500 ms here: six wake-ups or more.
