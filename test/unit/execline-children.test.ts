@@ -69,23 +69,25 @@ const TRAP_CASES: readonly string[] = [
   'trap { term { echo x } } no-such-program',
 ];
 
+// The sleeps order the children's ends with a margin (0.7 s and more) that a busy machine's
+// slower starts do not eat up.
 const WAIT_CASES: readonly string[] = [
-  'background { sh -c "sleep 0.3; echo first; exit 3" } background { sh -c "sleep 0.1; echo second; exit 5" } wait { } echo all done',
-  'background { sh -c "sleep 0.3; exit 3" } importas P ! background { sh -c "sleep 0.1; echo other; exit 5" } wait { $P } echo listed done',
-  'background { sh -c "sleep 0.3; exit 3" } background { sh -c "sleep 0.1; exit 5" } wait -o { } importas Q ? echo one $Q',
+  'background { sh -c "sleep 0.8; echo first; exit 3" } background { sh -c "sleep 0.1; echo second; exit 5" } wait { } echo all done',
+  'background { sh -c "sleep 0.8; exit 3" } importas P ! background { sh -c "sleep 0.1; echo other; exit 5" } wait { $P } echo listed done',
+  'background { sh -c "sleep 0.8; exit 3" } background { sh -c "sleep 0.1; exit 5" } wait -o { } importas Q ? echo one $Q',
   'background { sh -c "kill -9 $$" } wait -o { } importas Q ? echo one $Q',
   'wait -o { } importas -D unset Q ? importas -D unset P ! echo none $Q $P',
-  'background { sh -c "sleep 0.5; echo late" } wait -t 100 { } echo timed out',
-  'background { sleep 0.5 } wait -i -t 100 { } echo not here',
+  'background { sh -c "sleep 1; echo late" } wait -t 100 { } echo timed out',
+  'background { sleep 1 } wait -i -t 100 { } echo not here',
   // Of -I and -i, the last one given wins.
-  'background { sleep 0.5 } wait -I -i -t 100 { } echo not here',
-  'background { sleep 0.5 } wait -i -I -t 100 { } echo here',
-  'background { sh -c "sleep 0.3; echo late" } wait -r { } echo reaped',
+  'background { sleep 1 } wait -I -i -t 100 { } echo not here',
+  'background { sleep 1 } wait -i -I -t 100 { } echo here',
+  'background { sh -c "sleep 0.8; echo late" } wait -r { } echo reaped',
   'wait { 1 } echo not a child',
   'wait { x } echo bad',
   'wait { }',
   // In a block, the children are the block's own, as background started them there.
-  'foreground { background { sh -c "sleep 0.3; echo in block" } wait { } } echo after',
+  'foreground { background { sh -c "sleep 0.8; echo in block" } wait { } } echo after',
   'foreground { wait -o { } importas -D unset Q ? echo nothing $Q } echo after',
 ];
 
