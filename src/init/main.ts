@@ -191,11 +191,17 @@ async function main(command: readonly string[]): Promise<number> {
     markBootOver = resolve;
   });
   const scanner = new ServiceScanner(context, services);
+  let saidNothingNew = false;
   onHangup = () => {
     if (shutdownRequest.reason !== undefined) return;
     const outcome = scanner.scan(true);
     for (const problem of outcome.problems) reporter.warn('scan', problem);
-    if (outcome.added.length === 0 && outcome.pruned.length === 0) reporter.info('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new`);
+    if (outcome.added.length === 0 && outcome.pruned.length === 0) {
+      // Said once: a script sending SIGHUP in a loop must not fill the log (s6-svscan says nothing).
+      if (saidNothingNew) reporter.debug('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new`);
+      else reporter.info('steward', `SIGHUP: scanned ${layout.serviceDir}, nothing new (said once; later scans that find nothing are debug lines)`);
+      saidNothingNew = true;
+    }
   };
   const target = controlTarget(context, services, startedAt, () => stage2?.engine, { done: () => bootDone, over: bootOver }, scanner);
   const superviseDirs = startS6SuperviseDirs(context, target, services, settings.s6Supervise, overlayV2);
@@ -302,8 +308,12 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
       return;
     }
     const kind = signal === 'SIGUSR2' ? ({ kind: 'halt' } as const) : ({ kind: 'signal', signal } as const);
-    if (!request.request(kind)) reporter.info('steward', `received ${signal}: already stopping`);
+    if (request.request(kind) || saidStopping.has(signal)) return;
+    // Once for each signal: a storm of them during the stop must not fill the log.
+    saidStopping.add(signal);
+    reporter.info('steward', `received ${signal}: already stopping`);
   };
+  const saidStopping = new Set<NodeJS.Signals>();
   const handlers = new Map<NodeJS.Signals, () => void>();
   handlers.set('SIGTERM', () => stop('SIGTERM'));
   for (const signal of ['SIGUSR1', 'SIGUSR2', 'SIGPWR'] as const) {
