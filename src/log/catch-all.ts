@@ -55,6 +55,8 @@ const OWN_LINE_READ_LIMIT = 1 << 20;
  * (no KILL capability) may still be writing, and must not keep PID 1 from exiting.
  */
 const CLOSE_READ_LIMIT = 16 << 20;
+/** What the pipe gives in one go before other events get their turn (see start). */
+const READ_BEFORE_YIELD_BYTES = 256 * 1024;
 
 export class CatchAllLog {
   readonly writeFd: number;
@@ -72,6 +74,8 @@ export class CatchAllLog {
   #socket: Socket | undefined;
   /** The copy to stderr is behind (a slow reader of the container's output): reading waits. */
   #stderrBehind = false;
+  /** Read from the pipe since other events last had their turn. */
+  #readSinceYield = 0;
   /** Where #readWaiting reads, made on first use. */
   #scratch: Buffer | undefined;
 
@@ -98,12 +102,23 @@ export class CatchAllLog {
     this.#socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.write(chunk);
-      if (!this.#stderrBehind) return;
-      // As s6-log blocks on a full stdout: the pipe fills and the services wait.
+      if (this.#stderrBehind) {
+        // As s6-log blocks on a full stdout: the pipe fills and the services wait.
+        socket.pause();
+        whenStderrDrained(() => {
+          this.#stderrBehind = false;
+          socket.resume();
+        });
+        return;
+      }
+      // libuv reads a busy pipe many times over before it looks at anything else: a service
+      // writing without pause must not keep signals and the control socket waiting.
+      this.#readSinceYield += chunk.length;
+      if (this.#readSinceYield < READ_BEFORE_YIELD_BYTES) return;
+      this.#readSinceYield = 0;
       socket.pause();
-      whenStderrDrained(() => {
-        this.#stderrBehind = false;
-        socket.resume();
+      setImmediate(() => {
+        if (!this.#stderrBehind && !socket.destroyed) socket.resume();
       });
     });
     socket.on('error', () => undefined);
@@ -116,6 +131,9 @@ export class CatchAllLog {
    */
   write(output: string | Buffer): void {
     const bytes = typeof output === 'string' ? Buffer.from(output) : output;
+    // Logged together, with one write to the file and as few to stderr as whole lines allow:
+    // a service printing short lines fast (yes) must not cost PID 1 two writes per line.
+    const lines: Buffer[] = [];
     let start = 0;
     while (start < bytes.length) {
       const newline = bytes.indexOf(10, start);
@@ -123,16 +141,25 @@ export class CatchAllLog {
       const room = LINE_LIMIT - this.#partialBytes;
       if (end - start > room) {
         this.#partial.push(bytes.subarray(start, start + room));
-        this.#flushLine();
+        this.#partialBytes += room;
+        lines.push(this.#takeLine());
         start += room;
         continue;
       }
-      this.#partial.push(bytes.subarray(start, end));
-      this.#partialBytes += end - start;
-      if (newline === -1) break;
-      this.#flushLine();
+      if (newline === -1) {
+        this.#partial.push(bytes.subarray(start, end));
+        this.#partialBytes += end - start;
+        break;
+      }
+      // Most lines come whole in one read: a view of it, no copy.
+      if (this.#partialBytes === 0) lines.push(bytes.subarray(start, end));
+      else {
+        this.#partial.push(bytes.subarray(start, end));
+        lines.push(this.#takeLine());
+      }
       start = newline + 1;
     }
+    if (lines.length > 0) this.#logLines(lines);
   }
 
   /**
@@ -143,7 +170,11 @@ export class CatchAllLog {
    */
   writeOwn(text: string): void {
     if (this.#socket !== undefined && !this.#stderrBehind) this.#readWaiting(OWN_LINE_READ_LIMIT);
-    for (const line of text.split('\n')) if (line !== '') this.#logLine(Buffer.from(line));
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => Buffer.from(line));
+    if (lines.length > 0) this.#logLines(lines);
   }
 
   /**
@@ -156,7 +187,7 @@ export class CatchAllLog {
       this.#socket.pause();
       this.#readWaiting(CLOSE_READ_LIMIT);
     }
-    if (this.#partialBytes > 0) this.#flushLine();
+    if (this.#partialBytes > 0) this.#logLines([this.#takeLine()]);
     this.#socket?.destroy();
     try {
       this.#closeFile();
@@ -186,29 +217,48 @@ export class CatchAllLog {
     }
   }
 
-  #flushLine(): void {
+  /** The unfinished line's pieces, as one line; the next line starts empty. */
+  #takeLine(): Buffer {
     const line = Buffer.concat(this.#partial);
     this.#partial = [];
     this.#partialBytes = 0;
-    this.#logLine(line);
+    return line;
   }
 
-  /** One line: to the file, and (S6_LOGGING=1) a copy to stderr, whole, so lines never mix there either. */
-  #logLine(line: Buffer): void {
-    this.#append(line);
-    if (this.#options.copyToStderr && !writeStderr(Buffer.concat([line, NEWLINE]))) this.#stderrBehind = true;
+  /**
+   * Lines: to the file, and (S6_LOGGING=1) a copy to stderr, in writes of whole lines, so that
+   * lines never mix there either. One stamp for all of them: they were read at the same time.
+   */
+  #logLines(lines: readonly Buffer[]): void {
+    this.#append(lines);
+    if (!this.#options.copyToStderr) return;
+    const copy: Buffer[] = [];
+    for (const line of lines) copy.push(line, NEWLINE);
+    if (!writeStderr(Buffer.concat(copy))) this.#stderrBehind = true;
   }
 
-  #append(line: Buffer): void {
-    const record = Buffer.concat([Buffer.from(this.#stamp()), line, NEWLINE]);
-    // A full or failing /run must not take PID 1 down: the line is lost, and that is said once
+  #append(lines: readonly Buffer[]): void {
+    const stamp = Buffer.from(this.#stamp());
+    let records: Buffer[] = [];
+    let recordsBytes = 0;
+    let written = 0;
+    // A full or failing /run must not take PID 1 down: the lines are lost, and that is said once
     // on the container's stderr (not through this log, which cannot take it).
     try {
-      if (this.#size + record.length > this.#options.maxFileBytes && this.#size > 0) this.#rotate();
-      // After a failure (a rotation that could not finish, say), current is opened again.
-      this.#file ??= this.#openCurrent();
-      this.#writeWhole(this.#file, record);
-      this.#size += record.length;
+      for (const line of lines) {
+        const length = stamp.length + line.length + 1;
+        // current is rotated between two lines, as s6-log does, once the next would not fit.
+        if (this.#size + recordsBytes + length > this.#options.maxFileBytes && this.#size + recordsBytes > 0) {
+          this.#writeRecords(records, recordsBytes);
+          written += records.length / 3;
+          records = [];
+          recordsBytes = 0;
+          this.#rotate();
+        }
+        records.push(stamp, line, NEWLINE);
+        recordsBytes += length;
+      }
+      this.#writeRecords(records, recordsBytes);
       if (this.#lost > 0) {
         writeStderr(`steward: warning: the catch-all log lost ${this.#lost} lines (${this.#lostReason}); it writes again\n`);
         this.#lost = 0;
@@ -218,8 +268,17 @@ export class CatchAllLog {
         this.#lostReason = (error as NodeJS.ErrnoException).code ?? String(error);
         writeStderr(`steward: error: cannot write the catch-all log in ${this.#options.dir} (${this.#lostReason}); its lines are lost until it can. Give /run more room\n`);
       }
-      this.#lost++;
+      this.#lost += lines.length - written;
     }
+  }
+
+  /** Records (stamp, line, newline: three buffers each) to current, in one write. */
+  #writeRecords(records: readonly Buffer[], bytes: number): void {
+    if (records.length === 0) return;
+    // After a failure (a rotation that could not finish, say), current is opened again.
+    this.#file ??= this.#openCurrent();
+    this.#writeWhole(this.#file, Buffer.concat(records, bytes));
+    this.#size += bytes;
   }
 
   /**

@@ -106,7 +106,27 @@ function openAheadSoon(pipeFd: number): void {
 }
 
 let stderrTarget: number | undefined;
-let stderrQueued = false;
+
+/**
+ * What one write(2) to a pipe carries whole (PIPE_BUF on Linux): the kernel never mixes another
+ * writer's bytes into it. Steward's writes are cut at line ends to at most this, so that a
+ * service writing to the same pipe never lands inside one of Steward's lines.
+ */
+const PIPE_ATOMIC_BYTES = 4096;
+/** Past this much waiting, writeStderr tells a copier (the catch-all log) to stop reading. */
+const WAITING_HIGH_WATER_BYTES = 16 * 1024;
+
+/**
+ * What the pipe could not take at once (a slow reader of the container's output), in pieces of
+ * whole lines of at most PIPE_ATOMIC_BYTES, in order. They go out one at a time through Node's
+ * stream, which waits for the pipe to have room: given several, it would write them together,
+ * in pieces cut anywhere once the pipe is full, and a service's output would land mid-line.
+ */
+const waiting: Buffer[] = [];
+let waitingBytes = 0;
+/** A piece is being written through Node's stream. */
+let pumping = false;
+const drainCallbacks: (() => void)[] = [];
 
 /**
  * How much of Steward's own lines may wait for a blocked output (a stalled log driver) before
@@ -116,13 +136,18 @@ let stderrQueued = false;
 const OWN_LINES_QUEUE_BYTES = 4 * 1024 * 1024;
 let ownLinesDropped = 0;
 
+/** Bytes written by writeStderr that still wait for the container's output to take them. */
+export function stderrWaitingBytes(): number {
+  return waitingBytes;
+}
+
 /**
  * Steward's own line, through writeStderr, unless what waits for a blocked output has passed
  * OWN_LINES_QUEUE_BYTES: then it is dropped, and once the output takes lines again, a line says
  * how many were.
  */
 export function writeOwnLine(text: string): void {
-  if (stderrQueued && process.stderr.writableLength > OWN_LINES_QUEUE_BYTES) {
+  if (waitingBytes > OWN_LINES_QUEUE_BYTES) {
     if (ownLinesDropped++ === 0) {
       whenStderrDrained(() => {
         const count = ownLinesDropped;
@@ -136,42 +161,75 @@ export function writeOwnLine(text: string): void {
 }
 
 /**
- * Writes Steward's own text to stderr at once. Once the pipe was full, everything goes
- * through Node's stream, in order. A closed or broken stderr loses the text, never the process.
- * Returns false when what is queued has grown past Node's limit: a caller copying a stream
- * (the catch-all log) should stop reading until whenStderrDrained(), so that a slow reader of
- * the container's output slows the services down, as a blocking pipe would, instead of
- * filling PID 1's memory.
+ * Writes Steward's own text to stderr at once, in writes of whole lines of at most
+ * PIPE_ATOMIC_BYTES. What the pipe cannot take now waits, in order, with what follows it. A
+ * closed or broken stderr loses the text, never the process. Returns false when what waits has
+ * grown past WAITING_HIGH_WATER_BYTES: a caller copying a stream (the catch-all log) should stop
+ * reading until whenStderrDrained(), so that a slow reader of the container's output slows the
+ * services down, as a blocking pipe would, instead of filling PID 1's memory.
  */
 export function writeStderr(text: string | Uint8Array): boolean {
-  if (stderrQueued) return process.stderr.write(text);
+  const bytes = typeof text === 'string' ? Buffer.from(text) : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  if (pumping || waitingBytes > 0) return wait(bytes, 0);
   stderrTarget ??= reopenPipe(2, 'non-blocking') ?? 2;
-  let rest = Buffer.from(text);
-  while (rest.length > 0) {
-    let written: number;
+  let start = 0;
+  while (start < bytes.length) {
+    const end = pieceEnd(bytes, start);
     try {
-      written = writeSync(stderrTarget, rest);
+      start += writeSync(stderrTarget, bytes, start, end - start);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EINTR') continue;
-      if (code === 'EAGAIN') {
-        stderrQueued = true;
-        return process.stderr.write(rest);
-      }
+      if (code === 'EAGAIN') return wait(bytes, start);
       return true;
     }
-    rest = rest.subarray(written);
   }
   return true;
 }
 
+/** Where the piece of `bytes` starting at `start` ends: after its last newline within PIPE_ATOMIC_BYTES, or there for a longer line. */
+function pieceEnd(bytes: Buffer, start: number): number {
+  if (bytes.length - start <= PIPE_ATOMIC_BYTES) return bytes.length;
+  const newline = bytes.lastIndexOf(10, start + PIPE_ATOMIC_BYTES - 1);
+  return newline >= start ? newline + 1 : start + PIPE_ATOMIC_BYTES;
+}
+
+/** Queues what is left of `bytes` from `start` (a copy: the caller may reuse its buffer), and starts writing it out. */
+function wait(bytes: Buffer, start: number): boolean {
+  while (start < bytes.length) {
+    const end = pieceEnd(bytes, start);
+    waiting.push(Buffer.from(bytes.subarray(start, end)));
+    waitingBytes += end - start;
+    start = end;
+  }
+  pumpWaiting();
+  return waitingBytes <= WAITING_HIGH_WATER_BYTES;
+}
+
+/** Writes the waiting pieces one at a time through Node's stream, which waits for room in the pipe. */
+function pumpWaiting(): void {
+  if (pumping) return;
+  const piece = waiting.shift();
+  if (piece === undefined) {
+    for (const callback of drainCallbacks.splice(0)) callback();
+    return;
+  }
+  pumping = true;
+  // Called once the piece is written, or with an error (a closed pipe): either way it is done.
+  process.stderr.write(piece, () => {
+    pumping = false;
+    waitingBytes -= piece.length;
+    pumpWaiting();
+  });
+}
+
 /** Calls `callback` once what writeStderr queued has been written out. */
 export function whenStderrDrained(callback: () => void): void {
-  if (!stderrQueued || process.stderr.writableLength === 0) {
+  if (!pumping && waitingBytes === 0) {
     queueMicrotask(callback);
     return;
   }
-  process.stderr.once('drain', callback);
+  drainCallbacks.push(callback);
 }
 
 /**
@@ -180,11 +238,10 @@ export function whenStderrDrained(callback: () => void): void {
  * the ones a user reads first.
  */
 export function stderrFlushed(limitMs: number): Promise<void> {
-  if (!stderrQueued || process.stderr.writableLength === 0) return Promise.resolve();
+  if (!pumping && waitingBytes === 0) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, limitMs);
-    // Write callbacks come in order: this one comes once everything queued before it is out.
-    process.stderr.write('', () => {
+    whenStderrDrained(() => {
       clearTimeout(timer);
       resolve();
     });

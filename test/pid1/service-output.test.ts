@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -171,4 +172,39 @@ test("Steward's last lines wait for a full log pipe to be read before PID 1 exit
   assert.equal(code, 0);
   assert.match(run.output(), /stopping the container: received SIGTERM/);
   assert.match(run.output(), /steward: info: exiting with code 0\n/);
+});
+
+test('S6_LOGGING=1: a service printing short lines as fast as it can leaves PID 1 free to answer and to stop', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/flood/run': '#!/bin/sh\nexec yes\n' });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1' }, fifoOutput: true });
+  runs.push(run);
+  await run.waitForOutput(/service flood: info: started/);
+  // The container's output read as fast as it comes, and counted, not kept: gigabytes of y.
+  for (const stream of [run.stdout, run.stderr]) {
+    stream.removeAllListeners('data');
+    stream.on('data', () => undefined);
+  }
+  await sleep(2000);
+  // Bounds far above what a free PID 1 takes (milliseconds): one copying two writes per line
+  // of `yes` answered nothing for over ten seconds, and stopped in twenty.
+  const answer = await new Promise<string>((resolve) => {
+    const socket = createConnection(join(etc, 'run', 'steward', 'control.sock'));
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(`no answer within 8 s: ${text}`);
+    }, 8000);
+    socket.on('connect', () => socket.end('{"cmd":"ping"}\n'));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', (error) => resolve(`error: ${error.message}`));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  assert.match(answer, /"ok":true/);
+  run.kill('SIGTERM');
+  const stopped = await Promise.race([run.exited.then(() => true), sleep(8000).then(() => false)]);
+  assert.ok(stopped, 'the container did not stop within 8 s of SIGTERM');
+  assert.equal((await run.exited).code, 0);
 });
