@@ -13,10 +13,19 @@ import { failure, MAX_REQUEST_BYTES, REQUEST_DEADLINE_MS, requestWaits, type Res
 import type { ControlTarget } from './target.js';
 
 /**
- * Connections kept at once. Past it, the oldest one that has not sent a whole request yet (an
- * idle or trickling client) is dropped for the new one: such clients cannot keep others out.
+ * Connections kept at once. Past it, the oldest one that has not sent a whole request
+ * IDLE_AFTER_MS after it connected (an idle or trickling client) is dropped for the new one:
+ * such clients cannot keep others out.
  */
 const MAX_CONNECTIONS = 256;
+/**
+ * How long a connection has to send its whole request before it may be dropped for another. A
+ * burst of clients that each send theirs at once (hundreds of exec probes) must not lose those
+ * the server has not read yet: their requests are in, only not read.
+ */
+const IDLE_AFTER_MS = 1000;
+/** Connections kept at most, idle or not: past it, the newest is dropped. */
+const MAX_CONNECTIONS_AT_ALL = 1024;
 /**
  * Requests that wait (`wait`, `control` with a wait, `rc change`) in progress at once; past
  * it they are answered ERR_BUSY, so that parked waits, which any user can send to the status
@@ -55,6 +64,8 @@ export class ControlServer {
   #server: Server | undefined;
   /** Open connections, oldest first; true once the whole request is in. */
   readonly #connections = new Map<Socket, boolean>();
+  /** When each open connection was accepted (performance.now()). */
+  readonly #acceptedAt = new WeakMap<Socket, number>();
   /** Connections answered and not closed yet: their answers are still being sent. */
   readonly #answered = new Set<Socket>();
   #answeredGone: (() => void)[] = [];
@@ -161,21 +172,30 @@ export class ControlServer {
     });
   }
 
-  /** Drops the oldest connection still sending its request, to make room for `newest`; or `newest` when all are being answered. */
-  #dropOldestUnread(newest: Socket): void {
+  /**
+   * Drops the oldest connection still sending its request IDLE_AFTER_MS after it connected, to
+   * make room for `newest`. With none such, every connection is kept, up to
+   * MAX_CONNECTIONS_AT_ALL; past that, `newest` is dropped.
+   */
+  #dropOldestIdle(newest: Socket): void {
+    const idleBefore = performance.now() - IDLE_AFTER_MS;
     for (const [socket, requestIn] of this.#connections) {
       if (requestIn || socket === newest) continue;
+      // Oldest first: past the first one still in its grace, all are.
+      if ((this.#acceptedAt.get(socket) ?? 0) > idleBefore) break;
       this.#connections.delete(socket);
       socket.destroy();
       return;
     }
+    if (this.#connections.size <= MAX_CONNECTIONS_AT_ALL) return;
     this.#connections.delete(newest);
     newest.destroy();
   }
 
   #accept(socket: Socket): void {
     this.#connections.set(socket, false);
-    if (this.#connections.size > MAX_CONNECTIONS) this.#dropOldestUnread(socket);
+    this.#acceptedAt.set(socket, performance.now());
+    if (this.#connections.size > MAX_CONNECTIONS) this.#dropOldestIdle(socket);
     // Aborted when the client goes, or when the server closes. Not AbortSignal.any() with the
     // server's signal: Node keeps a reference to each signal made so on that long-lived one,
     // never freed, about 90 bytes per request (an exec probe every 10 s: 0.7 MiB a day).

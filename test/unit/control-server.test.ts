@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -375,6 +376,33 @@ describe('ControlServer: slow, many and hostile clients', () => {
       process.off('warning', onWarning);
     }
     assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), []);
+  });
+
+  it('answers every client of a burst that send their whole requests at once, past 256 of them', async () => {
+    const { path } = await serve();
+    // From another process, all at once: the server accepts hundreds before it reads any request.
+    const clients = `
+const net = require('net');
+const counts = {};
+const add = (key) => (counts[key] = (counts[key] || 0) + 1);
+Promise.all(Array.from({ length: 800 }, () => new Promise((done) => {
+  const socket = net.connect(process.argv[1]);
+  let text = '';
+  let failed = false;
+  socket.on('connect', () => socket.end('{"cmd":"ping"}\\n'));
+  socket.on('data', (chunk) => (text += chunk));
+  socket.on('error', (error) => { failed = true; add(error.code); });
+  socket.on('close', () => { if (text.includes('"ok":true')) add('answered'); else if (!failed) add('closed-without-answer'); done(); });
+}))).then(() => console.log(JSON.stringify(counts)));`;
+    const child = spawn(process.execPath, ['-e', clients, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.once('close', resolve));
+    const counts = JSON.parse(output) as Record<string, number>;
+    // EAGAIN: the kernel's backlog was full, before any request was sent (Steward's clients retry that).
+    const lost = Object.entries(counts).filter(([outcome]) => outcome !== 'answered' && outcome !== 'EAGAIN');
+    assert.deepEqual(lost, [], output);
+    assert.ok((counts['answered'] ?? 0) >= 256, output);
   });
 
   it('drops the oldest idle connection for a new client: 300 silent clients do not keep a status request out', async () => {
