@@ -33,4 +33,9 @@ export interface InitContext {
   readonly runNotExecutable?: string;
   /** What the boot says later, which the last lines wait for (see LateReports). */
   readonly lateReports: LateReports;
+  /**
+   * With a catch-all log: logs what its pipe still holds. Once every process is gone, before the
+   * last lines, so that the services' last output comes before them.
+   */
+  readonly drainOutput?: () => void;
 }

@@ -177,6 +177,7 @@ async function main(command: readonly string[]): Promise<number> {
     output: catchAll === undefined ? childStdio() : catchAllStdio(catchAll.writeFd),
     ...(runNotExecutable === undefined ? {} : { runNotExecutable }),
     lateReports: new LateReports(),
+    ...(catchAll === undefined ? {} : { drainOutput: () => catchAll.drain() }),
   };
 
   const services = new ServiceSet(port, realClock, childEnv, reporter, context.output, overlayV2 ? 's6-2.10' : 'current');

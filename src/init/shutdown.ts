@@ -39,6 +39,8 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // under s6-overlay, whose stop waits for that change, the change exits with its own code.
   await beforeLastStage?.();
   await terminateEverything(context, services);
+  // Nothing writes to the catch-all pipe any more: what it holds comes before the last lines.
+  context.drainOutput?.();
   if (context.settings.syncDisks) await syncDisks(context);
   // An image made for s6-overlay v2 sets it as v2 reads it, in its stage-3 environment.
   const v2Exit = scriptStage2Exit(context.layout.s6Dir);

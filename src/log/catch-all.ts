@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { netModule } from '../sys/builtins.js';
 import { createPipe } from '../sys/ffi/descriptors.js';
-import { whenStderrDrained, writeStderr } from '../sys/stdio.js';
+import { stderrWaitingBytes, whenStderrDrained, writeOwnLine, writeStderr } from '../sys/stdio.js';
 import { tai64n } from '../util/tai64n.js';
 
 /**
@@ -50,6 +50,13 @@ const NEWLINE = Buffer.from('\n');
 export const CATCH_ALL_DIR_MODE = 0o2700;
 /** What Steward's own line reads from the pipe first, at most: a pipe's worth, and then some. */
 const OWN_LINE_READ_LIMIT = 1 << 20;
+/**
+ * While the copy to stderr is behind, Steward's own line still reads the pipe first (so that a
+ * service's last words come before the line saying it died), up to this much waiting for
+ * stderr in all: a pipe's worth, which a slow reader takes in well under the time the last
+ * lines are given at exit.
+ */
+const OWN_LINE_ORDER_BYTES = 64 * 1024;
 /**
  * What the last read at exit takes, at most: a process the kernel would not let Steward kill
  * (no KILL capability) may still be writing, and must not keep PID 1 from exiting.
@@ -100,15 +107,25 @@ export class CatchAllLog {
     // Bytes, as s6-log copies them: output that is not UTF-8 (Latin-1, binary) stays as it was.
     const socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
     this.#socket = socket;
+    // Reading again once the copy to stderr has caught up: the only way a pause ends, whatever
+    // made it (a line of Steward's own may put the copy behind while reading waits).
+    const resume = (): void => {
+      if (socket.destroyed) return;
+      if (!this.#stderrBehind) {
+        socket.resume();
+        return;
+      }
+      whenStderrDrained(() => {
+        this.#stderrBehind = false;
+        resume();
+      });
+    };
     socket.on('data', (chunk: Buffer) => {
       this.write(chunk);
       if (this.#stderrBehind) {
         // As s6-log blocks on a full stdout: the pipe fills and the services wait.
         socket.pause();
-        whenStderrDrained(() => {
-          this.#stderrBehind = false;
-          socket.resume();
-        });
+        resume();
         return;
       }
       // libuv reads a busy pipe many times over before it looks at anything else: a service
@@ -117,9 +134,7 @@ export class CatchAllLog {
       if (this.#readSinceYield < READ_BEFORE_YIELD_BYTES) return;
       this.#readSinceYield = 0;
       socket.pause();
-      setImmediate(() => {
-        if (!this.#stderrBehind && !socket.destroyed) socket.resume();
-      });
+      setImmediate(resume);
     });
     socket.on('error', () => undefined);
   }
@@ -169,12 +184,25 @@ export class CatchAllLog {
    * one FIFO). Not while the copy to stderr is behind: the pipe waits then, as the services do.
    */
   writeOwn(text: string): void {
-    if (this.#socket !== undefined && !this.#stderrBehind) this.#readWaiting(OWN_LINE_READ_LIMIT);
+    // While the copy to stderr is behind, only as long as what waits for it stays small: the
+    // services' output would otherwise pile up in PID 1 (s6-log would block them instead).
+    if (this.#socket !== undefined) this.#readWaiting(OWN_LINE_READ_LIMIT, OWN_LINE_ORDER_BYTES);
     const lines = text
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => Buffer.from(line));
-    if (lines.length > 0) this.#logLines(lines);
+    if (lines.length > 0) this.#logLines(lines, 'own');
+  }
+
+  /**
+   * Logs what the pipe holds (at most CLOSE_READ_LIMIT), whether or not the copy to stderr is
+   * behind, and reads no more from it on its own: once every process is gone, before Steward's
+   * last lines, which must come after the services' last output.
+   */
+  drain(): void {
+    if (this.#socket === undefined) return;
+    this.#socket.pause();
+    this.#readWaiting(CLOSE_READ_LIMIT);
   }
 
   /**
@@ -202,9 +230,10 @@ export class CatchAllLog {
    * Steward here. Into one buffer kept for it, what was read copied out: an unfinished line
    * keeps a view of it, and most calls (one per line of Steward's own) find the pipe empty.
    */
-  #readWaiting(limit = Number.POSITIVE_INFINITY): void {
+  #readWaiting(limit = Number.POSITIVE_INFINITY, stderrLimit = Number.POSITIVE_INFINITY): void {
     this.#scratch ??= Buffer.allocUnsafe(65536);
-    for (let taken = 0; taken < limit; ) {
+    // With the copy to stderr behind, no more than `stderrLimit` may wait for it.
+    for (let taken = 0; taken < limit && !(this.#stderrBehind && stderrWaitingBytes() >= stderrLimit); ) {
       let count: number;
       try {
         count = readSync(this.#readFd, this.#scratch);
@@ -229,12 +258,16 @@ export class CatchAllLog {
    * Lines: to the file, and (S6_LOGGING=1) a copy to stderr, in writes of whole lines, so that
    * lines never mix there either. One stamp for all of them: they were read at the same time.
    */
-  #logLines(lines: readonly Buffer[]): void {
+  #logLines(lines: readonly Buffer[], whose: 'services' | 'own' = 'services'): void {
     this.#append(lines);
     if (!this.#options.copyToStderr) return;
     const copy: Buffer[] = [];
     for (const line of lines) copy.push(line, NEWLINE);
-    if (!writeStderr(Buffer.concat(copy))) this.#stderrBehind = true;
+    const text = Buffer.concat(copy);
+    // Steward's own lines within the cap on what of them may wait (see writeOwnLine); the
+    // services' output is held back at its source instead, through the pipe.
+    if (whose === 'own') writeOwnLine(text);
+    else if (!writeStderr(text)) this.#stderrBehind = true;
   }
 
   #append(lines: readonly Buffer[]): void {

@@ -146,7 +146,7 @@ export function stderrWaitingBytes(): number {
  * OWN_LINES_QUEUE_BYTES: then it is dropped, and once the output takes lines again, a line says
  * how many were.
  */
-export function writeOwnLine(text: string): void {
+export function writeOwnLine(text: string | Uint8Array): void {
   if (waitingBytes > OWN_LINES_QUEUE_BYTES) {
     if (ownLinesDropped++ === 0) {
       whenStderrDrained(() => {

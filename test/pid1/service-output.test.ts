@@ -208,3 +208,56 @@ test('S6_LOGGING=1: a service printing short lines as fast as it can leaves PID 
   assert.ok(stopped, 'the container did not stop within 8 s of SIGTERM');
   assert.equal((await run.exited).code, 0);
 });
+
+test("S6_LOGGING=1: the catch-all log keeps reading while Steward's own lines put its copy to stderr behind", { skip, timeout: 60_000 }, async () => {
+  // A flood, and services in a crash loop whose every start and end is a line of Steward's (S6_VERBOSITY=3).
+  const tree: Record<string, string> = { 'services.d/flood/run': '#!/bin/sh\nexec yes flood-line\n' };
+  for (let index = 0; index < 30; index++) tree[`services.d/flap${index}/run`] = '#!/bin/sh\nexit 3\n';
+  const etc = scriptTree(tree);
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1', S6_VERBOSITY: '3' }, fifoOutput: true });
+  runs.push(run);
+  await run.waitForOutput(/service flood: info: started/);
+  // Read as fast as it comes, and counted, not kept.
+  let floodBytes = 0;
+  for (const stream of [run.stdout, run.stderr]) {
+    stream.removeAllListeners('data');
+    stream.on('data', (chunk: Buffer) => (floodBytes += chunk.includes('flood-line') ? chunk.length : 0));
+  }
+  // A reading that stopped for good stays stopped: each of these seconds must see more of the
+  // service's output come through (the catch-all log's current file rotates, so not its size).
+  for (let second = 0; second < 6; second++) {
+    const before = floodBytes;
+    await sleep(1000);
+    assert.ok(floodBytes > before, `none of the service's output came through in second ${second + 1}: the services' pipe is no longer read`);
+  }
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0);
+});
+
+test("S6_LOGGING=1 with a slow reader: a service's last output comes before Steward's last lines, which still get out", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/flood/run': '#!/bin/sh\nexec yes flood-line\n' });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1' }, fifoOutput: true });
+  runs.push(run);
+  await run.waitForOutput(/service flood: info: started/);
+  // About 160 KB/s from here on, slower than the service writes.
+  let text = '';
+  for (const stream of [run.stdout, run.stderr]) stream.removeAllListeners('data');
+  run.stderr.pause();
+  run.stdout.on('data', () => undefined);
+  run.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  let ended = false;
+  run.stderr.once('end', () => (ended = true));
+  const reading = (async () => {
+    while (!ended) {
+      run.stderr.read(16384);
+      await sleep(100);
+    }
+  })();
+  await sleep(2000);
+  run.kill('SIGTERM');
+  assert.equal((await run.exited).code, 0);
+  await Promise.race([reading, sleep(30_000)]);
+  const exitLine = text.lastIndexOf('exiting with code 0');
+  assert.ok(exitLine >= 0, `no exit line in the last of the output: ${text.slice(-300)}`);
+  assert.equal(text.slice(exitLine).includes('flood-line'), false, 'the service output goes on after the exit line');
+});
