@@ -198,8 +198,13 @@ function pieceEnd(bytes: Buffer, start: number): number {
 function wait(bytes: Buffer, start: number): boolean {
   while (start < bytes.length) {
     const end = pieceEnd(bytes, start);
-    waiting.push(Buffer.from(bytes.subarray(start, end)));
-    waitingBytes += end - start;
+    const piece = bytes.subarray(start, end);
+    // Joined to the last waiting piece when both are whole lines that fit in one: a crash loop's
+    // lines waiting for a stalled reader are a few pieces, not one each.
+    const last = waiting.at(-1);
+    if (last !== undefined && last.length + piece.length <= PIPE_ATOMIC_BYTES && last.at(-1) === 10) waiting[waiting.length - 1] = Buffer.concat([last, piece]);
+    else waiting.push(Buffer.from(piece));
+    waitingBytes += piece.length;
     start = end;
   }
   pumpWaiting();
