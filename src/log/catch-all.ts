@@ -211,10 +211,7 @@ export class CatchAllLog {
    * last unfinished line.
    */
   close(): void {
-    if (this.#socket !== undefined) {
-      this.#socket.pause();
-      this.#readWaiting(CLOSE_READ_LIMIT);
-    }
+    this.drain();
     if (this.#partialBytes > 0) this.#logLines([this.#takeLine()]);
     this.#socket?.destroy();
     try {
