@@ -29,6 +29,22 @@ function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv, opt
   });
 }
 
+/** A uid that no process on the machine runs as (none has an account), for limits counted per uid. */
+function unusedUid(): number {
+  const used = new Set<number>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const uids = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (uids?.[1] !== undefined) used.add(Number(uids[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  let uid = 3_000_000 + Math.floor(Math.random() * 1_000_000);
+  while (used.has(uid)) uid++;
+  return uid;
+}
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'steward-s6-'));
   trees.push(dir);
@@ -215,10 +231,17 @@ describe('steward install', () => {
     const started = await run(join(root, 'init'), ['sh', '-c', 'exit 7'], { ...env, PATH: `${join(root, 'command')}:/usr/bin:/bin` });
     assert.equal(started.code, 7, started.stderr);
     assert.match(started.stderr, /running the command: sh -c exit 7/);
-    // None: said, with what to do, rather than Node's "Cannot find module".
-    const lost = await run(join(root, 'init'), [], { ...env, PATH: '/usr/bin:/bin' });
-    assert.equal(lost.code, 111, lost.stderr);
-    assert.match(lost.stderr, /^steward-init: fatal: .*init is a copy of Steward's entry point away from Steward's files .* run steward install again after that layer/);
+    // None: said, with what to do, rather than Node's "Cannot find module". The copy looks in
+    // /command first: a host with Steward linked there (a run of it outside a container) gets
+    // an empty one for this run, in a mount namespace of its own.
+    const hostHasCommand = existsSync('/command');
+    if (!hostHasCommand || isRoot) {
+      const lost = hostHasCommand
+        ? await run('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /command && exec "$@"', 'sh', join(root, 'init')], { ...env, PATH: '/usr/bin:/bin' })
+        : await run(join(root, 'init'), [], { ...env, PATH: '/usr/bin:/bin' });
+      assert.equal(lost.code, 111, lost.stderr);
+      assert.match(lost.stderr, /^steward-init: fatal: .*init is a copy of Steward's entry point away from Steward's files .* run steward install again after that layer/);
+    }
     const again = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(readlinkSync(join(root, 'init')), join(repoRoot, 'bin', 'steward-init'));
@@ -436,8 +459,11 @@ describe('shell commands', () => {
     const missing = await run(shim('with-contenv'), ['env'], { PATH: bin, STEWARD_RUN: runDir });
     assert.equal(missing.code, 111);
     assert.match(missing.stderr, /awk is missing: install it/);
-    // nobody, allowed two processes: the shell and its command substitution; the pipeline's fail with EAGAIN.
-    const limited = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'prlimit', '--nproc=2', shim('with-contenv'), 'env'], { PATH: process.env['PATH'], STEWARD_RUN: runDir });
+    // A uid of no account, allowed two processes: the shell and its command substitution; the
+    // pipeline's fail with EAGAIN. The limit counts every process of that uid on the machine, so
+    // not nobody, whose processes elsewhere would leave the shell no fork at all.
+    const uid = unusedUid();
+    const limited = await run('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'prlimit', '--nproc=2', shim('with-contenv'), 'env'], { PATH: process.env['PATH'], STEWARD_RUN: runDir });
     assert.equal(limited.code, 111, limited.stderr);
     assert.match(limited.stderr, /awk could not run: see the error above/);
     assert.doesNotMatch(limited.stderr, /missing/);
