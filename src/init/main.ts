@@ -66,6 +66,8 @@ const AFTER_BOOT_SETTLED_AT_LATEST_MS = 250;
 const LATE_REPORTS_MS = 2000;
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
 const EARLY_INSPECTOR_CHECK_MS = 1000;
+/** What ps and pkill see of Steward's process (see main). */
+const PROCESS_TITLE = 'steward';
 /** How long the last stage waits, at most, for the clients answered during the stop to read their answers. */
 const ANSWER_READING_MS = 1000;
 
@@ -74,6 +76,11 @@ const ANSWER_READING_MS = 1000;
  * s6-overlay's /init. The only place that calls process.exit.
  */
 async function main(command: readonly string[]): Promise<number> {
+  // Node's command line holds the CMD's words (node /init nginx ...), where s6-overlay's PID 1 is
+  // s6-svscan: a run script's `pkill -f nginx:` or `pkill node` meant for a service would stop
+  // the container. A name of its own, in /proc/PID/cmdline and comm alike (within the 11 bytes
+  // of the shortest command line, node /init); process.argv keeps the CMD.
+  process.title = PROCESS_TITLE;
   const workdir = process.cwd();
   const { settings, diagnostics: settingProblems } = readSettings(process.env);
   const reporter = new Reporter(settings.verbosity);

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import type { Reporter } from '../log/reporter.js';
@@ -119,17 +119,36 @@ export function placeLink(link: string, target: string, replaceLinks: boolean): 
   }
 }
 
+/** The commands scripts call most by /command path, through which links that lead nowhere are noticed. */
+const DANGLING_PROBES = ['with-contenv', 'execlineb', 's6-svc'];
+
+/** A symbolic link whose target is missing. */
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true && statSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    // A loop of links, or a target that cannot be reached: it leads nowhere either.
+    return true;
+  }
+}
+
 /**
- * At boot: links Steward's commands into `dir` where the image has none, and replaces
- * s6-overlay's s6-rc, which cannot work here. Failures (a read-only root) are reported.
+ * At boot: links Steward's commands into `dir` where the image has none (or a link that leads
+ * nowhere), and replaces s6-overlay's s6-rc, which cannot work here. Failures (a read-only
+ * root) are reported.
  */
 export function linkCommandsAtBoot(dir: string, reporter: Reporter): void {
+  // Links that lead nowhere (an image that removed s6-overlay's /package but kept /command) are
+  // replaced too. Looked for through a few of them first: a stat of each of over a hundred
+  // links would cost the boot a millisecond, and such links come all together.
+  const danglingLinks = DANGLING_PROBES.some((name) => isDanglingLink(join(dir, name)));
+  const replaced = (link: string): boolean => danglingLinks && isDanglingLink(link);
   const links = commandLinks(dir).map(([link, target]) => {
     const overlayRc = isOverlayRcLink(link);
-    return { link, overlayRc, outcome: placeLink(link, target, overlayRc) };
+    return { link, overlayRc, outcome: placeLink(link, target, overlayRc || replaced(link)) };
   });
   // The image's own skarnet programs where /command lacks them; quietly, as they are extras.
-  for (const [link, target] of imageToolLinks(dir)) placeLink(link, target, false);
+  for (const [link, target] of imageToolLinks(dir)) placeLink(link, target, replaced(link));
   const unlinked = links.filter(({ outcome }) => outcome === 'failed');
   if (unlinked.length > 0) {
     // Scripts calling them would fail with a bare "not found": say why here, once.

@@ -237,7 +237,9 @@ test('nginx + php-fpm example under steward-init as PID 1', { timeout: 180_000 }
     const children = readProc(`/proc/${child.pid}/task/${child.pid}/children`);
     const pid = Number(children?.trim().split(/\s+/)[0]);
     if (!(pid > 0)) return undefined;
-    return readProc(`/proc/${pid}/cmdline`)?.includes('steward-init') ? pid : undefined;
+    // Its command line until it has started, then its own name (which leaves out the CMD).
+    const started = readProc(`/proc/${pid}/comm`)?.trim() === 'steward';
+    return started || readProc(`/proc/${pid}/cmdline`)?.includes('steward-init') ? pid : undefined;
   });
   const namespace = pidNamespace(pid1);
   assert.ok(namespace !== null, 'the pid namespace of PID 1');

@@ -1437,3 +1437,25 @@ test("a longrun slower to stop than the grace time gets its own timeout-kill, an
   assert.match(output, /finish 256 9/, output);
   assert.equal(code, 77, output);
 });
+
+test("PID 1's command line and name are Steward's, without the CMD's words: a run script's pkill -f meant for a service does not stop the container", { skip }, async () => {
+  const etc = scriptTree({});
+  // The CMD names nginx's master process, as a linuxserver svc-nginx run script's `pkill -ef [n]ginx:` looks for it.
+  const script = [
+    'echo "cmdline=$(tr "\\0" " " < /proc/1/cmdline | sed "s/ *$//")"',
+    'echo "comm=$(cat /proc/1/comm)"',
+    'echo "pid1_by_cmd=$(pgrep -f "nginx: master" | grep -qx 1 && echo yes || echo no)"',
+    'echo "pid1_by_node=$(pgrep -x node | grep -qx 1 && echo yes || echo no)"',
+    'echo "argument=$1"',
+  ].join('\n');
+  const run = init(etc, {}, ['sh', '-c', script, 'sh', 'nginx: master process /usr/sbin/nginx']);
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.equal(lastValue(output, 'cmdline'), 'steward', output);
+  assert.equal(lastValue(output, 'comm'), 'steward', output);
+  assert.equal(lastValue(output, 'pid1_by_cmd'), 'no', output);
+  assert.equal(lastValue(output, 'pid1_by_node'), 'no', output);
+  // The CMD still gets its words.
+  assert.equal(lastValue(output, 'argument'), 'nginx: master process /usr/sbin/nginx', output);
+});

@@ -33,14 +33,30 @@ describe('the commands linked at boot', () => {
   });
 
   it("keep what the image has, s6-overlay's links included, but replace s6-overlay's s6-rc", () => {
-    const { command, reporter } = layout();
+    const { root, command, reporter } = layout();
     writeFileSync(join(command, 'with-contenv'), '#!/bin/sh\n# the image has its own\n', { mode: 0o755 });
+    mkdirSync(join(root, 'package/admin/s6-2.13.1.0/command'), { recursive: true });
+    writeFileSync(join(root, 'package/admin/s6-2.13.1.0/command/s6-svc'), '', { mode: 0o755 });
     symlinkSync('../package/admin/s6-2.13.1.0/command/s6-svc', join(command, 's6-svc'));
     symlinkSync('../package/admin/s6-rc-0.5.4.1/command/s6-rc', join(command, 's6-rc'));
     linkCommandsAtBoot(command, reporter);
     assert.ok(lstatSync(join(command, 'with-contenv')).isFile());
     assert.equal(readlinkSync(join(command, 's6-svc')), '../package/admin/s6-2.13.1.0/command/s6-svc');
     assert.equal(readlinkSync(join(command, 's6-rc')), join(steward, 'bin', 's6-tool'));
+  });
+
+  it("replace links that lead nowhere (s6-overlay's /package removed, its /command kept), and keep those that lead somewhere", () => {
+    const { root, command, reporter } = layout();
+    for (const name of ['with-contenv', 'execlineb', 's6-svc', 's6-log']) symlinkSync(`../package/admin/s6-overlay/command/${name}`, join(command, name));
+    // One of the image's own that still works stays.
+    mkdirSync(join(root, 'package/admin/s6-2.13.1.0/command'), { recursive: true });
+    writeFileSync(join(root, 'package/admin/s6-2.13.1.0/command/s6-svstat'), '', { mode: 0o755 });
+    symlinkSync('../package/admin/s6-2.13.1.0/command/s6-svstat', join(command, 's6-svstat'));
+    linkCommandsAtBoot(command, reporter);
+    assert.equal(readlinkSync(join(command, 'with-contenv')), join(steward, 'shims', 'with-contenv'));
+    assert.equal(readlinkSync(join(command, 'execlineb')), join(steward, 'bin', 's6-tool'));
+    assert.equal(readlinkSync(join(command, 's6-svc')), join(steward, 'bin', 's6-tool'));
+    assert.equal(readlinkSync(join(command, 's6-svstat')), '../package/admin/s6-2.13.1.0/command/s6-svstat');
   });
 
   it('report what cannot be linked', () => {
