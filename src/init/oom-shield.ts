@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.js';
+import { errnoCode, errorMessage } from '../errors.js';
 import type { Reporter } from '../log/reporter.js';
 import { planOomScore } from '../sys/oom-score.js';
 import { withOomScoreAdj } from '../sys/oom-score-port.js';
@@ -12,7 +13,16 @@ const MIB = 1024 * 1024;
  * supervisor starts again, rather than PID 1, whose death ends the container at once.
  */
 export function shieldFromOom(port: ProcessPort, settings: Settings, reporter: Reporter): ProcessPort {
-  const plan = planOomScore(settings.oomScoreAdj, process.memoryUsage.rss());
+  if (settings.oomScoreAdj.mode === 'off') return port;
+  let ownBytes: number;
+  try {
+    ownBytes = process.memoryUsage.rss();
+  } catch (error) {
+    // libuv reads it from /proc/self/stat, as the shield writes /proc/PID/oom_score_adj.
+    reporter.warn('steward', `cannot read its own memory use (${errnoCode(error) ?? errorMessage(error)}; is /proc mounted?): the processes it starts keep PID 1's oom_score_adj, and under a memory limit the kernel may take PID 1 before them`);
+    return port;
+  }
+  const plan = planOomScore(settings.oomScoreAdj, ownBytes);
   if (plan === undefined) return port;
   const against = plan.limit === undefined ? '' : `, weighed against ${Math.round(plan.limit.bytes / MIB)} MiB (${plan.limit.source})`;
   reporter.debug('steward', `processes Steward starts get oom_score_adj ${plan.value}, ${plan.whileStarting} until they are started (its own: ${plan.own}${against})`);

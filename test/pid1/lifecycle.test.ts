@@ -1459,3 +1459,22 @@ test("PID 1's command line and name are Steward's, without the CMD's words: a ru
   // The CMD still gets its words.
   assert.equal(lastValue(output, 'argument'), 'nginx: master process /usr/sbin/nginx', output);
 });
+
+test('without /proc mounted, PID 1 boots, supervises and stops, and says what it cannot do', { skip }, async () => {
+  const etc = scriptTree({ 'services.d/worker/run': '#!/bin/sh\necho worker-up\nexec sleep 1000\n' });
+  const run = startInit({
+    ownProc: false,
+    // An empty /proc in a mount namespace of its own: the path is there, nothing is in it.
+    launcher: ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /proc && exec "$0" "$@"'],
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_KILL_GRACETIME: '200' },
+    args: ['sh', '-c', 'while ! grep -q started "$STEWARD_RUN/worker-seen" 2>/dev/null; do sleep 0.05; done; exit 3'],
+  });
+  runs.push(run);
+  await run.waitForOutput(/worker-up/);
+  writeFileSync(join(etc, 'run', 'worker-seen'), 'started\n');
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 3, output);
+  assert.match(output, /warning: cannot read its own memory use \(ENOENT; is \/proc mounted\?\)/);
+  assert.match(output, /service worker: info: killed by SIGTERM/);
+});
