@@ -2,6 +2,7 @@ import { closeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 
+import { errnoCode, errorMessage } from '../errors.js';
 import { netModule } from './builtins.js';
 import { createPipe } from './ffi/descriptors.js';
 import { BACKGROUND_CALLS, errnoName } from './ffi/library.js';
@@ -70,33 +71,29 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         return;
       }
       const path = found.path;
-      const opened: number[] = [];
-      const fds = new Map<number, FdSource>([
-        [0, fdSource(spec.stdin, opened)],
-        [1, fdSource(spec.stdout, opened)],
-        [2, fdSource(spec.stderr, opened)],
-      ]);
-      let readiness: ReturnType<typeof createPipe> | undefined;
-      try {
-        readiness = spec.notificationFd === undefined ? undefined : createPipe();
-      } catch (error) {
-        for (const fd of opened) closeSync(fd);
-        throw error;
-      }
-      if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
       // Counted from the call itself, with the cell its pid comes in: a start still queued has no child yet.
       let settled = (): void => undefined;
       const launched = (pidCell: Int32Array): void => {
         settled();
         settled = reaper.spawnStarted(pidCell);
       };
-      const request = { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession };
+      // The child's descriptors are opened when its start leaves the queue, not when it is asked
+      // for: a boot of hundreds of services asks for as many starts at once, and each would hold
+      // its open files and its readiness pipe while it waits, leaving none (under ulimit -n 256)
+      // for reading the next services. Kept for a retry.
+      let prepared: PreparedStart | undefined;
+      const prepareOnce = (): PreparedStart | undefined => {
+        prepared ??= prepareStart(spec, path, callbacks);
+        return prepared;
+      };
       let retries = TEXT_BUSY_RETRIES;
-      const attempt = (): void => launch(request, launched, (result) => {
+      const attempt = (): void => launch(prepareOnce, launched, (result) => {
         if (result === -constants.errno.ETXTBSY && retries-- > 0) {
           setTimeout(attempt, TEXT_BUSY_DELAY_MS);
           return;
         }
+        // Called only for a start that was prepared.
+        const { opened, readiness } = prepared ?? { opened: [], readiness: undefined };
         // Only the child may hold the write end: its exit must close the pipe.
         if (readiness !== undefined) closeSync(readiness.writeFd);
         for (const fd of opened) closeSync(fd);
@@ -126,12 +123,43 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
   };
 }
 
+/** A start's request, with the open files and readiness pipe made for it, closed once the child has them. */
+interface PreparedStart {
+  readonly request: PosixSpawnRequest;
+  readonly opened: readonly number[];
+  readonly readiness: { readonly readFd: number; readonly writeFd: number } | undefined;
+}
+
+/**
+ * Opens what the child gets (its output pipes, its readiness pipe) and makes its request.
+ * Undefined when that fails (out of descriptors): the start fails then, told through
+ * onSpawnError, and its supervisor tries again later.
+ */
+function prepareStart(spec: SpawnSpec, path: string, callbacks: SpawnCallbacks): PreparedStart | undefined {
+  const opened: number[] = [];
+  try {
+    const fds = new Map<number, FdSource>([
+      [0, fdSource(spec.stdin, opened)],
+      [1, fdSource(spec.stdout, opened)],
+      [2, fdSource(spec.stderr, opened)],
+    ]);
+    const readiness = spec.notificationFd === undefined ? undefined : createPipe();
+    if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
+    return { request: { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession }, opened, readiness };
+  } catch (error) {
+    for (const fd of opened) closeSync(fd);
+    const code = errnoCode(error) ?? 'EMFILE';
+    queueMicrotask(() => callbacks.onSpawnError(Object.assign(spawnError(code, path), { message: `${errorMessage(error)} (for ${path})` })));
+    return undefined;
+  }
+}
+
 /**
  * A few starts at a time on libuv's threads (it has four by default; koffi keeps memory for
  * BACKGROUND_CALLS calls and refuses more than a few hundred at once), the others queued
  * in order. Should koffi refuse one anyway, it runs on this thread instead.
  */
-function backgroundLauncher(): (request: PosixSpawnRequest, launched: (pidCell: Int32Array) => void, done: (result: number) => void) => void {
+function backgroundLauncher(): (prepare: () => PreparedStart | undefined, launched: (pidCell: Int32Array) => void, done: (result: number) => void) => void {
   let running = 0;
   const queue: (() => void)[] = [];
   const next = (): void => {
@@ -142,8 +170,14 @@ function backgroundLauncher(): (request: PosixSpawnRequest, launched: (pidCell: 
       start();
     }
   };
-  return (request, launched, done) => {
+  return (prepare, launched, done) => {
     const start = (): void => {
+      const request = prepare()?.request;
+      if (request === undefined) {
+        // It could not be prepared, and was told so: the next one goes.
+        next();
+        return;
+      }
       const pidCell = new Int32Array(1);
       launched(pidCell);
       try {

@@ -97,7 +97,8 @@ export function startInit(options: InitOptions = {}): InitRun {
     // sh sets up mounts inside the new namespaces, then execs the init so it keeps pid 1.
     const binds = allBinds.map(([from, to]) => `mkdir -p '${to}' && mount --bind '${from}' '${to}' && `).join('');
     const owner = options.runOwner === undefined ? '' : `-o uid=${options.runOwner},gid=${options.runOwner} `;
-    const script = `mount -t tmpfs ${owner}tmpfs /run && ${binds}exec "$0" "$@"`;
+    const launcher = (options.launcher ?? []).map((word) => `'${word.replaceAll("'", "'\\''")}' `).join('');
+    const script = `mount -t tmpfs ${owner}tmpfs /run && ${binds}exec ${launcher}"$0" "$@"`;
     command = 'unshare';
     argv = ['--pid', '--fork', '--mount-proc', '--mount', 'sh', '-c', script, initBin, ...args];
   } else {

@@ -1478,3 +1478,27 @@ test('without /proc mounted, PID 1 boots, supervises and stops, and says what it
   assert.match(output, /warning: cannot read its own memory use \(ENOENT; is \/proc mounted\?\)/);
   assert.match(output, /service worker: info: killed by SIGTERM/);
 });
+
+test('under a low limit of open files (ulimit -n 64), a boot of 200 services starts them all: a queued start holds no descriptors', { skip }, async () => {
+  const services: Record<string, string> = {};
+  for (let index = 0; index < 200; index++) services[`services.d/s${index}/run`] = `#!/bin/sh\ntouch "$MARKS/s${index}"\nexec sleep 1000\n`;
+  const etc = scriptTree(services);
+  const marks = join(etc, 'marks');
+  mkdirSync(marks);
+  // With the real /run, as in a container (the services are copied there), and pipes for output,
+  // as Docker gives: each child gets its own open file of them.
+  const run = startInit({
+    privateRun: true,
+    fifoOutput: true,
+    launcher: ['prlimit', '--nofile=64'],
+    env: { STEWARD_ETC: etc, S6_KEEP_ENV: '1', MARKS: marks },
+    args: ['sh', '-c', 'i=0; while [ "$(ls "$MARKS" | wc -l)" -lt 200 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo "started=$(ls "$MARKS" | wc -l)"; echo "limit=$(awk \'/^Max open files/ { print $4 }\' /proc/1/limits)"'],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  assert.equal(lastValue(output, 'limit'), '64', output);
+  assert.equal(lastValue(output, 'started'), '200', output);
+  assert.doesNotMatch(output, /EMFILE/);
+});
