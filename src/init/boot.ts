@@ -19,7 +19,7 @@ import { rcRunner } from './rc-runner.js';
 import { sayRunScriptLooks } from './run-script-looks.js';
 import { RUNTIME_DIR_UNUSABLE_EXIT, writeExitCode } from './runtime-dir.js';
 import type { ServiceSet } from './service-set.js';
-import { whyNotExecutable } from './spawn-failure.js';
+import { commandRetryDelay, resourceShortage, whyNotExecutable } from './spawn-failure.js';
 import { stageFailed } from './stage-failure.js';
 import { abortAfter } from '../util/abort.js';
 import { legacyStages } from './stages.js';
@@ -150,7 +150,7 @@ function runCommand(context: InitContext, argv: readonly string[], exited: () =>
   return new Promise((resolve) => spawnCommand(context, file, args, exited, resolve));
 }
 
-function spawnCommand(context: InitContext, file: string, args: readonly string[], exited: () => void, spawned: (pid: number | undefined) => void): void {
+function spawnCommand(context: InitContext, file: string, args: readonly string[], exited: () => void, spawned: (pid: number | undefined) => void, tries = 1): void {
   context.port.spawn(
     {
       file,
@@ -190,6 +190,21 @@ function spawnCommand(context: InitContext, file: string, args: readonly string[
         context.shutdown.request({ kind: 'cmd-exit', status, description });
       },
       onSpawnError: (error) => {
+        // Services are tried again when the system lacks the resources; the CMD is, for a while.
+        const shortage = resourceShortage(error);
+        const delayMs = context.shutdown.reason === undefined ? commandRetryDelay(error, tries) : undefined;
+        if (shortage !== undefined && delayMs !== undefined) {
+          context.reporter.warn('steward', `cannot start the command ${file} yet: ${shortage}; trying again in ${delayMs} ms`);
+          setTimeout(() => {
+            if (context.shutdown.reason === undefined) {
+              spawnCommand(context, file, args, exited, spawned, tries + 1);
+              return;
+            }
+            spawned(undefined);
+            exited();
+          }, delayMs);
+          return;
+        }
         const found = file === '/bin/sh' ? undefined : findExecutable(file, context.childEnv['PATH']);
         const path = found !== undefined && 'path' in found ? found.path : undefined;
         if (error.code === 'ENOEXEC' && path !== undefined) {

@@ -9,7 +9,7 @@ import { cannotStart, PERMANENT_FAILURE_EXIT, runsOn, type ScriptArguments, SPAW
 import { createPipe } from '../sys/ffi/descriptors.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
-import { whyNotExecutable } from './spawn-failure.js';
+import { resourceShortage, whyNotExecutable } from './spawn-failure.js';
 import { raceWithLimits } from '../util/race.js';
 import { waitForAll } from '../supervise/wait-all.js';
 import { counted } from '../util/counted.js';
@@ -310,7 +310,7 @@ export class ServiceSet {
           // retries run that copy, which a fix made now must reach too.
           const { liveDir, sourceDir } = supervisor.definition;
           const why = whyRunNotExecutable(event.path, event.error, supervisor.definition.notificationFd).split(liveDir).join(sourceDir);
-          const copy = liveDir === sourceDir ? '' : ` (it runs the copy in ${liveDir}: fix that one to bring it up before the next boot)`;
+          const copy = liveDir === sourceDir || resourceShortage(event.error) !== undefined ? '' : ` (it runs the copy in ${liveDir}: fix that one to bring it up before the next boot)`;
           this.reporter.error(stage, `cannot execute ${event.path}: ${why}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})${copy}`);
         }
         return;
