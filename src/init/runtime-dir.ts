@@ -89,11 +89,14 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     const blocked = unwritableAncestor(failedPath ?? layout.runDir) ?? unwritableAncestor(layout.runDir);
     const cause = blocked?.code ?? errnoCode(error) ?? String(error);
     const readOnly = cause === 'EROFS';
+    const full = cause === 'ENOSPC' || cause === 'EDQUOT';
     // Name the directory that refused: a /run/s6 left by another user, say, not /run itself.
     const where = blocked !== undefined ? ` (${ownerOf(blocked.dir)}; Steward runs as uid ${process.getuid?.() ?? '?'})` : '';
-    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : where}`, {
+    throw new StewardError('ERR_RUNTIME_DIR', `cannot prepare the runtime directory: ${cause}${readOnly ? ' (a read-only file system)' : full ? ' (its file system is full)' : where}`, {
       path: layout.runDir,
-      hint: readOnly
+      hint: full
+        ? `Give ${layout.runDir} more room (docker run --tmpfs /run:exec,size=64m; a larger emptyDir sizeLimit in Kubernetes), or find what filled it`
+        : readOnly
         ? 'Give the container a tmpfs there (docker run --tmpfs /run:exec, or an emptyDir in Kubernetes); as root with CAP_SYS_ADMIN, S6_READ_ONLY_ROOT=1 mounts one itself'
         : `Give the container a ${layout.runDir} this user can write: a tmpfs (docker run --tmpfs /run:exec,uid=${process.getuid?.() ?? 'UID'},gid=${process.getgid?.() ?? 'GID'}), an emptyDir in Kubernetes, or the image's ${layout.runDir} owned by the user or writable by its group. Services and s6's commands expect /run/s6 and /run/service, so moving it with STEWARD_RUN is for runs on a host`,
       cause: error,

@@ -127,6 +127,20 @@ test('with-contenv gives a script the container environment, including what cont
   assert.match(run.output(), /cmd sees GREETING=unset/);
 });
 
+test('a runtime directory on a full file system is named as such, with room to give as the fix', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
+  const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+  const mountPoint = mkdtempSync(join(tmpdir(), 'steward-full-'));
+  // A tmpfs of a few pages, filled up to its last byte.
+  const script = `mount -t tmpfs -o size=16k tmpfs "${mountPoint}" && (cat /dev/zero > "${mountPoint}/filler" 2>/dev/null; true) && exec "$0"`;
+  const result = spawnSync('unshare', ['--mount', 'sh', '-c', script, initBin], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], STEWARD_ETC: etc, STEWARD_RUN: join(mountPoint, 'run') },
+    timeout: 20_000,
+  });
+  assert.equal(result.status, 100, result.stderr);
+  assert.match(result.stderr, /cannot prepare the runtime directory: ENOSPC \(its file system is full\)\. Give \S+ more room/);
+});
+
 test('a runtime directory on a read-only file system is named as such, with what to do', { skip: !isRoot && 'needs root for a mount namespace' }, () => {
   const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
   const mountPoint = mkdtempSync(join(tmpdir(), 'steward-ro-'));
