@@ -87,13 +87,11 @@ export function posixProcessPort(reaper: Reaper): ProcessPort {
         return prepared;
       };
       let retries = TEXT_BUSY_RETRIES;
-      const attempt = (): void => launch(prepareOnce, launched, (result) => {
+      const attempt = (): void => launch(prepareOnce, launched, (result, { opened, readiness }) => {
         if (result === -constants.errno.ETXTBSY && retries-- > 0) {
           setTimeout(attempt, TEXT_BUSY_DELAY_MS);
           return;
         }
-        // Called only for a start that was prepared.
-        const { opened, readiness } = prepared ?? { opened: [], readiness: undefined };
         // Only the child may hold the write end: its exit must close the pipe.
         if (readiness !== undefined) closeSync(readiness.writeFd);
         for (const fd of opened) closeSync(fd);
@@ -159,7 +157,7 @@ function prepareStart(spec: SpawnSpec, path: string, callbacks: SpawnCallbacks):
  * BACKGROUND_CALLS calls and refuses more than a few hundred at once), the others queued
  * in order. Should koffi refuse one anyway, it runs on this thread instead.
  */
-function backgroundLauncher(): (prepare: () => PreparedStart | undefined, launched: (pidCell: Int32Array) => void, done: (result: number) => void) => void {
+function backgroundLauncher(): (prepare: () => PreparedStart | undefined, launched: (pidCell: Int32Array) => void, done: (result: number, start: PreparedStart) => void) => void {
   let running = 0;
   const queue: (() => void)[] = [];
   const next = (): void => {
@@ -172,8 +170,8 @@ function backgroundLauncher(): (prepare: () => PreparedStart | undefined, launch
   };
   return (prepare, launched, done) => {
     const start = (): void => {
-      const request = prepare()?.request;
-      if (request === undefined) {
+      const prepared = prepare();
+      if (prepared === undefined) {
         // It could not be prepared, and was told so: the next one goes.
         next();
         return;
@@ -182,16 +180,16 @@ function backgroundLauncher(): (prepare: () => PreparedStart | undefined, launch
       launched(pidCell);
       try {
         posixSpawnInBackground(
-          request,
+          prepared.request,
           (result) => {
             next();
-            done(result);
+            done(result, prepared);
           },
           pidCell,
         );
       } catch {
         next();
-        done(spawnHere(request));
+        done(spawnHere(prepared.request), prepared);
       }
     };
     if (running < BACKGROUND_CALLS) {
