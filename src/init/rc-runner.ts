@@ -11,7 +11,7 @@ import { raceWithLimits } from '../util/race.js';
 import { removeIfPresent } from '../util/remove.js';
 import type { InitContext } from './context.js';
 import { runProgram, type ProgramResult } from './execline-run.js';
-import { copyTree } from './runtime-dir.js';
+import { copyFailure, copyTree } from './runtime-dir.js';
 import { withNodeOptionsAside } from '../util/node-options.js';
 import { packageRoot } from '../util/package-root.js';
 import type { ServiceSet } from './service-set.js';
@@ -44,7 +44,11 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
   const installed = new Set<string>();
   const install = (atomic: RcLongrun): void => {
     if (installed.has(atomic.name)) return;
-    installLongrun(context, atomic);
+    try {
+      installLongrun(context, atomic);
+    } catch (error) {
+      throw copyFailure(context.layout, atomic.longrun.sourceDir, atomic.longrun.liveDir, error);
+    }
     services.installed(atomic.name);
     installed.add(atomic.name);
   };
@@ -54,7 +58,7 @@ export function rcRunner(context: InitContext, services: ServiceSet, stages: Bui
         try {
           install(atomic);
         } catch (error) {
-          context.reporter.warn('s6-rc', `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}`);
+          context.reporter.warn('s6-rc', errorMessage(error));
         }
       }
     },
@@ -173,7 +177,7 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   try {
     install(atomic);
   } catch (error) {
-    return { ok: false, reason: `cannot copy ${atomic.longrun.sourceDir} to ${atomic.longrun.liveDir}: ${errorMessage(error)}` };
+    return { ok: false, reason: errorMessage(error) };
   }
   const waitReady = atomic.longrun.notificationFd !== null;
   supervisor.up();

@@ -2,7 +2,7 @@ import type { Reporter } from '../log/reporter.js';
 import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { StewardError, errnoCode } from '../errors.js';
+import { StewardError, errnoCode, errorMessage } from '../errors.js';
 import { noNewPrivileges } from '../sys/proc.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
@@ -191,6 +191,19 @@ function unwritableAncestor(path: string): { code: string | undefined; dir: stri
     }
     if (dirname(current) === current) return undefined;
   }
+}
+
+/**
+ * A copy into the runtime directory that failed, said for a person: what was copied where and
+ * why, with what to do when the file system is full. Keeps the errno as its code.
+ */
+export function copyFailure(layout: RuntimeLayout, from: string, to: string, error: unknown): NodeJS.ErrnoException {
+  const code = errnoCode(error);
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  const why = full
+    ? `${code} (its file system is full). Give ${layout.runDir} more room (docker run --tmpfs /run:exec,size=64m; a larger emptyDir sizeLimit in Kubernetes), or find what filled it`
+    : errorMessage(error);
+  return Object.assign(new Error(`cannot copy ${from} to ${to}: ${why}`, { cause: error }), { code: code ?? 'EIO' });
 }
 
 /** Copies a services.d entry to its live directory and links it under /run/service. */

@@ -305,6 +305,7 @@ export class ServiceSet {
       }
       case 'spawn-error':
         if (event.path === supervisor.definition.finishPath) this.reporter.error(stage, `cannot execute the finish script ${event.path}: ${errorMessage(event.error)}`);
+        else if (event.installing === true) this.reporter.error(stage, `${errorMessage(event.error)}; retrying in ${SPAWN_RETRY_MS / 1000} seconds (or at once on steward start ${supervisor.name})`);
         else {
           // The fix belongs in the image: the copy under /run is made anew at each boot. The
           // retries run that copy, which a fix made now must reach too.

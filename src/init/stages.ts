@@ -2,14 +2,14 @@ import { basename } from 'node:path';
 
 import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
 import type { ScriptLook } from '../config/executable.js';
-import { errorMessage } from '../errors.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
 import type { InitContext } from './context.js';
 import { envStage3Variables } from './env-stage3.js';
 import { applyFixAttrs } from './fix-attrs.js';
 import type { BuiltinStages } from './rc-runner.js';
-import { installLiveService } from './runtime-dir.js';
+import { copyFailure, installLiveService } from './runtime-dir.js';
+import { removeIfPresent } from '../util/remove.js';
 import { runScriptsStage } from './scripts-stage.js';
 import type { ServiceSet } from './service-set.js';
 import { counted } from '../util/counted.js';
@@ -59,15 +59,34 @@ function clashingService(definitions: readonly LongrunDefinition[], services: Se
   return undefined;
 }
 
-/** Copies a services.d service to its live directory and starts it (and its logger). */
+/**
+ * Copies a services.d service to its live directory and starts it (and its logger). A copy that
+ * fails (/run full) is made again, whole, at each try of a start until one succeeds, rather than
+ * the service being run from what part of it was copied.
+ */
 function startLegacy(context: InitContext, services: ServiceSet, definition: LongrunDefinition): void {
   const { name } = definition;
-  try {
+  const install = (): void => {
     installLiveService(context.layout, name, definition.sourceDir, definition.liveDir);
     services.installed(name);
     if (definition.loggerName !== null) services.installed(definition.loggerName);
-  } catch (error) {
-    context.reporter.error('services-up', `cannot copy ${definition.sourceDir} to ${definition.liveDir}: ${errorMessage(error)}`);
+  };
+  try {
+    install();
+  } catch {
+    let copied = false;
+    const again = (): void => {
+      if (copied) return;
+      try {
+        removeIfPresent(definition.liveDir);
+        install();
+      } catch (error) {
+        throw copyFailure(context.layout, definition.sourceDir, definition.liveDir, error);
+      }
+      copied = true;
+    };
+    // The logger starts first: whichever of the two starts first copies them both.
+    for (const each of [name, definition.loggerName]) if (each !== null) services.supervisors.get(each)?.setInstallStep(again);
   }
   const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
   context.reporter.info('services-up', `starting legacy longrun ${name}${readiness}`);

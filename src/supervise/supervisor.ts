@@ -55,7 +55,8 @@ export type SupervisorEvent =
   | { type: 'state'; from: ServiceState; to: ServiceState }
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; exit: ServiceExit; description: string }
-  | { type: 'spawn-error'; path: string; error: NodeJS.ErrnoException }
+  /** `installing`: the install step failed (see setInstallStep), `path` is the live directory. */
+  | { type: 'spawn-error'; path: string; error: NodeJS.ErrnoException; installing?: true }
   | { type: 'finish-timeout'; timeoutMs: number }
   | { type: 'finish-exited'; termination: Termination }
   | { type: 'permanent-failure' }
@@ -140,6 +141,8 @@ export class ServiceSupervisor {
   #held: SupervisorEvent[] | null = null;
   /** What to hear before an exit is acted on (see beforeDeciding). */
   readonly #beforeDeciding = new Set<() => void>();
+  /** What each start does first until it has succeeded once (see setInstallStep). */
+  #installStep: (() => void) | null = null;
 
   constructor(
     definition: LongrunDefinition,
@@ -204,6 +207,16 @@ export class ServiceSupervisor {
   beforeDeciding(hook: () => void): () => void {
     this.#beforeDeciding.add(hook);
     return () => this.#beforeDeciding.delete(hook);
+  }
+
+  /**
+   * Makes each start run `step` first, which throws when it fails, until it has succeeded once:
+   * a live directory whose copy failed (a /run that was full) is copied again at the next try,
+   * so that the service comes up once there is room rather than failing on a missing run script.
+   * A failure is told as a start that failed (a spawn-error with `installing`), retried likewise.
+   */
+  setInstallStep(step: (() => void) | null): void {
+    this.#installStep = step;
   }
 
   #hearPendingControl(): void {
@@ -443,6 +456,16 @@ export class ServiceSupervisor {
     this.#signalledAt = null;
     this.#spawning = true;
     const startedAt = this.#lastSpawnAt;
+    if (this.#installStep !== null) {
+      try {
+        this.#installStep();
+        this.#installStep = null;
+      } catch (error) {
+        // Told after this call, as the port tells a start that failed.
+        queueMicrotask(() => this.#onSpawnError(error as NodeJS.ErrnoException, true));
+        return;
+      }
+    }
     this.port.spawn(
       {
         file: fromServiceDir(definition.runPath, definition.liveDir),
@@ -484,11 +507,11 @@ export class ServiceSupervisor {
     }
   }
 
-  #onSpawnError(error: NodeJS.ErrnoException): void {
+  #onSpawnError(error: NodeJS.ErrnoException, installing = false): void {
     this.#spawning = false;
     this.#stopWhenSpawned = false;
     this.#spawnError = error.code ?? error.message;
-    this.#emit({ type: 'spawn-error', path: this.definition.runPath, error });
+    this.#emit(installing ? { type: 'spawn-error', path: this.definition.liveDir, error, installing } : { type: 'spawn-error', path: this.definition.runPath, error });
     if (!this.#wantUp) {
       // Stopped while the start was under way (from backoff, down() already went to down).
       if (this.#state === 'backoff') this.#transition('down');

@@ -554,6 +554,39 @@ describe('ServiceSupervisor: spawn errors', () => {
     assert.equal(supervisor.status.starts, 1);
   });
 
+  it('runs an install step before each start until it succeeds, a failure told and retried as a spawn error', async () => {
+    const { clock, port, supervisor, events } = harness();
+    let tries = 0;
+    supervisor.setInstallStep(() => {
+      tries++;
+      if (tries < 3) throw Object.assign(new Error('cannot copy: ENOSPC'), { code: 'ENOSPC' });
+    });
+    supervisor.up();
+    await settle();
+    assert.equal(port.attempts.length, 0, 'no run without its live directory');
+    assert.equal(supervisor.state, 'backoff');
+    assert.equal(supervisor.status.spawnError, 'ENOSPC');
+    const error = events.find((event) => event.type === 'spawn-error');
+    assert.ok(error?.type === 'spawn-error');
+    assert.equal(error.installing, true);
+    assert.equal(error.path, LIVE);
+    // Asked for again (steward start), it is tried at once rather than at the next retry.
+    supervisor.up();
+    await settle();
+    assert.equal(tries, 2);
+    assert.equal(port.attempts.length, 0);
+    clock.advance(SPAWN_RETRY_MS);
+    await settle();
+    assert.equal(tries, 3);
+    assert.equal(supervisor.state, 'up');
+    // Once it has succeeded it is not run again: a restart runs what was copied.
+    port.exit(port.last.pid, { code: 1 });
+    clock.advance(1_000);
+    await settle();
+    assert.equal(tries, 3);
+    assert.equal(port.attempts.length, 2);
+  });
+
   it('handles a spawn error reported synchronously the same way', () => {
     const { clock, port, supervisor } = harness();
     port.failNextSpawn('EACCES', { synchronous: true });
