@@ -23,6 +23,12 @@ export const SIGNALLED_EXIT_MS = 10_000;
  * SIGWINCH, which daemons take as a stop (apache's graceful stop, its down-signal in images).
  */
 const KEEPS_RUNNING: ReadonlySet<NodeJS.Signals> = new Set(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGCHLD']);
+/**
+ * Signals daemons take as "reload" or "reopen your logs" (s6-svc -h, -1, -2). A run killed by
+ * the signal itself (it does not catch it) ended as asked; one that exits afterwards, with a
+ * code or by another signal, died on its own: a reload that failed is worth the warning.
+ */
+const RELOADS: ReadonlySet<NodeJS.Signals> = new Set(['SIGHUP', 'SIGUSR1', 'SIGUSR2']);
 
 export interface SupervisorIo {
   stdin: StdioTarget;
@@ -128,6 +134,8 @@ export class ServiceSupervisor {
   #stopRequested = false;
   /** When a signal asked for through the control plane (s6-svc -t, -h, -k...) last reached the run, by the clock. */
   #signalledAt: number | null = null;
+  /** The last reload signal asked for through the control plane (see RELOADS), and when. */
+  #reloadSignalled: { readonly signal: NodeJS.Signals; readonly at: number } | null = null;
   /** A start is under way: its pid is not known yet. */
   #spawning = false;
   /** down() came during that start: the process is stopped as soon as its pid is known. */
@@ -342,7 +350,9 @@ export class ServiceSupervisor {
   /** A signal an administrator asked for: one that ends processes marks the run (see SIGNALLED_EXIT_MS). */
   #sendAsked(target: number, signal: NodeJS.Signals): boolean {
     const sent = this.port.signal(target, signal);
-    if (sent && !KEEPS_RUNNING.has(signal)) this.#signalledAt = this.clock.now();
+    if (!sent || KEEPS_RUNNING.has(signal)) return sent;
+    if (RELOADS.has(signal)) this.#reloadSignalled = { signal, at: this.clock.now() };
+    else this.#signalledAt = this.clock.now();
     return sent;
   }
 
@@ -454,6 +464,7 @@ export class ServiceSupervisor {
     this.#lastSpawnAt = this.clock.now();
     this.#stopRequested = false;
     this.#signalledAt = null;
+    this.#reloadSignalled = null;
     this.#spawning = true;
     const startedAt = this.#lastSpawnAt;
     if (this.#installStep !== null) {
@@ -533,6 +544,14 @@ export class ServiceSupervisor {
     this.#transition('ready');
   }
 
+  /** Whether the run ended because of a signal asked for through the control plane (see SIGNALLED_EXIT_MS). */
+  #endedBySignalAsked(termination: Termination): boolean {
+    const now = this.clock.now();
+    if (this.#signalledAt !== null && now - this.#signalledAt <= SIGNALLED_EXIT_MS) return true;
+    const reload = this.#reloadSignalled;
+    return reload !== null && now - reload.at <= SIGNALLED_EXIT_MS && termination.signal === reload.signal;
+  }
+
   #onRunExit(termination: Termination, startedAt: number): void {
     this.#startsBeforeTelling(() => this.#afterRunExit(termination, startedAt));
   }
@@ -545,7 +564,7 @@ export class ServiceSupervisor {
       signal: termination.signal,
       durationMs: this.clock.now() - startedAt,
       at: this.clock.now(),
-      requested: this.#stopRequested || (this.#signalledAt !== null && this.clock.now() - this.#signalledAt <= SIGNALLED_EXIT_MS),
+      requested: this.#stopRequested || this.#endedBySignalAsked(termination),
     };
     const pgid = this.#pid ?? 0;
     this.#pid = null;

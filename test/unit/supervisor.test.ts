@@ -504,6 +504,41 @@ describe('ServiceSupervisor: stopping', () => {
     assert.equal(supervisor.status.lastExit?.requested, false);
   });
 
+  it('after a reload signal (s6-svc -h, -1, -2), a run killed by it ended as asked; one that exits afterwards died on its own', () => {
+    const { clock, port, supervisor } = harness();
+    supervisor.up();
+    let pid = port.last.pid;
+    // A daemon that does not catch SIGHUP dies of it: the administrator's doing.
+    clock.advance(1000);
+    supervisor.signal('SIGHUP');
+    port.exit(pid, { signal: 'SIGHUP' });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+
+    // One that reloads, and exits 1 a second later (a bad configuration), crashed.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGHUP');
+    clock.advance(1000);
+    port.exit(pid, { code: 1 });
+    assert.equal(supervisor.status.lastExit?.requested, false);
+
+    // Killed by something else after reopening its logs: not asked for either.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGUSR1');
+    clock.advance(500);
+    port.exit(pid, { signal: 'SIGKILL' });
+    assert.equal(supervisor.status.lastExit?.requested, false);
+
+    // A stop signal sent before the reload still counts: its exit was asked for.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGTERM');
+    supervisor.signal('SIGUSR2');
+    port.exit(pid, { code: 0 });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+  });
+
   it('down() on a service that is down does nothing', () => {
     const { port, supervisor, events } = harness();
     supervisor.down();
