@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { cannotStart, type ServiceStatus, type ServiceSupervisor } from '../supervise/supervisor.js';
+import { cannotStart, failedForGood, type ServiceStatus, type ServiceSupervisor } from '../supervise/supervisor.js';
 import { raceWithLimits } from '../util/race.js';
 import type { WaitCondition } from './protocol.js';
 
@@ -39,8 +39,7 @@ function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
   if (condition === 'down' || condition === 'finished') return false;
   // While a new attempt is under way (steward start after a fix, s6-svc -wu -u of a service
   // that failed for good), its outcome is waited for, not the last one's.
-  if (status.spawning) return false;
-  return status.state === 'failed' || cannotStart(status);
+  return failedForGood(status) || cannotStart(status);
 }
 
 /** Why the services a wait gave up on will not get there, for the message. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
 import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
-import { cannotStart, runsOn, type ServiceStatus } from '../supervise/supervisor.js';
+import { cannotStart, failedForGood, runsOn, type ServiceStatus } from '../supervise/supervisor.js';
 import { abortAfter } from '../util/abort.js';
 import { raceWithLimits } from '../util/race.js';
 import { removeIfPresent } from '../util/remove.js';
@@ -181,7 +181,8 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   }
   const waitReady = atomic.longrun.notificationFd !== null;
   supervisor.up();
-  const reached = (status: ServiceStatus): boolean => status.state === 'failed' || cannotStart(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
+  // From a permanent failure, the state says 'failed' until the new start is heard of.
+  const reached = (status: ServiceStatus): boolean => failedForGood(status) || cannotStart(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
   const giveUp = new AbortController();
   const arrived = await raceWithLimits(supervisor.waitFor(reached, giveUp.signal), abortSignal, atomic.timeoutUpMs);
   // A wait that arrived has let go of the supervisor already; aborting costs an exception object.
@@ -191,8 +192,10 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
     // is not started and the stage-2 policy applies, rather than the boot waiting forever.
     return { ok: false, reason: `its run script ${atomic.longrun.runPath} cannot be executed (${supervisor.status.spawnError ?? 'error'}, see above)` };
   }
-  if (arrived && supervisor.status.state !== 'failed') return OK;
-  if (abortSignal.aborted && supervisor.status.state !== 'failed') {
+  // Left as it is, failed: its status says so rather than down.
+  if (failedForGood(supervisor.status)) return { ok: false, reason: 'its finish script exited 125 (permanent failure)' };
+  if (arrived) return OK;
+  if (abortSignal.aborted) {
     // S6_CMD_WAIT_FOR_SERVICES_MAXTIME (or the stop) ends the wait, not the start, as s6-rc -t
     // leaves the transitions under way: a slow first start (a migration, a paused container)
     // becomes ready afterwards instead of being killed. A stop takes it down with the rest.
@@ -200,8 +203,6 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   }
   // As s6-rc: a longrun that did not come up within its timeout-up is taken down again.
   supervisor.down();
-  if (supervisor.status.state === 'failed') return { ok: false, reason: 'its finish script exited 125 (permanent failure)' };
-  if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
   const what = waitReady ? 'ready (a newline on its notification-fd)' : 'up';
   return { ok: false, reason: `it was not ${what} after ${atomic.timeoutUpMs} ms (timeout-up)` };
 }

@@ -5,7 +5,7 @@ import type { LongrunDefinition } from '../model/service.js';
 import type { Reporter } from '../log/reporter.js';
 import type { Clock } from '../supervise/clock.js';
 import type { ServiceExit } from '../supervise/exit.js';
-import { cannotStart, PERMANENT_FAILURE_EXIT, runsOn, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
+import { cannotStart, failedForGood, PERMANENT_FAILURE_EXIT, runsOn, type ScriptArguments, SPAWN_RETRY_MS, type ServiceStatus, ServiceSupervisor, type SupervisorEvent } from '../supervise/supervisor.js';
 import { createPipe } from '../sys/ffi/descriptors.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';
 import { errorMessage } from '../errors.js';
@@ -121,7 +121,7 @@ export class ServiceSet {
     // Failed for good, or its run script cannot be executed: waiting longer would not help.
     const isUp = (status: ServiceStatus): boolean => {
       if (status.ready) seenReady.add(status.name);
-      return status.ready || status.state === 'failed' || cannotStart(status);
+      return status.ready || failedForGood(status) || cannotStart(status);
     };
     const pending = await this.#waitForEach(names, isUp, abortSignal, timeoutMs);
     return pending.filter((supervisor) => !supervisor.status.ready && !seenReady.has(supervisor.name)).map((supervisor) => supervisor.name);

@@ -102,6 +102,14 @@ export function cannotStart(status: ServiceStatus): boolean {
 }
 
 /**
+ * Whether its finish script exited 125 and no new start is under way: the state stays 'failed'
+ * from an up() until that start is heard of, and whatever waits for it waits for that.
+ */
+export function failedForGood(status: ServiceStatus): boolean {
+  return status.state === 'failed' && !status.spawning;
+}
+
+/**
  * Whether the run process is there and not being stopped: what s6-rc counts as up. A run that
  * is no longer to be restarted (s6-svc -O) still is, until it ends.
  */

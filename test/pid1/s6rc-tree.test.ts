@@ -388,6 +388,31 @@ describe('a service that fails at boot', { skip }, () => {
   });
 });
 
+describe('a longrun that failed for good', { skip }, () => {
+  it('is brought up again by s6-rc -u change, which waits for the new run rather than judging the old failure', async () => {
+    // The first run ends after the throttle (a start from 'failed' then goes out at once) and
+    // its finish script says 125; the later runs stay up.
+    const root = rcTree({
+      ...longrun('svc-once-failed', 'stamp start\nif [ ! -e "$STATE/failed-once" ]; then : > "$STATE/failed-once"; sleep 0.5; exit 7; fi\nexec sleep 1000\n', [], {
+        finish: { content: '#!/bin/sh\n[ "$1" = 7 ] && { : > "$STATE/finished"; exit 125; }\nexit 0\n', mode: 0o755 },
+      }),
+    });
+    const state = tempDir('steward-state-');
+    const cmd = stampingCmd(state, `i=0; until [ -e "$STATE/finished" ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done
+sleep 0.3
+s6-rc -u change svc-once-failed; echo "change=$?"
+s6-svstat -o up,pid /run/service/svc-once-failed`);
+    const result = await container(root, state, cmd, { STATE: state });
+    const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
+    assert.equal(result.code, 0, details);
+    assert.match(result.output, /service svc-once-failed: warning: finish script exited 125/, details);
+    assert.equal(lastValue(result.output, 'change'), '0', details);
+    assert.equal(result.timeline.count('svc-once-failed', 'start'), 2, details);
+    assert.match(result.output, /^true \d+$/m, details);
+    assert.doesNotMatch(result.output, /unable to start service svc-once-failed/, details);
+  });
+});
+
 describe("the looks at the longruns' run scripts", { skip }, () => {
   it('are said once the starts have gone out and settled, before the container stops however soon its CMD ends; with broken definitions, with the rest', { timeout: 60_000 }, async () => {
     // A warning only: the program is called on a path the script never takes, so the service runs.
