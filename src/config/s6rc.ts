@@ -284,7 +284,10 @@ function readLongrun(
   if (names.has('down-signal')) {
     const text = readValueFile(join(dir, 'down-signal'), diagnostics) ?? '';
     const parsed = parseSignal(text);
-    if (parsed === undefined) diagnostics.push(error(`${JSON.stringify(text)} is not a signal`, join(dir, 'down-signal'), 'Write a signal name such as SIGTERM; using SIGTERM', 1));
+    // s6-rc-compile copies down-signal without reading it, and s6-supervise warns and uses SIGTERM:
+    // the image boots under s6-overlay, so it does here. (The number files, read by s6-rc-compile,
+    // stop the compile there, and are errors here.)
+    if (parsed === undefined) diagnostics.push({ ...error(`${JSON.stringify(text)} is not a signal`, join(dir, 'down-signal'), 'Write a signal name such as SIGTERM; using SIGTERM', 1), severity: 'warning' });
     else downSignal = parsed;
   }
   const producerFor = names.has('producer-for') ? (readValueFile(join(dir, 'producer-for'), diagnostics) ?? '').trim() || null : null;

@@ -189,6 +189,18 @@ describe('compile-time errors, each naming its file', () => {
     assert.ok(!result.graphErrors);
   });
 
+  it('a down-signal that is no signal is a warning and SIGTERM, as s6-supervise takes it; a number file that is no number is an error, as s6-rc-compile stops on it', () => {
+    const root = tree({ ...longrun('svc-web'), [`${RC}/svc-web/down-signal`]: 'FOO\n', ...longrun('svc-db'), [`${RC}/svc-db/timeout-kill`]: '5s\n', ...inUser('svc-web', 'svc-db') });
+    const result = compile(root);
+    const found = problems(result.diagnostics);
+    const about = (file: string): Problem | undefined => found.find((problem) => problem.path?.endsWith(file) === true);
+    assert.equal(about('svc-web/down-signal')?.severity, 'warning', JSON.stringify(found));
+    assert.match(about('svc-web/down-signal')?.message ?? '', /"FOO" is not a signal/);
+    assert.equal(about('svc-db/timeout-kill')?.severity, 'error', JSON.stringify(found));
+    const web = result.graph.atomics.get('svc-web');
+    assert.equal(web?.kind === 'longrun' ? web.longrun.downSignal : undefined, 'SIGTERM');
+  });
+
   it('a longrun keeps max-death-tally for its supervise/death_tally, 100 by default', () => {
     const root = tree({ ...longrun('svc-web'), [`${RC}/svc-web/max-death-tally`]: '5\n', ...longrun('svc-db'), ...inUser('svc-web', 'svc-db') });
     const { graph } = compile(root);
