@@ -14,7 +14,9 @@ export function baselineOf(supervisor: ServiceSupervisor): Baseline {
 
 /** Whether `status` meets the condition, in s6-svwait's terms. */
 export function meets(condition: WaitCondition, status: ServiceStatus, baseline: Baseline): boolean {
-  const running = status.state === 'starting' || status.state === 'up' || status.state === 'ready';
+  // Up as s6-svwait reads it: a run process is there, also while it is being stopped (s6-svstat
+  // says "up, want down"; an s6-svc -u then keeps it, and it is still up).
+  const running = status.pid !== null;
   switch (condition) {
     case 'up':
       return running;

@@ -1047,6 +1047,56 @@ s6-svstat -o nosuchfield /run/service/web; echo "bad_field=$?"
     expect(output, 'bad_field', '100');
   });
 
+  it("s6-svwait -u sees a run being stopped as up, s6-svc -x checks its directories, and s6-svstat's and s6-svwait's details are skarnet's", async () => {
+    const services = {
+      'services.d/stubborn/run': '#!/bin/sh\ntrap "" TERM\nexec sleep 1000\n',
+      'services.d/stubborn/down-signal': 'TERM\n',
+      'services.d/once/run': '#!/bin/sh\nexit 3\n',
+      'services.d/once/finish': '#!/bin/sh\nexit 125\n',
+      'services.d/once/down': '',
+      'services.d/once/notification-fd': '3\n',
+      'services.d/killed/run': '#!/bin/sh\nexec sleep 1000\n',
+    };
+    const { code, output } = await container(
+      services,
+      `
+mkdir /run/unsupervised
+s6-svwait -u -t 10000 /run/service/stubborn /run/service/killed
+s6-svc -d /run/service/stubborn
+sleep 0.3
+echo "stopping=$(s6-svstat /run/service/stubborn)"
+s6-svwait -u -t 1500 /run/service/stubborn; echo "wait_up_stopping=$?"
+s6-svc -u -wu -T 1500 /run/service/stubborn; echo "wu_stopping=$?"
+s6-svc -d /run/service/stubborn
+s6-svc -p /run/service/stubborn
+echo "paused=$(s6-svstat /run/service/stubborn)"
+s6-svc -x /run/service/nosuch; echo "x_missing=$?"
+s6-svc -x /run/unsupervised; echo "x_unsupervised=$?"
+s6-svc -x /run/service/killed; echo "x_up=$?"
+echo "first_of_two=$(s6-svstat -u /run/service/killed /run/service/nosuch) rc=$?"
+s6-svc -wD -Ok /run/service/killed
+echo "signal_n=$(s6-svstat -n -o signal,signum /run/service/killed)"
+echo "human_n=$(s6-svstat -n /run/service/killed)"
+s6-svwait -U -t 5000 /run/service/once 2> /run/svwait.err & sleep 0.2; s6-svc -o /run/service/once; wait $!; echo "permanent=$?"
+echo "permanent_said=$(cat /run/svwait.err)"
+s6-svc -k /run/service/stubborn
+`,
+    );
+    assert.equal(code, 0, output);
+    assert.match(value(output, 'stopping'), /^up \(pid \d+ pgid \d+\) \d+ seconds, want down$/);
+    expect(output, 'wait_up_stopping', '0');
+    expect(output, 'wu_stopping', '0');
+    assert.match(value(output, 'paused'), /^up \(pid \d+ pgid \d+\) \d+ seconds, paused, want down$/);
+    expect(output, 'x_missing', '111');
+    expect(output, 'x_unsupervised', '100');
+    expect(output, 'x_up', '0');
+    expect(output, 'first_of_two', 'true rc=0');
+    expect(output, 'signal_n', 'SIGKILL 9');
+    assert.match(value(output, 'human_n'), /^down \(signal 9\) \d+ seconds/);
+    expect(output, 'permanent', '1');
+    assert.match(value(output, 'permanent_said'), /^s6-svwait: fatal: some services reported permanent failure or their supervisor died: .*once/);
+  });
+
   it('s6-svc -p pauses the run (s6-svstat and steward status say so), -c continues it, and -d stops a paused run', async () => {
     const services = {
       'services.d/ticker/run': '#!/bin/sh\nwhile :; do date +%s%N > /run/tick; sleep 0.05; done\n',

@@ -39,15 +39,18 @@ export async function s6svc(args: readonly string[]): Promise<number> {
       if (letters !== undefined) letters += letter;
     }
   }
-  if (actions.length === 0 && wait === null) return 0;
   const missing = firstMissingDir(operands);
   if (missing !== null) {
     fatal('s6-svc', `unable to control ${missing.dir}: ${missing.reason}`);
     return S6_EXIT.system;
   }
+  // Nothing to do (-x, which Steward's supervisors need not obey, or no letter): the directories
+  // are still checked, as skarnet's s6-svc writes its letters to a supervisor that must be there.
   const request =
     actions.length === 0
-      ? { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs }
+      ? wait === null
+        ? { cmd: 'status', dirs: absoluteDirs(operands) }
+        : { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs }
       : { cmd: 'control', dirs: absoluteDirs(operands), actions, wait, timeoutMs };
   const call = await callForS6('s6-svc', request);
   if (call.ok) return 0;

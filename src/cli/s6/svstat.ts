@@ -14,7 +14,9 @@ const LETTER_FIELDS: Record<string, string> = { u: 'up', w: 'wantedup', N: 'norm
 /** s6-svstat: the human line, or the chosen fields separated by spaces. */
 export async function s6svstat(args: readonly string[], now = Date.now()): Promise<number> {
   const { options, operands } = getopt(args, 'uwNrpgesto:n');
-  if (operands.length !== 1) throw new UsageError('give exactly one service directory');
+  // More directories are ignored, as skarnet's s6-svstat reads the first alone.
+  if (operands.length === 0) throw new UsageError('give a service directory');
+  const dirs = operands.slice(0, 1);
   let fields: string[] = [];
   let numeric = false;
   for (const { letter, value } of options) {
@@ -24,11 +26,12 @@ export async function s6svstat(args: readonly string[], now = Date.now()): Promi
   }
   const unknown = fields.find((field) => !FIELDS.includes(field));
   if (unknown !== undefined) throw new UsageError(`unknown field ${unknown}`);
-  const call = await callForS6('s6-svstat', { cmd: 'status', dirs: absoluteDirs(operands) });
+  const call = await callForS6('s6-svstat', { cmd: 'status', dirs: absoluteDirs(dirs) });
   if (!call.ok) return call.error.code === 'ERR_UNKNOWN_SERVICE' || call.error.code === 'ERR_CONTROL_UNAVAILABLE' ? notSupervised(operands[0] ?? '') : exitForError('s6-svstat', call.error);
   const record = (call.result as { services: StatusRecord[] }).services[0];
   if (record === undefined) return notSupervised(operands[0] ?? '');
-  writeOut(`${fields.length === 0 ? humanLine(record, now, numeric) : fields.map((field) => fieldValue(field, record, now, numeric)).join(' ')}\n`);
+  // -n changes the human line alone: the signal field is a name, signum the number.
+  writeOut(`${fields.length === 0 ? humanLine(record, now, numeric) : fields.map((field) => fieldValue(field, record, now)).join(' ')}\n`);
   return 0;
 }
 
@@ -67,8 +70,8 @@ export function humanLine(record: StatusRecord, now: number, numeric: boolean): 
   if (isUp(record)) {
     parts.push(`up (pid ${record.pid} pgid ${record.pid}) ${since} seconds`);
     if (!record.normallyUp) parts.push('normally down');
-    if (!record.wantUp) parts.push('want down');
     if (record.paused) parts.push('paused');
+    if (!record.wantUp) parts.push('want down');
   } else {
     const exit = record.lastExit;
     // A service never started reads as exit code 0, as s6-supervise's fresh status file does.
@@ -83,7 +86,7 @@ export function humanLine(record: StatusRecord, now: number, numeric: boolean): 
   return parts.join(', ');
 }
 
-function fieldValue(field: string, record: StatusRecord, now: number, numeric: boolean): string {
+function fieldValue(field: string, record: StatusRecord, now: number): string {
   const exit = record.lastExit;
   const ready = readySince(record);
   switch (field) {
@@ -103,7 +106,7 @@ function fieldValue(field: string, record: StatusRecord, now: number, numeric: b
     case 'exitcode':
       return String(isUp(record) || (exit !== null && exit.signal !== null) ? -1 : (exit?.code ?? 0));
     case 'signal':
-      return !isUp(record) && exit?.signal != null ? signalText(exit.signal, numeric) : 'NA';
+      return !isUp(record) && exit?.signal != null ? exit.signal : 'NA';
     case 'signum':
       return !isUp(record) && exit?.signal != null ? String(signalNumber(exit.signal as NodeJS.Signals)) : '-1';
     case 'updownsince':

@@ -34,7 +34,11 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
     fatal('s6-svwait', 'timed out');
     return 99;
   }
-  if (call.error.code === 'ERR_PERMANENT_FAILURE') return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
+  if (call.error.code === 'ERR_PERMANENT_FAILURE') {
+    // skarnet's says it in these words, without naming them; the message names them.
+    fatal('s6-svwait', `some services reported permanent failure or their supervisor died: ${call.error.message}`);
+    return Math.min(98, ('names' in call.error ? call.error.names?.length : undefined) ?? 1);
+  }
   if (call.error.code === 'ERR_UNKNOWN_SERVICE') {
     // A directory left to the server above that is still not there once the boot is over.
     const absent = firstMissingDir(operands);
