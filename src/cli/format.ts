@@ -27,7 +27,7 @@ export function statusTable(services: readonly StatusRecord[], oneshots: readonl
     service.uptimeMs === null ? '-' : formatDuration(service.uptimeMs),
     String(service.restarts),
     // A run script that cannot be executed never exits: say why it does not run instead.
-    service.spawnError !== null && service.spawnError !== undefined && service.pid === null ? `cannot execute: ${service.spawnError}` : (service.lastExit?.description ?? '-'),
+    service.spawnError !== null && service.spawnError !== undefined && service.pid === null ? `${service.copyFailed === true ? 'cannot copy' : 'cannot execute'}: ${service.spawnError}` : (service.lastExit?.description ?? '-'),
     service.ready ? 'yes' : 'no',
     service.waitingFor.length === 0 ? '-' : service.waitingFor.join(','),
   ]);

@@ -50,7 +50,9 @@ export function notReady(target: ControlTarget, time: number): NotReadyReason[] 
     const reason =
       record.pid === null
         ? record.spawnError !== null
-          ? `its run script cannot be executed (${record.spawnError})`
+          ? record.copyFailed === true
+            ? `its copy into the runtime directory failed (${record.spawnError})`
+            : `its run script cannot be executed (${record.spawnError})`
           : `not running (${record.state}${record.lastExit === null ? '' : `, last ${record.lastExit.description}`})`
         : 'running, not ready yet';
     reasons.push({ name: record.name, state: record.state, reason });

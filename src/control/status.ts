@@ -28,6 +28,8 @@ export interface StatusRecord {
   readonly dir: string;
   /** Why the run script could not be executed at the last start (an errno code such as EACCES); null once it was. */
   readonly spawnError: string | null;
+  /** spawnError came from copying the service into /run, not from its run script (absent from older Stewards). */
+  readonly copyFailed?: boolean;
   /** Stopped by SIGSTOP (s6-svc -p, steward signal STOP) and not continued since. */
   readonly paused: boolean;
 }
@@ -62,6 +64,7 @@ export function statusRecord(target: ControlTarget, supervisor: ServiceSuperviso
     waitingFor: target.dependenciesOf(status.name).filter((name) => !(target.dependencyUp?.(name) ?? target.supervisors.get(name)?.status.ready === true)),
     dir: supervisor.definition.liveDir,
     spawnError: status.spawnError,
+    copyFailed: status.copyFailed,
     paused: status.paused,
   };
 }

@@ -48,8 +48,10 @@ function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
 export function whyHopeless(supervisors: readonly ServiceSupervisor[], names: readonly string[]): string {
   return names
     .map((name) => {
-      const spawnError = supervisors.find((supervisor) => supervisor.name === name)?.status.spawnError ?? null;
-      return spawnError === null ? `${name} (failed for good: its finish exited 125)` : `${name} (its run script cannot be executed: ${spawnError})`;
+      const status = supervisors.find((supervisor) => supervisor.name === name)?.status;
+      const spawnError = status?.spawnError ?? null;
+      if (spawnError === null) return `${name} (failed for good: its finish exited 125)`;
+      return status?.copyFailed === true ? `${name} (its copy into the runtime directory failed: ${spawnError})` : `${name} (its run script cannot be executed: ${spawnError})`;
     })
     .join(', ');
 }

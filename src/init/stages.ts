@@ -73,20 +73,27 @@ function startLegacy(context: InitContext, services: ServiceSet, definition: Lon
   };
   try {
     install();
-  } catch {
+  } catch (error) {
+    const both = [name, definition.loggerName].flatMap((each) => services.supervisors.get(each ?? '') ?? []);
     let copied = false;
     const again = (): void => {
       if (copied) return;
       try {
         removeIfPresent(definition.liveDir);
         install();
-      } catch (error) {
-        throw copyFailure(context.layout, definition.sourceDir, definition.liveDir, error);
+      } catch (failure) {
+        throw copyFailure(context.layout, definition.sourceDir, definition.liveDir, failure);
       }
       copied = true;
+      // The other one's failed start waits no longer for its retry (the one copying is starting).
+      for (const supervisor of both) supervisor.retryFailedStart();
     };
-    // The logger starts first: whichever of the two starts first copies them both.
-    for (const each of [name, definition.loggerName]) if (each !== null) services.supervisors.get(each)?.setInstallStep(again);
+    // Whichever of the two starts first copies them both; its failure is said then. Neither
+    // starts now (down files): said here, or nothing would tell of it before a steward start.
+    for (const supervisor of both) supervisor.setInstallStep(again);
+    if (both.every((supervisor) => supervisor.definition.startsDown)) {
+      context.reporter.error('services-up', `${copyFailure(context.layout, definition.sourceDir, definition.liveDir, error).message}; it is copied again when it is started (steward start ${name})`);
+    }
   }
   const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
   context.reporter.info('services-up', `starting legacy longrun ${name}${readiness}`);
@@ -196,7 +203,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (unstartable.length > 0) {
         context.reporter.warn(
           'services-up',
-          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): ${unstartable.length === 1 ? 'its run script' : 'their run scripts'} cannot be executed (see above); each start is tried again every ${SPAWN_RETRY_MS / 1000} s, from the copy under ${context.layout.s6Dir}`,
+          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): ${unstartable.length === 1 ? 'it' : 'they'} cannot be started (see above); each start is tried again every ${SPAWN_RETRY_MS / 1000} s, from the copy under ${context.layout.s6Dir}`,
         );
       }
       const notUp = waitedFor.filter((name) => !unstartable.includes(name));

@@ -88,6 +88,8 @@ export interface ServiceStatus {
   readonly lastExit: ServiceExit | null;
   /** Why the last start could not run the run script (EACCES, ENOENT...); null once one did. */
   readonly spawnError: string | null;
+  /** That error came from copying the service into /run (see setInstallStep), not from its run script. */
+  readonly copyFailed: boolean;
   /** Stopped with SIGSTOP (s6-svc -p) and not continued since; s6-svstat says "paused". */
   readonly paused: boolean;
 }
@@ -136,6 +138,7 @@ export class ServiceSupervisor {
   #starts = 0;
   #lastExit: ServiceExit | null = null;
   #spawnError: string | null = null;
+  #copyFailed = false;
   #paused = false;
   #finishScriptsOff = false;
   #firstStart: { spawnedAt: number | null; readyAt: number | null } = { spawnedAt: null, readyAt: null };
@@ -195,6 +198,7 @@ export class ServiceSupervisor {
       runStartedAt: this.#pid === null ? null : this.#lastSpawnAt,
       lastExit: this.#lastExit,
       spawnError: this.#spawnError,
+      copyFailed: this.#spawnError !== null && this.#copyFailed,
       paused: this.#paused && this.#pid !== null,
     };
   }
@@ -233,6 +237,16 @@ export class ServiceSupervisor {
    */
   setInstallStep(step: (() => void) | null): void {
     this.#installStep = step;
+  }
+
+  /**
+   * A start that failed and waits for its retry is tried now, if the service is still wanted up:
+   * what it waited for is there (the copy a logger's start has just made for its service too).
+   */
+  retryFailedStart(): void {
+    if (!this.#wantUp || this.#state !== 'backoff' || this.#spawnError === null || this.#spawning) return;
+    this.#clearTimer();
+    this.#spawnRun();
   }
 
   #hearPendingControl(): void {
@@ -530,6 +544,7 @@ export class ServiceSupervisor {
     this.#spawning = false;
     this.#stopWhenSpawned = false;
     this.#spawnError = error.code ?? error.message;
+    this.#copyFailed = installing;
     this.#emit(installing ? { type: 'spawn-error', path: this.definition.liveDir, error, installing } : { type: 'spawn-error', path: this.definition.runPath, error });
     if (!this.#wantUp) {
       // Stopped while the start was under way (from backoff, down() already went to down).
@@ -557,7 +572,10 @@ export class ServiceSupervisor {
     const now = this.clock.now();
     if (this.#signalledAt !== null && now - this.#signalledAt <= SIGNALLED_EXIT_MS) return true;
     const reload = this.#reloadSignalled;
-    return reload !== null && now - reload.at <= SIGNALLED_EXIT_MS && termination.signal === reload.signal;
+    if (reload === null || now - reload.at > SIGNALLED_EXIT_MS) return false;
+    // A wrapper that forwards signals (tini, dumb-init, a shell's trap and wait) tells its
+    // child's death by that signal as 128 + its number.
+    return termination.signal === reload.signal || termination.code === 128 + signalNumber(reload.signal);
   }
 
   #onRunExit(termination: Termination, startedAt: number): void {

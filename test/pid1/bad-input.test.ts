@@ -147,6 +147,9 @@ test('a services.d copy that fails for want of room is made again once there is 
     'cont-init.d/10-fill': '#!/bin/sh\nmount -t tmpfs -o size=64k tmpfs /run/s6/legacy-services && dd if=/dev/zero of=/run/s6/legacy-services/filler bs=4k 2>/dev/null; exit 0\n',
     'services.d/web/run': '#!/bin/sh\necho web-up\nexec sleep 1000\n',
     'services.d/web/log/run': '#!/bin/sh\nwhile read -r line; do echo "logged: $line"; done\n',
+    // Not started at boot: its copy's failure is said all the same.
+    'services.d/idle/run': '#!/bin/sh\nexec sleep 1000\n',
+    'services.d/idle/down': '',
   });
   const run = startInit({
     privateRun: true,
@@ -160,6 +163,7 @@ test('a services.d copy that fails for want of room is made again once there is 
   assert.equal(code, 0, run.output());
   assert.match(run.output(), /service web: error: cannot copy \S+\/services\.d\/web to \/run\/s6\/legacy-services\/web: ENOSPC \(its file system is full\)\. Give \/run more room .*; retrying in 10 seconds \(or at once on steward start web\)/);
   assert.doesNotMatch(run.output(), /cannot execute/);
+  assert.match(run.output(), /services-up: error: cannot copy \S+\/services\.d\/idle to \/run\/s6\/legacy-services\/idle: ENOSPC .*; it is copied again when it is started \(steward start idle\)/);
 });
 
 test('a runtime directory on a read-only file system is named as such, with what to do', { skip: !isRoot && 'needs root for a mount namespace' }, () => {

@@ -7,7 +7,8 @@ import { dispatch } from '../../src/control/dispatch.js';
 import { parseHttpAddress } from '../../src/control/http.js';
 import { notReady } from '../../src/control/readiness.js';
 import type { ControlErrorBody, RcTransition, Response } from '../../src/control/protocol.js';
-import type { StatusRecord } from '../../src/control/status.js';
+import { statusRecord, type StatusRecord } from '../../src/control/status.js';
+import { statusTable } from '../../src/cli/format.js';
 import type { RcOperations } from '../../src/control/target.js';
 import { settle } from '../helpers/fake-port.js';
 import { fakeTarget, type FakeServiceSpec, type FakeTarget } from '../helpers/fake-target.js';
@@ -684,6 +685,21 @@ describe('readiness reasons', () => {
     fake.supervisor('broken').up();
     await settle();
     assert.deepEqual(notReady(fake.target, fake.clock.now()), []);
+  });
+});
+
+describe('a service whose copy into the runtime directory failed', () => {
+  it('is said as such by readiness, a wait and the status table, not as a run script that cannot be executed', async () => {
+    const fake = setup([{ name: 'web' }]);
+    fake.supervisor('web').setInstallStep(() => {
+      throw Object.assign(new Error('cannot copy: ENOSPC'), { code: 'ENOSPC' });
+    });
+    const failed = error(await dispatch({ cmd: 'control', names: ['web'], actions: ['up'], wait: 'up', timeoutMs: 0 }, fake.context()));
+    assert.match(failed.message, /will not come up: web \(its copy into the runtime directory failed: ENOSPC\)/);
+    assert.deepEqual(notReady(fake.target, fake.clock.now()), [{ name: 'web', state: 'backoff', reason: 'its copy into the runtime directory failed (ENOSPC)' }]);
+    const record = statusRecord(fake.target, fake.supervisor('web'), fake.clock.now());
+    assert.equal(record.copyFailed, true);
+    assert.match(statusTable([record]), /cannot copy: ENOSPC/);
   });
 });
 

@@ -530,6 +530,13 @@ describe('ServiceSupervisor: stopping', () => {
     port.exit(pid, { signal: 'SIGKILL' });
     assert.equal(supervisor.status.lastExit?.requested, false);
 
+    // A wrapper that forwards it (tini, a shell's trap and wait) exits 128 + its number.
+    clock.advance(1000);
+    pid = port.last.pid;
+    supervisor.signal('SIGHUP');
+    port.exit(pid, { code: 129 });
+    assert.equal(supervisor.status.lastExit?.requested, true);
+
     // A stop signal sent before the reload still counts: its exit was asked for.
     clock.advance(1000);
     pid = port.last.pid;
@@ -620,6 +627,24 @@ describe('ServiceSupervisor: spawn errors', () => {
     await settle();
     assert.equal(tries, 3);
     assert.equal(port.attempts.length, 2);
+  });
+
+  it('retryFailedStart tries a failed start now rather than at its retry, only while it is wanted up', async () => {
+    const { clock, port, supervisor } = harness();
+    port.failNextSpawn('EACCES');
+    supervisor.up();
+    await settle();
+    assert.equal(supervisor.state, 'backoff');
+    supervisor.retryFailedStart();
+    assert.equal(port.attempts.length, 2);
+    assert.equal(supervisor.state, 'up');
+    // Not wanted up, or not waiting for a retry: nothing.
+    supervisor.down();
+    port.exit(port.last.pid, { signal: 'SIGTERM' });
+    clock.advance(1000);
+    supervisor.retryFailedStart();
+    assert.equal(port.attempts.length, 2);
+    assert.equal(supervisor.state, 'down');
   });
 
   it('handles a spawn error reported synchronously the same way', () => {
