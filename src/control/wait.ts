@@ -44,6 +44,18 @@ function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
   return failedForGood(status) || cannotStart(status);
 }
 
+/** A condition in words, for a message: "not restarted and ready after 5000 ms". */
+export function conditionWords(condition: WaitCondition): string {
+  switch (condition) {
+    case 'finished':
+      return 'down with its finish script done';
+    case 'restarted-ready':
+      return 'restarted and ready';
+    default:
+      return condition;
+  }
+}
+
 /** Why the services a wait gave up on will not get there, for the message. */
 export function whyHopeless(supervisors: readonly ServiceSupervisor[], names: readonly string[]): string {
   return names

@@ -1644,6 +1644,28 @@ echo "bundle_status=$(${steward} status user | grep -c '^api ')"
     expect(output, 'bundle_status', '1');
   });
 
+  it('steward start on a longrun the graph has down fails within its timeout-up, as s6-rc -u change, rather than after --timeout', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const { output } = await container(
+      {
+        ...rcd('never-ready', { type: 'longrun\n', 'notification-fd': '3\n', 'timeout-up': '800\n', run: '#!/bin/sh\nexec sleep 1000\n' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/never-ready': '' }),
+      },
+      `
+${steward} start never-ready --timeout 60000 2> /run/start.err; echo "start=$?"
+echo "said=$(cat /run/start.err)"
+${steward} restart never-ready --timeout 300 2> /run/restart.err; echo "restart=$?"
+echo "restart_said=$(cat /run/restart.err)"
+`,
+      { env: { S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' } },
+    );
+    expect(output, 'start', '1');
+    assert.match(value(output, 'said'), /steward start: unable to start never-ready: it was not ready \(a newline on its notification-fd\) after 800 ms \(timeout-up\)/);
+    // A condition said in words, not by its internal name.
+    assert.match(value(output, 'restart_said'), /^steward restart: not restarted and ready after 300 ms: never-ready$/);
+    assert.doesNotMatch(output, /restarted-ready/);
+  });
+
   it('a longrun still starting when S6_CMD_WAIT_FOR_SERVICES_MAXTIME runs out goes on starting, as s6-rc -t leaves it, and becomes ready', async () => {
     const services = {
       ...rcd('slow', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1.5\necho >&3\nexec sleep 1000\n' }),

@@ -7,9 +7,10 @@ import { parseSignal } from '../../sys/signals.js';
 import { failure, success, type Action, type Request, type Response, type StateAction } from '../protocol.js';
 import { resolveTargets } from '../resolve.js';
 import { statusRecord } from '../status.js';
-import { baselineOf, waitForCondition, whyHopeless } from '../wait.js';
+import { baselineOf, conditionWords, waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
 import { controlGraphNames, graphOnlyNames } from './graph-names.js';
+import type { RcOperations } from '../target.js';
 import { bootingFailure } from './rc.js';
 import { refusedSignal } from './refused-signal.js';
 
@@ -76,7 +77,7 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
       return failure('ERR_PERMANENT_FAILURE', `will not come up: ${whyHopeless(supervisors, outcome.failed)}`, { names: outcome.failed });
     }
     if (outcome.pending.length > 0) {
-      return failure('ERR_TIMEOUT', `not ${request.wait} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
+      return failure('ERR_TIMEOUT', `not ${conditionWords(request.wait)} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
     }
   }
   const now = context.now();
@@ -172,18 +173,33 @@ function startDependencies(request: Extract<Request, { cmd: 'control' }>, superv
   // Its own start is what the request's wait (or --no-wait) is about, so it is not waited for here.
   const upInGraph = request.actions.includes('up') && context.target.booted?.() !== false ? new Set(rc.list([], true)) : undefined;
   const downInGraph = upInGraph === undefined ? [] : inGraph.map((supervisor) => supervisor.name).filter((name) => !upInGraph.has(name) && !waiting.includes(name));
+  let ownChange: Promise<Response | undefined> | undefined;
   if (downInGraph.length > 0) {
     // Not the client's signal: the change is carried out even once a --no-wait client has gone,
-    // within the request's time, as s6-rc -t bounds its hold on the other changes.
-    rc.change('up', downInGraph, request.timeoutMs, new AbortController().signal).then(
-      () => undefined,
-      () => undefined,
-    );
+    // within the request's time, as s6-rc -t bounds its hold on the other changes. A client that
+    // waits hears how it went: it fails as s6-rc -u change fails, within the longrun's
+    // timeout-up (taken down again then), rather than after the client's whole --timeout.
+    const change = rc.change('up', downInGraph, request.timeoutMs, new AbortController().signal);
+    if (request.wait === null) change.then(() => undefined, () => undefined);
+    else ownChange = change.then((outcome) => changeFailure(outcome, downInGraph, request.timeoutMs), () => undefined);
   }
-  if (waiting.length === 0) return undefined;
-  return rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
-    if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
-    if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring up what ${waiting.join(', ')} depends on: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
-    return undefined;
-  });
+  const dependencies =
+    waiting.length === 0
+      ? undefined
+      : rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
+          if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
+          if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring up what ${waiting.join(', ')} depends on: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
+          return undefined;
+        });
+  if (ownChange === undefined) return dependencies;
+  if (dependencies === undefined) return ownChange;
+  return Promise.all([ownChange, dependencies]).then((failures) => failures.find((each) => each !== undefined));
+}
+
+/** How a change that brought up the named longruns went, as a failure, or undefined when it did. */
+function changeFailure(outcome: Awaited<ReturnType<RcOperations['change']>>, names: readonly string[], timeoutMs: number): Response | undefined {
+  if (outcome.timedOut) return failure('ERR_TIMEOUT', `not up after ${timeoutMs} ms: ${names.join(', ')}`, { names: outcome.failed });
+  if (outcome.failed.length === 0) return undefined;
+  const reasons = outcome.transitions.filter((step) => step.event === 'failed').map((step) => `${step.name}: ${step.reason ?? 'it failed'}`);
+  return failure('ERR_PERMANENT_FAILURE', `unable to start ${reasons.length > 0 ? reasons.join('; ') : outcome.failed.join(', ')}`, { names: outcome.failed });
 }

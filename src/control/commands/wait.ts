@@ -2,7 +2,7 @@ import { raceWithLimits } from '../../util/race.js';
 import { failure, success, type ControlErrorBody, type Request, type Response } from '../protocol.js';
 import { resolveTargets, serviceNameOfDir } from '../resolve.js';
 import type { ServiceSupervisor } from '../../supervise/supervisor.js';
-import { waitForCondition, whyHopeless } from '../wait.js';
+import { conditionWords, waitForCondition, whyHopeless } from '../wait.js';
 import type { CommandContext } from './context.js';
 
 /** Waits until services reach a state, as s6-svwait. */
@@ -23,7 +23,7 @@ export async function handleWait(request: Extract<Request, { cmd: 'wait' }>, con
   if (outcome.failed.length > 0) {
     return failure('ERR_PERMANENT_FAILURE', `will not come up: ${whyHopeless(supervisors, outcome.failed)}`, { names: outcome.failed });
   }
-  return failure('ERR_TIMEOUT', `not ${request.condition} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
+  return failure('ERR_TIMEOUT', `not ${conditionWords(request.condition)} after ${request.timeoutMs} ms: ${outcome.pending.join(', ')}`, { names: outcome.pending });
 }
 
 /**
