@@ -618,7 +618,7 @@ describe('dispatch: rc', () => {
     assert.match(mixed.message, /separate calls: user is in the graph/);
     // Signals and the down file are the longruns'.
     const signal = error(await dispatch({ cmd: 'control', names: ['user'], actions: ['signal:HUP'] }, fake.context()));
-    assert.match(signal.message, /user is an s6-rc oneshot or bundle: only start, stop and restart apply, not signal:HUP/);
+    assert.match(signal.message, /user is an s6-rc oneshot or bundle: only start, stop, restart and once apply, not signal:HUP/);
     assert.equal(calls.length, 4);
   });
 

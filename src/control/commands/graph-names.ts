@@ -26,8 +26,8 @@ export async function controlGraphNames(
 ): Promise<Response> {
   const unsupported = request.actions.find((action) => !GRAPH_ACTIONS.has(action));
   if (unsupported !== undefined) {
-    return failure('ERR_BAD_REQUEST', `${names.join(', ')} ${names.length > 1 ? 'are s6-rc oneshots or bundles' : 'is an s6-rc oneshot or bundle'}: only start, stop and restart apply, not ${unsupported}`, {
-      hint: 'Signals, once and the down file apply to longruns; a oneshot runs its up script when started and its down script when stopped',
+    return failure('ERR_BAD_REQUEST', `${names.join(', ')} ${names.length > 1 ? 'are s6-rc oneshots or bundles' : 'is an s6-rc oneshot or bundle'}: only start, stop, restart and once apply, not ${unsupported}`, {
+      hint: 'Signals and the down file apply to longruns; a oneshot runs its up script when started and its down script when stopped',
       names,
     });
   }
