@@ -59,7 +59,10 @@ export function inspectExecutable(
         (stat.mode & 0o111) === 0
           ? failure(path, `the ${role} is not executable`, `Run chmod +x ${path} (in a Dockerfile: RUN chmod +x ${path})`)
           : failure(path, `the ${role} cannot be executed by uid ${currentIdentity().uid}: ${describeOwnership(stat)}`, `Run chmod 755 ${path}, or chown it to the user the container runs as`);
-      return [options.modeMayChangeAtBoot === true ? untilItRuns(found) : found];
+      const problem = options.modeMayChangeAtBoot === true ? untilItRuns(found) : found;
+      // Its content's problems too (CRLF line endings, no shebang), all at once rather than
+      // one more after each fix, when it can be read.
+      return permits(stat, 0o4) ? [problem, ...inspectContent(path, role, options.shellFallback === true, options.notificationFdFile)] : [problem];
     }
   }
   // A script is read by its interpreter: execute without read (0711, not its owner) fails for

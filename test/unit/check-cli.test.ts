@@ -99,6 +99,15 @@ describe('steward check', () => {
     assert.match(result.stdout, /1 services.d service, .*: 1 error, 0 warnings/);
   });
 
+  it('names every problem of one script at once: not executable and CRLF line endings', () => {
+    const root = tree({ 'services.d/web/run': { content: '#!/bin/sh\r\nexec true\r\n', mode: 0o644 } });
+    const run = join(root, 'services.d/web/run');
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.ok(result.stdout.includes(`error: ${run}: the run script of service web is not executable`), result.stdout);
+    assert.ok(result.stdout.includes(`error: ${run}:1: the run script of service web has Windows (CRLF) line endings`), result.stdout);
+  });
+
   it('names a script with CRLF line endings, at line 1', () => {
     const root = tree({ 'cont-init.d/10-setup': { content: '#!/bin/sh\r\necho hi\r\n', mode: 0o755 } });
     const file = join(root, 'cont-init.d/10-setup');
