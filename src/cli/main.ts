@@ -36,7 +36,8 @@ function usage(): string {
     'Usage: steward <command> [options]',
     '',
     'Commands:',
-    ...commands.map((command) => `  ${command.usage.padEnd(34)} ${command.summary}`),
+    // A usage longer than the column gets its summary on the next line, under the others'.
+    ...commands.map((command) => (command.usage.length <= 34 ? `  ${command.usage.padEnd(34)} ${command.summary}` : `  ${command.usage}\n  ${''.padEnd(34)} ${command.summary}`)),
     '',
     'Options:',
     '  --help, -h                         show this help',
@@ -60,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = commands.find((candidate) => candidate.name === name);
   if (command === undefined) {
     const suggestion = nearest(name, commands.map((candidate) => candidate.name));
-    writeErr(`steward: unknown command ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} Run steward --help for the list\n`);
+    writeErr(`steward: unknown command ${JSON.stringify(name)}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}${suggestion === undefined ? '.' : ''} Run steward --help for the list\n`);
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -93,10 +93,12 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
   const first = unknown[0] ?? '';
   const suggestion = nearest(basename(first), known);
   const list = known.length === 0 ? 'there are no services' : `known services: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}`;
+  // During the boot, services.d is read only once cont-init.d is done: its services are not known yet.
+  const booting = target.booted?.() === false ? '; the boot is not over, and services.d is read once cont-init.d is done (steward wait NAME waits for one of its services)' : '';
   return {
     code: 'ERR_UNKNOWN_SERVICE',
     message: `unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
-    hint: suggestion === undefined ? list : `did you mean ${suggestion}? (${list})`,
+    hint: `${suggestion === undefined ? list : `did you mean ${suggestion}? (${list})`}${booting}`,
     names: unknown,
   };
 }

@@ -560,6 +560,19 @@ describe('without a running Steward', () => {
   it('an unknown command exits 2 and suggests the nearest one', async () => {
     const result = await steward('/nonexistent', ['stauts']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /unknown command "stauts"; did you mean status\?/);
+    assert.match(result.stderr, /unknown command "stauts"; did you mean status\? Run steward --help for the list/);
+    const far = await steward('/nonexistent', ['bogus']);
+    assert.equal(far.code, 2);
+    assert.match(far.stderr, /^steward: unknown command "bogus"\. Run steward --help for the list$/m);
+  });
+
+  it('--help keeps the summaries in one column: a long usage has its summary on the next line', async () => {
+    const result = await steward('/nonexistent', ['--help']);
+    assert.equal(result.code, 0);
+    const lines = result.stdout.split('\n');
+    const start = lines.findIndex((line) => line.startsWith('  start NAME...'));
+    assert.equal(lines[start], '  start NAME... [--no-wait] [--timeout MS]');
+    assert.match(lines[start + 1] ?? '', /^ {37}start services and keep them up$/);
+    assert.match(result.stdout, /^ {2}status \[NAME\.\.\.\] \[--json\] +show every service/m);
   });
 });

@@ -138,6 +138,11 @@ describe('steward install', () => {
     // Running it again is harmless.
     const second = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', root]);
     assert.equal(second.code, 0, second.stderr);
+    // A root that is not there (a typo) is refused, not made.
+    const typo = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', join(root, 'no-such-root')]);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /--root \S+\/no-such-root is not a directory/);
+    assert.ok(!existsSync(join(root, 'no-such-root')), 'the mistyped root was made');
     assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
   });
 

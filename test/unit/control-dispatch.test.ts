@@ -187,6 +187,14 @@ describe('dispatch: status', () => {
     assert.equal(body.hint, 'did you mean nginx? (known services: nginx, php-fpm)');
   });
 
+  it('says during the boot that services.d is not read yet, and how to wait for one of its services', async () => {
+    const fake = setup([]);
+    Object.assign(fake.target, { booted: () => false });
+    const body = error(await dispatch({ cmd: 'status', names: ['web'] }, fake.context()));
+    assert.equal(body.code, 'ERR_UNKNOWN_SERVICE');
+    assert.match(body.hint ?? '', /there are no services; the boot is not over, and services\.d is read once cont-init\.d is done \(steward wait NAME waits for one of its services\)/);
+  });
+
   it('lists the known services, without a guess, when no name is close', async () => {
     const fake = setup([{ name: 'nginx' }]);
     const body = error(await dispatch({ cmd: 'status', dirs: ['/run/service/postgres'] }, fake.context()));

@@ -1,6 +1,9 @@
 import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+
+import { StewardError } from '../../errors.js';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
+import { isDirectory } from '../../config/scan.js';
 import { imageLacks, type ImageLack } from '../../init/image-requirements.js';
 import { commandLinks, imageToolLinks, placeLink, replacedByInstall } from '../../init/shims.js';
 import { findExecutable } from '../../sys/which.js';
@@ -41,6 +44,8 @@ export const installCommand: Command = {
     const { flags, values, positional } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
     refuseWords('install', positional, 'To install into an image root, give it with --root DIR; without --root, steward install writes into /');
     const root = resolve(values.get('root') ?? '/');
+    // A root file system being built is there already: a typo must not make a new tree.
+    if (!isDirectory(root)) throw new StewardError('ERR_USAGE', `steward install: --root ${root} is not a directory`, { hint: 'Give the root file system being built (it holds etc/ and usr/), or run steward install without --root in the image itself' });
     const packageDir = packageRoot();
     // Building a root file system with Steward inside it: the links lead where Steward will be
     // once DIR is the image's /, not where this machine has it now.
