@@ -67,6 +67,11 @@ function safeRealpath(path: string): string {
   }
 }
 
+/** A name as given, quoted when it is empty or holds blanks or control characters (one line per message). */
+function shownName(name: string): string {
+  return /^[\x21-\x7e]+$/u.test(name) ? name : JSON.stringify(name);
+}
+
 export function unknownServices(target: ControlTarget, unknown: readonly string[]): ControlErrorBody {
   // Names s6-rc knows but no supervisor has: oneshots and bundles, which have no process.
   const inGraph = target.rc === undefined ? [] : unknown.filter((name) => target.rc?.unknown([name]).length === 0);
@@ -97,7 +102,7 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
   const booting = target.booted?.() === false ? '; the boot is not over, and services.d is read once cont-init.d is done (steward wait NAME waits for one of its services)' : '';
   return {
     code: 'ERR_UNKNOWN_SERVICE',
-    message: `unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+    message: `unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.map(shownName).join(', ')}`,
     hint: `${suggestion === undefined ? list : `did you mean ${suggestion}? (${list})`}${booting}`,
     names: unknown,
   };

@@ -185,6 +185,9 @@ describe('dispatch: status', () => {
     assert.equal(body.message, 'unknown service: ngnix');
     assert.deepEqual(body.names, ['ngnix']);
     assert.equal(body.hint, 'did you mean nginx? (known services: nginx, php-fpm)');
+    // A name with a line break or a blank is quoted: the message stays one line.
+    const odd = error(await dispatch({ cmd: 'status', names: ['web\nx', 'my web'] }, fake.context()));
+    assert.equal(odd.message, 'unknown services: "web\\nx", "my web"');
   });
 
   it('says during the boot that services.d is not read yet, and how to wait for one of its services', async () => {

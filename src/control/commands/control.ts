@@ -35,7 +35,7 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   if (graphNames.length > 0 && rc !== undefined) {
     if (supervisors.length > 0) {
       return failure('ERR_BAD_REQUEST', `name longruns and s6-rc oneshots or bundles in separate calls: ${graphNames.join(', ')} ${graphNames.length > 1 ? 'are' : 'is'} in the graph`, {
-        hint: `For example: steward start ${graphNames.join(' ')}`,
+        hint: `For example: steward ${verbOf(request.actions)} ${graphNames.join(' ')}`,
         names: graphNames,
       });
     }
@@ -82,6 +82,13 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   }
   const now = context.now();
   return success({ services: supervisors.map((supervisor) => statusRecord(context.target, supervisor, now)) });
+}
+
+/** The steward command a request's actions come from, for a hint. */
+function verbOf(actions: readonly Action[]): string {
+  if (actions.includes('restart-or-start')) return 'restart';
+  if (actions.includes('once')) return 'once';
+  return actions.includes('down') ? 'stop' : 'start';
 }
 
 /** Actions that signal the run process: down, restarts and the signals themselves. */
