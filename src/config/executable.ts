@@ -62,7 +62,7 @@ export function inspectExecutable(
       const problem = options.modeMayChangeAtBoot === true ? untilItRuns(found) : found;
       // Its content's problems too (CRLF line endings, no shebang), all at once rather than
       // one more after each fix, when it can be read.
-      return permits(stat, 0o4) ? [problem, ...inspectContent(path, role, options.shellFallback === true, options.notificationFdFile)] : [problem];
+      return permits(stat, 0o4) ? [problem, ...inspectContent(path, role, options.shellFallback === true, options.notificationFdFile, false)] : [problem];
     }
   }
   // A script is read by its interpreter: execute without read (0711, not its owner) fails for
@@ -115,7 +115,7 @@ function interpreterExists(path: string): boolean {
 }
 
 /** Shebang, line endings and interpreter: what makes the kernel refuse a script. */
-function inspectContent(path: string, role: string, shellFallback: boolean, notificationFdFile: boolean | undefined): Diagnostic[] {
+function inspectContent(path: string, role: string, shellFallback: boolean, notificationFdFile: boolean | undefined, executable = true): Diagnostic[] {
   const head = readHead(path);
   if (head === undefined) return [];
   if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
@@ -123,7 +123,8 @@ function inspectContent(path: string, role: string, shellFallback: boolean, noti
   if (head[0] !== 0x23 || head[1] !== 0x21) {
     if (shellFallback) {
       // What a shell does with a file the kernel will not run, and what s6-overlay's sh-based runners do.
-      return [warning(path, `the ${role} has no shebang line: it is run with /bin/sh, as a shell would run it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1)];
+      // Not for a file without its x bit: that is not run at all, with /bin/sh or otherwise.
+      return executable ? [warning(path, `the ${role} has no shebang line: it is run with /bin/sh, as a shell would run it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1)] : [];
     }
     return [
       failure(path, `the ${role} has no shebang line, so the kernel cannot execute it`, 'Make its first line #!/bin/sh (or the interpreter it needs)', 1),

@@ -44,7 +44,8 @@ export type Request =
   | ({ readonly cmd: 'status' } & Targets)
   | ({ readonly cmd: 'control'; readonly actions: readonly Action[]; readonly wait: WaitCondition | null; readonly timeoutMs: number } & Targets)
   | ({ readonly cmd: 'signal'; readonly signal: string; readonly group: boolean } & Targets)
-  | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number } & Targets)
+  /** `ownProcess`: the asker is one of Steward's own processes (a script, a service), not a docker exec. */
+  | ({ readonly cmd: 'wait'; readonly condition: WaitCondition; readonly any: boolean; readonly timeoutMs: number; readonly ownProcess?: boolean } & Targets)
   | { readonly cmd: 'graph' }
   | { readonly cmd: 'ready' }
   /** `requester`: the asking process's pid, by which a boot script's own halt is told apart. */
@@ -157,7 +158,7 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
       if (!WAIT_CONDITIONS.includes(condition as WaitCondition)) return bad(`condition must be one of ${WAIT_CONDITIONS.join(', ')}`);
       const timeoutMs = readTimeout(fields);
       if (typeof timeoutMs !== 'number') return timeoutMs;
-      return { cmd, ...targets, condition: condition as WaitCondition, any: fields['any'] === true, timeoutMs };
+      return { cmd, ...targets, condition: condition as WaitCondition, any: fields['any'] === true, timeoutMs, ...(fields['ownProcess'] === true ? { ownProcess: true } : {}) };
     }
     case 'rc': {
       const op = fields['op'];

@@ -69,7 +69,7 @@ function safeRealpath(path: string): string {
 
 /** A name as given, quoted when it is empty or holds blanks or control characters (one line per message). */
 function shownName(name: string): string {
-  return /^[\x21-\x7e]+$/u.test(name) ? name : JSON.stringify(name);
+  return name !== '' && !/[\s\p{C}]/u.test(name) ? name : JSON.stringify(name);
 }
 
 export function unknownServices(target: ControlTarget, unknown: readonly string[]): ControlErrorBody {
@@ -99,7 +99,10 @@ export function unknownServices(target: ControlTarget, unknown: readonly string[
   const suggestion = nearest(basename(first), known);
   const list = known.length === 0 ? 'there are no services' : `known services: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}`;
   // During the boot, services.d is read only once cont-init.d is done: its services are not known yet.
-  const booting = target.booted?.() === false ? '; the boot is not over, and services.d is read once cont-init.d is done (steward wait NAME waits for one of its services)' : '';
+  const booting =
+    target.booted?.() === false
+      ? '; the boot is not over, and services.d is read once cont-init.d is done: a steward wait NAME from outside (docker exec) waits for one of its services, one from a cont-init.d script cannot, as the service starts after it'
+      : '';
   return {
     code: 'ERR_UNKNOWN_SERVICE',
     message: `unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.map(shownName).join(', ')}`,

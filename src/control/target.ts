@@ -34,7 +34,7 @@ export interface ControlTarget {
    * Resolves once every one of `names` is supervised with its directory in place, or the boot
    * is over: a run script's s6-svwait on a sibling read after it waits for that sibling alone.
    */
-  whenKnown?(names: readonly string[]): Promise<void>;
+  whenKnown?(names: readonly string[], ownProcess?: boolean): Promise<void>;
   /** s6-svscan's scan of the scan directory: supervise what appeared there; with `prune`, stop what left. */
   scan?(prune: boolean): ScanResult;
   /** The scan directory, as s6-svscanctl names it (its links resolved by the client). */

@@ -32,7 +32,7 @@ export function controlTarget(
   scanner: ServiceScanner,
 ): ControlTarget {
   const servicesD = join(context.settings.legacyEtcDir ?? context.settings.etcDir, 'services.d');
-  const whenKnown = arrivals(services, boot.over, (name) => mayArrive(engine(), servicesD, name));
+  const whenKnown = arrivals(services, boot.over, (name, ownProcess) => mayArrive(engine(), servicesD, name, ownProcess === true));
   return {
     supervisors: services.supervisors,
     startedAt,
@@ -45,7 +45,7 @@ export function controlTarget(
       context.reporter.info('steward', `${action} requested ${via}`);
       // Read now, while the one that asked waits for the answer: a boot script's own halt lets it end by itself.
       const fromSession = requester === undefined ? undefined : sessionOf(requester);
-      return context.shutdown.request(fromSession === undefined ? { kind: 'halt' } : { kind: 'halt', fromSession });
+      return context.shutdown.request({ kind: 'halt', ...(fromSession === undefined ? {} : { fromSession }), ...(action === 'halt' ? {} : { action }) });
     },
     dependenciesOf: (name) => [...(engine()?.graph.dependencies.get(name) ?? [])].filter((dependency) => !isStage(engine(), dependency)),
     // A longrun by its supervisor: one stopped outside the graph (steward stop) is not up; one
@@ -184,7 +184,11 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
  * hold the boot: a cont-init script waiting for a service no tree has (v1's s6-fdholderd, in an
  * image without v2's files) would wait for a boot that waits for it.
  */
-function mayArrive(engine: Engine | undefined, servicesD: string, name: string): boolean {
+function mayArrive(engine: Engine | undefined, servicesD: string, name: string, askedByOwnProcess: boolean): boolean {
+  // One of Steward's own processes (the stage 2 hook, a cont-init.d script, a oneshot) asking
+  // before services.d is read could wait for what comes after it: for ever. Under s6-overlay,
+  // the directory is not there yet, and s6-svwait fails at once; so does this wait.
+  if (askedByOwnProcess && (engine === undefined || (engine.graph.atomics.get(name)?.kind !== 'longrun' && engine.state('legacy-services') === 'down'))) return false;
   // Before the graph is read (the stage 2 hook runs), which names it holds is not known yet.
   if (engine === undefined || engine.graph.atomics.get(name)?.kind === 'longrun') return true;
   if (engine.state('legacy-services') !== 'down') return true;
@@ -197,7 +201,7 @@ function mayArrive(engine: Engine | undefined, servicesD: string, name: string):
  * service is, once read and copied), or for the boot to be over, whichever comes first; at
  * once for names that cannot come (see mayArrive).
  */
-function arrivals(services: ServiceSet, bootOver: Promise<void>, mayCome: (name: string) => boolean): (names: readonly string[]) => Promise<void> {
+function arrivals(services: ServiceSet, bootOver: Promise<void>, mayCome: (name: string, ownProcess?: boolean) => boolean): (names: readonly string[], ownProcess?: boolean) => Promise<void> {
   const waiting = new Set<{ readonly names: readonly string[]; readonly resolve: () => void }>();
   const known = (names: readonly string[]): boolean => names.every((name) => services.supervisors.has(name));
   services.whenInstalled(() => {
@@ -207,9 +211,9 @@ function arrivals(services: ServiceSet, bootOver: Promise<void>, mayCome: (name:
       waiter.resolve();
     }
   });
-  return (names) =>
+  return (names, ownProcess) =>
     new Promise<void>((resolve) => {
-      if (known(names) || names.some((name) => !services.supervisors.has(name) && !mayCome(name))) {
+      if (known(names) || names.some((name) => !services.supervisors.has(name) && !mayCome(name, ownProcess))) {
         resolve();
         return;
       }

@@ -29,8 +29,8 @@ export function haltCommand(hasShell: boolean): (stewardPid: number, exitCodeFil
       ].join('\n');
   }
   // The shutdown ends with a TERM to every process: not a failure of this one, which asked for it.
-  // 7: the container is stopping already (finish scripts of Frigate's call halt at every exit),
-  // which is what halt asks for: no signal then, and no line about it.
+  // 7 was the answer of older Stewards when the container was stopping already (finish scripts of
+  // Frigate's call halt at every exit), which is what halt asks for: no signal then, and no line.
   // Steward's Node, not the application's: without its NODE_OPTIONS (an --inspect would fail it).
   // Where neither the socket nor the signal may be used (docker exec -u nobody), Steward's own
   // message says why and what to do, not kill's "Operation not permitted".

@@ -4,7 +4,7 @@ import { Reporter } from '../log/reporter.js';
 import { realClock } from '../supervise/clock.js';
 import { becomeChildSubreaper } from '../sys/ffi/children.js';
 import { isTerminal } from '../sys/ffi/descriptors.js';
-import { hasControllingTerminal, pid1DroppingTerm } from '../sys/proc.js';
+import { hasControllingTerminal, INIT_PROCESS_TITLE, pid1DroppingTerm } from '../sys/proc.js';
 import { canPosixSpawn } from '../sys/ffi/spawn.js';
 import { posixProcessPort } from '../sys/posix-port.js';
 import { Reaper } from '../sys/reaper.js';
@@ -66,8 +66,6 @@ const AFTER_BOOT_SETTLED_AT_LATEST_MS = 250;
 const LATE_REPORTS_MS = 2000;
 /** When to look for a debugger an early SIGUSR1 opened, at the latest (see closeEarlyInspector). */
 const EARLY_INSPECTOR_CHECK_MS = 1000;
-/** What ps and pkill see of Steward's process (see main). */
-const PROCESS_TITLE = 'steward';
 /** How long the last stage waits, at most, for the clients answered during the stop to read their answers. */
 const ANSWER_READING_MS = 1000;
 
@@ -80,7 +78,9 @@ async function main(command: readonly string[]): Promise<number> {
   // s6-svscan: a run script's `pkill -f nginx:` or `pkill node` meant for a service would stop
   // the container. A name of its own, in /proc/PID/cmdline and comm alike (within the 11 bytes
   // of the shortest command line, node /init); process.argv keeps the CMD.
-  process.title = PROCESS_TITLE;
+  process.title = INIT_PROCESS_TITLE;
+  // As s6-overlay's stage 1 (s6-linux-init) sets it for the whole tree, whatever the runtime gave.
+  process.umask(0o022);
   const workdir = process.cwd();
   const { settings, diagnostics: settingProblems } = readSettings(process.env);
   const reporter = new Reporter(settings.verbosity);

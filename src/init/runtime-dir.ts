@@ -254,6 +254,15 @@ export function writeExitCode(layout: RuntimeLayout, code: number): void {
   }
 }
 
+/** s6-linux-init's haltcode file, beside the exit code: h, p or r. Best effort: nothing reads it but scripts. */
+export function writeHaltCode(layout: RuntimeLayout, code: 'h' | 'p' | 'r'): void {
+  try {
+    withSpareDescriptor(() => writeFileSync(join(dirname(layout.exitCodeFile), 'haltcode'), `${code}\n`));
+  } catch {
+    // A full /run: the exit code matters, this does not.
+  }
+}
+
 /**
  * Copies a small directory tree, keeping modes and links. Plain calls: fs.cpSync checks
  * far more than a service directory needs and costs several times as much per file.

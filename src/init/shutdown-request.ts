@@ -6,8 +6,11 @@ import { setMaxListeners } from 'node:events';
  */
 export type ShutdownReason =
   | { kind: 'signal'; signal: NodeJS.Signals }
-  /** `fromSession`: the session of the process that asked, when known (see askedFromSession). */
-  | { kind: 'halt'; fromSession?: number }
+  /**
+   * `fromSession`: the session of the process that asked, when known (see askedFromSession);
+   * `action`: poweroff and reboot, as s6-overlay's commands of those names (halt otherwise).
+   */
+  | { kind: 'halt'; fromSession?: number; action?: 'poweroff' | 'reboot' }
   | { kind: 'cmd-exit'; status: number; description: string }
   | { kind: 'boot-failure'; status: number; message: string }
   | { kind: 'internal-error'; message: string };
@@ -49,6 +52,17 @@ export class ShutdownRequest {
   }
 
   #lastStage = false;
+
+  /**
+   * s6-linux-init's halt code for this stop, as its haltcode file holds it: r for a reboot (SIGINT,
+   * the reboot command), p for a poweroff (SIGUSR1, SIGPWR, poweroff), h for everything else.
+   */
+  haltCode(): 'h' | 'p' | 'r' {
+    const reason = this.#reason;
+    if (reason?.kind === 'halt') return reason.action === 'reboot' ? 'r' : reason.action === 'poweroff' ? 'p' : 'h';
+    if (reason?.kind === 'signal') return reason.signal === 'SIGINT' ? 'r' : reason.signal === 'SIGUSR1' || reason.signal === 'SIGPWR' ? 'p' : 'h';
+    return 'h';
+  }
 
   /** The last stage has begun: every process left gets SIGTERM, then SIGKILL. */
   enterLastStage(): void {

@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
 import { enteredProcessesEnded, enteredProcessesLeft } from './entered-processes.js';
 import { scriptStage2Exit } from './env-stage3.js';
-import { readExitCode } from './runtime-dir.js';
+import { readExitCode, writeHaltCode } from './runtime-dir.js';
 import { raceWithLimits } from '../util/race.js';
 import type { Stage2 } from './boot.js';
 import { syncDisks } from './sync.js';
@@ -33,6 +33,8 @@ export async function shutdown(context: InitContext, stage2: Stage2 | undefined,
   // not be restarted when it exits (again: a boot cut short may have started one since the
   // stop began). Its finish script still runs if the SIGTERM ends it, not after the SIGKILL.
   services.noMoreRestarts();
+  // Where s6-linux-init-shutdownd writes it, before the last TERM: a CMD's handler may read it.
+  writeHaltCode(context.layout, context.shutdown.haltCode());
   context.shutdown.enterLastStage();
   // An answer given during the stop (an s6-rc change the stop overtook) is read before the
   // last TERM, which the client then holds while it finishes (see the control client): as

@@ -96,8 +96,17 @@ function startLegacy(context: InitContext, services: ServiceSet, definition: Lon
     }
   }
   const readiness = definition.notificationFd === null ? ' (no readiness notification)' : '';
-  context.reporter.info('services-up', `starting legacy longrun ${name}${readiness}`);
+  context.reporter.info('services-up', `copying legacy longrun ${name}${readiness}`);
   services.start(name);
+}
+
+/** Why services cannot be started, in one phrase: their run scripts, their copies into /run, or both. */
+function whyUnstartable(names: readonly string[], services: ServiceSet): string {
+  const copies = names.filter((name) => services.supervisors.get(name)?.status.copyFailed === true).length;
+  const one = names.length === 1;
+  if (copies === 0) return one ? 'its run script cannot be executed' : 'their run scripts cannot be executed';
+  if (copies === names.length) return one ? 'its copy into the runtime directory failed' : 'their copies into the runtime directory failed';
+  return 'they cannot be started';
 }
 
 /** fix-attrs.d, cont-init.d, services.d and cont-finish.d, as s6-overlay's stage oneshots run them. */
@@ -203,7 +212,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       if (unstartable.length > 0) {
         context.reporter.warn(
           'services-up',
-          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): ${unstartable.length === 1 ? 'it' : 'they'} cannot be started (see above); each start is tried again every ${SPAWN_RETRY_MS / 1000} s, from the copy under ${context.layout.s6Dir}`,
+          `not waiting for ${unstartable.join(', ')} (S6_CMD_WAIT_FOR_SERVICES=1): ${whyUnstartable(unstartable, services)} (see above); each start is tried again every ${SPAWN_RETRY_MS / 1000} s, from the copy under ${context.layout.s6Dir}`,
         );
       }
       const notUp = waitedFor.filter((name) => !unstartable.includes(name));

@@ -206,6 +206,30 @@ export function sessionOf(pid: number): number | undefined {
   }
 }
 
+/** What ps and pkill see of Steward's init (see init/main.ts). */
+export const INIT_PROCESS_TITLE = 'steward';
+
+/**
+ * Whether this process descends from a Steward init (a process named as the init names
+ * itself): one of its scripts or services, rather than a docker exec, whose parents are outside
+ * the container. Read from this process's own /proc, whatever namespace the init is in.
+ */
+export function underStewardInit(initName = INIT_PROCESS_TITLE): boolean {
+  let current = process.ppid;
+  // Parent links end at 0 (outside the namespace) long before this many.
+  for (let step = 0; step < 256 && current > 0; step++) {
+    try {
+      if (readFileSync(`/proc/${current}/comm`, 'latin1').trim() === initName && readFileSync(`/proc/${current}/cmdline`, 'latin1').replace(/\0+$/, '') === initName) return true;
+    } catch {
+      return false;
+    }
+    const parent = readStat(current)?.parent;
+    if (parent === undefined || !Number.isInteger(parent)) return false;
+    current = parent;
+  }
+  return false;
+}
+
 /** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */
 const SIGTERM_BIT = 1n << 14n;
 

@@ -214,14 +214,14 @@ export function checkStartOrder(
 /**
  * From Steward's output: whether it reported `dependency` spawned ("service NAME: info:
  * started") before it began to start `dependent` ("s6-rc: info: service NAME: starting",
- * or for legacy-services, its first "starting legacy longrun").
+ * or for legacy-services, its first "copying legacy longrun").
  */
 export function spawnedBeforeInLog(output: string): (dependency: string, dependent: string) => boolean {
   const lines = output.split('\n');
   const spawned = (name: string): number => lines.findIndex((line) => line.startsWith(`service ${name}: info: started (pid `));
   const starting = (name: string): number =>
     name === 'legacy-services'
-      ? lines.findIndex((line) => line.startsWith('services-up: info: starting legacy longrun '))
+      ? lines.findIndex((line) => line.startsWith('services-up: info: copying legacy longrun '))
       : lines.findIndex((line) => line === `s6-rc: info: service ${name}: starting`);
   return (dependency, dependent) => {
     const a = spawned(dependency);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import type { StatusRecord } from '../../src/control/status.js';
-import { destroy, isRoot, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
+import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitRun } from '../helpers/pid1.js';
 
 const skip = !isRoot && 'needs root for a PID namespace';
 const runs: InitRun[] = [];
@@ -392,6 +392,23 @@ describe('steward wait during boot', { skip }, () => {
     assert.equal(unknown.code, 3, unknown.stderr);
     run.kill('SIGTERM');
     await run.exited;
+  });
+});
+
+describe('a wait from a cont-init.d script', { skip }, () => {
+  it('for a services.d service ends at once, as the service starts after the script (s6-overlay has no directory for it yet): no boot waits for itself', async () => {
+    const etc = scriptTree({
+      'cont-init.d/10-waits': `#!/bin/sh\nsteward wait --up web --timeout 30000 2> /dev/null; echo "steward_wait=$?"\ns6-svwait -u -t 30000 /run/service/web 2> /dev/null; echo "svwait=$?"\n`,
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    const run = startInit({ privateRun: true, env: { STEWARD_ETC: etc }, args: ['sh', '-c', 's6-svwait -u -t 10000 /run/service/web; echo "cmd_wait=$?"'] });
+    runs.push(run);
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.output());
+    assert.equal(lastValue(run.output(), 'steward_wait'), '3', run.output());
+    assert.equal(lastValue(run.output(), 'svwait'), '111', run.output());
+    // Once services.d is read, a wait of Steward's own processes works as before.
+    assert.equal(lastValue(run.output(), 'cmd_wait'), '0', run.output());
   });
 });
 

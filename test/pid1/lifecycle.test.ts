@@ -281,7 +281,7 @@ test('a SIGTERM that comes while services.d is being started cuts it short: the 
   const output = run.output();
   assert.equal(code, 0, output);
   assert.doesNotMatch(output, /internal error|boot failed|still running after/, output);
-  const starts = output.match(/starting legacy longrun svc-/g)?.length ?? 0;
+  const starts = output.match(/copying legacy longrun svc-/g)?.length ?? 0;
   assert.ok(starts > 0 && starts < count, `${starts} of ${count} services started after the stop was asked for:\n${output.slice(-3000)}`);
   assert.doesNotMatch(output, /service legacy-services successfully started/, output.slice(-3000));
   const lines = (file: string): number => (existsSync(join(etc, file)) ? readFileSync(join(etc, file), 'utf8').split('\n').filter(Boolean).length : 0);
@@ -1263,6 +1263,24 @@ test('a stage 2 hook stopped by a docker stop is not reported as a failure of th
   assert.equal(code, 0, run.output());
   assert.match(run.output(), /the stage 2 hook \S+ was stopped \(the container is stopping\)/);
   assert.doesNotMatch(run.output(), /carrying on|S6_BEHAVIOUR_IF_STAGE2_FAILS=2\)/);
+});
+
+test('every process starts with umask 022 whatever Steward got, and a poweroff leaves p in haltcode for the last stage', { skip }, async () => {
+  const etc = scriptTree({ 'cont-init.d/10-umask': '#!/bin/sh\necho "init_umask=$(umask)"\n' });
+  const run = startInit({
+    privateRun: true,
+    launcher: ['sh', '-c', 'umask 077 && exec "$@"', 'sh'],
+    env: { STEWARD_ETC: etc },
+    args: ['sh', '-c', 'echo "cmd_umask=$(umask)"; trap \'echo "haltcode=$(cat /run/s6-linux-init-container-results/haltcode)"; exit 0\' TERM; while :; do sleep 0.05; done'],
+  });
+  runs.push(run);
+  await run.waitForOutput(/cmd_umask=/);
+  run.kill('SIGUSR1');
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.equal(lastValue(run.output(), 'init_umask'), '0022', run.output());
+  assert.equal(lastValue(run.output(), 'cmd_umask'), '0022', run.output());
+  assert.equal(lastValue(run.output(), 'haltcode'), 'p', run.output());
 });
 
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait for a services.d run script that cannot be executed, and it fails no boot (Home Assistant add-ons set S6_BEHAVIOUR_IF_STAGE2_FAILS=2)', { skip, timeout: 60_000 }, async () => {

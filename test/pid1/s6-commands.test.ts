@@ -143,6 +143,10 @@ describe('steward install', () => {
     assert.equal(typo.code, 2, typo.stderr);
     assert.match(typo.stderr, /--root \S+\/no-such-root is not a directory/);
     assert.ok(!existsSync(join(root, 'no-such-root')), 'the mistyped root was made');
+    // An empty one (an unset variable) is not the working directory.
+    const empty = await run(join(repoRoot, 'bin', 'steward'), ['install', '--root', '']);
+    assert.equal(empty.code, 2, empty.stderr);
+    assert.match(empty.stderr, /--root is empty/);
     assert.equal(readlinkSync(join(root, 'command', 's6-svc')), join(repoRoot, 'bin', 's6-tool'));
   });
 
@@ -1669,6 +1673,34 @@ echo "restart_said=$(cat /run/restart.err)"
     // A condition said in words, not by its internal name.
     assert.match(value(output, 'restart_said'), /^steward restart: not restarted and ready after 300 ms: never-ready$/);
     assert.doesNotMatch(output, /restarted-ready/);
+  });
+
+  it('steward start --no-wait with a dependency down answers at once; a waiting start names what failed; restart of a longrun stop took down goes through the graph', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const { output } = await container(
+      {
+        ...rcd('dep', { type: 'oneshot\n', up: 'true\n', down: 'true\n' }),
+        ...rcd('stuck', { type: 'longrun\n', 'notification-fd': '3\n', 'timeout-up': '1500\n', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/dep': '' }),
+        ...rcd('db', { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/dep': '', 'contents.d/db': '' }),
+      },
+      `
+${steward} stop dep
+${steward} start --no-wait stuck; echo "nowait=$?"
+s6-rc -u change dep
+${steward} stop dep
+${steward} start stuck 2> /run/start.err; echo "waited=$?"
+echo "waited_said=$(cat /run/start.err)"
+${steward} stop db; ${steward} restart db; echo "restart=$?"
+echo "listed=$(s6-rc -a list | grep -c '^db$')"
+`,
+      { env: { S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' } },
+    );
+    expect(output, 'nowait', '0');
+    expect(output, 'waited', '1');
+    assert.match(value(output, 'waited_said'), /^steward start: unable to start stuck: it was not ready \(a newline on its notification-fd\) after 1500 ms \(timeout-up\)$/);
+    expect(output, 'restart', '0');
+    expect(output, 'listed', '1');
   });
 
   it('a longrun still starting when S6_CMD_WAIT_FOR_SERVICES_MAXTIME runs out goes on starting, as s6-rc -t leaves it, and becomes ready', async () => {

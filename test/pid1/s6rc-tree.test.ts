@@ -392,17 +392,18 @@ describe('a longrun that failed for good', { skip }, () => {
   it('is brought up again by s6-rc -u change, which waits for the new run rather than judging the old failure', async () => {
     // The first run ends after the throttle (a start from 'failed' then goes out at once) and
     // its finish script says 125; the later runs stay up.
+    // Paths written out: neither the finish script nor the CMD gets the container's variables.
+    const state = tempDir('steward-state-');
     const root = rcTree({
-      ...longrun('svc-once-failed', 'stamp start\nif [ ! -e "$STATE/failed-once" ]; then : > "$STATE/failed-once"; sleep 0.5; exit 7; fi\nexec sleep 1000\n', [], {
-        finish: { content: '#!/bin/sh\n[ "$1" = 7 ] && { : > "$STATE/finished"; exit 125; }\nexit 0\n', mode: 0o755 },
+      ...longrun('svc-once-failed', `stamp start\nif [ ! -e '${state}/failed-once' ]; then : > '${state}/failed-once'; sleep 0.5; exit 7; fi\nexec sleep 1000\n`, [], {
+        finish: { content: `#!/bin/sh\n[ "$1" = 7 ] && { : > '${state}/finished'; exit 125; }\nexit 0\n`, mode: 0o755 },
       }),
     });
-    const state = tempDir('steward-state-');
-    const cmd = stampingCmd(state, `i=0; until [ -e "$STATE/finished" ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done
+    const cmd = stampingCmd(state, `i=0; until [ -e '${state}/finished' ]; do i=$((i+1)); [ $i -gt 200 ] && exit 9; sleep 0.05; done
 sleep 0.3
 s6-rc -u change svc-once-failed; echo "change=$?"
 s6-svstat -o up,pid /run/service/svc-once-failed`);
-    const result = await container(root, state, cmd, { STATE: state });
+    const result = await container(root, state, cmd);
     const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
     assert.equal(result.code, 0, details);
     assert.match(result.output, /service svc-once-failed: warning: finish script exited 125/, details);

@@ -108,6 +108,14 @@ describe('steward check', () => {
     assert.ok(result.stdout.includes(`error: ${run}:1: the run script of service web has Windows (CRLF) line endings`), result.stdout);
   });
 
+  it('does not say a script without its x bit will be run with /bin/sh: it is not run at all', () => {
+    const root = tree({ 'cont-init.d/10-setup': { content: 'echo no shebang\n', mode: 0o644 } });
+    const result = check(['--etc', root]);
+    assert.equal(result.status, 1);
+    assert.match(result.stdout, /is not executable/);
+    assert.doesNotMatch(result.stdout, /run with \/bin\/sh/);
+  });
+
   it('names a script with CRLF line endings, at line 1', () => {
     const root = tree({ 'cont-init.d/10-setup': { content: '#!/bin/sh\r\necho hi\r\n', mode: 0o755 } });
     const file = join(root, 'cont-init.d/10-setup');

@@ -195,7 +195,7 @@ describe('dispatch: status', () => {
     Object.assign(fake.target, { booted: () => false });
     const body = error(await dispatch({ cmd: 'status', names: ['web'] }, fake.context()));
     assert.equal(body.code, 'ERR_UNKNOWN_SERVICE');
-    assert.match(body.hint ?? '', /there are no services; the boot is not over, and services\.d is read once cont-init\.d is done \(steward wait NAME waits for one of its services\)/);
+    assert.match(body.hint ?? '', /there are no services; the boot is not over, and services\.d is read once cont-init\.d is done: a steward wait NAME from outside \(docker exec\) waits for one of its services, one from a cont-init\.d script cannot/);
   });
 
   it('lists the known services, without a guess, when no name is close', async () => {

@@ -43,6 +43,8 @@ export const installCommand: Command = {
   run(args) {
     const { flags, values, positional } = parseOptions('install', args, { flags: ['usr-bin'], values: ['root'] });
     refuseWords('install', positional, 'To install into an image root, give it with --root DIR; without --root, steward install writes into /');
+    // An empty one (--root "$ROOTFS" with the variable unset) would be the working directory.
+    if (values.get('root') === '') throw new StewardError('ERR_USAGE', 'steward install: --root is empty', { hint: 'Give the root file system being built, or no --root to install into this image' });
     const root = resolve(values.get('root') ?? '/');
     // A root file system being built is there already: a typo must not make a new tree.
     if (!isDirectory(root)) throw new StewardError('ERR_USAGE', `steward install: --root ${root} is not a directory`, { hint: 'Give the root file system being built (it holds etc/ and usr/), or run steward install without --root in the image itself' });

@@ -6,6 +6,7 @@ import { actionsOfLetter } from '../../control/s6-letters.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
 import { absoluteDirs, firstMissingDir } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
+import { underStewardInit } from '../../sys/proc.js';
 
 /** s6-svlisten1's and s6-svwait's exit code when the time runs out. */
 export const S6_WAIT_TIMED_OUT = 99;
@@ -50,7 +51,7 @@ export async function s6svc(args: readonly string[]): Promise<number> {
     actions.length === 0
       ? wait === null
         ? { cmd: 'status', dirs: absoluteDirs(operands) }
-        : { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs }
+        : { cmd: 'wait', dirs: absoluteDirs(operands), condition: wait, timeoutMs, ownProcess: underStewardInit() }
       : { cmd: 'control', dirs: absoluteDirs(operands), actions, wait, timeoutMs };
   const call = await callForS6('s6-svc', request);
   if (call.ok) return 0;

@@ -2,6 +2,7 @@ import type { WaitCondition } from '../../control/protocol.js';
 import { callForS6, exitForError, fatal, S6_EXIT } from './call.js';
 import { absoluteDirs, firstMissingDir, inScanDir } from './dirs.js';
 import { getopt, UsageError } from './getopt.js';
+import { underStewardInit } from '../../sys/proc.js';
 
 export const USAGE = 's6-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...';
 const CONDITIONS: Record<string, WaitCondition> = { u: 'up', U: 'ready', d: 'down', D: 'finished', r: 'restarted', R: 'restarted-ready' };
@@ -28,7 +29,7 @@ export async function s6svwait(args: readonly string[]): Promise<number> {
     fatal('s6-svwait', `unable to subscribe to events for ${missing.dir}: ${missing.reason}`);
     return S6_EXIT.system;
   }
-  const call = await callForS6('s6-svwait', { cmd: 'wait', dirs: absoluteDirs(operands), condition, any, timeoutMs });
+  const call = await callForS6('s6-svwait', { cmd: 'wait', dirs: absoluteDirs(operands), condition, any, timeoutMs, ownProcess: underStewardInit() });
   if (call.ok) return 0;
   if (call.error.code === 'ERR_TIMEOUT') {
     fatal('s6-svwait', 'timed out');

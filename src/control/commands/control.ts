@@ -47,13 +47,16 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   const refused = request.actions.some(sendsSignal) ? refusedSignal(supervisors) : undefined;
   if (refused !== undefined) return refused;
   // Awaited only when there is something to start or stop first: otherwise the actions apply at once.
-  const dependencies = startDependencies(request, supervisors, context) ?? stopWithDependents(request, supervisors, context);
+  const starting = startDependencies(request, supervisors, context);
+  const dependencies = starting === undefined ? stopWithDependents(request, supervisors, context) : starting.pending;
   if (dependencies !== undefined) {
     const failed = await dependencies;
     if (failed !== undefined) return failed;
   }
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
+    // Brought up by a change under way, after what it needs: not started here before them.
+    if (starting?.leftToGraph.has(supervisor.name) === true) continue;
     for (const action of request.actions) {
       try {
         apply(action, supervisor);
@@ -167,7 +170,11 @@ function stopWithDependents(request: Extract<Request, { cmd: 'control' }>, super
  * it needs. Only for services given by name: s6-svc, which names directories, stays s6's
  * low-level command. Returns a failure when a dependency could not be brought up.
  */
-function startDependencies(request: Extract<Request, { cmd: 'control' }>, supervisors: readonly ServiceSupervisor[], context: CommandContext): Promise<Response | undefined> | undefined {
+function startDependencies(
+  request: Extract<Request, { cmd: 'control' }>,
+  supervisors: readonly ServiceSupervisor[],
+  context: CommandContext,
+): { readonly pending: Promise<Response | undefined> | undefined; readonly leftToGraph: ReadonlySet<string> } | undefined {
   const rc = context.target.rc;
   if (rc === undefined || !request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start')) return undefined;
   const named = new Set(request.names);
@@ -177,8 +184,7 @@ function startDependencies(request: Extract<Request, { cmd: 'control' }>, superv
   // as s6-rc -u change records it up: the container's stop then takes it down before what it
   // depends on, with its down-signal, and a stop of a dependency takes it down again. Once the
   // boot is over only: a cont-init script's start would wait for the boot that waits for it.
-  // Its own start is what the request's wait (or --no-wait) is about, so it is not waited for here.
-  const upInGraph = request.actions.includes('up') && context.target.booted?.() !== false ? new Set(rc.list([], true)) : undefined;
+  const upInGraph = (request.actions.includes('up') || request.actions.includes('restart-or-start')) && context.target.booted?.() !== false ? new Set(rc.list([], true)) : undefined;
   const downInGraph = upInGraph === undefined ? [] : inGraph.map((supervisor) => supervisor.name).filter((name) => !upInGraph.has(name) && !waiting.includes(name));
   let ownChange: Promise<Response | undefined> | undefined;
   if (downInGraph.length > 0) {
@@ -190,17 +196,23 @@ function startDependencies(request: Extract<Request, { cmd: 'control' }>, superv
     if (request.wait === null) change.then(() => undefined, () => undefined);
     else ownChange = change.then((outcome) => changeFailure(outcome, downInGraph, request.timeoutMs), () => undefined);
   }
-  const dependencies =
-    waiting.length === 0
-      ? undefined
-      : rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => {
-          if (outcome.timedOut) return failure('ERR_TIMEOUT', `what ${waiting.join(', ')} depends on was not up after ${request.timeoutMs} ms`, { names: outcome.failed });
-          if (outcome.failed.length > 0) return failure('ERR_PERMANENT_FAILURE', `could not bring up what ${waiting.join(', ')} depends on: ${outcome.failed.join(', ')} failed`, { names: outcome.failed });
-          return undefined;
-        });
-  if (ownChange === undefined) return dependencies;
-  if (dependencies === undefined) return ownChange;
-  return Promise.all([ownChange, dependencies]).then((failures) => failures.find((each) => each !== undefined));
+  // The change brings up the longruns themselves after what they need: with --no-wait it is
+  // left to go on (and they are not started before it), and a failure is said by what failed,
+  // dependency or longrun.
+  let dependencies: Promise<Response | undefined> | undefined;
+  let leftToGraph: ReadonlySet<string> = new Set();
+  if (waiting.length > 0) {
+    if (request.wait === null) {
+      rc.change('up', waiting, request.timeoutMs, new AbortController().signal).then(() => undefined, () => undefined);
+      leftToGraph = new Set(waiting);
+    } else {
+      dependencies = rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => changeFailure(outcome, waiting, request.timeoutMs));
+      // Started by the change: a restart on top would run them twice.
+      if (request.actions.includes('restart-or-start')) leftToGraph = new Set(waiting);
+    }
+  }
+  const pending = ownChange === undefined ? dependencies : dependencies === undefined ? ownChange : Promise.all([ownChange, dependencies]).then((failures) => failures.find((each) => each !== undefined));
+  return { pending, leftToGraph };
 }
 
 /** How a change that brought up the named longruns went, as a failure, or undefined when it did. */

@@ -38,7 +38,7 @@ async function resolveOnceKnown(request: Extract<Request, { cmd: 'wait' }>, cont
   // Those services alone when the target can tell: the boot may wait for the waiter (its
   // readiness with S6_CMD_WAIT_FOR_SERVICES), so waiting for the whole boot could never end.
   const names = [...request.names, ...request.dirs.map(serviceNameOfDir)];
-  const arrived = target.whenKnown === undefined ? target.whenBooted() : target.whenKnown(names);
+  const arrived = target.whenKnown === undefined ? target.whenBooted() : target.whenKnown(names, request.ownProcess);
   if (!(await raceWithLimits(arrived, context.abortSignal, request.timeoutMs))) {
     return { code: 'ERR_TIMEOUT', message: `the boot was not over after ${request.timeoutMs} ms, and ${names.join(', ')} not read yet`, names };
   }
