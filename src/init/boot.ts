@@ -116,9 +116,9 @@ export async function boot(context: InitContext, services: ServiceSet, command: 
   if (problems.length > 0) {
     const timedOut = outcome.abandoned.length > 0 || bootSignal.aborted;
     // In s6-overlay's rc.init words, which logs are searched for, with what failed.
-    const message = timedOut
+    const message = `s6-rc failed to properly bring all the services up! ${timedOut
       ? `the boot took longer than S6_CMD_WAIT_FOR_SERVICES_MAXTIME (${maxTimeMs} ms); not up: ${problems.join(', ')}`
-      : `s6-rc failed to properly bring all the services up! ${[
+      : [
           ...(outcome.failed.length === 0 ? [] : [`some services failed to start: ${outcome.failed.join(', ')}`]),
           ...(outcome.blocked.length === 0 ? [] : [`not started because of that: ${listed(outcome.blocked)}`]),
         ].join('; ')}`;

@@ -52,7 +52,7 @@ const HALT_COMMANDS = ['halt', 'poweroff', 'reboot', 'shutdown'];
 /** The exit code when the runtime directory cannot serve: not writable, or no service can run from it. */
 export const RUNTIME_DIR_UNUSABLE_EXIT = 100;
 
-export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltScript: (pid: number, exitCodeFile: string) => string, overlayV2: boolean): void {
+export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, workdir: string, haltScript: (pid: number, exitCodeFile: string, action: 'halt' | 'poweroff' | 'reboot') => string, overlayV2: boolean): void {
   try {
     mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
     removeLastRunsState(layout.runDir);
@@ -79,7 +79,8 @@ export function prepareRuntimeDir(layout: RuntimeLayout, stewardPid: number, wor
     writeFileSync(layout.workdirFile, workdir);
     for (const command of HALT_COMMANDS) {
       const path = join(layout.basedirBin, command);
-      writeFileSync(path, haltScript(stewardPid, layout.exitCodeFile));
+      // shutdown is s6-linux-init-shutdown, a halt (-h) as images call it (shutdown -h now).
+      writeFileSync(path, haltScript(stewardPid, layout.exitCodeFile, command === 'poweroff' || command === 'reboot' ? command : 'halt'));
       chmodSync(path, 0o755);
     }
   } catch (error) {

@@ -93,7 +93,7 @@ export function describeReason(reason: ShutdownReason): string {
     case 'signal':
       return `received ${reason.signal}`;
     case 'halt':
-      return 'halt requested';
+      return `${reason.action ?? 'halt'} requested`;
     case 'cmd-exit':
       return `the command ${reason.description}`;
     case 'boot-failure':

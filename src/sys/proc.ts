@@ -196,14 +196,8 @@ function readStat(pid: number): ProcessEntry | undefined {
  */
 export function sessionOf(pid: number): number | undefined {
   if (procNumbering().ourLevel !== undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // After the command name in parentheses: state, ppid, pgrp, session.
-    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-    return Number.isInteger(session) && session > 0 ? session : undefined;
-  } catch {
-    return undefined;
-  }
+  const session = sessionFromStat(pid);
+  return session !== undefined && session > 0 ? session : undefined;
 }
 
 /** What ps and pkill see of Steward's init (see init/main.ts). */
@@ -215,19 +209,38 @@ export const INIT_PROCESS_TITLE = 'steward';
  * the container. Read from this process's own /proc, whatever namespace the init is in.
  */
 export function underStewardInit(initName = INIT_PROCESS_TITLE): boolean {
+  let below = process.pid;
   let current = process.ppid;
   // Parent links end at 0 (outside the namespace) long before this many.
   for (let step = 0; step < 256 && current > 0; step++) {
     try {
-      if (readFileSync(`/proc/${current}/comm`, 'latin1').trim() === initName && readFileSync(`/proc/${current}/cmdline`, 'latin1').replace(/\0+$/, '') === initName) return true;
+      if (readFileSync(`/proc/${current}/comm`, 'latin1').trim() === initName && readFileSync(`/proc/${current}/cmdline`, 'latin1').replace(/\0+$/, '') === initName) {
+        // What the init started leads a session of its own (scripts, services) or shares the
+        // init's (the CMD); an orphan the init adopted (a docker exec's `cmd &`) keeps its own,
+        // 0 when its leader is outside the namespace.
+        const session = sessionFromStat(below);
+        return session !== undefined && session > 0 && (session === below || session === sessionFromStat(current));
+      }
     } catch {
       return false;
     }
     const parent = readStat(current)?.parent;
     if (parent === undefined || !Number.isInteger(parent)) return false;
+    below = current;
     current = parent;
   }
   return false;
+}
+
+/** The session field of /proc/PID/stat (after the command name in parentheses: state, ppid, pgrp, session). */
+function sessionFromStat(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+    return Number.isInteger(session) ? session : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */

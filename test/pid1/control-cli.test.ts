@@ -412,6 +412,34 @@ describe('a wait from a cont-init.d script', { skip }, () => {
   });
 });
 
+describe('a wait from a docker exec', { skip }, () => {
+  it('put in the background (an orphan the init adopts) still waits for a services.d service during the boot', async () => {
+    const etc = scriptTree({
+      'cont-init.d/10-hold': `#!/bin/sh\nwhile [ ! -e "${'$'}MARK/go" ]; do sleep 0.05; done\n`,
+      'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    });
+    const runDir = join(etc, 'run');
+    const result = join(etc, 'result');
+    const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: runDir, S6_KEEP_ENV: '1', MARK: etc } });
+    runs.push(run);
+    await run.waitForOutput(/running .*10-hold/);
+    // As docker exec enters: into the namespaces, from a parent outside them.
+    const entered = spawnSync('nsenter', ['-t', String(run.initPid()), '-p', '-m', '--', 'sh', '-c', `(STEWARD_RUN='${runDir}' '${stewardBin}' wait --up web --timeout 20000 2> /dev/null; echo "rc=$?" > '${result}') & exit 0`], { stdio: 'ignore' });
+    // Not waiting for the background's output: it holds none of the pipes.
+    assert.equal(entered.status, 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(join(etc, 'go'), '');
+    let text = '';
+    for (let tries = 0; tries < 200 && !text.includes('rc='); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      text = existsSync(result) ? readFileSync(result, 'utf8') : '';
+    }
+    assert.equal(text.trim(), 'rc=0', run.output());
+    run.kill('SIGTERM');
+    await run.exited;
+  });
+});
+
 describe('steward graph', { skip }, () => {
   it('shows each service with its state, what it follows, and boot timings; --json for scripts', async () => {
     const container = await boot();

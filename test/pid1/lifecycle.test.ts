@@ -1283,6 +1283,19 @@ test('every process starts with umask 022 whatever Steward got, and a poweroff l
   assert.equal(lastValue(run.output(), 'haltcode'), 'p', run.output());
 });
 
+test("s6-overlay's reboot command leaves r in haltcode, and says a reboot was asked for", { skip }, async () => {
+  const run = startInit({
+    privateRun: true,
+    env: { STEWARD_ETC: scriptTree({}) },
+    args: ['sh', '-c', 'trap \'echo "haltcode=$(cat /run/s6-linux-init-container-results/haltcode)"; exit 0\' TERM; /run/s6/basedir/bin/reboot; while :; do sleep 0.05; done'],
+  });
+  runs.push(run);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  assert.equal(lastValue(run.output(), 'haltcode'), 'r', run.output());
+  assert.match(run.output(), /stopping the container: reboot requested/);
+});
+
 test('S6_CMD_WAIT_FOR_SERVICES=1 does not wait for a services.d run script that cannot be executed, and it fails no boot (Home Assistant add-ons set S6_BEHAVIOUR_IF_STAGE2_FAILS=2)', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     'services.d/broken/run': '#!/usr/bin/no-such-interpreter bash\nexec sleep 100\n',

@@ -47,13 +47,14 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
   const refused = request.actions.some(sendsSignal) ? refusedSignal(supervisors) : undefined;
   if (refused !== undefined) return refused;
   // Awaited only when there is something to start or stop first: otherwise the actions apply at once.
+  // Before any change starts them: a restart the graph carries out counts as one.
+  const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   const starting = startDependencies(request, supervisors, context);
   const dependencies = starting === undefined ? stopWithDependents(request, supervisors, context) : starting.pending;
   if (dependencies !== undefined) {
     const failed = await dependencies;
     if (failed !== undefined) return failed;
   }
-  const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineOf(supervisor)]));
   for (const supervisor of supervisors) {
     // Brought up by a change under way, after what it needs: not started here before them.
     if (starting?.leftToGraph.has(supervisor.name) === true) continue;
@@ -196,23 +197,24 @@ function startDependencies(
     if (request.wait === null) change.then(() => undefined, () => undefined);
     else ownChange = change.then((outcome) => changeFailure(outcome, downInGraph, request.timeoutMs), () => undefined);
   }
-  // The change brings up the longruns themselves after what they need: with --no-wait it is
-  // left to go on (and they are not started before it), and a failure is said by what failed,
-  // dependency or longrun.
+  // The change brings up the longruns themselves after what they need, and a failure is said by
+  // what failed, dependency or longrun. With --no-wait it is left to go on, and they are not
+  // started before it; but `once` is applied once it is over, as the change starts them to stay.
   let dependencies: Promise<Response | undefined> | undefined;
-  let leftToGraph: ReadonlySet<string> = new Set();
+  const once = request.actions.includes('once');
   if (waiting.length > 0) {
-    if (request.wait === null) {
-      rc.change('up', waiting, request.timeoutMs, new AbortController().signal).then(() => undefined, () => undefined);
-      leftToGraph = new Set(waiting);
-    } else {
-      dependencies = rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => changeFailure(outcome, waiting, request.timeoutMs));
-      // Started by the change: a restart on top would run them twice.
-      if (request.actions.includes('restart-or-start')) leftToGraph = new Set(waiting);
-    }
+    if (request.wait === null && !once) rc.change('up', waiting, request.timeoutMs, new AbortController().signal).then(() => undefined, () => undefined);
+    else dependencies = rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => changeFailure(outcome, waiting, request.timeoutMs));
   }
+  // Started by a change: not started again here (a restart on top would run them twice). One
+  // still running (started outside the graph) is restarted all the same.
+  const notRunning = (name: string): boolean => {
+    const status = supervisors.find((supervisor) => supervisor.name === name)?.status;
+    return status !== undefined && status.pid === null && !status.spawning;
+  };
+  const byChange = request.actions.includes('restart-or-start') ? [...waiting, ...downInGraph].filter(notRunning) : request.wait === null && !once ? waiting : [];
   const pending = ownChange === undefined ? dependencies : dependencies === undefined ? ownChange : Promise.all([ownChange, dependencies]).then((failures) => failures.find((each) => each !== undefined));
-  return { pending, leftToGraph };
+  return { pending, leftToGraph: new Set(byChange) };
 }
 
 /** How a change that brought up the named longruns went, as a failure, or undefined when it did. */
