@@ -1271,10 +1271,11 @@ test('every process starts with umask 022 whatever Steward got, and a poweroff l
     privateRun: true,
     launcher: ['sh', '-c', 'umask 077 && exec "$@"', 'sh'],
     env: { STEWARD_ETC: etc },
-    args: ['sh', '-c', 'echo "cmd_umask=$(umask)"; trap \'echo "haltcode=$(cat /run/s6-linux-init-container-results/haltcode)"; exit 0\' TERM; while :; do sleep 0.05; done'],
+    args: ['sh', '-c', 'trap \'echo "haltcode=$(cat /run/s6-linux-init-container-results/haltcode)"; exit 0\' TERM; echo "cmd_umask=$(umask)"; while :; do sleep 0.05; done'],
   });
   runs.push(run);
-  await run.waitForOutput(/cmd_umask=/);
+  // Its own line, not the command's text in Steward's "running the command" line; the trap is set by then.
+  await run.waitForOutput(/^cmd_umask=\d+$/m);
   run.kill('SIGUSR1');
   const { code } = await run.exited;
   assert.equal(code, 0, run.output());
