@@ -269,7 +269,12 @@ export function writeHaltCode(layout: RuntimeLayout, code: 'h' | 'p' | 'r'): voi
  * far more than a service directory needs and costs several times as much per file.
  */
 export function copyTree(from: string, to: string): void {
-  makeDirectory(to, statSync(from).mode & 0o7777);
+  const mode = statSync(from).mode & 0o7777;
+  makeDirectory(to, mode);
+  // mkdir's mode goes through the umask (022): a group- or world-writable directory, or one with
+  // its sticky or setgid bit (a 1777 spool the service writes into), gets its mode whole, as
+  // s6-hiercopy gives it.
+  if ((mode & 0o7022) !== 0) chmodSync(to, mode);
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
