@@ -181,8 +181,12 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   }
   const waitReady = atomic.longrun.notificationFd !== null;
   supervisor.up();
-  // From a permanent failure, the state says 'failed' until the new start is heard of.
-  const reached = (status: ServiceStatus): boolean => failedForGood(status) || cannotStart(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
+  // From a permanent failure, the state says 'failed' until the new start is heard of. Taken
+  // down meanwhile from outside the graph (steward stop, s6-svc -d of it while it started), it
+  // will not get there: the transition fails then, rather than wait for ever and hold every
+  // later change of it behind it.
+  const reached = (status: ServiceStatus): boolean =>
+    failedForGood(status) || cannotStart(status) || stoppedMeanwhile(status) || (waitReady ? status.state === 'ready' : status.pid !== null);
   const giveUp = new AbortController();
   const arrived = await raceWithLimits(supervisor.waitFor(reached, giveUp.signal), abortSignal, atomic.timeoutUpMs);
   // A wait that arrived has let go of the supervisor already; aborting costs an exception object.
@@ -194,6 +198,7 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   }
   // Left as it is, failed: its status says so rather than down.
   if (failedForGood(supervisor.status)) return { ok: false, reason: 'its finish script exited 125 (permanent failure)' };
+  if (arrived && stoppedMeanwhile(supervisor.status)) return { ok: false, reason: 'it was stopped while it started' };
   if (arrived) return OK;
   if (abortSignal.aborted) {
     // S6_CMD_WAIT_FOR_SERVICES_MAXTIME (or the stop) ends the wait, not the start, as s6-rc -t
@@ -205,6 +210,11 @@ async function longrunUp(services: ServiceSet, atomic: RcLongrun, abortSignal: A
   supervisor.down();
   const what = waitReady ? 'ready (a newline on its notification-fd)' : 'up';
   return { ok: false, reason: `it was not ${what} after ${atomic.timeoutUpMs} ms (timeout-up)` };
+}
+
+/** No run, none starting, and not wanted up: taken down (or never to be restarted) meanwhile. */
+function stoppedMeanwhile(status: ServiceStatus): boolean {
+  return status.pid === null && !status.spawning && !status.wantUp && status.state !== 'finishing';
 }
 
 async function longrunDown(context: InitContext, services: ServiceSet, atomic: RcLongrun): Promise<TransitionResult> {

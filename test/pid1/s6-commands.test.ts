@@ -1715,6 +1715,33 @@ echo "job_$(${steward} status --json job | tr -d ' ' | grep -o '"starts":[0-9]*'
     expect(output, 'job_starts', '1');
   });
 
+  it('a start handed to the graph with --no-wait is carried out past --timeout; a stop of a dependency while it starts does not hold later starts for ever', async () => {
+    const steward = `${repoRoot}/bin/steward`;
+    const { output } = await container(
+      {
+        ...rcd('db', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1\necho >&3\nexec sleep 1000\n' }),
+        ...rcd('app', { type: 'longrun\n', run: '#!/bin/sh\nexec sleep 1000\n', 'dependencies.d/db': '' }),
+        ...rcd('user', { type: 'bundle\n', 'contents.d/app': '' }),
+      },
+      `
+${steward} stop db
+${steward} start --no-wait --timeout 300 app; echo "nowait=$?"
+${steward} wait --up --timeout 10000 app; echo "carried_out=$?"
+${steward} stop db
+${steward} start --no-wait app
+sleep 0.3
+${steward} stop db; echo "stopped_mid_start=$?"
+${steward} start --timeout 10000 app; echo "later_start=$?"
+echo "listed=$(s6-rc -a list | grep -c '^app$')"
+`,
+    );
+    expect(output, 'nowait', '0');
+    expect(output, 'carried_out', '0');
+    expect(output, 'stopped_mid_start', '0');
+    expect(output, 'later_start', '0');
+    expect(output, 'listed', '1');
+  });
+
   it('a longrun still starting when S6_CMD_WAIT_FOR_SERVICES_MAXTIME runs out goes on starting, as s6-rc -t leaves it, and becomes ready', async () => {
     const services = {
       ...rcd('slow', { type: 'longrun\n', 'notification-fd': '3\n', run: '#!/bin/sh\nsleep 1.5\necho >&3\nexec sleep 1000\n' }),

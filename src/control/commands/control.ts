@@ -193,18 +193,28 @@ function startDependencies(
     // within the request's time, as s6-rc -t bounds its hold on the other changes. A client that
     // waits hears how it went: it fails as s6-rc -u change fails, within the longrun's
     // timeout-up (taken down again then), rather than after the client's whole --timeout.
-    const change = rc.change('up', downInGraph, request.timeoutMs, new AbortController().signal);
+    const change = rc.change('up', downInGraph, changeTimeoutMs(request), new AbortController().signal);
     if (request.wait === null) change.then(() => undefined, () => undefined);
     else ownChange = change.then((outcome) => changeFailure(outcome, downInGraph, request.timeoutMs), () => undefined);
   }
   // The change brings up the longruns themselves after what they need, and a failure is said by
   // what failed, dependency or longrun. With --no-wait it is left to go on, and they are not
-  // started before it; but `once` is applied once it is over, as the change starts them to stay.
+  // started before it; `once` is applied when it is over (the change starts them to stay up):
+  // afterwards here, or once they run, by not restarting them.
   let dependencies: Promise<Response | undefined> | undefined;
   const once = request.actions.includes('once');
   if (waiting.length > 0) {
-    if (request.wait === null && !once) rc.change('up', waiting, request.timeoutMs, new AbortController().signal).then(() => undefined, () => undefined);
-    else dependencies = rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => changeFailure(outcome, waiting, request.timeoutMs));
+    if (request.wait === null) {
+      rc.change('up', waiting, changeTimeoutMs(request), new AbortController().signal).then(
+        (outcome) => {
+          if (!once || outcome.failed.length > 0 || outcome.timedOut) return;
+          for (const supervisor of supervisors) if (waiting.includes(supervisor.name)) supervisor.down({ signal: false });
+        },
+        () => undefined,
+      );
+    } else {
+      dependencies = rc.change('up', waiting, request.timeoutMs, context.abortSignal).then((outcome) => changeFailure(outcome, waiting, request.timeoutMs));
+    }
   }
   // Started by a change: not started again here (a restart on top would run them twice). One
   // still running (started outside the graph) is restarted all the same.
@@ -212,9 +222,19 @@ function startDependencies(
     const status = supervisors.find((supervisor) => supervisor.name === name)?.status;
     return status !== undefined && status.pid === null && !status.spawning;
   };
-  const byChange = request.actions.includes('restart-or-start') ? [...waiting, ...downInGraph].filter(notRunning) : request.wait === null && !once ? waiting : [];
+  const byChange = request.actions.includes('restart-or-start') ? [...waiting, ...downInGraph].filter(notRunning) : request.wait === null ? waiting : [];
   const pending = ownChange === undefined ? dependencies : dependencies === undefined ? ownChange : Promise.all([ownChange, dependencies]).then((failures) => failures.find((each) => each !== undefined));
   return { pending, leftToGraph: new Set(byChange) };
+}
+
+/**
+ * The time a change for a start may take: the client's --timeout when it waits; with --no-wait,
+ * which waits for nothing, none (each longrun's own timeout-up still applies), as s6-rc -u change
+ * without -t: a start handed to the graph is carried out, not dropped when a slow dependency is
+ * still starting after the client's time.
+ */
+function changeTimeoutMs(request: Extract<Request, { cmd: 'control' }>): number {
+  return request.wait === null ? 0 : request.timeoutMs;
 }
 
 /** How a change that brought up the named longruns went, as a failure, or undefined when it did. */
