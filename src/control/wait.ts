@@ -37,11 +37,17 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
  * A service that failed for good will never come up, and one whose run script could not be
  * executed will not before someone fixes it (it is retried every 10 seconds): a wait for it is over.
  */
-function hopeless(condition: WaitCondition, status: ServiceStatus): boolean {
+function hopelessStatus(condition: WaitCondition, status: ServiceStatus): boolean {
   if (condition === 'down' || condition === 'finished') return false;
   // While a new attempt is under way (steward start after a fix, s6-svc -wu -u of a service
   // that failed for good), its outcome is waited for, not the last one's.
   return failedForGood(status) || cannotStart(status);
+}
+
+/** Down, not starting, and wanted down (a stop from elsewhere took it down), for a condition that needs it up. */
+function stoppedElsewhere(condition: WaitCondition, status: ServiceStatus): boolean {
+  if (condition === 'down' || condition === 'finished') return false;
+  return status.state === 'down' && !status.wantUp && !status.spawning;
 }
 
 /** A condition in words, for a message: "not restarted and ready after 5000 ms". */
@@ -62,6 +68,7 @@ export function whyHopeless(supervisors: readonly ServiceSupervisor[], names: re
     .map((name) => {
       const status = supervisors.find((supervisor) => supervisor.name === name)?.status;
       const spawnError = status?.spawnError ?? null;
+      if (status?.state === 'down') return `${name} (stopped meanwhile)`;
       if (spawnError === null) return `${name} (failed for good: its finish exited 125)`;
       return status?.copyFailed === true ? `${name} (its copy into the runtime directory failed: ${spawnError})` : `${name} (its run script cannot be executed: ${spawnError})`;
     })
@@ -81,8 +88,16 @@ export interface WaitOutcome {
 export async function waitForCondition(
   supervisors: readonly ServiceSupervisor[],
   condition: WaitCondition,
-  options: { any: boolean; timeoutMs: number; abortSignal: AbortSignal; baselines?: ReadonlyMap<string, Baseline> },
+  options: {
+    any: boolean;
+    timeoutMs: number;
+    abortSignal: AbortSignal;
+    baselines?: ReadonlyMap<string, Baseline>;
+    /** A start's own wait: one taken down meanwhile from elsewhere (a stop's cascade) will not get there. */
+    stoppedIsHopeless?: boolean;
+  },
 ): Promise<WaitOutcome> {
+  const hopeless = (wanted: WaitCondition, status: ServiceStatus): boolean => hopelessStatus(wanted, status) || (options.stoppedIsHopeless === true && stoppedElsewhere(wanted, status));
   const baselineFor = (supervisor: ServiceSupervisor): Baseline => options.baselines?.get(supervisor.name) ?? baselineOf(supervisor);
   const baselines = new Map(supervisors.map((supervisor) => [supervisor.name, baselineFor(supervisor)]));
   const settled = (supervisor: ServiceSupervisor, status: ServiceStatus): boolean =>

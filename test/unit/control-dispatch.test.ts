@@ -217,6 +217,18 @@ describe('dispatch: control', () => {
     assert.equal(services[0]?.state, 'ready');
   });
 
+  it("a start's wait ends when a stop from elsewhere takes the service down meanwhile, saying so, rather than at its timeout", async () => {
+    const fake = setup([{ name: 'db', notificationFd: 3 }]);
+    const call = pending({ cmd: 'control', names: ['db'], actions: ['up'], wait: 'ready', timeoutMs: 5000 }, fake);
+    await settle();
+    assert.equal(call.done(), false);
+    fake.supervisor('db').down();
+    fake.port.exit(fake.pid('db'), { signal: 'SIGTERM' });
+    const failed = error(await call.response);
+    assert.equal(failed.code, 'ERR_PERMANENT_FAILURE');
+    assert.match(failed.message, /will not come up: db \(stopped meanwhile\)/);
+  });
+
   it('without a wait, answers at once', async () => {
     const fake = setup([{ name: 'db', notificationFd: 3 }]);
     const { services } = result<{ services: StatusRecord[] }>(await dispatch({ cmd: 'control', names: ['db'], actions: ['up'] }, fake.context()));

@@ -76,6 +76,7 @@ export async function handleControl(request: Extract<Request, { cmd: 'control' }
       timeoutMs: request.timeoutMs,
       abortSignal: context.abortSignal,
       baselines,
+      stoppedIsHopeless: request.actions.some((action) => action === 'up' || action === 'once' || action === 'restart-or-start'),
     });
     if (outcome.failed.length > 0) {
       return failure('ERR_PERMANENT_FAILURE', `will not come up: ${whyHopeless(supervisors, outcome.failed)}`, { names: outcome.failed });
