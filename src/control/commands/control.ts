@@ -190,10 +190,10 @@ function startDependencies(
   const downInGraph = upInGraph === undefined ? [] : inGraph.map((supervisor) => supervisor.name).filter((name) => !upInGraph.has(name) && !waiting.includes(name));
   let ownChange: Promise<Response | undefined> | undefined;
   if (downInGraph.length > 0) {
-    // Not the client's signal: the change is carried out even once a --no-wait client has gone,
-    // within the request's time, as s6-rc -t bounds its hold on the other changes. A client that
-    // waits hears how it went: it fails as s6-rc -u change fails, within the longrun's
-    // timeout-up (taken down again then), rather than after the client's whole --timeout.
+    // Not the client's signal: the change is carried out even once a --no-wait client has gone
+    // (within the request's time when it waits: see changeTimeoutMs). A client that waits hears
+    // how it went: it fails as s6-rc -u change fails, within the longrun's timeout-up (taken
+    // down again then), rather than after the client's whole --timeout.
     const change = rc.change('up', downInGraph, changeTimeoutMs(request), new AbortController().signal);
     if (request.wait === null) change.then(() => undefined, () => undefined);
     else ownChange = change.then((outcome) => changeFailure(outcome, downInGraph, request.timeoutMs), () => undefined);
