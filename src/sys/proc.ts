@@ -149,6 +149,7 @@ interface ProcessEntry {
   readonly state: string;
   readonly parent: number;
   readonly group: number;
+  readonly session: number;
 }
 
 /** Every process /proc lists, by pid as /proc numbers it (one gone meanwhile left out). */
@@ -184,7 +185,7 @@ function readStat(pid: number): ProcessEntry | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may itself hold spaces or parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', parent: Number(fields[1]), group: Number(fields[2]) };
+    return { state: fields[0] ?? '', parent: Number(fields[1]), group: Number(fields[2]), session: Number(fields[3]) };
   } catch {
     return undefined;
   }
@@ -232,15 +233,10 @@ export function underStewardInit(initName = INIT_PROCESS_TITLE): boolean {
   return false;
 }
 
-/** The session field of /proc/PID/stat (after the command name in parentheses: state, ppid, pgrp, session). */
+/** The session field of /proc/PID/stat. */
 function sessionFromStat(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-    return Number.isInteger(session) ? session : undefined;
-  } catch {
-    return undefined;
-  }
+  const session = readStat(pid)?.session;
+  return session !== undefined && Number.isInteger(session) ? session : undefined;
 }
 
 /** SIGTERM's bit in /proc's signal masks (signal N is bit N - 1). */
