@@ -1,5 +1,5 @@
 import type { Reporter } from '../log/reporter.js';
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { StewardError, errnoCode, errorMessage } from '../errors.js';
@@ -265,23 +265,60 @@ export function writeHaltCode(layout: RuntimeLayout, code: 'h' | 'p' | 'r'): voi
 }
 
 /**
- * Copies a small directory tree, keeping modes and links. Plain calls: fs.cpSync checks
- * far more than a service directory needs and costs several times as much per file.
+ * Copies a small directory tree, keeping modes, owners and links, as s6-hiercopy copies a
+ * service directory for s6-overlay: a log/ directory the image gave to the user its logger runs
+ * as stays writable by it. Plain calls: fs.cpSync checks far more than a service directory needs
+ * and costs several times as much per file.
  */
 export function copyTree(from: string, to: string): void {
-  const mode = statSync(from).mode & 0o7777;
-  makeDirectory(to, mode);
-  // mkdir's mode goes through the umask (022): a group- or world-writable directory, or one with
-  // its sticky or setgid bit (a 1777 spool the service writes into), gets its mode whole, as
-  // s6-hiercopy gives it.
-  if ((mode & 0o7022) !== 0) chmodSync(to, mode);
+  const stats = statSync(from);
+  const mode = stats.mode & 0o7777;
+  // Owner-writable while it is filled, whatever the image's mode, as s6-hiercopy makes it; its
+  // own mode is given at the end.
+  makeDirectory(to, mode | 0o700);
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
     if (entry.isDirectory()) copyTree(source, target);
-    else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
-    else if (entry.isFile()) copyFileSync(source, target); // keeps the mode, so run stays executable
+    else if (entry.isSymbolicLink()) {
+      symlinkSync(readlinkSync(source), target);
+      keepOwner(source, target, false);
+    } else if (entry.isFile()) {
+      copyFileSync(source, target); // keeps the mode, so run stays executable
+      keepOwner(source, target, true);
+    }
     // A fifo or socket left in the image (say, an old supervise/ directory) is not copied: it would block.
+  }
+  giveOwner(to, stats.uid, stats.gid, false);
+  // mkdir's mode goes through the umask (022): a group- or world-writable directory, or one with
+  // its sticky or setgid bit (a 1777 spool the service writes into), gets its mode whole, as
+  // s6-hiercopy gives it; so does one the owner may not write.
+  if ((mode & 0o7022) !== 0 || (mode & 0o700) !== 0o700) chmodSync(to, mode);
+}
+
+/** The user Steward's copies belong to unless given to another: whoever Steward runs as. */
+const ownUser = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+
+/** Gives a copied file or link the owner of its source; a file's setuid or setgid bit survives the chown. */
+function keepOwner(source: string, target: string, isFile: boolean): void {
+  if (ownUser.uid !== 0) return; // only root gives files away; s6-hiercopy's chown fails there too, unheeded
+  const stats = lstatSync(source);
+  if (giveOwner(target, stats.uid, stats.gid, true) && isFile && (stats.mode & 0o6000) !== 0) chmodSync(target, stats.mode & 0o7777);
+}
+
+/**
+ * chown when the owner differs from the copy's; true if it was given. A refusal is let be, as
+ * s6-hiercopy lets it be: in a user namespace, an owner outside its map cannot be given, and
+ * the copy is still whole.
+ */
+function giveOwner(target: string, uid: number, gid: number, link: boolean): boolean {
+  if (ownUser.uid !== 0 || (uid === ownUser.uid && gid === ownUser.gid)) return false;
+  try {
+    if (link) lchownSync(target, uid, gid);
+    else chownSync(target, uid, gid);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,5 +29,25 @@ describe('copyTree', () => {
     assert.equal(mode('data'), 0o750);
     assert.equal(mode('run'), 0o755);
     assert.equal(readFileSync(join(work, 'live', 'run'), 'utf8'), '#!/bin/sh\nexec true\n');
+  });
+
+  it('keeps owners as s6-hiercopy does, and a setuid bit through the chown', { skip: process.geteuid?.() !== 0 && 'needs root to give files away' }, () => {
+    const source = join(work, 'owned');
+    mkdirSync(join(source, 'log', 'main'), { recursive: true });
+    writeFileSync(join(source, 'run'), '#!/bin/sh\nexec true\n');
+    chmodSync(join(source, 'run'), 0o755);
+    writeFileSync(join(source, 'helper'), 'x');
+    chownSync(join(source, 'helper'), 65534, 65534);
+    chmodSync(join(source, 'helper'), 0o4755);
+    chownSync(join(source, 'log', 'main'), 65534, 65534);
+    chmodSync(join(source, 'log', 'main'), 0o500);
+    symlinkSync('run', join(source, 'alias'));
+    lchownSync(join(source, 'alias'), 1, 1);
+    copyTree(source, join(work, 'owned-live'));
+    const live = (path: string) => lstatSync(join(work, 'owned-live', path));
+    assert.deepEqual([live('log/main').uid, live('log/main').gid, live('log/main').mode & 0o7777], [65534, 65534, 0o500]);
+    assert.deepEqual([live('helper').uid, live('helper').mode & 0o7777], [65534, 0o4755]);
+    assert.deepEqual([live('run').uid, live('run').mode & 0o7777], [0, 0o755]);
+    assert.deepEqual([live('alias').uid, live('alias').gid], [1, 1]);
   });
 });
