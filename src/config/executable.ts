@@ -118,7 +118,12 @@ function interpreterExists(path: string): boolean {
 function inspectContent(path: string, role: string, shellFallback: boolean, notificationFdFile: boolean | undefined, executable = true): Diagnostic[] {
   const head = readHead(path);
   if (head === undefined) return [];
-  if (head.length === 0) return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
+  if (head.length === 0) {
+    // A shell runs an empty file as an empty script, successfully: an image may disable a
+    // cont-init.d script by emptying it (`: > file`), and s6-overlay's sh-based runner runs on.
+    if (shellFallback) return executable ? [warning(path, `the ${role} is empty: it is run with /bin/sh, which does nothing and exits 0`, 'Remove it if it is not needed, or write the script it should be', 1)] : [];
+    return [failure(path, `the ${role} is empty`, 'Write a script starting with a line such as #!/bin/sh')];
+  }
   if (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return []; // ELF binary
   if (head[0] !== 0x23 || head[1] !== 0x21) {
     if (shellFallback) {

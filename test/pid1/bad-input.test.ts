@@ -46,17 +46,21 @@ test('a broken tree boots what it can and names every broken file, without hangi
 test('a CMD or cont-init script without a shebang line runs with /bin/sh, as a shell (and s6-overlay) runs it', { skip }, async () => {
   const etc = scriptTree({
     'cont-init.d/10-plain-sh': 'echo "cont-init ran as sh: $0"\n',
+    // Emptied to disable it (`: > file`): a shell runs it as an empty script, exit 0.
+    'cont-init.d/20-emptied': '',
     'start.sh': 'echo "cmd ran as sh"\nexit 4\n',
   });
   chmodSync(join(etc, 'cont-init.d/10-plain-sh'), 0o755);
+  chmodSync(join(etc, 'cont-init.d/20-emptied'), 0o755);
   chmodSync(join(etc, 'start.sh'), 0o755);
-  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run') }, args: [join(etc, 'start.sh')] });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }, args: [join(etc, 'start.sh')] });
   runs.push(run);
   const { code } = await run.exited;
   assert.equal(code, 4, run.output());
   assert.match(run.output(), /cont-init ran as sh/);
   assert.match(run.output(), /cmd ran as sh/);
   assert.match(run.output(), /10-plain-sh:1: the script has no shebang line: it is run with \/bin\/sh/);
+  assert.match(run.output(), /20-emptied:1: the script is empty: it is run with \/bin\/sh, which does nothing and exits 0/);
 });
 
 test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=2, a broken cont-init script stops the container; a broken services.d entry does not, as under s6-overlay', { skip }, async () => {
