@@ -131,7 +131,7 @@ export function listEnteredProcesses(): number[] {
   const table = readProcessTable();
   const ours = new Set([process.pid, ...descendantsOf(process.pid, table)]);
   // A zombie has ended: only its parent, outside, has yet to collect it.
-  return [...table].filter(([pid, { state }]) => state !== 'Z' && !ours.has(pid)).map(([pid]) => pid);
+  return [...table].filter(([pid, entry]) => isLive(entry) && !ours.has(pid)).map(([pid]) => pid);
 }
 
 /**
@@ -142,11 +142,13 @@ export function listEnteredProcesses(): number[] {
 export function listProcessGroup(group: number): number[] {
   if (procNumbering().ourLevel !== undefined) return [];
   // A zombie has ended: only its collection by its parent (often the reaper) is left.
-  return [...readProcessTable()].filter(([, { state, group: itsGroup }]) => state !== 'Z' && itsGroup === group).map(([pid]) => pid);
+  return [...readProcessTable()].filter(([, entry]) => isLive(entry) && entry.group === group).map(([pid]) => pid);
 }
 
 interface ProcessEntry {
   readonly state: string;
+  /** Its live threads, and its main thread until the process is collected. */
+  readonly threads: number;
   readonly parent: number;
   readonly group: number;
   readonly session: number;
@@ -162,6 +164,15 @@ function readProcessTable(): Map<number, ProcessEntry> {
     if (entry !== undefined) table.set(pid, entry);
   }
   return table;
+}
+
+/**
+ * Not ended: a zombie is a process whose every thread has ended, bar one whose main thread
+ * ended (pthread_exit) while others run on, which /proc shows as a zombie too and which still
+ * needs its stop.
+ */
+function isLive(entry: ProcessEntry): boolean {
+  return entry.state !== 'Z' || entry.threads > 1;
 }
 
 /** The descendants of `root` in `table`, children first. */
@@ -185,7 +196,7 @@ function readStat(pid: number): ProcessEntry | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name is in parentheses and may itself hold spaces or parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', parent: Number(fields[1]), group: Number(fields[2]), session: Number(fields[3]) };
+    return { state: fields[0] ?? '', parent: Number(fields[1]), group: Number(fields[2]), session: Number(fields[3]), threads: Number(fields[17]) };
   } catch {
     return undefined;
   }
