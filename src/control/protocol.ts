@@ -119,7 +119,13 @@ type Fields = Record<string, unknown>;
 export function parseRequest(value: unknown): Request | ControlErrorBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('the request must be a JSON object');
   const fields = value as Fields;
-  if (fields['v'] !== undefined && fields['v'] !== PROTOCOL_VERSION) return bad(`protocol version ${JSON.stringify(fields['v'])} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+  if (fields['v'] !== undefined && fields['v'] !== PROTOCOL_VERSION) {
+    return bad(
+      typeof fields['v'] === 'number'
+        ? `protocol version ${fields['v']} is not supported; this server speaks ${PROTOCOL_VERSION}`
+        : `field "v" must be the number ${PROTOCOL_VERSION} (the protocol version), not ${JSON.stringify(fields['v'])}`,
+    );
+  }
   const cmd = fields['cmd'];
   switch (cmd) {
     case 'ping':

@@ -41,7 +41,8 @@ describe('parseRequest: the envelope', () => {
   it('accepts version 1 or no version, and names the supported version otherwise', () => {
     assert.deepEqual(parsed({ cmd: 'ping' }), { cmd: 'ping' });
     assert.deepEqual(parsed({ v: PROTOCOL_VERSION, cmd: 'ping' }), { cmd: 'ping' });
-    for (const v of [2, 0, '1', null]) rejected({ v, cmd: 'ping' }, /protocol version .* is not supported; this server speaks 1/);
+    for (const v of [2, 0]) rejected({ v, cmd: 'ping' }, /protocol version .* is not supported; this server speaks 1/);
+    for (const v of ['1', null]) rejected({ v, cmd: 'ping' }, /field "v" must be the number 1 \(the protocol version\), not ("1"|null)/);
   });
 
   it('reads a deaths request: services, and whether to clear their tallies', () => {
