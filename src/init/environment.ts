@@ -22,7 +22,15 @@ export function fixPath(path: string | undefined): string {
   return result;
 }
 
-export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, format: EnvironmentFormat = 'newline'): void {
+/** The longest file name the kernel takes, in bytes: a longer variable name cannot be a file of the envdir. */
+const NAME_MAX = 255;
+
+/**
+ * Writes the envdir. Returns the names of the variables left out for a name no file can have
+ * (longer than 255 bytes): the caller says so, naming them, and the rest is written.
+ */
+export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, format: EnvironmentFormat = 'newline'): string[] {
+  const leftOut: string[] = [];
   try {
     removeIfPresent(dir);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -30,8 +38,13 @@ export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, f
     for (const [name, value] of Object.entries(env)) {
       // A name with a slash cannot be a file name; such variables cannot be exported by a shell anyway.
       if (value === undefined || name.includes('/') || name === '' || name.startsWith('.')) continue;
+      if (Buffer.byteLength(name) > NAME_MAX) {
+        leftOut.push(name);
+        continue;
+      }
       writeFileSync(join(dir, name), `${value}${ending}`, { mode: 0o644 });
     }
+    return leftOut;
   } catch (error) {
     const code = errnoCode(error);
     const hint = code === 'ENOSPC' ? `The file system of ${dirname(dir)} is full: give it more room (a larger tmpfs or emptyDir), or set S6_KEEP_ENV=1 to keep no copy of the environment` : 'It must be writable by the user Steward runs as';

@@ -144,7 +144,11 @@ async function main(command: readonly string[]): Promise<number> {
     prepareRuntimeDir(layout, process.pid, workdir, haltCommand(existsSync('/bin/sh')), overlayV2);
     if (settings.runDir === '/run') noteRunOwner(layout, reporter, overlayV2);
     runNotExecutable = await ensureExecutableRun(settings, reporter);
-    if (!settings.keepEnv) writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor());
+    if (!settings.keepEnv) {
+      for (const name of writeContainerEnvironment(layout.containerEnvironment, containerEnv, environmentFormatFor())) {
+        reporter.warn('steward', `the variable ${name.slice(0, 40)}... (a name of ${Buffer.byteLength(name)} bytes) is not in ${layout.containerEnvironment}: no file name may be longer than 255 bytes, so with-contenv cannot give it; shorten its name, or set S6_KEEP_ENV=1 to pass the environment on as it is`);
+      }
+    }
   } catch (error) {
     reporter.error('steward', errorMessage(error));
     return RUNTIME_DIR_UNUSABLE_EXIT;

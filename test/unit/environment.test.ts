@@ -59,6 +59,13 @@ describe('container environment', () => {
     assert.deepEqual(readContainerEnvironment(dir), env);
   });
 
+  it('leaves out, and names, a variable whose name no file can have (over 255 bytes), and writes the rest', () => {
+    const dir = scratch();
+    const long = 'V'.repeat(300);
+    assert.deepEqual(writeContainerEnvironment(dir, { [long]: '1', TZ: 'UTC', ['W'.repeat(255)]: '2' }), [long]);
+    assert.deepEqual(readContainerEnvironment(dir), { TZ: 'UTC', ['W'.repeat(255)]: '2' });
+  });
+
   it('writes one file per variable holding the value and a newline', () => {
     const dir = scratch();
     writeContainerEnvironment(dir, { TZ: 'UTC' });
