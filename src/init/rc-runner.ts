@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SIGNAL_PERMISSION_HINT, trySignal } from '../sys/signals.js';
 import { join } from 'node:path';
 
@@ -140,6 +140,10 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const { longrun } = atomic;
   removeIfPresent(longrun.liveDir);
   copyTree(longrun.sourceDir, longrun.liveDir);
+  // s6-rc-compile copies what run and finish lead to, not links: a relative link would lead
+  // nowhere from the live directory, and the chmod below would reach the image's own file.
+  copyWhatLinksLeadTo(join(longrun.sourceDir, 'run'), longrun.runPath);
+  if (longrun.finishPath !== null) copyWhatLinksLeadTo(join(longrun.sourceDir, 'finish'), longrun.finishPath);
   // s6-rc-compile ignores a source's `down` file and does not copy it (docker-baseimage-selkies'
   // svc-de ships one): whether an s6-rc longrun is up is s6-rc's to say, and s6-svstat must not
   // call a running one "normally down".
@@ -150,6 +154,19 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const link = join(context.layout.serviceDir, atomic.name);
   removeIfPresent(link);
   symlinkSync(longrun.liveDir, link);
+}
+
+/** A copied link replaced with a copy of the file it leads to, from where the source is. */
+function copyWhatLinksLeadTo(source: string, copy: string): void {
+  let link: boolean;
+  try {
+    link = lstatSync(copy).isSymbolicLink();
+  } catch {
+    return; // not there: said where the service is started
+  }
+  if (!link) return;
+  unlinkSync(copy);
+  copyFileSync(source, copy);
 }
 
 /**

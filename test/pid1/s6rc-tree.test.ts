@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -385,6 +385,28 @@ describe('a service that fails at boot', { skip }, () => {
     assert.match(result.output, /service svc-fine successfully started/, details);
     assert.match(result.output, /the run script asks for the interpreter \/usr\/bin\/no-such-interpreter, which is not installed here/, details);
     assert.match(result.output, /unable to start service svc-no-interpreter: its run script \S+ cannot be executed \(ENOENT/, details);
+  });
+});
+
+describe('a longrun whose run and finish are links', { skip }, () => {
+  it('runs what they lead to, copied as s6-rc-compile copies them, and leaves the image\'s files as they are', async () => {
+    const root = rcTree({
+      ...longrun('svc-linked', '', []),
+      // Kept elsewhere in the image, not executable there: s6-rc-compile makes its copy 0755.
+      'scripts/web-run': { ...(stampScript('svc-linked', 'stamp start\nexec sleep 1000\n') as { content: string }), mode: 0o644 },
+      'scripts/web-finish': { content: '#!/bin/sh\nexit 0\n', mode: 0o644 },
+    });
+    const dir = join(root, 's6-overlay/s6-rc.d/svc-linked');
+    rmSync(join(dir, 'run'));
+    symlinkSync('../../../scripts/web-run', join(dir, 'run'));
+    symlinkSync(join(root, 'scripts/web-finish'), join(dir, 'finish'));
+    const state = tempDir('steward-state-');
+    const result = await container(root, state, stampingCmd(state, "wait_until '[ $(starts svc-linked) -eq 1 ]'"));
+    const details = `timeline:\n${result.timeline.render()}\noutput:\n${result.output}`;
+    assert.equal(result.code, 0, details);
+    assert.equal(result.timeline.count('svc-linked', 'start'), 1, details);
+    assert.equal(statSync(join(root, 'scripts/web-run')).mode & 0o777, 0o644, 'the image\'s run script was chmodded through the link');
+    assert.equal(statSync(join(root, 'scripts/web-finish')).mode & 0o777, 0o644, 'the image\'s finish script was chmodded through the link');
   });
 });
 
