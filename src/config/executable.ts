@@ -1,5 +1,5 @@
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { lexScript, parseScript } from '../execline/script.js';
@@ -17,13 +17,19 @@ export type ScriptLook = () => readonly Diagnostic[];
  * arguments only: one made inside a reader would keep the reader's whole scope (a directory's
  * listing among it) alive until the look is made, some KiB for each of hundreds of services.
  */
-export function runScriptLook(path: string, service: string, options: { requireExecutable?: boolean; notificationFdFile?: boolean; late?: boolean } = {}): ScriptLook {
-  const { late = false, ...inspection } = options;
+export function runScriptLook(
+  path: string,
+  service: string,
+  options: { requireExecutable?: boolean; notificationFdFile?: boolean; late?: boolean; copy?: { readonly from: string; readonly to: string } } = {},
+): ScriptLook {
+  const { late = false, copy, ...inspection } = options;
   return () => {
     // Made after the start, a look may find the script gone: a run-once service can remove its
     // own source directory (it runs from its copy), which is nothing wrong with the script.
     if (late && !existsSync(path)) return [];
-    return serviceScoped(inspectExecutable(path, `run script of service ${service}`, inspection));
+    const role = `run script of service ${service}`;
+    const lost = copy === undefined ? undefined : linkLostInCopy(path, role, copy);
+    return serviceScoped(lost === undefined ? inspectExecutable(path, role, inspection) : [...inspectExecutable(path, role, inspection), lost]);
   };
 }
 
@@ -48,7 +54,13 @@ export function inspectExecutable(
     stat = statSync(path);
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT') return [failure(path, `cannot read the ${role}: there is no such file (ENOENT)`, 'Check the path, and that the file is in the image')];
+    if (code === 'ENOENT') {
+      const target = linkTarget(path);
+      if (target !== undefined) {
+        return [failure(path, `the ${role} is a link to ${target}, which leads to no file${isAbsolute(target) ? '' : ` from ${dirname(path)}`} (ENOENT)`, isAbsolute(target) ? 'Check that the file it leads to is in the image' : 'A relative link is followed from where the link is: make it absolute, or put the script itself there')];
+      }
+      return [failure(path, `cannot read the ${role}: there is no such file (ENOENT)`, 'Check the path, and that the file is in the image')];
+    }
     return [failure(path, `cannot read the ${role}: ${code ?? String(error)}`, 'Check that the file exists and is readable')];
   }
   if (!stat.isFile()) return [failure(path, `the ${role} is not a regular file`, 'Replace it with an executable script')];
@@ -564,6 +576,30 @@ function inspectExeclineScript(path: string): Diagnostic[] {
     if (error instanceof StewardError) return [{ severity: 'error', error }];
     return [];
   }
+}
+
+/** Where a link leads as written; undefined for anything that is not a link. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A relative link among a service's scripts that leads elsewhere from the copy the service runs
+ * from (`copy`: the tree it is in and where that tree is copied) than in the image: s6-overlay
+ * copies links as links, and so does Steward. A warning: what it leads to there may exist.
+ */
+export function linkLostInCopy(path: string, role: string, copy: { readonly from: string; readonly to: string }): Diagnostic | undefined {
+  const target = linkTarget(path);
+  if (target === undefined || isAbsolute(target)) return undefined;
+  const inImage = resolve(dirname(path), target);
+  const fromCopy = resolve(dirname(join(copy.to, relative(copy.from, path))), target);
+  const within = relative(copy.to, fromCopy);
+  if (!within.startsWith('..') && !isAbsolute(within) && join(copy.from, within) === inImage) return undefined;
+  return warning(path, `the ${role} is a relative link to ${target}: the service runs from its copy in ${dirname(join(copy.to, relative(copy.from, path)))}, where the link leads to ${fromCopy}, not ${inImage}`, `Make the link absolute: ln -sf ${inImage} ${path}`);
 }
 
 function warning(path: string, message: string, hint: string, line?: number): Diagnostic {

@@ -4,16 +4,18 @@ import { StewardError } from '../errors.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
 import type { Diagnostic } from './diagnostic.js';
-import { inspectExecutable, runScriptLook, type ScriptLook } from './executable.js';
+import { inspectExecutable, linkLostInCopy, runScriptLook, type ScriptLook } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';
 
 /** s6-supervise's default time limit for a finish script. */
 
+/** A cont-init.d or cont-finish.d script. */
 export interface Script {
+  /** Where it is run from (s6-overlay v2's /var/run/s6/etc in an image made for v2). */
   readonly path: string;
-  /** False when the checks found it cannot be executed; it is reported, not run. */
-  readonly runnable: boolean;
+  /** Where it was found, which the checks of it name. */
+  readonly source: string;
 }
 
 /** Everything the s6-overlay legacy directories describe, compiled into the model. */
@@ -39,16 +41,34 @@ export function legacyPaths(settings: Settings): Record<'fixAttrs' | 'contInit' 
 /**
  * Everything at once, as steward check reads it. `services: false` leaves services.d
  * out: the boot reads it when the legacy-services stage runs (eachLegacyService), after
- * cont-init.d, whose scripts may add, remove or change services as in s6-overlay.
+ * cont-init.d, whose scripts may add, remove or change services as in s6-overlay. With
+ * `scripts: 'counted'`, cont-init.d and cont-finish.d are only counted: the boot lists them
+ * again when their stage runs (listScripts) and looks at each script at its turn
+ * (inspectScript), as s6-overlay's runners do, after fix-attrs.d and the scripts before it
+ * may have made it executable.
  */
-export function readLegacyTree(settings: Settings, options: { services?: boolean } = {}): LegacyTree {
+export function readLegacyTree(settings: Settings, options: { services?: boolean; scripts?: 'checked' | 'counted' } = {}): LegacyTree {
   const diagnostics: Diagnostic[] = [];
   const paths = legacyPaths(settings);
   const fixAttrsFiles = listEntries(paths.fixAttrs, diagnostics).map((name) => join(paths.fixAttrs, name));
-  const contInit = readScripts(paths.contInit, diagnostics);
-  const contFinish = readScripts(paths.contFinish, diagnostics);
+  const counted = options.scripts === 'counted';
+  const contInit = listScripts(settings, 'contInit', counted ? [] : diagnostics);
+  const contFinish = listScripts(settings, 'contFinish', counted ? [] : diagnostics);
+  if (!counted) for (const script of [...contInit, ...contFinish]) diagnostics.push(...inspectScript(script));
   const services = options.services === false ? [] : readServicesInto(settings, diagnostics);
   return { fixAttrsFiles, contInit, services, contFinish, diagnostics };
+}
+
+/** The scripts of cont-init.d or cont-finish.d as the directory holds them now, in order. */
+export function listScripts(settings: Settings, which: 'contInit' | 'contFinish', diagnostics: Diagnostic[]): Script[] {
+  const dir = legacyPaths(settings)[which];
+  return listEntries(dir, diagnostics).map((name) => ({ path: join(dir, name), source: join(dir, name) }));
+}
+
+/** What keeps a cont-init.d or cont-finish.d script from running, or is worth a warning. */
+export function inspectScript(script: Script): Diagnostic[] {
+  // Run as s6-overlay's sh loops run them, so a file without a shebang runs with /bin/sh.
+  return inspectExecutable(script.source, 'script', { shellFallback: true });
 }
 
 /** One services.d entry: the service and its logger, if it is one and could be read. */
@@ -106,16 +126,6 @@ function readServicesInto(settings: Settings, diagnostics: Diagnostic[]): Longru
     diagnostics.push(...entry.diagnostics);
   }
   return services;
-}
-
-function readScripts(dir: string, diagnostics: Diagnostic[]): Script[] {
-  return listEntries(dir, diagnostics).map((name) => {
-    const path = join(dir, name);
-    // cont-init.d and cont-finish.d: run as s6-overlay's sh loops run them, so a file without a shebang runs with /bin/sh.
-    const problems = inspectExecutable(path, 'script', { shellFallback: true });
-    diagnostics.push(...problems);
-    return { path, runnable: !problems.some((problem) => problem.severity === 'error') };
-  });
 }
 
 /**
@@ -202,7 +212,10 @@ function readLongrun(
   // out), and the service is supervised all the same, as s6-supervise does: it shows in the
   // status with why it does not run, tries again, and runs once the script is fixed. Every
   // other service goes on.
-  const lookAtRunScript = runScriptLook(runPath, name, { notificationFdFile: has('notification-fd'), late: runScriptLooks !== undefined });
+  // Run from a copy (services.d's in /run/s6/legacy-services), a relative link may lead elsewhere there.
+  const paths = legacyPaths(settings);
+  const copy = sourceDir === liveDir ? undefined : { from: paths.services, to: paths.liveServices };
+  const lookAtRunScript = runScriptLook(runPath, name, { notificationFdFile: has('notification-fd'), late: runScriptLooks !== undefined, ...(copy === undefined ? {} : { copy }) });
   if (runScriptLooks === undefined) diagnostics.push(...lookAtRunScript());
   else runScriptLooks.push(lookAtRunScript);
 
@@ -211,6 +224,8 @@ function readLongrun(
   if (has('finish')) {
     const finishProblems = inspectExecutable(finishSource, `finish script of service ${name}`);
     diagnostics.push(...finishProblems);
+    const lost = copy === undefined ? undefined : linkLostInCopy(finishSource, `finish script of service ${name}`, copy);
+    if (lost !== undefined) diagnostics.push(lost);
     if (!finishProblems.some((problem) => problem.severity === 'error')) finishPath = join(liveDir, 'finish');
   }
 

@@ -6,7 +6,7 @@ import { membersLeftOut, withOverlaySources } from '../config/overlay-sources.js
 import { OVERLAY_SOURCES_DIR, readOverlayPatches, readS6rcDefinitions, s6rcSources } from '../config/s6rc.js';
 import type { Settings } from '../config/settings.js';
 import { type CompiledGraph, closure, compileGraph } from '../graph/compile.js';
-import { listDirents } from '../config/scan.js';
+import { isListedDirectory, listDirents } from '../config/scan.js';
 import { counted } from '../util/counted.js';
 import type { LongrunDefinition } from '../model/service.js';
 
@@ -38,7 +38,8 @@ export function compileServices(
   options: { legacyServices?: boolean; overlaySourcesDir?: string; runScripts?: 'now' | 'later' } = {},
 ): CompiledServices {
   const readServices = options.legacyServices !== false;
-  const tree = readLegacyTree(settings, { services: readServices });
+  // At boot, cont-init.d and cont-finish.d are counted here and listed and looked at when they run.
+  const tree = readLegacyTree(settings, { services: readServices, scripts: options.runScripts === 'later' ? 'counted' : 'checked' });
   const rcDiagnostics: Diagnostic[] = [];
   const sources = s6rcSources(settings, env);
   const runScriptLooks: ScriptLook[] = [];
@@ -48,12 +49,20 @@ export function compileServices(
   for (const [name, definition] of patches.definitions) if (!image.has(name)) image.set(name, definition);
   const definitions = withOverlaySources(image, rcDiagnostics, patches.additions, patches.bundleContents);
   // Directories whose definition could not be read: reported once, not again by each name that lists them.
-  const unreadable = new Set(sources.dirs.flatMap((dir) => [...listDirents(dir, []).keys()]).filter((name) => !definitions.has(name)));
+  // A plain file there is no definition, as s6-rc-compile skips it: a name that lists it is not defined.
+  const unreadable = new Set(
+    sources.dirs.flatMap((dir) => {
+      const entries = listDirents(dir, []);
+      return [...entries.keys()].filter((name) => isListedDirectory(dir, entries.get(name)));
+    }).filter((name) => !definitions.has(name)),
+  );
   const graph = compileGraph(definitions, rcDiagnostics, unreadable);
   const rcLongruns = [...graph.atomics.values()].flatMap((atomic) => (atomic.kind === 'longrun' ? [atomic.longrun] : []));
-  // A services.d service named as an s6-rc service: both cannot be /run/service/NAME, and
-  // s6-rc's is the one the graph orders. Said, and the services.d one left out.
-  const clashes = tree.services.filter((service) => service.producers.length === 0 && (graph.atomics.has(service.name) || graph.bundles.has(service.name)));
+  // A services.d service named as an s6-rc longrun: both cannot be /run/service/NAME, and
+  // s6-rc's is the one the graph orders. Said, and the services.d one left out, as the boot
+  // does. A bundle or a oneshot of that name (user, base, top) has no /run/service entry, and
+  // both run, as under s6-overlay.
+  const clashes = tree.services.filter((service) => service.producers.length === 0 && graph.atomics.get(service.name)?.kind === 'longrun');
   const clashing = new Set(clashes.flatMap((service) => [service.name, ...(service.loggerName === null ? [] : [service.loggerName])]));
   const legacyDiagnostics = [...tree.diagnostics, ...clashes.map((service) => nameClash(service.name, service.sourceDir, graph.atomics.get(service.name)?.source ?? 's6-rc.d'))];
   const userServices = [...graph.atomics.values()].filter((atomic) => !atomic.source.startsWith('built in')).length;

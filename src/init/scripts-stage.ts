@@ -1,4 +1,4 @@
-import type { Script } from '../config/legacy.js';
+import { inspectScript, type Script } from '../config/legacy.js';
 import { describeTermination } from '../supervise/exit.js';
 import { signalNumber } from '../sys/signals.js';
 import type { InitContext } from './context.js';
@@ -30,7 +30,11 @@ export async function runScriptsStage(
       context.reporter.info(stage, `skipping ${script.path}: ${String(options.abortSignal?.reason)}`);
       continue;
     }
-    if (!script.runnable) {
+    // Looked at on its turn, as s6-overlay's runner tries it then: fix-attrs.d, or a script
+    // before it (chmod +x over a tree), may have made it executable since the boot.
+    const problems = inspectScript(script);
+    context.reporter.diagnostics(stage, problems);
+    if (problems.some((problem) => problem.severity === 'error')) {
       context.reporter.error(stage, `not running ${script.path}: it cannot be executed (see above)`);
       failures++;
       continue;

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 
-import { eachLegacyService, type LegacyTree, type Script } from '../config/legacy.js';
+import type { Diagnostic } from '../config/diagnostic.js';
+import { eachLegacyService, listScripts, type LegacyTree, type Script } from '../config/legacy.js';
 import type { ScriptLook } from '../config/executable.js';
 import type { TransitionResult } from '../graph/engine.js';
 import type { LongrunDefinition } from '../model/service.js';
@@ -33,9 +34,19 @@ function judged(context: InitContext, stage: string, message: string): Transitio
   return policy >= 2 ? { ok: false, reason: message } : OK;
 }
 
-/** The scripts by the path s6-overlay runs them from: v2's /var/run/s6/etc in an image made for v2. */
-function asRan(context: InitContext, scripts: readonly Script[], dir: 'cont-init.d' | 'cont-finish.d'): readonly Script[] {
-  return context.overlayV2 ? asV2RanThem(scripts, dir, context.settings.runDir, context.layout.s6Dir) : scripts;
+/**
+ * The scripts of cont-init.d or cont-finish.d as the directory holds them when the stage runs,
+ * as s6-overlay's runners list it then (a script a cont-init.d script or a service put in
+ * cont-finish.d runs at the stop), by the path s6-overlay runs them from: v2's
+ * /var/run/s6/etc in an image made for v2. A directory that cannot be listed is said, and
+ * counts as a failed script.
+ */
+function scriptsNow(context: InitContext, stage: 'cont-init' | 'cont-finish'): { scripts: readonly Script[]; unlisted: boolean } {
+  const listing: Diagnostic[] = [];
+  const scripts = listScripts(context.settings, stage === 'cont-init' ? 'contInit' : 'contFinish', listing);
+  context.reporter.diagnostics(stage, listing);
+  const unlisted = listing.some((diagnostic) => diagnostic.severity === 'error');
+  return { scripts: context.overlayV2 ? asV2RanThem(scripts, `${stage}.d`, context.settings.runDir, context.layout.s6Dir) : scripts, unlisted };
 }
 
 /** A services.d service, not a logger (loggers have producers): ServiceSet.start brings the logger up with it. */
@@ -125,7 +136,10 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // the container, and the container ends with that script's exit code (jlesage's base
       // images report a bad setting that way); v3 runs them all and ends with 1.
       const v2Stop = context.overlayV2 && context.settingsNow().behaviourIfStage2Fails >= 2;
-      const { failures, stoppedAt, failedAfterItsOwnHalt: ownHalt } = await runScriptsStage(context, 'cont-init', asRan(context, tree.contInit, 'cont-init.d'), { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
+      const { scripts, unlisted } = scriptsNow(context, 'cont-init');
+      const ran = await runScriptsStage(context, 'cont-init', scripts, { timeLimitMs: 0, abortSignal, stopAtFirstFailure: v2Stop });
+      const { stoppedAt, failedAfterItsOwnHalt: ownHalt } = ran;
+      const failures = ran.failures + (unlisted ? 1 : 0);
       if (abortSignal.aborted) {
         if (ownHalt !== undefined) failedAfterItsOwnHalt(context, 'cont-init', 'some scripts exited nonzero', v2Stop ? ownHalt.status : 1);
         return { ok: false, reason: String(abortSignal.reason) };
@@ -139,7 +153,7 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       return failures === 0 ? OK : judged(context, 'cont-init', 'some scripts exited nonzero');
     },
     async contFinish() {
-      await runScriptsStage(context, 'cont-finish', asRan(context, tree.contFinish, 'cont-finish.d'), { timeLimitMs: context.settingsNow().killFinishMaxTimeMs, env: finishEnvironment(context) });
+      await runScriptsStage(context, 'cont-finish', scriptsNow(context, 'cont-finish').scripts, { timeLimitMs: context.settingsNow().killFinishMaxTimeMs, env: finishEnvironment(context) });
       return OK;
     },
     async legacyServicesUp(abortSignal) {

@@ -1188,6 +1188,35 @@ test('services.d is read after cont-init.d, which may remove a service, add one 
   assert.doesNotMatch(run.output(), /cannot copy/);
 });
 
+test('cont-init.d and cont-finish.d are listed when they run and each script looked at on its turn, as s6-overlay runs them', { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({
+    // Not executable in the image: fix-attrs.d makes it so before cont-init.d runs.
+    'fix-attrs.d/01-scripts': `${'$'}{ETC}/cont-init.d/20-fixed-by-fix-attrs false root 0755 0755\n`,
+    'cont-init.d/10-chmod-later': [
+      '#!/bin/sh',
+      // As hotio's init-perms does over its tree: a later script is executable by its turn.
+      `chmod +x "${'$'}MARK"/cont-init.d/30-chmodded`,
+      // And a cont-finish.d script made at run time runs at the stop.
+      `printf '#!/bin/sh\\ntouch "%s"/late-finish.ran\\n' "${'$'}MARK" > "${'$'}MARK"/cont-finish.d/50-made-at-boot`,
+      `chmod +x "${'$'}MARK"/cont-finish.d/50-made-at-boot`,
+      '',
+    ].join('\n'),
+    'cont-init.d/20-fixed-by-fix-attrs': `#!/bin/sh\ntouch "${'$'}MARK"/fixed.ran\n`,
+    'cont-init.d/30-chmodded': `#!/bin/sh\ntouch "${'$'}MARK"/chmodded.ran\n`,
+    'cont-finish.d/10-image': `#!/bin/sh\ntouch "${'$'}MARK"/image-finish.ran\n`,
+  });
+  const fixAttrs = join(etc, 'fix-attrs.d/01-scripts');
+  writeFileSync(fixAttrs, readFileSync(fixAttrs, 'utf8').replace('${ETC}', etc));
+  chmodSync(join(etc, 'cont-init.d/20-fixed-by-fix-attrs'), 0o644);
+  chmodSync(join(etc, 'cont-init.d/30-chmodded'), 0o644);
+  // A failure would stop the container: none is expected.
+  const run = init(etc, { S6_KEEP_ENV: '1', MARK: etc, S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }, ['true']);
+  const { code } = await run.exited;
+  assert.equal(code, 0, run.output());
+  for (const mark of ['fixed', 'chmodded', 'image-finish', 'late-finish']) assert.ok(existsSync(join(etc, `${mark}.ran`)), `${mark}: ${run.output()}`);
+  assert.doesNotMatch(run.output(), /is not executable/);
+});
+
 test('a services.d service named as an s6-rc service is reported and left out; the s6-rc one runs', { skip, timeout: 60_000 }, async () => {
   const etc = scriptTree({
     's6-overlay/s6-rc.d/dup/type': 'longrun\n',

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import type { Diagnostic } from '../../src/config/diagnostic.js';
 import { hasErrors } from '../../src/config/diagnostic.js';
-import { eachLegacyService, legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
+import { eachLegacyService, inspectScript, legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
 import { listEntries } from '../../src/config/scan.js';
 import { readSettings } from '../../src/config/settings.js';
 import { repoRoot } from '../helpers/pid1.js';
@@ -55,7 +55,7 @@ describe('readLegacyTree: layout', () => {
       result.contInit.map((entry) => entry.path),
       ['02-first', '10-second', 'B-upper', 'a-lower'].map((name) => join(dir, name)),
     );
-    assert.ok(result.contInit.every((entry) => entry.runnable));
+    assert.deepEqual(result.contInit.flatMap(inspectScript), []);
     assert.deepEqual(result.diagnostics, []);
   });
 
@@ -74,17 +74,17 @@ describe('readLegacyTree: layout', () => {
     assert.deepEqual(result.fixAttrsFiles, [join(root, 'fix-attrs.d/01-logs'), join(root, 'fix-attrs.d/02-data')]);
   });
 
-  it('marks a cont-init script that cannot be executed as not runnable, with an error', () => {
+  it('finds a cont-init script that cannot be executed, with an error', () => {
     const { root, result } = readFiles({
       'cont-init.d/01-ok': script(),
       'cont-init.d/02-broken': { content: '#!/bin/sh\necho hi\n', mode: 0o644 },
     });
     const broken = join(root, 'cont-init.d/02-broken');
     assert.deepEqual(
-      result.contInit.map((entry) => [entry.path, entry.runnable]),
+      result.contInit.map((entry) => [entry.path, inspectScript(entry).some((problem) => problem.severity === 'error')]),
       [
-        [join(root, 'cont-init.d/01-ok'), true],
-        [broken, false],
+        [join(root, 'cont-init.d/01-ok'), false],
+        [broken, true],
       ],
     );
     assert.equal(errorsAbout(result, broken).length, 1);
@@ -180,6 +180,26 @@ describe('readLegacyTree: layout', () => {
     );
     assert.equal(service(result, 'web').loggerName, null);
     assert.equal(errorsAbout(result, join(root, 'services.d/web/log/run')).length, 1);
+  });
+});
+
+describe('readLegacyTree: run and finish scripts that are relative links', () => {
+  it('warns of one that leads elsewhere from the copy in /run, and names where; not of one that leads within services.d', () => {
+    const root = tree({ 'scripts/web-run': script(), 'services.d/web/finish': script(), 'services.d/db/run': script() });
+    const services = join(root, 'services.d');
+    symlinkSync('../../scripts/web-run', join(services, 'web/run'));
+    // Within services.d: the copy of db is beside the copy of api, as in the image.
+    mkdirSync(join(services, 'api'));
+    symlinkSync('../db/run', join(services, 'api/run'));
+    const result = read(root);
+    const warnings = result.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning').map((diagnostic) => diagnostic.error);
+    assert.equal(warnings.length, 1, warnings.map((warning) => warning.message).join('\n'));
+    assert.equal(warnings[0]?.path, join(services, 'web/run'));
+    assert.equal(
+      warnings[0]?.message,
+      `the run script of service web is a relative link to ../../scripts/web-run: the service runs from its copy in ${LIVE}/web, where the link leads to ${RUN_DIR}/s6/scripts/web-run, not ${join(root, 'scripts/web-run')}`,
+    );
+    assert.equal(warnings[0]?.hint, `Make the link absolute: ln -sf ${join(root, 'scripts/web-run')} ${join(services, 'web/run')}`);
   });
 });
 

@@ -316,6 +316,34 @@ describe('one error per mistake', () => {
   });
 });
 
+describe('names s6-rc-compile does not take as services', () => {
+  it('a plain file among the definitions is skipped, and a bundle that lists it names it as not defined', () => {
+    const root = tree({ [`${RC}/svc-file`]: 'not a service directory\n', ...longrun('svc-a'), ...inUser('svc-a', 'svc-file') });
+    const found = only(problems(compile(root).diagnostics), /not defined/);
+    assert.equal(found.message, 'bundle user contains svc-file, which is not defined');
+  });
+
+  it('a services.d service named as a bundle or a oneshot runs beside it: only a longrun of its name is a clash', () => {
+    const root = tree({
+      ...longrun('svc-a'),
+      ...inUser('svc-a'),
+      'services.d/user/run': script('exec sleep 1000\n'),
+      'services.d/legacy-services/run': script('exec sleep 1000\n'),
+      'services.d/svc-a/run': script('exec sleep 1000\n'),
+    });
+    const compiled = compile(root);
+    const clashes = problems(compiled.diagnostics).filter((problem) => /defined twice/.test(problem.message));
+    assert.deepEqual(
+      clashes.map((problem) => problem.message),
+      [`service svc-a is defined twice: here and in ${join(root, RC, 'svc-a')}; the services.d one is not started`],
+    );
+    assert.deepEqual(
+      compiled.longruns.map((longrun) => longrun.name).filter((name) => name === 'user' || name === 'legacy-services').sort(),
+      ['legacy-services', 'user'],
+    );
+  });
+});
+
 describe('scripts that cannot run stop only their own service', () => {
   it('a longrun whose run script has CRLF line endings is reported, and stays in the graph for the others', () => {
     const root = tree({
