@@ -126,10 +126,15 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
   // Those started after others by their .dep files, in that order: stopped first, in reverse.
   let startedAfter: string[] = [];
   return {
-    fixAttrs() {
-      if (tree.fixAttrsFiles.length === 0) return Promise.resolve(OK);
-      const applied = applyFixAttrs(tree.fixAttrsFiles, context.settings.fixAttrsHidden, context.reporter);
-      return Promise.resolve(applied ? OK : judged(context, 'fix-attrs', 'some fix-attrs.d lines could not be applied'));
+    async fixAttrs() {
+      if (tree.fixAttrsFiles.length === 0) return OK;
+      const stop = context.shutdown.signal;
+      const applied = await applyFixAttrs(tree.fixAttrsFiles, context.settings.fixAttrsHidden, context.reporter, stop);
+      // A turn of the event loop before cont-init.d starts: a signal that came during the
+      // walk's last slice is heard first, and no script is started only to be stopped.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (applied === 'stopped' || stop.aborted) return { ok: false, reason: String(stop.reason) };
+      return applied ? OK : judged(context, 'fix-attrs', 'some fix-attrs.d lines could not be applied');
     },
     async contInit(abortSignal) {
       // s6-overlay v2 stops cont-init.d at the first script that fails, when a failure stops

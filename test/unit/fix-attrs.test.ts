@@ -173,17 +173,17 @@ describe('applyFixAttrs', () => {
     });
   }
 
-  it('does nothing and says nothing without files', () => {
+  it('does nothing and says nothing without files', async () => {
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([], false, reporter), true);
+    assert.equal(await applyFixAttrs([], false, reporter), true);
     assert.equal(output(), '');
   });
 
-  it('changes owner and modes below a path when recurse is true, skipping dot-files', rootOnly, () => {
+  it('changes owner and modes below a path when recurse is true, skipping dot-files', rootOnly, async () => {
     const root = dataTree();
     const rules = tree({ '01-data': `${root}/data true 65534:65534 0600 0700\n` });
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([join(rules, '01-data')], false, reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-data')], false, reporter), true);
     assert.deepEqual(owner(join(root, 'data')), [65534, 65534, 0o700]);
     assert.deepEqual(owner(join(root, 'data/a.txt')), [65534, 65534, 0o600]);
     assert.deepEqual(owner(join(root, 'data/sub')), [65534, 65534, 0o700]);
@@ -194,76 +194,76 @@ describe('applyFixAttrs', () => {
     assert.doesNotMatch(output(), /error/);
   });
 
-  it('changes dot-files too when hidden files are included', rootOnly, () => {
+  it('changes dot-files too when hidden files are included', rootOnly, async () => {
     const root = dataTree();
     const rules = tree({ '01-data': `${root}/data true 65534:65534 0600 0700\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'data/.hidden')), [65534, 65534, 0o600]);
   });
 
-  it("matches no dot-file with the path's glob, hidden files included or not: S6_FIX_ATTRS_HIDDEN widens the recursion only", rootOnly, () => {
+  it("matches no dot-file with the path's glob, hidden files included or not: S6_FIX_ATTRS_HIDDEN widens the recursion only", rootOnly, async () => {
     const root = tree({ 'data/visible': 'v', 'data/.hidden': 'h' });
     const rules = tree({ '01-data': `${root}/data/* false 65534:65534 0600 0700\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-data')], true, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'data/visible')), [65534, 65534, 0o600]);
     assert.deepEqual(owner(join(root, 'data/.hidden')), [0, 0, 0o644]);
   });
 
-  it('leaves a mode given as - as it is, and still changes the owner, as s6-overlay v1 and v2 do', rootOnly, () => {
+  it('leaves a mode given as - as it is, and still changes the owner, as s6-overlay v1 and v2 do', rootOnly, async () => {
     const root = tree({ 'data/file': 'f', 'dir/inner': 'i' });
     chmodSync(join(root, 'data/file'), 0o600);
     chmodSync(join(root, 'dir'), 0o750);
     const rules = tree({ '01-owners': `${root}/data/file false 65534:65534 - -\n${root}/dir false 65534:65534 0644 -\n` });
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([join(rules, '01-owners')], false, reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-owners')], false, reporter), true);
     assert.doesNotMatch(output(), /error/);
     assert.deepEqual(owner(join(root, 'data/file')), [65534, 65534, 0o600]);
     assert.deepEqual(owner(join(root, 'dir')), [65534, 65534, 0o750]);
   });
 
-  it('changes only the path itself when recurse is false', rootOnly, () => {
+  it('changes only the path itself when recurse is false', rootOnly, async () => {
     const root = dataTree();
     const rules = tree({ '01-single': `${root}/single false 65534:65534 0640 0750\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-single')], false, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-single')], false, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'single')), [65534, 65534, 0o750]);
     assert.deepEqual(owner(join(root, 'single/c.txt')), [0, 0, 0o644]);
   });
 
-  it('applies the file mode to a file named directly', rootOnly, () => {
+  it('applies the file mode to a file named directly', rootOnly, async () => {
     const root = dataTree();
     const rules = tree({ '01-file': `${root}/single/c.txt false 65534:65534 0400 0700\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-file')], false, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-file')], false, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'single/c.txt')), [65534, 65534, 0o400]);
   });
 
-  it('expands a glob in the path', rootOnly, () => {
+  it('expands a glob in the path', rootOnly, async () => {
     const root = tree({ 'conf/x.conf': '', 'conf/y.conf': '', 'conf/z.txt': '' });
     const rules = tree({ '01-conf': `${root}/conf/*.conf false 65534:65534 0600 0700\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-conf')], false, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-conf')], false, capture().reporter), true);
     assert.deepEqual(owner(join(root, 'conf/x.conf')), [65534, 65534, 0o600]);
     assert.deepEqual(owner(join(root, 'conf/y.conf')), [65534, 65534, 0o600]);
     assert.deepEqual(owner(join(root, 'conf/z.txt')), [0, 0, 0o644]);
   });
 
-  it('changes a symlink inside a tree, never the file it points to', rootOnly, () => {
+  it('changes a symlink inside a tree, never the file it points to', rootOnly, async () => {
     const outside = tree({ secret: 'do not hand me out' });
     const root = tree({ 'data/a.txt': 'a' });
     symlinkSync(join(outside, 'secret'), join(root, 'data/link'));
     const rules = tree({ '01-data': `${root}/data true 65534:65534 0666 0777\n` });
-    assert.equal(applyFixAttrs([join(rules, '01-data')], false, capture().reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-data')], false, capture().reporter), true);
     const target = statSync(join(outside, 'secret'));
     assert.deepEqual([target.uid, target.gid, target.mode & 0o7777], [0, 0, 0o644]);
     assert.deepEqual(owner(join(root, 'data/link')).slice(0, 2), [65534, 65534]);
     assert.deepEqual(owner(join(root, 'data/a.txt')), [65534, 65534, 0o666]);
   });
 
-  it('follows a named path that is a link (a volume named through one): the directory it leads to gets its mode, and what is in it too', rootOnly, () => {
+  it('follows a named path that is a link (a volume named through one): the directory it leads to gets its mode, and what is in it too', rootOnly, async () => {
     const root = tree({ 'home/app/.config/config.yaml': 'c', 'home/app/.config/logs/app.log': 'l' });
     const volume = join(root, 'home/app/.config');
     symlinkSync(volume, join(root, 'config'));
     const rules = tree({ '01-volume': `${root}/config true 65534:65534 0600 0700\n` });
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([join(rules, '01-volume')], false, reporter), true);
+    assert.equal(await applyFixAttrs([join(rules, '01-volume')], false, reporter), true);
     assert.doesNotMatch(output(), /error/);
     assert.deepEqual(owner(volume), [65534, 65534, 0o700]);
     assert.deepEqual(owner(join(volume, 'config.yaml')), [65534, 65534, 0o600]);
@@ -271,30 +271,57 @@ describe('applyFixAttrs', () => {
     assert.deepEqual(owner(join(volume, 'logs/app.log')), [65534, 65534, 0o600]);
   });
 
-  it('reports a path that does not exist with the rule file and line, and returns false', () => {
+  it('reports a path that does not exist with the rule file and line, and returns false', async () => {
     const rules = tree({ '01-missing': '# comment\n/no/such/path/for/fix-attrs false 0 0644 0755\n' });
     const file = join(rules, '01-missing');
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([file], false, reporter), false);
+    assert.equal(await applyFixAttrs([file], false, reporter), false);
     assert.match(output(), new RegExp(`fix-attrs: error: ${file}:2: cannot change /no/such/path/for/fix-attrs: ENOENT`));
   });
 
-  it('reports a bad line and returns false, still applying the good ones', rootOnly, () => {
+  it('reports a bad line and returns false, still applying the good ones', rootOnly, async () => {
     const root = dataTree();
     const rules = tree({ '01-mixed': `${root}/single false nobody-at-all 0644 0755\n${root}/data false 65534:65534 0600 0700\n` });
     const file = join(rules, '01-mixed');
     const { reporter, output } = capture();
-    assert.equal(applyFixAttrs([file], false, reporter), false);
+    assert.equal(await applyFixAttrs([file], false, reporter), false);
     assert.match(output(), new RegExp(`fix-attrs: error: ${file}:1: unknown user "nobody-at-all"`));
     assert.deepEqual(owner(join(root, 'data')), [65534, 65534, 0o700]);
     assert.deepEqual(owner(join(root, 'single')).slice(0, 2), [0, 0]);
   });
 
-  it('prints errors but not the info lines at verbosity 0', () => {
+  it('prints errors but not the info lines at verbosity 0', async () => {
     const rules = tree({ '01-missing': '/no/such/path/for/fix-attrs false 0 0644 0755\n' });
     const { reporter, output } = capture(0);
-    assert.equal(applyFixAttrs([join(rules, '01-missing')], false, reporter), false);
+    assert.equal(await applyFixAttrs([join(rules, '01-missing')], false, reporter), false);
     assert.doesNotMatch(output(), /info|warning/);
     assert.match(output(), /fix-attrs: error: /);
+  });
+
+  it('lets the event loop turn during a long walk, and ends it where it is once the stop is asked for', async () => {
+    const files: Record<string, string> = {};
+    for (let index = 0; index < 20_000; index++) files[`volume/d${index % 100}/f${index}`] = '';
+    const root = tree(files);
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const rules = tree({ '01-volume': `${root}/volume true ${uid}:${gid} 0600 0700\n` });
+    const stop = new AbortController();
+    let turns = 0;
+    const counting = setInterval(() => {
+      turns++;
+    }, 0);
+    try {
+      // Not stopped: the whole volume, and the loop turned meanwhile (the interval ran).
+      assert.equal(await applyFixAttrs([join(rules, '01-volume')], false, capture().reporter, stop.signal), true);
+      assert.ok(turns > 0, 'the walk held the thread from start to end');
+      const paths = Object.keys(files).map((path) => join(root, path));
+      assert.deepEqual(paths.filter((path) => (statSync(path).mode & 0o777) !== 0o600), []);
+      for (const path of paths) chmodSync(path, 0o644);
+      stop.abort('SIGTERM');
+      assert.equal(await applyFixAttrs([join(rules, '01-volume')], false, capture().reporter, stop.signal), 'stopped');
+      assert.ok(paths.some((path) => (statSync(path).mode & 0o777) === 0o644), 'the walk went on after the stop');
+    } finally {
+      clearInterval(counting);
+    }
   });
 });
