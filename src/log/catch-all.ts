@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchownSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -97,7 +97,7 @@ export class CatchAllLog {
       // Someone else's directory (a non-root container given one): writable is what counts.
     }
     this.#file = this.#openCurrent();
-    this.#size = statSync(join(options.dir, 'current')).size;
+    this.#size = fstatSync(this.#file).size;
     const pipe = createPipe();
     this.writeFd = pipe.writeFd;
     this.#readFd = pipe.readFd;
@@ -343,11 +343,35 @@ export class CatchAllLog {
     }
   }
 
+  /**
+   * Opens current for appending. The directory may belong to S6_CATCHALL_USER, whose processes
+   * can put anything there: root must write to, and give away, only a file of its own making.
+   * So no link is followed, and what is opened must be a plain file with no other name (a hard
+   * link to /etc/shadow would be one); anything else named current is removed and current made
+   * anew. s6-overlay is safe there another way: its catch-all logger runs as that user.
+   */
   #openCurrent(): number {
     const path = join(this.#options.dir, 'current');
-    const fd = openSync(path, 'a', 0o644);
-    if (this.#options.owner !== null) chownSync(path, this.#options.owner.uid, this.#options.owner.gid);
-    return fd;
+    for (let attempt = 0; ; attempt++) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+        const stats = fstatSync(fd);
+        if (stats.isFile() && stats.nlink === 1) {
+          if (this.#options.owner !== null) fchownSync(fd, this.#options.owner.uid, this.#options.owner.gid);
+          return fd;
+        }
+        closeSync(fd);
+        fd = undefined;
+      } catch (error) {
+        if (fd !== undefined) closeSync(fd);
+        // ELOOP: a link; ENXIO: a fifo nobody reads. Anything else is a real failure.
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code !== 'ELOOP' && code !== 'ENXIO') || attempt >= 2) throw error;
+      }
+      if (attempt >= 2) throw Object.assign(new Error(`${path} is not a plain file of the catch-all log's own, and could not be replaced`), { code: 'EEXIST' });
+      rmSync(path, { force: true });
+    }
   }
 
   /** current becomes @TAI64N.s; the oldest archives beyond maxFiles go. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -72,6 +72,26 @@ describe('the catch-all log', () => {
       closeSync(log.writeFd);
     }
     assert.ok(readdirSync(dir).includes('current'));
+  });
+
+  it('writes only to a current of its own: a link or a second name planted there is replaced, not written through', () => {
+    for (const plant of ['symlink', 'hardlink'] as const) {
+      const parent = mkdtempSync(join(tmpdir(), 'steward-catchall-'));
+      dirs.push(parent);
+      const dir = join(parent, 'uncaught-logs');
+      mkdirSync(dir);
+      const victim = join(parent, 'victim');
+      writeFileSync(victim, 'secret\n', { mode: 0o600 });
+      if (plant === 'symlink') symlinkSync(victim, join(dir, 'current'));
+      else linkSync(victim, join(dir, 'current'));
+      const log = new CatchAllLog({ dir, copyToStderr: false, timestamps: 'none', maxFileBytes: 1_000_000, maxFiles: 10, owner: null });
+      log.write('a service line\n');
+      finish(log);
+      assert.equal(readFileSync(victim, 'utf8'), 'secret\n', plant);
+      assert.equal(statSync(victim).mode & 0o777, 0o600, plant);
+      assert.ok(lstatSync(join(dir, 'current')).isFile(), plant);
+      assert.equal(readFileSync(join(dir, 'current'), 'utf8'), 'a service line\n', plant);
+    }
   });
 
   it('keeps the directory to its owner, as s6-linux-init-maker makes it: every service prints there', () => {
