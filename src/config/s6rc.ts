@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
 import { StewardError } from '../errors.js';
@@ -299,7 +300,8 @@ function readLongrun(
     sourceDir: dir,
     liveDir,
     runPath: join(liveDir, 'run'),
-    finishPath: names.has('finish') ? join(liveDir, 'finish') : null,
+    // s6-rc-compile copies a finish it can read, and leaves out one it cannot (a link to nothing).
+    finishPath: names.has('finish') && readable(join(dir, 'finish')) ? join(liveDir, 'finish') : null,
     notificationFd: notificationFd >= 1 ? notificationFd : null,
     timeoutKillMs: readInt('timeout-kill', 0, 'a number of milliseconds'),
     timeoutFinishMs: readInt('timeout-finish', DEFAULT_TIMEOUT_FINISH_MS, 'a number of milliseconds'),
@@ -329,4 +331,13 @@ function readLines(file: string, diagnostics: Diagnostic[]): string[] {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SIGNAL_PERMISSION_HINT, trySignal } from '../sys/signals.js';
 import { join } from 'node:path';
 
@@ -139,11 +139,22 @@ async function runAction(
 function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const { longrun } = atomic;
   removeIfPresent(longrun.liveDir);
-  copyTree(longrun.sourceDir, longrun.liveDir);
+  // Root's, as s6-rc-compile writes the directory, run and finish anew; only data/ and env/
+  // keep the image's owners, which it copies with hiercopy. A run script the service's user
+  // could rewrite would be run by root at its next start.
+  copyTree(longrun.sourceDir, longrun.liveDir, 'own');
+  for (const kept of ['data', 'env']) {
+    const source = join(longrun.sourceDir, kept);
+    if (!isDirectory(source)) continue;
+    removeIfPresent(join(longrun.liveDir, kept));
+    copyTree(source, join(longrun.liveDir, kept));
+  }
   // s6-rc-compile copies what run and finish lead to, not links: a relative link would lead
   // nowhere from the live directory, and the chmod below would reach the image's own file.
+  // A finish it cannot read (a link to nothing) it leaves out.
   copyWhatLinksLeadTo(join(longrun.sourceDir, 'run'), longrun.runPath);
   if (longrun.finishPath !== null) copyWhatLinksLeadTo(join(longrun.sourceDir, 'finish'), longrun.finishPath);
+  else removeIfPresent(join(longrun.liveDir, 'finish'));
   // s6-rc-compile ignores a source's `down` file and does not copy it (docker-baseimage-selkies'
   // svc-de ships one): whether an s6-rc longrun is up is s6-rc's to say, and s6-svstat must not
   // call a running one "normally down".
@@ -154,6 +165,10 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const link = join(context.layout.serviceDir, atomic.name);
   removeIfPresent(link);
   symlinkSync(longrun.liveDir, link);
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** A copied link replaced with a copy of the file it leads to, from where the source is. */

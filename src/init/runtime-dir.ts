@@ -209,6 +209,10 @@ export function copyFailure(layout: RuntimeLayout, from: string, to: string, err
 
 /** Copies a services.d entry to its live directory and links it under /run/service. */
 export function installLiveService(layout: RuntimeLayout, name: string, sourceDir: string, liveDir: string): void {
+  // Made anew, as s6-overlay's services-up removes it first: a copy left from an earlier time
+  // the stage came up may hold what the service's user put there (its logger's directory is
+  // its own), which root must not copy into or through.
+  removeIfPresent(liveDir);
   copyTree(sourceDir, liveDir);
   const link = join(layout.serviceDir, name);
   // Usually there is none yet: one call instead of a look first (a hundred services, a hundred calls).
@@ -267,10 +271,11 @@ export function writeHaltCode(layout: RuntimeLayout, code: 'h' | 'p' | 'r'): voi
 /**
  * Copies a small directory tree, keeping modes, owners and links, as s6-hiercopy copies a
  * service directory for s6-overlay: a log/ directory the image gave to the user its logger runs
- * as stays writable by it. Plain calls: fs.cpSync checks far more than a service directory needs
+ * as stays writable by it. With `owners: 'own'`, everything is Steward's, as s6-rc-compile makes
+ * a longrun's directory. Plain calls: fs.cpSync checks far more than a service directory needs
  * and costs several times as much per file.
  */
-export function copyTree(from: string, to: string): void {
+export function copyTree(from: string, to: string, owners: 'kept' | 'own' = 'kept'): void {
   const stats = statSync(from);
   const mode = stats.mode & 0o7777;
   // Owner-writable while it is filled, whatever the image's mode, as s6-hiercopy makes it; its
@@ -279,21 +284,28 @@ export function copyTree(from: string, to: string): void {
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
-    if (entry.isDirectory()) copyTree(source, target);
+    if (entry.isDirectory()) copyTree(source, target, owners);
     else if (entry.isSymbolicLink()) {
       symlinkSync(readlinkSync(source), target);
-      keepOwner(source, target, false);
+      if (owners === 'kept') keepOwner(source, target, false);
     } else if (entry.isFile()) {
       copyFileSync(source, target); // keeps the mode, so run stays executable
-      keepOwner(source, target, true);
+      if (owners === 'kept') keepOwner(source, target, true);
+      else dropSetId(target);
     }
     // A fifo or socket left in the image (say, an old supervise/ directory) is not copied: it would block.
   }
-  giveOwner(to, stats.uid, stats.gid, false);
+  if (owners === 'kept') giveOwner(to, stats.uid, stats.gid, false);
   // mkdir's mode goes through the umask (022): a group- or world-writable directory, or one with
   // its sticky or setgid bit (a 1777 spool the service writes into), gets its mode whole, as
   // s6-hiercopy gives it; so does one the owner may not write.
   if ((mode & 0o7022) !== 0 || (mode & 0o700) !== 0o700) chmodSync(to, mode);
+}
+
+/** A copy made Steward's own keeps no setuid or setgid bit: another user's set-id program must not become root's. */
+function dropSetId(target: string): void {
+  const mode = statSync(target).mode & 0o7777;
+  if ((mode & 0o6000) !== 0) chmodSync(target, mode & ~0o6000);
 }
 
 /** The user Steward's copies belong to unless given to another: whoever Steward runs as. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -341,6 +341,20 @@ describe('names s6-rc-compile does not take as services', () => {
       compiled.longruns.map((longrun) => longrun.name).filter((name) => name === 'user' || name === 'legacy-services').sort(),
       ['legacy-services', 'user'],
     );
+  });
+});
+
+describe('finish scripts', () => {
+  it('a finish that cannot be read (a link to nothing) is left out, as s6-rc-compile leaves it out, and the longrun kept', () => {
+    const root = tree({ ...longrun('svc-a'), ...longrun('svc-b'), ...inUser('svc-a', 'svc-b'), [`${RC}/svc-b/finish`]: script('exit 0\n') });
+    symlinkSync('/no/such/finish', join(root, RC, 'svc-a/finish'));
+    const compiled = compile(root);
+    const finishOf = (name: string): string | null | undefined => {
+      const atomic = compiled.graph.atomics.get(name);
+      return atomic?.kind === 'longrun' ? atomic.longrun.finishPath : undefined;
+    };
+    assert.equal(finishOf('svc-a'), null);
+    assert.match(finishOf('svc-b') ?? '', /svc-b\/finish$/);
   });
 });
 
