@@ -386,8 +386,15 @@ export class CatchAllLog {
     const archives = readdirSync(this.#options.dir)
       .filter((name) => name.startsWith('@') && name.endsWith('.s'))
       .sort();
-    for (const old of archives.slice(0, Math.max(0, archives.length - this.#options.maxFiles))) rmSync(join(this.#options.dir, old), { force: true });
     this.#size = 0;
+    for (const old of archives.slice(0, Math.max(0, archives.length - this.#options.maxFiles))) {
+      try {
+        rmSync(join(this.#options.dir, old), { force: true });
+      } catch {
+        // Not an archive of its own (a directory someone made under such a name): left there,
+        // rather than the rotation failing at every line.
+      }
+    }
   }
 
   #closeFile(): void {

@@ -161,4 +161,18 @@ describe('the catch-all log', () => {
     assert.match(readFileSync(join(dir, 'current'), 'utf8'), /^\d{3} x+\n/);
     assert.match(readFileSync(join(dir, 'current'), 'utf8'), /099 x+\n$/);
   });
+
+  it('rotates on when a directory is named as its oldest archive: left there, and no line lost', () => {
+    const { log, dir } = catchAll({ maxFileBytes: 4096, maxFiles: 2 });
+    mkdirSync(join(dir, '@000000000000000000000000.s'));
+    for (let index = 0; index < 100; index++) log.write(`${String(index).padStart(3, '0')} ${'x'.repeat(200)}\n`);
+    finish(log);
+    const lines = readdirSync(dir)
+      .filter((name) => name !== '@000000000000000000000000.s')
+      .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n'))
+      .filter((line) => line !== '');
+    assert.ok(lines.some((line) => line.startsWith('099 ')), 'the last line was lost');
+    assert.match(readFileSync(join(dir, 'current'), 'utf8'), /099 x+\n$/);
+    assert.ok(readdirSync(dir).filter((name) => name.startsWith('@')).length <= 3);
+  });
 });
