@@ -1,7 +1,8 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SIGNAL_PERMISSION_HINT, trySignal } from '../sys/signals.js';
 import { join } from 'node:path';
 
+import { isDirectory } from '../config/scan.js';
 import { errorMessage } from '../errors.js';
 import type { TransitionResult, TransitionRunner } from '../graph/engine.js';
 import type { OneshotAction, RcAtomic, RcLongrun } from '../model/rc.js';
@@ -165,10 +166,6 @@ function installLongrun(context: InitContext, atomic: RcLongrun): void {
   const link = join(context.layout.serviceDir, atomic.name);
   removeIfPresent(link);
   symlinkSync(longrun.liveDir, link);
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** A copied link replaced with a copy of the file it leads to, from where the source is. */
