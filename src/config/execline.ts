@@ -1,23 +1,10 @@
 import { StewardError } from '../errors.js';
+import type { ExeclineProgram } from '../model/rc.js';
 import { ExeclineError, parseOptions } from '../execline/options.js';
 import { isBuiltinCommand } from '../execline/builtin-names.js';
 import { lexScript, type ScriptNode, type ScriptWord } from '../execline/script.js';
 import { UNSUPPORTED_COMMANDS } from '../execline/unsupported.js';
 import { findExecutable } from '../sys/which.js';
-
-/**
- * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
- * words, double quotes with backslash escapes, # comments, and the block commands
- * foreground, background and if (-n). Steward runs that subset itself, with no process
- * for the interpreter; a file that needs more (variables, other block commands, other
- * options) is run by Steward's execlineb instead (`'needs-interpreter'`).
- */
-export type ExeclineProgram =
-  | { readonly kind: 'exec'; readonly argv: readonly string[] }
-  | { readonly kind: 'foreground'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
-  | { readonly kind: 'background'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
-  | { readonly kind: 'if'; readonly negate: boolean; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
-  | { readonly kind: 'noop' };
 
 type Token = ScriptWord;
 

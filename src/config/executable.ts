@@ -7,7 +7,7 @@ import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupport
 import { providedCommands } from '../model/provided-commands.js';
 import { skarnetPackageOf } from '../model/skarnet-commands.js';
 import { findExecutable } from '../sys/which.js';
-import { type Diagnostic, serviceScoped } from './diagnostic.js';
+import { type Diagnostic, serviceScoped } from '../diagnostic.js';
 
 /** A look at a script, made when called: the boot makes those of run scripts once its starts have gone out. */
 export type ScriptLook = () => readonly Diagnostic[];

@@ -2,7 +2,7 @@
 import { errnoCode, StewardError } from '../errors.js';
 import { lookupGroup, lookupUser, MAX_ACCOUNT_ID, parseAccountId } from '../sys/accounts.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 /**
  * One fix-attrs.d line: `path recurse account fmode dmode`, where account is

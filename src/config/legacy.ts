@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StewardError } from '../errors.js';
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { parseSignal } from '../sys/signals.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { inspectExecutable, linkLostInCopy, runScriptLook, type ScriptLook } from './executable.js';
 import { directoryNames, isListedDirectory, listDirents, listEntries, readIntegerFile, readValueFile, stdinNotification } from './scan.js';
 import type { Settings } from './settings.js';

@@ -1,6 +1,6 @@
 import { StewardError } from '../errors.js';
 import type { RcBundle, RcDefinition, RcOneshot } from '../model/rc.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 const BUILT_IN = 'built in (s6-overlay stage)';
 

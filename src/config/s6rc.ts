@@ -6,7 +6,7 @@ import type { OneshotAction, RcBundle, RcDefinition, RcLongrun, RcOneshot } from
 import { DEFAULT_DEATH_TALLY, DEFAULT_TIMEOUT_FINISH_MS, MAX_DEATH_TALLY, type LongrunDefinition } from '../model/service.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
 import { parseSignal } from '../sys/signals.js';
-import { type Diagnostic, serviceScoped } from './diagnostic.js';
+import { type Diagnostic, serviceScoped } from '../diagnostic.js';
 import { parseScript } from '../execline/script.js';
 import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { parseExecline, tokenize } from './execline.js';

@@ -3,7 +3,7 @@ import { type Dirent, readdirSync, statSync } from 'node:fs';
 
 import { StewardError, errnoCode } from '../errors.js';
 import { readRegularFile, whyUnreadable } from '../sys/regular-file.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 /** Entries of a directory in s6-ls | s6-sort order, dot-files skipped. Missing dir: none. */
 export function listEntries(dir: string, diagnostics: Diagnostic[], options: { includeHidden?: boolean } = {}): string[] {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 
 import { StewardError } from '../errors.js';
 import { type OomScoreSetting, parseOomScoreSetting } from '../sys/oom-score.js';
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 /**
  * Every knob Steward reads from the environment, parsed and defaulted once.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { StewardError } from '../errors.js';
 import type { RcAtomic, RcDefinition } from '../model/rc.js';
 import { nearest } from '../util/nearest.js';

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import type { ScriptLook } from '../config/executable.js';
 import { StewardError } from '../errors.js';
 import { type LegacyTree, countLegacyServices, readLegacyTree } from '../config/legacy.js';

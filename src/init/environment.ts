@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errnoCode, StewardError } from '../errors.js';
-import type { EnvironmentFormat } from '../config/environment-format.js';
+import type { EnvironmentFormat } from '../execline/contenv-format.js';
 import { removeIfPresent } from '../util/remove.js';
 import { readEnvDirFiles } from './envdir.js';
 
@@ -52,7 +52,7 @@ export function writeContainerEnvironment(dir: string, env: NodeJS.ProcessEnv, f
   }
 }
 
-export { environmentFormatFor, type EnvironmentFormat, WITH_CONTENV_PATHS } from '../config/environment-format.js';
+export { environmentFormatFor, type EnvironmentFormat, WITH_CONTENV_PATHS } from '../execline/contenv-format.js';
 
 /** Reads the envdir back as with-contenv does: last newline dropped, empty file unsets. */
 export function readContainerEnvironment(dir: string): NodeJS.ProcessEnv {

@@ -1,4 +1,4 @@
-import type { ExeclineProgram } from '../config/execline.js';
+import type { ExeclineProgram } from '../model/rc.js';
 import type { Clock } from '../supervise/clock.js';
 import { signalNumber } from '../sys/signals.js';
 import type { ProcessPort, StdioTarget } from '../sys/spawn.js';

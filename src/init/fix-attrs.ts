@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { type FixAttrsRule, parseFixAttrsFile } from '../config/fix-attrs.js';
 import { StewardError, errnoCode } from '../errors.js';
 import type { Reporter } from '../log/reporter.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { readSettings, type Settings } from '../config/settings.js';
 import { readRegularFile } from '../sys/regular-file.js';
 

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 import { eachLegacyService, listScripts, type LegacyTree, type Script } from '../config/legacy.js';
 import type { ScriptLook } from '../config/executable.js';
 import type { TransitionResult } from '../graph/engine.js';

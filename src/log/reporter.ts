@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { writeOwnLine } from '../sys/stdio.js';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 /**
  * Steward's own lines, on stderr, each "<stage>: <level>: <message>", so they are

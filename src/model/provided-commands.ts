@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../execline/program-names.js';
+import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from './program-names.js';
 import { packageRoot } from '../util/package-root.js';
 
 /**

@@ -1,4 +1,3 @@
-import type { ExeclineProgram } from '../config/execline.js';
 import type { LongrunDefinition } from './service.js';
 
 /**
@@ -6,6 +5,20 @@ import type { LongrunDefinition } from './service.js';
  * dependencies, and bundles that name groups of them. The s6-rc.d source directories,
  * s6-overlay's own stages and the legacy directories all compile into these.
  */
+
+/**
+ * The subset of execline that s6-rc oneshot `up` and `down` files use in practice:
+ * words, double quotes with backslash escapes, # comments, and the block commands
+ * foreground, background and if (-n). Steward runs that subset itself, with no process
+ * for the interpreter; a file that needs more (variables, other block commands, other
+ * options) is run by Steward's execlineb instead (`'needs-interpreter'`).
+ */
+export type ExeclineProgram =
+  | { readonly kind: 'exec'; readonly argv: readonly string[] }
+  | { readonly kind: 'foreground'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'background'; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'if'; readonly negate: boolean; readonly block: ExeclineProgram; readonly then: ExeclineProgram }
+  | { readonly kind: 'noop' };
 
 /** What a oneshot runs: an execline-style command line, a script, one of Steward's own stages, or nothing. */
 export type OneshotAction =

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { compileGraph, type CompiledGraph } from '../../src/graph/compile.js';
 import type { RcBundle, RcDefinition, RcLongrun, RcOneshot } from '../../src/model/rc.js';
 import { longrunDefinition } from './definitions.js';

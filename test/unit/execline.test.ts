@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { type ExeclineProgram, parseExecline, tokenize } from '../../src/config/execline.js';
+import { parseExecline, tokenize } from '../../src/config/execline.js';
+import type { ExeclineProgram } from '../../src/model/rc.js';
 import { StewardError } from '../../src/errors.js';
 
 const FILE = '/etc/s6-overlay/s6-rc.d/init-app/up';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { EXECLINE_PROGRAMS } from '../../src/execline/program-names.js';
+import { EXECLINE_PROGRAMS } from '../../src/model/program-names.js';
 import { BUILTIN_COMMAND_OPTIONS } from '../../src/execline/builtin-names.js';
 import { BUILTIN_COMMANDS } from '../../src/execline/builtins.js';
 import { encodeArgv } from '../../src/execline/script.js';

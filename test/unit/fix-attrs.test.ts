@@ -3,7 +3,7 @@ import { chmodSync, lstatSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { parseFixAttrsFile, type FixAttrsRule } from '../../src/config/fix-attrs.js';
 import { applyFixAttrs } from '../../src/init/fix-attrs.js';
 import { Reporter } from '../../src/log/reporter.js';

@@ -3,8 +3,8 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
-import { hasErrors } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
+import { hasErrors } from '../../src/diagnostic.js';
 import { eachLegacyService, inspectScript, legacyPaths, readLegacyTree, type LegacyTree } from '../../src/config/legacy.js';
 import { listEntries } from '../../src/config/scan.js';
 import { readSettings } from '../../src/config/settings.js';

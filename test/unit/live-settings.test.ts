@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { readSettings } from '../../src/config/settings.js';
 import { liveSettings } from '../../src/init/live-settings.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { parseFixAttrsFile } from '../../src/config/fix-attrs.js';
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { readValueFile } from '../../src/config/scan.js';
 import { readRegularFile, whyUnreadable } from '../../src/sys/regular-file.js';
 

@@ -4,7 +4,7 @@ import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { withOverlaySources } from '../../src/config/overlay-sources.js';
 import { readS6rcDefinitions, s6rcSources } from '../../src/config/s6rc.js';
 import { readSettings } from '../../src/config/settings.js';

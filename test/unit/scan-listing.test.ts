@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { directoryNames } from '../../src/config/scan.js';
 
 describe('listing a directory', () => {

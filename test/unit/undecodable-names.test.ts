@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import type { Diagnostic } from '../../src/config/diagnostic.js';
+import type { Diagnostic } from '../../src/diagnostic.js';
 import { listDirents, listEntries } from '../../src/config/scan.js';
 
 const work = mkdtempSync(join(tmpdir(), 'steward-names-'));

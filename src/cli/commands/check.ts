@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 
-import type { Diagnostic } from '../../config/diagnostic.js';
+import type { Diagnostic } from '../../diagnostic.js';
 import { followHelperScripts } from '../../config/executable.js';
 import { parseFixAttrsFile } from '../../config/fix-attrs.js';
 import { legacyPaths } from '../../config/legacy.js';

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 
 import { errorMessage } from '../../errors.js';
 import { execlineb, EXECLINEB_USAGE, execlineProgram } from '../../execline/main.js';
-import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../../execline/program-names.js';
+import { EXECLINE_PROGRAMS, OVERLAY_CHAIN_PROGRAMS, S6_CHAIN_PROGRAMS } from '../../model/program-names.js';
 import { S6_EXIT } from './call.js';
 import { permafailon, PERMAFAILON_USAGE, s6svdt, s6svdtClear, SVDT_CLEAR_USAGE, SVDT_USAGE } from './deaths.js';
 import { UsageError } from './getopt.js';

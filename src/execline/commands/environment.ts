@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { environmentFormatFor } from '../../config/environment-format.js';
+import { environmentFormatFor } from '../contenv-format.js';
 import type { Command, CommandContext } from '../command.js';
 import { ExeclineError, lastOf, parseOptions, takeBlock, takeWord } from '../options.js';
 import type { ScriptNode } from '../script.js';

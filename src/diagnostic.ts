@@ -1,4 +1,4 @@
-import type { StewardError } from '../errors.js';
+import type { StewardError } from './errors.js';
 
 /** A problem found while reading a source. Errors stop that item; warnings do not. */
 export interface Diagnostic {
