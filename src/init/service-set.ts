@@ -128,6 +128,16 @@ export class ServiceSet {
   }
 
   /**
+   * Waits until each of `names` has been spawned, or its start has failed (those that start
+   * down left out): s6-rc takes a longrun without readiness as up once s6-supervise has spawned
+   * it. The stage that started them ends after their lines, not among the CMD's first output
+   * (an interactive shell's prompt drawn, then "started" lines under it).
+   */
+  async waitUntilSpawned(names: readonly string[], abortSignal: AbortSignal): Promise<void> {
+    await this.#waitForEach(names, (status) => !status.spawning, abortSignal, 0);
+  }
+
+  /**
    * Waits until `until` holds for each of `names` (those that start down left out), or the
    * abort or the time limit comes first; resolves with the supervisors waited for.
    */

@@ -218,7 +218,11 @@ export function legacyStages(context: InitContext, tree: LegacyTree, services: S
       // services.d stage never looks at run scripts (s6-supervise retries one it cannot run), and an
       // image that sets it (pihole) must not lose everything to an added service's lost x bit.
       if (errors) context.reporter.warn('services-up', summary);
-      if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) return legacyServicesStarted(context);
+      if (!context.settingsNow().cmdWaitForServices || legacy.length === 0) {
+        await services.waitUntilSpawned(names(startedNow), abortSignal);
+        if (abortSignal.aborted) return { ok: false, reason: String(abortSignal.reason) };
+        return legacyServicesStarted(context);
+      }
       const waitedFor = await services.waitUntilUp(names(legacy), abortSignal, 0);
       // A run script that cannot be executed is a broken entry, reported above and no failed boot
       // either: the CMD does not wait for it. (s6-overlay's s6-svwait -u would wait for it while

@@ -1563,3 +1563,21 @@ test('under a low limit of open files (ulimit -n 64), a boot of 200 services sta
   assert.equal(lastValue(output, 'started'), '200', output);
   assert.doesNotMatch(output, /EMFILE/);
 });
+
+test("services.d's stage ends once its services are spawned: their started lines come before the CMD's first output (an interactive shell's prompt)", { skip }, async () => {
+  const services: Record<string, string> = {};
+  for (let index = 0; index < 40; index++) services[`services.d/s${index}/run`] = '#!/bin/sh\nexec sleep 1000\n';
+  const etc = scriptTree(services);
+  // The CMD writes where Steward's lines go, so the order read is the order written.
+  const run = init(etc, {}, ['sh', '-c', 'echo CMD-OUTPUT >&2']);
+  const { code } = await run.exited;
+  const output = run.output();
+  assert.equal(code, 0, output);
+  const stageEnd = output.indexOf('s6-rc: info: service legacy-services successfully started');
+  const commandOutput = output.indexOf('CMD-OUTPUT');
+  assert.ok(stageEnd !== -1 && commandOutput > stageEnd, output);
+  for (let index = 0; index < 40; index++) {
+    const started = new RegExp(`^service s${index}: info: started \\(pid \\d+\\)$`, 'm').exec(output);
+    assert.ok(started !== null && started.index < stageEnd, `s${index}'s started line is not before the stage's end:\n${output}`);
+  }
+});
