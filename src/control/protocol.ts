@@ -153,7 +153,9 @@ export function parseRequest(value: unknown): Request | ControlErrorBody {
     case 'signal': {
       const targets = readTargets(fields, false);
       if ('code' in targets) return targets;
-      const signal = fields['signal'];
+      const given = fields['signal'];
+      // A JSON number as well as its text ("1"), as the CLI's `steward signal 1 NAME` takes it.
+      const signal = typeof given === 'number' && Number.isSafeInteger(given) && given >= 0 ? String(given) : given;
       if (typeof signal !== 'string' || signal.length > 32) return bad('signal must be a signal name or number');
       return { cmd, ...targets, signal, group: fields['group'] === true };
     }

@@ -145,7 +145,9 @@ describe('parseRequest: signal, wait, halt', () => {
     assert.deepEqual(parsed({ cmd: 'signal', names: ['web'], signal: 'HUP' }), { cmd: 'signal', names: ['web'], dirs: [], signal: 'HUP', group: false });
     assert.equal(fieldOf({ cmd: 'signal', names: ['web'], signal: '1', group: true }, 'group'), true);
     assert.equal(fieldOf({ cmd: 'signal', names: ['web'], signal: '1', group: 'yes' }, 'group'), false);
-    for (const signal of [undefined, 1, 'X'.repeat(33)]) rejected({ cmd: 'signal', names: ['web'], signal }, /signal must be a signal name or number/);
+    // A JSON number is its text, as the CLI's `steward signal 1 NAME`.
+    assert.equal(fieldOf({ cmd: 'signal', names: ['web'], signal: 1 }, 'signal'), '1');
+    for (const signal of [undefined, -1, 1.5, true, 'X'.repeat(33)]) rejected({ cmd: 'signal', names: ['web'], signal }, /signal must be a signal name or number/);
   });
 
   it('wait needs a known condition; any is true only when it is exactly true', () => {
