@@ -436,9 +436,21 @@ describe('readLegacyTree: control files', () => {
     ['notification-fd', 'three', /"three" is not a file descriptor number/, 'notificationFd', null],
     ['timeout-kill', '5s', /"5s" is not a number of milliseconds/, 'timeoutKillMs', 0],
     ['timeout-finish', '-1', /"-1" is not a number of milliseconds/, 'timeoutFinishMs', 5000],
-    ['down-signal', 'SIGNOPE', /"SIGNOPE" is not a signal/, 'downSignal', 'SIGTERM'],
-    ['down-signal', '999', /"999" is not a signal/, 'downSignal', 'SIGTERM'],
   ];
+  for (const value of ['SIGNOPE', '999']) {
+    it(`warns of down-signal ${JSON.stringify(value)}, naming the file, and uses SIGTERM, as s6-supervise does`, () => {
+      const { path, result } = withFile('down-signal', `${value}\n`);
+      assert.equal(hasErrors(result.diagnostics), false);
+      const about = result.diagnostics.filter((diagnostic) => diagnostic.error.path === path);
+      assert.deepEqual(
+        about.map((diagnostic) => diagnostic.severity),
+        ['warning'],
+      );
+      assert.match(about[0]?.error.message ?? '', new RegExp(`"${value}" is not a signal`));
+      assert.equal(about[0]?.error.line, 1);
+      assert.equal(service(result, 'web').downSignal, 'SIGTERM');
+    });
+  }
   for (const [file, value, message, key, fallback] of badValues) {
     it(`reports ${file} ${JSON.stringify(value)} as an error naming the file, and uses the default`, () => {
       const { path, result } = withFile(file, `${value}\n`);
