@@ -81,8 +81,14 @@ export class CatchAllLog {
   #socket: Socket | undefined;
   /** The copy to stderr is behind (a slow reader of the container's output): reading waits. */
   #stderrBehind = false;
+  /** A pull is due once stderr drains. */
+  #waitingForStderr = false;
+  /** A pull is due in the next turn of the event loop. */
+  #pullScheduled = false;
   /** Read from the pipe since other events last had their turn. */
   #readSinceYield = 0;
+  /** At the end: the pipe is read only by drain() and close(), no more on its own. */
+  #drained = false;
   /** Where #readWaiting reads, made on first use. */
   #scratch: Buffer | undefined;
 
@@ -107,36 +113,58 @@ export class CatchAllLog {
     // Bytes, as s6-log copies them: output that is not UTF-8 (Latin-1, binary) stays as it was.
     const socket = new (netModule().Socket)({ fd: this.#readFd, readable: true, writable: false });
     this.#socket = socket;
-    // Reading again once the copy to stderr has caught up: the only way a pause ends, whatever
-    // made it (a line of Steward's own may put the copy behind while reading waits).
-    const resume = (): void => {
-      if (socket.destroyed) return;
-      if (!this.#stderrBehind) {
-        socket.resume();
-        return;
-      }
-      whenStderrDrained(() => {
-        this.#stderrBehind = false;
-        resume();
-      });
-    };
-    socket.on('data', (chunk: Buffer) => {
-      this.write(chunk);
-      if (this.#stderrBehind) {
-        // As s6-log blocks on a full stdout: the pipe fills and the services wait.
-        socket.pause();
-        resume();
-        return;
-      }
-      // libuv reads a busy pipe many times over before it looks at anything else: a service
-      // writing without pause must not keep signals and the control socket waiting.
-      this.#readSinceYield += chunk.length;
-      if (this.#readSinceYield < READ_BEFORE_YIELD_BYTES) return;
-      this.#readSinceYield = 0;
-      socket.pause();
-      setImmediate(resume);
-    });
+    // Pulled ('readable'), not pushed ('data'): the socket reads ahead of any pause, up to a
+    // pipe's worth, and what it holds is older than what the pipe still has. Steward's own lines
+    // and the last reads at exit take it first (see #readWaiting), so no line passes another and
+    // none is dropped with the socket.
+    socket.on('readable', () => this.#pull());
     socket.on('error', () => undefined);
+  }
+
+  /**
+   * Logs what the socket has read, while the copy to stderr keeps up. Once it is behind, the
+   * socket is left to fill and stop reading, and the pipe to fill, as s6-log blocks on a full
+   * stdout: the services wait. libuv reads a busy pipe many times over before it looks at
+   * anything else: past READ_BEFORE_YIELD_BYTES, the rest waits for the next turn of the event
+   * loop, so a service writing without pause does not keep signals and the control socket waiting.
+   */
+  #pull(): void {
+    const socket = this.#socket;
+    if (socket === undefined || this.#drained) return;
+    for (;;) {
+      if (this.#stderrBehind) {
+        this.#pullWhenStderrDrained();
+        return;
+      }
+      if (this.#readSinceYield >= READ_BEFORE_YIELD_BYTES) {
+        this.#pullNextTurn();
+        return;
+      }
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) return;
+      this.#readSinceYield += chunk.length;
+      this.write(chunk);
+    }
+  }
+
+  #pullWhenStderrDrained(): void {
+    if (this.#waitingForStderr) return;
+    this.#waitingForStderr = true;
+    whenStderrDrained(() => {
+      this.#waitingForStderr = false;
+      this.#stderrBehind = false;
+      this.#pull();
+    });
+  }
+
+  #pullNextTurn(): void {
+    if (this.#pullScheduled) return;
+    this.#pullScheduled = true;
+    setImmediate(() => {
+      this.#pullScheduled = false;
+      this.#readSinceYield = 0;
+      this.#pull();
+    });
   }
 
   /**
@@ -201,7 +229,7 @@ export class CatchAllLog {
    */
   drain(): void {
     if (this.#socket === undefined) return;
-    this.#socket.pause();
+    this.#drained = true;
     this.#readWaiting(CLOSE_READ_LIMIT);
   }
 
@@ -222,15 +250,27 @@ export class CatchAllLog {
   }
 
   /**
-   * Reads what the pipe holds, without waiting: libuv made the descriptor non-blocking when the
-   * socket took it. At most `limit` bytes, so that a service writing without pause cannot keep
-   * Steward here. Into one buffer kept for it, what was read copied out: an unfinished line
+   * Reads what the pipe holds, without waiting: first what the socket has read ahead (it came
+   * out of the pipe before the rest), then the pipe itself, which libuv made non-blocking when
+   * the socket took it. At most `limit` bytes, so that a service writing without pause cannot
+   * keep Steward here. Into one buffer kept for it, what was read copied out: an unfinished line
    * keeps a view of it, and most calls (one per line of Steward's own) find the pipe empty.
    */
   #readWaiting(limit = Number.POSITIVE_INFINITY, stderrLimit = Number.POSITIVE_INFINITY): void {
-    this.#scratch ??= Buffer.allocUnsafe(65536);
     // With the copy to stderr behind, no more than `stderrLimit` may wait for it.
-    for (let taken = 0; taken < limit && !(this.#stderrBehind && stderrWaitingBytes() >= stderrLimit); ) {
+    const mayTake = (taken: number): boolean => taken < limit && !(this.#stderrBehind && stderrWaitingBytes() >= stderrLimit);
+    let taken = 0;
+    const socket = this.#socket;
+    while (socket !== undefined && mayTake(taken)) {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) break;
+      this.write(chunk);
+      taken += chunk.length;
+    }
+    // The pipe's bytes are newer than any the socket still holds: not before those.
+    if (socket !== undefined && socket.readableLength > 0) return;
+    this.#scratch ??= Buffer.allocUnsafe(65536);
+    while (mayTake(taken)) {
       let count: number;
       try {
         count = readSync(this.#readFd, this.#scratch);

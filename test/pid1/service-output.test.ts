@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -260,4 +260,44 @@ test("S6_LOGGING=1 with a slow reader: a service's last output comes before Stew
   const exitLine = text.lastIndexOf('exiting with code 0');
   assert.ok(exitLine >= 0, `no exit line in the last of the output: ${text.slice(-300)}`);
   assert.equal(text.slice(exitLine).includes('flood-line'), false, 'the service output goes on after the exit line');
+});
+
+test("S6_LOGGING=1 with a slow reader: each line the CMD printed is logged once and in order, in the file and on stderr, while Steward's own lines come between", { skip, timeout: 90_000 }, async () => {
+  // A crash loop, every start and end of which is a line of Steward's (S6_VERBOSITY=3): each of
+  // those reads the pipe first, while the socket may hold what it read ahead of a pause.
+  const etc = scriptTree({ 'services.d/flap/run': '#!/bin/sh\nsleep 0.1\nexit 3\n' });
+  const lines = 60_000;
+  const run = startInit({
+    env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1', S6_VERBOSITY: '3', STEWARD_RESTART_THROTTLE: '100' },
+    fifoOutput: true,
+    args: ['sh', '-c', `seq -f 'N%.0f' 1 ${lines}; echo CMD-END`],
+  });
+  runs.push(run);
+  // About 200 KB/s from the start, slower than the CMD writes: the copy to stderr falls behind.
+  let text = '';
+  for (const stream of [run.stdout, run.stderr]) stream.removeAllListeners('data');
+  run.stderr.pause();
+  run.stdout.on('data', () => undefined);
+  run.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  let ended = false;
+  run.stderr.once('end', () => (ended = true));
+  const reading = (async () => {
+    while (!ended) {
+      run.stderr.read(4096);
+      await sleep(20);
+    }
+  })();
+  assert.equal((await run.exited).code, 0);
+  await Promise.race([reading, sleep(30_000)]);
+  const numbers = (output: string): number[] => [...output.matchAll(/^N(\d+)$/gm)].map((match) => Number(match[1]));
+  const inOrder = (found: number[], where: string): void => {
+    const breaks = found.flatMap((value, index) => (index > 0 && value !== (found[index - 1] ?? 0) + 1 ? [`${found[index - 1]} then ${value}`] : []));
+    assert.deepEqual(breaks.slice(0, 5), [], `the CMD's lines out of order or missing in ${where}`);
+    assert.equal(found.length, lines, `${where} has ${found.length} of the CMD's ${lines} lines`);
+  };
+  inOrder(numbers(text), 'the copy on stderr');
+  const dir = join(etc, 'run', 'uncaught-logs');
+  const files = [...readdirSync(dir).filter((name) => name.startsWith('@')).sort(), 'current'];
+  inOrder(numbers(files.map((name) => readFileSync(join(dir, name), 'latin1')).join('')), 'the catch-all log');
+  assert.match(text, /service flap: info: started/);
 });
