@@ -169,6 +169,7 @@ function keepDirs(context: InitContext, target: ControlTarget, services: Service
   });
   dirs.start();
   services.whenInstalled((supervisor) => dirs.attach(supervisor));
+  services.whenForgotten((supervisor) => dirs.detach(supervisor.name));
   const layoutOf = version?.join('.') ?? (format === 43 ? '2.13+' : 'before 2.13, as s6-overlay v2 ships');
   context.reporter.info('steward', `keeping s6 supervise directories${found} (status layout of s6 ${layoutOf}); STEWARD_S6_SUPERVISE=off turns this off`);
   return dirs;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readScannedService } from '../config/legacy.js';
 import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
+import type { ServiceSupervisor } from '../supervise/supervisor.js';
 import type { ServiceSet } from './service-set.js';
 
 export interface ScanOutcome {
@@ -96,8 +97,36 @@ export class ServiceScanner {
         const logger = supervisor.definition.loggerName === null ? undefined : this.services.supervisors.get(supervisor.definition.loggerName);
         logger?.down();
         pruned.push(supervisor.name);
+        if (this.#added.has(supervisor.name)) this.#forgetOnceStopped(supervisor, logger);
       }
     }
     return { added, pruned, problems };
+  }
+
+  /**
+   * A service a scan added, whose entry left the scan directory, is forgotten once it (and its
+   * logger) stopped, as s6-svscan forgets what it pruned: its name, found again, is read anew
+   * from wherever the entry leads then, not run from the directory it had. Unless the entry
+   * came back meanwhile: then it was started again, and stays.
+   */
+  #forgetOnceStopped(supervisor: ServiceSupervisor, logger: ServiceSupervisor | undefined): void {
+    const name = supervisor.name;
+    const attempt = (): boolean => {
+      if (!this.#pruned.has(name)) return true;
+      if (!this.services.forget(name)) return false;
+      for (const gone of [name, ...(logger === undefined || this.services.supervisors.has(logger.name) ? [] : [logger.name])]) {
+        this.#pruned.delete(gone);
+        this.#added.delete(gone);
+        this.#installed.delete(gone);
+      }
+      return true;
+    };
+    if (attempt()) return;
+    const unsubscribes: (() => void)[] = [];
+    const onEvent = (): void => {
+      if (!attempt()) return;
+      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+    };
+    for (const each of logger === undefined ? [supervisor] : [supervisor, logger]) unsubscribes.push(each.subscribe(onEvent));
   }
 }

@@ -30,6 +30,7 @@ export class ServiceSet {
   /** Services that read another's output: at shutdown they leave on end of input, not on a signal. */
   readonly #consumers = new Set<string>();
   readonly #installHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
+  readonly #forgetHooks: ((supervisor: ServiceSupervisor) => void)[] = [];
   /** Starts (services.d's and s6-rc's longruns alike) share out the event loop's turns: a few per turn (see TurnQueue). */
   readonly startTurns = new TurnQueue();
   /** When the processes of the starts so far have had the CPU to get going (see StartsSettling). */
@@ -80,6 +81,42 @@ export class ServiceSet {
     const supervisor = this.supervisors.get(name);
     if (supervisor === undefined) return;
     for (const hook of this.#installHooks) hook(supervisor);
+  }
+
+  /** Called for each service forgotten (see forget), once it is out of `supervisors`. */
+  whenForgotten(hook: (supervisor: ServiceSupervisor) => void): void {
+    this.#forgetHooks.push(hook);
+  }
+
+  /**
+   * Drops a stopped service for good, with its logger unless another service feeds it, as
+   * s6-svscan forgets an s6-supervise it pruned: a scan that finds the name again reads its
+   * directory anew, and names that come and go (a job's service each) do not pile up. Returns
+   * false, and changes nothing, while either still runs or is being started.
+   */
+  forget(name: string): boolean {
+    const supervisor = this.supervisors.get(name);
+    if (supervisor === undefined) return true;
+    const loggerName = supervisor.definition.loggerName;
+    const logger = loggerName === null ? undefined : this.supervisors.get(loggerName);
+    const loggerShared = loggerName !== null && this.#producersOf(loggerName).some((producer) => producer !== supervisor);
+    const leaving = logger === undefined || loggerShared ? [supervisor] : [supervisor, logger];
+    if (leaving.some((each) => !isStopped(each.status))) return false;
+    for (const each of leaving) {
+      this.supervisors.delete(each.name);
+      this.#exitsToJudge.delete(each.name);
+      this.#hinted.delete(each.name);
+      this.#crashLoops.settled(each.name);
+      this.#consumers.delete(each.name);
+      const pipe = this.#pipes.get(each.name);
+      if (pipe !== undefined) {
+        this.#pipes.delete(each.name);
+        if (pipe.writeFd >= 0) closeSync(pipe.writeFd);
+        closeSync(pipe.readFd);
+      }
+      for (const hook of this.#forgetHooks) hook(each);
+    }
+    return true;
   }
 
   /** Once the container stops: services keep running until they are stopped, but are not restarted. */

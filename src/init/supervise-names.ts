@@ -49,21 +49,23 @@ export class SuperviseNames {
 
   /**
    * Shows the supervised services once the boot is over, then again after each service
-   * directory installed since (a scan, a longrun brought in at run time), once per turn of
-   * the event loop at most.
+   * directory installed since (a scan, a longrun brought in at run time) or forgotten (pruned
+   * from the scan directory), once per turn of the event loop at most.
    */
   follow(services: ServiceSet, bootOver: Promise<void>): void {
     let following = false;
     let pending = false;
     const showAll = (): void => this.show([...services.supervisors.keys()]);
-    services.whenInstalled(() => {
+    const showSoon = (): void => {
       if (!following || pending) return;
       pending = true;
       setImmediate(() => {
         pending = false;
         showAll();
       });
-    });
+    };
+    services.whenInstalled(showSoon);
+    services.whenForgotten(showSoon);
     bootOver
       .then(() => {
         following = true;

@@ -77,6 +77,12 @@ export class S6SuperviseDirs {
     this.#dirs.set(supervisor.name, dir);
   }
 
+  /** Drops a service's directories' watch: the service was forgotten (pruned from the scan directory). */
+  detach(name: string): void {
+    this.#dirs.get(name)?.close();
+    this.#dirs.delete(name);
+  }
+
   close(): void {
     this.#closing.abort();
     for (const dir of this.#dirs.values()) dir.close();
