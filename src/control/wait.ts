@@ -38,6 +38,8 @@ export function meets(condition: WaitCondition, status: ServiceStatus, baseline:
  * executed will not before someone fixes it (it is retried every 10 seconds): a wait for it is over.
  */
 function hopelessStatus(condition: WaitCondition, status: ServiceStatus): boolean {
+  // Pruned from the scan directory and dropped: nothing of it comes any more (s6-svwait: its supervisor died).
+  if (status.forgotten === true) return true;
   if (condition === 'down' || condition === 'finished') return false;
   // While a new attempt is under way (steward start after a fix, s6-svc -wu -u of a service
   // that failed for good), its outcome is waited for, not the last one's.
@@ -68,6 +70,7 @@ export function whyHopeless(supervisors: readonly ServiceSupervisor[], names: re
     .map((name) => {
       const status = supervisors.find((supervisor) => supervisor.name === name)?.status;
       const spawnError = status?.spawnError ?? null;
+      if (status?.forgotten === true) return `${name} (its entry left the scan directory: it is no longer supervised)`;
       if (status?.state === 'down') return `${name} (stopped meanwhile)`;
       if (spawnError === null) return `${name} (failed for good: its finish exited 125)`;
       return status?.copyFailed === true ? `${name} (its copy into the runtime directory failed: ${spawnError})` : `${name} (its run script cannot be executed: ${spawnError})`;

@@ -123,9 +123,17 @@ export class ServiceScanner {
     };
     if (attempt()) return;
     const unsubscribes: (() => void)[] = [];
+    let due = false;
+    // After the event that stopped it has reached every listener: s6's supervise/ directory
+    // still has its "down" to tell (the D s6-svwait -D waits for) before the forget closes it.
     const onEvent = (): void => {
-      if (!attempt()) return;
-      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+      if (due) return;
+      due = true;
+      setImmediate(() => {
+        due = false;
+        if (!attempt()) return;
+        for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+      });
     };
     for (const each of logger === undefined ? [supervisor] : [supervisor, logger]) unsubscribes.push(each.subscribe(onEvent));
   }

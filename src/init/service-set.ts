@@ -115,6 +115,8 @@ export class ServiceSet {
         closeSync(pipe.readFd);
       }
       for (const hook of this.#forgetHooks) hook(each);
+      // Last: what still listens to it (a wait) hears it is gone.
+      each.forget();
     }
     return true;
   }

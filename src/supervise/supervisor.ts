@@ -70,7 +70,8 @@ export type SupervisorEvent =
   /** s6-svdt-clear emptied the death tally. */
   | { type: 'deaths-cleared' }
   /** Whether it is wanted up, restarted or paused changed, with no change of state (s6-svc -O, -o, -p, -d while finish runs). */
-  | { type: 'wanted' };
+  | { type: 'wanted' }
+  | { type: 'forgotten' };
 
 export interface ServiceStatus {
   readonly name: string;
@@ -92,6 +93,8 @@ export interface ServiceStatus {
   readonly copyFailed: boolean;
   /** Stopped with SIGSTOP (s6-svc -p) and not continued since; s6-svstat says "paused". */
   readonly paused: boolean;
+  /** Dropped from the container's services (its entry was pruned from the scan directory): nothing waited for comes. */
+  readonly forgotten?: true;
 }
 
 /**
@@ -149,6 +152,7 @@ export class ServiceSupervisor {
   #reloadSignalled: { readonly signal: NodeJS.Signals; readonly at: number } | null = null;
   /** A start is under way: its pid is not known yet. */
   #spawning = false;
+  #forgotten = false;
   /** down() came during that start: the process is stopped as soon as its pid is known. */
   #stopWhenSpawned = false;
   #cancelTimer: (() => void) | null = null;
@@ -200,7 +204,20 @@ export class ServiceSupervisor {
       spawnError: this.#spawnError,
       copyFailed: this.#spawnError !== null && this.#copyFailed,
       paused: this.#paused && this.#pid !== null,
+      ...(this.#forgotten ? { forgotten: true as const } : {}),
     };
+  }
+
+  /**
+   * Tells whoever still listens (a wait, s6's supervise/ directory) that this service is gone
+   * for good: dropped from the container's services while down, as s6-svscan forgets an
+   * s6-supervise it pruned. Nothing starts it again.
+   */
+  forget(): void {
+    if (this.#forgotten) return;
+    this.#forgotten = true;
+    this.#wantUp = false;
+    this.#emit({ type: 'forgotten' });
   }
 
   /** When the first run was spawned and first became ready (up, without readiness), for boot reports. */
@@ -271,6 +288,7 @@ export class ServiceSupervisor {
   }
 
   #up(): void {
+    if (this.#forgotten) return;
     this.#wantUp = true;
     this.#restartOnExit = true;
     this.#stopWhenSpawned = false;

@@ -1951,9 +1951,16 @@ echo "dyn_ran=$(cat /run/dyn.ran)"
 mk viahup; ln -s /run/viahup /run/service/viahup
 kill -HUP 1
 s6-svwait -u -t 5000 /run/service/viahup; echo "hup_up=$?"
+# A wait for it to come up again, pending when it is pruned: it ends then, as its supervisor is gone.
+s6-svc -d /run/service/dyn; s6-svwait -d -t 5000 /run/service/dyn
+( ${repoRoot}/bin/steward wait --up dyn --timeout 30000 > /run/waiter.out 2>&1; echo "$?" > /run/waiter.rc ) &
+sleep 0.3
 rm -rf /run/service/dyn
 s6-svscanctl -h /run/service; echo "prune=$?"
 wait_until '! ${repoRoot}/bin/steward status dyn >/dev/null 2>&1'
+wait_until 'test -s /run/waiter.rc'
+echo "waiter=$(cat /run/waiter.rc)"
+echo "waiter_said=$(grep -c 'no longer supervised' /run/waiter.out)"
 echo "dyn_listed=$(${repoRoot}/bin/steward status | grep -c '^dyn ')"
 echo "web_after=$(s6-svstat -o up /run/service/web)"
 # Back under its name, leading to another directory, the old one gone: that one runs, as a new s6-supervise would run it.
@@ -1971,6 +1978,8 @@ echo "back_ran=$(cat /run/other.ran)"
     expect(output, 'hup_up', '0');
     expect(output, 'prune', '0');
     expect(output, 'dyn_listed', '0');
+    expect(output, 'waiter', '1');
+    expect(output, 'waiter_said', '1');
     expect(output, 'web_after', 'true');
     expect(output, 'back_up', '0');
     expect(output, 'back_ran', 'other');

@@ -151,6 +151,23 @@ say crashy "$(/command/s6-svstat -o up,wantedup $S/crashy) after $(wc -l < /run/
     assert.match(output, /service crashy: warning: finish script exited 125/);
   });
 
+  it("a service a scan added, then pruned, says it is down (D) before its supervisor goes (x): skarnet's s6-svwait -D ends with 0", async () => {
+    const { code, output } = await container(`
+mkdir -p /run/dyn && printf '#!/bin/sh\\nexec sleep 1000\\n' > /run/dyn/run && chmod +x /run/dyn/run
+ln -s /run/dyn $S/dyn
+/command/s6-svscanctl -a $S
+/command/s6-svwait -u -t 5000 $S/dyn; say dyn_up $?
+( /command/s6-svwait -D -t 5000 /run/dyn; echo "$?" > /run/waitD ) &
+sleep 0.5
+rm $S/dyn; /command/s6-svscanctl -h $S
+wait_until 'test -s /run/waitD'
+say waitD "$(cat /run/waitD)"
+`, { STEWARD_S6_SUPERVISE: 'auto' });
+    assert.equal(code, 0, output);
+    expect(output, 'dyn_up', '0');
+    expect(output, 'waitD', '0');
+  });
+
   it("s6-svc -d and -u through supervise/control act on that one s6-rc longrun, as s6-supervise does: what depends on it stays up", async () => {
     const rc = 's6-overlay/s6-rc.d';
     const { code, output } = await container(
