@@ -174,6 +174,16 @@ function inspectContent(path: string, role: string, shellFallback: boolean, noti
       }),
     });
   }
+  if (!unsplit && splitsArguments(words) && isBusyBox(interpreter)) {
+    problems.push({
+      severity: 'warning',
+      error: new StewardError('ERR_SCRIPT', `the ${role} runs through ${interpreter} -S, and ${interpreter} is BusyBox's (as in Alpine images), whose env has no -S: it fails with "invalid option" at every start`, {
+        path,
+        line: 1,
+        hint: "Name the interpreter by its path, with one argument at most (the kernel passes one), such as #!/bin/sh -e; or install coreutils' env in the image",
+      }),
+    });
+  }
   const program = unsplit ? undefined : launchedProgram(words);
   if (program !== undefined && !programExists(program)) {
     problems.push({
@@ -520,6 +530,26 @@ function launchedProgram(words: readonly string[]): string | undefined {
  * `#!/usr/bin/env bash -e`: Linux hands env everything after its name as one word, "bash -e",
  * a program no PATH has. Only `env -S` splits it.
  */
+/** `#!/usr/bin/env -S ...` (or --split-string): GNU env's, which BusyBox's lacks. */
+function splitsArguments(words: readonly string[]): boolean {
+  return basename(words[0] ?? '') === 'env' && words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));
+}
+
+/** Whether the program is BusyBox (Alpine's env, sh and the rest are links to it): looked at once each. */
+const busyBoxPrograms = new Map<string, boolean>();
+function isBusyBox(program: string): boolean {
+  let found = busyBoxPrograms.get(program);
+  if (found === undefined) {
+    try {
+      found = basename(realpathSync(program)).startsWith('busybox');
+    } catch {
+      found = false;
+    }
+    busyBoxPrograms.set(program, found);
+  }
+  return found;
+}
+
 function unsplitEnvArguments(words: readonly string[]): boolean {
   if (basename(words[0] ?? '') !== 'env' || words.length < 3) return false;
   return !words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));

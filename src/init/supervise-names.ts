@@ -34,8 +34,8 @@ interface StandIn {
  * certificate renewal, linuxserver's swag starts nginx again only when
  * `pgrep -f "s6-supervise svc-nginx"` finds one, and left it down for good under Steward.
  * Steward supervises from its own process, so it keeps one small stand-in whose command line
- * names every service as s6-supervise's would, after s6-svscan's own: `s6-svscan -c 'read _'
- * s6-svscan -d4 -- /run/service s6-supervise NAME ...` (a shell, by a link of that name),
+ * names every service as s6-supervise's would, after s6-svscan's own: `sh -c 'read _'
+ * s6-svscan -d4 -- /run/service s6-supervise NAME ...` (a shell, run by a link named s6-svscan),
  * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
  * Steward's own end. One shell in all, not one process per service.
  */
@@ -106,6 +106,10 @@ export class SuperviseNames {
     this.context.port.spawn(
       {
         file: shellNamedSvscan(join(layout.s6Dir, 'stand-in')),
+        // The kernel names the process after the link it runs (s6-svscan); the shell is told
+        // it is sh: BusyBox's, Alpine's /bin/sh, picks its applet from that name, and has none
+        // named s6-svscan.
+        argv0: 'sh',
         // $0 is the first word after the script: the command line reads "s6-svscan ... -- /run/service
         // s6-supervise NAME s6-supervise NAME2 ...".
         args: ['-c', 'read _', 's6-svscan', '-d4', '--', layout.serviceDir, ...names.flatMap((name) => ['s6-supervise', name])],

@@ -143,7 +143,7 @@ function prepareStart(spec: SpawnSpec, path: string, callbacks: SpawnCallbacks):
     ]);
     const readiness = spec.notificationFd === undefined ? undefined : createPipe();
     if (readiness !== undefined && spec.notificationFd !== undefined) fds.set(spec.notificationFd, readiness.writeFd);
-    return { request: { path, argv: [spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession }, opened, readiness };
+    return { request: { path, argv: [spec.argv0 ?? spec.file, ...spec.args], env: envArray(spec.env), cwd: spec.cwd, fds, newSession: spec.newSession }, opened, readiness };
   } catch (error) {
     for (const fd of opened) closeSync(fd);
     const code = errnoCode(error) ?? 'EMFILE';

@@ -31,6 +31,8 @@ export interface FreshPipe {
 export interface SpawnSpec {
   file: string;
   args: readonly string[];
+  /** The program's own name for itself (argv[0]); `file` when not given. */
+  argv0?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdin: StdioTarget;
@@ -95,6 +97,7 @@ export function createNodeProcessPort({ spawn }: typeof ChildProcessModule): Pro
         env: spec.env,
         stdio: stdioFor(spec),
         detached: spec.newSession,
+        ...(spec.argv0 === undefined ? {} : { argv0: spec.argv0 }),
       });
     } catch (error) {
       // Some failures (bad arguments, EINVAL) throw instead of emitting 'error'.

@@ -9,6 +9,7 @@ import { destroy, isRoot, lastValue, repoRoot, scriptTree, startInit, type InitR
 import { removeTree } from '../helpers/tree.js';
 
 const skip = !isRoot && 'needs root for PID and mount namespaces';
+const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((path) => existsSync(path));
 const runs: InitRun[] = [];
 const trees: string[] = [];
 after(() => {
@@ -64,7 +65,7 @@ wait_until() { i=0; while ! eval "$1"; do i=$((i+1)); [ $i -gt 200 ] && return 1
  * with its commands at boot, as in an image without them), runs `cmd` as the CMD, and
  * returns its output once the container has exited.
  */
-async function container(services: Record<string, string>, cmd: string, options: { fifoOutput?: boolean; env?: Record<string, string> } = {}): Promise<{ code: number | null; output: string }> {
+async function container(services: Record<string, string>, cmd: string, options: { fifoOutput?: boolean; env?: Record<string, string>; launcher?: readonly string[] } = {}): Promise<{ code: number | null; output: string }> {
   const etc = scriptTree(services);
   trees.push(etc);
   const commandDir = tempDir();
@@ -75,6 +76,7 @@ async function container(services: Record<string, string>, cmd: string, options:
     env: { STEWARD_ETC: etc, STEWARD_RESTART_THROTTLE: '200', GREETING: 'hello from the container', PATH: '/command:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env },
     args: ['sh', '-c', `${PRELUDE}\n${cmd}`],
     ...(options.fifoOutput === true ? { fifoOutput: true } : {}),
+    ...(options.launcher === undefined ? {} : { launcher: options.launcher }),
   });
   runs.push(init);
   const { code } = await init.exited;
@@ -2186,7 +2188,7 @@ echo "svc_after=$(s6-svstat -o up /run/service/svc)"
       },
       `
 # What pgrep -f finds, but this script itself (its command line names the services).
-found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"s6-svscan -c read _ s6-svscan -d4 -- /run/service "*) echo yes; return;; esac; done; echo no; }
+found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"sh -c read _ s6-svscan -d4 -- /run/service "*) echo yes; return;; esac; done; echo no; }
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "nginx=$(found svc-nginx)"
 echo "nginx_log=$(found svc-nginx/log)"
@@ -2205,7 +2207,7 @@ i=0; while [ "$(found svc-extra)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((
 echo "extra=$(found svc-extra)"
 # A pkill meant for a service matches the stand-in too (anchored here, as this script's own
 # command line names the service): it is back, as s6-svscan starts a dead s6-supervise again.
-pkill -f "^/run/s6/stand-in/s6-svscan -c read _" || true
+pkill -f "^sh -c read _ s6-svscan" || true
 sleep 0.2
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "respawned=$(found svc-nginx)"
@@ -2222,6 +2224,27 @@ echo "respawned=$(found svc-nginx)"
     expect(output, 'respawned', 'yes');
     // The stand-in ends with the shutdown's first step: nothing is left for a last TERM.
     assert.doesNotMatch(output, /sending all processes the TERM signal/);
+  });
+
+  it("with BusyBox as /bin/sh, as in Alpine images, the stand-in runs, named s6-svscan, and names each service", { skip: busybox === undefined && 'needs busybox (Debian: busybox-static)' }, async () => {
+    const { code, output } = await container(
+      { 'services.d/svc-nginx/run': '#!/bin/sh\nexec sleep 1000\n' },
+      `
+echo "shell=$(/bin/sh --help 2>&1 | head -n 1 | cut -d ' ' -f 1)"
+i=0; until pgrep -x s6-svscan >/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
+sleep 1.5
+pid=$(pgrep -x s6-svscan)
+echo "stand_ins=$(echo $pid | wc -w)"
+echo "names=$(tr '\\0' ' ' < /proc/$pid/cmdline | grep -c 's6-supervise svc-nginx *$')"
+`,
+      // BusyBox over /bin/sh in this mount namespace only: BusyBox picks its applet from the name it is run by.
+      { launcher: ['sh', '-c', `mount --bind ${busybox ?? ''} /bin/sh && exec "$@"`, 'busybox-as-sh'] },
+    );
+    assert.equal(code, 0, output);
+    expect(output, 'shell', 'BusyBox');
+    // One, not one dying and started again each second.
+    expect(output, 'stand_ins', '1');
+    expect(output, 'names', '1');
   });
 
   it('an s6-rc longrun the boot does not start is in /run/service, down, and s6-svc -u starts it', async () => {

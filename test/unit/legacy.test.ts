@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -314,6 +314,18 @@ describe('readLegacyTree: run and finish scripts', () => {
     for (const shebang of ['#!/usr/bin/env -S sh -e', '#!/usr/bin/env -Ssh', '#!/usr/bin/env -S -u HOME sh']) {
       assert.deepEqual(readFiles({ 'services.d/web/run': script('exec true\n', shebang) }).result.diagnostics, [], shebang);
     }
+  });
+
+  const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((path) => existsSync(path));
+  it("warns about #!/usr/bin/env -S when that env is BusyBox's, as in Alpine images, which has no -S", { skip: busybox === undefined && 'needs busybox' }, () => {
+    const dir = tree({});
+    const env = join(dir, 'env');
+    symlinkSync(busybox ?? '', env);
+    const found = readFiles({ 'services.d/web/run': script('exec true\n', `#!${env} -S sh -e`) }).result.diagnostics;
+    assert.equal(hasErrors(found), false);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.match(found[0]?.error.message ?? '', /runs through .*\/env -S, and .*\/env is BusyBox's .* whose env has no -S/);
+    assert.match(found[0]?.error.hint ?? '', /#!\/bin\/sh -e/);
   });
 
   it('warns when a with-contenv shebang names a shell that is not installed (#!/usr/bin/with-contenv bash without bash)', () => {
