@@ -2104,6 +2104,8 @@ s6-svwait -U -t 3000 /run/service/slowcheck; echo "slow=$?"
     expect(output, 'quick', '0');
     expect(output, 'slow', '99');
     assert.match(output, /quickcheck-probing/);
+    // A slow check is a failed attempt, unsaid, as with skarnet's: no time-out line at each.
+    assert.doesNotMatch(output, /unable to wait for child process/);
   });
 
   for (const logging of ['0', '1']) it(`a logger that makes its stdout non-blocking (skarnet's s6-log) leaves every other service's output blocking, S6_LOGGING=${logging}`, { skip: spawnSync('sh', ['-c', 'command -v s6-log']).status !== 0 && "needs skarnet's s6-log" }, async () => {
