@@ -234,12 +234,11 @@ test("S6_LOGGING=1: the catch-all log keeps reading while Steward's own lines pu
   assert.equal((await run.exited).code, 0);
 });
 
-test("S6_LOGGING=1 with a slow reader: a service's last output comes before Steward's last lines, which still get out", { skip, timeout: 60_000 }, async () => {
-  const etc = scriptTree({ 'services.d/flood/run': '#!/bin/sh\nexec yes flood-line\n' });
-  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1' }, fifoOutput: true });
-  runs.push(run);
-  await run.waitForOutput(/service flood: info: started/);
-  // About 160 KB/s from here on, slower than the service writes.
+/**
+ * Reads the init's stderr as a slow log driver would: `bytes` every `everyMs` (its stdout is
+ * read as it comes and dropped). `text` is what was read so far; `done` resolves at its end.
+ */
+function readSlowly(run: InitRun, bytes: number, everyMs: number): { text(): string; done: Promise<void> } {
   let text = '';
   for (const stream of [run.stdout, run.stderr]) stream.removeAllListeners('data');
   run.stderr.pause();
@@ -247,16 +246,27 @@ test("S6_LOGGING=1 with a slow reader: a service's last output comes before Stew
   run.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
   let ended = false;
   run.stderr.once('end', () => (ended = true));
-  const reading = (async () => {
+  const done = (async () => {
     while (!ended) {
-      run.stderr.read(16384);
-      await sleep(100);
+      run.stderr.read(bytes);
+      await sleep(everyMs);
     }
   })();
+  return { text: () => text, done };
+}
+
+test("S6_LOGGING=1 with a slow reader: a service's last output comes before Steward's last lines, which still get out", { skip, timeout: 60_000 }, async () => {
+  const etc = scriptTree({ 'services.d/flood/run': '#!/bin/sh\nexec yes flood-line\n' });
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), S6_LOGGING: '1' }, fifoOutput: true });
+  runs.push(run);
+  await run.waitForOutput(/service flood: info: started/);
+  // About 160 KB/s from here on, slower than the service writes.
+  const reader = readSlowly(run, 16384, 100);
   await sleep(2000);
   run.kill('SIGTERM');
   assert.equal((await run.exited).code, 0);
-  await Promise.race([reading, sleep(30_000)]);
+  await Promise.race([reader.done, sleep(30_000)]);
+  const text = reader.text();
   const exitLine = text.lastIndexOf('exiting with code 0');
   assert.ok(exitLine >= 0, `no exit line in the last of the output: ${text.slice(-300)}`);
   assert.equal(text.slice(exitLine).includes('flood-line'), false, 'the service output goes on after the exit line');
@@ -274,21 +284,10 @@ test("S6_LOGGING=1 with a slow reader: each line the CMD printed is logged once 
   });
   runs.push(run);
   // About 200 KB/s from the start, slower than the CMD writes: the copy to stderr falls behind.
-  let text = '';
-  for (const stream of [run.stdout, run.stderr]) stream.removeAllListeners('data');
-  run.stderr.pause();
-  run.stdout.on('data', () => undefined);
-  run.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-  let ended = false;
-  run.stderr.once('end', () => (ended = true));
-  const reading = (async () => {
-    while (!ended) {
-      run.stderr.read(4096);
-      await sleep(20);
-    }
-  })();
+  const reader = readSlowly(run, 4096, 20);
   assert.equal((await run.exited).code, 0);
-  await Promise.race([reading, sleep(30_000)]);
+  await Promise.race([reader.done, sleep(30_000)]);
+  const text = reader.text();
   const numbers = (output: string): number[] => [...output.matchAll(/^N(\d+)$/gm)].map((match) => Number(match[1]));
   const inOrder = (found: number[], where: string): void => {
     const breaks = found.flatMap((value, index) => (index > 0 && value !== (found[index - 1] ?? 0) + 1 ? [`${found[index - 1]} then ${value}`] : []));
