@@ -42,6 +42,7 @@ import { controlTarget, startControlPlane, startProbeEndpoint, stewardAlreadySer
 import { shutdown } from './shutdown.js';
 import { describeReason, ShutdownRequest } from './shutdown-request.js';
 import { INTERNAL_ERROR_EXIT, installLastResort } from './last-resort.js';
+import { killDescendants } from '../sys/kill-tree.js';
 import { reportRefusedSignals } from './refused-signals.js';
 import { socketPath } from '../control/client.js';
 
@@ -97,7 +98,7 @@ async function main(command: readonly string[]): Promise<number> {
   installSignalHandlers(reporter, shutdownRequest, settings.cmdReceiveSignals, overlayV2, () => (commandRunning ? commandPid : undefined), () => onHangup());
   installLastResort(reporter, shutdownRequest, () => {
     // The failure is in the shutdown itself: kill what is left and leave.
-    if (isPid1) sendSignal(-1, 'SIGKILL');
+    killWhatIsLeft();
     process.exit(INTERNAL_ERROR_EXIT);
   });
 
@@ -385,10 +386,21 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
 const OUTPUT_FLUSH_MS = 2000;
 
 /** Runs the init, and exits with its code. */
+/**
+ * Before an exit that skipped the stop's last stage (a failure in the stop itself): as PID 1,
+ * every process of the namespace; as a subreaper, its own descendants, which would otherwise
+ * be left to the init above Steward, still running, once the container is said to have ended.
+ */
+function killWhatIsLeft(): void {
+  if (process.pid === 1) sendSignal(-1, 'SIGKILL');
+  else killDescendants((error, signal) => writeStderr(`steward: error: cannot list the processes left to send them ${signal}: ${errorMessage(error)}\n`));
+}
+
 function run(): void {
   main(process.argv.slice(2))
     .catch((error: unknown) => {
       writeStderr(`steward: error: ${errorMessage(error)}\n`);
+      killWhatIsLeft();
       return INTERNAL_ERROR_EXIT;
     })
     .then(async (code) => {

@@ -1,5 +1,6 @@
 import { listDescendants } from '../sys/proc.js';
 import { withSpareDescriptor } from '../sys/spare-descriptor.js';
+import { killDescendants } from '../sys/kill-tree.js';
 import { sendSignal } from '../sys/signals.js';
 import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
@@ -104,30 +105,13 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   // finish script, so one that reports deaths by signal cannot turn a stop into exit 137.
   services.skipFinishScripts();
   if (context.isPid1) signalEverything(context, 'SIGKILL');
-  else killDescendants(context);
+  else killDescendantsOf(context);
   await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);
   if (!context.isPid1) reportSurvivors(context);
 }
 
-/** How many times, at most, the descendants are listed again to stop the ones that appeared since. */
-const FREEZE_PASSES = 100;
-
-/**
- * As a subreaper there is no kill(-1) that reaches every process at once: a process that keeps
- * forking would outrun one pass over a list. So every descendant is stopped first (a stopped
- * process cannot fork), pass after pass until none is new, and then killed.
- */
-function killDescendants(context: InitContext): void {
-  const frozen = new Set<number>();
-  for (let pass = 0; pass < FREEZE_PASSES; pass++) {
-    const found = descendantsOrNone(context, 'SIGSTOP').filter((pid) => !frozen.has(pid));
-    if (found.length === 0) break;
-    for (const pid of found) {
-      sendSignal(pid, 'SIGSTOP');
-      frozen.add(pid);
-    }
-  }
-  for (const pid of descendantsOrNone(context, 'SIGKILL')) sendSignal(pid, 'SIGKILL');
+function killDescendantsOf(context: InitContext): void {
+  killDescendants((error, signal) => context.reporter.error('steward', `cannot list the processes left to send them ${signal}: ${errorMessage(error)}`));
 }
 
 /** Processes that outlive Steward go to the init above it: said, rather than left unnoticed. */

@@ -1581,3 +1581,31 @@ test("services.d's stage ends once its services are spawned: their started lines
     assert.ok(started !== null && started.index < stageEnd, `s${index}'s started line is not before the stage's end:\n${output}`);
   }
 });
+
+test('a subreaper that fails in its own stop kills its own descendants before it leaves, and no other process', { skip }, async () => {
+  const etc = scriptTree({
+    'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n',
+    // Slow to stop (it ignores TERM), with a child of its own: still there when the failure comes.
+    'services.d/slow/run': '#!/bin/sh\ntrap "" TERM\nsleep 991 &\ntouch "$MARK/up"\nwhile :; do sleep 1; done\n',
+  });
+  // A bug in Steward's stop, stood in for by an exception 300 ms after its SIGTERM.
+  const preload = join(etc, 'bug.cjs');
+  writeFileSync(preload, "process.on('SIGTERM', () => setTimeout(() => { throw new Error('a bug in the stop'); }, 300));\n");
+  // PID 1 is a shell (a pod's pause, tini), with a process of another container beside Steward.
+  const pause = [
+    'sleep 992 & other=$!',
+    `${process.execPath} --require ${preload} "$@" & steward=$!`,
+    'i=0; while [ ! -e "$MARK/up" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.3',
+    'kill -TERM $steward; wait $steward; echo "steward_rc=$?"',
+    'sleep 0.3',
+    'echo "left=$(ps -eo args | grep -c "^sleep 99[01]")"',
+    'echo "other=$(kill -0 $other 2>/dev/null && echo alive || echo gone)"',
+  ].join('\n');
+  const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), MARK: etc, PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, launcher: ['sh', '-c', pause, 'pause'] });
+  runs.push(run);
+  await run.exited;
+  const output = run.output();
+  assert.equal(lastValue(output, 'steward_rc'), '111', output);
+  assert.equal(lastValue(output, 'left'), '0', output);
+  assert.equal(lastValue(output, 'other'), 'alive', output);
+});
