@@ -28,9 +28,15 @@ const NODE_CHECK_INTERVAL_MS = 2_147_483_647;
 export interface HttpAddress {
   readonly host: string;
   readonly port: number;
+  /** Where to listen instead when `host` cannot be had: IPv4's any address, on a host without IPv6. */
+  readonly fallbackHost?: string;
 }
 
-/** Parses "PORT", ":PORT", "HOST:PORT" or "[IPV6]:PORT"; a bare port binds to loopback. */
+/**
+ * Parses "PORT", ":PORT", "HOST:PORT" or "[IPV6]:PORT". A bare port binds to loopback; ":PORT"
+ * to every address, as Go's and Prometheus's listeners read it: IPv6's any address, which takes
+ * IPv4 too (a Kubernetes pod's IP may be either), or IPv4's alone where there is no IPv6.
+ */
 export function parseHttpAddress(text: string): HttpAddress {
   // PORT, :PORT, HOST:PORT or [IPv6]:PORT: a host is always followed by its colon.
   const match = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d{1,5})$/.exec(text.trim());
@@ -40,8 +46,9 @@ export function parseHttpAddress(text: string): HttpAddress {
       hint: 'Write PORT or HOST:PORT, for example STEWARD_HTTP=127.0.0.1:9090',
     });
   }
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? '127.0.0.1' : host, port };
+  const host = match[1] ?? match[2];
+  if (host === undefined) return { host: '127.0.0.1', port };
+  return host === '' ? { host: '::', port, fallbackHost: '0.0.0.0' } : { host, port };
 }
 
 /** node:http is loaded on first use: most containers serve no probes, and it costs start-up time. */

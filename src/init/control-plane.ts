@@ -160,20 +160,33 @@ export async function startProbeEndpoint(context: InitContext, target: ControlTa
     return undefined;
   }
   const server = await probeServer(target, () => context.clock.now());
+  let host = address.host;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(address.port, address.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    try {
+      await listen(server, address.port, host);
+    } catch (error) {
+      // Every address asked for, on a host without IPv6: IPv4's.
+      const code = errnoCode(error);
+      if (address.fallbackHost === undefined || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+      host = address.fallbackHost;
+      await listen(server, address.port, host);
+    }
   } catch (error) {
-    context.reporter.error('steward', `cannot serve the probe endpoints on ${address.host}:${address.port}: ${errorMessage(error)}${probeBindHint(errnoCode(error), address.port)}`);
+    context.reporter.error('steward', `cannot serve the probe endpoints on ${host}:${address.port}: ${errorMessage(error)}${probeBindHint(errnoCode(error), address.port)}`);
     return undefined;
   }
-  context.reporter.info('steward', `probe endpoints on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/ (/healthz, /readyz, /status)`);
+  context.reporter.info('steward', `probe endpoints on http://${host.includes(':') ? `[${host}]` : host}:${address.port}/ (/healthz, /readyz, /status)`);
   return server;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /**

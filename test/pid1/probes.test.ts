@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -36,9 +37,9 @@ interface HttpAnswer {
   readonly body: unknown;
 }
 
-function get(port: number, path: string, method = 'GET'): Promise<HttpAnswer> {
+function get(port: number, path: string, method = 'GET', host = '127.0.0.1'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const call = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 5_000 }, (response) => {
+    const call = request({ host, port, path, method, agent: false, timeout: 5_000 }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
@@ -263,6 +264,24 @@ describe('probe endpoints', { skip }, () => {
     } finally {
       holder.close();
     }
+  });
+
+  it(':PORT serves every address of the container, IPv6 and IPv4 alike, as a Kubernetes pod IP of either family needs', async () => {
+    const port = await freePort();
+    const etc = scriptTree({ 'services.d/web/run': '#!/bin/sh\nexec sleep 1000\n' });
+    const run = startInit({ env: { STEWARD_ETC: etc, STEWARD_RUN: join(etc, 'run'), STEWARD_HTTP: `:${port}` } });
+    runs.push(run);
+    const [, host] = await run.waitForOutput(/probe endpoints on http:\/\/(\S+):\d+\//);
+    assert.equal((await get(port, '/healthz')).status, 200);
+    const hasIpv6 = Object.values(networkInterfaces()).some((addresses) => addresses?.some((address) => address.address === '::1'));
+    if (hasIpv6) {
+      assert.equal(host, '[::]', run.output());
+      assert.equal((await get(port, '/healthz', 'GET', '::1')).status, 200);
+    } else {
+      assert.equal(host, '0.0.0.0', run.output());
+    }
+    run.kill('SIGTERM');
+    assert.equal((await run.exited).code, 0, run.output());
   });
 
   it('answers 405 to anything but GET and HEAD, and 404 to unknown paths', async () => {

@@ -688,7 +688,8 @@ describe('STEWARD_HTTP addresses', () => {
   it('reads PORT, :PORT, HOST:PORT and [IPv6]:PORT, a bare port on 127.0.0.1', () => {
     assert.deepEqual(parseHttpAddress('8080'), { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(parseHttpAddress('18081'), { host: '127.0.0.1', port: 18081 });
-    assert.deepEqual(parseHttpAddress(':9090'), { host: '127.0.0.1', port: 9090 });
+    // Every address, both families where the host has IPv6 (Go's and Prometheus's :PORT).
+    assert.deepEqual(parseHttpAddress(':9090'), { host: '::', port: 9090, fallbackHost: '0.0.0.0' });
     assert.deepEqual(parseHttpAddress('0.0.0.0:8080'), { host: '0.0.0.0', port: 8080 });
     assert.deepEqual(parseHttpAddress('[::1]:8080'), { host: '::1', port: 8080 });
   });
