@@ -43,7 +43,7 @@ export function parseHttpAddress(text: string): HttpAddress {
   const port = Number(match?.[3]);
   if (match === null || port < 1 || port > 65535) {
     throw new StewardError('ERR_SETTING', `STEWARD_HTTP=${JSON.stringify(text)} is not an address`, {
-      hint: 'Write PORT or HOST:PORT, for example STEWARD_HTTP=127.0.0.1:9090',
+      hint: 'Write PORT (127.0.0.1), :PORT (every address) or HOST:PORT, for example STEWARD_HTTP=:9090',
     });
   }
   const host = match[1] ?? match[2];
