@@ -6,6 +6,7 @@ import { lexScript, parseScript } from '../execline/script.js';
 import { UNKNOWN_OPTION_HINT, unknownOptionMessage, unknownOptionUses, unsupportedUses } from '../execline/unsupported.js';
 import { providedCommands } from '../model/provided-commands.js';
 import { skarnetPackageOf } from '../model/skarnet-commands.js';
+import { isBusyBox } from '../sys/busybox.js';
 import { findExecutable } from '../sys/which.js';
 import { type Diagnostic, serviceScoped } from '../diagnostic.js';
 
@@ -533,21 +534,6 @@ function launchedProgram(words: readonly string[]): string | undefined {
 /** `#!/usr/bin/env -S ...` (or --split-string): GNU env's, which BusyBox's lacks. */
 function splitsArguments(words: readonly string[]): boolean {
   return basename(words[0] ?? '') === 'env' && words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));
-}
-
-/** Whether the program is BusyBox (Alpine's env, sh and the rest are links to it): looked at once each. */
-const busyBoxPrograms = new Map<string, boolean>();
-function isBusyBox(program: string): boolean {
-  let found = busyBoxPrograms.get(program);
-  if (found === undefined) {
-    try {
-      found = basename(realpathSync(program)).startsWith('busybox');
-    } catch {
-      found = false;
-    }
-    busyBoxPrograms.set(program, found);
-  }
-  return found;
 }
 
 function unsplitEnvArguments(words: readonly string[]): boolean {

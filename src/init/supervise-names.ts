@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { errnoCode, errorMessage } from '../errors.js';
 import { createPipe } from '../sys/ffi/descriptors.js';
 import type { InitContext } from './context.js';
+import { isBusyBox } from '../sys/busybox.js';
+import type { Termination } from '../sys/spawn.js';
 import type { ServiceSet } from './service-set.js';
 
 /**
@@ -34,8 +36,8 @@ interface StandIn {
  * certificate renewal, linuxserver's swag starts nginx again only when
  * `pgrep -f "s6-supervise svc-nginx"` finds one, and left it down for good under Steward.
  * Steward supervises from its own process, so it keeps one small stand-in whose command line
- * names every service as s6-supervise's would, after s6-svscan's own: `sh -c 'read _'
- * s6-svscan -d4 -- /run/service s6-supervise NAME ...` (a shell, run by a link named s6-svscan),
+ * names every service as s6-supervise's would, after s6-svscan's own: `/run/s6/stand-in/s6-svscan
+ * -c 'read _' s6-svscan -d4 -- /run/service s6-supervise NAME ...` (a shell, by a link of that name),
  * blocked reading a pipe Steward never writes to. Closing the pipe ends it, and so does
  * Steward's own end. One shell in all, not one process per service.
  */
@@ -44,6 +46,8 @@ export class SuperviseNames {
   #shown = '';
   #closed = false;
   #respawn: NodeJS.Timeout | undefined;
+  /** /bin/sh refused the link's name as its argv[0] (BusyBox): it is told it is sh. */
+  #toldSh = false;
 
   constructor(private readonly context: InitContext) {}
 
@@ -103,13 +107,14 @@ export class SuperviseNames {
     }
     const { reporter, layout } = this.context;
     const standIn: StandIn = { writeFd: pipe.writeFd };
+    const link = shellNamedSvscan(join(layout.s6Dir, 'stand-in'));
     this.context.port.spawn(
       {
-        file: shellNamedSvscan(join(layout.s6Dir, 'stand-in')),
-        // The kernel names the process after the link it runs (s6-svscan); the shell is told
-        // it is sh: BusyBox's, Alpine's /bin/sh, picks its applet from that name, and has none
-        // named s6-svscan.
-        argv0: 'sh',
+        file: link,
+        // The kernel names the process after the link it runs (s6-svscan), and so does argv[0],
+        // which pidof matches; but BusyBox's sh, Alpine's, picks its applet from argv[0] and has
+        // none named s6-svscan: that one is told it is sh (known by its name, or by its exit 127).
+        argv0: this.#toldSh || isBusyBox('/bin/sh') ? 'sh' : link,
         // $0 is the first word after the script: the command line reads "s6-svscan ... -- /run/service
         // s6-supervise NAME s6-supervise NAME2 ...".
         args: ['-c', 'read _', 's6-svscan', '-d4', '--', layout.serviceDir, ...names.flatMap((name) => ['s6-supervise', name])],
@@ -122,7 +127,7 @@ export class SuperviseNames {
       },
       {
         onSpawned: () => closeSync(pipe.readFd),
-        onExit: () => this.#ended(standIn, names),
+        onExit: (termination) => this.#ended(standIn, names, termination),
         onSpawnError: (error) => {
           closeSync(pipe.readFd);
           reporter.debug('steward', `no s6-supervise stand-in: ${errorMessage(error)}`);
@@ -137,17 +142,20 @@ export class SuperviseNames {
    * kills it: a `pkill -f NAME` meant for a service matches its command line too. s6-svscan
    * starts a dead s6-supervise again a second later; so is the stand-in, with the same names.
    */
-  #ended(standIn: StandIn, names: readonly string[]): void {
+  #ended(standIn: StandIn, names: readonly string[], termination: Termination): void {
     if (this.#closed || this.#current !== standIn) return;
     this.#current = undefined;
     this.#shown = '';
     closeSync(standIn.writeFd);
     clearTimeout(this.#respawn);
+    // A BusyBox not known by its name ("s6-svscan: applet not found"): told it is sh, at once.
+    const refusedName = termination.code === 127 && !this.#toldSh;
+    if (refusedName) this.#toldSh = true;
     this.#respawn = setTimeout(() => {
       this.#respawn = undefined;
       // Unless names came meanwhile, which started one of their own.
       if (this.#current === undefined) this.show(names);
-    }, RESPAWN_DELAY_MS);
+    }, refusedName ? 0 : RESPAWN_DELAY_MS);
     this.#respawn.unref();
   }
 }

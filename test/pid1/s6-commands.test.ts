@@ -2190,7 +2190,7 @@ echo "svc_after=$(s6-svstat -o up /run/service/svc)"
       },
       `
 # What pgrep -f finds, but this script itself (its command line names the services).
-found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"sh -c read _ s6-svscan -d4 -- /run/service "*) echo yes; return;; esac; done; echo no; }
+found() { for p in $(pgrep -f "s6-supervise $1( |$)"); do case "$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in *"/run/s6/stand-in/s6-svscan -c read _ s6-svscan -d4 -- /run/service "*) echo yes; return;; esac; done; echo no; }
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "nginx=$(found svc-nginx)"
 echo "nginx_log=$(found svc-nginx/log)"
@@ -2198,6 +2198,8 @@ echo "php=$(found svc-php)"
 echo "nosuch=$(found svc-nosuch)"
 # Health checks that look for s6-overlay's PID 1 by its name.
 echo "svscan=$(pgrep -x s6-svscan >/dev/null && echo yes || echo no)"
+# And by pidof, which matches argv[0] (Debian's, from sysvinit-utils), as stop scripts use it.
+if command -v pidof >/dev/null; then echo "pidof=$(pidof s6-svscan >/dev/null && echo yes || echo no)"; else echo "pidof=yes"; fi
 # linuxserver swag's renewal hooks: stop nginx, renew, start it again if it is supervised.
 s6-svc -wD -d /run/service/svc-nginx
 if pgrep -f "s6-supervise svc-nginx" >/dev/null; then s6-svc -wu -u /run/service/svc-nginx; fi
@@ -2209,7 +2211,7 @@ i=0; while [ "$(found svc-extra)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((
 echo "extra=$(found svc-extra)"
 # A pkill meant for a service matches the stand-in too (anchored here, as this script's own
 # command line names the service): it is back, as s6-svscan starts a dead s6-supervise again.
-pkill -f "^sh -c read _ s6-svscan" || true
+pkill -f "^/run/s6/stand-in/s6-svscan -c read _" || true
 sleep 0.2
 i=0; while [ "$(found svc-nginx)" = no ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 echo "respawned=$(found svc-nginx)"
@@ -2221,6 +2223,7 @@ echo "respawned=$(found svc-nginx)"
     expect(output, 'php', 'yes');
     expect(output, 'nosuch', 'no');
     expect(output, 'svscan', 'yes');
+    expect(output, 'pidof', 'yes');
     expect(output, 'after_renewal', 'true');
     expect(output, 'extra', 'yes');
     expect(output, 'respawned', 'yes');
