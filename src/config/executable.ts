@@ -531,14 +531,13 @@ function launchedProgram(words: readonly string[]): string | undefined {
  * `#!/usr/bin/env bash -e`: Linux hands env everything after its name as one word, "bash -e",
  * a program no PATH has. Only `env -S` splits it.
  */
+function unsplitEnvArguments(words: readonly string[]): boolean {
+  return basename(words[0] ?? '') === 'env' && words.length >= 3 && !splitsArguments(words);
+}
+
 /** `#!/usr/bin/env -S ...` (or --split-string): GNU env's, which BusyBox's lacks. */
 function splitsArguments(words: readonly string[]): boolean {
   return basename(words[0] ?? '') === 'env' && words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));
-}
-
-function unsplitEnvArguments(words: readonly string[]): boolean {
-  if (basename(words[0] ?? '') !== 'env' || words.length < 3) return false;
-  return !words.slice(1).some((word) => word.startsWith('-S') || word.startsWith('--split-string'));
 }
 
 function programExists(program: string): boolean {

@@ -385,7 +385,6 @@ function installSignalHandlers(reporter: Reporter, request: ShutdownRequest, toC
 /** How long the exit waits, at most, for Steward's last lines to get through a full log pipe. */
 const OUTPUT_FLUSH_MS = 2000;
 
-/** Runs the init, and exits with its code. */
 /**
  * Before an exit that skipped the stop's last stage (a failure in the stop itself): as PID 1,
  * every process of the namespace; as a subreaper, its own descendants, which would otherwise
@@ -393,9 +392,10 @@ const OUTPUT_FLUSH_MS = 2000;
  */
 function killWhatIsLeft(): void {
   if (process.pid === 1) sendSignal(-1, 'SIGKILL');
-  else killDescendants((error, signal) => writeStderr(`steward: error: cannot list the processes left to send them ${signal}: ${errorMessage(error)}\n`));
+  else killDescendants((message) => writeStderr(`steward: error: ${message}\n`));
 }
 
+/** Runs the init, and exits with its code. */
 function run(): void {
   main(process.argv.slice(2))
     .catch((error: unknown) => {

@@ -1,8 +1,5 @@
-import { listDescendants } from '../sys/proc.js';
-import { withSpareDescriptor } from '../sys/spare-descriptor.js';
-import { killDescendants } from '../sys/kill-tree.js';
+import { descendantsOrNone, killDescendants } from '../sys/kill-tree.js';
 import { sendSignal } from '../sys/signals.js';
-import { errorMessage } from '../errors.js';
 import type { InitContext } from './context.js';
 import { enteredProcessesEnded, enteredProcessesLeft } from './entered-processes.js';
 import { scriptStage2Exit } from './env-stage3.js';
@@ -105,18 +102,14 @@ async function terminateEverything(context: InitContext, services: ServiceSet): 
   // finish script, so one that reports deaths by signal cannot turn a stop into exit 137.
   services.skipFinishScripts();
   if (context.isPid1) signalEverything(context, 'SIGKILL');
-  else killDescendantsOf(context);
+  else killDescendants(cannotList(context));
   await raceWithLimits(reaper.whenNoChildren(), never, AFTER_KILL_WAIT_MS);
   if (!context.isPid1) reportSurvivors(context);
 }
 
-function killDescendantsOf(context: InitContext): void {
-  killDescendants((error, signal) => context.reporter.error('steward', `cannot list the processes left to send them ${signal}: ${errorMessage(error)}`));
-}
-
 /** Processes that outlive Steward go to the init above it: said, rather than left unnoticed. */
 function reportSurvivors(context: InitContext): void {
-  const left = descendantsOrNone(context, 'SIGKILL');
+  const left = descendantsOrNone('SIGKILL', cannotList(context));
   if (left.length === 0) return;
   context.reporter.warn('steward', `${left.length} processes outlived the KILL signal and are left to the init above Steward: ${left.slice(0, 20).join(' ')}`);
 }
@@ -128,14 +121,10 @@ function signalEverything(context: InitContext, signal: NodeJS.Signals): void {
     return;
   }
   // As a subreaper, only our own descendants: -1 would hit the whole host.
-  for (const pid of descendantsOrNone(context, signal)) sendSignal(pid, signal);
+  for (const pid of descendantsOrNone(signal, cannotList(context))) sendSignal(pid, signal);
 }
 
-function descendantsOrNone(context: InitContext, signal: NodeJS.Signals): number[] {
-  try {
-    return withSpareDescriptor(listDescendants);
-  } catch (error) {
-    context.reporter.error('steward', `cannot list the processes left to send them ${signal}: ${errorMessage(error)}`);
-    return [];
-  }
+/** Where the stop says it could not list the processes left. */
+function cannotList(context: InitContext): (message: string) => void {
+  return (message) => context.reporter.error('steward', message);
 }
